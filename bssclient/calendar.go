@@ -1,0 +1,196 @@
+package bssclient
+
+import (
+	"fmt"
+	"time"
+)
+
+// This file is the one place that knows BSS's billing calendar: what a billing
+// day is, when each kind of data about a day is complete, and when a month's
+// bill is final. The simulator, the collectors and the tests all ask it.
+//
+// Sources: ../shared/reference/bss-openapi.md §5 and the QueryAccountBill,
+// DescribeInstanceBill and DescribeSplitItemBill pages. That BillingDate is a
+// UTC+8 calendar day is INFERRED from the documented "(UTC+8)" final-bill
+// times; if it proves wrong, BillingZone is the only thing to change.
+
+// BillingZone is the clock BSS billing days and cycles are counted in.
+var BillingZone = time.FixedZone("UTC+8", 8*60*60)
+
+// DataKind names a kind of billing data, each with its own delay.
+type DataKind int
+
+const (
+	// KindAmounts are account-level money per day: "Billing data is updated 24
+	// hours after actual resource consumption."
+	KindAmounts DataKind = iota
+	// KindInstanceAttributes are anything labelled by instance details (region,
+	// zone, spec, nickname, resource group, IPs): "updated with a 48-hour delay".
+	KindInstanceAttributes
+	// KindSplitItems are split-bill items such as OSS buckets, domains and EIPs:
+	// "72 h for split items" (DescribeSplitItemBill).
+	KindSplitItems
+)
+
+// String names the kind for logs and labels.
+func (k DataKind) String() string {
+	switch k {
+	case KindAmounts:
+		return "amounts"
+	case KindInstanceAttributes:
+		return "instance_attributes"
+	case KindSplitItems:
+		return "split_items"
+	}
+	return fmt.Sprintf("DataKind(%d)", int(k))
+}
+
+// Delay is how long after a billing day ends its data of this kind is complete.
+func (k DataKind) Delay() time.Duration {
+	switch k {
+	case KindInstanceAttributes:
+		return 48 * time.Hour
+	case KindSplitItems:
+		return 72 * time.Hour
+	default:
+		return 24 * time.Hour
+	}
+}
+
+// finalDayOfNextMonth is the day of the following month on whose noon (UTC+8)
+// a cycle's bill becomes final: the 3rd for bills, the 4th for split bills.
+func (k DataKind) finalDayOfNextMonth() int {
+	if k == KindSplitItems {
+		return 4
+	}
+	return 3
+}
+
+// RetentionCycles is how many billing cycles, counting the current one, the
+// API still serves: 18 months for bills, 12 for split bills.
+func (k DataKind) RetentionCycles() int {
+	if k == KindSplitItems {
+		return 12
+	}
+	return 18
+}
+
+// Day is a billing day: a calendar date in BillingZone. The zero Day means unset.
+type Day struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DayOf returns the billing day that contains t.
+func DayOf(t time.Time) Day {
+	y, m, d := t.In(BillingZone).Date()
+	return Day{y, m, d}
+}
+
+// ParseDay parses "YYYY-MM-DD".
+func ParseDay(s string) (Day, error) {
+	t, err := time.ParseInLocation("2006-01-02", s, BillingZone)
+	if err != nil {
+		return Day{}, fmt.Errorf("invalid billing date %q: want YYYY-MM-DD", truncateForError(s))
+	}
+	return DayOf(t), nil
+}
+
+// IsZero reports whether d is unset.
+func (d Day) IsZero() bool { return d == Day{} }
+
+// Start is 00:00 UTC+8 of the day: the timestamp of its daily samples.
+func (d Day) Start() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, BillingZone) }
+
+// End is 00:00 UTC+8 of the next day.
+func (d Day) End() time.Time { return d.AddDays(1).Start() }
+
+// AddDays returns the day n days later (earlier for negative n).
+func (d Day) AddDays(n int) Day {
+	return DayOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, BillingZone))
+}
+
+// Before reports whether d is earlier than e.
+func (d Day) Before(e Day) bool { return d.Start().Before(e.Start()) }
+
+// Cycle returns the billing cycle the day belongs to.
+func (d Day) Cycle() Cycle { return Cycle{d.Year, d.Month} }
+
+// String formats the day as BSS does: "YYYY-MM-DD".
+func (d Day) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+
+// SettledAt is when the day's data of kind k is complete and will not arrive
+// any later: the day's end plus the kind's delay.
+func (d Day) SettledAt(k DataKind) time.Time { return d.End().Add(k.Delay()) }
+
+// NewestSettledDay is the latest day whose data of kind k is complete at now.
+func NewestSettledDay(now time.Time, k DataKind) Day {
+	return DayOf(now.Add(-k.Delay())).AddDays(-1)
+}
+
+// Cycle is a billing cycle: a calendar month in BillingZone.
+type Cycle struct {
+	Year  int
+	Month time.Month
+}
+
+// CycleOf returns the billing cycle that contains t.
+func CycleOf(t time.Time) Cycle { return DayOf(t).Cycle() }
+
+// ParseCycle parses "YYYY-MM".
+func ParseCycle(s string) (Cycle, error) {
+	t, err := time.ParseInLocation("2006-01", s, BillingZone)
+	if err != nil {
+		return Cycle{}, fmt.Errorf("invalid billing cycle %q: want YYYY-MM", truncateForError(s))
+	}
+	return CycleOf(t), nil
+}
+
+// IsZero reports whether c is unset.
+func (c Cycle) IsZero() bool { return c == Cycle{} }
+
+// String formats the cycle as BSS does: "YYYY-MM".
+func (c Cycle) String() string { return fmt.Sprintf("%04d-%02d", c.Year, int(c.Month)) }
+
+// FirstDay is the cycle's first day.
+func (c Cycle) FirstDay() Day { return Day{c.Year, c.Month, 1} }
+
+// LastDay is the cycle's last day.
+func (c Cycle) LastDay() Day { return c.Next().FirstDay().AddDays(-1) }
+
+// Next is the following cycle.
+func (c Cycle) Next() Cycle { return c.AddMonths(1) }
+
+// Prev is the preceding cycle.
+func (c Cycle) Prev() Cycle { return c.AddMonths(-1) }
+
+// AddMonths returns the cycle n months later (earlier for negative n).
+func (c Cycle) AddMonths(n int) Cycle {
+	t := time.Date(c.Year, c.Month+time.Month(n), 1, 12, 0, 0, 0, BillingZone)
+	return Cycle{t.Year(), t.Month()}
+}
+
+// Before reports whether c is earlier than o.
+func (c Cycle) Before(o Cycle) bool {
+	return c.Year < o.Year || (c.Year == o.Year && c.Month < o.Month)
+}
+
+// Start is 00:00 UTC+8 on the cycle's first day.
+func (c Cycle) Start() time.Time { return c.FirstDay().Start() }
+
+// FinalAt is when the cycle's bill of kind k becomes final and is never
+// restated again: 12:00 UTC+8 on the 3rd of the next month, or the 4th for
+// split bills. Until then refunds, adjustments and late usage may change it.
+func (c Cycle) FinalAt(k DataKind) time.Time {
+	n := c.Next()
+	return time.Date(n.Year, n.Month, k.finalDayOfNextMonth(), 12, 0, 0, 0, BillingZone)
+}
+
+// IsFinal reports whether the cycle's bill of kind k is final at now.
+func (c Cycle) IsFinal(now time.Time, k DataKind) bool { return !now.Before(c.FinalAt(k)) }
+
+// OldestQueryable is the earliest cycle the API still serves at now for kind k.
+func OldestQueryable(now time.Time, k DataKind) Cycle {
+	return CycleOf(now).AddMonths(-(k.RetentionCycles() - 1))
+}

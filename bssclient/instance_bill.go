@@ -1,0 +1,88 @@
+package bssclient
+
+// DescribeInstanceBill: spend per instance (or per billing item with
+// IsBillingItem) within a cycle or a day. Paged by NextToken/MaxResults;
+// Items is a plain array. QueryInstanceBill returns the same rows paged by
+// PageNum/PageSize under {"Item":[…]}, and stops at 50,000 rows: it is a
+// fallback only.
+
+// InstanceBillRequest is the DescribeInstanceBill and QueryInstanceBill
+// request. For DescribeInstanceBill the client manages NextToken and
+// MaxResults; for QueryInstanceBill PageNum and PageSize.
+type InstanceBillRequest struct {
+	BillingCycle     Cycle
+	Granularity      Granularity
+	BillingDate      Day
+	IsBillingItem    bool
+	IsHideZeroCharge bool
+	ProductCode      string
+	SubscriptionType string
+	InstanceID       string
+	BillOwnerID      int64
+}
+
+// InstanceBillItem is one row of DescribeInstanceBill or QueryInstanceBill.
+// Region, Zone and the other instance attributes are complete only 48 h after
+// the billing day ends.
+type InstanceBillItem struct {
+	BillingDate       string `json:"BillingDate"`
+	BillAccountID     string `json:"BillAccountID"`
+	BillAccountName   string `json:"BillAccountName"`
+	OwnerID           string `json:"OwnerID"`
+	InstanceID        string `json:"InstanceID"`
+	NickName          string `json:"NickName"`
+	ProductCode       string `json:"ProductCode"`
+	ProductName       string `json:"ProductName"`
+	ProductType       string `json:"ProductType"`
+	ProductDetail     string `json:"ProductDetail"`
+	PipCode           string `json:"PipCode"`
+	CommodityCode     string `json:"CommodityCode"`
+	SubscriptionType  string `json:"SubscriptionType"`
+	Item              string `json:"Item"` // SubscriptionOrder, PayAsYouGoBill, Refund, Adjustment
+	BillingItem       string `json:"BillingItem"`
+	BillingItemCode   string `json:"BillingItemCode"`
+	BillingType       string `json:"BillingType"`
+	Region            string `json:"Region"`
+	Zone              string `json:"Zone"`
+	InstanceSpec      string `json:"InstanceSpec"`
+	InstanceConfig    string `json:"InstanceConfig"`
+	InternetIP        string `json:"InternetIP"`
+	IntranetIP        string `json:"IntranetIP"`
+	ResourceGroup     string `json:"ResourceGroup"`
+	CostUnit          string `json:"CostUnit"`
+	Tag               string `json:"Tag"` // "key:k value:v; key:k2 value:v2"
+	Currency          string `json:"Currency"`
+	ServicePeriod     string `json:"ServicePeriod"`
+	ServicePeriodUnit string `json:"ServicePeriodUnit"`
+	// DeductedByResourcePackage is a string in the API ("NULL", "0.1").
+	DeductedByResourcePackage Money `json:"DeductedByResourcePackage"`
+	Amounts
+}
+
+// InstanceBillData is the Data of one DescribeInstanceBill page.
+type InstanceBillData struct {
+	AccountID    string             `json:"AccountID"`
+	AccountName  string             `json:"AccountName"`
+	BillingCycle string             `json:"BillingCycle"`
+	MaxResults   int                `json:"MaxResults"`
+	NextToken    string             `json:"NextToken"`
+	TotalCount   int                `json:"TotalCount"`
+	Items        []InstanceBillItem `json:"Items"`
+}
+
+// QueryInstanceBillData is the Data of one QueryInstanceBill page.
+type QueryInstanceBillData struct {
+	AccountID    string `json:"AccountID"`
+	AccountName  string `json:"AccountName"`
+	BillingCycle string `json:"BillingCycle"`
+	PageNum      int    `json:"PageNum"`
+	PageSize     int    `json:"PageSize"`
+	TotalCount   int    `json:"TotalCount"`
+	Items        struct {
+		Item []InstanceBillItem `json:"Item"`
+	} `json:"Items"`
+}
+
+// QueryInstanceBillRowCap is where QueryInstanceBill stops returning rows
+// ("no longer queries data beyond the 50,000th row").
+const QueryInstanceBillRowCap = 50_000

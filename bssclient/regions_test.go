@@ -1,0 +1,27 @@
+package bssclient
+
+import "testing"
+
+func TestRegionID(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"cn-hangzhou", "cn-hangzhou"},
+		{"China (Hangzhou)", "cn-hangzhou"},
+		{" China (Hangzhou) ", "cn-hangzhou"},
+		{"华东1（杭州）", "cn-hangzhou"},
+		{"Singapore", "ap-southeast-1"},
+		{"Mars (Olympus Mons)", "Mars (Olympus Mons)"},
+		{"", ""},
+	} {
+		if got := RegionID(tc.in); got != tc.want {
+			t.Errorf("RegionID(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRegionNamesRoundTrip(t *testing.T) {
+	for _, id := range RegionIDs() {
+		if got := RegionID(RegionName(id)); got != id {
+			t.Errorf("RegionID(RegionName(%q)) = %q", id, got)
+		}
+	}
+}
