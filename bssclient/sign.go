@@ -1,0 +1,395 @@
+package bssclient
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SignatureVersion selects how requests are signed.
+//
+// The constants below are the version names; the functions computing a
+// signature are ComputeSignatureV3 and ComputeSignatureV1 (the names
+// SignatureV3/SignatureV1 cannot be both a constant and a function).
+type SignatureVersion int
+
+const (
+	// SignatureV3 is ACS3-HMAC-SHA256, what the current generated SDKs send
+	// by default (reference §1b).
+	SignatureV3 SignatureVersion = iota
+	// SignatureV1 is the HMAC-SHA1 RPC signature of the old SDK and the
+	// aliyun CLI (reference §1a).
+	SignatureV1
+)
+
+func (v SignatureVersion) String() string {
+	switch v {
+	case SignatureV3:
+		return "v3"
+	case SignatureV1:
+		return "v1"
+	}
+	return fmt.Sprintf("SignatureVersion(%d)", int(v))
+}
+
+// ParseSignatureVersion parses "v3" or "v1", ignoring case.
+func ParseSignatureVersion(s string) (SignatureVersion, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "v3":
+		return SignatureV3, nil
+	case "v1":
+		return SignatureV1, nil
+	}
+	return 0, fmt.Errorf("unknown signature version %q: want v3 or v1", truncateForError(s))
+}
+
+// timestampLayout is the UTC layout of x-acs-date and the V1 Timestamp param.
+const timestampLayout = "2006-01-02T15:04:05Z"
+
+// PercentEncode is RFC 3986 percent-encoding as Alibaba signs it: only
+// A-Z a-z 0-9 - _ . ~ stay as they are; every other byte of the UTF-8 form
+// becomes %XX with uppercase hex, so a space is %20 (never +).
+func PercentEncode(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isUnreserved(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isUnreserved(c) {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&0x0f])
+	}
+	return string(b)
+}
+
+func isUnreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+// canonicalQuery sorts params by name (byte order) and, within one name, by
+// value, percent-encodes both and joins "k=v" pairs with "&". skip names a
+// parameter to leave out ("" for none).
+func canonicalQuery(q url.Values, skip string) string {
+	names := make([]string, 0, len(q))
+	for k := range q {
+		if k != skip || skip == "" {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, k := range names {
+		values := q[k]
+		if len(values) == 0 {
+			values = []string{""}
+		} else if len(values) > 1 {
+			values = slices.Clone(values)
+			slices.Sort(values)
+		}
+		ek := PercentEncode(k)
+		for _, v := range values {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(ek)
+			b.WriteByte('=')
+			b.WriteString(PercentEncode(v))
+		}
+	}
+	return b.String()
+}
+
+// ---------------------------------------------------------------------------
+// V3: ACS3-HMAC-SHA256
+
+// AlgorithmV3 is the V3 signature algorithm name, first in StringToSign and
+// in the Authorization header.
+const AlgorithmV3 = "ACS3-HMAC-SHA256"
+
+// EmptyPayloadHash is hex(sha256("")), the x-acs-content-sha256 of the empty
+// body every RPC-style BSS call sends.
+const EmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// Header names the V3 signature uses (lower case, as signed).
+const (
+	headerAction        = "x-acs-action"
+	headerVersion       = "x-acs-version"
+	headerDate          = "x-acs-date"
+	headerNonce         = "x-acs-signature-nonce"
+	headerContentSHA256 = "x-acs-content-sha256"
+	headerSecurityToken = "x-acs-security-token"
+	headerAccessKeyID   = "x-acs-accesskey-id"
+	headerAuthorization = "Authorization"
+)
+
+// CanonicalQueryV3 is the CanonicalQueryString of a V3 canonical request.
+func CanonicalQueryV3(q url.Values) string { return canonicalQuery(q, "") }
+
+// canonicalURI encodes each path segment; an empty path is "/" (the RPC
+// style path, reference §1b).
+func canonicalURI(path string) string {
+	if path == "" {
+		return "/"
+	}
+	segments := strings.Split(path, "/")
+	for i, s := range segments {
+		segments[i] = PercentEncode(s)
+	}
+	return strings.Join(segments, "/")
+}
+
+// CanonicalRequestV3 builds the V3 canonical request and its SignedHeaders.
+// Header names match case-insensitively. Signed are every x-acs-* header,
+// plus host and content-type when present; host, when not empty, is the
+// host header's value. Values of one name are trimmed, sorted and joined
+// with "," (as darabonba does).
+func CanonicalRequestV3(method, path string, query url.Values, header http.Header, host string, payloadHash string) (canonical, signedHeaders string) {
+	merged := make(map[string][]string)
+	for k, values := range header {
+		name := strings.ToLower(k)
+		if !strings.HasPrefix(name, "x-acs-") && name != "host" && name != "content-type" {
+			continue
+		}
+		if name == "host" && host != "" {
+			continue
+		}
+		for _, v := range values {
+			merged[name] = append(merged[name], strings.TrimSpace(v))
+		}
+	}
+	if host != "" {
+		merged["host"] = []string{strings.TrimSpace(host)}
+	}
+	names := make([]string, 0, len(merged))
+	for name := range merged {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	var b strings.Builder
+	b.WriteString(strings.ToUpper(method))
+	b.WriteByte('\n')
+	b.WriteString(canonicalURI(path))
+	b.WriteByte('\n')
+	b.WriteString(CanonicalQueryV3(query))
+	b.WriteByte('\n')
+	for _, name := range names {
+		values := merged[name]
+		slices.Sort(values)
+		b.WriteString(name)
+		b.WriteByte(':')
+		b.WriteString(strings.Join(values, ","))
+		b.WriteByte('\n')
+	}
+	signedHeaders = strings.Join(names, ";")
+	b.WriteByte('\n')
+	b.WriteString(signedHeaders)
+	b.WriteByte('\n')
+	b.WriteString(payloadHash)
+	return b.String(), signedHeaders
+}
+
+// StringToSignV3 is AlgorithmV3, a newline and hex(sha256(canonicalRequest)).
+func StringToSignV3(canonicalRequest string) string {
+	sum := sha256.Sum256([]byte(canonicalRequest))
+	return AlgorithmV3 + "\n" + hex.EncodeToString(sum[:])
+}
+
+// ComputeSignatureV3 is lowercase hex HMAC-SHA256 keyed with the secret itself
+// (V3 adds no "&", unlike V1).
+func ComputeSignatureV3(secret, stringToSign string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(stringToSign))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// AuthorizationV3 is the value of the Authorization header.
+func AuthorizationV3(accessKeyID, signedHeaders, signature string) string {
+	return AlgorithmV3 + " Credential=" + accessKeyID + ",SignedHeaders=" + signedHeaders + ",Signature=" + signature
+}
+
+// ParseAuthorizationV3 parses an Authorization header made by
+// AuthorizationV3. The error names the malformed part.
+func ParseAuthorizationV3(h string) (accessKeyID string, signedHeaders []string, signature string, err error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return "", nil, "", errors.New("authorization header is empty")
+	}
+	algorithm, rest, ok := strings.Cut(h, " ")
+	if algorithm != AlgorithmV3 {
+		return "", nil, "", fmt.Errorf("authorization algorithm is %q, want %q", truncateForError(algorithm), AlgorithmV3)
+	}
+	if !ok || strings.TrimSpace(rest) == "" {
+		return "", nil, "", errors.New("authorization has nothing after the algorithm")
+	}
+	fields := map[string]string{}
+	for part := range strings.SplitSeq(rest, ",") {
+		part = strings.TrimSpace(part)
+		key, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return "", nil, "", fmt.Errorf("authorization part %q is not key=value", truncateForError(part))
+		}
+		switch key {
+		case "Credential", "SignedHeaders", "Signature":
+		default:
+			return "", nil, "", fmt.Errorf("authorization has unknown part %q", truncateForError(key))
+		}
+		if _, dup := fields[key]; dup {
+			return "", nil, "", fmt.Errorf("authorization has %s twice", key)
+		}
+		if value == "" {
+			return "", nil, "", fmt.Errorf("authorization %s is empty", key)
+		}
+		fields[key] = value
+	}
+	for _, key := range []string{"Credential", "SignedHeaders", "Signature"} {
+		if _, ok := fields[key]; !ok {
+			return "", nil, "", fmt.Errorf("authorization lacks %s", key)
+		}
+	}
+	signedHeaders = strings.Split(fields["SignedHeaders"], ";")
+	for _, name := range signedHeaders {
+		if name == "" || name != strings.ToLower(name) {
+			return "", nil, "", fmt.Errorf("authorization SignedHeaders %q has an empty or non-lower-case name", truncateForError(fields["SignedHeaders"]))
+		}
+	}
+	return fields["Credential"], signedHeaders, fields["Signature"], nil
+}
+
+// SignRequestV3 signs an RPC-style BSS call (POST /, API params in the URL
+// query, empty body): it sets the x-acs-* headers the SDK sends (reference
+// §1b, darabonba DoRequest) and then Authorization. Re-signing a request
+// (a retry) replaces every header set by an earlier signing.
+func SignRequestV3(req *http.Request, action, version string, cred Credentials, date time.Time, nonce string) {
+	host := req.Host
+	if host == "" && req.URL != nil {
+		host = req.URL.Host
+	}
+	req.Host = host
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	payloadHash := payloadSHA256(req)
+	req.Header.Set(headerAction, action)
+	req.Header.Set(headerVersion, version)
+	req.Header.Set(headerDate, date.UTC().Format(timestampLayout))
+	req.Header.Set(headerNonce, nonce)
+	req.Header.Set(headerContentSHA256, payloadHash)
+	if cred.SecurityToken != "" {
+		// darabonba signs both the token and the key id with STS credentials.
+		req.Header.Set(headerSecurityToken, cred.SecurityToken)
+		req.Header.Set(headerAccessKeyID, cred.AccessKeyID)
+	} else {
+		req.Header.Del(headerSecurityToken)
+		req.Header.Del(headerAccessKeyID)
+	}
+	req.Header.Del(headerAuthorization)
+
+	path, query := "/", url.Values{}
+	if req.URL != nil {
+		path, query = req.URL.Path, req.URL.Query()
+	}
+	canonical, signedHeaders := CanonicalRequestV3(req.Method, path, query, req.Header, host, payloadHash)
+	signature := ComputeSignatureV3(cred.AccessKeySecret, StringToSignV3(canonical))
+	req.Header.Set(headerAuthorization, AuthorizationV3(cred.AccessKeyID, signedHeaders, signature))
+}
+
+// payloadSHA256 hashes the request body without consuming it.
+func payloadSHA256(req *http.Request) string {
+	if req.Body == nil || req.Body == http.NoBody {
+		return EmptyPayloadHash
+	}
+	var body []byte
+	if req.GetBody != nil {
+		if rc, err := req.GetBody(); err == nil {
+			body, err = io.ReadAll(rc)
+			rc.Close()
+			if err == nil {
+				return hashHex(body)
+			}
+		}
+	}
+	// No way to re-read it: read once and put a replayable copy back.
+	body, _ = io.ReadAll(req.Body)
+	req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.ContentLength = int64(len(body))
+	return hashHex(body)
+}
+
+func hashHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ---------------------------------------------------------------------------
+// V1: HMAC-SHA1, RPC style
+
+// StringToSignV1 is method & %2F & PercentEncode(canonicalized query), the
+// canonicalized query holding every param except Signature (reference §1a).
+func StringToSignV1(method string, params url.Values) string {
+	return strings.ToUpper(method) + "&" + PercentEncode("/") + "&" + PercentEncode(canonicalQuery(params, "Signature"))
+}
+
+// ComputeSignatureV1 is base64 HMAC-SHA1 keyed with secret + "&".
+func ComputeSignatureV1(secret, stringToSign string) string {
+	return hmacSHA1Base64(secret+"&", stringToSign)
+}
+
+func hmacSHA1Base64(key, data string) string {
+	mac := hmac.New(sha1.New, []byte(key))
+	mac.Write([]byte(data))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// SignParamsV1 adds the common RPC params and the Signature to params. BSS
+// defaults Format to XML, so Format=JSON is always sent (reference §2.1).
+func SignParamsV1(method string, params url.Values, action, version string, cred Credentials, date time.Time, nonce string) {
+	params.Set("Action", action)
+	params.Set("Version", version)
+	params.Set("Format", "JSON")
+	params.Set("Timestamp", date.UTC().Format(timestampLayout))
+	params.Set("SignatureMethod", "HMAC-SHA1")
+	params.Set("SignatureVersion", "1.0")
+	params.Set("SignatureNonce", nonce)
+	params.Set("AccessKeyId", cred.AccessKeyID)
+	if cred.SecurityToken != "" {
+		params.Set("SecurityToken", cred.SecurityToken)
+	} else {
+		params.Del("SecurityToken")
+	}
+	params.Del("Signature")
+	params.Set("Signature", ComputeSignatureV1(cred.AccessKeySecret, StringToSignV1(method, params)))
+}
+
+// NewNonce returns 32 random hex characters; BSS rejects a reused nonce
+// (SignatureNonceUsed), so it comes from crypto/rand.
+func NewNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b[:])
+}
