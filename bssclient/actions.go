@@ -1,0 +1,259 @@
+package bssclient
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+)
+
+// CodeRowCapExceeded is the code of the error QueryInstanceBill stops with
+// when TotalCount exceeds QueryInstanceBillRowCap: the API would silently
+// drop every row past the cap.
+const CodeRowCapExceeded = "Pagination.RowCapExceeded"
+
+// Subscription types as BSS spells them.
+const (
+	SubscriptionTypeSubscription = "Subscription"
+	SubscriptionTypePayAsYouGo   = "PayAsYouGo"
+)
+
+// QueryAccountBill walks the account's bill for a cycle (or one day with
+// Granularity DAILY), one page of up to MaxPageSize rows at a time.
+//
+// Each yielded slice is reused by the next page: it is valid only until the
+// loop body returns; copy rows to keep them. On error the iterator yields
+// (nil, err) once and stops. The request is validated before any call.
+func (c *Client) QueryAccountBill(ctx context.Context, req AccountBillRequest) iter.Seq2[[]AccountBillItem, error] {
+	const action = ActionQueryAccountBill
+	params, err := req.params()
+	if err != nil {
+		return failed[AccountBillItem](err)
+	}
+	return walkPageNum[AccountBillItem, AccountBillData](ctx, c, action, params, 0)
+}
+
+// DescribeInstanceBill walks the instance bill (per billing item with
+// IsBillingItem) for a cycle or a day, paged by NextToken.
+//
+// Each yielded slice is reused by the next page: it is valid only until the
+// loop body returns; copy rows to keep them. On error the iterator yields
+// (nil, err) once and stops. The request is validated before any call.
+func (c *Client) DescribeInstanceBill(ctx context.Context, req InstanceBillRequest) iter.Seq2[[]InstanceBillItem, error] {
+	const action = ActionDescribeInstanceBill
+	params, err := req.params(action)
+	if err != nil {
+		return failed[InstanceBillItem](err)
+	}
+	return walkToken[InstanceBillItem, InstanceBillData](ctx, c, action, params)
+}
+
+// QueryInstanceBill walks the same rows as DescribeInstanceBill, paged by
+// PageNum. It is a fallback only: BSS stops serving rows past
+// QueryInstanceBillRowCap, so when TotalCount exceeds it the walk yields a
+// *ResponseError with CodeRowCapExceeded before any row. InstanceID is not a
+// QueryInstanceBill parameter and is refused.
+//
+// Each yielded slice is reused by the next page: it is valid only until the
+// loop body returns; copy rows to keep them. On error the iterator yields
+// (nil, err) once and stops.
+func (c *Client) QueryInstanceBill(ctx context.Context, req InstanceBillRequest) iter.Seq2[[]InstanceBillItem, error] {
+	const action = ActionQueryInstanceBill
+	params, err := req.params(action)
+	if err != nil {
+		return failed[InstanceBillItem](err)
+	}
+	return walkPageNum[InstanceBillItem, QueryInstanceBillData](ctx, c, action, params, QueryInstanceBillRowCap)
+}
+
+// DescribeSplitItemBill walks the split bill (OSS buckets, CDN domains, EIPs
+// broken out of shared products), paged by NextToken. An account without
+// Split Bill enabled gets an *APIError with CodeSplitBillNotEnabled.
+//
+// Each yielded slice is reused by the next page: it is valid only until the
+// loop body returns; copy rows to keep them. On error the iterator yields
+// (nil, err) once and stops. The request is validated before any call.
+func (c *Client) DescribeSplitItemBill(ctx context.Context, req SplitItemBillRequest) iter.Seq2[[]SplitItemBillItem, error] {
+	const action = ActionDescribeSplitItemBill
+	params, err := req.params()
+	if err != nil {
+		return failed[SplitItemBillItem](err)
+	}
+	return walkToken[SplitItemBillItem, SplitItemBillData](ctx, c, action, params)
+}
+
+// QueryBillToOSSSubscription returns the account's bill subscriptions to OSS.
+func (c *Client) QueryBillToOSSSubscription(ctx context.Context) ([]BillSubscription, error) {
+	var data BillSubscriptionData
+	if err := c.Call(ctx, ActionQueryBillToOSSSubscription, nil, &data); err != nil {
+		return nil, err
+	}
+	return data.Items.Item, nil
+}
+
+// QueryAccountBalance returns the account's balance.
+func (c *Client) QueryAccountBalance(ctx context.Context) (AccountBalance, error) {
+	var balance AccountBalance
+	if err := c.Call(ctx, ActionQueryAccountBalance, nil, &balance); err != nil {
+		return AccountBalance{}, err
+	}
+	return balance, nil
+}
+
+// failed is an iterator that yields err once.
+func failed[T any](err error) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) { yield(nil, err) }
+}
+
+func (r AccountBillRequest) params() (url.Values, error) {
+	const action = ActionQueryAccountBill
+	p := url.Values{}
+	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
+		return nil, err
+	}
+	if r.IsGroupByProduct {
+		p.Set("IsGroupByProduct", "true")
+	}
+	setIfNotEmpty(p, "ProductCode", r.ProductCode)
+	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// params encodes the request for DescribeInstanceBill or QueryInstanceBill.
+func (r InstanceBillRequest) params(action string) (url.Values, error) {
+	p := url.Values{}
+	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
+		return nil, err
+	}
+	if r.IsBillingItem {
+		p.Set("IsBillingItem", "true")
+	}
+	if r.IsHideZeroCharge {
+		p.Set("IsHideZeroCharge", "true")
+	}
+	setIfNotEmpty(p, "ProductCode", r.ProductCode)
+	// QueryInstanceBill: "This parameter must be used together with the
+	// ProductCode parameter." DescribeInstanceBill states no such rule.
+	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, action == ActionQueryInstanceBill); err != nil {
+		return nil, err
+	}
+	if r.InstanceID != "" {
+		if action == ActionQueryInstanceBill {
+			// Dropping the filter would return every instance's rows.
+			return nil, localParamError(action, CodeInvalidParameter,
+				"InstanceID %q is not a QueryInstanceBill parameter; use DescribeInstanceBill", truncateForError(r.InstanceID))
+		}
+		p.Set("InstanceID", r.InstanceID)
+	}
+	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (r SplitItemBillRequest) params() (url.Values, error) {
+	const action = ActionDescribeSplitItemBill
+	p := url.Values{}
+	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
+		return nil, err
+	}
+	if r.IsHideZeroCharge {
+		p.Set("IsHideZeroCharge", "true")
+	}
+	setIfNotEmpty(p, "ProductCode", r.ProductCode)
+	// "This parameter must be used with the ProductCode parameter."
+	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, true); err != nil {
+		return nil, err
+	}
+	setIfNotEmpty(p, "InstanceID", r.InstanceID)
+	setIfNotEmpty(p, "SplitItemID", r.SplitItemID)
+	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// setPeriod checks and sets BillingCycle, Granularity and BillingDate: the
+// cycle is required, and BillingDate goes with Granularity DAILY and nothing
+// else (every bill API documents the pair).
+func setPeriod(p url.Values, action string, cycle Cycle, g Granularity, day Day) error {
+	if cycle.IsZero() {
+		return localParamError(action, CodeMissingParameter, "BillingCycle is required")
+	}
+	if cycle.Year < 1 || cycle.Year > 9999 || cycle.Month < 1 || cycle.Month > 12 {
+		return localParamError(action, CodeInvalidParameter, "BillingCycle %q is not a valid YYYY-MM", cycle.String())
+	}
+	switch g {
+	case "", Monthly, Daily:
+	default:
+		return localParamError(action, CodeInvalidParameter, "Granularity %q: want %s or %s", truncateForError(string(g)), Monthly, Daily)
+	}
+	switch {
+	case g == Daily && day.IsZero():
+		return localParamError(action, CodeMissingParameter, "Granularity %s requires BillingDate", Daily)
+	case !day.IsZero() && g != Daily:
+		return localParamError(action, CodeInvalidParameter, "BillingDate %s requires Granularity %s, got %q", day.String(), Daily, string(g))
+	}
+	if !day.IsZero() {
+		if parsed, err := ParseDay(day.String()); err != nil || parsed != day {
+			return localParamError(action, CodeInvalidParameter, "BillingDate %q is not a calendar day", day.String())
+		}
+		if day.Cycle() != cycle {
+			return localParamError(action, CodeInvalidParameter, "BillingDate %s is outside BillingCycle %s", day.String(), cycle.String())
+		}
+	}
+	p.Set("BillingCycle", cycle.String())
+	setIfNotEmpty(p, "Granularity", string(g))
+	if !day.IsZero() {
+		p.Set("BillingDate", day.String())
+	}
+	return nil
+}
+
+func setSubscriptionType(p url.Values, action, subscriptionType, productCode string, needsProductCode bool) error {
+	switch subscriptionType {
+	case "":
+		return nil
+	case SubscriptionTypeSubscription, SubscriptionTypePayAsYouGo:
+	default:
+		return localParamError(action, CodeInvalidParameter, "SubscriptionType %q: want %s or %s",
+			truncateForError(subscriptionType), SubscriptionTypeSubscription, SubscriptionTypePayAsYouGo)
+	}
+	if needsProductCode && productCode == "" {
+		return localParamError(action, CodeMissingParameter, "SubscriptionType %s requires ProductCode", subscriptionType)
+	}
+	p.Set("SubscriptionType", subscriptionType)
+	return nil
+}
+
+// setBillOwner sets BillOwnerId: the request spells it with a lowercase d,
+// unlike the OwnerID of response rows.
+func setBillOwner(p url.Values, action string, id int64) error {
+	switch {
+	case id < 0:
+		return localParamError(action, CodeInvalidParameter, "BillOwnerId %d is negative", id)
+	case id > 0:
+		p.Set("BillOwnerId", strconv.FormatInt(id, 10))
+	}
+	return nil
+}
+
+func setIfNotEmpty(p url.Values, name, value string) {
+	if value != "" {
+		p.Set(name, value)
+	}
+}
+
+// localParamError is a request refused before it was sent. It is an
+// *APIError with the code BSS would answer, so Classify calls it a bad
+// request and nothing retries it; HTTPStatus 0 tells it never left.
+func localParamError(action, code, format string, args ...any) error {
+	return &APIError{
+		Action:  action,
+		Code:    code,
+		Message: fmt.Sprintf(format, args...) + " (checked locally; nothing was sent)",
+	}
+}

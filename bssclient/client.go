@@ -1,0 +1,619 @@
+package bssclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
+)
+
+// Observer is told what each call costs, so the exporter can publish it.
+// Implementations must be safe for concurrent use.
+type Observer interface {
+	// RequestDone is called once per HTTP attempt; outcome is "ok" or the
+	// error code (ErrorCode). Credential failures and waits cut short by the
+	// context send nothing, so no attempt is reported.
+	RequestDone(action, outcome string, d time.Duration)
+	// Retried is called when a retry is about to happen after an error with
+	// that code.
+	Retried(action, code string)
+	// Throttled is called when BSS answered Throttling*.
+	Throttled(action string)
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultRateLimit   = 10 // requests per second per account (reference §3.4)
+	DefaultBurst       = 1
+	DefaultMaxAttempts = 4
+	DefaultBackoffBase = 200 * time.Millisecond
+	DefaultBackoffMax  = 10 * time.Second
+	DefaultTimeout     = 30 * time.Second
+	DefaultUserAgent   = "aliyun-billing-exporter"
+)
+
+// MaxResponseBytes caps how much of one response body is read. A full page
+// of 300 rows is a few hundred KiB; anything near this is not a BSS answer.
+const MaxResponseBytes = 64 << 20
+
+// errorBodyQuote is how many bytes of an unusable body an error quotes.
+const errorBodyQuote = 100
+
+// Headers carrying the throttling window, value
+// "Limit:1,Remain:0,TimeLeft:2000,Reset:1234" (reference §3.3).
+const (
+	headerRateLimitUserAPI = "x-ratelimit-user-api"
+	headerRateLimitUser    = "x-ratelimit-user"
+)
+
+// timeLeftUnit is the unit of TimeLeft. INFERRED (reference §3.3): darabonba
+// parses it as an integer and the examples only make sense as milliseconds.
+const timeLeftUnit = time.Millisecond
+
+// Config configures a Client. Only Credentials is required.
+type Config struct {
+	// Endpoint is a host ("business.aliyuncs.com",
+	// "business.ap-southeast-1.aliyuncs.com"), which means https, or a URL
+	// with scheme http or https ("http://127.0.0.1:8417" for the simulator).
+	// Empty means EndpointChina.
+	Endpoint    string
+	Credentials CredentialsProvider // required
+	// RateLimit is requests per second for this account; default 10. Must be > 0.
+	RateLimit float64
+	// Burst is the limiter's burst; default 1.
+	Burst int
+	// Limiter, when set, is shared with other Clients of the same account and
+	// RateLimit and Burst are ignored: BSS counts the quota per account.
+	Limiter *Limiter
+	// MaxAttempts per request, including the first; default 4.
+	MaxAttempts int
+	// BackoffBase is the first retry's backoff ceiling (default 200ms); it
+	// doubles per attempt with full jitter, capped by BackoffMax (default
+	// 10s). A throttled retry waits the TimeLeft BSS announces instead, when
+	// it announces one, also capped by BackoffMax.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// Timeout bounds one attempt, body included; default 30s.
+	Timeout          time.Duration
+	SignatureVersion SignatureVersion
+	// HTTPClient defaults to a dedicated client with transport timeouts.
+	HTTPClient *http.Client
+	Observer   Observer // nil: none
+	// Now is the wall clock for x-acs-date / Timestamp; default time.Now.
+	Now       func() time.Time
+	UserAgent string
+}
+
+// Limiter is a token bucket of requests per second. One Limiter per account,
+// shared by every Client of that account, keeps the exporter itself from
+// triggering Throttling.User. It is safe for concurrent use.
+type Limiter struct {
+	bucket *rate.Limiter
+}
+
+// arrivalJitterAllowance is how much network jitter the limiter absorbs.
+// BSS counts "10 queries per second" per account, over a sliding second
+// (INFERRED; the simulator does the same). Requests sent exactly 1/N s apart
+// can arrive with N+1 inside one such second when an early one is delayed.
+// Spacing them (1 s + allowance)/N apart keeps every window at N or fewer for
+// up to this much jitter, at 1/(1+allowance) of the quota: 95% for 50 ms.
+const arrivalJitterAllowance = 50 * time.Millisecond
+
+// NewLimiter returns a limiter that lets at most ratePerSecond requests
+// arrive in any second, with the given burst. A non-positive or non-finite
+// rate means DefaultRateLimit and a burst below 1 means 1: a limiter that
+// never admits a request would hang every call.
+func NewLimiter(ratePerSecond float64, burst int) *Limiter {
+	if !(ratePerSecond > 0) || math.IsInf(ratePerSecond, 0) {
+		ratePerSecond = DefaultRateLimit
+	}
+	burst = max(burst, 1)
+	spaced := ratePerSecond / (1 + arrivalJitterAllowance.Seconds())
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(spaced), burst)}
+}
+
+// Client calls the BSS OpenAPI. It is safe for concurrent use.
+type Client struct {
+	baseURL     *url.URL
+	credentials CredentialsProvider
+	limiter     *Limiter
+	maxAttempts int
+	backoffBase time.Duration
+	backoffMax  time.Duration
+	timeout     time.Duration
+	signature   SignatureVersion
+	httpClient  *http.Client
+	observer    Observer
+	now         func() time.Time
+	userAgent   string
+
+	// Seams for tests, so that they neither sleep nor depend on chance.
+	sleep     func(ctx context.Context, d time.Duration) error
+	randInt64 func(n int64) int64 // uniform in [0, n)
+	stopwatch func() time.Time    // monotonic clock for durations and deadlines
+	newNonce  func() string
+	maxBody   int64 // MaxResponseBytes
+}
+
+// New validates cfg and returns a Client. Errors name the field and quote
+// the bad value.
+func New(cfg Config) (*Client, error) {
+	base, err := parseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("bssclient: Config.Credentials is required")
+	}
+	limiter := cfg.Limiter
+	if limiter == nil {
+		rps := cfg.RateLimit
+		switch {
+		case rps == 0:
+			rps = DefaultRateLimit
+		case !(rps > 0) || math.IsInf(rps, 0):
+			return nil, fmt.Errorf("bssclient: Config.RateLimit %v: must be a positive number of requests per second", cfg.RateLimit)
+		}
+		burst := cfg.Burst
+		switch {
+		case burst == 0:
+			burst = DefaultBurst
+		case burst < 0:
+			return nil, fmt.Errorf("bssclient: Config.Burst %d: must not be negative", cfg.Burst)
+		}
+		limiter = NewLimiter(rps, burst)
+	}
+	maxAttempts := cfg.MaxAttempts
+	switch {
+	case maxAttempts == 0:
+		maxAttempts = DefaultMaxAttempts
+	case maxAttempts < 0:
+		return nil, fmt.Errorf("bssclient: Config.MaxAttempts %d: must not be negative", cfg.MaxAttempts)
+	}
+	if cfg.BackoffMax == 0 && cfg.BackoffBase > DefaultBackoffMax {
+		cfg.BackoffMax = cfg.BackoffBase // a long base alone asks for long backoffs
+	}
+	durations := []struct {
+		name  string
+		value *time.Duration
+		def   time.Duration
+	}{
+		{"BackoffBase", &cfg.BackoffBase, DefaultBackoffBase},
+		{"BackoffMax", &cfg.BackoffMax, DefaultBackoffMax},
+		{"Timeout", &cfg.Timeout, DefaultTimeout},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.value == 0:
+			*d.value = d.def
+		case *d.value < 0:
+			return nil, fmt.Errorf("bssclient: Config.%s %v: must not be negative", d.name, *d.value)
+		}
+	}
+	if cfg.BackoffMax < cfg.BackoffBase {
+		return nil, fmt.Errorf("bssclient: Config.BackoffMax %v is less than Config.BackoffBase %v", cfg.BackoffMax, cfg.BackoffBase)
+	}
+	if cfg.SignatureVersion != SignatureV3 && cfg.SignatureVersion != SignatureV1 {
+		return nil, fmt.Errorf("bssclient: Config.SignatureVersion %v: want SignatureV3 or SignatureV1", cfg.SignatureVersion)
+	}
+	c := &Client{
+		baseURL:     base,
+		credentials: cfg.Credentials,
+		limiter:     limiter,
+		maxAttempts: maxAttempts,
+		backoffBase: cfg.BackoffBase,
+		backoffMax:  cfg.BackoffMax,
+		timeout:     cfg.Timeout,
+		signature:   cfg.SignatureVersion,
+		httpClient:  cfg.HTTPClient,
+		observer:    cfg.Observer,
+		now:         cfg.Now,
+		userAgent:   cfg.UserAgent,
+		sleep:       sleepContext,
+		randInt64:   rand.Int64N,
+		stopwatch:   time.Now,
+		newNonce:    NewNonce,
+		maxBody:     MaxResponseBytes,
+	}
+	if c.httpClient == nil {
+		c.httpClient = defaultHTTPClient()
+	}
+	if c.observer == nil {
+		c.observer = noObserver{}
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	return c, nil
+}
+
+// Endpoint returns the base URL calls go to, e.g. "https://business.aliyuncs.com".
+func (c *Client) Endpoint() string { return c.baseURL.String() }
+
+func parseEndpoint(endpoint string) (*url.URL, error) {
+	raw := strings.TrimSpace(endpoint)
+	if raw == "" {
+		raw = EndpointChina
+	}
+	if !strings.Contains(raw, "://") {
+		// A bare host: BSS is served over HTTPS only (reference §2.1).
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q is not a URL: %w", truncateForError(endpoint), err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: scheme %q is not http or https", truncateForError(endpoint), truncateForError(u.Scheme))
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q has no host", truncateForError(endpoint))
+	case u.User != nil:
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: user info is not allowed", truncateForError(u.Redacted()))
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "":
+		// RPC-style calls all go to "/" (reference §2.1).
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: want scheme and host only, no path, query or fragment", truncateForError(endpoint))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("bssclient: Config.Endpoint %q: invalid port %q", truncateForError(endpoint), truncateForError(p))
+		}
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment,
+			DialContext: (&net.Dialer{
+				Timeout:   10 * time.Second,
+				KeepAlive: 30 * time.Second,
+			}).DialContext,
+			ForceAttemptHTTP2:     true,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			MaxIdleConns:          16,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+		},
+		// BSS never redirects an API call; following one would re-send a
+		// signed request to a host we did not choose.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+type noObserver struct{}
+
+func (noObserver) RequestDone(string, string, time.Duration) {}
+func (noObserver) Retried(string, string)                    {}
+func (noObserver) Throttled(string)                          {}
+
+// Call does one signed call of action with params (the API's own parameter
+// names), retrying what is worth retrying, and decodes the answer's Data into
+// out, a pointer (nil: discard). params is not modified.
+//
+// Errors: *APIError for answers from BSS, *ResponseError for answers that
+// cannot be trusted, *TransportError for no usable answer, *CredentialsError
+// when credentials cannot be obtained, and the context's error (wrapped, with
+// the action) when ctx ends first.
+func (c *Client) Call(ctx context.Context, action string, params url.Values, out any) error {
+	if out != nil {
+		if v := reflect.ValueOf(out); v.Kind() != reflect.Pointer || v.IsNil() {
+			return fmt.Errorf("bssclient: Call %s: out must be a non-nil pointer, not %T", action, out)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 && out != nil {
+			// A failed attempt may have decoded part of a page, and
+			// encoding/json would merge the next answer into it.
+			reflect.ValueOf(out).Elem().SetZero()
+		}
+		res := c.attempt(ctx, action, params, out)
+		if res.err == nil {
+			return nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return contextError(action, ctxErr, res.err)
+		}
+		if res.stop || attempt >= c.maxAttempts || !shouldRetry(res.err) {
+			return res.err
+		}
+		wait := c.backoff(attempt, res)
+		if dl, ok := ctx.Deadline(); ok && c.stopwatch().Add(wait).After(dl) {
+			// Sleeping past the deadline cannot end in a successful call.
+			return contextError(action, context.DeadlineExceeded, res.err)
+		}
+		c.observer.Retried(action, ErrorCode(res.err))
+		if err := c.sleep(ctx, wait); err != nil {
+			return contextError(action, err, res.err)
+		}
+	}
+}
+
+// shouldRetry is IsRetryable plus one case BSS's error codes cannot express:
+// a gateway 429 without a parseable body is throttling too.
+func shouldRetry(err error) bool {
+	if IsRetryable(err) {
+		return true
+	}
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Code == "" && apiErr.HTTPStatus == http.StatusTooManyRequests
+}
+
+// contextError reports that ctx ended the call, keeping the last attempt's
+// error as text only: errors.Is(err, context.Canceled) holds, and Classify
+// does not mistake the call for the last attempt's failure.
+func contextError(action string, ctxErr, last error) error {
+	if last == nil || errors.Is(last, ctxErr) {
+		return fmt.Errorf("BSS %s: %w", action, ctxErr)
+	}
+	return fmt.Errorf("BSS %s: %w (last attempt: %v)", action, ctxErr, last)
+}
+
+// backoff is how long to wait before attempt+1: the TimeLeft BSS announced
+// for a throttled answer, else exponential backoff with full jitter; both
+// capped by backoffMax.
+func (c *Client) backoff(attempt int, res attemptResult) time.Duration {
+	if res.timeLeft > 0 {
+		return min(res.timeLeft, c.backoffMax)
+	}
+	ceiling := c.backoffMax
+	if shift := attempt - 1; shift < 62 && c.backoffBase <= c.backoffMax>>shift {
+		ceiling = c.backoffBase << shift
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(c.randInt64(int64(ceiling) + 1))
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+type attemptResult struct {
+	err      error
+	timeLeft time.Duration // announced by a throttled answer; 0 if none
+	stop     bool          // the context cannot allow another attempt
+}
+
+// attempt makes one HTTP exchange: credentials, limiter, sign, send, decode.
+func (c *Client) attempt(ctx context.Context, action string, params url.Values, out any) attemptResult {
+	cred, err := c.credentials.Credentials(ctx)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return attemptResult{err: ctxErr}
+		}
+		var credErr *CredentialsError
+		if !errors.As(err, &credErr) {
+			err = &CredentialsError{Err: err}
+		}
+		return attemptResult{err: err}
+	}
+	if err := c.limiter.bucket.Wait(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return attemptResult{err: ctxErr}
+		}
+		// rate.Limiter refuses at once when the wait would pass the deadline.
+		return attemptResult{stop: true, err: fmt.Errorf("BSS %s: waiting for the rate limiter would pass the context deadline: %w", action, context.DeadlineExceeded)}
+	}
+
+	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := c.newRequest(attemptCtx, action, params, cred)
+	if err != nil {
+		return attemptResult{err: &TransportError{Action: action, Err: err}}
+	}
+
+	start := c.stopwatch()
+	status, header, body, err := c.exchange(req)
+	switch {
+	case err == nil:
+		err = decodeResponse(action, status, body, out)
+	case errors.Is(err, errBodyTooLarge):
+		err = &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d: %v", status, err)}
+	case ctx.Err() != nil:
+		// The caller gave up; the attempt is not the server's fault.
+		err = ctx.Err()
+	default:
+		err = &TransportError{Action: action, Err: c.redactURLError(err)}
+	}
+	c.observer.RequestDone(action, outcome(err), c.stopwatch().Sub(start))
+
+	res := attemptResult{err: err}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Class() == ClassThrottled {
+		c.observer.Throttled(action)
+		res.timeLeft = throttlingTimeLeft(header)
+	}
+	return res
+}
+
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return ErrorCode(err)
+}
+
+// newRequest builds the RPC-style request: POST "/" with the API params in
+// the URL query and an empty body (reference §1b, §2.1), signed with a fresh
+// date and nonce.
+func (c *Client) newRequest(ctx context.Context, action string, params url.Values, cred Credentials) (*http.Request, error) {
+	query := make(url.Values, len(params)+12)
+	for k, v := range params {
+		query[k] = append([]string(nil), v...)
+	}
+	date := c.now()
+	nonce := c.newNonce()
+	if c.signature == SignatureV1 {
+		SignParamsV1(http.MethodPost, query, action, APIVersion, cred, date, nonce)
+	}
+	u := *c.baseURL
+	u.Path = "/"
+	u.RawQuery = encodeQuery(query)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), http.NoBody)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if c.signature == SignatureV3 {
+		SignRequestV3(req, action, APIVersion, cred, date, nonce)
+	}
+	return req, nil
+}
+
+// encodeQuery writes params as the SDKs do: sorted, RFC 3986 encoded (a
+// space is %20, never +), so a token with "/+=" survives.
+func encodeQuery(q url.Values) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(PercentEncode(k))
+			b.WriteByte('=')
+			b.WriteString(PercentEncode(v))
+		}
+	}
+	return b.String()
+}
+
+// exchange sends req and reads at most MaxResponseBytes of the body.
+func (c *Client) exchange(req *http.Request) (status int, header http.Header, body []byte, err error) {
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return resp.StatusCode, resp.Header, nil, fmt.Errorf("%w of %d bytes", errBodyTooLarge, c.maxBody)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+var errBodyTooLarge = errors.New("response body exceeds the cap")
+
+// redactURLError drops the query from a *url.Error: with V1 signing it holds
+// the SecurityToken, which must never appear in an error.
+func (c *Client) redactURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return &url.Error{Op: urlErr.Op, URL: c.baseURL.String() + "/", Err: urlErr.Err}
+	}
+	return err
+}
+
+// decodeResponse turns one HTTP answer into nil (Data decoded into out), an
+// *APIError or a *ResponseError.
+func decodeResponse(action string, status int, body []byte, out any) error {
+	var env Envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		if status >= 400 {
+			// An error page from a proxy or gateway: the status is all we have.
+			return &APIError{Action: action, HTTPStatus: status, Message: "undecodable error body " + quoteBody(body)}
+		}
+		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: describeBadBody(status, body, err)}
+	}
+	hasData := len(env.Data) > 0 && string(env.Data) != "null"
+	failed := status >= 400 ||
+		(env.Success != nil && !*env.Success) ||
+		// QueryAccountBalance succeeds with Code "200", the bills with "Success".
+		(env.Code != "" && env.Code != "Success" && env.Code != "200" && !hasData)
+	if failed {
+		return &APIError{
+			Action:     action,
+			HTTPStatus: status,
+			Code:       env.Code,
+			Message:    env.Message,
+			RequestID:  env.RequestID,
+			HostID:     env.HostID,
+			Recommend:  env.Recommend,
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	if !hasData {
+		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d success without Data: %s", status, quoteBody(body))}
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("decoding Data (RequestId %s): %v", env.RequestID, err)}
+	}
+	return nil
+}
+
+func describeBadBody(status int, body []byte, err error) string {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return fmt.Sprintf("HTTP %d with an empty body", status)
+	}
+	return fmt.Sprintf("HTTP %d body is not a JSON envelope (%v): %s", status, err, quoteBody(body))
+}
+
+// quoteBody quotes at most errorBodyQuote bytes of body, cut on a rune
+// boundary.
+func quoteBody(body []byte) string {
+	if len(body) <= errorBodyQuote {
+		return strconv.Quote(string(body))
+	}
+	cut := errorBodyQuote
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return strconv.Quote(string(body[:cut])) + fmt.Sprintf("… (%d bytes)", len(body))
+}
+
+// throttlingTimeLeft returns the larger TimeLeft of the two rate-limit
+// headers, as darabonba's GetThrottlingTimeLeft does (reference §3.3), or 0.
+func throttlingTimeLeft(h http.Header) time.Duration {
+	var longest time.Duration
+	for _, name := range []string{headerRateLimitUserAPI, headerRateLimitUser} {
+		for part := range strings.SplitSeq(h.Get(name), ",") {
+			key, value, ok := strings.Cut(strings.TrimSpace(part), ":")
+			if !ok || !strings.EqualFold(strings.TrimSpace(key), "TimeLeft") {
+				continue
+			}
+			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if err != nil || n <= 0 || n > int64(math.MaxInt64/timeLeftUnit) {
+				continue
+			}
+			longest = max(longest, time.Duration(n)*timeLeftUnit)
+		}
+	}
+	return longest
+}
