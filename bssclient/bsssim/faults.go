@@ -1,0 +1,260 @@
+package bsssim
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Faults injects the failures a client of BSS must survive. Every setter is
+// safe to call while the server is answering; counts are consumed one per
+// matching answer, so a test can say "the next two pages are throttled" and
+// observe exactly that.
+//
+// Faults hit only requests that passed authentication and the quota: they
+// model BSS misbehaving, not the client. Of the faults that replace the answer
+// at most one applies per request, in this order: drop, throttle, 5xx. The
+// faults that corrupt a success answer (drift-total, repeat-token, malformed,
+// truncate) apply to successful answers only.
+type Faults struct {
+	mu          sync.Mutex
+	latency     time.Duration
+	throttle    int
+	fail        int
+	failed      int // 5xx answers given so far: odd ones are 503, even ones 500
+	drop        int
+	malformed   int
+	truncate    int
+	driftTotal  int
+	repeatToken int
+	onlyAction  string
+}
+
+// NewFaults returns a Faults that injects nothing.
+func NewFaults() *Faults { return &Faults{} }
+
+// SetLatency adds d before every matching answer (on top of Config.Latency).
+func (f *Faults) SetLatency(d time.Duration) { f.set(func() { f.latency = max(d, 0) }) }
+
+// ThrottleNext answers the next n matching requests with Throttling.User.
+func (f *Faults) ThrottleNext(n int) { f.set(func() { f.throttle = max(n, 0) }) }
+
+// FailNext answers the next n matching requests with a server error,
+// alternating HTTP 503 ServiceUnavailable and HTTP 500 InternalError.
+func (f *Faults) FailNext(n int) { f.set(func() { f.fail = max(n, 0) }) }
+
+// DropNext closes the connection of the next n matching requests without
+// answering them.
+func (f *Faults) DropNext(n int) { f.set(func() { f.drop = max(n, 0) }) }
+
+// MalformNext answers the next n matching successful requests with an
+// invalid JSON body and HTTP 200.
+func (f *Faults) MalformNext(n int) { f.set(func() { f.malformed = max(n, 0) }) }
+
+// TruncateNext answers the next n matching successful requests with their
+// JSON body cut in the middle (a complete HTTP exchange with a short body).
+func (f *Faults) TruncateNext(n int) { f.set(func() { f.truncate = max(n, 0) }) }
+
+// DriftTotalCount makes the next n pages of the paged actions report one row
+// more in TotalCount than the data has, as if the bill changed mid-walk.
+func (f *Faults) DriftTotalCount(n int) { f.set(func() { f.driftTotal = max(n, 0) }) }
+
+// RepeatNextToken makes the next n NextToken pages that were asked for with a
+// NextToken answer that same token again, which would loop a naive client.
+func (f *Faults) RepeatNextToken(n int) { f.set(func() { f.repeatToken = max(n, 0) }) }
+
+// OnlyAction restricts every fault to requests of one action; "" means all.
+func (f *Faults) OnlyAction(action string) { f.set(func() { f.onlyAction = action }) }
+
+// Clear removes every fault.
+func (f *Faults) Clear() {
+	f.set(func() {
+		f.latency, f.onlyAction, f.failed = 0, "", 0
+		f.throttle, f.fail, f.drop, f.malformed, f.truncate, f.driftTotal, f.repeatToken = 0, 0, 0, 0, 0, 0, 0
+	})
+}
+
+func (f *Faults) set(change func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+}
+
+// String describes the pending faults in ParseFaults syntax.
+func (f *Faults) String() string {
+	if f == nil {
+		return ""
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var parts []string
+	if f.latency > 0 {
+		parts = append(parts, "latency="+f.latency.String())
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+	}{
+		{faultThrottle, f.throttle}, {fault5xx, f.fail}, {faultDrop, f.drop},
+		{faultMalformed, f.malformed}, {faultTruncate, f.truncate},
+		{faultDriftTotal, f.driftTotal}, {faultRepeatToken, f.repeatToken},
+	} {
+		if c.n > 0 {
+			parts = append(parts, c.name+"="+strconv.Itoa(c.n))
+		}
+	}
+	if f.onlyAction != "" {
+		parts = append(parts, "action="+f.onlyAction)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Fault names, as ParseFaults spells them and as Stats.Faults counts them.
+const (
+	faultLatency     = "latency"
+	faultThrottle    = "throttle"
+	fault5xx         = "5xx"
+	faultDrop        = "drop"
+	faultMalformed   = "malformed"
+	faultTruncate    = "truncate"
+	faultDriftTotal  = "drift-total"
+	faultRepeatToken = "repeat-token"
+	faultAction      = "action"
+)
+
+// ParseFaults reads the command-line syntax: comma-separated name=value items,
+// for example "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,
+// drift-total=1,repeat-token=1,action=DescribeInstanceBill". Counts are
+// non-negative integers; latency is a Go duration; action is a BSS action this
+// simulator serves. An empty spec injects nothing. Errors name the bad item.
+func ParseFaults(spec string) (*Faults, error) {
+	f := NewFaults()
+	for item := range strings.SplitSeq(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(item, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || value == "" {
+			return nil, fmt.Errorf("fault %q: want name=value", shorten(item))
+		}
+		switch name {
+		case faultLatency:
+			d, err := time.ParseDuration(value)
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("fault %q: latency must be a non-negative duration such as 2s", shorten(item))
+			}
+			f.latency = d
+		case faultAction:
+			if !slices.Contains(servedActions, value) {
+				return nil, fmt.Errorf("fault %q: unknown action, want one of %s", shorten(item), strings.Join(servedActions, ", "))
+			}
+			f.onlyAction = value
+		case faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate, faultDriftTotal, faultRepeatToken:
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("fault %q: want a non-negative count", shorten(item))
+			}
+			*f.counter(name) = n
+		default:
+			return nil, fmt.Errorf("fault %q: unknown fault %q, want one of latency, throttle, 5xx, drop, malformed, truncate, drift-total, repeat-token, action", shorten(item), shorten(name))
+		}
+	}
+	return f, nil
+}
+
+// counter returns the count behind a fault name; the caller holds mu or owns f.
+func (f *Faults) counter(name string) *int {
+	switch name {
+	case faultThrottle:
+		return &f.throttle
+	case fault5xx:
+		return &f.fail
+	case faultDrop:
+		return &f.drop
+	case faultMalformed:
+		return &f.malformed
+	case faultTruncate:
+		return &f.truncate
+	case faultDriftTotal:
+		return &f.driftTotal
+	case faultRepeatToken:
+		return &f.repeatToken
+	}
+	return nil
+}
+
+// answerFault is what replaces the answer to one request.
+type answerFault int
+
+const (
+	noAnswerFault answerFault = iota
+	dropConnection
+	throttleAnswer
+	unavailableAnswer // HTTP 503 ServiceUnavailable
+	internalErrAnswer // HTTP 500 InternalError
+)
+
+func (f *Faults) applies(action string) bool {
+	return f.onlyAction == "" || f.onlyAction == action
+}
+
+// latencyFor returns the injected latency for an action.
+func (f *Faults) latencyFor(action string) time.Duration {
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.applies(action) {
+		return 0
+	}
+	return f.latency
+}
+
+// takeAnswerFault consumes at most one answer-replacing fault.
+func (f *Faults) takeAnswerFault(action string) answerFault {
+	if f == nil {
+		return noAnswerFault
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.applies(action) {
+		return noAnswerFault
+	}
+	switch {
+	case f.drop > 0:
+		f.drop--
+		return dropConnection
+	case f.throttle > 0:
+		f.throttle--
+		return throttleAnswer
+	case f.fail > 0:
+		f.fail--
+		f.failed++
+		if f.failed%2 == 1 {
+			return unavailableAnswer
+		}
+		return internalErrAnswer
+	}
+	return noAnswerFault
+}
+
+// take consumes one count of a success-corrupting fault if it is pending.
+func (f *Faults) take(action, name string) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.counter(name)
+	if !f.applies(action) || c == nil || *c == 0 {
+		return false
+	}
+	*c--
+	return true
+}

@@ -1,0 +1,219 @@
+package bsssim
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+func TestParseFaults(t *testing.T) {
+	full := "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,drift-total=1,repeat-token=1,action=DescribeInstanceBill"
+	f, err := ParseFaults(full)
+	if err != nil {
+		t.Fatalf("ParseFaults(%q): %v", full, err)
+	}
+	if f.String() != full {
+		t.Errorf("String() = %q, want %q", f.String(), full)
+	}
+	if empty, err := ParseFaults(" "); err != nil || empty.String() != "" {
+		t.Errorf("empty spec: %v, %q", err, empty.String())
+	}
+
+	for _, tc := range []struct{ spec, want string }{
+		{"throttle", `fault "throttle": want name=value`},
+		{"throttle=", `fault "throttle=": want name=value`},
+		{"throttle=x", `fault "throttle=x": want a non-negative count`},
+		{"5xx=-1", `fault "5xx=-1": want a non-negative count`},
+		{"latency=soon", `fault "latency=soon": latency must be a non-negative duration`},
+		{"drop=1,explode=2", `fault "explode=2": unknown fault "explode"`},
+		{"action=DescribeRegions", `fault "action=DescribeRegions": unknown action`},
+	} {
+		if _, err := ParseFaults(tc.spec); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseFaults(%q) = %v, want an error containing %q", tc.spec, err, tc.want)
+		}
+	}
+}
+
+func TestFaultsReplaceAnswers(t *testing.T) {
+	balance := bssclient.ActionQueryAccountBalance
+	tests := []struct {
+		name   string
+		inject func(f *Faults)
+		want   []string // per request: a Code, "Success", "dropped", "malformed" or "truncated"
+		fault  string
+		count  int64
+	}{
+		{"throttle", func(f *Faults) { f.ThrottleNext(2) }, []string{"Throttling.User", "Throttling.User", "Success"}, faultThrottle, 2},
+		{"5xx alternates 503 and 500", func(f *Faults) { f.FailNext(3) }, []string{"ServiceUnavailable", "InternalError", "ServiceUnavailable", "Success"}, fault5xx, 3},
+		{"drop", func(f *Faults) { f.DropNext(1) }, []string{"dropped", "Success"}, faultDrop, 1},
+		{"malformed", func(f *Faults) { f.MalformNext(2) }, []string{"malformed", "malformed", "Success"}, faultMalformed, 2},
+		{"truncate", func(f *Faults) { f.TruncateNext(1) }, []string{"truncated", "Success"}, faultTruncate, 1},
+		{"only the chosen action", func(f *Faults) { f.OnlyAction(bssclient.ActionDescribeInstanceBill); f.ThrottleNext(1) }, []string{"Success", "Success"}, faultThrottle, 0},
+		{"cleared", func(f *Faults) { f.ThrottleNext(3); f.FailNext(3); f.DropNext(3); f.SetLatency(time.Hour); f.Clear() }, []string{"Success"}, faultThrottle, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			tc.inject(e.faults)
+			for i, want := range tc.want {
+				got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), bssclient.NewNonce()))
+				if got != want {
+					t.Errorf("request %d: %s, want %s", i+1, got, want)
+				}
+			}
+			if n := e.server.Stats().Faults[tc.fault]; n != tc.count {
+				t.Errorf("Stats.Faults[%s] = %d, want %d", tc.fault, n, tc.count)
+			}
+		})
+	}
+}
+
+// outcome sends a request and names what came back.
+func outcome(t *testing.T, e *testEnv, req *http.Request) string {
+	t.Helper()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return "dropped"
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	if !json.Valid(body.Bytes()) {
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("invalid JSON with HTTP %d", resp.StatusCode)
+		}
+		if bytes.HasPrefix(body.Bytes(), []byte(`{"Code":"200","Message":"success","RequestId":"`)) {
+			return "truncated"
+		}
+		return "malformed"
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, body: body.Bytes()}
+	var env bssclient.Envelope
+	if err := json.Unmarshal(r.body, &env); err != nil {
+		t.Fatal(err)
+	}
+	switch env.Code {
+	case "200", "Success":
+		r.successEnvelope(t, env.Code, env.Message)
+		return "Success"
+	case bssclient.CodeServiceUnavailable:
+		r.errorEnvelope(t, http.StatusServiceUnavailable, env.Code)
+	case bssclient.CodeInternalError:
+		r.errorEnvelope(t, http.StatusInternalServerError, env.Code)
+	default:
+		r.errorEnvelope(t, http.StatusBadRequest, env.Code)
+	}
+	return env.Code
+}
+
+func TestFaultsHitOnlyAuthenticatedRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	e.faults.ThrottleNext(1)
+	wrong := bssclient.Credentials{AccessKeyID: TestAccessKeyID, AccessKeySecret: "wrong"}
+	if got := outcome(t, e, e.v3Request(bssclient.ActionQueryAccountBalance, nil, wrong, e.wall.Now(), bssclient.NewNonce())); got != bssclient.CodeSignatureDoesNotMatch {
+		t.Fatalf("bad signature answered %s", got)
+	}
+	if got := outcome(t, e, e.v3Request(bssclient.ActionQueryAccountBalance, nil, testCred, e.wall.Now(), bssclient.NewNonce())); got != bssclient.CodeThrottlingUser {
+		t.Errorf("the pending fault was not kept for the first genuine request: %s", got)
+	}
+}
+
+func TestPageFaults(t *testing.T) {
+	action := bssclient.ActionDescribeInstanceBill
+	page := func(e *testEnv, token string) bssclient.InstanceBillData {
+		t.Helper()
+		p := vals("BillingCycle", "2024-05", "MaxResults", "10")
+		if token != "" {
+			p.Set("NextToken", token)
+		}
+		var d bssclient.InstanceBillData
+		decodeStrict(t, e.callV3(action, p).successEnvelope(t, "Success", "Successful!"), &d)
+		return d
+	}
+
+	t.Run("drift-total", func(t *testing.T) {
+		e := newEnv(t, newFakeWorld(45, 0, true))
+		e.faults.DriftTotalCount(1)
+		first := page(e, "")
+		second := page(e, first.NextToken)
+		if first.TotalCount != 46 || second.TotalCount != 45 {
+			t.Errorf("TotalCount %d then %d, want 46 then 45", first.TotalCount, second.TotalCount)
+		}
+		if n := e.server.Stats().Faults[faultDriftTotal]; n != 1 {
+			t.Errorf("Stats.Faults[drift-total] = %d", n)
+		}
+	})
+	t.Run("repeat-token", func(t *testing.T) {
+		e := newEnv(t, newFakeWorld(45, 0, true))
+		e.faults.RepeatNextToken(1)
+		first := page(e, "") // no token sent: nothing to repeat, fault kept
+		second := page(e, first.NextToken)
+		if second.NextToken != first.NextToken {
+			t.Errorf("second page NextToken %q, want the repeated %q", second.NextToken, first.NextToken)
+		}
+		third := page(e, first.NextToken)
+		if third.NextToken == first.NextToken || third.NextToken == "" {
+			t.Errorf("fault did not end: third NextToken %q", third.NextToken)
+		}
+	})
+	t.Run("page faults apply to paged actions only", func(t *testing.T) {
+		e := newEnv(t, newFakeWorld(45, 0, true))
+		e.faults.DriftTotalCount(1)
+		e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+		if d := page(e, ""); d.TotalCount != 46 {
+			t.Errorf("TotalCount %d, want the drift on the first page", d.TotalCount)
+		}
+	})
+}
+
+func TestLatencyFault(t *testing.T) {
+	e := newEnv(t, nil)
+	e.faults.SetLatency(time.Hour)
+	e.faults.OnlyAction(bssclient.ActionQueryAccountBalance)
+	impatient := &http.Client{Timeout: 50 * time.Millisecond}
+	defer impatient.CloseIdleConnections()
+	if _, err := impatient.Do(e.v3Request(bssclient.ActionQueryAccountBalance, nil, testCred, e.wall.Now(), bssclient.NewNonce())); err == nil {
+		t.Fatal("an answer delayed by an hour arrived")
+	}
+	// Other actions are not delayed.
+	e.callV3(bssclient.ActionQueryBillToOSSSubscription, nil).successEnvelope(t, "Success", "Successful!")
+	e.faults.SetLatency(0)
+	e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+
+	// Config.Latency delays every answer, errors included.
+	slow := newEnv(t, nil, func(c *Config) { c.Latency = time.Hour })
+	if _, err := impatient.Do(slow.v3Request("NoSuchAction", nil, testCred, slow.wall.Now(), bssclient.NewNonce())); err == nil {
+		t.Error("an error answer delayed by an hour arrived")
+	}
+}
+
+func TestFaultsAreSafeConcurrently(t *testing.T) {
+	f := NewFaults()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 1000 {
+			f.ThrottleNext(1)
+			f.SetLatency(time.Millisecond)
+			f.OnlyAction("")
+			_ = f.String()
+		}
+	}()
+	for range 1000 {
+		f.takeAnswerFault(bssclient.ActionQueryAccountBill)
+		f.take(bssclient.ActionQueryAccountBill, faultMalformed)
+		f.latencyFor(bssclient.ActionQueryAccountBill)
+	}
+	<-done
+	f.Clear()
+	if f.String() != "" {
+		t.Errorf("after Clear: %q", f.String())
+	}
+}
