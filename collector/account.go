@@ -1,0 +1,245 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+func init() {
+	register(Registration{
+		Name:            "account",
+		Help:            "QueryAccountBill grouped by product: spend by product, owner, subscription type and currency, per settled day and per billing cycle.",
+		DefaultEnabled:  true,
+		DefaultInterval: time.Hour,
+	}, newAccountCollector)
+}
+
+// accountCollector reads QueryAccountBill grouped by product.
+//
+// Daily series: each day is read once, when its amounts have settled (24 h
+// after it ends), and exposed with its 00:00 UTC+8 timestamp for
+// ExposureDays days.
+//
+// Cycle gauges: the cycle's MONTHLY total minus the DAILY totals of its days
+// that have not settled yet, i.e. the cycle to date as of the newest complete
+// day. Reading the MONTHLY total every refresh is what brings restatements
+// (refunds, adjustments) of already settled days in; it is cheap (one row per
+// owner, product and subscription type). The previous cycle is read until its
+// bill is final (12:00 UTC+8 on the 3rd), once more after, and then never.
+type accountCollector struct {
+	acct   Account
+	cfg    Config
+	logger log.Logger
+
+	daily amountFamily
+	cycle amountFamily
+	final *prometheus.Desc
+
+	book   *dayBook
+	cycles map[bssclient.Cycle]cycleTotal
+}
+
+// cycleTotal is a billing cycle's spend to date.
+type cycleTotal struct {
+	series []series
+	asOf   bssclient.Day // the newest settled day included; zero if none yet
+	final  bool          // read after the cycle's bill became final
+}
+
+var accountLabels = []string{"account", "owner_id", "product_code", "subscription_type", "currency"}
+
+func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	return &accountCollector{
+		acct: acct, cfg: cfg, logger: logger,
+		daily: newAmountFamily(namespace+"_account_daily",
+			"per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.",
+			accountLabels, financeColumns),
+		cycle: newAmountFamily(namespace+"_account_cycle",
+			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
+			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), financeColumns),
+		final: prometheus.NewDesc(namespace+"_cycle_final",
+			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
+			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
+		book:   newDayBook(bssclient.KindAmounts),
+		cycles: map[bssclient.Cycle]cycleTotal{},
+	}, nil
+}
+
+func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
+	c.daily.describe(ch)
+	c.cycle.describe(ch)
+	ch <- c.final
+}
+
+func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
+	newest := bssclient.NewestSettledDay(now, bssclient.KindAmounts)
+	current := bssclient.CycleOf(now)
+	var errs []error
+
+	// Daily series only need the exposure window.
+	if c.cfg.DailySeries {
+		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
+		c.book.prune(from)
+		if err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	for cyc := range c.cycles {
+		if cyc != current && cyc != current.Prev() {
+			delete(c.cycles, cyc)
+		}
+	}
+	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+		if have, ok := c.cycles[cyc]; ok && have.final {
+			continue // final: it will never change again
+		}
+		total, err := c.fetchCycle(ctx, cyc, now, newest)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("billing cycle %s: %w", cyc, err))
+			continue // keep the last good total
+		}
+		c.cycles[cyc] = total
+	}
+	return c.snapshot(now, newest), errors.Join(errs...)
+}
+
+func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+	agg, err := c.walk(ctx, bssclient.AccountBillRequest{
+		BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true,
+	})
+	if err != nil {
+		return bookedDay{}, err
+	}
+	return bookedDay{series: agg.sorted()}, nil
+}
+
+// fetchCycle reads a cycle's MONTHLY total and subtracts the days in it that
+// have begun but not settled, so the result holds settled days only.
+func (c *accountCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
+	final := cyc.IsFinal(now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
+	total, err := c.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
+	if err != nil {
+		return cycleTotal{}, err
+	}
+	today := bssclient.DayOf(now)
+	var unsettled []bssclient.Day
+	for d := cyc.FirstDay(); d.Cycle() == cyc && !today.Before(d); d = d.AddDays(1) {
+		if newest.Before(d) {
+			unsettled = append(unsettled, d)
+		}
+	}
+	provisional := make([]*aggregate, len(unsettled))
+	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
+		agg, err := c.walk(ctx, bssclient.AccountBillRequest{
+			BillingCycle: cyc, Granularity: bssclient.Daily, BillingDate: unsettled[i], IsGroupByProduct: true,
+		})
+		provisional[i] = agg
+		return err
+	})
+	if len(errs) > 0 {
+		return cycleTotal{}, errors.Join(errs...)
+	}
+	for _, p := range provisional {
+		if err := total.subtractAll(p.series); err != nil {
+			return cycleTotal{}, err
+		}
+	}
+	asOf := newest
+	if asOf.Cycle() != cyc {
+		if newest.Before(cyc.FirstDay()) {
+			asOf = bssclient.Day{} // no day of the cycle has settled yet
+		} else {
+			asOf = cyc.LastDay()
+		}
+	}
+	return cycleTotal{series: total.sorted(), asOf: asOf, final: final}, nil
+}
+
+// walk reads every page of a QueryAccountBill request into an aggregate
+// keyed by owner, product, subscription type and currency.
+func (c *accountCollector) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
+	agg := newAggregate()
+	labels := make([]string, 4)
+	for page, err := range c.acct.Client.QueryAccountBill(ctx, req) {
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			it := &page[i]
+			labels[0] = orUnknown(it.OwnerID)
+			labels[1] = orUnknown(productCode(it.ProductCode, it.PipCode))
+			labels[2] = orUnknown(it.SubscriptionType)
+			labels[3] = orUnknown(it.Currency)
+			if err := agg.add(labels, it.Amounts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return agg, nil
+}
+
+func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
+	var snap Snapshot
+	front := []string{c.acct.Name}
+	if c.cfg.DailySeries {
+		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
+		for _, d := range c.book.sorted(from, newest) {
+			for _, s := range c.book.days[d].series {
+				snap.Metrics = c.daily.appendMetrics(snap.Metrics, withLabels(s, front), d.Start())
+			}
+		}
+		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
+	}
+	current := bssclient.CycleOf(now)
+	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+		t, ok := c.cycles[cyc]
+		if !ok {
+			continue
+		}
+		which := cycleName(cyc, current)
+		for _, s := range t.series {
+			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, cyc.String(), which), time.Time{})
+		}
+		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.final, prometheus.GaugeValue,
+			boolValue(t.final), c.acct.Name, "account", cyc.String(), which))
+		if snap.NewestCompleteDay.Before(t.asOf) {
+			snap.NewestCompleteDay = t.asOf
+		}
+	}
+	return snap
+}
+
+// exposureStart is the first day the daily families expose: ExposureDays
+// settled days ending at newest, but never before the API's retention.
+func exposureStart(now time.Time, newest bssclient.Day, exposureDays int, kind bssclient.DataKind) bssclient.Day {
+	from := newest.AddDays(-(exposureDays - 1))
+	if oldest := bssclient.OldestQueryable(now, kind).FirstDay(); from.Before(oldest) {
+		return oldest
+	}
+	return from
+}
+
+// cycleName is the cycle label: "current" or "previous".
+func cycleName(cyc, current bssclient.Cycle) string {
+	if cyc == current {
+		return "current"
+	}
+	return "previous"
+}
+
+// productCode prefers ProductCode, which QueryAccountBill fills only when
+// grouping by product, and falls back to PipCode.
+func productCode(code, pip string) string {
+	if code != "" {
+		return code
+	}
+	return pip
+}

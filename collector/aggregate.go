@@ -1,0 +1,111 @@
+package collector
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// series is one label set and its exact amounts.
+type series struct {
+	labels  []string
+	amounts bssclient.Amounts
+}
+
+// aggregate sums bill rows into series keyed by label values, exactly.
+type aggregate struct {
+	index  map[string]int
+	series []series
+	key    []byte // reused to look up keys without allocating
+}
+
+func newAggregate() *aggregate { return &aggregate{index: map[string]int{}} }
+
+// add sums amounts into the series with these label values. labels is
+// copied only when the series is new, so callers may reuse the slice.
+func (a *aggregate) add(labels []string, amounts bssclient.Amounts) error {
+	a.key = a.key[:0]
+	for _, l := range labels {
+		a.key = append(a.key, l...)
+		a.key = append(a.key, 0xff) // not valid UTF-8, so never inside a label value
+	}
+	if i, ok := a.index[string(a.key)]; ok {
+		sum, err := a.series[i].amounts.Add(amounts)
+		if err != nil {
+			return err
+		}
+		a.series[i].amounts = sum
+		return nil
+	}
+	a.index[string(a.key)] = len(a.series)
+	a.series = append(a.series, series{labels: slices.Clone(labels), amounts: amounts})
+	return nil
+}
+
+// addAll sums every series of b into a.
+func (a *aggregate) addAll(b []series) error {
+	for _, s := range b {
+		if err := a.add(s.labels, s.amounts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subtractAll subtracts every series of b from a.
+func (a *aggregate) subtractAll(b []series) error {
+	for _, s := range b {
+		if err := a.add(s.labels, negate(s.amounts)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sorted returns the series ordered by labels, dropping those whose amounts
+// are all zero (a series that exists only in data a subtraction removed).
+func (a *aggregate) sorted() []series {
+	out := make([]series, 0, len(a.series))
+	for _, s := range a.series {
+		if s.amounts != (bssclient.Amounts{}) {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
+	return out
+}
+
+func negate(a bssclient.Amounts) bssclient.Amounts {
+	return bssclient.Amounts{
+		PretaxGrossAmount:     a.PretaxGrossAmount.Neg(),
+		InvoiceDiscount:       a.InvoiceDiscount.Neg(),
+		DeductedByCoupons:     a.DeductedByCoupons.Neg(),
+		DeductedByCashCoupons: a.DeductedByCashCoupons.Neg(),
+		DeductedByPrepaidCard: a.DeductedByPrepaidCard.Neg(),
+		PretaxAmount:          a.PretaxAmount.Neg(),
+		CashAmount:            a.CashAmount.Neg(),
+		PaymentAmount:         a.PaymentAmount.Neg(),
+		OutstandingAmount:     a.OutstandingAmount.Neg(),
+		AdjustAmount:          a.AdjustAmount.Neg(),
+	}
+}
+
+// withLabels returns labels with fixed values put in front, for families that
+// add labels (account, billing cycle) to stored series.
+func withLabels(s series, front []string, back ...string) series {
+	l := make([]string, 0, len(front)+len(s.labels)+len(back))
+	l = append(l, front...)
+	l = append(l, s.labels...)
+	l = append(l, back...)
+	return series{labels: l, amounts: s.amounts}
+}
+
+// orUnknown keeps a label value non-empty, so that a blank field in a bill
+// is visible as such rather than merging with another series' absence.
+func orUnknown(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,57 @@
+package collector
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func init() {
+	register(Registration{
+		Name:            "balance",
+		Help:            "QueryAccountBalance: available amount, available cash and credit.",
+		DefaultEnabled:  true,
+		DefaultInterval: 5 * time.Minute,
+	}, newBalanceCollector)
+}
+
+type balanceCollector struct {
+	acct                    Account
+	available, cash, credit *prometheus.Desc
+	last                    Snapshot
+}
+
+func newBalanceCollector(acct Account, _ Config, _ log.Logger) (Collector, error) {
+	labels := []string{"account", "currency"}
+	return &balanceCollector{
+		acct: acct,
+		available: prometheus.NewDesc(namespace+"_balance_available",
+			"Available balance of the account (AvailableAmount). Cached; refreshed in the background.", labels, nil),
+		cash: prometheus.NewDesc(namespace+"_balance_available_cash",
+			"Available balance in cash (AvailableCashAmount). Cached; refreshed in the background.", labels, nil),
+		credit: prometheus.NewDesc(namespace+"_balance_credit",
+			"Credit balance of the account (CreditAmount). Cached; refreshed in the background.", labels, nil),
+	}, nil
+}
+
+func (c *balanceCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.available
+	ch <- c.cash
+	ch <- c.credit
+}
+
+func (c *balanceCollector) Refresh(ctx context.Context, _ time.Time) (Snapshot, error) {
+	b, err := c.acct.Client.QueryAccountBalance(ctx)
+	if err != nil {
+		return c.last, err
+	}
+	currency := orUnknown(b.Currency)
+	c.last = Snapshot{Metrics: []prometheus.Metric{
+		prometheus.MustNewConstMetric(c.available, prometheus.GaugeValue, b.AvailableAmount.Float64(), c.acct.Name, currency),
+		prometheus.MustNewConstMetric(c.cash, prometheus.GaugeValue, b.AvailableCashAmount.Float64(), c.acct.Name, currency),
+		prometheus.MustNewConstMetric(c.credit, prometheus.GaugeValue, b.CreditAmount.Float64(), c.acct.Name, currency),
+	}}
+	return c.last, nil
+}

@@ -1,0 +1,84 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// BSSMetrics counts what the exporter costs its user in BSS quota: every
+// request by action and outcome, retries, and throttled answers. Register it
+// once and hand Observer(account) to each account's client.
+type BSSMetrics struct {
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	retries   *prometheus.CounterVec
+	throttled *prometheus.CounterVec
+}
+
+// NewBSSMetrics creates the instruments; they are the only long-lived ones
+// the exporter has.
+func NewBSSMetrics() *BSSMetrics {
+	return &BSSMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "bss", Name: "requests_total",
+			Help: "BSS OpenAPI requests sent, by action and outcome (ok, or the error code). Each counts against the account's quota.",
+		}, []string{"account", "action", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "bss", Name: "request_duration_seconds",
+			Help:    "Duration of BSS OpenAPI requests, including the wait for an answer but not for the rate limiter.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"account", "action"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "bss", Name: "retries_total",
+			Help: "BSS OpenAPI requests retried, by action and the error code that caused the retry.",
+		}, []string{"account", "action", "code"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "bss", Name: "throttled_total",
+			Help: "BSS OpenAPI answers that said the account's quota was exceeded (Throttling*).",
+		}, []string{"account", "action"}),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *BSSMetrics) Describe(ch chan<- *prometheus.Desc) {
+	m.requests.Describe(ch)
+	m.duration.Describe(ch)
+	m.retries.Describe(ch)
+	m.throttled.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *BSSMetrics) Collect(ch chan<- prometheus.Metric) {
+	m.requests.Collect(ch)
+	m.duration.Collect(ch)
+	m.retries.Collect(ch)
+	m.throttled.Collect(ch)
+}
+
+// Observer returns the bssclient.Observer for one account.
+func (m *BSSMetrics) Observer(account string) *AccountObserver {
+	return &AccountObserver{m: m, account: account}
+}
+
+// AccountObserver implements bssclient.Observer for one account.
+type AccountObserver struct {
+	m       *BSSMetrics
+	account string
+}
+
+// RequestDone counts one HTTP attempt.
+func (o *AccountObserver) RequestDone(action, outcome string, d time.Duration) {
+	o.m.requests.WithLabelValues(o.account, action, outcome).Inc()
+	o.m.duration.WithLabelValues(o.account, action).Observe(d.Seconds())
+}
+
+// Retried counts one retry.
+func (o *AccountObserver) Retried(action, code string) {
+	o.m.retries.WithLabelValues(o.account, action, code).Inc()
+}
+
+// Throttled counts one throttled answer.
+func (o *AccountObserver) Throttled(action string) {
+	o.m.throttled.WithLabelValues(o.account, action).Inc()
+}

@@ -1,0 +1,108 @@
+// Package collector turns BSS bills into Prometheus metrics.
+//
+// Every collector refreshes in the background on its own interval and
+// publishes an immutable snapshot of ready-made metrics; a scrape only reads
+// the newest snapshots and never calls BSS. A failed refresh keeps the last
+// good data and says so through the refresh metrics.
+//
+// The collectors know nothing of flags or HTTP: cmd/ builds a Config and the
+// list of Accounts, and serves the Exporter.
+package collector
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sort"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+const namespace = "aliyun_billing"
+
+// BSS is the part of the BSS API the collectors read. *bssclient.Client
+// implements it.
+type BSS interface {
+	QueryAccountBill(ctx context.Context, req bssclient.AccountBillRequest) iter.Seq2[[]bssclient.AccountBillItem, error]
+	DescribeInstanceBill(ctx context.Context, req bssclient.InstanceBillRequest) iter.Seq2[[]bssclient.InstanceBillItem, error]
+	DescribeSplitItemBill(ctx context.Context, req bssclient.SplitItemBillRequest) iter.Seq2[[]bssclient.SplitItemBillItem, error]
+	QueryBillToOSSSubscription(ctx context.Context) ([]bssclient.BillSubscription, error)
+	QueryAccountBalance(ctx context.Context) (bssclient.AccountBalance, error)
+}
+
+// Account is one payer account: the configured name that labels its series,
+// and its client.
+type Account struct {
+	Name   string
+	Client BSS
+}
+
+// Collector refreshes one kind of billing data of one account.
+type Collector interface {
+	// Describe sends the descriptors of every metric the collector emits.
+	Describe(ch chan<- *prometheus.Desc)
+	// Refresh fetches what can still have changed since the last refresh and
+	// returns the complete set of metrics to publish now. On failure it still
+	// returns the best complete view it has (the last good values for what
+	// failed) together with the error.
+	Refresh(ctx context.Context, now time.Time) (Snapshot, error)
+}
+
+// Snapshot is what a refresh publishes. It is never modified once returned.
+type Snapshot struct {
+	Metrics []prometheus.Metric
+	// NewestCompleteDay is the newest billing day the data is complete up
+	// to; zero when the collector has no daily notion (balance,
+	// subscriptions) or nothing complete yet.
+	NewestCompleteDay bssclient.Day
+}
+
+// Factory builds a collector for an account.
+type Factory func(acct Account, cfg Config, logger log.Logger) (Collector, error)
+
+// Registration describes a collector kind.
+type Registration struct {
+	Name            string
+	Help            string
+	DefaultEnabled  bool
+	DefaultInterval time.Duration
+	factory         Factory
+}
+
+var registry = map[string]Registration{}
+
+// register is called from each collector file's init.
+func register(r Registration, f Factory) {
+	if _, dup := registry[r.Name]; dup {
+		panic("collector registered twice: " + r.Name)
+	}
+	r.factory = f
+	registry[r.Name] = r
+}
+
+// Registrations lists every collector kind, sorted by name.
+func Registrations() []Registration {
+	out := make([]Registration, 0, len(registry))
+	for _, r := range registry {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the registration of a collector by name.
+func Lookup(name string) (Registration, error) {
+	r, ok := registry[name]
+	if !ok {
+		names := make([]string, 0, len(registry))
+		for _, r := range Registrations() {
+			names = append(names, r.Name)
+		}
+		return Registration{}, fmt.Errorf("unknown collector %q (known: %v)", name, names)
+	}
+	return r, nil
+}

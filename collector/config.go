@@ -1,0 +1,75 @@
+package collector
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Config holds the options every collector receives. cmd/ fills it from flags.
+type Config struct {
+	// Now is the clock the billing calendar is read against. Tests and the
+	// demo pass the simulator's clock.
+	Now func() time.Time
+	// DailySeries enables the timestamped daily families. Turn it off for a
+	// Prometheus without out-of-order ingestion.
+	DailySeries bool
+	// ExposureDays is how many settled days each daily family keeps
+	// exposing, so that Prometheus catches them after a restart of either side.
+	ExposureDays int
+	// ConcurrentWalks bounds the paginated walks one collector runs at once.
+	// They share the account's rate limiter, so more walks never exceed the
+	// quota; they only keep it busy while a walk waits for BSS.
+	ConcurrentWalks int
+	Instance        InstanceConfig
+}
+
+// InstanceConfig holds the instance collector's options.
+type InstanceConfig struct {
+	// Zone adds a zone_id label to the aggregated series.
+	Zone bool
+	// TagKeys become tag_<key> labels on the aggregated series.
+	TagKeys []string
+	// PerInstance adds per-instance payable series, at most MaxInstances per
+	// day; the rest are summed into one overflow series so totals stay exact.
+	PerInstance  bool
+	MaxInstances int
+}
+
+// DefaultConfig returns the defaults the flags also use.
+func DefaultConfig() Config {
+	return Config{
+		Now:             time.Now,
+		DailySeries:     true,
+		ExposureDays:    7,
+		ConcurrentWalks: 4,
+		Instance:        InstanceConfig{MaxInstances: 1000},
+	}
+}
+
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// Validate reports the first invalid option, naming it.
+func (c Config) Validate() error {
+	switch {
+	case c.Now == nil:
+		return fmt.Errorf("collector config: Now is nil")
+	case c.ExposureDays < 1 || c.ExposureDays > 62:
+		return fmt.Errorf("exposure days must be between 1 and 62, got %d", c.ExposureDays)
+	case c.ConcurrentWalks < 1 || c.ConcurrentWalks > 10:
+		return fmt.Errorf("concurrent walks must be between 1 and 10, got %d", c.ConcurrentWalks)
+	case c.Instance.PerInstance && c.Instance.MaxInstances < 1:
+		return fmt.Errorf("instance series cap must be at least 1, got %d", c.Instance.MaxInstances)
+	}
+	seen := map[string]bool{}
+	for _, k := range c.Instance.TagKeys {
+		if k == "" || !labelNameRE.MatchString("tag_"+k) { // "" would be a label no tag fills
+			return fmt.Errorf("tag key %q cannot become a label name: use letters, digits and underscores", k)
+		}
+		if seen[k] {
+			return fmt.Errorf("tag key %q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	return nil
+}

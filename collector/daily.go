@@ -1,0 +1,158 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// dayBook keeps the aggregated series of settled days. A day enters the book
+// only when its whole walk succeeded, and is never fetched again while it is
+// kept: a settled day's timestamped samples must never change value, and
+// re-reading it would only spend quota.
+type dayBook struct {
+	kind bssclient.DataKind
+	days map[bssclient.Day]bookedDay
+}
+
+// bookedDay is one settled day, frozen.
+type bookedDay struct {
+	series []series
+	extra  []series // a second view of the same day, such as per-instance series
+}
+
+func newDayBook(kind bssclient.DataKind) *dayBook {
+	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}}
+}
+
+// fetchDayFunc walks one day and returns its series (and optional extra view).
+type fetchDayFunc func(ctx context.Context, day bssclient.Day) (bookedDay, error)
+
+// prune drops the booked days before from: they left the window for good.
+func (b *dayBook) prune(from bssclient.Day) {
+	for d := range b.days {
+		if d.Before(from) {
+			delete(b.days, d)
+		}
+	}
+}
+
+// fill fetches every day in [from, to] that is not yet booked, running at
+// most concurrency walks at once. Days that fail stay out of the book and
+// are tried again next time; the error reports them in one line.
+func (b *dayBook) fill(ctx context.Context, from, to bssclient.Day, concurrency int, fetch fetchDayFunc) error {
+	var missing []bssclient.Day
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		if _, ok := b.days[d]; !ok {
+			missing = append(missing, d)
+		}
+	}
+	var mu sync.Mutex
+	failed := make([]error, len(missing))
+	stopped := runParallel(ctx, concurrency, len(missing), func(ctx context.Context, i int) error {
+		day, err := fetch(ctx, missing[i])
+		if err != nil {
+			failed[i] = fmt.Errorf("billing day %s: %w", missing[i], err)
+			return failed[i]
+		}
+		mu.Lock()
+		b.days[missing[i]] = day
+		mu.Unlock()
+		return nil
+	})
+	var n int
+	var first error
+	for _, err := range failed {
+		if err != nil {
+			n++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	switch {
+	case n > 0:
+		return &daysError{failed: n, total: len(missing), first: first}
+	case len(stopped) > 0:
+		return stopped[0] // the context ended before every day was tried
+	}
+	return nil
+}
+
+// daysError reports the days a fill could not read in one line: an outage
+// fails every day the same way, and one log line per day would bury it.
+// It unwraps to the earliest day's error, whose code is the one counted.
+type daysError struct {
+	failed, total int
+	first         error
+}
+
+func (e *daysError) Error() string {
+	if e.failed == 1 {
+		return e.first.Error()
+	}
+	return fmt.Sprintf("%d of %d billing days failed; the earliest: %v", e.failed, e.total, e.first)
+}
+
+func (e *daysError) Unwrap() error { return e.first }
+
+// completeThrough returns the last day d in [from, to] such that every day
+// from `from` to d is booked: how far the book is complete without gaps. It
+// returns the zero Day when `from` itself is missing.
+func (b *dayBook) completeThrough(from, to bssclient.Day) bssclient.Day {
+	var last bssclient.Day
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		if _, ok := b.days[d]; !ok {
+			break
+		}
+		last = d
+	}
+	return last
+}
+
+// sorted returns the booked days in [from, to], oldest first.
+func (b *dayBook) sorted(from, to bssclient.Day) []bssclient.Day {
+	var out []bssclient.Day
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		if _, ok := b.days[d]; ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// runParallel runs n jobs with at most limit at once and returns the errors
+// of those that failed. It stops starting jobs once ctx is done.
+func runParallel(ctx context.Context, limit, n int, job func(ctx context.Context, i int) error) []error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, max(limit, 1))
+	)
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			mu.Lock()
+			errs = append(errs, ctx.Err())
+			mu.Unlock()
+			wg.Wait()
+			return errs
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := job(ctx, i); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
