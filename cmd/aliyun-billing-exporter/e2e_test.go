@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the current output")
+
+// demoClock pins the demo's billing time: February is not yet final (12:00
+// on 3 March), and each collector has settled and unsettled days.
+const demoClock = "2026-03-02T10:20:00+08:00"
+
+// buildBinary builds the exporter once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "aliyun-billing-exporter")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// exporterProcess is the built binary running on a free loopback port.
+type exporterProcess struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func startExporter(t *testing.T, bin string, args ...string) *exporterProcess {
+	t.Helper()
+	p := &exporterProcess{addr: freeAddress(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + p.addr}, args...)...)
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", p.stderr)
+		}
+	})
+	return p
+}
+
+// waitReady polls /-/ready until it answers 200 or the process exits.
+func (p *exporterProcess) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.addr + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("the exporter exited before it was ready: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t.Fatal("the exporter was not ready within 60s")
+}
+
+func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// volatile names families whose values depend on the machine or on timing,
+// not on the billing data; the golden file leaves them out.
+func volatile(name string) bool {
+	for _, prefix := range []string{"go_", "process_", "promhttp_", "aliyun_billing_bss_", "aliyun_billing_exporter_build_info",
+		"aliyun_billing_refresh_duration_seconds", "aliyun_billing_last_refresh_success_timestamp_seconds"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// stableExposition re-encodes the stable families in name order.
+func stableExposition(t *testing.T, body string) string {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	var names []string
+	for n := range families {
+		if !volatile(n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var out bytes.Buffer
+	for _, n := range names {
+		if _, err := expfmt.MetricFamilyToText(&out, families[n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out.String()
+}
+
+func TestEndToEndDemoGolden(t *testing.T) {
+	bin := buildBinary(t)
+	p := startExporter(t, bin, "--demo", "--demo.clock="+demoClock)
+	p.waitReady(t)
+
+	code, body := p.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	got := stableExposition(t, body)
+	golden := "testdata/e2e-demo.prom"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestEndToEndDemoGolden -update to create it)", err)
+	}
+	if got != string(want) {
+		_ = os.WriteFile(golden+".actual", []byte(got), 0o644)
+		t.Errorf("/metrics differs from %s; the output is in %s.actual (diff them; -update accepts it)", golden, golden)
+	}
+
+	// The whole exposition, volatile families included, passes promtool.
+	lint := exec.Command("promtool", "check", "metrics")
+	lint.Stdin = strings.NewReader(body)
+	if out, err := lint.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+
+	for path, want := range map[string]string{"/-/healthy": "Healthy", "/-/ready": "Ready", "/": "Alibaba Cloud Billing Exporter"} {
+		if code, body := p.get(t, path); code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("%s answered %d %q, want 200 containing %q", path, code, body, want)
+		}
+	}
+
+	// SIGTERM ends it cleanly.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("the exporter did not exit within 15s of SIGTERM")
+	}
+}
+
+// Golden checks on the data itself, so that a wrong golden file cannot pass
+// unnoticed: daily samples sit on UTC+8 midnights of settled days only.
+func TestEndToEndDemoDailyTimestamps(t *testing.T) {
+	data, err := os.ReadFile("testdata/e2e-demo.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock, _ := time.Parse(time.RFC3339, demoClock)
+	newest := map[string]string{ // the newest settled day at demoClock, per family prefix
+		"aliyun_billing_account_daily_":   "2026-02-28", // 24 h: 1 March settles at 00:00 on the 3rd
+		"aliyun_billing_instance_daily_":  "2026-02-27", // 48 h
+		"aliyun_billing_ossbucket_daily_": "2026-02-26", // 72 h
+	}
+	for prefix, wantNewest := range newest {
+		var seen []string
+		for name, mf := range families {
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			for _, m := range mf.Metric {
+				ts := time.UnixMilli(m.GetTimestampMs()).In(time.FixedZone("UTC+8", 8*3600))
+				if ts.Hour() != 0 || ts.Minute() != 0 || ts.Second() != 0 {
+					t.Errorf("%s sample at %s is not a UTC+8 midnight", name, ts)
+				}
+				if !ts.Before(clock) {
+					t.Errorf("%s sample at %s is not in the past", name, ts)
+				}
+				seen = append(seen, ts.Format("2006-01-02"))
+			}
+		}
+		slices.Sort(seen)
+		if len(seen) == 0 || seen[len(seen)-1] != wantNewest {
+			t.Errorf("%s: newest day %v, want %s", prefix, seen[len(seen)-1:], wantNewest)
+		}
+		if days := slices.Compact(seen); len(days) != 7 {
+			t.Errorf("%s: %d days exposed, want the 7 exposure days", prefix, len(days))
+		}
+	}
+	if mf := families["aliyun_billing_cycle_final"]; mf == nil || len(mf.Metric) != 2 {
+		t.Fatalf("aliyun_billing_cycle_final: %v", mf)
+	} else {
+		for _, m := range mf.Metric {
+			if v := m.GetGauge().GetValue(); v != 0 {
+				t.Errorf("cycle %s is final at %s: %v", labelValue(m, "billing_cycle"), demoClock, v)
+			}
+		}
+	}
+}
+
+func labelValue(m *dto.Metric, name string) string {
+	for _, l := range m.Label {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// Bad input through the real binary: non-zero exit, a message naming the
+// problem, and no panic.
+func TestEndToEndBadInput(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		file string // config file contents, if any
+		want string
+	}{
+		{"unknown collector", []string{"--collector.nosuch"}, "", "unknown long flag '--collector.nosuch'"},
+		{"bad duration", []string{"--collector.balance.interval=often"}, "", `invalid duration "often"`},
+		{"bad URL", []string{"--bss.endpoint=ftp://example.com"}, "", "--bss.endpoint"},
+		{"zero rate", []string{"--bss.rate-limit=0"}, "", "--bss.rate-limit"},
+		{"unknown key", nil, "accounts:\n  - name: a\n    sight: china\n", `unknown key "sight"`},
+		{"bad config duration-like value", nil, "accounts:\n  - name: a\n    rate_limit: fast\n", "`fast` is not a number"},
+		{"bad config URL", nil, "accounts:\n  - name: a\n    endpoint: ftp://x\n", "accounts[0] (a).endpoint"},
+		{"negative rate", nil, "accounts:\n  - name: a\n    rate_limit: -2\n", "accounts[0] (a).rate_limit"},
+		{"empty account name", nil, "accounts:\n  - name: \"\"\n", "accounts[0].name: must not be empty"},
+		{"duplicate account name", nil, "accounts:\n  - name: a\n  - name: a\n", `accounts[1].name: "a" is used by another account`},
+		{"unknown currency", nil, "accounts:\n  - name: a\nbudgets:\n  - account: a\n    monthly_amount: \"1\"\n    currency: EUR\n", `budgets[0].currency: "EUR"`},
+		{"missing file", []string{"--config.file=" + filepath.Join(dir, "nope.yml")}, "", "no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.file != "" {
+				path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yml")
+				if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--config.file="+path, "--config.check")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+			exitErr, ok := err.(*exec.ExitError)
+			if !ok || exitErr.ExitCode() == 0 {
+				t.Fatalf("exit: %v, want a non-zero exit\n%s", err, out)
+			}
+			// logfmt escapes quotes inside the err value.
+			if !strings.Contains(strings.ReplaceAll(string(out), `\"`, `"`), tc.want) {
+				t.Errorf("output does not name the problem (%q):\n%s", tc.want, out)
+			}
+			if strings.Contains(string(out), "panic") || strings.Contains(string(out), "goroutine ") {
+				t.Errorf("the binary panicked:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestEndToEndConfigCheck(t *testing.T) {
+	bin := buildBinary(t)
+	path := filepath.Join(t.TempDir(), "ok.yml")
+	data, _ := os.ReadFile("testdata/config/good-multi-account.yml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--config.file="+path, "--config.check").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "configuration is valid: 2 account(s), 3 budget(s)") {
+		t.Errorf("--config.check: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "example-secret-not-real") {
+		t.Errorf("--config.check printed the secret:\n%s", out)
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFlagDefaults(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := o.collectorConfig()
+	if !cfg.DailySeries || cfg.ExposureDays != 7 || cfg.ConcurrentWalks != 4 || cfg.Instance.PerInstance {
+		t.Errorf("collector config %+v", cfg)
+	}
+	var names []string
+	for _, e := range o.enabledCollectors() {
+		names = append(names, e.Name+"="+e.Interval.String())
+	}
+	if got, want := strings.Join(names, " "), "account=1h0m0s balance=5m0s instance=1h0m0s ossbucket=1h0m0s subscription=6h0m0s"; got != want {
+		t.Errorf("enabled collectors %q, want %q", got, want)
+	}
+}
+
+func TestFlagOptions(t *testing.T) {
+	o, err := parseFlags([]string{
+		"--no-collector.balance", "--collector.account.interval=2h", "--collector.instance.tag-keys= env , team",
+		"--collector.instance.zone", "--no-billing.daily-series", "--billing.exposure-days=3",
+	}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := o.collectorConfig()
+	if cfg.DailySeries || cfg.ExposureDays != 3 || !cfg.Instance.Zone || strings.Join(cfg.Instance.TagKeys, ",") != "env,team" {
+		t.Errorf("collector config %+v", cfg)
+	}
+	for _, e := range o.enabledCollectors() {
+		if e.Name == "balance" {
+			t.Error("balance is enabled despite --no-collector.balance")
+		}
+		if e.Name == "account" && e.Interval != 2*time.Hour {
+			t.Errorf("account interval %s", e.Interval)
+		}
+	}
+}
+
+// Every invalid flag is an error that names the flag.
+func TestBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--collector.nosuch"}, "unknown long flag '--collector.nosuch'"},
+		{[]string{"--bss.rate-limit=0"}, "--bss.rate-limit: must be > 0 and at most 1000, got 0"},
+		{[]string{"--bss.rate-limit=-3"}, "--bss.rate-limit: must be > 0 and at most 1000, got -3"},
+		{[]string{"--bss.site=moon"}, "enum value must be one of china,international, got 'moon'"},
+		{[]string{"--bss.endpoint=ftp://x"}, `--bss.endpoint: "ftp://x": scheme must be http or https`},
+		{[]string{"--bss.endpoint=http://"}, `--bss.endpoint: "http://" has no host`},
+		{[]string{"--bss.timeout=0s"}, "--bss.timeout: must be positive, got 0s"},
+		{[]string{"--bss.timeout=soon"}, `time: invalid duration "soon"`},
+		{[]string{"--collector.account.interval=10s"}, "--collector.account.interval: must be at least 1m (BSS data changes at most hourly), got 10s"},
+		{[]string{"--billing.exposure-days=0"}, "collector options: exposure days must be between 1 and 62, got 0"},
+		{[]string{"--billing.concurrent-walks=0"}, "collector options: concurrent walks must be between 1 and 10, got 0"},
+		{[]string{"--collector.instance.tag-keys=env,env"}, `collector options: tag key "env" is listed twice`},
+		{[]string{"--collector.instance.tag-keys=cost-center"}, `collector options: tag key "cost-center" cannot become a label name: use letters, digits and underscores`},
+		{[]string{"--collector.instance.per-instance", "--collector.instance.max-instances=0"}, "collector options: instance series cap must be at least 1, got 0"},
+		{[]string{"--web.telemetry-path=metrics"}, `--web.telemetry-path: "metrics" must start with /`},
+		{[]string{"--web.max-requests=-1"}, "--web.max-requests: must not be negative, got -1"},
+		{[]string{"--config.check"}, "--config.check needs --config.file"},
+		{[]string{"--demo.clock=2026-01-01T00:00:00Z"}, "--demo.clock needs --demo"},
+		{[]string{"--demo", "--demo.clock=yesterday"}, `--demo.clock: "yesterday" is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00`},
+		{[]string{"--bss.account-name=a b"}, `--bss.account-name: "a b" must be 1 to 63 letters, digits, '_', '.' or '-'`},
+		{[]string{"--log.level=chatty"}, "enum value must be one of debug,info,warn,error, got 'chatty'"},
+		{[]string{"--no-collector.account", "--no-collector.instance", "--no-collector.ossbucket", "--no-collector.subscription", "--no-collector.balance"}, "every collector is disabled: enable at least one with --collector.<name>"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, err := parseFlags(tc.args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersionExitCleanly(t *testing.T) {
+	for _, arg := range []string{"--help", "--version"} {
+		var out bytes.Buffer
+		o, err := parseFlags([]string{arg}, &out, &out)
+		if o != nil || err != nil {
+			t.Errorf("%s: options %v, err %v; want neither", arg, o, err)
+		}
+		if out.Len() == 0 {
+			t.Errorf("%s printed nothing", arg)
+		}
+	}
+	var out bytes.Buffer
+	_, _ = parseFlags([]string{"--help"}, &out, &out)
+	for _, want := range []string{"--demo", "--config.file", "--collector.instance.per-instance", "never from flags"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help does not mention %s", want)
+		}
+	}
+}
