@@ -99,6 +99,8 @@ type simOptions struct {
 	collectors []string            // nil: account, instance, ossbucket
 	configure  func(*Config)
 	logger     log.Logger
+	// credentials the simulator accepts besides the test key.
+	credentials []bsssim.Credential
 }
 
 // simHarness is a simulator, a client and an Exporter stepped by hand.
@@ -136,7 +138,8 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 		t.Fatal(err)
 	}
 	clock := bsssim.NewManualClock(o.start)
-	server, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, QuotaPerSecond: -1})
+	accepted := append([]bsssim.Credential{{AccessKeyID: bsssim.TestAccessKeyID, AccessKeySecret: bsssim.TestAccessKeySecret}}, o.credentials...)
+	server, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, QuotaPerSecond: -1, Credentials: accepted})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,10 +306,12 @@ type switchableCredentials struct {
 	c  bssclient.Credentials
 }
 
-func (s *switchableCredentials) set(id, secret string) {
+func (s *switchableCredentials) set(id, secret string) { s.setTemporary(id, secret, "") }
+
+func (s *switchableCredentials) setTemporary(id, secret, token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.c = bssclient.Credentials{AccessKeyID: id, AccessKeySecret: secret}
+	s.c = bssclient.Credentials{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}
 }
 
 func (s *switchableCredentials) Credentials(context.Context) (bssclient.Credentials, error) {

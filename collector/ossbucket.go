@@ -83,13 +83,15 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 		from = oldest // split bills keep 12 months only
 	}
 	c.book.prune(from)
-	fillFrom := from
+	var err error
 	if !c.splitBill {
 		// Known to be disabled: probe one day rather than spend a request
-		// per day on answers already known; the rest follow once it works.
-		fillFrom = newest
+		// per day on answers already known; the rest follow at once if it works.
+		err = c.book.fill(ctx, newest, newest, c.cfg.ConcurrentWalks, c.fetchDay)
 	}
-	err := c.book.fill(ctx, fillFrom, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+	if err == nil {
+		err = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+	}
 	var apiErr *bssclient.APIError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.Code == bssclient.CodeSplitBillNotEnabled:

@@ -58,8 +58,9 @@ func (f *Faults) MalformNext(n int) { f.set(func() { f.malformed = max(n, 0) }) 
 // JSON body cut in the middle (a complete HTTP exchange with a short body).
 func (f *Faults) TruncateNext(n int) { f.set(func() { f.truncate = max(n, 0) }) }
 
-// DriftTotalCount makes the next n pages of the paged actions report one row
-// more in TotalCount than the data has, as if the bill changed mid-walk.
+// DriftTotalCount makes the next n continuation pages (a walk's second page
+// on) of the paged actions report one row more in TotalCount than the walk's
+// first page did, as if the bill changed mid-walk.
 func (f *Faults) DriftTotalCount(n int) { f.set(func() { f.driftTotal = max(n, 0) }) }
 
 // RepeatNextToken makes the next n NextToken pages that were asked for with a

@@ -795,7 +795,7 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 		BillingCycle: bp.cycle.String(),
 		PageNum:      num,
 		PageSize:     size,
-		TotalCount:   s.driftTotal(c.action, total, &ans),
+		TotalCount:   s.driftTotal(c, total, &ans),
 	}
 	data.Items.Item = nonNil(items[lo:hi])
 	ans.data, ans.rows = data, hi-lo
@@ -848,7 +848,7 @@ func (s *Server) queryInstanceBill(c *call, at time.Time) (answer, *apiError) {
 		BillingCycle: bp.cycle.String(),
 		PageNum:      num,
 		PageSize:     size,
-		TotalCount:   s.driftTotal(c.action, total, &ans),
+		TotalCount:   s.driftTotal(c, total, &ans),
 	}
 	data.Items.Item = nonNil(rows)
 	ans.data, ans.rows = data, len(rows)
@@ -883,7 +883,7 @@ func (s *Server) describeInstanceBill(c *call, at time.Time) (answer, *apiError)
 		BillingCycle: bp.cycle.String(),
 		MaxResults:   size,
 		NextToken:    s.nextToken(c, fingerprint, offset+len(rows), total, &ans),
-		TotalCount:   s.driftTotal(c.action, total, &ans),
+		TotalCount:   s.driftTotal(c, total, &ans),
 		Items:        nonNil(rows),
 	}
 	ans.rows = len(rows)
@@ -933,7 +933,7 @@ func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError
 		BillingCycle: bp.cycle.String(),
 		MaxResults:   size,
 		NextToken:    s.nextToken(c, fingerprint, offset+len(rows), total, &ans),
-		TotalCount:   s.driftTotal(c.action, total, &ans),
+		TotalCount:   s.driftTotal(c, total, &ans),
 		Items:        nonNil(rows),
 	}
 	ans.rows = len(rows)
@@ -981,9 +981,12 @@ func successAnswer(paged bool) answer {
 	return answer{code: "Success", msg: "Successful!", paged: paged}
 }
 
-// driftTotal applies the drift-total fault to a page's TotalCount.
-func (s *Server) driftTotal(action string, total int, ans *answer) int {
-	if s.faults.take(action, faultDriftTotal) {
+// driftTotal applies the drift-total fault to a page's TotalCount. Only
+// pages after a walk's first drift: the fault models a bill that changes
+// while it is being walked, which a walk can see only against its first page.
+func (s *Server) driftTotal(c *call, total int, ans *answer) int {
+	continuation := c.params.Get("NextToken") != "" || (c.params.Get("PageNum") != "" && c.params.Get("PageNum") != "1")
+	if continuation && s.faults.take(c.action, faultDriftTotal) {
 		ans.faults = append(ans.faults, faultDriftTotal)
 		return total + 1
 	}

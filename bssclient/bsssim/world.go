@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -43,6 +44,9 @@ type World struct {
 	regionTotal int                   // sum of regionWeight
 	restateMax  int                   // most restatement rows of one kind per day
 	currency    currencyInfo
+	// splitBill starts as cfg.SplitBillEnabled and can be switched while
+	// serving, as an account owner would in the console.
+	splitBill atomic.Bool
 
 	aggregates *boundedCache[aggregateKey, *dayAggregate]
 	plans      *boundedCache[planKey, *plan]
@@ -185,6 +189,7 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		restateMax: max(1, total/restatementInstancesPerRow),
 		currency:   cur,
 	}
+	w.splitBill.Store(cfg.SplitBillEnabled)
 	// Bound the caches by memory as well as entries: a world with many
 	// owners has large aggregates and plans.
 	owners := cfg.Owners + 1
@@ -304,7 +309,12 @@ func (w *World) OwnerName(ownerID string) string {
 }
 
 // SplitBillEnabled reports whether the account enabled Split Bill.
-func (w *World) SplitBillEnabled() bool { return w.cfg.SplitBillEnabled }
+func (w *World) SplitBillEnabled() bool { return w.splitBill.Load() }
+
+// SetSplitBillEnabled switches Split Bill on or off, as the console does.
+// (BSS shows split data 24 h after enabling; the simulator shows it at once,
+// its rows being the same either way.)
+func (w *World) SetSplitBillEnabled(enabled bool) { w.splitBill.Store(enabled) }
 
 // Currency is the currency every amount of the world is in.
 func (w *World) Currency() string { return w.currency.code }
