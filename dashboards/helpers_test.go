@@ -1,0 +1,366 @@
+package dashboards
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// installHint is the fix for a missing tool: the tests fail, never skip.
+const installHint = "apt-get install prometheus prometheus-alertmanager"
+
+// toolPath returns the absolute path of a required binary or fails the test.
+func toolPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is required by these tests and is not on PATH (%v): %s", name, err, installHint)
+	}
+	return p
+}
+
+// runTool runs a required binary in dir and returns its combined output,
+// failing the test with that output when it exits non-zero.
+func runTool(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, toolPath(t, name), args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s (in %s): %v\n%s", name, strings.Join(args, " "), dir, err, out)
+	}
+	return string(out)
+}
+
+// freeAddr returns a 127.0.0.1 address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatalf("closing %s: %v", addr, err)
+	}
+	return addr
+}
+
+// process is a server started by a test, with its output in a log file.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	waitErr error
+}
+
+func startProcess(name, logPath, dir, bin string, args ...string) (*process, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// startServer starts a server for one test and kills it in t.Cleanup,
+// printing the end of its log if the test failed.
+func startServer(t *testing.T, name, dir, bin string, args ...string) *process {
+	t.Helper()
+	p, err := startProcess(name, filepath.Join(dir, name+".log"), dir, bin, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("last lines of the %s log:\n%s", name, p.logTail(40))
+		}
+	})
+	return p
+}
+
+func (p *process) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+func (p *process) exited() error {
+	select {
+	case <-p.done:
+		if p.waitErr == nil {
+			return fmt.Errorf("%s exited", p.name)
+		}
+		return fmt.Errorf("%s exited: %w", p.name, p.waitErr)
+	default:
+		return nil
+	}
+}
+
+func (p *process) logTail(n int) string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// waitReady polls url until it answers 200, the process dies, or the
+// deadline passes.
+func waitReady(p *process, url string, timeout time.Duration) error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		if err := p.exited(); err != nil {
+			return fmt.Errorf("%w; log:\n%s", err, p.logTail(20))
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready at %s after %s: %v", p.name, url, timeout, last)
+}
+
+// httpGet fetches url and returns the body of a 200 answer.
+func httpGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: HTTP %d: %.300s", url, resp.StatusCode, body)
+	}
+	return body, nil
+}
+
+// eventually retries check every interval until it returns nil or timeout
+// passes, and returns the last error.
+func eventually(timeout, interval time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s: %w", timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// --- the exporter, built once and run once for the whole package ----------
+
+// demoOwnerID is a member account of the demo world (bsssim seed 20171214).
+// If the world changes, the owner budgets below simply cover no spend and
+// read 0; nothing breaks.
+const demoOwnerID = "1283956719262885"
+
+// demoBudgets puts a budget on every scope the rules distinguish. The
+// whole-account budget is far below what the demo spends in a month, so
+// AliyunBillingBudgetExceeded fires; the others stay quiet.
+const demoBudgets = `budgets:
+  - account: demo
+    monthly_amount: "100"
+    currency: CNY
+  - account: demo
+    product_code: ecs
+    monthly_amount: "100000000"
+    currency: CNY
+  - account: demo
+    owner_id: "` + demoOwnerID + `"
+    monthly_amount: "100000000"
+    currency: CNY
+  - account: demo
+    owner_id: "` + demoOwnerID + `"
+    product_code: ecs
+    monthly_amount: "100000000"
+    currency: CNY
+`
+
+// demoExporter is the exporter binary running --demo with every optional
+// family on and demoBudgets.
+type demoExporter struct {
+	addr string // host:port
+	// shift is how far the simulated billing clock runs behind real time.
+	shift time.Duration
+	proc  *process
+}
+
+var shared struct {
+	once sync.Once
+	dir  string
+	exp  *demoExporter
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.exp != nil {
+		shared.exp.proc.stop()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// billingShift says how far back to start the demo's billing clock. On the
+// 1st and 2nd of a month (UTC+8) no day of the month is complete yet, so the
+// month to date is 0 and no budget can be exceeded; the demo then starts 3
+// days earlier, in the last days of the previous month.
+func billingShift(now time.Time) time.Duration {
+	if now.In(time.FixedZone("UTC+8", 8*3600)).Day() <= 2 {
+		return 72 * time.Hour
+	}
+	return 0
+}
+
+// sharedExporter builds the exporter and starts it on first use; TestMain
+// stops it after the last test.
+func sharedExporter(t *testing.T) *demoExporter {
+	t.Helper()
+	shared.once.Do(func() { shared.exp, shared.err = startSharedExporter() })
+	if shared.err != nil {
+		t.Fatalf("demo exporter: %v", shared.err)
+	}
+	return shared.exp
+}
+
+func startSharedExporter() (*demoExporter, error) {
+	dir, err := os.MkdirTemp("", "aliyun-billing-dashboards-")
+	if err != nil {
+		return nil, err
+	}
+	shared.dir = dir
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("the go command is needed to build the exporter: %w", err)
+	}
+	bin := filepath.Join(dir, "aliyun-billing-exporter")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	build := exec.CommandContext(ctx, goBin, "build", "-o", bin, "../cmd/aliyun-billing-exporter")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build ../cmd/aliyun-billing-exporter: %w\n%s", err, out)
+	}
+	budgets := filepath.Join(dir, "budgets.yml")
+	if err := os.WriteFile(budgets, []byte(demoBudgets), 0o600); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	args := []string{
+		"--demo", "--config.file=" + budgets, "--collector.instance.per-instance",
+		"--web.listen-address=" + addr, "--log.level=warn",
+	}
+	shift := billingShift(time.Now())
+	if shift > 0 {
+		args = append(args, "--demo.clock="+time.Now().Add(-shift).Format(time.RFC3339))
+	}
+	proc, err := startProcess("aliyun-billing-exporter", filepath.Join(dir, "exporter.log"), dir, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	exp := &demoExporter{addr: addr, shift: shift, proc: proc}
+	// Ready once every collector has refreshed once (the instance and OSS
+	// bucket collectors first read the whole cycle).
+	if err := waitReady(proc, "http://"+addr+"/-/ready", 2*time.Minute); err != nil {
+		proc.stop()
+		return nil, err
+	}
+	return exp, nil
+}
+
+// exposition fetches the exporter's /metrics.
+func (e *demoExporter) exposition(t *testing.T) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	body, err := httpGet(ctx, "http://"+e.addr+"/metrics")
+	if err != nil {
+		t.Fatalf("scraping the exporter: %v", err)
+	}
+	return body
+}
+
+// sampleNames lists the names of the samples in a text exposition,
+// including histogram _bucket/_sum/_count.
+func sampleNames(exposition []byte) map[string]bool {
+	names := map[string]bool{}
+	for line := range strings.SplitSeq(string(exposition), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.IndexAny(line, "{ "); i > 0 {
+			names[line[:i]] = true
+		}
+	}
+	return names
+}
+
+var errEmpty = errors.New("no data")
