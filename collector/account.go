@@ -191,11 +191,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 	front := []string{c.acct.Name}
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
-		for _, d := range c.book.sorted(from, newest) {
-			for _, s := range c.book.days[d].series {
-				snap.Metrics = c.daily.appendMetrics(snap.Metrics, withLabels(s, front), d.Start())
-			}
-		}
+		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
 	current := bssclient.CycleOf(now)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -121,6 +124,68 @@ func (b *dayBook) sorted(from, to bssclient.Day) []bssclient.Day {
 		}
 	}
 	return out
+}
+
+// appendDaily appends the booked days in [from, to], oldest first, each
+// series stamped with its day's start, with the account label in front.
+func (b *dayBook) appendDaily(dst []prometheus.Metric, f amountFamily, account string, from, to bssclient.Day, view func(bookedDay) []series) []prometheus.Metric {
+	front := []string{account}
+	for _, d := range b.sorted(from, to) {
+		for _, s := range view(b.days[d]) {
+			dst = f.appendMetrics(dst, withLabels(s, front), d.Start())
+		}
+	}
+	return dst
+}
+
+func mainView(d bookedDay) []series  { return d.series }
+func extraView(d bookedDay) []series { return d.extra }
+
+// settledCycleSum is the current cycle to date as the sum of its settled
+// days as first read: the cycle gauges of collectors that cannot afford to
+// re-read a cycle. It is recomputed only when every settled day of the cycle
+// is booked, so a day that failed never shows as a gap; until then the last
+// complete sum stays.
+type settledCycleSum struct {
+	cycle  bssclient.Cycle
+	asOf   bssclient.Day // zero while no day of the cycle has settled
+	series []series
+}
+
+// update recomputes the sum for the cycle of now, if the book allows.
+func (s *settledCycleSum) update(book *dayBook, now time.Time, newest bssclient.Day) {
+	current := bssclient.CycleOf(now)
+	first := current.FirstDay()
+	if newest.Before(first) { // nothing of the cycle has settled: empty, and complete
+		*s = settledCycleSum{cycle: current}
+		return
+	}
+	if book.completeThrough(first, newest) != newest {
+		return
+	}
+	sum := newAggregate()
+	for d := first; !newest.Before(d); d = d.AddDays(1) {
+		if err := sum.addAll(book.days[d].series); err != nil {
+			return // beyond ±92 billion: keep the last sum rather than show a wrong one
+		}
+	}
+	*s = settledCycleSum{cycle: current, asOf: newest, series: sum.sorted()}
+}
+
+// appendTo appends the sum's gauges if it is of the current cycle, and
+// raises snap's newest complete day to the sum's.
+func (s *settledCycleSum) appendTo(snap *Snapshot, f amountFamily, account string, now time.Time) {
+	current := bssclient.CycleOf(now)
+	if s.cycle != current {
+		return
+	}
+	front := []string{account}
+	for _, x := range s.series {
+		snap.Metrics = f.appendMetrics(snap.Metrics, withLabels(x, front, current.String(), "current"), time.Time{})
+	}
+	if snap.NewestCompleteDay.Before(s.asOf) {
+		snap.NewestCompleteDay = s.asOf
+	}
 }
 
 // runParallel runs n jobs with at most limit at once and returns the errors

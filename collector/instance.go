@@ -43,12 +43,8 @@ type instanceCollector struct {
 	cycle       amountFamily
 	perInstance amountFamily
 
-	book *dayBook
-	// cycleSum is the last complete sum of the current cycle's settled days,
-	// kept when a day in the middle fails so that no sum with a gap is shown.
-	cycleSum      []series
-	cycleSumCycle bssclient.Cycle
-	cycleSumAsOf  bssclient.Day
+	book     *dayBook
+	cycleSum settledCycleSum
 }
 
 func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
@@ -194,50 +190,13 @@ func capInstances(all []series, maxInstances int) ([]series, error) {
 
 func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	var snap Snapshot
-	front := []string{c.acct.Name}
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
-		for _, d := range c.book.sorted(from, newest) {
-			booked := c.book.days[d]
-			for _, s := range booked.series {
-				snap.Metrics = c.daily.appendMetrics(snap.Metrics, withLabels(s, front), d.Start())
-			}
-			for _, s := range booked.extra {
-				snap.Metrics = c.perInstance.appendMetrics(snap.Metrics, withLabels(s, front), d.Start())
-			}
-		}
+		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
+		snap.Metrics = c.book.appendDaily(snap.Metrics, c.perInstance, c.acct.Name, from, newest, extraView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
-	c.updateCycleSum(now, newest)
-	current := bssclient.CycleOf(now)
-	if c.cycleSumCycle == current {
-		for _, s := range c.cycleSum {
-			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, current.String(), "current"), time.Time{})
-		}
-		if snap.NewestCompleteDay.Before(c.cycleSumAsOf) {
-			snap.NewestCompleteDay = c.cycleSumAsOf
-		}
-	}
+	c.cycleSum.update(c.book, now, newest)
+	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap
-}
-
-// updateCycleSum recomputes the current cycle's sum when every settled day of
-// it is booked, and otherwise keeps the last complete one.
-func (c *instanceCollector) updateCycleSum(now time.Time, newest bssclient.Day) {
-	current := bssclient.CycleOf(now)
-	first := current.FirstDay()
-	if newest.Before(first) { // no day of the cycle has settled: the sum is empty and complete
-		c.cycleSum, c.cycleSumCycle, c.cycleSumAsOf = nil, current, bssclient.Day{}
-		return
-	}
-	if c.book.completeThrough(first, newest) != newest {
-		return
-	}
-	sum := newAggregate()
-	for d := first; !newest.Before(d); d = d.AddDays(1) {
-		if err := sum.addAll(c.book.days[d].series); err != nil {
-			return // beyond ±92 billion: keep the last sum rather than show a wrong one
-		}
-	}
-	c.cycleSum, c.cycleSumCycle, c.cycleSumAsOf = sum.sorted(), current, newest
 }

@@ -41,10 +41,8 @@ type ossBucketCollector struct {
 	book *dayBook
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
-	splitBill     bool
-	cycleSum      []series
-	cycleSumCycle bssclient.Cycle
-	cycleSumAsOf  bssclient.Day
+	splitBill bool
+	cycleSum  settledCycleSum
 }
 
 var ossBucketLabels = []string{"account", "owner_id", "bucket", "region_id", "currency"}
@@ -102,7 +100,7 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	case err == nil:
 		c.splitBill = true
 	}
-	return c.snapshot(now, newest, from), err
+	return c.snapshot(now, newest), err
 }
 
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
@@ -134,41 +132,15 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 	return bookedDay{series: agg.sorted()}, nil
 }
 
-func (c *ossBucketCollector) snapshot(now time.Time, newest, from bssclient.Day) Snapshot {
+func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	var snap Snapshot
-	front := []string{c.acct.Name}
 	if c.cfg.DailySeries {
-		exposeFrom := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems)
-		for _, d := range c.book.sorted(exposeFrom, newest) {
-			for _, s := range c.book.days[d].series {
-				snap.Metrics = c.daily.appendMetrics(snap.Metrics, withLabels(s, front), d.Start())
-			}
-		}
-		snap.NewestCompleteDay = c.book.completeThrough(exposeFrom, newest)
+		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems)
+		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
+		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
-	current := bssclient.CycleOf(now)
-	first := current.FirstDay()
-	switch {
-	case newest.Before(first):
-		c.cycleSum, c.cycleSumCycle, c.cycleSumAsOf = nil, current, bssclient.Day{}
-	case c.book.completeThrough(first, newest) == newest:
-		sum := newAggregate()
-		ok := true
-		for d := first; !newest.Before(d) && ok; d = d.AddDays(1) {
-			ok = sum.addAll(c.book.days[d].series) == nil
-		}
-		if ok {
-			c.cycleSum, c.cycleSumCycle, c.cycleSumAsOf = sum.sorted(), current, newest
-		}
-	}
-	if c.cycleSumCycle == current {
-		for _, s := range c.cycleSum {
-			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, current.String(), "current"), time.Time{})
-		}
-		if snap.NewestCompleteDay.Before(c.cycleSumAsOf) {
-			snap.NewestCompleteDay = c.cycleSumAsOf
-		}
-	}
+	c.cycleSum.update(c.book, now, newest)
+	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name))
 	return snap
 }
