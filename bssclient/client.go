@@ -1,6 +1,7 @@
 package bssclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -435,7 +437,8 @@ func (c *Client) attempt(ctx context.Context, action string, params url.Values, 
 	}
 
 	start := c.stopwatch()
-	status, header, body, err := c.exchange(req)
+	status, header, body, release, err := c.exchange(req)
+	defer release() // nothing below keeps body: decoding copies what it keeps
 	switch {
 	case err == nil:
 		err = decodeResponse(action, status, body, out)
@@ -510,22 +513,41 @@ func encodeQuery(q url.Values) string {
 	return b.String()
 }
 
-// exchange sends req and reads at most MaxResponseBytes of the body.
-func (c *Client) exchange(req *http.Request) (status int, header http.Header, body []byte, err error) {
+// exchange sends req and reads at most MaxResponseBytes of the body into a
+// pooled buffer; release returns it. A walk reads thousands of pages of a
+// few hundred KiB each, and growing a fresh buffer for each was most of the
+// garbage a walk made (BENCHMARKS.md, figure 4).
+func (c *Client) exchange(req *http.Request) (status int, header http.Header, body []byte, release func(), err error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, func() {}, err
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	release = func() {
+		if buf.Cap() <= maxPooledBody {
+			bodyBuffers.Put(buf)
+		}
 	}
-	if int64(len(body)) > c.maxBody {
-		return resp.StatusCode, resp.Header, nil, fmt.Errorf("%w of %d bytes", errBodyTooLarge, c.maxBody)
+	if n := resp.ContentLength; n > 0 && n <= c.maxBody {
+		buf.Grow(int(n) + bytes.MinRead) // room for the EOF read as well
 	}
-	return resp.StatusCode, resp.Header, body, nil
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1)); err != nil {
+		return 0, nil, nil, release, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
+	}
+	if int64(buf.Len()) > c.maxBody {
+		return resp.StatusCode, resp.Header, nil, release, fmt.Errorf("%w of %d bytes", errBodyTooLarge, c.maxBody)
+	}
+	return resp.StatusCode, resp.Header, buf.Bytes(), release, nil
 }
+
+// bodyBuffers hold answers while they are decoded.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse: a full page is a few
+// hundred KiB; rare bigger answers are left to the garbage collector.
+const maxPooledBody = 4 << 20
 
 var errBodyTooLarge = errors.New("response body exceeds the cap")
 
@@ -542,6 +564,15 @@ func (c *Client) redactURLError(err error) error {
 // decodeResponse turns one HTTP answer into nil (Data decoded into out), an
 // *APIError or a *ResponseError.
 func decodeResponse(action string, status int, body []byte, out any) error {
+	if status < 400 && out != nil && fastDecodeData(body, out) {
+		return nil // a bill page, read in one pass (fastdecode.go)
+	}
+	return decodeEnvelope(action, status, body, out)
+}
+
+// decodeEnvelope is decodeResponse with encoding/json alone: every answer
+// the one-pass decoder does not take, errors included.
+func decodeEnvelope(action string, status int, body []byte, out any) error {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		if status >= 400 {

@@ -63,25 +63,34 @@ func (m Money) Float64() float64 {
 // String formats the amount with the fewest decimals that keep it exact,
 // and at least two ("12.50", "-0.00000001", "0.00").
 func (m Money) String() string {
+	var buf [24]byte // "-92233720368.54775808"
+	return string(m.appendDecimal(buf[:0]))
+}
+
+// appendDecimal appends String's text to dst without fmt: the simulator
+// writes eleven amounts per bill row, and formatting was most of its cost.
+func (m Money) appendDecimal(dst []byte) []byte {
 	u := m.units
-	neg := u < 0
 	var abs uint64
-	if neg {
+	if u < 0 {
+		dst = append(dst, '-')
 		abs = uint64(-(u + 1)) + 1 // safe for math.MinInt64
 	} else {
 		abs = uint64(u)
 	}
-	whole := abs / moneyUnit
-	frac := fmt.Sprintf("%08d", abs%moneyUnit)
-	frac = strings.TrimRight(frac, "0")
-	for len(frac) < 2 {
-		frac += "0"
+	dst = strconv.AppendUint(dst, abs/moneyUnit, 10)
+	dst = append(dst, '.')
+	var frac [MoneyScale]byte
+	f := abs % moneyUnit
+	for i := MoneyScale - 1; i >= 0; i-- {
+		frac[i] = byte('0' + f%10)
+		f /= 10
 	}
-	s := strconv.FormatUint(whole, 10) + "." + frac
-	if neg {
-		s = "-" + s
+	n := MoneyScale
+	for n > 2 && frac[n-1] == '0' {
+		n--
 	}
-	return s
+	return append(dst, frac[:n]...)
 }
 
 // ParseMoney parses a decimal amount as BSS writes it: a JSON number
@@ -271,7 +280,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalJSON writes the amount as a JSON number, exactly.
-func (m Money) MarshalJSON() ([]byte, error) { return []byte(m.String()), nil }
+func (m Money) MarshalJSON() ([]byte, error) { return m.appendDecimal(make([]byte, 0, 24)), nil }
 
 func truncateForError(s string) string {
 	const max = 40
