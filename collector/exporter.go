@@ -1,9 +1,12 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,8 +22,9 @@ import (
 // and serves their snapshots. It is a prometheus.Collector; Collect never
 // calls BSS.
 type Exporter struct {
-	workers []*worker
-	logger  log.Logger
+	workers      []*worker
+	collectOrder []*worker // workers by account, then collector name
+	logger       log.Logger
 
 	refreshDuration *prometheus.Desc
 	refreshSuccess  *prometheus.Desc
@@ -28,6 +32,9 @@ type Exporter struct {
 	snapshotSeries  *prometheus.Desc
 	newestDay       *prometheus.Desc
 	refreshFailures *prometheus.CounterVec
+	// gathering is set once the exporter is served through Gatherer: each
+	// refresh then gathers its snapshot as it publishes it (gather.go).
+	gathering atomic.Bool
 }
 
 // Enabled names a collector to run and its refresh interval.
@@ -92,10 +99,14 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 			}
 			e.workers = append(e.workers, &worker{
 				name: en.Name, account: acct.Name, collector: c, interval: en.Interval,
-				now: cfg.Now, logger: l, failures: e.refreshFailures,
+				now: cfg.Now, logger: l, failures: e.refreshFailures, gathering: &e.gathering,
 			})
 		}
 	}
+	e.collectOrder = slices.Clone(e.workers)
+	slices.SortStableFunc(e.collectOrder, func(a, b *worker) int {
+		return cmp.Or(strings.Compare(a.account, b.account), strings.Compare(a.name, b.name))
+	})
 	return e, nil
 }
 
@@ -153,15 +164,28 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector: it sends the published snapshots
-// and the refresh state, and calls nothing.
+// and the refresh state, and calls nothing. Workers go by account name, the
+// first label of every family, so that each family arrives in the order the
+// registry sorts it into (gauge.go). The binary serves the exporter through
+// Gatherer instead, which gathers each snapshot once (gather.go).
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	for _, w := range e.workers {
+	for _, w := range e.collectOrder {
+		if st := w.state.Load(); st != nil {
+			for _, m := range st.snapshot.Metrics {
+				ch <- m
+			}
+		}
+	}
+	e.collectState(ch)
+}
+
+// collectState sends what Collect sends besides the snapshots: each
+// worker's refresh state and the failure counters.
+func (e *Exporter) collectState(ch chan<- prometheus.Metric) {
+	for _, w := range e.collectOrder {
 		st := w.state.Load()
 		if st == nil {
 			continue
-		}
-		for _, m := range st.snapshot.Metrics {
-			ch <- m
 		}
 		ch <- prometheus.MustNewConstMetric(e.refreshDuration, prometheus.GaugeValue, st.duration.Seconds(), w.account, w.name)
 		ch <- prometheus.MustNewConstMetric(e.refreshSuccess, prometheus.GaugeValue, boolValue(st.ok), w.account, w.name)
@@ -184,6 +208,7 @@ type worker struct {
 	now           func() time.Time
 	logger        log.Logger
 	failures      *prometheus.CounterVec
+	gathering     *atomic.Bool
 
 	mu    sync.Mutex // serialises refreshes: never two at once for one collector
 	state atomic.Pointer[workerState]
@@ -195,6 +220,7 @@ type workerState struct {
 	ok          bool
 	duration    time.Duration
 	lastSuccess time.Time
+	gathered    gatheredSnapshot // the snapshot as a registry gathers it, built on first use
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -218,6 +244,10 @@ func (w *worker) refresh(ctx context.Context) error {
 	if ctx.Err() != nil && err != nil {
 		return err // shutting down: publish nothing half-done
 	}
+	// Sorted once here, so that no scrape has to (gauge.go). A copy: a
+	// collector may hand back a snapshot it published before.
+	snap.Metrics = slices.Clone(snap.Metrics)
+	gatherOrder(snap.Metrics)
 	st := &workerState{snapshot: snap, ok: err == nil, duration: time.Since(start)}
 	if prev := w.state.Load(); prev != nil {
 		st.lastSuccess = prev.lastSuccess
@@ -228,6 +258,10 @@ func (w *worker) refresh(ctx context.Context) error {
 		code := bssclient.ErrorCode(err)
 		w.failures.WithLabelValues(w.account, w.name, code).Inc()
 		level.Error(w.logger).Log("msg", "refresh failed; serving the last good data", "code", code, "err", err)
+	}
+	if w.gathering.Load() {
+		// Gathered here rather than by the next scrape, which would wait.
+		_, _ = st.gathered.get(w.collector, st.snapshot.Metrics)
 	}
 	w.state.Store(st)
 	return err

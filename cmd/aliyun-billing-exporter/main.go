@@ -95,9 +95,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(exp, bssMetrics, budgets, versioncollector.NewCollector(exporterName))
+	reg.MustRegister(bssMetrics, budgets, versioncollector.NewCollector(exporterName))
 	if !opts.disableExporterMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	// The exporter is served through its Gatherer, which gathers each
+	// published snapshot once rather than on every scrape.
+	gatherer, err := exp.Gatherer(reg)
+	if err != nil {
+		level.Error(logger).Log("msg", "registering the exporter's metrics", "err", err)
+		return 1
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -108,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		exp.Run(runCtx)
 	}()
 
-	srv := &http.Server{Handler: newHandler(reg, exp, opts, logger), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newHandler(reg, gatherer, exp, opts, logger), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, opts.webFlags, slogLogger(base)) }()
 	level.Info(logger).Log("msg", "starting aliyun-billing-exporter", "version", version.Info(), "accounts", len(accounts))
@@ -129,14 +136,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// newHandler routes the landing page, metrics and health endpoints.
-func newHandler(reg *prometheus.Registry, exp *collector.Exporter, opts *options, logger log.Logger) http.Handler {
+// newHandler routes the landing page, metrics and health endpoints. Metrics
+// come from gatherer; reg is where the handler registers its own.
+func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *collector.Exporter, opts *options, logger log.Logger) http.Handler {
 	mux := http.NewServeMux()
-	var metrics http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	var metrics http.Handler = bufferedResponses(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            promLogger{logger},
 		MaxRequestsInFlight: opts.maxRequests,
 		Registry:            reg,
-	})
+	}))
 	if !opts.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}
