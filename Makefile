@@ -32,9 +32,28 @@ tools-check:
 		command -v $$t >/dev/null || { echo "missing $$t: apt-get install prometheus prometheus-alertmanager"; exit 1; }; \
 	done
 
-# Benchmarks and the benchmark harness; not part of `make test`.
+# Benchmarks and the benchmark harness behind BENCHMARKS.md; not part of
+# `make test` (Go benchmarks run only with -bench). Each figure is one run of
+# its own benchmark, printed with the ratios it reports. The harnesses are a
+# fixed amount of work or a fixed duration, so they run once (-benchtime 1x);
+# the CPU figure runs on one core (-cpu 1). About 8 minutes on 2 cores.
+BENCH = $(GO) test $(GOFLAGS) -run '^$$' -count=1 -timeout 60m -benchmem
 bench:
-	$(GO) test $(GOFLAGS) -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./...
+	@echo "== machine"; $(GO) version; grep -m1 'model name' /proc/cpuinfo || true; 		echo "cpus: $$(nproc)"; echo "load: $$(cat /proc/loadavg)"; date -u +%FT%TZ
+	@echo "== 1. API efficiency"
+	$(BENCH) -bench '^BenchmarkAPIEfficiency$$' -benchtime 1x -v ./collector/
+	@echo "== 2. quota use"
+	$(BENCH) -bench '^BenchmarkQuotaUse' -benchtime 1x -v ./collector/
+	@echo "== 3. CPU cost"
+	$(BENCH) -bench '^BenchmarkDecodeAggregate$$' -benchtime 10x -cpu 1 ./collector/
+	$(BENCH) -bench '^BenchmarkDecodeInstancePage$$' -cpu 1 ./bssclient/
+	@echo "== 4. memory"
+	$(BENCH) -bench '^BenchmarkPeakHeap$$' -benchtime 1x -v ./collector/
+	@echo "== 5. scrape cost and load"
+	$(BENCH) -bench '^BenchmarkScrape$$' -benchtime 21x ./cmd/aliyun-billing-exporter/
+	$(BENCH) -bench '^BenchmarkScrapeLoad$$' -benchtime 1x -v ./cmd/aliyun-billing-exporter/
+	@echo "== the simulator"
+	$(BENCH) -bench . ./bssclient/bsssim/
 
 # Each fuzz target for FUZZTIME (default 10m); `make test` replays their corpora.
 FUZZTIME ?= 10m
