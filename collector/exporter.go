@@ -257,7 +257,11 @@ func (w *worker) refresh(ctx context.Context) error {
 	} else {
 		code := bssclient.ErrorCode(err)
 		w.failures.WithLabelValues(w.account, w.name, code).Inc()
-		level.Error(w.logger).Log("msg", "refresh failed; serving the last good data", "code", code, "err", err)
+		msg := "refresh failed; serving the last good data"
+		if st.lastSuccess.IsZero() {
+			msg = "refresh failed; no data yet"
+		}
+		level.Error(w.logger).Log("msg", msg, "code", code, "err", err)
 	}
 	if w.gathering.Load() {
 		// Gathered here rather than by the next scrape, which would wait.

@@ -90,7 +90,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	o.webFlags = kingpinflag.AddFlags(app, defaultListenAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
 	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").BoolVar(&o.disableExporterMetrics)
-	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").Default("40").IntVar(&o.maxRequests)
+	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.").Default("50").IntVar(&o.maxRequests)
 
 	app.Flag("config.file", "YAML file listing payer accounts (name, site or endpoint, credentials, rate limit) and budgets. Without it, one account named by --bss.account-name is read with the default credential chain.").PlaceHolder("FILE").StringVar(&o.configFile)
 	app.Flag("config.check", "Validate --config.file and the flags, then exit.").BoolVar(&o.configCheck)
