@@ -860,34 +860,50 @@ func (s *Server) describeInstanceBill(c *call, at time.Time) (answer, *apiError)
 	if e != nil {
 		return answer{}, e
 	}
-	size, e := pageSize(c.params, "MaxResults")
+	req := instanceBillRequest(bp)
+	page, e := tokenPage(s, c, bp, s.world.InstanceBillCount(req, at), func(offset, limit int) []bssclient.InstanceBillItem {
+		return s.world.InstanceBillRows(req, at, offset, limit)
+	})
 	if e != nil {
 		return answer{}, e
+	}
+	page.ans.data = &bssclient.InstanceBillData{
+		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
+		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
+	}
+	return page.ans, nil
+}
+
+// tokenAnswer is one page of a NextToken/MaxResults action, with the
+// faults that apply to it already applied.
+type tokenAnswer[T any] struct {
+	ans              answer
+	rows             []T
+	size, totalCount int
+	nextToken        string
+}
+
+// tokenPage reads MaxResults and NextToken and returns the page of a
+// NextToken-paged walk over total rows, read with rows(offset, limit).
+func tokenPage[T any](s *Server, c *call, bp billParams, total int, rows func(offset, limit int) []T) (tokenAnswer[T], *apiError) {
+	size, e := pageSize(c.params, "MaxResults")
+	if e != nil {
+		return tokenAnswer[T]{}, e
 	}
 	fingerprint := bp.fingerprint(c.action)
 	offset, e := s.readToken(c.params, fingerprint)
 	if e != nil {
-		return answer{}, e
+		return tokenAnswer[T]{}, e
 	}
-	req := instanceBillRequest(bp)
-	total := s.world.InstanceBillCount(req, at)
-	var rows []bssclient.InstanceBillItem
+	var page []T
 	if offset < total {
-		rows = s.world.InstanceBillRows(req, at, offset, min(size, total-offset))
+		page = rows(offset, min(size, total-offset))
 	}
-
-	ans := successAnswer(true)
-	ans.data = &bssclient.InstanceBillData{
-		AccountID:    s.world.AccountID(),
-		AccountName:  s.world.AccountName(),
-		BillingCycle: bp.cycle.String(),
-		MaxResults:   size,
-		NextToken:    s.nextToken(c, fingerprint, offset+len(rows), total, &ans),
-		TotalCount:   s.driftTotal(c, total, &ans),
-		Items:        nonNil(rows),
-	}
-	ans.rows = len(rows)
-	return ans, nil
+	t := tokenAnswer[T]{ans: successAnswer(true), rows: nonNil(page), size: size}
+	t.nextToken = s.nextToken(c, fingerprint, offset+len(page), total, &t.ans)
+	t.totalCount = s.driftTotal(c, total, &t.ans)
+	t.ans.rows = len(page)
+	return t, nil
 }
 
 func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError) {
@@ -897,15 +913,6 @@ func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError
 				"(Cost Allocation > Split Bill) before calling DescribeSplitItemBill; data appears 24 hours after enabling.")
 	}
 	bp, e := readBillParams(c.params, bssclient.KindSplitItems, at)
-	if e != nil {
-		return answer{}, e
-	}
-	size, e := pageSize(c.params, "MaxResults")
-	if e != nil {
-		return answer{}, e
-	}
-	fingerprint := bp.fingerprint(c.action)
-	offset, e := s.readToken(c.params, fingerprint)
 	if e != nil {
 		return answer{}, e
 	}
@@ -920,24 +927,17 @@ func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError
 		SplitItemID:      bp.splitItemID,
 		BillOwnerID:      bp.ownerID,
 	}
-	total := s.world.SplitItemBillCount(req, at)
-	var rows []bssclient.SplitItemBillItem
-	if offset < total {
-		rows = s.world.SplitItemBillRows(req, at, offset, min(size, total-offset))
+	page, e := tokenPage(s, c, bp, s.world.SplitItemBillCount(req, at), func(offset, limit int) []bssclient.SplitItemBillItem {
+		return s.world.SplitItemBillRows(req, at, offset, limit)
+	})
+	if e != nil {
+		return answer{}, e
 	}
-
-	ans := successAnswer(true)
-	ans.data = &bssclient.SplitItemBillData{
-		AccountID:    s.world.AccountID(),
-		AccountName:  s.world.AccountName(),
-		BillingCycle: bp.cycle.String(),
-		MaxResults:   size,
-		NextToken:    s.nextToken(c, fingerprint, offset+len(rows), total, &ans),
-		TotalCount:   s.driftTotal(c, total, &ans),
-		Items:        nonNil(rows),
+	page.ans.data = &bssclient.SplitItemBillData{
+		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
+		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
 	}
-	ans.rows = len(rows)
-	return ans, nil
+	return page.ans, nil
 }
 
 func (s *Server) queryBillToOSSSubscription() answer {
