@@ -768,14 +768,6 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 	if e != nil {
 		return answer{}, e
 	}
-	num, e := pageNum(c.params)
-	if e != nil {
-		return answer{}, e
-	}
-	size, e := pageSize(c.params, "PageSize")
-	if e != nil {
-		return answer{}, e
-	}
 	items := s.world.AccountBill(bssclient.AccountBillRequest{
 		BillingCycle:     bp.cycle,
 		Granularity:      bp.granularity,
@@ -785,8 +777,10 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 		BillOwnerID:      bp.ownerID,
 	}, at)
 	total := len(items)
-	lo := min((num-1)*size, total)
-	hi := min(lo+size, total)
+	num, size, lo, hi, e := pageRange(c.params, total)
+	if e != nil {
+		return answer{}, e
+	}
 
 	ans := successAnswer(true)
 	data := &bssclient.AccountBillData{
@@ -800,6 +794,19 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 	data.Items.Item = nonNil(items[lo:hi])
 	ans.data, ans.rows = data, hi-lo
 	return ans, nil
+}
+
+// pageRange reads PageNum and PageSize and returns the rows [lo, hi) that
+// page holds of the reachable rows.
+func pageRange(p url.Values, reachable int) (num, size, lo, hi int, e *apiError) {
+	if num, e = pageNum(p); e != nil {
+		return 0, 0, 0, 0, e
+	}
+	if size, e = pageSize(p, "PageSize"); e != nil {
+		return 0, 0, 0, 0, e
+	}
+	lo = min((num-1)*size, reachable)
+	return num, size, lo, min(lo+size, reachable), nil
 }
 
 func instanceBillRequest(bp billParams) bssclient.InstanceBillRequest {
@@ -823,19 +830,12 @@ func (s *Server) queryInstanceBill(c *call, at time.Time) (answer, *apiError) {
 	if e != nil {
 		return answer{}, e
 	}
-	num, e := pageNum(c.params)
-	if e != nil {
-		return answer{}, e
-	}
-	size, e := pageSize(c.params, "PageSize")
-	if e != nil {
-		return answer{}, e
-	}
 	req := instanceBillRequest(bp)
 	total := s.world.InstanceBillCount(req, at)
-	reachable := min(total, bssclient.QueryInstanceBillRowCap)
-	lo := min((num-1)*size, reachable)
-	hi := min(lo+size, reachable)
+	num, size, lo, hi, e := pageRange(c.params, min(total, bssclient.QueryInstanceBillRowCap))
+	if e != nil {
+		return answer{}, e
+	}
 	var rows []bssclient.InstanceBillItem
 	if hi > lo {
 		rows = s.world.InstanceBillRows(req, at, lo, hi-lo)
