@@ -53,7 +53,7 @@ bench:
 	$(BENCH) -bench '^BenchmarkScrape$$' -benchtime 21x ./cmd/aliyun-billing-exporter/
 	$(BENCH) -bench '^BenchmarkScrapeLoad$$' -benchtime 1x -v ./cmd/aliyun-billing-exporter/
 	@echo "== the simulator"
-	$(BENCH) -bench . ./bssclient/bsssim/
+	$(BENCH) -bench . ./internal/bsssim/
 
 # Each fuzz target for FUZZTIME (default 10m); `make test` replays their corpora.
 FUZZTIME ?= 10m

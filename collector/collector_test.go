@@ -26,7 +26,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 const testAccount = "main"

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // Figure 1, API efficiency. Every collector runs on its default interval

@@ -9,7 +9,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // faultCase is one failure BSS, the network or the account's setup can put

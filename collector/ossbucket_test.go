@@ -10,7 +10,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // lockedBuffer is a log destination safe for the collectors' goroutines.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // Figure 2, quota use. The simulator enforces BSS's 10 requests a second

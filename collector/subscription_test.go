@@ -9,7 +9,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 const subscriptionFamily = "aliyun_billing_bill_subscription_info"
