@@ -8,11 +8,6 @@ import (
 	"strconv"
 )
 
-// CodeRowCapExceeded is the code of the error QueryInstanceBill stops with
-// when TotalCount exceeds QueryInstanceBillRowCap: the API would silently
-// drop every row past the cap.
-const CodeRowCapExceeded = "Pagination.RowCapExceeded"
-
 // Subscription types as BSS spells them.
 const (
 	SubscriptionTypeSubscription = "Subscription"
@@ -22,58 +17,40 @@ const (
 // QueryAccountBill walks the account's bill for a cycle (or one day with
 // Granularity DAILY), one page of up to MaxPageSize rows at a time.
 //
-// Each yielded slice is reused by the next page: it is valid only until the
-// loop body returns; copy rows to keep them. On error the iterator yields
-// (nil, err) once and stops. The request is validated before any call.
+// Each yielded slice is valid only until the loop body returns; copy rows to
+// keep them. On error the iterator yields (nil, err) once and stops. The
+// request is validated before any call.
 func (c *Client) QueryAccountBill(ctx context.Context, req AccountBillRequest) iter.Seq2[[]AccountBillItem, error] {
 	const action = ActionQueryAccountBill
 	params, err := req.params()
 	if err != nil {
 		return failed[AccountBillItem](err)
 	}
-	return walkPageNum[AccountBillItem, AccountBillData](ctx, c, action, params, 0)
+	return walkPageNum[AccountBillItem, AccountBillData](ctx, c, action, params)
 }
 
 // DescribeInstanceBill walks the instance bill (per billing item with
 // IsBillingItem) for a cycle or a day, paged by NextToken.
 //
-// Each yielded slice is reused by the next page: it is valid only until the
-// loop body returns; copy rows to keep them. On error the iterator yields
-// (nil, err) once and stops. The request is validated before any call.
+// Each yielded slice is valid only until the loop body returns; copy rows to
+// keep them. On error the iterator yields (nil, err) once and stops. The
+// request is validated before any call.
 func (c *Client) DescribeInstanceBill(ctx context.Context, req InstanceBillRequest) iter.Seq2[[]InstanceBillItem, error] {
 	const action = ActionDescribeInstanceBill
-	params, err := req.params(action)
+	params, err := req.params()
 	if err != nil {
 		return failed[InstanceBillItem](err)
 	}
 	return walkToken[InstanceBillItem, InstanceBillData](ctx, c, action, params)
 }
 
-// QueryInstanceBill walks the same rows as DescribeInstanceBill, paged by
-// PageNum. It is a fallback only: BSS stops serving rows past
-// QueryInstanceBillRowCap, so when TotalCount exceeds it the walk yields a
-// *ResponseError with CodeRowCapExceeded before any row. InstanceID is not a
-// QueryInstanceBill parameter and is refused.
-//
-// Each yielded slice is reused by the next page: it is valid only until the
-// loop body returns; copy rows to keep them. On error the iterator yields
-// (nil, err) once and stops.
-func (c *Client) QueryInstanceBill(ctx context.Context, req InstanceBillRequest) iter.Seq2[[]InstanceBillItem, error] {
-	const action = ActionQueryInstanceBill
-	params, err := req.params(action)
-	if err != nil {
-		return failed[InstanceBillItem](err)
-	}
-	return walkPageNum[InstanceBillItem, QueryInstanceBillData](ctx, c, action, params, QueryInstanceBillRowCap)
-}
-
 // DescribeSplitItemBill walks the split bill (OSS buckets, CDN domains, EIPs
 // broken out of shared products), paged by NextToken. An account without
 // Split Bill enabled gets an *APIError with CodeSplitBillNotEnabled.
 //
-// Each yielded slice is reused by the next page: it is valid only until the
-// loop body returns; copy rows to keep them. On error the iterator yields
-// (nil, err) once and stops. The request is validated before any call.
+// Each yielded slice is valid only until the loop body returns; copy rows to
+// keep them. On error the iterator yields (nil, err) once and stops. The
+// request is validated before any call.
 func (c *Client) DescribeSplitItemBill(ctx context.Context, req SplitItemBillRequest) iter.Seq2[[]SplitItemBillItem, error] {
 	const action = ActionDescribeSplitItemBill
 	params, err := req.params()
@@ -85,8 +62,8 @@ func (c *Client) DescribeSplitItemBill(ctx context.Context, req SplitItemBillReq
 
 // QueryBillToOSSSubscription returns the account's bill subscriptions to OSS.
 func (c *Client) QueryBillToOSSSubscription(ctx context.Context) ([]BillSubscription, error) {
-	var data BillSubscriptionData
-	if err := c.Call(ctx, ActionQueryBillToOSSSubscription, nil, &data); err != nil {
+	data, err := call[BillSubscriptionData](ctx, c, ActionQueryBillToOSSSubscription, nil)
+	if err != nil {
 		return nil, err
 	}
 	return data.Items.Item, nil
@@ -94,11 +71,11 @@ func (c *Client) QueryBillToOSSSubscription(ctx context.Context) ([]BillSubscrip
 
 // QueryAccountBalance returns the account's balance.
 func (c *Client) QueryAccountBalance(ctx context.Context) (AccountBalance, error) {
-	var balance AccountBalance
-	if err := c.Call(ctx, ActionQueryAccountBalance, nil, &balance); err != nil {
+	balance, err := call[AccountBalance](ctx, c, ActionQueryAccountBalance, nil)
+	if err != nil {
 		return AccountBalance{}, err
 	}
-	return balance, nil
+	return *balance, nil
 }
 
 // failed is an iterator that yields err once.
@@ -122,8 +99,8 @@ func (r AccountBillRequest) params() (url.Values, error) {
 	return p, nil
 }
 
-// params encodes the request for DescribeInstanceBill or QueryInstanceBill.
-func (r InstanceBillRequest) params(action string) (url.Values, error) {
+func (r InstanceBillRequest) params() (url.Values, error) {
+	const action = ActionDescribeInstanceBill
 	p := url.Values{}
 	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
 		return nil, err
@@ -135,19 +112,12 @@ func (r InstanceBillRequest) params(action string) (url.Values, error) {
 		p.Set("IsHideZeroCharge", "true")
 	}
 	setIfNotEmpty(p, "ProductCode", r.ProductCode)
-	// QueryInstanceBill: "This parameter must be used together with the
-	// ProductCode parameter." DescribeInstanceBill states no such rule.
-	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, action == ActionQueryInstanceBill); err != nil {
+	// Unlike QueryInstanceBill, DescribeInstanceBill does not tie
+	// SubscriptionType to ProductCode.
+	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false); err != nil {
 		return nil, err
 	}
-	if r.InstanceID != "" {
-		if action == ActionQueryInstanceBill {
-			// Dropping the filter would return every instance's rows.
-			return nil, localParamError(action, CodeInvalidParameter,
-				"InstanceID %q is not a QueryInstanceBill parameter; use DescribeInstanceBill", truncateForError(r.InstanceID))
-		}
-		p.Set("InstanceID", r.InstanceID)
-	}
+	setIfNotEmpty(p, "InstanceID", r.InstanceID)
 	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
 		return nil, err
 	}

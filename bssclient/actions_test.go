@@ -55,14 +55,14 @@ func TestActionParamsUseTheAPINames(t *testing.T) {
 				"ProductCode": {"ecs"}, "SubscriptionType": {"PayAsYouGo"}, "InstanceID": {"i-abc"}, "BillOwnerId": {"42"}, "MaxResults": {"300"}},
 		},
 		{
-			name: "QueryInstanceBill full",
+			name: "DescribeInstanceBill SubscriptionType without ProductCode",
 			run: func(c *Client) error {
-				return firstErr(c.QueryInstanceBill(context.Background(), InstanceBillRequest{
-					BillingCycle: may, Granularity: Daily, BillingDate: day, IsBillingItem: true, ProductCode: "oss", SubscriptionType: "Subscription",
+				return firstErr(c.DescribeInstanceBill(context.Background(), InstanceBillRequest{
+					BillingCycle: may, Granularity: Daily, BillingDate: day, SubscriptionType: "Subscription",
 				}))
 			},
-			want: url.Values{"BillingCycle": {"2024-05"}, "Granularity": {"DAILY"}, "BillingDate": {"2024-05-31"}, "IsBillingItem": {"true"},
-				"ProductCode": {"oss"}, "SubscriptionType": {"Subscription"}, "PageNum": {"1"}, "PageSize": {"300"}},
+			want: url.Values{"BillingCycle": {"2024-05"}, "Granularity": {"DAILY"}, "BillingDate": {"2024-05-31"},
+				"SubscriptionType": {"Subscription"}, "MaxResults": {"300"}},
 		},
 		{
 			name: "DescribeSplitItemBill full",
@@ -126,7 +126,7 @@ func TestRequestsAreValidatedBeforeAnyCall(t *testing.T) {
 			return firstErr(c.DescribeSplitItemBill(ctx, SplitItemBillRequest{BillingCycle: may, Granularity: Daily}))
 		}, CodeMissingParameter, []string{"BillingDate", "DAILY"}},
 		{"BillingDate outside the cycle", func(c *Client) error {
-			return firstErr(c.QueryInstanceBill(ctx, InstanceBillRequest{BillingCycle: may, Granularity: Daily, BillingDate: Day{2024, 6, 1}}))
+			return firstErr(c.DescribeInstanceBill(ctx, InstanceBillRequest{BillingCycle: may, Granularity: Daily, BillingDate: Day{2024, 6, 1}}))
 		}, CodeInvalidParameter, []string{"2024-06-01", "2024-05"}},
 		{"impossible BillingDate", func(c *Client) error {
 			return firstErr(c.QueryAccountBill(ctx, AccountBillRequest{BillingCycle: Cycle{2024, 2}, Granularity: Daily, BillingDate: Day{2024, 2, 30}}))
@@ -146,9 +146,6 @@ func TestRequestsAreValidatedBeforeAnyCall(t *testing.T) {
 		{"negative BillOwnerId", func(c *Client) error {
 			return firstErr(c.QueryAccountBill(ctx, AccountBillRequest{BillingCycle: may, BillOwnerID: -1}))
 		}, CodeInvalidParameter, []string{"BillOwnerId", "-1"}},
-		{"InstanceID on QueryInstanceBill", func(c *Client) error {
-			return firstErr(c.QueryInstanceBill(ctx, InstanceBillRequest{BillingCycle: may, InstanceID: "i-abc"}))
-		}, CodeInvalidParameter, []string{"InstanceID", "i-abc", "DescribeInstanceBill"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package bssclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,14 +12,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 	"golang.org/x/time/rate"
 )
 
@@ -38,9 +38,28 @@ type Observer interface {
 	Throttled(action string)
 }
 
+// ClockObserver is an Observer that also wants the host clock's skew: how far
+// the clock that dates signed requests (Config.Now) runs ahead of BSS's
+// (negative: behind), from the Date header of each answer that carries one.
+// The Client checks for it with a type assertion, so that Observers written
+// before it keep compiling.
+type ClockObserver interface {
+	ClockSkew(skew time.Duration)
+}
+
+// MaxClockSkew is how far the host clock may drift from BSS's before the
+// Client warns. BSS refuses a request dated more than 15 minutes off
+// (InvalidTimeStamp.Expired, https://help.aliyun.com/en/document_detail/434846.html),
+// and a fast clock reads a day's bill before BSS has settled it: a minute is
+// far above the Date header's one-second resolution and network delays, and
+// far below both.
+const MaxClockSkew = time.Minute
+
 // Defaults for the zero values of Config.
 const (
-	DefaultRateLimit   = 10 // requests per second per account (reference §3.4)
+	// DefaultRateLimit is in requests per second per account
+	// (https://alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-quota).
+	DefaultRateLimit   = 10
 	DefaultBurst       = 1
 	DefaultMaxAttempts = 4
 	DefaultBackoffBase = 200 * time.Millisecond
@@ -57,13 +76,15 @@ const MaxResponseBytes = 64 << 20
 const errorBodyQuote = 100
 
 // Headers carrying the throttling window, value
-// "Limit:1,Remain:0,TimeLeft:2000,Reset:1234" (reference §3.3).
+// "Limit:1,Remain:0,TimeLeft:2000,Reset:1234", as darabonba-openapi reads them
+// (GetThrottlingTimeLeft in
+// https://github.com/alibabacloud-go/darabonba-openapi/blob/master/utils/client.go).
 const (
 	headerRateLimitUserAPI = "x-ratelimit-user-api"
 	headerRateLimitUser    = "x-ratelimit-user"
 )
 
-// timeLeftUnit is the unit of TimeLeft. INFERRED (reference §3.3): darabonba
+// timeLeftUnit is the unit of TimeLeft. INFERRED, not documented: darabonba
 // parses it as an integer and the examples only make sense as milliseconds.
 const timeLeftUnit = time.Millisecond
 
@@ -95,7 +116,11 @@ type Config struct {
 	SignatureVersion SignatureVersion
 	// HTTPClient defaults to a dedicated client with transport timeouts.
 	HTTPClient *http.Client
-	Observer   Observer // nil: none
+	Observer   Observer // nil: none; may also implement ClockObserver
+	// Logger gets retries and page walks at debug level, and a warning when
+	// the host clock drifts past MaxClockSkew; nil: none. Nothing logged
+	// carries credentials or signed query strings.
+	Logger log.Logger
 	// Now is the wall clock for x-acs-date / Timestamp; default time.Now.
 	Now       func() time.Time
 	UserAgent string
@@ -142,8 +167,10 @@ type Client struct {
 	signature   SignatureVersion
 	httpClient  *http.Client
 	observer    Observer
+	logger      log.Logger
 	now         func() time.Time
 	userAgent   string
+	clockOff    atomic.Bool // the last answer's Date was more than MaxClockSkew off
 
 	// Seams for tests, so that they neither sleep nor depend on chance.
 	sleep     func(ctx context.Context, d time.Duration) error
@@ -225,6 +252,7 @@ func New(cfg Config) (*Client, error) {
 		signature:   cfg.SignatureVersion,
 		httpClient:  cfg.HTTPClient,
 		observer:    cfg.Observer,
+		logger:      cfg.Logger,
 		now:         cfg.Now,
 		userAgent:   cfg.UserAgent,
 		sleep:       sleepContext,
@@ -238,6 +266,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.observer == nil {
 		c.observer = noObserver{}
+	}
+	if c.logger == nil {
+		c.logger = log.NewNopLogger()
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -257,7 +288,8 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 		raw = EndpointChina
 	}
 	if !strings.Contains(raw, "://") {
-		// A bare host: BSS is served over HTTPS only (reference §2.1).
+		// A bare host: BSS is called over HTTPS
+		// (https://help.aliyun.com/en/user-center/developer-reference/common-parameters).
 		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)
@@ -272,7 +304,8 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 	case u.User != nil:
 		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: user info is not allowed", truncateForError(u.Redacted()))
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "":
-		// RPC-style calls all go to "/" (reference §2.1).
+		// RPC-style calls all go to "/", as the generated SDK sends them
+		// (https://github.com/alibabacloud-go/bssopenapi-20171214/blob/master/client/client.go).
 		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: want scheme and host only, no path, query or fragment", truncateForError(endpoint))
 	}
 	if p := u.Port(); p != "" {
@@ -310,27 +343,51 @@ func (noObserver) RequestDone(string, string, time.Duration) {}
 func (noObserver) Retried(string, string)                    {}
 func (noObserver) Throttled(string)                          {}
 
-// Call does one signed call of action with params (the API's own parameter
-// names), retrying what is worth retrying, and decodes the answer's Data into
-// out, a pointer (nil: discard). params is not modified.
+// call does one signed call of action with params (the API's own parameter
+// names), retrying what is worth retrying, and returns the answer's Data
+// decoded as T. Each attempt decodes into a fresh T, so a retry never merges
+// into a half-decoded answer.
 //
 // Errors: *APIError for answers from BSS, *ResponseError for answers that
 // cannot be trusted, *TransportError for no usable answer, *CredentialsError
 // when credentials cannot be obtained, and the context's error (wrapped, with
 // the action) when ctx ends first.
-func (c *Client) Call(ctx context.Context, action string, params url.Values, out any) error {
-	if out != nil {
-		if v := reflect.ValueOf(out); v.Kind() != reflect.Pointer || v.IsNil() {
-			return fmt.Errorf("bssclient: Call %s: out must be a non-nil pointer, not %T", action, out)
-		}
+func call[T any](ctx context.Context, c *Client, action string, params url.Values) (*T, error) {
+	var data *T
+	err := c.retry(ctx, action, params, func(status int, body []byte) error {
+		var err error
+		data, err = decodeResponse[T](action, status, body)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return data, nil
+}
+
+// Call is call for actions without a typed method of their own: it decodes
+// the answer's Data into out (nil: discard) with encoding/json. A Data that
+// does not fit out is a *ResponseError and is not retried: the answer was
+// BSS's, the mismatch is the caller's type. params is not modified.
+func (c *Client) Call(ctx context.Context, action string, params url.Values, out any) error {
+	data, err := call[json.RawMessage](ctx, c, action, params)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(*data, out); err != nil {
+		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("decoding Data into %T: %v", out, err)}
+	}
+	return nil
+}
+
+// decodeFunc turns one HTTP answer into a result kept by its caller, an
+// *APIError or a *ResponseError.
+type decodeFunc func(status int, body []byte) error
+
+// retry makes attempts until one succeeds, fails for good, or ctx ends.
+func (c *Client) retry(ctx context.Context, action string, params url.Values, decode decodeFunc) error {
 	for attempt := 1; ; attempt++ {
-		if attempt > 1 && out != nil {
-			// A failed attempt may have decoded part of a page, and
-			// encoding/json would merge the next answer into it.
-			reflect.ValueOf(out).Elem().SetZero()
-		}
-		res := c.attempt(ctx, action, params, out)
+		res := c.attempt(ctx, action, params, decode)
 		if res.err == nil {
 			return nil
 		}
@@ -346,6 +403,8 @@ func (c *Client) Call(ctx context.Context, action string, params url.Values, out
 			return contextError(action, context.DeadlineExceeded, res.err)
 		}
 		c.observer.Retried(action, ErrorCode(res.err))
+		level.Debug(c.logger).Log("msg", "retrying BSS request", "action", action, "attempt", attempt+1,
+			"max_attempts", c.maxAttempts, "wait", wait, "code", ErrorCode(res.err), "err", res.err)
 		if err := c.sleep(ctx, wait); err != nil {
 			return contextError(action, err, res.err)
 		}
@@ -410,7 +469,7 @@ type attemptResult struct {
 }
 
 // attempt makes one HTTP exchange: credentials, limiter, sign, send, decode.
-func (c *Client) attempt(ctx context.Context, action string, params url.Values, out any) attemptResult {
+func (c *Client) attempt(ctx context.Context, action string, params url.Values, decode decodeFunc) attemptResult {
 	cred, err := c.credentials.Credentials(ctx)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -438,11 +497,11 @@ func (c *Client) attempt(ctx context.Context, action string, params url.Values, 
 	}
 
 	start := c.stopwatch()
-	status, header, body, release, err := c.exchange(req)
-	defer release() // nothing below keeps body: decoding copies what it keeps
+	status, header, body, err := c.exchange(req)
 	switch {
 	case err == nil:
-		err = decodeResponse(action, status, body, out)
+		c.observeClock(header)
+		err = decode(status, body)
 	case errors.Is(err, errBodyTooLarge):
 		err = &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d: %v", status, err)}
 	case ctx.Err() != nil:
@@ -470,8 +529,9 @@ func outcome(err error) string {
 }
 
 // newRequest builds the RPC-style request: POST "/" with the API params in
-// the URL query and an empty body (reference §1b, §2.1), signed with a fresh
-// date and nonce.
+// the URL query and an empty body, as the generated SDK sends it
+// (https://github.com/alibabacloud-go/bssopenapi-20171214/blob/master/client/client.go),
+// signed with a fresh date and nonce.
 func (c *Client) newRequest(ctx context.Context, action string, params url.Values, cred Credentials) (*http.Request, error) {
 	query := make(url.Values, len(params)+12)
 	for k, v := range params {
@@ -514,41 +574,22 @@ func encodeQuery(q url.Values) string {
 	return b.String()
 }
 
-// exchange sends req and reads at most MaxResponseBytes of the body into a
-// pooled buffer; release returns it. A walk reads thousands of pages of a
-// few hundred KiB each, and growing a fresh buffer for each was most of the
-// garbage a walk made (BENCHMARKS.md, figure 4).
-func (c *Client) exchange(req *http.Request) (status int, header http.Header, body []byte, release func(), err error) {
+// exchange sends req and reads at most maxBody bytes of the answer.
+func (c *Client) exchange(req *http.Request) (status int, header http.Header, body []byte, err error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return 0, nil, nil, func() {}, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	release = func() {
-		if buf.Cap() <= maxPooledBody {
-			bodyBuffers.Put(buf)
-		}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
 	}
-	if n := resp.ContentLength; n > 0 && n <= c.maxBody {
-		buf.Grow(int(n) + bytes.MinRead) // room for the EOF read as well
+	if int64(len(body)) > c.maxBody {
+		return resp.StatusCode, resp.Header, nil, fmt.Errorf("%w of %d bytes", errBodyTooLarge, c.maxBody)
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1)); err != nil {
-		return 0, nil, nil, release, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
-	}
-	if int64(buf.Len()) > c.maxBody {
-		return resp.StatusCode, resp.Header, nil, release, fmt.Errorf("%w of %d bytes", errBodyTooLarge, c.maxBody)
-	}
-	return resp.StatusCode, resp.Header, buf.Bytes(), release, nil
+	return resp.StatusCode, resp.Header, body, nil
 }
-
-// bodyBuffers hold answers while they are decoded.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBody is the largest buffer kept for reuse: a full page is a few
-// hundred KiB; rare bigger answers are left to the garbage collector.
-const maxPooledBody = 4 << 20
 
 var errBodyTooLarge = errors.New("response body exceeds the cap")
 
@@ -562,52 +603,75 @@ func (c *Client) redactURLError(err error) error {
 	return err
 }
 
-// decodeResponse turns one HTTP answer into nil (Data decoded into out), an
-// *APIError or a *ResponseError.
-func decodeResponse(action string, status int, body []byte, out any) error {
-	if status < 400 && out != nil && fastDecodeData(body, out) {
-		return nil // a bill page, read in one pass (fastdecode.go)
-	}
-	return decodeEnvelope(action, status, body, out)
+// response is the JSON body of every BSS answer with its Data typed.
+// Success answers carry Data; error answers (HTTP 4xx/5xx, or HTTP 200 with
+// Success:false) carry Code and Message, and from the gateway HostId and
+// Recommend (https://www.alibabacloud.com/help/en/bss-openapi/latest/response-structure).
+type response[T any] struct {
+	RequestID string `json:"RequestId"`
+	HostID    string `json:"HostId"`
+	Code      string `json:"Code"`
+	Message   string `json:"Message"`
+	Recommend string `json:"Recommend"`
+	Success   *bool  `json:"Success"`
+	Data      *T     `json:"Data"` // nil when absent or null
 }
 
-// decodeEnvelope is decodeResponse with encoding/json alone: every answer
-// the one-pass decoder does not take, errors included.
-func decodeEnvelope(action string, status int, body []byte, out any) error {
-	var env Envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		if status >= 400 {
-			// An error page from a proxy or gateway: the status is all we have.
-			return &APIError{Action: action, HTTPStatus: status, Message: "undecodable error body " + quoteBody(body)}
+// decodeResponse reads one HTTP answer in one encoding/json pass and returns
+// its Data, an *APIError or a *ResponseError.
+func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
+	var resp response[T]
+	dataErr := json.Unmarshal(body, &resp)
+	if dataErr != nil {
+		// encoding/json stops at the first value that does not fit T, so
+		// read the envelope alone: an error answer whose Data does not fit
+		// is still reported as the error BSS sent.
+		var env response[json.RawMessage]
+		if err := json.Unmarshal(body, &env); err != nil {
+			if status >= 400 {
+				// An error page from a proxy or gateway: the status is all we have.
+				return nil, &APIError{Action: action, HTTPStatus: status, Message: "undecodable error body " + quoteBody(body)}
+			}
+			return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: describeBadBody(status, body, err)}
 		}
-		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: describeBadBody(status, body, err)}
+		resp = response[T]{RequestID: env.RequestID, HostID: env.HostID, Code: env.Code, Message: env.Message, Recommend: env.Recommend, Success: env.Success}
+		if env.Data == nil {
+			dataErr = nil // nothing of T was there to misread
+		}
+		if err := resp.failure(action, status, env.Data != nil); err != nil {
+			return nil, err
+		}
+		if dataErr != nil {
+			return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("decoding Data (RequestId %s): %v", env.RequestID, dataErr)}
+		}
 	}
-	hasData := len(env.Data) > 0 && string(env.Data) != "null"
+	if err := resp.failure(action, status, resp.Data != nil); err != nil {
+		return nil, err
+	}
+	if resp.Data == nil {
+		return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d success without Data: %s", status, quoteBody(body))}
+	}
+	return resp.Data, nil
+}
+
+// failure returns the *APIError an answer reports, or nil for a success.
+func (r *response[T]) failure(action string, status int, hasData bool) error {
 	failed := status >= 400 ||
-		(env.Success != nil && !*env.Success) ||
+		(r.Success != nil && !*r.Success) ||
 		// QueryAccountBalance succeeds with Code "200", the bills with "Success".
-		(env.Code != "" && env.Code != "Success" && env.Code != "200" && !hasData)
-	if failed {
-		return &APIError{
-			Action:     action,
-			HTTPStatus: status,
-			Code:       env.Code,
-			Message:    env.Message,
-			RequestID:  env.RequestID,
-			HostID:     env.HostID,
-			Recommend:  env.Recommend,
-		}
-	}
-	if out == nil {
+		(r.Code != "" && r.Code != "Success" && r.Code != "200" && !hasData)
+	if !failed {
 		return nil
 	}
-	if !hasData {
-		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d success without Data: %s", status, quoteBody(body))}
+	return &APIError{
+		Action:     action,
+		HTTPStatus: status,
+		Code:       r.Code,
+		Message:    r.Message,
+		RequestID:  r.RequestID,
+		HostID:     r.HostID,
+		Recommend:  r.Recommend,
 	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		return &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("decoding Data (RequestId %s): %v", env.RequestID, err)}
-	}
-	return nil
 }
 
 func describeBadBody(status int, body []byte, err error) string {
@@ -631,7 +695,7 @@ func quoteBody(body []byte) string {
 }
 
 // throttlingTimeLeft returns the larger TimeLeft of the two rate-limit
-// headers, as darabonba's GetThrottlingTimeLeft does (reference §3.3), or 0.
+// headers, as darabonba's GetThrottlingTimeLeft does, or 0.
 func throttlingTimeLeft(h http.Header) time.Duration {
 	var longest time.Duration
 	for _, name := range []string{headerRateLimitUserAPI, headerRateLimitUser} {
@@ -648,4 +712,29 @@ func throttlingTimeLeft(h http.Header) time.Duration {
 		}
 	}
 	return longest
+}
+
+// observeClock hands the host clock's skew against the answer's Date header
+// to the Observer, and logs once when it crosses MaxClockSkew either way.
+func (c *Client) observeClock(h http.Header) {
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return // no Date, or one we cannot read: nothing to compare
+	}
+	// Date has whole seconds; the host's time is cut to match, so that a
+	// clock in step never reads as up to a second off.
+	skew := c.now().Truncate(time.Second).Sub(date)
+	if o, ok := c.observer.(ClockObserver); ok {
+		o.ClockSkew(skew)
+	}
+	off := skew > MaxClockSkew || skew < -MaxClockSkew
+	if c.clockOff.Swap(off) == off {
+		return
+	}
+	if off {
+		level.Warn(c.logger).Log("msg", "the host clock disagrees with BSS by more than "+MaxClockSkew.String()+
+			"; BSS refuses requests dated 15 minutes off, and days are judged settled by this clock", "skew", skew, "bss_date", date.Format(time.RFC3339))
+	} else {
+		level.Info(c.logger).Log("msg", "the host clock agrees with BSS again", "skew", skew)
+	}
 }

@@ -169,9 +169,6 @@ func TestSimWalkSumsEqualTruth(t *testing.T) {
 		{"DescribeInstanceBill daily pay-as-you-go RDS", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: may20, ProductCode: "rds", SubscriptionType: "PayAsYouGo"}), instanceAmounts)
 		}, bsssim.TruthQuery{Cycle: may2024, Day: may20, ProductCode: "rds", SubscriptionType: "PayAsYouGo", Kind: bssclient.KindInstanceAttributes}},
-		{"QueryInstanceBill daily", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
-			return sum(c.QueryInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: may20}), instanceAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindInstanceAttributes}},
 		{"DescribeSplitItemBill monthly", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: may2024}), splitAmounts)
 		}, bsssim.TruthQuery{Cycle: may2024, Kind: bssclient.KindSplitItems}},
@@ -274,12 +271,6 @@ func TestSimWalksSpendOneRequestPerPage(t *testing.T) {
 			func(w *bsssim.World, day bssclient.Day) int { return w.InstanceBillCount(instanceReq(day), billingNow) },
 			func(c *bssclient.Client, day bssclient.Day) (int, error) {
 				_, n, err := sum(c.DescribeInstanceBill(ctx, instanceReq(day)), instanceAmounts)
-				return n, err
-			}},
-		{bssclient.ActionQueryInstanceBill,
-			func(w *bsssim.World, day bssclient.Day) int { return w.InstanceBillCount(instanceReq(day), billingNow) },
-			func(c *bssclient.Client, day bssclient.Day) (int, error) {
-				_, n, err := sum(c.QueryInstanceBill(ctx, instanceReq(day)), instanceAmounts)
 				return n, err
 			}},
 		{bssclient.ActionDescribeSplitItemBill,

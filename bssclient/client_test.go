@@ -2,6 +2,7 @@ package bssclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"golang.org/x/time/rate"
@@ -301,8 +302,8 @@ const (
 
 func TestDecodeSeedBodies(t *testing.T) {
 	t.Run("QueryAccountBill Items.Item", func(t *testing.T) {
-		var d AccountBillData
-		if err := decodeResponse(ActionQueryAccountBill, 200, []byte(seedQueryAccountBill), &d); err != nil {
+		d, err := decodeResponse[AccountBillData](ActionQueryAccountBill, 200, []byte(seedQueryAccountBill))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if d.TotalCount != 1 || len(d.Items.Item) != 1 {
@@ -313,9 +314,9 @@ func TestDecodeSeedBodies(t *testing.T) {
 			t.Errorf("item = %+v", it)
 		}
 	})
-	t.Run("QueryInstanceBill Items.Item and NULL money", func(t *testing.T) {
-		var d QueryInstanceBillData
-		if err := decodeResponse(ActionQueryInstanceBill, 200, []byte(seedQueryInstanceBill), &d); err != nil {
+	t.Run("QueryInstanceBill's Items.Item and NULL money", func(t *testing.T) {
+		d, err := decodeResponse[QueryInstanceBillData](ActionQueryInstanceBill, 200, []byte(seedQueryInstanceBill))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(d.Items.Item) != 1 {
@@ -327,8 +328,8 @@ func TestDecodeSeedBodies(t *testing.T) {
 		}
 	})
 	t.Run("DescribeInstanceBill plain array", func(t *testing.T) {
-		var d InstanceBillData
-		if err := decodeResponse(ActionDescribeInstanceBill, 200, []byte(seedDescribeInstanceBill), &d); err != nil {
+		d, err := decodeResponse[InstanceBillData](ActionDescribeInstanceBill, 200, []byte(seedDescribeInstanceBill))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if d.NextToken != "CAESEgoQCg4KCm" || len(d.Items) != 1 {
@@ -339,8 +340,8 @@ func TestDecodeSeedBodies(t *testing.T) {
 		}
 	})
 	t.Run("QueryBillToOSSSubscription", func(t *testing.T) {
-		var d BillSubscriptionData
-		if err := decodeResponse(ActionQueryBillToOSSSubscription, 200, []byte(seedSubscription), &d); err != nil {
+		d, err := decodeResponse[BillSubscriptionData](ActionQueryBillToOSSSubscription, 200, []byte(seedSubscription))
+		if err != nil {
 			t.Fatal(err)
 		}
 		want := BillSubscription{SubscribeBucket: "billingtestbucket", BucketOwnerID: 1369168081849304, BucketPath: "Billing/BillingItemDetailMonthly/",
@@ -350,8 +351,8 @@ func TestDecodeSeedBodies(t *testing.T) {
 		}
 	})
 	t.Run("QueryAccountBalance string money and Code 200", func(t *testing.T) {
-		var b AccountBalance
-		if err := decodeResponse(ActionQueryAccountBalance, 200, []byte(seedBalance), &b); err != nil {
+		b, err := decodeResponse[AccountBalance](ActionQueryAccountBalance, 200, []byte(seedBalance))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if b.AvailableAmount != MustParseMoney("10000") || b.AvailableCashAmount != MustParseMoney("1234.56") || b.Currency != "CNY" {
@@ -384,8 +385,7 @@ func TestDecodeFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out AccountBalance
-			err := decodeResponse("TestAction", tt.status, []byte(tt.body), &out)
+			_, err := decodeResponse[AccountBalance]("TestAction", tt.status, []byte(tt.body))
 			if err == nil {
 				t.Fatal("decodeResponse succeeded, want an error")
 			}
@@ -413,7 +413,7 @@ func TestDecodeFailures(t *testing.T) {
 		})
 	}
 	t.Run("gateway fields kept", func(t *testing.T) {
-		err := decodeResponse("X", 404, []byte(seedErrorBody), nil)
+		_, err := decodeResponse[json.RawMessage]("X", 404, []byte(seedErrorBody))
 		want := &APIError{Action: "X", HTTPStatus: 404, Code: "InvalidAction.NotFound",
 			Message: "Specified api is not found, please check your url and method.", RequestID: "33D9749B-713A-4BCC-B3B4-8B0094083E97",
 			HostID: "business.aliyuncs.com", Recommend: "https://api.alibabacloud.com/troubleshoot?q=InvalidAction.NotFound"}
@@ -821,15 +821,26 @@ func TestResponseBodyCap(t *testing.T) {
 	}
 }
 
-func TestCallRejectsNonPointerOut(t *testing.T) {
-	srv := newFakeBSS(t, okReply(`{}`))
+func TestCallDecodesDataIntoOut(t *testing.T) {
+	srv := newFakeBSS(t, okReply(`{"Currency":"USD","AvailableAmount":"1.50"}`))
 	c := newTestClient(t, srv)
-	err := c.Call(context.Background(), "A", nil, AccountBalance{})
-	if err == nil || !strings.Contains(err.Error(), "non-nil pointer") {
-		t.Fatalf("err = %v, want a non-nil pointer error", err)
+	var b AccountBalance
+	if err := c.Call(context.Background(), ActionQueryAccountBalance, nil, &b); err != nil {
+		t.Fatal(err)
 	}
-	if srv.count() != 0 {
-		t.Errorf("%d requests sent for a programming error", srv.count())
+	if b.Currency != "USD" || b.AvailableAmount != MoneyFromUnits(150_000_000) {
+		t.Errorf("balance = %+v", b)
+	}
+	// A Data that does not fit out is the caller's type, not BSS's answer:
+	// an InvalidResponse after one request, not retried.
+	var wrong struct{ Currency int }
+	err := c.Call(context.Background(), ActionQueryAccountBalance, nil, &wrong)
+	var respErr *ResponseError
+	if !errors.As(err, &respErr) || respErr.Code != CodeInvalidResponse || !strings.Contains(respErr.Detail, "Currency") {
+		t.Fatalf("err = %v, want an InvalidResponse naming Currency", err)
+	}
+	if srv.count() != 2 {
+		t.Errorf("%d requests, want 2: a misfit out is not retried", srv.count())
 	}
 }
 

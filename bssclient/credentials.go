@@ -289,7 +289,7 @@ func redactURL(raw string) string {
 // github.com/aliyun/credentials-go. Construction does no I/O: the default
 // chain and the ECS RAM role reach the metadata service only on first use.
 // The provider asks credentials-go on every call; credentials-go caches STS
-// credentials and refreshes them when 180 s or less remain (reference §4.1).
+// credentials and refreshes them when 180 s or less remain (https://github.com/aliyun/credentials-go).
 func NewCredentialsProvider(src CredentialSource) (CredentialsProvider, error) {
 	if err := src.Validate(); err != nil {
 		return nil, err

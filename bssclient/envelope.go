@@ -2,24 +2,15 @@ package bssclient
 
 import "encoding/json"
 
-// Envelope is the JSON body of every BSS answer. Success answers carry Data;
-// error answers (HTTP 4xx/5xx, or HTTP 200 with Success:false) carry Code and
-// Message, and from the gateway HostId and Recommend.
-type Envelope struct {
-	RequestID string          `json:"RequestId"`
-	HostID    string          `json:"HostId,omitempty"`
-	Code      string          `json:"Code"`
-	Message   string          `json:"Message"`
-	Recommend string          `json:"Recommend,omitempty"`
-	Success   *bool           `json:"Success,omitempty"`
-	Data      json.RawMessage `json:"Data,omitempty"`
-}
+// Envelope is the JSON body of a BSS answer with Data left undecoded (nil
+// when absent or null).
+type Envelope = response[json.RawMessage]
 
 // Actions this package calls, as BSS spells them.
 const (
 	ActionQueryAccountBill           = "QueryAccountBill"
 	ActionDescribeInstanceBill       = "DescribeInstanceBill"
-	ActionQueryInstanceBill          = "QueryInstanceBill"
+	ActionQueryInstanceBill          = "QueryInstanceBill" // not called: see InstanceBillItem
 	ActionDescribeSplitItemBill      = "DescribeSplitItemBill"
 	ActionQueryBillToOSSSubscription = "QueryBillToOSSSubscription"
 	ActionQueryAccountBalance        = "QueryAccountBalance"

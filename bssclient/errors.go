@@ -21,7 +21,9 @@ const (
 	ClassInvalidResponse ErrorClass = "invalid_response" // a reply we cannot trust: bad JSON, inconsistent pages
 )
 
-// Well-known BSS and gateway error codes (reference §3.2).
+// Well-known BSS and gateway error codes
+// (https://help.aliyun.com/document_detail/48054.html,
+// https://alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 const (
 	CodeThrottlingUser          = "Throttling.User"
 	CodeSignatureDoesNotMatch   = "SignatureDoesNotMatch"

@@ -24,9 +24,15 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		outs := []any{&AccountBillData{}, &InstanceBillData{}, &QueryInstanceBillData{}, &SplitItemBillData{}, &BillSubscriptionData{}, &AccountBalance{}}
-		for _, out := range outs {
-			err := decodeResponse("Fuzz", status, body, out)
+		decoders := []func() error{
+			func() error { _, err := decodeResponse[AccountBillData]("Fuzz", status, body); return err },
+			func() error { _, err := decodeResponse[InstanceBillData]("Fuzz", status, body); return err },
+			func() error { _, err := decodeResponse[SplitItemBillData]("Fuzz", status, body); return err },
+			func() error { _, err := decodeResponse[BillSubscriptionData]("Fuzz", status, body); return err },
+			func() error { _, err := decodeResponse[AccountBalance]("Fuzz", status, body); return err },
+		}
+		for _, decode := range decoders {
+			err := decode()
 			if err == nil {
 				if status >= 400 {
 					t.Fatalf("HTTP %d decoded as a success", status)

@@ -2,13 +2,13 @@ package bssclient
 
 // DescribeInstanceBill: spend per instance (or per billing item with
 // IsBillingItem) within a cycle or a day. Paged by NextToken/MaxResults;
-// Items is a plain array. QueryInstanceBill returns the same rows paged by
-// PageNum/PageSize under {"Item":[…]}, and stops at 50,000 rows: it is a
-// fallback only.
+// Items is a plain array. The client does not call QueryInstanceBill, which
+// returns the same rows paged by PageNum/PageSize under {"Item":[…]} but
+// stops at 50,000 rows
+// (https://alibabacloud.com/help/doc-detail/100400.htm).
 
-// InstanceBillRequest is the DescribeInstanceBill and QueryInstanceBill
-// request. For DescribeInstanceBill the client manages NextToken and
-// MaxResults; for QueryInstanceBill PageNum and PageSize.
+// InstanceBillRequest is the DescribeInstanceBill request. The client
+// manages NextToken and MaxResults.
 type InstanceBillRequest struct {
 	BillingCycle     Cycle
 	Granularity      Granularity
@@ -21,7 +21,7 @@ type InstanceBillRequest struct {
 	BillOwnerID      int64
 }
 
-// InstanceBillItem is one row of DescribeInstanceBill or QueryInstanceBill.
+// InstanceBillItem is one row of DescribeInstanceBill (and of QueryInstanceBill).
 // Region, Zone and the other instance attributes are complete only 48 h after
 // the billing day ends.
 type InstanceBillItem struct {
@@ -70,7 +70,9 @@ type InstanceBillData struct {
 	Items        []InstanceBillItem `json:"Items"`
 }
 
-// QueryInstanceBillData is the Data of one QueryInstanceBill page.
+// QueryInstanceBillData is the Data of one QueryInstanceBill page. The
+// client does not call QueryInstanceBill; the simulator's tests still read
+// its answers with this type until the simulator has wire types of its own.
 type QueryInstanceBillData struct {
 	AccountID    string `json:"AccountID"`
 	AccountName  string `json:"AccountName"`
@@ -84,5 +86,6 @@ type QueryInstanceBillData struct {
 }
 
 // QueryInstanceBillRowCap is where QueryInstanceBill stops returning rows
-// ("no longer queries data beyond the 50,000th row").
+// ("no longer queries data beyond the 50,000th row"); kept for the
+// simulator, like QueryInstanceBillData.
 const QueryInstanceBillRowCap = 50_000

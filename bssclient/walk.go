@@ -7,77 +7,67 @@ import (
 	"maps"
 	"net/url"
 	"strconv"
+
+	"github.com/go-kit/log/level"
 )
 
-// BSS pages its bills in two ways (reference §2.2): PageNum/PageSize with a
+// BSS pages its bills in two ways: PageNum/PageSize with a
 // TotalCount (QueryAccountBill, QueryInstanceBill), and NextToken/MaxResults
 // where an empty NextToken ends the walk (DescribeInstanceBill,
-// DescribeSplitItemBill). Both walks always ask for MaxPageSize rows: fewer
+// DescribeSplitItemBill), 300 rows at most a page
+// (https://alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill,
+// https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-describeinstancebill).
+// Both walks always ask for MaxPageSize rows: fewer
 // requests cost less quota. Neither trusts the server blindly: a walk that
 // contradicts itself fails with a *ResponseError rather than yield a sum that
 // silently misses or repeats rows. The caller restarts such a walk.
 
 // pageNumPage adapts one page-number API's Data type to the walk.
 type pageNumPage[T any] interface {
-	rows() *[]T
+	rows() []T
 	totalCount() int
 }
 
-func (d *AccountBillData) rows() *[]AccountBillItem        { return &d.Items.Item }
-func (d *AccountBillData) totalCount() int                 { return d.TotalCount }
-func (d *QueryInstanceBillData) rows() *[]InstanceBillItem { return &d.Items.Item }
-func (d *QueryInstanceBillData) totalCount() int           { return d.TotalCount }
+func (d *AccountBillData) rows() []AccountBillItem { return d.Items.Item }
+func (d *AccountBillData) totalCount() int         { return d.TotalCount }
 
 // tokenPage adapts one NextToken API's Data type to the walk.
 type tokenPage[T any] interface {
-	rows() *[]T
+	rows() []T
 	totalCount() int
 	nextToken() string
 }
 
-func (d *InstanceBillData) rows() *[]InstanceBillItem   { return &d.Items }
-func (d *InstanceBillData) totalCount() int             { return d.TotalCount }
-func (d *InstanceBillData) nextToken() string           { return d.NextToken }
-func (d *SplitItemBillData) rows() *[]SplitItemBillItem { return &d.Items }
-func (d *SplitItemBillData) totalCount() int            { return d.TotalCount }
-func (d *SplitItemBillData) nextToken() string          { return d.NextToken }
+func (d *InstanceBillData) rows() []InstanceBillItem   { return d.Items }
+func (d *InstanceBillData) totalCount() int            { return d.TotalCount }
+func (d *InstanceBillData) nextToken() string          { return d.NextToken }
+func (d *SplitItemBillData) rows() []SplitItemBillItem { return d.Items }
+func (d *SplitItemBillData) totalCount() int           { return d.TotalCount }
+func (d *SplitItemBillData) nextToken() string         { return d.NextToken }
 
-// walkPageNum walks a PageNum/PageSize API. rowCap > 0 refuses a result
-// larger than the API can serve (QueryInstanceBill stops at 50,000 rows)
-// before any row is yielded, so a caller never sums a truncated bill.
-//
-// The yielded slice is reused by the next page: it is valid only until the
-// loop body returns.
+// walkPageNum walks a PageNum/PageSize API.
 func walkPageNum[T any, D any, PD interface {
 	*D
 	pageNumPage[T]
-}](ctx context.Context, c *Client, action string, request url.Values, rowCap int) iter.Seq2[[]T, error] {
+}](ctx context.Context, c *Client, action string, request url.Values) iter.Seq2[[]T, error] {
 	return func(yield func([]T, error) bool) {
 		params := maps.Clone(request) // each range over the iterator is its own walk
 		if params == nil {
 			params = url.Values{}
 		}
-		var buf []T
-		firstTotal := -1
+		firstTotal, rowsRead := -1, 0
 		for pageNum := 1; ; pageNum++ {
 			params.Set("PageNum", strconv.Itoa(pageNum))
 			params.Set("PageSize", strconv.Itoa(MaxPageSize))
-			var data D
-			page := PD(&data)
-			*page.rows() = recycle(buf)
-			if err := c.Call(ctx, action, params, page); err != nil {
+			data, err := call[D](ctx, c, action, params)
+			if err != nil {
 				yield(nil, err)
 				return
 			}
-			rows, total := *page.rows(), page.totalCount()
-			buf = rows
+			page := PD(data)
+			rows, total := page.rows(), page.totalCount()
 			if err := checkTotal(action, pageNum, total, &firstTotal); err != nil {
 				yield(nil, err)
-				return
-			}
-			if rowCap > 0 && total > rowCap {
-				yield(nil, &ResponseError{Action: action, Code: CodeRowCapExceeded, Detail: fmt.Sprintf(
-					"TotalCount %d exceeds the %d-row cap of %s; use DescribeInstanceBill", total, rowCap, action)})
 				return
 			}
 			// Every page but the last is full; the last holds the remainder.
@@ -93,10 +83,13 @@ func walkPageNum[T any, D any, PD interface {
 					"page %d of size %d has %d rows, but TotalCount %d implies %d", pageNum, MaxPageSize, len(rows), total, want)})
 				return
 			}
+			rowsRead += len(rows)
+			last := pageNum*MaxPageSize >= total
+			c.logPage(action, request, pageNum, len(rows), rowsRead, last)
 			if len(rows) > 0 && !yield(rows, nil) {
 				return
 			}
-			if pageNum*MaxPageSize >= total {
+			if last {
 				return
 			}
 		}
@@ -105,9 +98,6 @@ func walkPageNum[T any, D any, PD interface {
 
 // walkToken walks a NextToken/MaxResults API until NextToken comes back
 // empty. A token seen before would loop forever, so it fails the walk.
-//
-// The yielded slice is reused by the next page: it is valid only until the
-// loop body returns.
 func walkToken[T any, D any, PD interface {
 	*D
 	tokenPage[T]
@@ -117,8 +107,7 @@ func walkToken[T any, D any, PD interface {
 		if params == nil {
 			params = url.Values{}
 		}
-		var buf []T
-		firstTotal := -1
+		firstTotal, rowsRead := -1, 0
 		seen := map[string]bool{}
 		token := ""
 		for pageNum := 1; ; pageNum++ {
@@ -128,15 +117,13 @@ func walkToken[T any, D any, PD interface {
 			} else {
 				params.Set("NextToken", token)
 			}
-			var data D
-			page := PD(&data)
-			*page.rows() = recycle(buf)
-			if err := c.Call(ctx, action, params, page); err != nil {
+			data, err := call[D](ctx, c, action, params)
+			if err != nil {
 				yield(nil, err)
 				return
 			}
-			rows, next := *page.rows(), page.nextToken()
-			buf = rows
+			page := PD(data)
+			rows, next := page.rows(), page.nextToken()
 			if err := checkTotal(action, pageNum, page.totalCount(), &firstTotal); err != nil {
 				yield(nil, err)
 				return
@@ -154,6 +141,8 @@ func walkToken[T any, D any, PD interface {
 					return
 				}
 			}
+			rowsRead += len(rows)
+			c.logPage(action, request, pageNum, len(rows), rowsRead, next == "")
 			if len(rows) > 0 && !yield(rows, nil) {
 				return
 			}
@@ -163,6 +152,15 @@ func walkToken[T any, D any, PD interface {
 			token = next
 		}
 	}
+}
+
+// logPage logs one page of a walk at debug level. It names the period, not
+// the whole request: nothing in a bill request is secret, but a line per
+// page should stay short.
+func (c *Client) logPage(action string, request url.Values, pageNum, rows, rowsRead int, last bool) {
+	level.Debug(c.logger).Log("msg", "read a BSS page", "action", action,
+		"billing_cycle", request.Get("BillingCycle"), "billing_date", request.Get("BillingDate"),
+		"page", pageNum, "rows", rows, "rows_read", rowsRead, "last", last)
 }
 
 // checkTotal fails the walk when TotalCount changes between pages: the bill
@@ -177,12 +175,4 @@ func checkTotal(action string, pageNum, total int, first *int) error {
 			"TotalCount changed from %d to %d at page %d", *first, total, pageNum)}
 	}
 	return nil
-}
-
-// recycle returns buf emptied for reuse. Elements are zeroed first because
-// encoding/json decodes into existing elements in place, and a field absent
-// from the new row would otherwise keep the previous page's value.
-func recycle[T any](buf []T) []T {
-	clear(buf[:cap(buf)])
-	return buf[:0]
 }
