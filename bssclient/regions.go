@@ -55,15 +55,3 @@ func RegionID(region string) string {
 	}
 	return r
 }
-
-// RegionName returns the English display name of a region ID, or "" if unknown.
-func RegionName(id string) string { return regionNames[id][0] }
-
-// RegionIDs lists the known region IDs.
-func RegionIDs() []string {
-	ids := make([]string, 0, len(regionNames))
-	for id := range regionNames {
-		ids = append(ids, id)
-	}
-	return ids
-}

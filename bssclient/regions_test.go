@@ -19,9 +19,11 @@ func TestRegionID(t *testing.T) {
 }
 
 func TestRegionNamesRoundTrip(t *testing.T) {
-	for _, id := range RegionIDs() {
-		if got := RegionID(RegionName(id)); got != id {
-			t.Errorf("RegionID(RegionName(%q)) = %q", id, got)
+	for id, names := range regionNames {
+		for _, name := range names {
+			if got := RegionID(name); got != id {
+				t.Errorf("RegionID(%q) = %q, want %q", name, got, id)
+			}
 		}
 	}
 }
