@@ -292,25 +292,32 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 		// (https://help.aliyun.com/en/user-center/developer-reference/common-parameters).
 		raw = "https://" + raw
 	}
+	// Every error quotes the endpoint through RedactURL: a password in it
+	// must not reach a log.
+	quoted := truncateForError(RedactURL(endpoint))
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q is not a URL: %w", truncateForError(endpoint), err)
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // its own text quotes the whole URL
+		}
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q is not a URL: %w", quoted, err)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: scheme %q is not http or https", truncateForError(endpoint), truncateForError(u.Scheme))
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: scheme %q is not http or https", quoted, truncateForError(u.Scheme))
 	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q has no host", truncateForError(endpoint))
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q has no host", quoted)
 	case u.User != nil:
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: user info is not allowed", truncateForError(u.Redacted()))
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: user info is not allowed", quoted)
 	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "":
 		// RPC-style calls all go to "/", as the generated SDK sends them
 		// (https://github.com/alibabacloud-go/bssopenapi-20171214/blob/master/client/client.go).
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: want scheme and host only, no path, query or fragment", truncateForError(endpoint))
+		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: want scheme and host only, no path, query or fragment", quoted)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("bssclient: Config.Endpoint %q: invalid port %q", truncateForError(endpoint), truncateForError(p))
+			return nil, fmt.Errorf("bssclient: Config.Endpoint %q: invalid port %q", quoted, truncateForError(p))
 		}
 	}
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil

@@ -205,6 +205,23 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"max below base", Config{Credentials: creds, BackoffBase: 2 * time.Second, BackoffMax: time.Second}, "", []string{"Config.BackoffMax", "1s", "2s"}},
 		{"unknown signature", Config{Credentials: creds, SignatureVersion: 7}, "", []string{"Config.SignatureVersion", "7"}},
 	}
+	// A password in the endpoint is never quoted, whatever else is wrong.
+	const password = "PASSwq7Uy2"
+	for _, endpoint := range []string{
+		"https://u:" + password + "@business.aliyuncs.com",
+		"https://u:" + password + "@business.aliyuncs.com:99999",
+		"https://u:" + password + "@business.aliyuncs.com/?x=1",
+		"ftp://u:" + password + "@business.aliyuncs.com",
+		"http://u:" + password + "@[::1",
+		"http://u:" + password + "@host:port",
+	} {
+		tests = append(tests, struct {
+			name         string
+			cfg          Config
+			wantEndpoint string
+			wantErr      []string
+		}{"password in " + endpoint, Config{Endpoint: endpoint, Credentials: creds}, "", []string{"Config.Endpoint", "redacted@"}})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := New(tt.cfg)
@@ -224,6 +241,9 @@ func TestNewValidatesConfig(t *testing.T) {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("error %q does not contain %q", err, s)
 				}
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("error %q quotes the endpoint's password", err)
 			}
 		})
 	}

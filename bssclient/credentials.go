@@ -219,7 +219,7 @@ func (s CredentialSource) Validate() error {
 	if typ == CredentialsURI {
 		u, err := url.Parse(s.CredentialsURI)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("credentials: credentials_uri %q is not an http(s) URL", truncateForError(s.CredentialsURI))
+			return fmt.Errorf("credentials: credentials_uri %q is not an http(s) URL", truncateForError(RedactURL(s.CredentialsURI)))
 		}
 	}
 	return nil
@@ -233,10 +233,19 @@ func joinAnd(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// HasSecret reports whether the source itself holds a secret (an AccessKey
-// secret or a security token), so that the file holding it deserves care.
+// HasSecret reports whether the source itself holds a secret, so that the
+// file holding it deserves care: an AccessKey secret, a security token, or a
+// credentials_uri with user info or a query (either may carry a password or
+// a token; RedactURL hides both).
 func (s CredentialSource) HasSecret() bool {
-	return s.AccessKeySecret != "" || s.SecurityToken != ""
+	if s.AccessKeySecret != "" || s.SecurityToken != "" {
+		return true
+	}
+	if s.CredentialsURI == "" {
+		return false
+	}
+	u, err := url.Parse(s.CredentialsURI)
+	return err != nil || u.User != nil || u.RawQuery != ""
 }
 
 // String lists the set fields with the key id masked and secrets redacted.
@@ -255,7 +264,7 @@ func (s CredentialSource) String() string {
 		case "access_key_secret", "security_token":
 			v = redacted
 		case "credentials_uri":
-			v = redactURL(v)
+			v = RedactURL(v)
 		}
 		fmt.Fprintf(&b, ", %s: %s", f.name, v)
 	}
@@ -270,21 +279,6 @@ func (s CredentialSource) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, s.String(), s.GoString())
 }
 
-// redactURL hides a password and the query of a URL, which may carry a token.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return redacted
-	}
-	if u.User != nil {
-		u.User = url.User(u.User.Username())
-	}
-	if u.RawQuery != "" {
-		u.RawQuery = "redacted"
-	}
-	return u.String()
-}
-
 // NewCredentialsProvider builds a provider for the source on top of
 // github.com/aliyun/credentials-go. Construction does no I/O: the default
 // chain and the ECS RAM role reach the metadata service only on first use.
@@ -296,13 +290,11 @@ func NewCredentialsProvider(src CredentialSource) (CredentialsProvider, error) {
 	}
 	typ := src.effectiveType()
 	cred, err := newAliCredential(typ, src)
+	p := &chainProvider{typ: typ, cred: cred, sem: make(chan struct{}, 1), credentialsURI: src.CredentialsURI}
+	p.addKnownSecrets(src.AccessKeySecret, src.SecurityToken)
 	if err != nil {
-		p := &chainProvider{typ: typ}
-		p.addKnownSecrets(src.AccessKeySecret, src.SecurityToken)
 		return nil, fmt.Errorf("credentials: type %q: %s", typ, p.scrub(err.Error()))
 	}
-	p := &chainProvider{typ: typ, cred: cred, sem: make(chan struct{}, 1)}
-	p.addKnownSecrets(src.AccessKeySecret, src.SecurityToken)
 	return p, nil
 }
 
@@ -362,6 +354,10 @@ type chainProvider struct {
 	typ  string
 	cred alicred.Credential
 	sem  chan struct{}
+
+	// credentialsURI is the source's credentials_uri, quoted whole by
+	// credentials-go's errors; scrub replaces it with RedactURL's form.
+	credentialsURI string
 
 	// secrets seen so far (from the source and from answers), scrubbed from
 	// error text. Guarded by sem.
@@ -454,11 +450,18 @@ func (p *chainProvider) addKnownSecrets(secrets ...string) {
 // config files.
 var secretFieldPattern = regexp.MustCompile(`(?i)("?[a-z_\-]*(?:secret|token|password)[a-z_\-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,&}"]+)`)
 
-// scrub removes every known secret and any secret-looking field from text
-// before it leaves the package in an error.
+// scrub removes from text, before it leaves the package in an error: a
+// quoted CLI config file (named instead), the credentials URI's user info
+// and query, every known secret, the user info of any URL, and any
+// secret-looking field.
 func (p *chainProvider) scrub(text string) string {
+	text = withoutCLIConfigContent(text)
+	if p.credentialsURI != "" {
+		text = strings.ReplaceAll(text, p.credentialsURI, RedactURL(p.credentialsURI))
+	}
 	for _, s := range p.knownSecrets {
 		text = strings.ReplaceAll(text, s, redacted)
 	}
+	text = redactUserinfo(text)
 	return secretFieldPattern.ReplaceAllString(text, `${1}"`+redacted+`"`)
 }

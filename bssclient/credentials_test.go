@@ -94,7 +94,7 @@ func TestCredentialsString(t *testing.T) {
 		t.Errorf("CredentialSource.String() = %q, want %q", got, want)
 	}
 	uriSrc := CredentialSource{Type: "credentials_uri", CredentialsURI: "http://user:pw@127.0.0.1:8080/creds?token=" + testToken}
-	if got := uriSrc.String(); got != "CredentialSource{type: credentials_uri, credentials_uri: http://user@127.0.0.1:8080/creds?redacted}" {
+	if got := uriSrc.String(); got != "CredentialSource{type: credentials_uri, credentials_uri: http://redacted@127.0.0.1:8080/creds?redacted}" {
 		t.Errorf("CredentialSource.String() = %q", got)
 	}
 }
@@ -382,17 +382,35 @@ func TestNewCredentialsProviderCLIProfile(t *testing.T) {
 		})
 	}
 
-	// credentials-go quotes the whole file when it cannot parse it.
-	t.Run("malformed file is scrubbed", func(t *testing.T) {
-		isolateCredentialEnv(t)
-		writeCLIConfig(t, `{"current": "main", "profiles": [{"name": "main", "mode": "AK", "access_key_id": "LTAImain", "access_key_secret": "`+testSecret+`", "sts_token": "`+testToken+`",}]}`)
-		p, err := NewCredentialsProvider(CredentialSource{Type: "cli_profile"})
-		if err != nil {
-			t.Fatal(err)
+	// credentials-go quotes the whole file when it cannot parse it; the
+	// error names the file and the place instead, for the profile alone and
+	// inside the default chain's list of errors.
+	const privateKey = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+	malformed := []struct {
+		name, content, want string
+	}{
+		{"syntax error", "{\n  \"current\": \"main\",\n  \"profiles\": [{\"name\": \"main\", \"mode\": \"RsaKeyPair\", \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n" + privateKey + "\\n-----END PRIVATE KEY-----\", \"access_key_secret\": \"" + testSecret + "\",}]\n}",
+			"not valid JSON at line 3, column"},
+		{"wrong type", `{"current": "main", "profiles": [{"name": "main", "private_key": "` + privateKey + `", "access_key_secret": "` + testSecret + `", "expired_seconds": "3600"}]}`,
+			"profiles.expired_seconds is a JSON string, want int"},
+	}
+	for _, tt := range malformed {
+		for _, typ := range []string{"cli_profile", "default"} {
+			t.Run("malformed file, "+tt.name+", "+typ, func(t *testing.T) {
+				isolateCredentialEnv(t)
+				writeCLIConfig(t, tt.content)
+				p, err := NewCredentialsProvider(CredentialSource{Type: typ})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = p.Credentials(context.Background())
+				checkCredentialsError(t, err, "malformed Alibaba Cloud CLI config file "+os.Getenv("ALIBABA_CLOUD_CONFIG_FILE")+": "+tt.want, privateKey, "PRIVATE KEY")
+				if typ == "default" && !strings.Contains(err.Error(), "no-credentials") {
+					t.Errorf("error %q lost the chain's later providers", err)
+				}
+			})
 		}
-		_, err = p.Credentials(context.Background())
-		checkCredentialsError(t, err, "unmarshal aliyun cli config")
-	})
+	}
 }
 
 // credentialsServer is a credentials URI endpoint (the ECS-metadata-style
@@ -505,6 +523,42 @@ func TestNewCredentialsProviderCredentialsURI(t *testing.T) {
 		checkCredentialsError(t, err, "refresh credentials from")
 	})
 
+	t.Run("user info in the URI is never quoted", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "backend broke", http.StatusInternalServerError)
+		}))
+		defer srv.Close()
+		const password = "PASSwq7Uy2"
+		uri := strings.Replace(srv.URL, "http://", "http://user:"+password+"@", 1) + "/creds?key=" + testToken
+		src := CredentialSource{Type: "credentials_uri", CredentialsURI: uri}
+		if !src.HasSecret() {
+			t.Errorf("HasSecret() = false for a credentials_uri with a password")
+		}
+		p, err := NewCredentialsProvider(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // every refresh
+			_, err = p.Credentials(ctx)
+			checkCredentialsError(t, err, "http://redacted@127.0.0.1", password, "user:")
+		}
+		for _, text := range []string{src.String(), fmt.Sprint(src)} {
+			if strings.Contains(text, password) || strings.Contains(text, testToken) {
+				t.Errorf("source prints a secret: %s", text)
+			}
+		}
+	})
+
+	t.Run("unreachable URI with user info", func(t *testing.T) {
+		const password = "PASSwq7Uy2"
+		p, err := NewCredentialsProvider(CredentialSource{Type: "credentials_uri", CredentialsURI: "http://user:" + password + "@127.0.0.1:1/creds"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Credentials(ctx)
+		checkCredentialsError(t, err, "127.0.0.1:1", password)
+	})
+
 	t.Run("concurrent callers share one fetch", func(t *testing.T) {
 		srv := newCredentialsServer(t, time.Hour)
 		p, err := NewCredentialsProvider(CredentialSource{Type: "credentials_uri", CredentialsURI: srv.URL + "/creds"})
@@ -536,10 +590,28 @@ func TestScrub(t *testing.T) {
 		{"access_key_secret = xyz\nregion = cn", "access_key_secret = \"[redacted]\"\nregion = cn"},
 		{"SecurityToken=abc&x=1", "SecurityToken=\"[redacted]\"&x=1"},
 		{"the OIDCTokenFilePath is empty", "the OIDCTokenFilePath is empty"},
+		{"get https://u:PASS@host/x failed", "get https://redacted@host/x failed"},
+		{"dial 'http://tok@10.0.0.1:80/a'", "dial 'http://redacted@10.0.0.1:80/a'"},
 	}
 	for _, tt := range tests {
 		if got := p.scrub(tt.in); got != tt.want {
 			t.Errorf("scrub(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"https://business.aliyuncs.com", "https://business.aliyuncs.com"},
+		{"https://u:PASS@business.aliyuncs.com:443", "https://redacted@business.aliyuncs.com:443"},
+		{"https://TOKEN@business.aliyuncs.com/", "https://redacted@business.aliyuncs.com/"},
+		{"http://u:PASS@host/creds?token=T", "http://redacted@host/creds?redacted"},
+		{"http://u:PASS@host:99999999999999999999/x", "http://redacted@host:99999999999999999999/x"},
+		{"http://u:PA SS@ho st/%zz?token=T", "http://redacted@ho st/%zz?redacted"},
+		{"business.aliyuncs.com", "business.aliyuncs.com"},
+	} {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
