@@ -7,13 +7,15 @@ import (
 )
 
 // BSSMetrics counts what the exporter costs its user in BSS quota: every
-// request by action and outcome, retries, and throttled answers. Register it
-// once and hand Observer(account) to each account's client.
+// request by action and outcome, retries, and throttled answers; and how far
+// the host clock is from BSS's. Register it once and hand Observer(account)
+// to each account's client.
 type BSSMetrics struct {
 	requests  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 	retries   *prometheus.CounterVec
 	throttled *prometheus.CounterVec
+	clockSkew *prometheus.GaugeVec
 }
 
 // NewBSSMetrics creates the instruments; they are the only long-lived ones
@@ -37,6 +39,11 @@ func NewBSSMetrics() *BSSMetrics {
 			Namespace: namespace, Subsystem: "bss", Name: "throttled_total",
 			Help: "BSS OpenAPI answers that said the account's quota was exceeded (Throttling*).",
 		}, []string{"account", "action"}),
+		clockSkew: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "bss", Name: "clock_skew_seconds",
+			Help: "Host clock minus the Date header of BSS's latest answer, in seconds (whole seconds; positive: the host runs ahead). " +
+				"Beyond ±60 the exporter logs a warning: BSS refuses requests dated 15 minutes off, and the host clock decides when a day is settled.",
+		}, []string{"account"}),
 	}
 }
 
@@ -46,6 +53,7 @@ func (m *BSSMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.duration.Describe(ch)
 	m.retries.Describe(ch)
 	m.throttled.Describe(ch)
+	m.clockSkew.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -54,6 +62,7 @@ func (m *BSSMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 	m.retries.Collect(ch)
 	m.throttled.Collect(ch)
+	m.clockSkew.Collect(ch)
 }
 
 // Observer returns the bssclient.Observer for one account.
@@ -61,7 +70,8 @@ func (m *BSSMetrics) Observer(account string) *AccountObserver {
 	return &AccountObserver{m: m, account: account}
 }
 
-// AccountObserver implements bssclient.Observer for one account.
+// AccountObserver implements bssclient.Observer and bssclient.ClockObserver
+// for one account.
 type AccountObserver struct {
 	m       *BSSMetrics
 	account string
@@ -81,4 +91,9 @@ func (o *AccountObserver) Retried(action, code string) {
 // Throttled counts one throttled answer.
 func (o *AccountObserver) Throttled(action string) {
 	o.m.throttled.WithLabelValues(o.account, action).Inc()
+}
+
+// ClockSkew records the host clock's skew against BSS's latest answer.
+func (o *AccountObserver) ClockSkew(skew time.Duration) {
+	o.m.clockSkew.WithLabelValues(o.account).Set(skew.Seconds())
 }
