@@ -1,6 +1,7 @@
 package bssclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -588,7 +589,14 @@ func (c *Client) exchange(req *http.Request) (status int, header http.Header, bo
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= c.maxBody {
+		// One allocation for a page of a few hundred KiB, not a doubling
+		// series; the extra MinRead is room for the read that sees EOF.
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
+	body = buf.Bytes()
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
 	}
