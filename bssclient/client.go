@@ -589,14 +589,17 @@ func (c *Client) exchange(req *http.Request) (status int, header http.Header, bo
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	var buf bytes.Buffer
+	limited := io.LimitReader(resp.Body, c.maxBody+1)
 	if n := resp.ContentLength; n > 0 && n <= c.maxBody {
-		// One allocation for a page of a few hundred KiB, not a doubling
-		// series; the extra MinRead is room for the read that sees EOF.
-		buf.Grow(int(n) + bytes.MinRead)
+		// One allocation for a page of a few hundred KiB rather than
+		// io.ReadAll's growing series; MinRead is room for the read that
+		// sees EOF.
+		buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err = buf.ReadFrom(limited)
+		body = buf.Bytes()
+	} else {
+		body, err = io.ReadAll(limited)
 	}
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, c.maxBody+1))
-	body = buf.Bytes()
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("reading the response body (HTTP %d): %w", resp.StatusCode, err)
 	}
