@@ -685,11 +685,27 @@ func (r *response[T]) failure(action string, status int, hasData bool) error {
 		Action:     action,
 		HTTPStatus: status,
 		Code:       r.Code,
-		Message:    r.Message,
+		Message:    withoutStringToSign(r.Message),
 		RequestID:  r.RequestID,
 		HostID:     r.HostID,
 		Recommend:  r.Recommend,
 	}
+}
+
+// stringToSignQuote is how BSS quotes its own string to sign in a
+// SignatureDoesNotMatch message (the SDKs compare it with theirs,
+// https://github.com/aliyun/alibaba-cloud-sdk-go/blob/master/sdk/errors/signature_does_not_match_wrapper.go).
+const stringToSignQuote = "string to sign is:"
+
+// withoutStringToSign cuts the string to sign from an error message: with
+// V1 signing it holds every signed parameter, the security token included,
+// and the message ends up in logs.
+func withoutStringToSign(message string) string {
+	i := strings.Index(message, stringToSignQuote)
+	if i < 0 {
+		return message
+	}
+	return message[:i+len(stringToSignQuote)] + " [withheld: it quotes the signed parameters]"
 }
 
 func describeBadBody(status int, body []byte, err error) string {

@@ -310,7 +310,8 @@ func TestLimiterNeverExceedsQuotaInAnySecond(t *testing.T) {
 	}
 }
 
-// Bodies from the API pages (/work/shared/seeds) and the reference (§2, §3.1).
+// Bodies from the API pages' examples and the error shape of
+// https://www.alibabacloud.com/help/zh/bss-openapi/latest/response-structure.
 const (
 	seedQueryAccountBill     = `{"Code":"Success","Message":"Successful!","RequestId":"3BFC23FE-A182-4D96-A1E4-7521B30B8E43","Success":true,"Data":{"PageNum":1,"BillingCycle":"2020-03","AccountID":"1857xxxxx489","PageSize":20,"TotalCount":1,"AccountName":"test@test.aliyunid.com","Items":{"Item":[{"PipCode":"rds","BillingDate":"2021-03-01","ProductName":"rds","OwnerName":"aligzncloudtest2","Currency":"CNY","BillAccountName":"test@test.aliyunid.com","SubscriptionType":"PayAsYouGo","BizType":"trusteeship","OwnerID":"325434254","DeductedByCoupons":0,"BillAccountID":"1857xxxxx489","InvoiceDiscount":0,"CostUnit":"未分配","PretaxGrossAmount":0,"ProductCode":"rds","PretaxAmount":12.34}]}}}`
 	seedQueryInstanceBill    = `{"Code":"Success","Message":"Successful!","RequestId":"79EE7556-0CFD-44EB-9CD6-B3B526E3A85F","Success":true,"Data":{"PageNum":1,"BillingCycle":"2020-03","AccountID":"185xxxx3489","PageSize":20,"TotalCount":2,"AccountName":"test@test.aliyunid.com","Items":{"Item":[{"BillingDate":"2020-03","InstanceConfig":"CPU:12","InternetIP":"34.xx.x.x","Item":"PayAsYouGoBill","Tag":"tag","InstanceID":"i-kjhdskjgshfdlkjfdh","Currency":"CNY","DeductedByCashCoupons":0,"SubscriptionType":"PayAsYouGo","InstanceSpec":"ecs.sn1ne.3xlarge","DeductedByCoupons":0,"BillingItem":"其他","Region":"杭州","OutstandingAmount":0,"CostUnit":"未分配","ListPriceUnit":"元","ResourceGroup":"預設資源群組","PipCode":"rds","ServicePeriodUnit":"秒","PretaxAmount":0,"CommodityCode":"rds","ProductName":"雲資料庫RDS","AdjustAmount":0,"NickName":"test","ProductDetail":"雲資料庫RDS","Usage":"100","IntranetIP":"192.xx.xx.xx","OwnerID":"169***013","DeductedByPrepaidCard":0,"UsageUnit":"GB","PaymentAmount":0,"InvoiceDiscount":0,"DeductedByResourcePackage":"NULL","ProductType":"rds","ServicePeriod":"10","Zone":"cn-hangzhou-h","ListPrice":"100","PretaxGrossAmount":0,"CashAmount":0,"ProductCode":"rds","BillingType":"其它"}]}}}`
@@ -432,6 +433,19 @@ func TestDecodeFailures(t *testing.T) {
 			}
 		})
 	}
+	t.Run("string to sign withheld", func(t *testing.T) {
+		const token = "TOKENsts4Kq9Zp2"
+		body := `{"RequestId":"R5","Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3Did%26SecurityToken%3D` + token + `"}`
+		_, err := decodeResponse[json.RawMessage]("X", 400, []byte(body))
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != CodeSignatureDoesNotMatch {
+			t.Fatalf("err = %v, want SignatureDoesNotMatch", err)
+		}
+		const want = "Specified signature is not matched with our calculation. server string to sign is: [withheld: it quotes the signed parameters]"
+		if apiErr.Message != want || strings.Contains(err.Error(), token) {
+			t.Errorf("Message %q, want %q", apiErr.Message, want)
+		}
+	})
 	t.Run("gateway fields kept", func(t *testing.T) {
 		_, err := decodeResponse[json.RawMessage]("X", 404, []byte(seedErrorBody))
 		want := &APIError{Action: "X", HTTPStatus: 404, Code: "InvalidAction.NotFound",

@@ -14,7 +14,7 @@ import (
 // wrapped in a JSON string (QueryAccountBalance's form).
 func FuzzParseMoney(f *testing.F) {
 	for _, seed := range []string{
-		// Values in the API pages of ../shared/seeds and the reference's examples.
+		// Values as the API pages' examples write them.
 		"0", "100", "10", "10000.00", "0.1", "40.000", "NULL", "", "CNY", "元",
 		"300000", "1369168081849304", "2019-10-30 15:40:11", "2020-03", "CPU:12",
 		// Shapes a float32-typed gateway or a spreadsheet may write.
