@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // The simulator's own fake test key: the default credential when
@@ -101,7 +99,7 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 
 	cred, ok := s.creds[keyID]
 	if !ok {
-		return verifiedCaller{}, newAPIError(http.StatusNotFound, bssclient.CodeInvalidAccessKeyID, msgAccessKeyNotFound)
+		return verifiedCaller{}, newAPIError(http.StatusNotFound, codeInvalidAccessKeyID, msgAccessKeyNotFound)
 	}
 
 	now := s.wall()
@@ -111,21 +109,21 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 			fmt.Sprintf("%s %q", msgTimeStampFormat, shorten(dateText)))
 	}
 	if skew := now.Sub(sent); skew > maxClockSkew || skew < -maxClockSkew {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeInvalidTimeStampExpired,
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeInvalidTimeStampExpired,
 			fmt.Sprintf("%s The request time %s differs from the server time %s by more than %s.",
 				msgTimeStampExpired, sent.UTC().Format(timestampLayout), now.UTC().Format(timestampLayout), maxClockSkew))
 	}
 
 	if s.nonces.seen(keyID, nonce, now) {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeSignatureNonceUsed, msgNonceUsed)
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
 	}
 	if ok, stringToSign := verify(cred.AccessKeySecret); !ok {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeSignatureDoesNotMatch, msgSignatureMismatch+stringToSign)
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureDoesNotMatch, msgSignatureMismatch+stringToSign)
 	}
 	// Only a verified request spends its nonce, so a forged request cannot
 	// burn the nonce of a genuine one.
 	if !s.nonces.record(keyID, nonce, now) {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeSignatureNonceUsed, msgNonceUsed)
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
 	}
 
 	switch {
@@ -139,12 +137,12 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
 			"Specified SecurityToken is malformed: it does not belong to this AccessKey.")
 	case cred.SecurityToken != "" && !cred.Expires.IsZero() && now.After(cred.Expires):
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, bssclient.CodeSecurityTokenExpired,
+		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
 			fmt.Sprintf("Specified SecurityToken is expired: it expired at %s.", cred.Expires.UTC().Format(timestampLayout)))
 	}
 
 	if slices.Contains(cred.DeniedActions, c.action) {
-		e := newAPIError(http.StatusForbidden, bssclient.CodeNoPermission,
+		e := newAPIError(http.StatusForbidden, codeNoPermission,
 			fmt.Sprintf("You are not authorized to do this operation. Action: %s%s.", ramActionPrefix, c.action))
 		e.denied = &accessDeniedDetail{
 			AuthAction:               ramActionPrefix + c.action,
@@ -197,8 +195,8 @@ func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (
 			fmt.Sprintf("%s SignatureVersion %q is not supported; use 1.0.", msgIncomplete, shorten(v)))
 	}
 	verify = func(secret string) (bool, string) {
-		stringToSign := bssclient.StringToSignV1(c.method, c.params)
-		want := bssclient.ComputeSignatureV1(secret, stringToSign)
+		stringToSign := stringToSignV1(c.method, c.params)
+		want := signatureV1(secret, stringToSign)
 		return hmac.Equal([]byte(want), []byte(c.params.Get("Signature"))), stringToSign
 	}
 	return c.params.Get("AccessKeyId"), c.params.Get("SignatureNonce"), c.params.Get("Timestamp"),
@@ -216,7 +214,7 @@ func (s *Server) prepareV3(c *call) (keyID, nonce, date, token string, verify fu
 		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
 			msgIncomplete+" The Authorization header is missing.")
 	}
-	keyID, signed, signature, err := bssclient.ParseAuthorizationV3(h)
+	keyID, signed, signature, err := parseAuthorizationV3(h)
 	if err != nil {
 		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
 			msgIncomplete+" "+err.Error()+".")
@@ -251,14 +249,14 @@ func (s *Server) prepareV3(c *call) (keyID, nonce, date, token string, verify fu
 				subset[http.CanonicalHeaderKey(name)] = values
 			}
 		}
-		canonical, serverSigned := bssclient.CanonicalRequestV3(c.method, c.path, c.query, subset, host, c.payloadHash)
-		stringToSign := bssclient.StringToSignV3(canonical)
+		canonical, serverSigned := canonicalRequestV3(c.method, c.path, c.query, subset, host, c.payloadHash)
+		stringToSign := stringToSignV3(canonical)
 		if serverSigned != strings.Join(signed, ";") {
 			// A listed header is absent, not signable (only x-acs-*, host
 			// and content-type are), or the list is not sorted.
 			return false, stringToSign
 		}
-		want := bssclient.ComputeSignatureV3(secret, stringToSign)
+		want := signatureV3(secret, stringToSign)
 		return hmac.Equal([]byte(want), []byte(signature)), stringToSign
 	}
 	return keyID, c.header.Get(headerNonce), c.header.Get(headerDate), token, verify, nil
@@ -330,7 +328,7 @@ func (n *nonceStore) evict() {
 
 // missingParameter is the gateway's answer to an absent common parameter.
 func missingParameter(name string) *apiError {
-	return newAPIError(http.StatusBadRequest, bssclient.CodeMissingParameter,
+	return newAPIError(http.StatusBadRequest, codeMissingParameter,
 		fmt.Sprintf("The input parameter %q that is mandatory for processing this request is not supplied.", name))
 }
 

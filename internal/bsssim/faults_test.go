@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 func TestParseFaults(t *testing.T) {
@@ -40,7 +39,7 @@ func TestParseFaults(t *testing.T) {
 }
 
 func TestFaultsReplaceAnswers(t *testing.T) {
-	balance := bssclient.ActionQueryAccountBalance
+	balance := actionQueryAccountBalance
 	tests := []struct {
 		name   string
 		inject func(f *Faults)
@@ -53,7 +52,7 @@ func TestFaultsReplaceAnswers(t *testing.T) {
 		{"drop", func(f *Faults) { f.DropNext(1) }, []string{"dropped", "Success"}, faultDrop, 1},
 		{"malformed", func(f *Faults) { f.MalformNext(2) }, []string{"malformed", "malformed", "Success"}, faultMalformed, 2},
 		{"truncate", func(f *Faults) { f.TruncateNext(1) }, []string{"truncated", "Success"}, faultTruncate, 1},
-		{"only the chosen action", func(f *Faults) { f.OnlyAction(bssclient.ActionDescribeInstanceBill); f.ThrottleNext(1) }, []string{"Success", "Success"}, faultThrottle, 0},
+		{"only the chosen action", func(f *Faults) { f.OnlyAction(actionDescribeInstanceBill); f.ThrottleNext(1) }, []string{"Success", "Success"}, faultThrottle, 0},
 		{"cleared", func(f *Faults) { f.ThrottleNext(3); f.FailNext(3); f.DropNext(3); f.SetLatency(time.Hour); f.Clear() }, []string{"Success"}, faultThrottle, 0},
 	}
 	for _, tc := range tests {
@@ -61,7 +60,7 @@ func TestFaultsReplaceAnswers(t *testing.T) {
 			e := newEnv(t, nil)
 			tc.inject(e.faults)
 			for i, want := range tc.want {
-				got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), bssclient.NewNonce()))
+				got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), newNonce()))
 				if got != want {
 					t.Errorf("request %d: %s, want %s", i+1, got, want)
 				}
@@ -95,7 +94,7 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 		return "malformed"
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, body: body.Bytes()}
-	var env bssclient.Envelope
+	var env struct{ Code, Message string }
 	if err := json.Unmarshal(r.body, &env); err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +102,9 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 	case "200", "Success":
 		r.successEnvelope(t, env.Code, env.Message)
 		return "Success"
-	case bssclient.CodeServiceUnavailable:
+	case codeServiceUnavailable:
 		r.errorEnvelope(t, http.StatusServiceUnavailable, env.Code)
-	case bssclient.CodeInternalError:
+	case codeInternalError:
 		r.errorEnvelope(t, http.StatusInternalServerError, env.Code)
 	default:
 		r.errorEnvelope(t, http.StatusBadRequest, env.Code)
@@ -116,24 +115,24 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 func TestFaultsHitOnlyAuthenticatedRequests(t *testing.T) {
 	e := newEnv(t, nil)
 	e.faults.ThrottleNext(1)
-	wrong := bssclient.Credentials{AccessKeyID: TestAccessKeyID, AccessKeySecret: "wrong"}
-	if got := outcome(t, e, e.v3Request(bssclient.ActionQueryAccountBalance, nil, wrong, e.wall.Now(), bssclient.NewNonce())); got != bssclient.CodeSignatureDoesNotMatch {
+	wrong := signingKey{AccessKeyID: TestAccessKeyID, AccessKeySecret: "wrong"}
+	if got := outcome(t, e, e.v3Request(actionQueryAccountBalance, nil, wrong, e.wall.Now(), newNonce())); got != codeSignatureDoesNotMatch {
 		t.Fatalf("bad signature answered %s", got)
 	}
-	if got := outcome(t, e, e.v3Request(bssclient.ActionQueryAccountBalance, nil, testCred, e.wall.Now(), bssclient.NewNonce())); got != bssclient.CodeThrottlingUser {
+	if got := outcome(t, e, e.v3Request(actionQueryAccountBalance, nil, testCred, e.wall.Now(), newNonce())); got != codeThrottlingUser {
 		t.Errorf("the pending fault was not kept for the first genuine request: %s", got)
 	}
 }
 
 func TestPageFaults(t *testing.T) {
-	action := bssclient.ActionDescribeInstanceBill
-	page := func(e *testEnv, token string) bssclient.InstanceBillData {
+	action := actionDescribeInstanceBill
+	page := func(e *testEnv, token string) InstanceBillData {
 		t.Helper()
 		p := vals("BillingCycle", "2024-05", "MaxResults", "10")
 		if token != "" {
 			p.Set("NextToken", token)
 		}
-		var d bssclient.InstanceBillData
+		var d InstanceBillData
 		decodeStrict(t, e.callV3(action, p).successEnvelope(t, "Success", "Successful!"), &d)
 		return d
 	}
@@ -167,7 +166,7 @@ func TestPageFaults(t *testing.T) {
 	t.Run("page faults apply to paged actions only", func(t *testing.T) {
 		e := newEnv(t, newFakeWorld(45, 0, true))
 		e.faults.DriftTotalCount(1)
-		e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+		e.callV3(actionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
 		first := page(e, "")
 		if d := page(e, first.NextToken); d.TotalCount != 46 {
 			t.Errorf("TotalCount %d, want the drift on the first continuation page", d.TotalCount)
@@ -178,20 +177,20 @@ func TestPageFaults(t *testing.T) {
 func TestLatencyFault(t *testing.T) {
 	e := newEnv(t, nil)
 	e.faults.SetLatency(time.Hour)
-	e.faults.OnlyAction(bssclient.ActionQueryAccountBalance)
+	e.faults.OnlyAction(actionQueryAccountBalance)
 	impatient := &http.Client{Timeout: 50 * time.Millisecond}
 	defer impatient.CloseIdleConnections()
-	if _, err := impatient.Do(e.v3Request(bssclient.ActionQueryAccountBalance, nil, testCred, e.wall.Now(), bssclient.NewNonce())); err == nil {
+	if _, err := impatient.Do(e.v3Request(actionQueryAccountBalance, nil, testCred, e.wall.Now(), newNonce())); err == nil {
 		t.Fatal("an answer delayed by an hour arrived")
 	}
 	// Other actions are not delayed.
-	e.callV3(bssclient.ActionQueryBillToOSSSubscription, nil).successEnvelope(t, "Success", "Successful!")
+	e.callV3(actionQueryBillToOSSSubscription, nil).successEnvelope(t, "Success", "Successful!")
 	e.faults.SetLatency(0)
-	e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+	e.callV3(actionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
 
 	// Config.Latency delays every answer, errors included.
 	slow := newEnv(t, nil, func(c *Config) { c.Latency = time.Hour })
-	if _, err := impatient.Do(slow.v3Request("NoSuchAction", nil, testCred, slow.wall.Now(), bssclient.NewNonce())); err == nil {
+	if _, err := impatient.Do(slow.v3Request("NoSuchAction", nil, testCred, slow.wall.Now(), newNonce())); err == nil {
 		t.Error("an error answer delayed by an hour arrived")
 	}
 }
@@ -209,9 +208,9 @@ func TestFaultsAreSafeConcurrently(t *testing.T) {
 		}
 	}()
 	for range 1000 {
-		f.takeAnswerFault(bssclient.ActionQueryAccountBill)
-		f.take(bssclient.ActionQueryAccountBill, faultMalformed)
-		f.latencyFor(bssclient.ActionQueryAccountBill)
+		f.takeAnswerFault(actionQueryAccountBill)
+		f.take(actionQueryAccountBill, faultMalformed)
+		f.latencyFor(actionQueryAccountBill)
 	}
 	<-done
 	f.Clear()
