@@ -2,9 +2,10 @@ package bsssim
 
 // The simulator's own wire types: what BSS sends, field by field, with the
 // JSON names and types of the API pages' response parameters and examples
-// (checked against those examples in wire_test.go):
+// (checked against those examples in wire_test.go, testdata/seeds/README.md):
 //   - QueryAccountBill: https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill
-//   - QueryInstanceBill: https://www.alibabacloud.com/help/en/boa/latest/api-query-instance-billing-service
+//   - DescribeInstanceBill: https://www.alibabacloud.com/help/en/boa/latest/api-query-instance-billing-service
+//   - QueryInstanceBill: https://alibabacloud.com/help/doc-detail/100400.htm
 //   - DescribeSplitItemBill: https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-describesplititembill
 //   - QueryBillToOSSSubscription: https://help.aliyun.com/zh/user-center/developer-reference/api-bssopenapi-2017-12-14-querybilltoosssubscription
 //   - QueryAccountBalance: https://help.aliyun.com/zh/user-center/developer-reference/api-bssopenapi-2017-12-14-queryaccountbalance
