@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // The published-derivation vectors of the reference (§1a TV-V1-D, §1b

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
 )
 
 func TestQuotaSlidingWindow(t *testing.T) {

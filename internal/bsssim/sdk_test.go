@@ -36,8 +36,8 @@ var (
 // sdkAnswers is what a client read from the simulator, action by action.
 type sdkAnswers struct {
 	accountRows, instanceRows, queryInstanceRows, splitRows, subscriptions int
-	instancePages, splitPages                                               int
-	available                                                               string
+	instancePages, splitPages                                              int
+	available                                                              string
 }
 
 func startSDKSim(t *testing.T) (*bsssim.Running, *bsssim.World) {

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // The moments every test stands at: billing time mid-June 2024 (UTC+8), and
