@@ -43,7 +43,7 @@ func (c Credential) String() string {
 // GoString keeps %#v from printing the secret.
 func (c Credential) GoString() string { return "bsssim.Credential{" + c.String() + "}" }
 
-// Gateway limits (reference §1, §3.2): a request's time may be at most 15
+// Gateway limits (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature): a request's time may be at most 15
 // minutes off the server's, and a nonce may not be used again within that span.
 const (
 	maxClockSkew = 15 * time.Minute
@@ -56,7 +56,7 @@ const (
 // timestampLayout is the UTC layout of the V1 Timestamp and of x-acs-date.
 const timestampLayout = "2006-01-02T15:04:05Z"
 
-// Gateway messages, as documented (reference §3.2).
+// Gateway messages, as documented (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 const (
 	msgSignatureMismatch = "Specified signature is not matched with our calculation. server string to sign is:"
 	msgAccessKeyNotFound = "Specified access key is not found."
@@ -102,7 +102,7 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 		return verifiedCaller{}, newAPIError(http.StatusNotFound, codeInvalidAccessKeyID, msgAccessKeyNotFound)
 	}
 
-	now := s.wall()
+	now := s.now()
 	sent, err := time.Parse(time.RFC3339, dateText)
 	if err != nil {
 		return verifiedCaller{}, newAPIError(http.StatusBadRequest, "InvalidTimeStamp.Format",
@@ -142,34 +142,49 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 	}
 
 	if slices.Contains(cred.DeniedActions, c.action) {
-		e := newAPIError(http.StatusForbidden, codeNoPermission,
-			fmt.Sprintf("You are not authorized to do this operation. Action: %s%s.", ramActionPrefix, c.action))
-		e.denied = &accessDeniedDetail{
-			AuthAction:               ramActionPrefix + c.action,
-			AuthPrincipalDisplayName: "simulator-member-" + lastChars(keyID, 4),
-			AuthPrincipalOwnerID:     s.world.AccountID(),
-			AuthPrincipalType:        "SubUser",
-			NoPermissionType:         "ImplicitDeny",
-			PolicyType:               "AccountLevelIdentityBasedPolicy",
-		}
-		return verifiedCaller{}, e
+		return verifiedCaller{}, s.noPermission(keyID, c.action)
+	}
+	switch s.faults.callerFault(c.action) {
+	case codeNoPermission:
+		s.stats.fault(faultNoPermission)
+		return verifiedCaller{}, s.noPermission(keyID, c.action)
+	case codeSecurityTokenExpired:
+		s.stats.fault(faultSTSExpired)
+		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
+			"Specified SecurityToken is expired.")
 	}
 	return verifiedCaller{cred: cred}, nil
 }
 
+// noPermission is the gateway's answer to a RAM user lacking bssapi:<action>.
+func (s *Server) noPermission(keyID, action string) *apiError {
+	e := newAPIError(http.StatusForbidden, codeNoPermission,
+		fmt.Sprintf("You are not authorized to do this operation. Action: %s%s.", ramActionPrefix, action))
+	e.denied = &accessDeniedDetail{
+		AuthAction:               ramActionPrefix + action,
+		AuthPrincipalDisplayName: "simulator-member-" + lastChars(keyID, 4),
+		AuthPrincipalOwnerID:     s.world.AccountID(),
+		AuthPrincipalType:        "SubUser",
+		NoPermissionType:         "ImplicitDeny",
+		PolicyType:               "AccountLevelIdentityBasedPolicy",
+	}
+	return e
+}
+
 // codeSecurityTokenMalformed answers a token that does not match its key.
-// INFERRED: the reference marks the InvalidSecurityToken.* codes and their
-// HTTP status unverified (§3.2).
+// INFERRED: the InvalidSecurityToken.* codes and their HTTP status are not
+// documented; clients key on the Code prefix.
 const (
 	codeSecurityTokenMalformed = "InvalidSecurityToken.Malformed"
 	securityTokenHTTPStatus    = http.StatusBadRequest
 )
 
-// ramActionPrefix is the RAM namespace of the BSS read actions (reference §2.1).
+// ramActionPrefix is the RAM namespace of the BSS read actions (the
+// "Authorization information" of https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill).
 const ramActionPrefix = "bssapi:"
 
 // accessDeniedDetail is the gateway's explanation of a RAM denial
-// (api-error-diagnosis doc, reference §3.1).
+// (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 type accessDeniedDetail struct {
 	AuthAction               string `json:"AuthAction"`
 	AuthPrincipalDisplayName string `json:"AuthPrincipalDisplayName"`
@@ -179,7 +194,7 @@ type accessDeniedDetail struct {
 	PolicyType               string `json:"PolicyType"`
 }
 
-// prepareV1 reads the V1 common parameters (reference §1a).
+// prepareV1 reads the V1 common parameters (https://help.aliyun.com/en/user-center/developer-reference/common-parameters).
 func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (bool, string), apiErr *apiError) {
 	for _, name := range []string{"Signature", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
 		if c.params.Get(name) == "" {
@@ -207,7 +222,7 @@ func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (
 // a captured request could be replayed with another action, time or nonce.
 var requiredSignedV3 = []string{headerAction, headerDate, headerNonce, headerVersion}
 
-// prepareV3 reads the ACS3-HMAC-SHA256 Authorization header (reference §1b).
+// prepareV3 reads the ACS3-HMAC-SHA256 Authorization header (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature).
 func (s *Server) prepareV3(c *call) (keyID, nonce, date, token string, verify func(string) (bool, string), apiErr *apiError) {
 	h := c.header.Get("Authorization")
 	if h == "" {

@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// The published-derivation vectors of the reference (§1a TV-V1-D, §1b
-// TV-V3-D), sent byte for byte: the server must accept them without any help
-// from bssclient's signer.
+// Known-answer vectors, derived with Alibaba's openapi-util and
+// darabonba-openapi for BSS requests (V1 per
+// https://www.alibabacloud.com/help/doc-detail/50286.html, V3 per
+// https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature), sent byte for byte.
 func TestReferenceVectorsVerify(t *testing.T) {
 	vectorTime := time.Date(2024, 6, 1, 8, 30, 0, 0, time.UTC)
 	newVectorServer := func(t *testing.T, cred Credential) *Server {
@@ -61,7 +62,7 @@ func TestReferenceVectorsVerify(t *testing.T) {
 		cred Credential
 		req  *http.Request
 		// A verified V3 vector reaches parameter checks: its NextToken is
-		// the reference's, not one this server issued.
+		// the vector's, not one this server issued.
 		status int
 		code   string
 	}{

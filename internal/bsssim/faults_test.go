@@ -10,7 +10,8 @@ import (
 )
 
 func TestParseFaults(t *testing.T) {
-	full := "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,drift-total=1,repeat-token=1,action=DescribeInstanceBill"
+	full := "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,drift-total=1,repeat-token=1,sts-expired=2," +
+		"no-permission=DescribeSplitItemBill,no-permission=QueryAccountBalance,clock-skew=-5m0s,action=DescribeInstanceBill"
 	f, err := ParseFaults(full)
 	if err != nil {
 		t.Fatalf("ParseFaults(%q): %v", full, err)
@@ -27,7 +28,11 @@ func TestParseFaults(t *testing.T) {
 		{"throttle=", `fault "throttle=": want name=value`},
 		{"throttle=x", `fault "throttle=x": want a non-negative count`},
 		{"5xx=-1", `fault "5xx=-1": want a non-negative count`},
-		{"latency=soon", `fault "latency=soon": latency must be a non-negative duration`},
+		{"latency=soon", `fault "latency=soon": latency must be a duration from 0 to 5m0s`},
+		{"latency=6m", `fault "latency=6m": latency must be a duration from 0 to 5m0s`},
+		{"clock-skew=soon", `fault "clock-skew=soon": clock-skew must be a duration such as -5m or 90s`},
+		{"no-permission=DescribeRegions", `fault "no-permission=DescribeRegions": unknown action`},
+		{"sts-expired=yes", `fault "sts-expired=yes": want a non-negative count`},
 		{"drop=1,explode=2", `fault "explode=2": unknown fault "explode"`},
 		{"action=DescribeRegions", `fault "action=DescribeRegions": unknown action`},
 	} {
@@ -52,7 +57,20 @@ func TestFaultsReplaceAnswers(t *testing.T) {
 		{"malformed", func(f *Faults) { f.MalformNext(2) }, []string{"malformed", "malformed", "Success"}, faultMalformed, 2},
 		{"truncate", func(f *Faults) { f.TruncateNext(1) }, []string{"truncated", "Success"}, faultTruncate, 1},
 		{"only the chosen action", func(f *Faults) { f.OnlyAction(actionDescribeInstanceBill); f.ThrottleNext(1) }, []string{"Success", "Success"}, faultThrottle, 0},
-		{"cleared", func(f *Faults) { f.ThrottleNext(3); f.FailNext(3); f.DropNext(3); f.SetLatency(time.Hour); f.Clear() }, []string{"Success"}, faultThrottle, 0},
+		{"cleared", func(f *Faults) {
+			f.ThrottleNext(3)
+			f.FailNext(3)
+			f.DropNext(3)
+			f.SetLatency(time.Hour)
+			f.ExpireTokenNext(1)
+			f.DenyAction(actionQueryAccountBalance)
+			f.SetClockSkew(time.Hour)
+			f.Clear()
+		}, []string{"Success"}, faultThrottle, 0},
+		{"sts-expired", func(f *Faults) { f.ExpireTokenNext(1) }, []string{codeSecurityTokenExpired, "Success"}, faultSTSExpired, 1},
+		{"sts-expired on another action", func(f *Faults) { f.OnlyAction(actionDescribeInstanceBill); f.ExpireTokenNext(1) }, []string{"Success"}, faultSTSExpired, 0},
+		{"no-permission", func(f *Faults) { f.DenyAction(balance) }, []string{codeNoPermission, codeNoPermission}, faultNoPermission, 2},
+		{"no-permission on another action", func(f *Faults) { f.DenyAction(actionDescribeInstanceBill) }, []string{"Success"}, faultNoPermission, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,6 +123,8 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 		r.errorEnvelope(t, http.StatusServiceUnavailable, env.Code)
 	case codeInternalError:
 		r.errorEnvelope(t, http.StatusInternalServerError, env.Code)
+	case codeNoPermission:
+		r.errorEnvelope(t, http.StatusForbidden, env.Code)
 	default:
 		r.errorEnvelope(t, http.StatusBadRequest, env.Code)
 	}
@@ -215,5 +235,65 @@ func TestFaultsAreSafeConcurrently(t *testing.T) {
 	f.Clear()
 	if f.String() != "" {
 		t.Errorf("after Clear: %q", f.String())
+	}
+}
+
+// TestClockSkewFault: the simulator's clocks run ahead of or behind the
+// host's: requests signed by the host's clock are judged by the skewed one,
+// answers carry the skewed Date, and billing data is as of the skewed time.
+func TestClockSkewFault(t *testing.T) {
+	w, err := NewWorld(WorldConfig{Seed: 3, Owners: 1, InstancesPerOwner: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, w)
+	balance := actionQueryAccountBalance
+
+	e.faults.SetClockSkew(20 * time.Minute)
+	if got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), newNonce())); got != codeInvalidTimeStampExpired {
+		t.Errorf("signed by the host's clock, 20 min behind the simulator's: %s, want %s", got, codeInvalidTimeStampExpired)
+	}
+	r := e.do(e.v3Request(balance, nil, testCred, e.wall.Now().Add(20*time.Minute), newNonce()))
+	r.successEnvelope(t, "200", "success")
+	if date, err := http.ParseTime(r.header.Get("Date")); err != nil || !date.Equal(testWallNow.Add(20*time.Minute)) {
+		t.Errorf("Date %q (%v), want the simulator's skewed clock %v", r.header.Get("Date"), err, testWallNow.Add(20*time.Minute))
+	}
+
+	// A day whose amounts settled 12 hours before the billing clock is
+	// provisional again with the clocks 13 hours behind.
+	day := dayOf(testBillingNow).AddDays(-2)
+	if settled := day.SettledAt(KindAmounts); settled.After(testBillingNow) || testBillingNow.Sub(settled) >= 13*time.Hour {
+		t.Fatalf("day %s settles at %v; the test needs it settled less than 13 h before %v", day, settled, testBillingNow)
+	}
+	// The test signs by the simulator's clock, as a client that follows
+	// the Date header would.
+	payable := func(skew time.Duration) string {
+		t.Helper()
+		e.faults.SetClockSkew(skew)
+		var data AccountBillData
+		raw := e.do(e.v3Request(actionQueryAccountBill, vals("BillingCycle", day.Cycle().String(), "Granularity", "DAILY",
+			"BillingDate", day.String()), testCred, e.wall.Now().Add(skew), newNonce())).successEnvelope(t, "Success", "Successful!")
+		if err := json.Unmarshal(raw, &data); err != nil {
+			t.Fatal(err)
+		}
+		var sum Money
+		for _, it := range data.Items.Item {
+			sum += it.PretaxAmount
+		}
+		return sum.String()
+	}
+	sumAt := func(at time.Time) string {
+		var sum Money
+		for _, it := range w.AccountBill(AccountBillRequest{BillingCycle: day.Cycle(), Granularity: Daily, BillingDate: day}, at) {
+			sum += it.PretaxAmount
+		}
+		return sum.String()
+	}
+	if got, want := payable(0), sumAt(testBillingNow); got != want {
+		t.Errorf("without skew: payable %s, want %s", got, want)
+	}
+	got, want := payable(-13*time.Hour), sumAt(testBillingNow.Add(-13*time.Hour))
+	if got != want || got == sumAt(testBillingNow) {
+		t.Errorf("13 h behind: payable %s, want the provisional %s (final %s)", got, want, sumAt(testBillingNow))
 	}
 }

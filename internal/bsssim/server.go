@@ -96,7 +96,7 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 		creds:    make(map[string]Credential, len(creds)),
 		clock:    cfg.Clock,
 		wall:     cfg.WallClock,
-		latency:  max(cfg.Latency, 0),
+		latency:  min(max(cfg.Latency, 0), MaxLatency),
 		faults:   cfg.Faults,
 		nonces:   newNonceStore(),
 		tokenKey: make([]byte, 32),
@@ -132,10 +132,14 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 	return s, nil
 }
 
+// now is the server's wall clock: real time (Config.WallClock) moved by the
+// clock-skew fault. Signature timestamps and the Date header follow it.
+func (s *Server) now() time.Time { return s.wall().Add(s.faults.skew()) }
+
 // Faults returns the server's fault switches, to change at run time.
 func (s *Server) Faults() *Faults { return s.faults }
 
-// Gateway facts (reference §2, §3.1).
+// Gateway facts (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 const (
 	hostID           = "business.aliyuncs.com"
 	recommendURL     = "https://api.alibabacloud.com/troubleshoot"
@@ -149,7 +153,7 @@ const (
 )
 
 // throttlingHTTPStatus is the status of Throttling.User. INFERRED: the docs
-// say 400, newer gateways have been seen answering 429 (reference §3.2);
+// say 400, newer gateways have been seen answering 429;
 // clients must key on the Code either way.
 const throttlingHTTPStatus = http.StatusBadRequest
 
@@ -260,7 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	at := s.clock.Now()
+	at := s.clock.Now().Add(s.faults.skew())
 	var ans answer
 	switch action {
 	case actionQueryAccountBill:
@@ -402,7 +406,7 @@ func dropConn(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-// errorBody is the gateway error shape (reference §3.1).
+// errorBody is the gateway error shape (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 type errorBody struct {
 	RequestID          string              `json:"RequestId"`
 	HostID             string              `json:"HostId"`
@@ -416,10 +420,10 @@ func (s *Server) replyError(w http.ResponseWriter, r *http.Request, requestID, a
 	if e.code == codeThrottlingUser {
 		s.stats.throttled()
 		// The gateway's rate-limit header, which darabonba reads for the
-		// retry delay (reference §3.3). INFERRED: TimeLeft in milliseconds
+		// retry delay (utils.GetThrottlingTimeLeft). INFERRED: TimeLeft in milliseconds
 		// and Reset as the Unix time in milliseconds when the window frees.
 		w.Header().Set("x-ratelimit-user", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
-			max(s.quota.limit, 0), e.retryAfter.Milliseconds(), s.wall().Add(e.retryAfter).UnixMilli()))
+			max(s.quota.limit, 0), e.retryAfter.Milliseconds(), s.now().Add(e.retryAfter).UnixMilli()))
 	}
 	body := errorBody{
 		RequestID:          requestID,
@@ -438,10 +442,11 @@ func (s *Server) replyError(w http.ResponseWriter, r *http.Request, requestID, a
 	if !s.wait(r, action) {
 		return
 	}
-	writeJSON(w, requestID, e.status, buf.Bytes())
+	writeJSON(w, s.now(), requestID, e.status, buf.Bytes())
 }
 
-// successBody is the BSS success envelope (reference §2.1).
+// successBody is the BSS success envelope
+// (https://www.alibabacloud.com/help/zh/bss-openapi/latest/response-structure).
 type successBody struct {
 	Code      string `json:"Code"`
 	Message   string `json:"Message"`
@@ -480,11 +485,12 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	if !s.wait(r, action) {
 		return
 	}
-	writeJSON(w, requestID, http.StatusOK, body)
+	writeJSON(w, s.now(), requestID, http.StatusOK, body)
 }
 
-func writeJSON(w http.ResponseWriter, requestID string, status int, body []byte) {
+func writeJSON(w http.ResponseWriter, now time.Time, requestID string, status int, body []byte) {
 	h := w.Header()
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("x-acs-request-id", requestID)
@@ -568,12 +574,30 @@ func (r *Running) Close() error {
 	return err
 }
 
-// NewHTTPServer wraps a handler in an http.Server with the timeouts a
-// simulator needs. Shutting it down cancels waiting answers.
+// The HTTP server's timeouts: a client that opens connections and sends
+// nothing, sends a body byte by byte, or leaves keep-alive connections idle
+// cannot hold a connection (and its goroutine and file descriptor) forever.
+const (
+	DefaultReadTimeout = 30 * time.Second // headers and body: a body is at most 1 MiB
+	DefaultIdleTimeout = 2 * time.Minute  // keep-alive between requests
+	readHeaderTimeout  = 10 * time.Second
+	// writeTimeout leaves room for the longest answer delay: configured
+	// latency plus a latency fault, each at most MaxLatency.
+	writeTimeout = 2*MaxLatency + time.Minute
+)
+
+// MaxLatency is the longest delay Config.Latency or a latency fault may add.
+const MaxLatency = 5 * time.Minute
+
+// NewHTTPServer wraps a handler in an http.Server with the simulator's
+// timeouts. Shutting it down cancels waiting answers.
 func NewHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
 	}
 }
 
