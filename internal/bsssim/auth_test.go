@@ -322,3 +322,49 @@ func TestCredentialStringHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureKindIsToldBySignature: V1 is a Signature parameter, V3 an
+// ACS3-HMAC-SHA256 Authorization header. Current SDKs send x-acs-action (and
+// other x-acs-* headers) with V1 requests too, which must not make them V3.
+func TestSignatureKindIsToldBySignature(t *testing.T) {
+	e := newEnv(t, nil)
+	balance := actionQueryAccountBalance
+
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req := e.v1Request(method, balance, nil, testCred, e.wall.Now(), newNonce())
+		req.Header.Set(headerAction, balance)
+		req.Header.Set(headerVersion, apiVersion)
+		req.Header.Set("x-acs-date", e.wall.Now().UTC().Format(timestampLayout))
+		e.do(req).successEnvelope(t, "200", "success")
+	}
+
+	unsigned := func(header, value string) *http.Request {
+		req, err := http.NewRequest(http.MethodPost, e.run.URL+"/?Action="+balance+"&Version="+apiVersion, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if header != "" {
+			req.Header.Set(header, value)
+			req.Header.Set(headerAction, balance)
+			req.Header.Set(headerVersion, apiVersion)
+		}
+		return req
+	}
+	for _, tc := range []struct {
+		name string
+		req  *http.Request
+		code string
+		says string
+	}{
+		{"x-acs-action alone", unsigned(headerAction, balance), "IncompleteSignature", "The Authorization header is missing"},
+		{"another algorithm", unsigned("Authorization", "Bearer abc"), "IncompleteSignature", `authorization algorithm "Bearer" is not ACS3-HMAC-SHA256`},
+		{"nothing", unsigned("", ""), codeMissingParameter, `"Signature"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := e.do(tc.req).errorEnvelope(t, http.StatusBadRequest, tc.code)
+			if !strings.Contains(g.Message, tc.says) {
+				t.Errorf("message %q does not say %q", g.Message, tc.says)
+			}
+		})
+	}
+}
