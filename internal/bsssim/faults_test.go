@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +297,34 @@ func TestClockSkewFault(t *testing.T) {
 	got, want := payable(-13*time.Hour), sumAt(testBillingNow.Add(-13*time.Hour))
 	if got != want || got == sumAt(testBillingNow) {
 		t.Errorf("13 h behind: payable %s, want the provisional %s (final %s)", got, want, sumAt(testBillingNow))
+	}
+}
+
+// TestREADMEListsEveryFault: the README's simulator section documents every
+// fault name ParseFaults reads, and no other.
+func TestREADMEListsEveryFault(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(data), "## The BSS simulator\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	documented := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue // table rows only
+		}
+		for _, m := range regexp.MustCompile("`([a-z0-9-]+)=").FindAllStringSubmatch(line, -1) {
+			documented[m[1]] = true
+		}
+	}
+	for _, name := range faultNames {
+		if !documented[name] {
+			t.Errorf("the README's simulator section does not document the fault %q", name)
+		}
+		delete(documented, name)
+	}
+	for name := range documented {
+		t.Errorf("the README documents a fault %q that ParseFaults does not read", name)
 	}
 }
