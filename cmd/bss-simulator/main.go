@@ -334,7 +334,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	srv := bsssim.NewHTTPServer(logRequests(server, logger))
 	srv.ReadTimeout, srv.IdleTimeout = s.readTimeout, s.idleTimeout
 	srv.ReadHeaderTimeout = min(srv.ReadHeaderTimeout, s.readTimeout)
-	srv.ErrorLog = stdlog.New(log.NewStdlibAdapter(level.Debug(logger)), "", 0)
+	srv.ErrorLog = stdlog.New(log.NewStdlibAdapter(level.Warn(logger)), "", 0) // one log format
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
