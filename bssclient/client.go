@@ -259,7 +259,7 @@ func New(cfg Config) (*Client, error) {
 		sleep:       sleepContext,
 		randInt64:   rand.Int64N,
 		stopwatch:   time.Now,
-		newNonce:    NewNonce,
+		newNonce:    newNonce,
 		maxBody:     MaxResponseBytes,
 	}
 	if c.httpClient == nil {
@@ -548,7 +548,7 @@ func (c *Client) newRequest(ctx context.Context, action string, params url.Value
 	date := c.now()
 	nonce := c.newNonce()
 	if c.signature == SignatureV1 {
-		SignParamsV1(http.MethodPost, query, action, APIVersion, cred, date, nonce)
+		signParamsV1(http.MethodPost, query, action, APIVersion, cred, date, nonce)
 	}
 	u := *c.baseURL
 	u.Path = "/"
@@ -560,7 +560,7 @@ func (c *Client) newRequest(ctx context.Context, action string, params url.Value
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if c.signature == SignatureV3 {
-		SignRequestV3(req, action, APIVersion, cred, date, nonce)
+		signRequestV3(req, action, APIVersion, cred, date, nonce)
 	}
 	return req, nil
 }
@@ -574,9 +574,9 @@ func encodeQuery(q url.Values) string {
 			if b.Len() > 0 {
 				b.WriteByte('&')
 			}
-			b.WriteString(PercentEncode(k))
+			b.WriteString(percentEncode(k))
 			b.WriteByte('=')
-			b.WriteString(PercentEncode(v))
+			b.WriteString(percentEncode(v))
 		}
 	}
 	return b.String()

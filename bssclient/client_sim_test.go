@@ -12,6 +12,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // The client against the simulator: every action end to end, sums against
@@ -30,7 +31,7 @@ var smallWorld = bsssim.WorldConfig{Seed: 7, Owners: 3, InstancesPerOwner: 150, 
 
 type sim struct {
 	run   *bsssim.Running
-	world *bsssim.World
+	world bsssimtest.World
 	// faults are the running server's fault switches.
 	faults *bsssim.Faults
 }
@@ -57,7 +58,7 @@ func startSim(t *testing.T, wcfg bsssim.WorldConfig, mod func(*bsssim.Config)) s
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() { run.Close() })
-	return sim{run: run, world: world, faults: run.Server.Faults()}
+	return sim{run: run, world: bsssimtest.Wrap(world), faults: run.Server.Faults()}
 }
 
 // counter is an Observer that counts per event and outcome.
@@ -149,32 +150,32 @@ func TestSimWalkSumsEqualTruth(t *testing.T) {
 	tests := []struct {
 		name  string
 		walk  walk
-		truth bsssim.TruthQuery
+		truth bsssimtest.TruthQuery
 	}{
 		{"QueryAccountBill monthly", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.QueryAccountBill(ctx, bssclient.AccountBillRequest{BillingCycle: may2024}), accountAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Kind: bssclient.KindAmounts}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Kind: bssclient.KindAmounts}},
 		{"QueryAccountBill daily by product", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.QueryAccountBill(ctx, bssclient.AccountBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: may20, IsGroupByProduct: true}), accountAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindAmounts}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindAmounts}},
 		{"QueryAccountBill one owner, one product", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.QueryAccountBill(ctx, bssclient.AccountBillRequest{BillingCycle: may2024, IsGroupByProduct: true, ProductCode: "ecs", BillOwnerID: mustAtoi(t, owner)}), accountAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, OwnerID: owner, ProductCode: "ecs", Kind: bssclient.KindAmounts}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, OwnerID: owner, ProductCode: "ecs", Kind: bssclient.KindAmounts}},
 		{"DescribeInstanceBill monthly", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: may2024}), instanceAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Kind: bssclient.KindInstanceAttributes}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Kind: bssclient.KindInstanceAttributes}},
 		{"DescribeInstanceBill daily billing items", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: may20, IsBillingItem: true}), instanceAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindInstanceAttributes}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindInstanceAttributes}},
 		{"DescribeInstanceBill daily pay-as-you-go RDS", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: may20, ProductCode: "rds", SubscriptionType: "PayAsYouGo"}), instanceAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Day: may20, ProductCode: "rds", SubscriptionType: "PayAsYouGo", Kind: bssclient.KindInstanceAttributes}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Day: may20, ProductCode: "rds", SubscriptionType: "PayAsYouGo", Kind: bssclient.KindInstanceAttributes}},
 		{"DescribeSplitItemBill monthly", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: may2024}), splitAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Kind: bssclient.KindSplitItems}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Kind: bssclient.KindSplitItems}},
 		{"DescribeSplitItemBill daily OSS", func(c *bssclient.Client) (bssclient.Amounts, int, error) {
 			return sum(c.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: may20, ProductCode: "oss"}), splitAmounts)
-		}, bsssim.TruthQuery{Cycle: may2024, Day: may20, ProductCode: "oss", Kind: bssclient.KindSplitItems}},
+		}, bsssimtest.TruthQuery{Cycle: may2024, Day: may20, ProductCode: "oss", Kind: bssclient.KindSplitItems}},
 	}
 	for _, sig := range signatures {
 		for _, tt := range tests {
@@ -232,13 +233,13 @@ func TestSimSubscriptionsAndBalance(t *testing.T) {
 // findDay returns a day of May 2024 and a world whose count of rows is
 // exactly want, searching world sizes: the World's row counts are a function
 // of its seed and size, not something to set directly.
-func findDay(t *testing.T, want int, count func(w *bsssim.World, day bssclient.Day) int) (bsssim.WorldConfig, bssclient.Day) {
+func findDay(t *testing.T, want int, count func(w bsssimtest.World, day bssclient.Day) int) (bsssim.WorldConfig, bssclient.Day) {
 	t.Helper()
 	// Two owners bill about 1.1 instance rows and 1.5 split rows per
 	// InstancesPerOwner a day, so the answer lies between want/3 and want.
 	for perOwner := max(1, want/3); perOwner <= want+1; perOwner++ {
 		wcfg := bsssim.WorldConfig{Seed: 11, Owners: 1, InstancesPerOwner: perOwner, SplitBillEnabled: true}
-		w, err := bsssim.NewWorld(wcfg)
+		w, err := bsssimtest.NewWorld(wcfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,18 +264,22 @@ func TestSimWalksSpendOneRequestPerPage(t *testing.T) {
 	}
 	type walker struct {
 		action string
-		count  func(w *bsssim.World, day bssclient.Day) int
+		count  func(w bsssimtest.World, day bssclient.Day) int
 		walk   func(c *bssclient.Client, day bssclient.Day) (int, error)
 	}
 	walkers := []walker{
 		{bssclient.ActionDescribeInstanceBill,
-			func(w *bsssim.World, day bssclient.Day) int { return w.InstanceBillCount(instanceReq(day), billingNow) },
+			func(w bsssimtest.World, day bssclient.Day) int {
+				return w.InstanceBillCount(instanceReq(day), billingNow)
+			},
 			func(c *bssclient.Client, day bssclient.Day) (int, error) {
 				_, n, err := sum(c.DescribeInstanceBill(ctx, instanceReq(day)), instanceAmounts)
 				return n, err
 			}},
 		{bssclient.ActionDescribeSplitItemBill,
-			func(w *bsssim.World, day bssclient.Day) int { return w.SplitItemBillCount(splitReq(day), billingNow) },
+			func(w bsssimtest.World, day bssclient.Day) int {
+				return w.SplitItemBillCount(splitReq(day), billingNow)
+			},
 			func(c *bssclient.Client, day bssclient.Day) (int, error) {
 				_, n, err := sum(c.DescribeSplitItemBill(ctx, splitReq(day)), splitAmounts)
 				return n, err
@@ -420,7 +425,7 @@ func containsString(s, sub string) bool {
 func TestSimFaultsAreSurvivedOrSurfaced(t *testing.T) {
 	ctx := context.Background()
 	// A day of about 700 rows: three pages.
-	wcfg, day := findDay(t, 700, func(w *bsssim.World, d bssclient.Day) int {
+	wcfg, day := findDay(t, 700, func(w bsssimtest.World, d bssclient.Day) int {
 		return w.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: d}, billingNow)
 	})
 	req := bssclient.InstanceBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: day}
@@ -458,10 +463,10 @@ func TestSimFaultsAreSurvivedOrSurfaced(t *testing.T) {
 			var err error
 			if tt.pageNumWalk {
 				got, _, err = sum(c.QueryAccountBill(ctx, pageReq), accountAmounts)
-				want = target.world.Truth(bsssim.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindAmounts}, billingNow)
+				want = target.world.Truth(bsssimtest.TruthQuery{Cycle: may2024, Day: may20, Kind: bssclient.KindAmounts}, billingNow)
 			} else {
 				got, _, err = sum(c.DescribeInstanceBill(ctx, req), instanceAmounts)
-				want = target.world.Truth(bsssim.TruthQuery{Cycle: may2024, Day: day, Kind: bssclient.KindInstanceAttributes}, billingNow)
+				want = target.world.Truth(bsssimtest.TruthQuery{Cycle: may2024, Day: day, Kind: bssclient.KindInstanceAttributes}, billingNow)
 			}
 			if tt.wantCode == "" {
 				if err != nil {

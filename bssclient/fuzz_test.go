@@ -71,15 +71,15 @@ func FuzzSignatureV3(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.URL.RawQuery = CanonicalQueryV3(q)
+		req.URL.RawQuery = canonicalQueryV3(q)
 		// Only header names HTTP allows (tokens): Go refuses to send others.
 		if isHTTPToken(hk) && !strings.ContainsAny(hv, "\r\n") {
 			req.Header.Set(hk, hv)
 		}
 		cred := Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret"}
-		SignRequestV3(req, "DescribeInstanceBill", APIVersion, cred, time.Date(2024, 6, 1, 8, 30, 0, 0, time.UTC), "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
+		signRequestV3(req, "DescribeInstanceBill", APIVersion, cred, time.Date(2024, 6, 1, 8, 30, 0, 0, time.UTC), "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
 
-		id, signed, sig, err := ParseAuthorizationV3(req.Header.Get("Authorization"))
+		id, signed, sig, err := parseAuthorizationV3(req.Header.Get("Authorization"))
 		if err != nil || id != "testid" {
 			t.Fatalf("own Authorization does not parse: %v", err)
 		}
@@ -87,14 +87,14 @@ func FuzzSignatureV3(f *testing.F) {
 		if err != nil {
 			t.Fatalf("own query does not parse: %v", err)
 		}
-		canonical, signedHeaders := CanonicalRequestV3(req.Method, req.URL.Path, received, req.Header, req.Host, req.Header.Get("x-acs-content-sha256"))
+		canonical, signedHeaders := canonicalRequestV3(req.Method, req.URL.Path, received, req.Header, req.Host, req.Header.Get("x-acs-content-sha256"))
 		if strings.Join(signed, ";") != signedHeaders {
 			t.Fatalf("signed headers %q, recomputed %q", signed, signedHeaders)
 		}
-		if got := ComputeSignatureV3(cred.AccessKeySecret, StringToSignV3(canonical)); got != sig {
+		if got := computeSignatureV3(cred.AccessKeySecret, stringToSignV3(canonical)); got != sig {
 			t.Fatalf("signature does not verify:\n%s", canonical)
 		}
-		_, _ = CanonicalRequestV3(req.Method, path, received, req.Header, req.Host, EmptyPayloadHash)
+		_, _ = canonicalRequestV3(req.Method, path, received, req.Header, req.Host, emptyPayloadHash)
 	})
 }
 
@@ -119,7 +119,7 @@ func FuzzPercentEncode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		enc := PercentEncode(s)
+		enc := percentEncode(s)
 		for i := 0; i < len(enc); i++ {
 			c := enc[i]
 			if c == '%' {
@@ -134,7 +134,7 @@ func FuzzPercentEncode(f *testing.F) {
 			}
 		}
 		if dec, err := url.PathUnescape(enc); err != nil || dec != s {
-			t.Fatalf("PercentEncode(%q) = %q decodes to %q, %v", s, enc, dec, err)
+			t.Fatalf("percentEncode(%q) = %q decodes to %q, %v", s, enc, dec, err)
 		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,16 +20,16 @@ import (
 // SignatureVersion selects how requests are signed.
 //
 // The constants below are the version names; the functions computing a
-// signature are ComputeSignatureV3 and ComputeSignatureV1 (the names
+// signature are computeSignatureV3 and computeSignatureV1 (the names
 // SignatureV3/SignatureV1 cannot be both a constant and a function).
 type SignatureVersion int
 
 const (
 	// SignatureV3 is ACS3-HMAC-SHA256, what the current generated SDKs send
-	// by default (reference §1b).
+	// by default (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature).
 	SignatureV3 SignatureVersion = iota
 	// SignatureV1 is the HMAC-SHA1 RPC signature of the old SDK and the
-	// aliyun CLI (reference §1a).
+	// aliyun CLI (https://www.alibabacloud.com/help/doc-detail/50286.html).
 	SignatureV1
 )
 
@@ -58,10 +57,10 @@ func ParseSignatureVersion(s string) (SignatureVersion, error) {
 // timestampLayout is the UTC layout of x-acs-date and the V1 Timestamp param.
 const timestampLayout = "2006-01-02T15:04:05Z"
 
-// PercentEncode is RFC 3986 percent-encoding as Alibaba signs it: only
+// percentEncode is RFC 3986 percent-encoding as Alibaba signs it: only
 // A-Z a-z 0-9 - _ . ~ stay as they are; every other byte of the UTF-8 form
 // becomes %XX with uppercase hex, so a space is %20 (never +).
-func PercentEncode(s string) string {
+func percentEncode(s string) string {
 	const hexDigits = "0123456789ABCDEF"
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -109,14 +108,14 @@ func canonicalQuery(q url.Values, skip string) string {
 			values = slices.Clone(values)
 			slices.Sort(values)
 		}
-		ek := PercentEncode(k)
+		ek := percentEncode(k)
 		for _, v := range values {
 			if b.Len() > 0 {
 				b.WriteByte('&')
 			}
 			b.WriteString(ek)
 			b.WriteByte('=')
-			b.WriteString(PercentEncode(v))
+			b.WriteString(percentEncode(v))
 		}
 	}
 	return b.String()
@@ -125,13 +124,13 @@ func canonicalQuery(q url.Values, skip string) string {
 // ---------------------------------------------------------------------------
 // V3: ACS3-HMAC-SHA256
 
-// AlgorithmV3 is the V3 signature algorithm name, first in StringToSign and
+// algorithmV3 is the V3 signature algorithm name, first in StringToSign and
 // in the Authorization header.
-const AlgorithmV3 = "ACS3-HMAC-SHA256"
+const algorithmV3 = "ACS3-HMAC-SHA256"
 
-// EmptyPayloadHash is hex(sha256("")), the x-acs-content-sha256 of the empty
+// emptyPayloadHash is hex(sha256("")), the x-acs-content-sha256 of the empty
 // body every RPC-style BSS call sends.
-const EmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+const emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // Header names the V3 signature uses (lower case, as signed).
 const (
@@ -145,28 +144,28 @@ const (
 	headerAuthorization = "Authorization"
 )
 
-// CanonicalQueryV3 is the CanonicalQueryString of a V3 canonical request.
-func CanonicalQueryV3(q url.Values) string { return canonicalQuery(q, "") }
+// canonicalQueryV3 is the CanonicalQueryString of a V3 canonical request.
+func canonicalQueryV3(q url.Values) string { return canonicalQuery(q, "") }
 
 // canonicalURI encodes each path segment; an empty path is "/" (the RPC
-// style path, reference §1b).
+// style path).
 func canonicalURI(path string) string {
 	if path == "" {
 		return "/"
 	}
 	segments := strings.Split(path, "/")
 	for i, s := range segments {
-		segments[i] = PercentEncode(s)
+		segments[i] = percentEncode(s)
 	}
 	return strings.Join(segments, "/")
 }
 
-// CanonicalRequestV3 builds the V3 canonical request and its SignedHeaders.
+// canonicalRequestV3 builds the V3 canonical request and its SignedHeaders.
 // Header names match case-insensitively. Signed are every x-acs-* header,
 // plus host and content-type when present; host, when not empty, is the
 // host header's value. Values of one name are trimmed, sorted and joined
 // with "," (as darabonba does).
-func CanonicalRequestV3(method, path string, query url.Values, header http.Header, host string, payloadHash string) (canonical, signedHeaders string) {
+func canonicalRequestV3(method, path string, query url.Values, header http.Header, host string, payloadHash string) (canonical, signedHeaders string) {
 	merged := make(map[string][]string)
 	for k, values := range header {
 		name := strings.ToLower(k)
@@ -194,7 +193,7 @@ func CanonicalRequestV3(method, path string, query url.Values, header http.Heade
 	b.WriteByte('\n')
 	b.WriteString(canonicalURI(path))
 	b.WriteByte('\n')
-	b.WriteString(CanonicalQueryV3(query))
+	b.WriteString(canonicalQueryV3(query))
 	b.WriteByte('\n')
 	for _, name := range names {
 		values := merged[name]
@@ -212,78 +211,30 @@ func CanonicalRequestV3(method, path string, query url.Values, header http.Heade
 	return b.String(), signedHeaders
 }
 
-// StringToSignV3 is AlgorithmV3, a newline and hex(sha256(canonicalRequest)).
-func StringToSignV3(canonicalRequest string) string {
+// stringToSignV3 is algorithmV3, a newline and hex(sha256(canonicalRequest)).
+func stringToSignV3(canonicalRequest string) string {
 	sum := sha256.Sum256([]byte(canonicalRequest))
-	return AlgorithmV3 + "\n" + hex.EncodeToString(sum[:])
+	return algorithmV3 + "\n" + hex.EncodeToString(sum[:])
 }
 
-// ComputeSignatureV3 is lowercase hex HMAC-SHA256 keyed with the secret itself
+// computeSignatureV3 is lowercase hex HMAC-SHA256 keyed with the secret itself
 // (V3 adds no "&", unlike V1).
-func ComputeSignatureV3(secret, stringToSign string) string {
+func computeSignatureV3(secret, stringToSign string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(stringToSign))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// AuthorizationV3 is the value of the Authorization header.
-func AuthorizationV3(accessKeyID, signedHeaders, signature string) string {
-	return AlgorithmV3 + " Credential=" + accessKeyID + ",SignedHeaders=" + signedHeaders + ",Signature=" + signature
+// authorizationV3 is the value of the Authorization header.
+func authorizationV3(accessKeyID, signedHeaders, signature string) string {
+	return algorithmV3 + " Credential=" + accessKeyID + ",SignedHeaders=" + signedHeaders + ",Signature=" + signature
 }
 
-// ParseAuthorizationV3 parses an Authorization header made by
-// AuthorizationV3. The error names the malformed part.
-func ParseAuthorizationV3(h string) (accessKeyID string, signedHeaders []string, signature string, err error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return "", nil, "", errors.New("authorization header is empty")
-	}
-	algorithm, rest, ok := strings.Cut(h, " ")
-	if algorithm != AlgorithmV3 {
-		return "", nil, "", fmt.Errorf("authorization algorithm is %q, want %q", truncateForError(algorithm), AlgorithmV3)
-	}
-	if !ok || strings.TrimSpace(rest) == "" {
-		return "", nil, "", errors.New("authorization has nothing after the algorithm")
-	}
-	fields := map[string]string{}
-	for part := range strings.SplitSeq(rest, ",") {
-		part = strings.TrimSpace(part)
-		key, value, ok := strings.Cut(part, "=")
-		if !ok {
-			return "", nil, "", fmt.Errorf("authorization part %q is not key=value", truncateForError(part))
-		}
-		switch key {
-		case "Credential", "SignedHeaders", "Signature":
-		default:
-			return "", nil, "", fmt.Errorf("authorization has unknown part %q", truncateForError(key))
-		}
-		if _, dup := fields[key]; dup {
-			return "", nil, "", fmt.Errorf("authorization has %s twice", key)
-		}
-		if value == "" {
-			return "", nil, "", fmt.Errorf("authorization %s is empty", key)
-		}
-		fields[key] = value
-	}
-	for _, key := range []string{"Credential", "SignedHeaders", "Signature"} {
-		if _, ok := fields[key]; !ok {
-			return "", nil, "", fmt.Errorf("authorization lacks %s", key)
-		}
-	}
-	signedHeaders = strings.Split(fields["SignedHeaders"], ";")
-	for _, name := range signedHeaders {
-		if name == "" || name != strings.ToLower(name) {
-			return "", nil, "", fmt.Errorf("authorization SignedHeaders %q has an empty or non-lower-case name", truncateForError(fields["SignedHeaders"]))
-		}
-	}
-	return fields["Credential"], signedHeaders, fields["Signature"], nil
-}
-
-// SignRequestV3 signs an RPC-style BSS call (POST /, API params in the URL
-// query, empty body): it sets the x-acs-* headers the SDK sends (reference
-// §1b, darabonba DoRequest) and then Authorization. Re-signing a request
+// signRequestV3 signs an RPC-style BSS call (POST /, API params in the URL
+// query, empty body): it sets the x-acs-* headers the SDK sends
+// (darabonba-openapi's DoRequest) and then Authorization. Re-signing a request
 // (a retry) replaces every header set by an earlier signing.
-func SignRequestV3(req *http.Request, action, version string, cred Credentials, date time.Time, nonce string) {
+func signRequestV3(req *http.Request, action, version string, cred Credentials, date time.Time, nonce string) {
 	host := req.Host
 	if host == "" && req.URL != nil {
 		host = req.URL.Host
@@ -312,15 +263,15 @@ func SignRequestV3(req *http.Request, action, version string, cred Credentials, 
 	if req.URL != nil {
 		path, query = req.URL.Path, req.URL.Query()
 	}
-	canonical, signedHeaders := CanonicalRequestV3(req.Method, path, query, req.Header, host, payloadHash)
-	signature := ComputeSignatureV3(cred.AccessKeySecret, StringToSignV3(canonical))
-	req.Header.Set(headerAuthorization, AuthorizationV3(cred.AccessKeyID, signedHeaders, signature))
+	canonical, signedHeaders := canonicalRequestV3(req.Method, path, query, req.Header, host, payloadHash)
+	signature := computeSignatureV3(cred.AccessKeySecret, stringToSignV3(canonical))
+	req.Header.Set(headerAuthorization, authorizationV3(cred.AccessKeyID, signedHeaders, signature))
 }
 
 // payloadSHA256 hashes the request body without consuming it.
 func payloadSHA256(req *http.Request) string {
 	if req.Body == nil || req.Body == http.NoBody {
-		return EmptyPayloadHash
+		return emptyPayloadHash
 	}
 	var body []byte
 	if req.GetBody != nil {
@@ -349,14 +300,14 @@ func hashHex(b []byte) string {
 // ---------------------------------------------------------------------------
 // V1: HMAC-SHA1, RPC style
 
-// StringToSignV1 is method & %2F & PercentEncode(canonicalized query), the
-// canonicalized query holding every param except Signature (reference §1a).
-func StringToSignV1(method string, params url.Values) string {
-	return strings.ToUpper(method) + "&" + PercentEncode("/") + "&" + PercentEncode(canonicalQuery(params, "Signature"))
+// stringToSignV1 is method & %2F & percentEncode(canonicalized query), the
+// canonicalized query holding every param except Signature.
+func stringToSignV1(method string, params url.Values) string {
+	return strings.ToUpper(method) + "&" + percentEncode("/") + "&" + percentEncode(canonicalQuery(params, "Signature"))
 }
 
-// ComputeSignatureV1 is base64 HMAC-SHA1 keyed with secret + "&".
-func ComputeSignatureV1(secret, stringToSign string) string {
+// computeSignatureV1 is base64 HMAC-SHA1 keyed with secret + "&".
+func computeSignatureV1(secret, stringToSign string) string {
 	return hmacSHA1Base64(secret+"&", stringToSign)
 }
 
@@ -366,9 +317,10 @@ func hmacSHA1Base64(key, data string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// SignParamsV1 adds the common RPC params and the Signature to params. BSS
-// defaults Format to XML, so Format=JSON is always sent (reference §2.1).
-func SignParamsV1(method string, params url.Values, action, version string, cred Credentials, date time.Time, nonce string) {
+// signParamsV1 adds the common RPC params and the Signature to params. BSS
+// defaults Format to XML, so Format=JSON is always sent
+// (https://help.aliyun.com/en/user-center/developer-reference/common-parameters).
+func signParamsV1(method string, params url.Values, action, version string, cred Credentials, date time.Time, nonce string) {
 	params.Set("Action", action)
 	params.Set("Version", version)
 	params.Set("Format", "JSON")
@@ -383,12 +335,12 @@ func SignParamsV1(method string, params url.Values, action, version string, cred
 		params.Del("SecurityToken")
 	}
 	params.Del("Signature")
-	params.Set("Signature", ComputeSignatureV1(cred.AccessKeySecret, StringToSignV1(method, params)))
+	params.Set("Signature", computeSignatureV1(cred.AccessKeySecret, stringToSignV1(method, params)))
 }
 
-// NewNonce returns 32 random hex characters; BSS rejects a reused nonce
+// newNonce returns 32 random hex characters; BSS rejects a reused nonce
 // (SignatureNonceUsed), so it comes from crypto/rand.
-func NewNonce() string {
+func newNonce() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 	return hex.EncodeToString(b[:])

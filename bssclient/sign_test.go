@@ -1,6 +1,8 @@
 package bssclient
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +13,10 @@ import (
 	"time"
 )
 
-// Every vector below is from reference §1 (bss-openapi.md), copied verbatim.
+// The vectors below are the published examples of the signing documents
+// (https://www.alibabacloud.com/help/doc-detail/50286.html for V1,
+// https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature for V3) and BSS requests signed by
+// Alibaba's openapi-util and darabonba-openapi, copied verbatim.
 
 func TestPercentEncode(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -25,8 +30,8 @@ func TestPercentEncode(t *testing.T) {
 		{"CAESEgoQCg4KCm/+=", "CAESEgoQCg4KCm%2F%2B%3D"},
 	}
 	for _, tt := range tests {
-		if got := PercentEncode(tt.in); got != tt.want {
-			t.Errorf("PercentEncode(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := percentEncode(tt.in); got != tt.want {
+			t.Errorf("percentEncode(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -163,13 +168,13 @@ func TestSignatureV1Vectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			toSign := StringToSignV1(tt.method, tt.params)
+			toSign := stringToSignV1(tt.method, tt.params)
 			if tt.wantToSign != "" && toSign != tt.wantToSign {
-				t.Errorf("StringToSignV1:\n got %s\nwant %s", toSign, tt.wantToSign)
+				t.Errorf("stringToSignV1:\n got %s\nwant %s", toSign, tt.wantToSign)
 			}
 			if tt.wantSignature != "" {
-				if got := ComputeSignatureV1(tt.secret, toSign); got != tt.wantSignature {
-					t.Errorf("ComputeSignatureV1 = %s, want %s", got, tt.wantSignature)
+				if got := computeSignatureV1(tt.secret, toSign); got != tt.wantSignature {
+					t.Errorf("computeSignatureV1 = %s, want %s", got, tt.wantSignature)
 				}
 			}
 		})
@@ -189,7 +194,7 @@ func TestHMACSHA1Primitive(t *testing.T) {
 	}
 }
 
-// TV-V1-D: a BSS call signed by SignParamsV1, with and without an STS token.
+// TV-V1-D: a BSS call signed by signParamsV1, with and without an STS token.
 func TestSignParamsV1BSSVector(t *testing.T) {
 	date := time.Date(2024, 6, 1, 16, 30, 0, 0, time.FixedZone("UTC+8", 8*3600)) // 08:30Z: the zone must not matter
 	const nonce = "6a8a4f02-3c1e-4d0b-9c55-0f0e2b7d1a11"
@@ -206,10 +211,10 @@ func TestSignParamsV1BSSVector(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			params := values("BillingCycle", "2024-05", "IsGroupByProduct", "true")
 			cred := Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: tt.token}
-			SignParamsV1("POST", params, "QueryAccountBill", "2017-12-14", cred, date, nonce)
+			signParamsV1("POST", params, "QueryAccountBill", "2017-12-14", cred, date, nonce)
 			if tt.token == "" {
-				if toSign := StringToSignV1("POST", params); toSign != wantToSign {
-					t.Errorf("StringToSignV1:\n got %s\nwant %s", toSign, wantToSign)
+				if toSign := stringToSignV1("POST", params); toSign != wantToSign {
+					t.Errorf("stringToSignV1:\n got %s\nwant %s", toSign, wantToSign)
 				}
 			} else if got := params.Get("SecurityToken"); got != tt.token {
 				t.Errorf("SecurityToken = %q, want %q", got, tt.token)
@@ -225,9 +230,9 @@ func TestSignParamsV1BSSVector(t *testing.T) {
 
 	t.Run("re-signing without a token drops the old token and signature", func(t *testing.T) {
 		params := values("BillingCycle", "2024-05", "IsGroupByProduct", "true")
-		SignParamsV1("POST", params, "QueryAccountBill", "2017-12-14",
+		signParamsV1("POST", params, "QueryAccountBill", "2017-12-14",
 			Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: "test-sts-token"}, date, nonce)
-		SignParamsV1("POST", params, "QueryAccountBill", "2017-12-14",
+		signParamsV1("POST", params, "QueryAccountBill", "2017-12-14",
 			Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret"}, date, nonce)
 		if params.Has("SecurityToken") {
 			t.Errorf("SecurityToken still present: %v", params)
@@ -250,8 +255,8 @@ func TestCanonicalQueryV3(t *testing.T) {
 		{values("TagFilter.1.TagKey", "a b", "NextToken", "CAESEgoQCg4KCm/+="), "NextToken=CAESEgoQCg4KCm%2F%2B%3D&TagFilter.1.TagKey=a%20b"},
 	}
 	for _, tt := range tests {
-		if got := CanonicalQueryV3(tt.in); got != tt.want {
-			t.Errorf("CanonicalQueryV3(%v) = %q, want %q", tt.in, got, tt.want)
+		if got := canonicalQueryV3(tt.in); got != tt.want {
+			t.Errorf("canonicalQueryV3(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -261,8 +266,8 @@ func TestPayloadHashPrimitive(t *testing.T) {
 	if got := hashHex([]byte("test")); got != "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" {
 		t.Errorf(`hashHex("test") = %s`, got)
 	}
-	if got := hashHex(nil); got != EmptyPayloadHash {
-		t.Errorf(`hashHex("") = %s, want EmptyPayloadHash`, got)
+	if got := hashHex(nil); got != emptyPayloadHash {
+		t.Errorf(`hashHex("") = %s, want emptyPayloadHash`, got)
 	}
 }
 
@@ -273,7 +278,7 @@ func TestCanonicalRequestV3Vectors(t *testing.T) {
 		h.Set("x-acs-version", "2014-05-26")
 		h.Set("x-acs-date", "2023-10-26T10:22:32Z")
 		h.Set("x-acs-signature-nonce", "3156853299f313e23d1673dc12e1703d")
-		h.Set("x-acs-content-sha256", EmptyPayloadHash)
+		h.Set("x-acs-content-sha256", emptyPayloadHash)
 		return h
 	}
 	withUnsigned := docHeaders()
@@ -311,19 +316,19 @@ func TestCanonicalRequestV3Vectors(t *testing.T) {
 	}{
 		{
 			name: "TV-V3-1 doc example", method: "POST", path: "/", query: docQuery, header: docHeaders(),
-			host: "ecs.cn-shanghai.aliyuncs.com", payload: EmptyPayloadHash, keyID: "YourAccessKeyId", secret: "YourAccessKeySecret",
+			host: "ecs.cn-shanghai.aliyuncs.com", payload: emptyPayloadHash, keyID: "YourAccessKeyId", secret: "YourAccessKeySecret",
 			wantCanonical: docCanonical, wantToSig: docToSign, wantAuth: docAuth,
 			wantSigned: "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version",
 		},
 		{
 			name: "TV-V3-1 unsigned headers do not count", method: "POST", path: "/", query: docQuery, header: withUnsigned,
-			host: "ecs.cn-shanghai.aliyuncs.com", payload: EmptyPayloadHash, keyID: "YourAccessKeyId", secret: "YourAccessKeySecret",
+			host: "ecs.cn-shanghai.aliyuncs.com", payload: emptyPayloadHash, keyID: "YourAccessKeyId", secret: "YourAccessKeySecret",
 			wantCanonical: docCanonical, wantToSig: docToSign, wantAuth: docAuth,
 			wantSigned: "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version",
 		},
 		{
 			name: "TV-V3-1 host as a header", method: "post", path: "/", query: docQuery, header: hostInHeader,
-			host: "", payload: EmptyPayloadHash, keyID: "YourAccessKeyId", secret: "YourAccessKeySecret",
+			host: "", payload: emptyPayloadHash, keyID: "YourAccessKeyId", secret: "YourAccessKeySecret",
 			wantCanonical: docCanonical, wantToSig: docToSign, wantAuth: docAuth,
 			wantSigned: "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version",
 		},
@@ -341,18 +346,18 @@ func TestCanonicalRequestV3Vectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			canonical, signed := CanonicalRequestV3(tt.method, tt.path, tt.query, tt.header, tt.host, tt.payload)
+			canonical, signed := canonicalRequestV3(tt.method, tt.path, tt.query, tt.header, tt.host, tt.payload)
 			if canonical != tt.wantCanonical {
 				t.Errorf("canonical request:\n got %q\nwant %q", canonical, tt.wantCanonical)
 			}
 			if signed != tt.wantSigned {
 				t.Errorf("signed headers = %q, want %q", signed, tt.wantSigned)
 			}
-			toSign := StringToSignV3(canonical)
+			toSign := stringToSignV3(canonical)
 			if tt.wantToSig != "" && toSign != tt.wantToSig {
 				t.Errorf("string to sign = %q, want %q", toSign, tt.wantToSig)
 			}
-			auth := AuthorizationV3(tt.keyID, signed, ComputeSignatureV3(tt.secret, toSign))
+			auth := authorizationV3(tt.keyID, signed, computeSignatureV3(tt.secret, toSign))
 			if auth != tt.wantAuth {
 				t.Errorf("Authorization:\n got %s\nwant %s", auth, tt.wantAuth)
 			}
@@ -360,7 +365,7 @@ func TestCanonicalRequestV3Vectors(t *testing.T) {
 	}
 }
 
-// TV-V3-D: a BSS call signed by SignRequestV3, with and without STS.
+// TV-V3-D: a BSS call signed by signRequestV3, with and without STS.
 func TestSignRequestV3BSSVector(t *testing.T) {
 	const baseCanonical = "POST\n/\n" +
 		"BillingCycle=2024-05&BillingDate=2024-05-31&Granularity=DAILY&MaxResults=300&NextToken=CAESEgoQCg4KCm%2F%2B%3D\n" +
@@ -395,22 +400,22 @@ func TestSignRequestV3BSSVector(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := newBSSRequest(t)
 			cred := Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: tt.token}
-			SignRequestV3(req, "DescribeInstanceBill", "2017-12-14", cred, bssVectorDate, "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
+			signRequestV3(req, "DescribeInstanceBill", "2017-12-14", cred, bssVectorDate, "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
 
 			if got := req.Header.Get("Authorization"); got != tt.wantAuth {
 				t.Errorf("Authorization:\n got %s\nwant %s", got, tt.wantAuth)
 			}
-			canonical, _ := CanonicalRequestV3(req.Method, req.URL.Path, req.URL.Query(), req.Header, req.Host, req.Header.Get("x-acs-content-sha256"))
+			canonical, _ := canonicalRequestV3(req.Method, req.URL.Path, req.URL.Query(), req.Header, req.Host, req.Header.Get("x-acs-content-sha256"))
 			if tt.wantCanonical != "" && canonical != tt.wantCanonical {
 				t.Errorf("canonical request:\n got %q\nwant %q", canonical, tt.wantCanonical)
 			}
-			if got := StringToSignV3(canonical); got != tt.wantToSign {
+			if got := stringToSignV3(canonical); got != tt.wantToSign {
 				t.Errorf("string to sign = %q, want %q", got, tt.wantToSign)
 			}
 			wantHeaders := map[string]string{
 				"x-acs-action": "DescribeInstanceBill", "x-acs-version": "2017-12-14",
 				"x-acs-date": "2024-06-01T08:30:00Z", "x-acs-signature-nonce": "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d",
-				"x-acs-content-sha256": EmptyPayloadHash, "x-acs-security-token": tt.token, "x-acs-accesskey-id": "",
+				"x-acs-content-sha256": emptyPayloadHash, "x-acs-security-token": tt.token, "x-acs-accesskey-id": "",
 			}
 			if tt.token != "" {
 				wantHeaders["x-acs-accesskey-id"] = "testid"
@@ -425,9 +430,9 @@ func TestSignRequestV3BSSVector(t *testing.T) {
 
 	t.Run("re-signing without a token drops the STS headers", func(t *testing.T) {
 		req := newBSSRequest(t)
-		SignRequestV3(req, "DescribeInstanceBill", "2017-12-14",
+		signRequestV3(req, "DescribeInstanceBill", "2017-12-14",
 			Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: "test-sts-token"}, bssVectorDate, "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
-		SignRequestV3(req, "DescribeInstanceBill", "2017-12-14",
+		signRequestV3(req, "DescribeInstanceBill", "2017-12-14",
 			Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret"}, bssVectorDate, "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
 		if got := req.Header.Get("Authorization"); got != tests[0].wantAuth {
 			t.Errorf("Authorization after re-signing = %s", got)
@@ -457,22 +462,22 @@ func newBSSRequest(t *testing.T) *http.Request {
 // verifyV3 is what a server does: recompute the signature from the request
 // as received and compare it with the Authorization header.
 func verifyV3(r *http.Request, secret string) (ok bool, detail string) {
-	keyID, signed, signature, err := ParseAuthorizationV3(r.Header.Get("Authorization"))
+	keyID, signed, signature, err := parseAuthorizationV3(r.Header.Get("Authorization"))
 	if err != nil {
 		return false, err.Error()
 	}
-	canonical, signedHeaders := CanonicalRequestV3(r.Method, r.URL.Path, r.URL.Query(), r.Header, r.Host, r.Header.Get("x-acs-content-sha256"))
+	canonical, signedHeaders := canonicalRequestV3(r.Method, r.URL.Path, r.URL.Query(), r.Header, r.Host, r.Header.Get("x-acs-content-sha256"))
 	if signedHeaders != strings.Join(signed, ";") {
 		return false, "signed headers " + signedHeaders + " != " + strings.Join(signed, ";")
 	}
-	want := ComputeSignatureV3(secret, StringToSignV3(canonical))
+	want := computeSignatureV3(secret, stringToSignV3(canonical))
 	if keyID != "testid" || signature != want {
 		return false, "signature " + signature + " != " + want
 	}
 	return true, ""
 }
 
-// A request signed by SignRequestV3 and sent through a real HTTP round trip
+// A request signed by signRequestV3 and sent through a real HTTP round trip
 // verifies on the server side.
 func TestSignRequestV3RoundTrip(t *testing.T) {
 	type result struct {
@@ -516,8 +521,8 @@ func TestSignRequestV3RoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("User-Agent", "aliyun-billing-exporter/test")
-			SignRequestV3(req, "DescribeInstanceBill", "2017-12-14",
-				Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: tt.token}, bssVectorDate, NewNonce())
+			signRequestV3(req, "DescribeInstanceBill", "2017-12-14",
+				Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: tt.token}, bssVectorDate, newNonce())
 			resp, err := srv.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -539,7 +544,7 @@ func TestSignRequestV3RoundTrip(t *testing.T) {
 func TestSignRequestV3Tamper(t *testing.T) {
 	sign := func() *http.Request {
 		req := newBSSRequest(t)
-		SignRequestV3(req, "DescribeInstanceBill", "2017-12-14",
+		signRequestV3(req, "DescribeInstanceBill", "2017-12-14",
 			Credentials{AccessKeyID: "testid", AccessKeySecret: "testsecret", SecurityToken: "test-sts-token"}, bssVectorDate, "0b5f1d6c9e2a4f7b8c3d2e1f0a9b8c7d")
 		return req
 	}
@@ -550,7 +555,7 @@ func TestSignRequestV3Tamper(t *testing.T) {
 		t.Errorf("request verifies with the wrong secret")
 	}
 
-	_, signed, _, err := ParseAuthorizationV3(sign().Header.Get("Authorization"))
+	_, signed, _, err := parseAuthorizationV3(sign().Header.Get("Authorization"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -637,15 +642,15 @@ func TestParseAuthorizationV3(t *testing.T) {
 		{in: "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=Host,Signature=x", wantErr: `authorization SignedHeaders "Host" has an empty or non-lower-case name`},
 	}
 	for _, tt := range tests {
-		id, signed, sig, err := ParseAuthorizationV3(tt.in)
+		id, signed, sig, err := parseAuthorizationV3(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || err.Error() != tt.wantErr {
-				t.Errorf("ParseAuthorizationV3(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				t.Errorf("parseAuthorizationV3(%q) error = %v, want %q", tt.in, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || id != tt.wantID || strings.Join(signed, ";") != strings.Join(tt.wantSigned, ";") || sig != tt.wantSig {
-			t.Errorf("ParseAuthorizationV3(%q) = %q, %q, %q, %v", tt.in, id, signed, sig, err)
+			t.Errorf("parseAuthorizationV3(%q) = %q, %q, %q, %v", tt.in, id, signed, sig, err)
 		}
 	}
 }
@@ -654,13 +659,61 @@ func TestNewNonce(t *testing.T) {
 	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
 	seen := map[string]bool{}
 	for range 100 {
-		n := NewNonce()
+		n := newNonce()
 		if !hex32.MatchString(n) {
-			t.Fatalf("NewNonce() = %q, want 32 lowercase hex chars", n)
+			t.Fatalf("newNonce() = %q, want 32 lowercase hex chars", n)
 		}
 		if seen[n] {
-			t.Fatalf("NewNonce() repeated %q", n)
+			t.Fatalf("newNonce() repeated %q", n)
 		}
 		seen[n] = true
 	}
+}
+
+// parseAuthorizationV3 parses an Authorization header made by
+// authorizationV3: a test helper, the client never reads one. The error names the malformed part.
+func parseAuthorizationV3(h string) (accessKeyID string, signedHeaders []string, signature string, err error) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return "", nil, "", errors.New("authorization header is empty")
+	}
+	algorithm, rest, ok := strings.Cut(h, " ")
+	if algorithm != algorithmV3 {
+		return "", nil, "", fmt.Errorf("authorization algorithm is %q, want %q", truncateForError(algorithm), algorithmV3)
+	}
+	if !ok || strings.TrimSpace(rest) == "" {
+		return "", nil, "", errors.New("authorization has nothing after the algorithm")
+	}
+	fields := map[string]string{}
+	for part := range strings.SplitSeq(rest, ",") {
+		part = strings.TrimSpace(part)
+		key, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return "", nil, "", fmt.Errorf("authorization part %q is not key=value", truncateForError(part))
+		}
+		switch key {
+		case "Credential", "SignedHeaders", "Signature":
+		default:
+			return "", nil, "", fmt.Errorf("authorization has unknown part %q", truncateForError(key))
+		}
+		if _, dup := fields[key]; dup {
+			return "", nil, "", fmt.Errorf("authorization has %s twice", key)
+		}
+		if value == "" {
+			return "", nil, "", fmt.Errorf("authorization %s is empty", key)
+		}
+		fields[key] = value
+	}
+	for _, key := range []string{"Credential", "SignedHeaders", "Signature"} {
+		if _, ok := fields[key]; !ok {
+			return "", nil, "", fmt.Errorf("authorization lacks %s", key)
+		}
+	}
+	signedHeaders = strings.Split(fields["SignedHeaders"], ";")
+	for _, name := range signedHeaders {
+		if name == "" || name != strings.ToLower(name) {
+			return "", nil, "", fmt.Errorf("authorization SignedHeaders %q has an empty or non-lower-case name", truncateForError(fields["SignedHeaders"]))
+		}
+	}
+	return fields["Credential"], signedHeaders, fields["Signature"], nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // fakeAccountBill answers QueryAccountBill from literal rows keyed by
@@ -361,12 +361,12 @@ func TestAccountRestatement(t *testing.T) {
 	}
 }
 
-func dayTruth(d bssclient.Day) bsssim.TruthQuery {
-	return bsssim.TruthQuery{Day: d, Kind: bssclient.KindAmounts}
+func dayTruth(d bssclient.Day) bsssimtest.TruthQuery {
+	return bsssimtest.TruthQuery{Day: d, Kind: bssclient.KindAmounts}
 }
 
 // groupTruth selects the account bill of one series of a cycle.
-func groupTruth(cyc bssclient.Cycle, labels map[string]string) bsssim.TruthQuery {
-	return bsssim.TruthQuery{Cycle: cyc, OwnerID: labels["owner_id"], ProductCode: labels["product_code"],
+func groupTruth(cyc bssclient.Cycle, labels map[string]string) bsssimtest.TruthQuery {
+	return bsssimtest.TruthQuery{Cycle: cyc, OwnerID: labels["owner_id"], ProductCode: labels["product_code"],
 		SubscriptionType: labels["subscription_type"], Kind: bssclient.KindAmounts}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 const testAccount = "main"
@@ -106,7 +107,7 @@ type simOptions struct {
 // simHarness is a simulator, a client and an Exporter stepped by hand.
 type simHarness struct {
 	t      *testing.T
-	world  *bsssim.World
+	world  bsssimtest.World
 	clock  *bsssim.ManualClock
 	server *bsssim.Running
 	creds  *switchableCredentials
@@ -185,7 +186,7 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simHarness{t: t, world: world, clock: clock, server: server, creds: creds, bss: bss,
+	return &simHarness{t: t, world: bsssimtest.Wrap(world), clock: clock, server: server, creds: creds, bss: bss,
 		cfg: cfg, exp: exp, names: names, failures: map[[2]string]int{}, memo: map[string]*groupSums{}}
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // TestDailySettleBoundaries: a day enters each daily family exactly when its
@@ -40,7 +40,7 @@ func TestDailySettleBoundaries(t *testing.T) {
 						t.Errorf("%v = %v, truth %s", g.labels, g.value, truth)
 					}
 				}
-				total := bsssim.TruthQuery{Day: day, Kind: bssclient.KindAmounts}
+				total := bsssimtest.TruthQuery{Day: day, Kind: bssclient.KindAmounts}
 				final := h.world.Truth(total, settled).PretaxAmount
 				if sum, _ := sumWhere(t, got, day.Start().UnixMilli(), nil); sum != final {
 					t.Errorf("day total %s, truth %s", sum, final)
@@ -59,7 +59,7 @@ func TestDailySettleBoundaries(t *testing.T) {
 					regions[g.labels["region_id"]] = true
 				}
 				for r := range regions {
-					q := bsssim.TruthQuery{Day: day, Region: r, Kind: bssclient.KindInstanceAttributes}
+					q := bsssimtest.TruthQuery{Day: day, Region: r, Kind: bssclient.KindInstanceAttributes}
 					sum, _ := sumWhere(t, got, day.Start().UnixMilli(), map[string]string{"region_id": r})
 					if truth := h.world.Truth(q, settled).PretaxAmount; sum != truth {
 						t.Errorf("region %s: %s, truth %s", r, sum, truth)
@@ -78,7 +78,7 @@ func TestDailySettleBoundaries(t *testing.T) {
 			settledAt: at(2025, time.March, 14, 0),
 			checkTruth: func(t *testing.T, h *simHarness, got []gotSample, settled time.Time) {
 				for _, g := range got {
-					q := bsssim.TruthQuery{Day: day, SplitItemID: g.labels["bucket"], ProductCode: "oss", Kind: bssclient.KindSplitItems}
+					q := bsssimtest.TruthQuery{Day: day, SplitItemID: g.labels["bucket"], ProductCode: "oss", Kind: bssclient.KindSplitItems}
 					if truth := h.world.Truth(q, settled).PretaxAmount; moneyOf(t, g.value) != truth {
 						t.Errorf("bucket %s: %v, truth %s", g.labels["bucket"], g.value, truth)
 					}
@@ -198,7 +198,7 @@ func TestMonthRollover(t *testing.T) {
 	newest := bssclient.NewestSettledDay(h.now(), bssclient.KindInstanceAttributes)
 	for d := april.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
 		settled := d.SettledAt(bssclient.KindInstanceAttributes)
-		truth, _ = truth.Add(h.world.Truth(bsssim.TruthQuery{Day: d, Kind: bssclient.KindInstanceAttributes}, settled).PretaxAmount)
+		truth, _ = truth.Add(h.world.Truth(bsssimtest.TruthQuery{Day: d, Kind: bssclient.KindInstanceAttributes}, settled).PretaxAmount)
 	}
 	if sum, _ := sumWhere(t, gatheredFamily(t, h.exp, "aliyun_billing_instance_cycle_payable"), 0, nil); sum != truth {
 		t.Errorf("April instance cycle payable %s, truth of April 1st to %s %s", sum, newest, truth)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // Figure 1, API efficiency. Every collector runs on its default interval
@@ -80,7 +81,7 @@ func (r efficiencyResult) ratio(requests, minimum int) float64 {
 // collector that asked (one exporter per collector) and the billing time.
 type efficiencyBSS struct {
 	*bssclient.Client
-	world     *bsssim.World
+	world     bsssimtest.World
 	now       func() time.Time
 	collector string
 	log       *costLog
@@ -173,7 +174,7 @@ func runEfficiency(tb testing.TB, run efficiencyRun) efficiencyResult {
 	}
 	var collectors []*scheduled
 	for _, reg := range defaultCollectors() {
-		bss := &efficiencyBSS{Client: client, world: world, now: clock.Now, collector: reg.Name, log: log}
+		bss := &efficiencyBSS{Client: client, world: bsssimtest.Wrap(world), now: clock.Now, collector: reg.Name, log: log}
 		exp := newBenchExporter(tb, bss, clock.Now, []string{reg.Name}, nil)
 		collectors = append(collectors, &scheduled{reg: reg, exp: exp, next: run.start})
 	}
@@ -238,7 +239,7 @@ func naiveScrape(tb testing.TB, world *bsssim.World, sim *bsssim.Running, clock 
 	log := &costLog{read: map[string]bool{}}
 	walks := &walkRecorder{}
 	for _, reg := range defaultCollectors() {
-		bss := &efficiencyBSS{Client: client, world: world, now: clock.Now, collector: reg.Name, log: log}
+		bss := &efficiencyBSS{Client: client, world: bsssimtest.Wrap(world), now: clock.Now, collector: reg.Name, log: log}
 		exp := newBenchExporter(tb, &recordingWalks{efficiencyBSS: bss, rec: walks}, clock.Now, []string{reg.Name}, nil)
 		if err := exp.RefreshOnce(ctx); err != nil {
 			tb.Fatal(err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // benchWorld returns a world config whose instance bill has about rowsPerDay
@@ -37,7 +38,7 @@ func benchWorld(seed int64, owners, rowsPerDay int) bsssim.WorldConfig {
 // dayRows is the exact number of instance-bill rows of day d at t: what one
 // DescribeInstanceBill DAILY walk reads.
 func dayRows(w *bsssim.World, d bssclient.Day, t time.Time) int {
-	return w.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d}, t)
+	return bsssimtest.Wrap(w).InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d}, t)
 }
 
 // minPages is the fewest requests a walk over rows rows can cost: full

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // TestInstancePerInstanceOverflow: with a cap below the instance count each
@@ -40,7 +41,7 @@ func TestInstancePerInstanceOverflow(t *testing.T) {
 		}
 		byInstance, _ := sumWhere(t, perInstance, ts, nil)
 		aggregated, _ := sumWhere(t, daily, ts, nil)
-		truth := h.world.Truth(bsssim.TruthQuery{Day: d, Kind: bssclient.KindInstanceAttributes}, midMarch).PretaxAmount
+		truth := h.world.Truth(bsssimtest.TruthQuery{Day: d, Kind: bssclient.KindInstanceAttributes}, midMarch).PretaxAmount
 		if byInstance != truth || aggregated != truth {
 			t.Errorf("day %s: per-instance sum %s, aggregated sum %s, truth %s", d, byInstance, aggregated, truth)
 		}

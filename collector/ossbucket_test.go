@@ -10,7 +10,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // lockedBuffer is a log destination safe for the collectors' goroutines.
@@ -73,7 +73,7 @@ func TestOSSBucketSplitBillEnabledGauge(t *testing.T) {
 	for _, g := range gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_cycle_payable") {
 		var truth bssclient.Money
 		for d := newest.Cycle().FirstDay(); !newest.Before(d); d = d.AddDays(1) {
-			q := bsssim.TruthQuery{Day: d, SplitItemID: g.labels["bucket"], ProductCode: "oss", Kind: bssclient.KindSplitItems}
+			q := bsssimtest.TruthQuery{Day: d, SplitItemID: g.labels["bucket"], ProductCode: "oss", Kind: bssclient.KindSplitItems}
 			truth, _ = truth.Add(h.world.Truth(q, midMarch).PretaxAmount)
 		}
 		if got := moneyOf(t, g.value); got != truth {

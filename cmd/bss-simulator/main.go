@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,7 +24,6 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
@@ -49,25 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(ctx, args, stdout, stderr)
 }
 
-// flagValues are the flags as typed; settings() checks and converts them.
-type flagValues struct {
-	listenAddress     string
-	seed              string
-	owners            string
-	instancesPerOwner string
-	bucketsPerOSS     string
-	currency          string
-	splitBill         bool
-	quota             string
-	latency           string
-	faults            string
-	clockStart        string
-	accessKeyID       string
-	accessKeySecret   string
-	logLevel          string
-}
-
-// settings are the checked flags.
+// settings are the flags, typed by kingpin as they are parsed.
 type settings struct {
 	listenAddress string
 	world         bsssim.WorldConfig
@@ -75,146 +58,248 @@ type settings struct {
 	latency       time.Duration
 	faults        *bsssim.Faults
 	clockStart    time.Time
+	readTimeout   time.Duration
+	idleTimeout   time.Duration
 	credential    bsssim.Credential
-	logLevel      level.Option
+	logLevel      string
 }
 
-// newApp declares the flags into v.
-func newApp(v *flagValues) *kingpin.Application {
-	app := kingpin.New("bss-simulator", "Serves a simulated Alibaba Cloud BSS OpenAPI (BssOpenApi 2017-12-14) over a generated "+
-		"billing world: signatures (V3 ACS3-HMAC-SHA256 and V1 HMAC-SHA1), nonces, the per-account quota, paging tokens, "+
-		"settle delays and final bills as BSS has them, plus injectable faults. For tests, benchmarks and demos; it answers JSON only.")
-	app.HelpFlag.Short('h')
-	app.Flag("listen-address", "Address to serve on, host:port. Use port 0 for a free port.").
-		Default("127.0.0.1:8417").StringVar(&v.listenAddress)
-	app.Flag("seed", "Seed of the generated billing world: the same seed gives the same bills.").
-		Default("1").StringVar(&v.seed)
-	app.Flag("owners", "Member accounts besides the payer whose resources appear on the bill.").
-		Default("3").StringVar(&v.owners)
-	app.Flag("instances-per-owner", "Instances each account owns, the payer included.").
-		Default("20").StringVar(&v.instancesPerOwner)
-	app.Flag("buckets-per-oss-instance", "Split items (buckets) each OSS instance splits into in DescribeSplitItemBill.").
-		Default("3").StringVar(&v.bucketsPerOSS)
-	app.Flag("currency", "Currency the account bills in: CNY (China site), USD (international site) or JPY.").
-		Default("CNY").StringVar(&v.currency)
-	app.Flag("split-bill", "Split Bill is enabled in the console, so DescribeSplitItemBill answers; --no-split-bill "+
-		"makes it answer "+bssclient.CodeSplitBillNotEnabled+".").
-		Default("true").BoolVar(&v.splitBill)
-	app.Flag("quota", "Flow control per account, shared by all its keys: requests per second before Throttling.User. "+
-		"0 means BSS's 10; negative, unlimited.").
-		Default(strconv.Itoa(bsssim.DefaultQuotaPerSecond)).StringVar(&v.quota)
-	app.Flag("latency", "Delay added to every answer, e.g. 150ms (BSS's typical latency).").
-		Default("0s").StringVar(&v.latency)
-	app.Flag("faults", "Faults to inject, comma-separated name=value: latency=<duration>, throttle=<n>, 5xx=<n>, "+
-		"drop=<n>, malformed=<n>, truncate=<n>, drift-total=<n>, repeat-token=<n>, action=<Action> (faults hit only "+
-		"that action). Counts apply to the next n requests, e.g. throttle=5,action=DescribeInstanceBill.").
-		Default("").StringVar(&v.faults)
-	app.Flag("clock.start", "Billing time to start at, RFC 3339 (e.g. 2024-06-03T11:00:00+08:00); it then advances "+
-		"with real time. Default: now. Signature timestamps are always checked against the real clock.").
-		Default("").StringVar(&v.clockStart)
-	app.Flag("access-key-id", "AccessKey ID the simulator accepts. The default is the simulator's own fake test key.").
-		Default(bsssim.TestAccessKeyID).Envar("BSS_SIMULATOR_ACCESS_KEY_ID").StringVar(&v.accessKeyID)
-	app.Flag("access-key-secret", "AccessKey secret the simulator accepts. The default is the simulator's own fake test secret.").
-		Default(bsssim.TestAccessKeySecret).Envar("BSS_SIMULATOR_ACCESS_KEY_SECRET").StringVar(&v.accessKeySecret)
-	app.Flag("log.level", "Only log messages with the given severity or above: debug (every request), info, warn, error.").
-		Default("info").StringVar(&v.logLevel)
-	return app
+// typedValue is a flag parsed into its type as kingpin reads it. Kingpin's
+// own typed flags do not name the flag in their errors ("strconv.ParseInt:
+// parsing ..."); this one does.
+type typedValue[T any] struct {
+	name  string
+	dst   *T
+	parse func(string) (T, error)
+	show  func(T) string
 }
 
-// settings checks the flags; errors name the flag and quote the value.
-func (v flagValues) settings(now time.Time) (settings, error) {
-	var s settings
-	var err error
-	bad := func(flag, value, want string) error {
-		return fmt.Errorf("--%s=%q: %s", flag, shorten(value), want)
+func (v typedValue[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		return fmt.Errorf("--%s=%q: %v", v.name, shorten(s), err)
 	}
-	if _, _, err := net.SplitHostPort(v.listenAddress); err != nil {
-		return s, bad("listen-address", v.listenAddress, "want host:port")
+	*v.dst = x
+	return nil
+}
+
+func (v typedValue[T]) String() string { return v.show(*v.dst) }
+
+// typed declares flag name, parsed by parse into dst.
+func typed[T any](app *kingpin.Application, name, help, def string, dst *T, parse func(string) (T, error), show func(T) string) {
+	c := app.Flag(name, help)
+	if def != "" {
+		c = c.Default(def)
 	}
-	s.listenAddress = v.listenAddress
-	if s.world.Seed, err = strconv.ParseInt(v.seed, 10, 64); err != nil {
-		return s, bad("seed", v.seed, "want an integer")
+	c.SetValue(typedValue[T]{name, dst, parse, show})
+}
+
+func parseInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, errors.New("want an integer")
 	}
-	for _, f := range []struct {
-		flag, value string
-		dst         *int
-		min         int
-	}{
-		{"owners", v.owners, &s.world.Owners, 0},
-		{"instances-per-owner", v.instancesPerOwner, &s.world.InstancesPerOwner, 1},
-		{"buckets-per-oss-instance", v.bucketsPerOSS, &s.world.BucketsPerOSSInstance, 1},
-	} {
-		n, err := strconv.Atoi(f.value)
-		if err != nil || n < f.min {
-			return s, bad(f.flag, f.value, fmt.Sprintf("want an integer of at least %d", f.min))
+	return n, nil
+}
+
+func parseInt64(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, errors.New("want an integer")
+	}
+	return n, nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want a duration such as 150ms or 2m")
+	}
+	return d, nil
+}
+
+func oneOf(values ...string) func(string) (string, error) {
+	return func(s string) (string, error) {
+		if !slices.Contains(values, s) {
+			return "", fmt.Errorf("want one of %s", strings.Join(values, ", "))
 		}
-		*f.dst = n
+		return s, nil
 	}
-	switch v.currency {
-	case "CNY", "USD", "JPY":
-		s.world.Currency = v.currency
-	default:
-		return s, bad("currency", v.currency, "want CNY, USD or JPY")
-	}
-	s.world.SplitBillEnabled = v.splitBill
-	if s.quota, err = strconv.Atoi(v.quota); err != nil {
-		return s, bad("quota", v.quota, "want an integer (0: BSS's 10 per second; negative: unlimited)")
-	}
-	if s.latency, err = time.ParseDuration(v.latency); err != nil || s.latency < 0 {
-		return s, bad("latency", v.latency, "want a non-negative duration such as 150ms")
-	}
-	if s.faults, err = bsssim.ParseFaults(v.faults); err != nil {
-		return s, fmt.Errorf("--faults: %w", err)
-	}
-	s.clockStart = now
-	if v.clockStart != "" {
-		if s.clockStart, err = time.Parse(time.RFC3339, v.clockStart); err != nil {
-			return s, bad("clock.start", v.clockStart, "want an RFC 3339 time such as 2024-06-03T11:00:00+08:00")
-		}
-	}
-	if v.accessKeyID == "" {
-		return s, errors.New("--access-key-id is empty")
-	}
-	if v.accessKeySecret == "" {
-		return s, errors.New("--access-key-secret is empty") // never quote a secret
-	}
-	s.credential = bsssim.Credential{AccessKeyID: v.accessKeyID, AccessKeySecret: v.accessKeySecret}
-	switch v.logLevel {
-	case "debug":
-		s.logLevel = level.AllowDebug()
-	case "info":
-		s.logLevel = level.AllowInfo()
-	case "warn":
-		s.logLevel = level.AllowWarn()
-	case "error":
-		s.logLevel = level.AllowError()
-	default:
-		return s, bad("log.level", v.logLevel, "want debug, info, warn or error")
+}
+
+func parseHostPort(s string) (string, error) {
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return "", errors.New("want host:port")
 	}
 	return s, nil
 }
 
-func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var v flagValues
-	app := newApp(&v)
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("want an RFC 3339 time such as 2024-06-03T11:00:00+08:00")
+	}
+	return t, nil
+}
+
+func showTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func same(s string) string { return s }
+
+func showDuration(d time.Duration) string { return d.String() }
+
+// logLevels are the --log.level values and what each lets through.
+var logLevels = map[string]level.Option{
+	"debug": level.AllowDebug(), "info": level.AllowInfo(), "warn": level.AllowWarn(), "error": level.AllowError(),
+}
+
+// newApp declares the flags into s.
+func newApp(s *settings) *kingpin.Application {
+	app := kingpin.New("bss-simulator", "Serves a simulated Alibaba Cloud BSS OpenAPI (BssOpenApi 2017-12-14) over a generated "+
+		"billing world: signatures (V3 ACS3-HMAC-SHA256 and V1 HMAC-SHA1), nonces, the per-account quota, paging tokens, "+
+		"settle delays and final bills as BSS has them, plus injectable faults. For tests, benchmarks and demos; it answers JSON only.")
+	app.HelpFlag.Short('h')
+	typed(app, "listen-address", "Address to serve on, host:port. Use port 0 for a free port.",
+		"127.0.0.1:8417", &s.listenAddress, parseHostPort, same)
+	typed(app, "seed", "Seed of the generated billing world: the same seed gives the same bills.",
+		"1", &s.world.Seed, parseInt64, itoa64)
+	typed(app, "owners", "Member accounts besides the payer whose resources appear on the bill, at least 1.",
+		"3", &s.world.Owners, parseInt, itoa)
+	typed(app, "instances-per-owner", "Instances each account owns, the payer included.",
+		"20", &s.world.InstancesPerOwner, parseInt, itoa)
+	typed(app, "buckets-per-oss-instance", "Split items (buckets) each OSS instance splits into in DescribeSplitItemBill.",
+		"3", &s.world.BucketsPerOSSInstance, parseInt, itoa)
+	typed(app, "currency", "Currency the account bills in: CNY (China site), USD (international site) or JPY.",
+		"CNY", &s.world.Currency, oneOf("CNY", "USD", "JPY"), same)
+	app.Flag("split-bill", "Split Bill is enabled in the console, so DescribeSplitItemBill answers; --no-split-bill "+
+		"makes it answer NotApplicable.").
+		Default("true").BoolVar(&s.world.SplitBillEnabled)
+	typed(app, "quota", "Flow control per account, shared by all its keys: requests per second before Throttling.User. "+
+		"0 means BSS's 10; negative, unlimited.",
+		strconv.Itoa(bsssim.DefaultQuotaPerSecond), &s.quota, parseInt, itoa)
+	typed(app, "latency", "Delay added to every answer, e.g. 150ms (BSS's typical latency); at most "+bsssim.MaxLatency.String()+".",
+		"0s", &s.latency, parseDuration, showDuration)
+	typed(app, "faults", "Faults to inject, comma-separated name=value: latency=<duration>, throttle=<n>, 5xx=<n>, "+
+		"drop=<n>, malformed=<n>, truncate=<n>, drift-total=<n>, repeat-token=<n>, sts-expired=<n> (InvalidSecurityToken.Expired), "+
+		"no-permission=<Action> (NoPermission for that action; repeatable), clock-skew=<duration> (the simulator's clocks "+
+		"and Date header ahead of the host's, behind if negative), action=<Action> (counted faults hit only that action). "+
+		"Counts apply to the next n requests, e.g. throttle=5,action=DescribeInstanceBill.",
+		"", &s.faults, bsssim.ParseFaults, (*bsssim.Faults).String)
+	typed(app, "clock.start", "Billing time to start at, RFC 3339 (e.g. 2024-06-03T11:00:00+08:00); it then advances "+
+		"with real time. Default: now. Signature timestamps are always checked against the real clock.",
+		"", &s.clockStart, parseTime, showTime)
+	typed(app, "http.read-timeout", "Longest time a client may take to send a request, headers and body; a slower "+
+		"connection is closed.", bsssim.DefaultReadTimeout.String(), &s.readTimeout, parseDuration, showDuration)
+	typed(app, "http.idle-timeout", "Longest time a keep-alive connection may stay idle between requests.",
+		bsssim.DefaultIdleTimeout.String(), &s.idleTimeout, parseDuration, showDuration)
+	app.Flag("access-key-id", "AccessKey ID the simulator accepts. The default is the simulator's own fake test key.").
+		Default(bsssim.TestAccessKeyID).Envar("BSS_SIMULATOR_ACCESS_KEY_ID").StringVar(&s.credential.AccessKeyID)
+	app.Flag("access-key-secret", "AccessKey secret the simulator accepts. The default is the simulator's own fake test secret.").
+		Default(bsssim.TestAccessKeySecret).Envar("BSS_SIMULATOR_ACCESS_KEY_SECRET").StringVar(&s.credential.AccessKeySecret)
+	typed(app, "log.level", "Only log messages with the given severity or above: debug (every request), info, warn, error.",
+		"info", &s.logLevel, oneOf("debug", "info", "warn", "error"), same)
+	return app
+}
+
+// check refuses what kingpin's types let through; errors name the flag.
+// The World checks its own upper limits.
+func (s *settings) check() error {
+	for _, f := range []struct {
+		flag  string
+		value int
+		min   int
+	}{
+		{"owners", s.world.Owners, 1},
+		{"instances-per-owner", s.world.InstancesPerOwner, 1},
+		{"buckets-per-oss-instance", s.world.BucketsPerOSSInstance, 1},
+	} {
+		if f.value < f.min {
+			// --owners=0 would otherwise be WorldConfig's "default", 3.
+			return fmt.Errorf("--%s=%d: want at least %d", f.flag, f.value, f.min)
+		}
+	}
+	switch {
+	case s.latency < 0 || s.latency > bsssim.MaxLatency:
+		return fmt.Errorf("--latency=%s: want a duration from 0 to %s", s.latency, bsssim.MaxLatency)
+	case s.readTimeout <= 0:
+		return fmt.Errorf("--http.read-timeout=%s: want a positive duration", s.readTimeout)
+	case s.idleTimeout <= 0:
+		return fmt.Errorf("--http.idle-timeout=%s: want a positive duration", s.idleTimeout)
+	case s.credential.AccessKeyID == "":
+		return errors.New("--access-key-id is empty")
+	case s.credential.AccessKeySecret == "":
+		return errors.New("--access-key-secret is empty") // never quote a secret
+	}
+	return nil
+}
+
+// joinNegativeValues rewrites "--flag -1" as "--flag=-1" for flags that take
+// a value: kingpin reads a value starting with "-" as another flag, which
+// made "--seed -1" or "--faults clock-skew..." fail with a puzzling message.
+func joinNegativeValues(app *kingpin.Application, args []string) []string {
+	takesValue := map[string]bool{}
+	for _, f := range app.Model().Flags {
+		takesValue["--"+f.Name] = !f.IsBoolFlag()
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if takesValue[a] && i+1 < len(args) && len(args[i+1]) > 1 && args[i+1][0] == '-' &&
+			(args[i+1][1] >= '0' && args[i+1][1] <= '9' || args[i+1][1] == '.') {
+			out = append(out, a+"="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// parseFlags reads and checks the flags. done means: return code now (help
+// was printed, or a flag was refused).
+func parseFlags(args []string, stdout, stderr io.Writer) (s settings, code int, done bool) {
+	app := newApp(&s)
 	app.UsageWriter(stdout).ErrorWriter(stderr)
 	helped := false
 	app.Terminate(func(int) { helped = true }) // --help: print usage, then return here
-	if _, err := app.Parse(args); err != nil {
+	if _, err := app.Parse(joinNegativeValues(app, args)); err != nil {
 		fmt.Fprintf(stderr, "bss-simulator: error: %v; try --help\n", err)
-		return exitUsage
+		return s, exitUsage, true
 	}
 	if helped {
-		return exitOK
+		return s, exitOK, true
 	}
-	s, err := v.settings(time.Now())
-	if err != nil {
+	if s.faults == nil {
+		s.faults = bsssim.NewFaults()
+	}
+	if err := s.check(); err != nil {
 		fmt.Fprintf(stderr, "bss-simulator: error: %v\n", err)
-		return exitUsage
+		return s, exitUsage, true
+	}
+	return s, exitOK, false
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	s, code, done := parseFlags(args, stdout, stderr)
+	if done {
+		return code
+	}
+	clockStart := s.clockStart
+	if clockStart.IsZero() {
+		clockStart = time.Now()
 	}
 
 	logger := log.NewLogfmtLogger(log.NewSyncWriter(stderr))
-	logger = level.NewFilter(logger, s.logLevel)
+	logger = level.NewFilter(logger, logLevels[s.logLevel])
 	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 
 	world, err := bsssim.NewWorld(s.world)
@@ -225,7 +310,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	server, err := bsssim.NewServer(bsssim.Config{
 		World:          world,
 		Credentials:    []bsssim.Credential{s.credential},
-		Clock:          bsssim.NewOffsetClock(s.clockStart),
+		Clock:          bsssim.NewOffsetClock(clockStart),
 		QuotaPerSecond: s.quota,
 		Latency:        s.latency,
 		Faults:         s.faults,
@@ -244,9 +329,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	level.Info(logger).Log("msg", "serving BSS simulator", "url", url, "account_id", world.AccountID(),
 		"owners", s.world.Owners, "instances_per_owner", s.world.InstancesPerOwner, "currency", s.world.Currency,
 		"split_bill", s.world.SplitBillEnabled, "quota_per_second", s.quota, "latency", s.latency,
-		"faults", s.faults.String(), "billing_clock_start", s.clockStart.Format(time.RFC3339))
+		"faults", s.faults.String(), "billing_clock_start", clockStart.Format(time.RFC3339))
 
 	srv := bsssim.NewHTTPServer(logRequests(server, logger))
+	srv.ReadTimeout, srv.IdleTimeout = s.readTimeout, s.idleTimeout
+	srv.ReadHeaderTimeout = min(srv.ReadHeaderTimeout, s.readTimeout)
+	srv.ErrorLog = stdlog.New(log.NewStdlibAdapter(level.Warn(logger)), "", 0) // one log format
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -272,7 +360,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // printBanner tells a person how to use the simulator. The keys printed are
 // the simulator's own fake test keys (or the ones the flags set).
 func printBanner(w io.Writer, url string, cred bsssim.Credential) {
-	fmt.Fprintf(w, "BSS simulator (BssOpenApi %s) listening on %s\n", bssclient.APIVersion, url)
+	fmt.Fprintf(w, "BSS simulator (BssOpenApi 2017-12-14) listening on %s\n", url)
 	fmt.Fprintf(w, "Accepted credentials:\n  AccessKeyId:     %s\n  AccessKeySecret: %s\n", cred.AccessKeyID, cred.AccessKeySecret)
 	fmt.Fprintf(w, "Point the exporter at it:\n  ALIBABA_CLOUD_ACCESS_KEY_ID=%s ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s aliyun-billing-exporter %s=%s\n",
 		cred.AccessKeyID, cred.AccessKeySecret, exporterEndpointFlag, url)

@@ -5,14 +5,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/alibabacloud-go/darabonba-openapi/v2/utils"
+	"github.com/alibabacloud-go/tea/dara"
+
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
@@ -22,20 +26,25 @@ func TestBadFlagsAreRefusedByName(t *testing.T) {
 		want string
 	}{
 		{[]string{"--no-such-flag"}, "--no-such-flag"},
-		{[]string{"--listen-address=8417"}, `--listen-address="8417"`},
-		{[]string{"--seed=one"}, `--seed="one"`},
-		{[]string{"--owners=-1"}, `--owners="-1"`},
-		{[]string{"--instances-per-owner=0"}, `--instances-per-owner="0"`},
-		{[]string{"--buckets-per-oss-instance=many"}, `--buckets-per-oss-instance="many"`},
-		{[]string{"--currency=EUR"}, `--currency="EUR"`},
-		{[]string{"--quota=fast"}, `--quota="fast"`},
-		{[]string{"--latency=-1s"}, `--latency="-1s"`},
-		{[]string{"--faults=explode=1"}, `--faults: fault "explode=1"`},
-		{[]string{"--clock.start=yesterday"}, `--clock.start="yesterday"`},
+		{[]string{"--listen-address=8417"}, `--listen-address="8417": want host:port`},
+		{[]string{"--seed=one"}, `--seed="one": want an integer`},
+		{[]string{"--owners=-1"}, `--owners=-1: want at least 1`},
+		{[]string{"--owners", "0"}, `--owners=0: want at least 1`},
+		{[]string{"--instances-per-owner=0"}, `--instances-per-owner=0: want at least 1`},
+		{[]string{"--buckets-per-oss-instance=many"}, `--buckets-per-oss-instance="many": want an integer`},
+		{[]string{"--currency=EUR"}, `--currency="EUR": want one of CNY, USD, JPY`},
+		{[]string{"--quota=fast"}, `--quota="fast": want an integer`},
+		{[]string{"--latency=-1s"}, `--latency=-1s: want a duration from 0 to 5m0s`},
+		{[]string{"--latency", "-1s"}, `--latency=-1s: want a duration from 0 to 5m0s`},
+		{[]string{"--faults=explode=1"}, `--faults="explode=1": fault "explode=1": unknown fault "explode"`},
+		{[]string{"--faults=no-permission=DescribeRegions"}, `fault "no-permission=DescribeRegions": unknown action`},
+		{[]string{"--faults=clock-skew=late"}, `fault "clock-skew=late": clock-skew must be a duration`},
+		{[]string{"--clock.start=yesterday"}, `--clock.start="yesterday": want an RFC 3339 time`},
+		{[]string{"--http.read-timeout=0s"}, `--http.read-timeout=0s: want a positive duration`},
 		{[]string{"--access-key-id="}, "--access-key-id is empty"},
 		{[]string{"--access-key-secret="}, "--access-key-secret is empty"},
-		{[]string{"--log.level=loud"}, `--log.level="loud"`},
-		{[]string{"--owners=2000"}, "--owners"}, // the World's own limit
+		{[]string{"--log.level=loud"}, `--log.level="loud": want one of debug, info, warn, error`},
+		{[]string{"--owners=2000"}, "Owners 2000 out of range"}, // the World's own limit
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -59,23 +68,19 @@ func TestBadFlagsAreRefusedByName(t *testing.T) {
 	}
 }
 
-func TestSettings(t *testing.T) {
-	now := time.Date(2024, 6, 15, 4, 0, 0, 0, time.UTC)
-	var v flagValues
-	if _, err := newApp(&v).Parse([]string{"--seed=42", "--owners=5", "--instances-per-owner=7", "--currency=USD",
-		"--no-split-bill", "--quota=-1", "--latency=150ms", "--faults=throttle=2,action=QueryAccountBill",
-		"--clock.start=2024-06-03T11:00:00+08:00", "--log.level=debug"}); err != nil {
-		t.Fatal(err)
+func TestFlags(t *testing.T) {
+	var out bytes.Buffer
+	s, code, done := parseFlags([]string{"--seed", "-42", "--owners=5", "--instances-per-owner=7", "--currency=USD",
+		"--no-split-bill", "--quota", "-1", "--latency=150ms", "--faults=throttle=2,clock-skew=-5m,action=QueryAccountBill",
+		"--clock.start=2024-06-03T11:00:00+08:00", "--log.level=debug"}, &out, &out)
+	if done {
+		t.Fatalf("refused (exit %d): %s", code, out.String())
 	}
-	s, err := v.settings(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantWorld := bsssim.WorldConfig{Seed: 42, Owners: 5, InstancesPerOwner: 7, Currency: "USD", SplitBillEnabled: false, BucketsPerOSSInstance: 3}
+	wantWorld := bsssim.WorldConfig{Seed: -42, Owners: 5, InstancesPerOwner: 7, Currency: "USD", SplitBillEnabled: false, BucketsPerOSSInstance: 3}
 	if s.world != wantWorld {
 		t.Errorf("world %+v, want %+v", s.world, wantWorld)
 	}
-	if s.quota != -1 || s.latency != 150*time.Millisecond || s.faults.String() != "throttle=2,action=QueryAccountBill" {
+	if s.quota != -1 || s.latency != 150*time.Millisecond || s.faults.String() != "throttle=2,clock-skew=-5m0s,action=QueryAccountBill" {
 		t.Errorf("quota %d, latency %v, faults %q", s.quota, s.latency, s.faults.String())
 	}
 	if want := time.Date(2024, 6, 3, 3, 0, 0, 0, time.UTC); !s.clockStart.Equal(want) {
@@ -85,15 +90,12 @@ func TestSettings(t *testing.T) {
 		t.Errorf("credential %v is not the test key", s.credential)
 	}
 
-	var defaults flagValues
-	if _, err := newApp(&defaults).Parse(nil); err != nil {
-		t.Fatal(err)
+	d, code, done := parseFlags(nil, &out, &out)
+	if done {
+		t.Fatalf("defaults refused (exit %d): %s", code, out.String())
 	}
-	d, err := defaults.settings(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.listenAddress != "127.0.0.1:8417" || !d.world.SplitBillEnabled || d.quota != 10 || !d.clockStart.Equal(now) || d.faults.String() != "" {
+	if d.listenAddress != "127.0.0.1:8417" || !d.world.SplitBillEnabled || d.quota != 10 || !d.clockStart.IsZero() ||
+		d.faults.String() != "" || d.world.Owners != 3 || d.readTimeout != bsssim.DefaultReadTimeout || d.idleTimeout != bsssim.DefaultIdleTimeout {
 		t.Errorf("defaults %+v", d)
 	}
 }
@@ -104,8 +106,8 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 		t.Fatalf("--help exited %d; stderr %s", code, stderr.String())
 	}
 	for _, flag := range []string{"--listen-address", "--seed", "--owners", "--instances-per-owner", "--buckets-per-oss-instance",
-		"--currency", "--[no-]split-bill", "--quota", "--latency", "--faults", "--clock.start", "--access-key-id",
-		"--access-key-secret", "--log.level"} {
+		"--currency", "--[no-]split-bill", "--quota", "--latency", "--faults", "--clock.start", "--http.read-timeout",
+		"--http.idle-timeout", "--access-key-id", "--access-key-secret", "--log.level"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("--help does not explain %s", flag)
 		}
@@ -163,20 +165,8 @@ func TestStartServeAndStop(t *testing.T) {
 		}
 	}
 
-	req, _ := http.NewRequest(http.MethodPost, endpoint+"/", nil)
-	bssclient.SignRequestV3(req, bssclient.ActionQueryAccountBalance, bssclient.APIVersion,
-		bssclient.Credentials{AccessKeyID: bsssim.TestAccessKeyID, AccessKeySecret: bsssim.TestAccessKeySecret}, time.Now(), bssclient.NewNonce())
-	client := &http.Client{Timeout: 10 * time.Second}
-	defer client.CloseIdleConnections()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("request to %s: %v", endpoint, err)
-	}
-	var env bssclient.Envelope
-	err = json.NewDecoder(resp.Body).Decode(&env)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || env.Code != "200" {
-		t.Errorf("QueryAccountBalance: HTTP %d, Code %q, err %v", resp.StatusCode, env.Code, err)
+	if code, _ := callBalance(t, endpoint, time.Now()); code != "200" {
+		t.Errorf("QueryAccountBalance: Code %q, want 200", code)
 	}
 
 	cancel() // as SIGINT does
@@ -206,5 +196,137 @@ func TestListenFailureExits(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "cannot listen") || !strings.Contains(stderr.String(), "127.0.0.1:99999") {
 		t.Errorf("stderr %q does not name the address", stderr.String())
+	}
+}
+
+// startSimulator runs the command with args on a free port and returns its
+// endpoint; it stops when the test ends.
+func startSimulator(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdoutR, stdoutW := io.Pipe()
+	stderr := &syncBuffer{}
+	exited := make(chan int, 1)
+	go func() {
+		defer stdoutW.Close()
+		exited <- runContext(ctx, append([]string{"--listen-address=127.0.0.1:0", "--quota=-1"}, args...), stdoutW, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			t.Error("simulator did not stop")
+		}
+	})
+	lines := bufio.NewScanner(stdoutR)
+	for lines.Scan() {
+		if _, after, ok := strings.Cut(lines.Text(), " listening on "); ok {
+			go func() { _, _ = io.Copy(io.Discard, stdoutR) }()
+			return after
+		}
+	}
+	t.Fatalf("the simulator did not start; stderr %s", stderr.String())
+	return ""
+}
+
+// callBalance sends QueryAccountBalance signed at date with the test key, by
+// Alibaba's own V3 signing helper, and returns the answer's Code and Date.
+func callBalance(t *testing.T, endpoint string, date time.Time) (code string, answered time.Time) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	headers := map[string]string{
+		"host": req.URL.Host, "x-acs-action": "QueryAccountBalance", "x-acs-version": "2017-12-14",
+		"x-acs-date": date.UTC().Format("2006-01-02T15:04:05Z"), "x-acs-signature-nonce": fmt.Sprint(time.Now().UnixNano()),
+		"x-acs-content-sha256": emptySHA256,
+	}
+	signed := map[string]*string{}
+	for k, v := range headers {
+		signed[k] = dara.String(v)
+		if k != "host" {
+			req.Header.Set(k, v)
+		}
+	}
+	auth := utils.GetAuthorization(&dara.Request{Method: dara.String("POST"), Pathname: dara.String("/"), Headers: signed},
+		dara.String("ACS3-HMAC-SHA256"), dara.String(emptySHA256), dara.String(bsssim.TestAccessKeyID), dara.String(bsssim.TestAccessKeySecret))
+	req.Header.Set("Authorization", dara.StringValue(auth))
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("request to %s: %v", endpoint, err)
+	}
+	defer resp.Body.Close()
+	var env struct{ Code string }
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		t.Fatalf("HTTP %d: %v", resp.StatusCode, err)
+	}
+	answered, _ = http.ParseTime(resp.Header.Get("Date"))
+	return env.Code, answered
+}
+
+// TestFaultsFromTheCommandLine: the caller-side faults are switchable from
+// --faults, not only from the Go API.
+func TestFaultsFromTheCommandLine(t *testing.T) {
+	for _, tc := range []struct {
+		faults string
+		codes  []string // of consecutive calls
+	}{
+		{"no-permission=QueryAccountBalance", []string{"NoPermission", "NoPermission"}},
+		{"no-permission=DescribeInstanceBill", []string{"200"}},
+		{"sts-expired=1", []string{"InvalidSecurityToken.Expired", "200"}},
+		{"clock-skew=-20m", []string{"InvalidTimeStamp.Expired"}}, // beyond the gateway's 15 minutes
+		{"throttle=1,5xx=1", []string{"Throttling.User", "ServiceUnavailable", "200"}},
+	} {
+		t.Run(tc.faults, func(t *testing.T) {
+			endpoint := startSimulator(t, "--faults="+tc.faults)
+			for i, want := range tc.codes {
+				if got, _ := callBalance(t, endpoint, time.Now()); got != want {
+					t.Errorf("call %d: %s, want %s", i+1, got, want)
+				}
+			}
+		})
+	}
+
+	// Within the gateway's tolerance the skew shows in the Date header.
+	endpoint := startSimulator(t, "--faults", "clock-skew=-10m")
+	before := time.Now()
+	code, date := callBalance(t, endpoint, before)
+	if lag := before.Sub(date); code != "200" || lag < 9*time.Minute || lag > 11*time.Minute {
+		t.Errorf("clock-skew=-10m: Code %s, Date %v, %v behind the host; want 200 and about 10m", code, date, lag)
+	}
+}
+
+// TestSlowAndIdleConnectionsAreClosed: connections that send nothing, send a
+// body slowly, or stay idle after a request are closed by the server.
+func TestSlowAndIdleConnectionsAreClosed(t *testing.T) {
+	endpoint := startSimulator(t, "--http.read-timeout=300ms", "--http.idle-timeout=300ms")
+	addr := strings.TrimPrefix(endpoint, "http://")
+	for _, tc := range []struct{ name, send string }{
+		{"silent", ""},
+		{"slow body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nAction="},
+		{"idle after a request", "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, tc.send); err != nil {
+				t.Fatal(err)
+			}
+			// Far longer than the timeouts: the server, not this deadline,
+			// must end the connection.
+			_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+			_, err = io.Copy(io.Discard, conn)
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the server kept the connection open")
+			}
+		})
 	}
 }

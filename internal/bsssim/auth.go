@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // The simulator's own fake test key: the default credential when
@@ -45,7 +43,7 @@ func (c Credential) String() string {
 // GoString keeps %#v from printing the secret.
 func (c Credential) GoString() string { return "bsssim.Credential{" + c.String() + "}" }
 
-// Gateway limits (reference §1, §3.2): a request's time may be at most 15
+// Gateway limits (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature): a request's time may be at most 15
 // minutes off the server's, and a nonce may not be used again within that span.
 const (
 	maxClockSkew = 15 * time.Minute
@@ -58,7 +56,7 @@ const (
 // timestampLayout is the UTC layout of the V1 Timestamp and of x-acs-date.
 const timestampLayout = "2006-01-02T15:04:05Z"
 
-// Gateway messages, as documented (reference §3.2).
+// Gateway messages, as documented (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 const (
 	msgSignatureMismatch = "Specified signature is not matched with our calculation. server string to sign is:"
 	msgAccessKeyNotFound = "Specified access key is not found."
@@ -101,31 +99,31 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 
 	cred, ok := s.creds[keyID]
 	if !ok {
-		return verifiedCaller{}, newAPIError(http.StatusNotFound, bssclient.CodeInvalidAccessKeyID, msgAccessKeyNotFound)
+		return verifiedCaller{}, newAPIError(http.StatusNotFound, codeInvalidAccessKeyID, msgAccessKeyNotFound)
 	}
 
-	now := s.wall()
+	now := s.now()
 	sent, err := time.Parse(time.RFC3339, dateText)
 	if err != nil {
 		return verifiedCaller{}, newAPIError(http.StatusBadRequest, "InvalidTimeStamp.Format",
 			fmt.Sprintf("%s %q", msgTimeStampFormat, shorten(dateText)))
 	}
 	if skew := now.Sub(sent); skew > maxClockSkew || skew < -maxClockSkew {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeInvalidTimeStampExpired,
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeInvalidTimeStampExpired,
 			fmt.Sprintf("%s The request time %s differs from the server time %s by more than %s.",
 				msgTimeStampExpired, sent.UTC().Format(timestampLayout), now.UTC().Format(timestampLayout), maxClockSkew))
 	}
 
 	if s.nonces.seen(keyID, nonce, now) {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeSignatureNonceUsed, msgNonceUsed)
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
 	}
 	if ok, stringToSign := verify(cred.AccessKeySecret); !ok {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeSignatureDoesNotMatch, msgSignatureMismatch+stringToSign)
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureDoesNotMatch, msgSignatureMismatch+stringToSign)
 	}
 	// Only a verified request spends its nonce, so a forged request cannot
 	// burn the nonce of a genuine one.
 	if !s.nonces.record(keyID, nonce, now) {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, bssclient.CodeSignatureNonceUsed, msgNonceUsed)
+		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
 	}
 
 	switch {
@@ -139,39 +137,54 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
 			"Specified SecurityToken is malformed: it does not belong to this AccessKey.")
 	case cred.SecurityToken != "" && !cred.Expires.IsZero() && now.After(cred.Expires):
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, bssclient.CodeSecurityTokenExpired,
+		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
 			fmt.Sprintf("Specified SecurityToken is expired: it expired at %s.", cred.Expires.UTC().Format(timestampLayout)))
 	}
 
 	if slices.Contains(cred.DeniedActions, c.action) {
-		e := newAPIError(http.StatusForbidden, bssclient.CodeNoPermission,
-			fmt.Sprintf("You are not authorized to do this operation. Action: %s%s.", ramActionPrefix, c.action))
-		e.denied = &accessDeniedDetail{
-			AuthAction:               ramActionPrefix + c.action,
-			AuthPrincipalDisplayName: "simulator-member-" + lastChars(keyID, 4),
-			AuthPrincipalOwnerID:     s.world.AccountID(),
-			AuthPrincipalType:        "SubUser",
-			NoPermissionType:         "ImplicitDeny",
-			PolicyType:               "AccountLevelIdentityBasedPolicy",
-		}
-		return verifiedCaller{}, e
+		return verifiedCaller{}, s.noPermission(keyID, c.action)
+	}
+	switch s.faults.callerFault(c.action) {
+	case codeNoPermission:
+		s.stats.fault(faultNoPermission)
+		return verifiedCaller{}, s.noPermission(keyID, c.action)
+	case codeSecurityTokenExpired:
+		s.stats.fault(faultSTSExpired)
+		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
+			"Specified SecurityToken is expired.")
 	}
 	return verifiedCaller{cred: cred}, nil
 }
 
+// noPermission is the gateway's answer to a RAM user lacking bssapi:<action>.
+func (s *Server) noPermission(keyID, action string) *apiError {
+	e := newAPIError(http.StatusForbidden, codeNoPermission,
+		fmt.Sprintf("You are not authorized to do this operation. Action: %s%s.", ramActionPrefix, action))
+	e.denied = &accessDeniedDetail{
+		AuthAction:               ramActionPrefix + action,
+		AuthPrincipalDisplayName: "simulator-member-" + lastChars(keyID, 4),
+		AuthPrincipalOwnerID:     s.world.AccountID(),
+		AuthPrincipalType:        "SubUser",
+		NoPermissionType:         "ImplicitDeny",
+		PolicyType:               "AccountLevelIdentityBasedPolicy",
+	}
+	return e
+}
+
 // codeSecurityTokenMalformed answers a token that does not match its key.
-// INFERRED: the reference marks the InvalidSecurityToken.* codes and their
-// HTTP status unverified (§3.2).
+// INFERRED: the InvalidSecurityToken.* codes and their HTTP status are not
+// documented; clients key on the Code prefix.
 const (
 	codeSecurityTokenMalformed = "InvalidSecurityToken.Malformed"
 	securityTokenHTTPStatus    = http.StatusBadRequest
 )
 
-// ramActionPrefix is the RAM namespace of the BSS read actions (reference §2.1).
+// ramActionPrefix is the RAM namespace of the BSS read actions (the
+// "Authorization information" of https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill).
 const ramActionPrefix = "bssapi:"
 
 // accessDeniedDetail is the gateway's explanation of a RAM denial
-// (api-error-diagnosis doc, reference §3.1).
+// (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 type accessDeniedDetail struct {
 	AuthAction               string `json:"AuthAction"`
 	AuthPrincipalDisplayName string `json:"AuthPrincipalDisplayName"`
@@ -181,7 +194,7 @@ type accessDeniedDetail struct {
 	PolicyType               string `json:"PolicyType"`
 }
 
-// prepareV1 reads the V1 common parameters (reference §1a).
+// prepareV1 reads the V1 common parameters (https://help.aliyun.com/en/user-center/developer-reference/common-parameters).
 func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (bool, string), apiErr *apiError) {
 	for _, name := range []string{"Signature", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
 		if c.params.Get(name) == "" {
@@ -197,8 +210,8 @@ func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (
 			fmt.Sprintf("%s SignatureVersion %q is not supported; use 1.0.", msgIncomplete, shorten(v)))
 	}
 	verify = func(secret string) (bool, string) {
-		stringToSign := bssclient.StringToSignV1(c.method, c.params)
-		want := bssclient.ComputeSignatureV1(secret, stringToSign)
+		stringToSign := stringToSignV1(c.method, c.params)
+		want := signatureV1(secret, stringToSign)
 		return hmac.Equal([]byte(want), []byte(c.params.Get("Signature"))), stringToSign
 	}
 	return c.params.Get("AccessKeyId"), c.params.Get("SignatureNonce"), c.params.Get("Timestamp"),
@@ -209,14 +222,14 @@ func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (
 // a captured request could be replayed with another action, time or nonce.
 var requiredSignedV3 = []string{headerAction, headerDate, headerNonce, headerVersion}
 
-// prepareV3 reads the ACS3-HMAC-SHA256 Authorization header (reference §1b).
+// prepareV3 reads the ACS3-HMAC-SHA256 Authorization header (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature).
 func (s *Server) prepareV3(c *call) (keyID, nonce, date, token string, verify func(string) (bool, string), apiErr *apiError) {
 	h := c.header.Get("Authorization")
 	if h == "" {
 		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
 			msgIncomplete+" The Authorization header is missing.")
 	}
-	keyID, signed, signature, err := bssclient.ParseAuthorizationV3(h)
+	keyID, signed, signature, err := parseAuthorizationV3(h)
 	if err != nil {
 		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
 			msgIncomplete+" "+err.Error()+".")
@@ -251,14 +264,14 @@ func (s *Server) prepareV3(c *call) (keyID, nonce, date, token string, verify fu
 				subset[http.CanonicalHeaderKey(name)] = values
 			}
 		}
-		canonical, serverSigned := bssclient.CanonicalRequestV3(c.method, c.path, c.query, subset, host, c.payloadHash)
-		stringToSign := bssclient.StringToSignV3(canonical)
+		canonical, serverSigned := canonicalRequestV3(c.method, c.path, c.query, subset, host, c.payloadHash)
+		stringToSign := stringToSignV3(canonical)
 		if serverSigned != strings.Join(signed, ";") {
 			// A listed header is absent, not signable (only x-acs-*, host
 			// and content-type are), or the list is not sorted.
 			return false, stringToSign
 		}
-		want := bssclient.ComputeSignatureV3(secret, stringToSign)
+		want := signatureV3(secret, stringToSign)
 		return hmac.Equal([]byte(want), []byte(signature)), stringToSign
 	}
 	return keyID, c.header.Get(headerNonce), c.header.Get(headerDate), token, verify, nil
@@ -330,7 +343,7 @@ func (n *nonceStore) evict() {
 
 // missingParameter is the gateway's answer to an absent common parameter.
 func missingParameter(name string) *apiError {
-	return newAPIError(http.StatusBadRequest, bssclient.CodeMissingParameter,
+	return newAPIError(http.StatusBadRequest, codeMissingParameter,
 		fmt.Sprintf("The input parameter %q that is mandatory for processing this request is not supplied.", name))
 }
 

@@ -19,6 +19,11 @@ import (
 // at most one applies per request, in this order: drop, throttle, 5xx. The
 // faults that corrupt a success answer (drift-total, repeat-token, malformed,
 // truncate) apply to successful answers only.
+//
+// Three faults model the caller's side instead, and apply once the signature
+// is verified: no-permission (a RAM policy lacking an action), sts-expired
+// (the caller's STS token ran out) and clock-skew (the simulator's clocks and
+// Date header run ahead of or behind the host's).
 type Faults struct {
 	mu          sync.Mutex
 	latency     time.Duration
@@ -30,6 +35,9 @@ type Faults struct {
 	truncate    int
 	driftTotal  int
 	repeatToken int
+	stsExpired  int
+	denied      []string // actions answered NoPermission
+	clockSkew   time.Duration
 	onlyAction  string
 }
 
@@ -37,7 +45,10 @@ type Faults struct {
 func NewFaults() *Faults { return &Faults{} }
 
 // SetLatency adds d before every matching answer (on top of Config.Latency).
-func (f *Faults) SetLatency(d time.Duration) { f.set(func() { f.latency = max(d, 0) }) }
+// It is capped at MaxLatency.
+func (f *Faults) SetLatency(d time.Duration) {
+	f.set(func() { f.latency = min(max(d, 0), MaxLatency) })
+}
 
 // ThrottleNext answers the next n matching requests with Throttling.User.
 func (f *Faults) ThrottleNext(n int) { f.set(func() { f.throttle = max(n, 0) }) }
@@ -67,14 +78,34 @@ func (f *Faults) DriftTotalCount(n int) { f.set(func() { f.driftTotal = max(n, 0
 // NextToken answer that same token again, which would loop a naive client.
 func (f *Faults) RepeatNextToken(n int) { f.set(func() { f.repeatToken = max(n, 0) }) }
 
+// ExpireTokenNext answers the next n matching verified requests
+// InvalidSecurityToken.Expired, as BSS answers a caller whose STS token
+// expired.
+func (f *Faults) ExpireTokenNext(n int) { f.set(func() { f.stsExpired = max(n, 0) }) }
+
+// DenyAction answers every verified request of action NoPermission, as if the
+// caller's RAM policy lacked bssapi:<action>, until Clear.
+func (f *Faults) DenyAction(action string) {
+	f.set(func() {
+		if !slices.Contains(f.denied, action) {
+			f.denied = append(f.denied, action)
+		}
+	})
+}
+
+// SetClockSkew runs the simulator's clocks d ahead of the host's (behind for
+// negative d): the billing clock, the clock signatures are checked against,
+// and the Date header of every answer.
+func (f *Faults) SetClockSkew(d time.Duration) { f.set(func() { f.clockSkew = d }) }
+
 // OnlyAction restricts every fault to requests of one action; "" means all.
 func (f *Faults) OnlyAction(action string) { f.set(func() { f.onlyAction = action }) }
 
 // Clear removes every fault.
 func (f *Faults) Clear() {
 	f.set(func() {
-		f.latency, f.onlyAction, f.failed = 0, "", 0
-		f.throttle, f.fail, f.drop, f.malformed, f.truncate, f.driftTotal, f.repeatToken = 0, 0, 0, 0, 0, 0, 0
+		f.latency, f.onlyAction, f.failed, f.clockSkew, f.denied = 0, "", 0, 0, nil
+		f.throttle, f.fail, f.drop, f.malformed, f.truncate, f.driftTotal, f.repeatToken, f.stsExpired = 0, 0, 0, 0, 0, 0, 0, 0
 	})
 }
 
@@ -101,11 +132,17 @@ func (f *Faults) String() string {
 	}{
 		{faultThrottle, f.throttle}, {fault5xx, f.fail}, {faultDrop, f.drop},
 		{faultMalformed, f.malformed}, {faultTruncate, f.truncate},
-		{faultDriftTotal, f.driftTotal}, {faultRepeatToken, f.repeatToken},
+		{faultDriftTotal, f.driftTotal}, {faultRepeatToken, f.repeatToken}, {faultSTSExpired, f.stsExpired},
 	} {
 		if c.n > 0 {
 			parts = append(parts, c.name+"="+strconv.Itoa(c.n))
 		}
+	}
+	for _, a := range f.denied {
+		parts = append(parts, faultNoPermission+"="+a)
+	}
+	if f.clockSkew != 0 {
+		parts = append(parts, faultClockSkew+"="+f.clockSkew.String())
 	}
 	if f.onlyAction != "" {
 		parts = append(parts, "action="+f.onlyAction)
@@ -115,22 +152,27 @@ func (f *Faults) String() string {
 
 // Fault names, as ParseFaults spells them and as Stats.Faults counts them.
 const (
-	faultLatency     = "latency"
-	faultThrottle    = "throttle"
-	fault5xx         = "5xx"
-	faultDrop        = "drop"
-	faultMalformed   = "malformed"
-	faultTruncate    = "truncate"
-	faultDriftTotal  = "drift-total"
-	faultRepeatToken = "repeat-token"
-	faultAction      = "action"
+	faultLatency      = "latency"
+	faultThrottle     = "throttle"
+	fault5xx          = "5xx"
+	faultDrop         = "drop"
+	faultMalformed    = "malformed"
+	faultTruncate     = "truncate"
+	faultDriftTotal   = "drift-total"
+	faultRepeatToken  = "repeat-token"
+	faultSTSExpired   = "sts-expired"
+	faultNoPermission = "no-permission"
+	faultClockSkew    = "clock-skew"
+	faultAction       = "action"
 )
 
 // ParseFaults reads the command-line syntax: comma-separated name=value items,
 // for example "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,
-// drift-total=1,repeat-token=1,action=DescribeInstanceBill". Counts are
-// non-negative integers; latency is a Go duration; action is a BSS action this
-// simulator serves. An empty spec injects nothing. Errors name the bad item.
+// drift-total=1,repeat-token=1,sts-expired=1,no-permission=DescribeSplitItemBill,
+// clock-skew=-5m,action=DescribeInstanceBill". Counts are non-negative
+// integers; latency is a non-negative Go duration, clock-skew a signed one;
+// no-permission (which may repeat) and action name a BSS action this simulator
+// serves. An empty spec injects nothing. Errors name the bad item.
 func ParseFaults(spec string) (*Faults, error) {
 	f := NewFaults()
 	for item := range strings.SplitSeq(spec, ",") {
@@ -146,23 +188,33 @@ func ParseFaults(spec string) (*Faults, error) {
 		switch name {
 		case faultLatency:
 			d, err := time.ParseDuration(value)
-			if err != nil || d < 0 {
-				return nil, fmt.Errorf("fault %q: latency must be a non-negative duration such as 2s", shorten(item))
+			if err != nil || d < 0 || d > MaxLatency {
+				return nil, fmt.Errorf("fault %q: latency must be a duration from 0 to %s, such as 2s", shorten(item), MaxLatency)
 			}
 			f.latency = d
-		case faultAction:
+		case faultClockSkew:
+			d, err := time.ParseDuration(value)
+			if err != nil {
+				return nil, fmt.Errorf("fault %q: clock-skew must be a duration such as -5m or 90s", shorten(item))
+			}
+			f.clockSkew = d
+		case faultAction, faultNoPermission:
 			if !slices.Contains(servedActions, value) {
 				return nil, fmt.Errorf("fault %q: unknown action, want one of %s", shorten(item), strings.Join(servedActions, ", "))
 			}
-			f.onlyAction = value
-		case faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate, faultDriftTotal, faultRepeatToken:
+			if name == faultAction {
+				f.onlyAction = value
+			} else if !slices.Contains(f.denied, value) {
+				f.denied = append(f.denied, value)
+			}
+		case faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate, faultDriftTotal, faultRepeatToken, faultSTSExpired:
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("fault %q: want a non-negative count", shorten(item))
 			}
 			*f.counter(name) = n
 		default:
-			return nil, fmt.Errorf("fault %q: unknown fault %q, want one of latency, throttle, 5xx, drop, malformed, truncate, drift-total, repeat-token, action", shorten(item), shorten(name))
+			return nil, fmt.Errorf("fault %q: unknown fault %q, want one of %s", shorten(item), shorten(name), strings.Join(faultNames, ", "))
 		}
 	}
 	return f, nil
@@ -185,8 +237,43 @@ func (f *Faults) counter(name string) *int {
 		return &f.driftTotal
 	case faultRepeatToken:
 		return &f.repeatToken
+	case faultSTSExpired:
+		return &f.stsExpired
 	}
 	return nil
+}
+
+// faultNames are every name ParseFaults reads.
+var faultNames = []string{faultLatency, faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate,
+	faultDriftTotal, faultRepeatToken, faultSTSExpired, faultNoPermission, faultClockSkew, faultAction}
+
+// skew is the clock-skew fault's offset.
+func (f *Faults) skew() time.Duration {
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.clockSkew
+}
+
+// callerFault is the caller-side fault for a verified request of action, if
+// any: codeNoPermission or codeSecurityTokenExpired. action restricts
+// sts-expired as it does every counted fault; no-permission names its own.
+func (f *Faults) callerFault(action string) string {
+	if f == nil {
+		return ""
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case slices.Contains(f.denied, action):
+		return codeNoPermission
+	case f.stsExpired > 0 && f.applies(action):
+		f.stsExpired--
+		return codeSecurityTokenExpired
+	}
+	return ""
 }
 
 // answerFault is what replaces the answer to one request.

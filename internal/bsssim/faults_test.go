@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 func TestParseFaults(t *testing.T) {
-	full := "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,drift-total=1,repeat-token=1,action=DescribeInstanceBill"
+	full := "latency=2s,throttle=5,5xx=3,drop=2,malformed=1,truncate=1,drift-total=1,repeat-token=1,sts-expired=2," +
+		"no-permission=DescribeSplitItemBill,no-permission=QueryAccountBalance,clock-skew=-5m0s,action=DescribeInstanceBill"
 	f, err := ParseFaults(full)
 	if err != nil {
 		t.Fatalf("ParseFaults(%q): %v", full, err)
@@ -29,7 +30,11 @@ func TestParseFaults(t *testing.T) {
 		{"throttle=", `fault "throttle=": want name=value`},
 		{"throttle=x", `fault "throttle=x": want a non-negative count`},
 		{"5xx=-1", `fault "5xx=-1": want a non-negative count`},
-		{"latency=soon", `fault "latency=soon": latency must be a non-negative duration`},
+		{"latency=soon", `fault "latency=soon": latency must be a duration from 0 to 5m0s`},
+		{"latency=6m", `fault "latency=6m": latency must be a duration from 0 to 5m0s`},
+		{"clock-skew=soon", `fault "clock-skew=soon": clock-skew must be a duration such as -5m or 90s`},
+		{"no-permission=DescribeRegions", `fault "no-permission=DescribeRegions": unknown action`},
+		{"sts-expired=yes", `fault "sts-expired=yes": want a non-negative count`},
 		{"drop=1,explode=2", `fault "explode=2": unknown fault "explode"`},
 		{"action=DescribeRegions", `fault "action=DescribeRegions": unknown action`},
 	} {
@@ -40,7 +45,7 @@ func TestParseFaults(t *testing.T) {
 }
 
 func TestFaultsReplaceAnswers(t *testing.T) {
-	balance := bssclient.ActionQueryAccountBalance
+	balance := actionQueryAccountBalance
 	tests := []struct {
 		name   string
 		inject func(f *Faults)
@@ -53,15 +58,28 @@ func TestFaultsReplaceAnswers(t *testing.T) {
 		{"drop", func(f *Faults) { f.DropNext(1) }, []string{"dropped", "Success"}, faultDrop, 1},
 		{"malformed", func(f *Faults) { f.MalformNext(2) }, []string{"malformed", "malformed", "Success"}, faultMalformed, 2},
 		{"truncate", func(f *Faults) { f.TruncateNext(1) }, []string{"truncated", "Success"}, faultTruncate, 1},
-		{"only the chosen action", func(f *Faults) { f.OnlyAction(bssclient.ActionDescribeInstanceBill); f.ThrottleNext(1) }, []string{"Success", "Success"}, faultThrottle, 0},
-		{"cleared", func(f *Faults) { f.ThrottleNext(3); f.FailNext(3); f.DropNext(3); f.SetLatency(time.Hour); f.Clear() }, []string{"Success"}, faultThrottle, 0},
+		{"only the chosen action", func(f *Faults) { f.OnlyAction(actionDescribeInstanceBill); f.ThrottleNext(1) }, []string{"Success", "Success"}, faultThrottle, 0},
+		{"cleared", func(f *Faults) {
+			f.ThrottleNext(3)
+			f.FailNext(3)
+			f.DropNext(3)
+			f.SetLatency(time.Hour)
+			f.ExpireTokenNext(1)
+			f.DenyAction(actionQueryAccountBalance)
+			f.SetClockSkew(time.Hour)
+			f.Clear()
+		}, []string{"Success"}, faultThrottle, 0},
+		{"sts-expired", func(f *Faults) { f.ExpireTokenNext(1) }, []string{codeSecurityTokenExpired, "Success"}, faultSTSExpired, 1},
+		{"sts-expired on another action", func(f *Faults) { f.OnlyAction(actionDescribeInstanceBill); f.ExpireTokenNext(1) }, []string{"Success"}, faultSTSExpired, 0},
+		{"no-permission", func(f *Faults) { f.DenyAction(balance) }, []string{codeNoPermission, codeNoPermission}, faultNoPermission, 2},
+		{"no-permission on another action", func(f *Faults) { f.DenyAction(actionDescribeInstanceBill) }, []string{"Success"}, faultNoPermission, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			tc.inject(e.faults)
 			for i, want := range tc.want {
-				got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), bssclient.NewNonce()))
+				got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), newNonce()))
 				if got != want {
 					t.Errorf("request %d: %s, want %s", i+1, got, want)
 				}
@@ -95,7 +113,7 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 		return "malformed"
 	}
 	r := response{status: resp.StatusCode, header: resp.Header, body: body.Bytes()}
-	var env bssclient.Envelope
+	var env struct{ Code, Message string }
 	if err := json.Unmarshal(r.body, &env); err != nil {
 		t.Fatal(err)
 	}
@@ -103,10 +121,12 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 	case "200", "Success":
 		r.successEnvelope(t, env.Code, env.Message)
 		return "Success"
-	case bssclient.CodeServiceUnavailable:
+	case codeServiceUnavailable:
 		r.errorEnvelope(t, http.StatusServiceUnavailable, env.Code)
-	case bssclient.CodeInternalError:
+	case codeInternalError:
 		r.errorEnvelope(t, http.StatusInternalServerError, env.Code)
+	case codeNoPermission:
+		r.errorEnvelope(t, http.StatusForbidden, env.Code)
 	default:
 		r.errorEnvelope(t, http.StatusBadRequest, env.Code)
 	}
@@ -116,24 +136,24 @@ func outcome(t *testing.T, e *testEnv, req *http.Request) string {
 func TestFaultsHitOnlyAuthenticatedRequests(t *testing.T) {
 	e := newEnv(t, nil)
 	e.faults.ThrottleNext(1)
-	wrong := bssclient.Credentials{AccessKeyID: TestAccessKeyID, AccessKeySecret: "wrong"}
-	if got := outcome(t, e, e.v3Request(bssclient.ActionQueryAccountBalance, nil, wrong, e.wall.Now(), bssclient.NewNonce())); got != bssclient.CodeSignatureDoesNotMatch {
+	wrong := signingKey{AccessKeyID: TestAccessKeyID, AccessKeySecret: "wrong"}
+	if got := outcome(t, e, e.v3Request(actionQueryAccountBalance, nil, wrong, e.wall.Now(), newNonce())); got != codeSignatureDoesNotMatch {
 		t.Fatalf("bad signature answered %s", got)
 	}
-	if got := outcome(t, e, e.v3Request(bssclient.ActionQueryAccountBalance, nil, testCred, e.wall.Now(), bssclient.NewNonce())); got != bssclient.CodeThrottlingUser {
+	if got := outcome(t, e, e.v3Request(actionQueryAccountBalance, nil, testCred, e.wall.Now(), newNonce())); got != codeThrottlingUser {
 		t.Errorf("the pending fault was not kept for the first genuine request: %s", got)
 	}
 }
 
 func TestPageFaults(t *testing.T) {
-	action := bssclient.ActionDescribeInstanceBill
-	page := func(e *testEnv, token string) bssclient.InstanceBillData {
+	action := actionDescribeInstanceBill
+	page := func(e *testEnv, token string) InstanceBillData {
 		t.Helper()
 		p := vals("BillingCycle", "2024-05", "MaxResults", "10")
 		if token != "" {
 			p.Set("NextToken", token)
 		}
-		var d bssclient.InstanceBillData
+		var d InstanceBillData
 		decodeStrict(t, e.callV3(action, p).successEnvelope(t, "Success", "Successful!"), &d)
 		return d
 	}
@@ -167,7 +187,7 @@ func TestPageFaults(t *testing.T) {
 	t.Run("page faults apply to paged actions only", func(t *testing.T) {
 		e := newEnv(t, newFakeWorld(45, 0, true))
 		e.faults.DriftTotalCount(1)
-		e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+		e.callV3(actionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
 		first := page(e, "")
 		if d := page(e, first.NextToken); d.TotalCount != 46 {
 			t.Errorf("TotalCount %d, want the drift on the first continuation page", d.TotalCount)
@@ -178,20 +198,20 @@ func TestPageFaults(t *testing.T) {
 func TestLatencyFault(t *testing.T) {
 	e := newEnv(t, nil)
 	e.faults.SetLatency(time.Hour)
-	e.faults.OnlyAction(bssclient.ActionQueryAccountBalance)
+	e.faults.OnlyAction(actionQueryAccountBalance)
 	impatient := &http.Client{Timeout: 50 * time.Millisecond}
 	defer impatient.CloseIdleConnections()
-	if _, err := impatient.Do(e.v3Request(bssclient.ActionQueryAccountBalance, nil, testCred, e.wall.Now(), bssclient.NewNonce())); err == nil {
+	if _, err := impatient.Do(e.v3Request(actionQueryAccountBalance, nil, testCred, e.wall.Now(), newNonce())); err == nil {
 		t.Fatal("an answer delayed by an hour arrived")
 	}
 	// Other actions are not delayed.
-	e.callV3(bssclient.ActionQueryBillToOSSSubscription, nil).successEnvelope(t, "Success", "Successful!")
+	e.callV3(actionQueryBillToOSSSubscription, nil).successEnvelope(t, "Success", "Successful!")
 	e.faults.SetLatency(0)
-	e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+	e.callV3(actionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
 
 	// Config.Latency delays every answer, errors included.
 	slow := newEnv(t, nil, func(c *Config) { c.Latency = time.Hour })
-	if _, err := impatient.Do(slow.v3Request("NoSuchAction", nil, testCred, slow.wall.Now(), bssclient.NewNonce())); err == nil {
+	if _, err := impatient.Do(slow.v3Request("NoSuchAction", nil, testCred, slow.wall.Now(), newNonce())); err == nil {
 		t.Error("an error answer delayed by an hour arrived")
 	}
 }
@@ -209,13 +229,102 @@ func TestFaultsAreSafeConcurrently(t *testing.T) {
 		}
 	}()
 	for range 1000 {
-		f.takeAnswerFault(bssclient.ActionQueryAccountBill)
-		f.take(bssclient.ActionQueryAccountBill, faultMalformed)
-		f.latencyFor(bssclient.ActionQueryAccountBill)
+		f.takeAnswerFault(actionQueryAccountBill)
+		f.take(actionQueryAccountBill, faultMalformed)
+		f.latencyFor(actionQueryAccountBill)
 	}
 	<-done
 	f.Clear()
 	if f.String() != "" {
 		t.Errorf("after Clear: %q", f.String())
+	}
+}
+
+// TestClockSkewFault: the simulator's clocks run ahead of or behind the
+// host's: requests signed by the host's clock are judged by the skewed one,
+// answers carry the skewed Date, and billing data is as of the skewed time.
+func TestClockSkewFault(t *testing.T) {
+	w, err := NewWorld(WorldConfig{Seed: 3, Owners: 1, InstancesPerOwner: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, w)
+	balance := actionQueryAccountBalance
+
+	e.faults.SetClockSkew(20 * time.Minute)
+	if got := outcome(t, e, e.v3Request(balance, nil, testCred, e.wall.Now(), newNonce())); got != codeInvalidTimeStampExpired {
+		t.Errorf("signed by the host's clock, 20 min behind the simulator's: %s, want %s", got, codeInvalidTimeStampExpired)
+	}
+	r := e.do(e.v3Request(balance, nil, testCred, e.wall.Now().Add(20*time.Minute), newNonce()))
+	r.successEnvelope(t, "200", "success")
+	if date, err := http.ParseTime(r.header.Get("Date")); err != nil || !date.Equal(testWallNow.Add(20*time.Minute)) {
+		t.Errorf("Date %q (%v), want the simulator's skewed clock %v", r.header.Get("Date"), err, testWallNow.Add(20*time.Minute))
+	}
+
+	// A day whose amounts settled 12 hours before the billing clock is
+	// provisional again with the clocks 13 hours behind.
+	day := dayOf(testBillingNow).AddDays(-2)
+	if settled := day.SettledAt(KindAmounts); settled.After(testBillingNow) || testBillingNow.Sub(settled) >= 13*time.Hour {
+		t.Fatalf("day %s settles at %v; the test needs it settled less than 13 h before %v", day, settled, testBillingNow)
+	}
+	// The test signs by the simulator's clock, as a client that follows
+	// the Date header would.
+	payable := func(skew time.Duration) string {
+		t.Helper()
+		e.faults.SetClockSkew(skew)
+		var data AccountBillData
+		raw := e.do(e.v3Request(actionQueryAccountBill, vals("BillingCycle", day.Cycle().String(), "Granularity", "DAILY",
+			"BillingDate", day.String()), testCred, e.wall.Now().Add(skew), newNonce())).successEnvelope(t, "Success", "Successful!")
+		if err := json.Unmarshal(raw, &data); err != nil {
+			t.Fatal(err)
+		}
+		var sum Money
+		for _, it := range data.Items.Item {
+			sum += it.PretaxAmount
+		}
+		return sum.String()
+	}
+	sumAt := func(at time.Time) string {
+		var sum Money
+		for _, it := range w.AccountBill(AccountBillRequest{BillingCycle: day.Cycle(), Granularity: Daily, BillingDate: day}, at) {
+			sum += it.PretaxAmount
+		}
+		return sum.String()
+	}
+	if got, want := payable(0), sumAt(testBillingNow); got != want {
+		t.Errorf("without skew: payable %s, want %s", got, want)
+	}
+	got, want := payable(-13*time.Hour), sumAt(testBillingNow.Add(-13*time.Hour))
+	if got != want || got == sumAt(testBillingNow) {
+		t.Errorf("13 h behind: payable %s, want the provisional %s (final %s)", got, want, sumAt(testBillingNow))
+	}
+}
+
+// TestREADMEListsEveryFault: the README's simulator section documents every
+// fault name ParseFaults reads, and no other.
+func TestREADMEListsEveryFault(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(data), "## The BSS simulator\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	documented := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue // table rows only
+		}
+		for _, m := range regexp.MustCompile("`([a-z0-9-]+)=").FindAllStringSubmatch(line, -1) {
+			documented[m[1]] = true
+		}
+	}
+	for _, name := range faultNames {
+		if !documented[name] {
+			t.Errorf("the README's simulator section does not document the fault %q", name)
+		}
+		delete(documented, name)
+	}
+	for name := range documented {
+		t.Errorf("the README documents a fault %q that ParseFaults does not read", name)
 	}
 }

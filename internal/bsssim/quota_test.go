@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 func TestQuotaSlidingWindow(t *testing.T) {
@@ -56,14 +54,14 @@ func TestQuotaSlidingWindow(t *testing.T) {
 func TestQuotaIsPerAccount(t *testing.T) {
 	second := Credential{AccessKeyID: "LTAI5tSecond", AccessKeySecret: "SecondSecret"}
 	e := newEnv(t, nil, withQuota(10), withCredentials(Credential{AccessKeyID: TestAccessKeyID, AccessKeySecret: TestAccessKeySecret}, second))
-	creds := []bssclient.Credentials{testCred, {AccessKeyID: second.AccessKeyID, AccessKeySecret: second.AccessKeySecret}}
+	creds := []signingKey{testCred, {AccessKeyID: second.AccessKeyID, AccessKeySecret: second.AccessKeySecret}}
 
 	// Eleven requests in the same wall-clock second, alternating keys and
 	// actions: the account's quota is shared, so exactly one is refused.
-	actions := []string{bssclient.ActionQueryAccountBalance, bssclient.ActionQueryBillToOSSSubscription}
+	actions := []string{actionQueryAccountBalance, actionQueryBillToOSSSubscription}
 	var throttled []response
 	for i := range 11 {
-		r := e.do(e.v3Request(actions[i%2], nil, creds[i%2], e.wall.Now(), bssclient.NewNonce()))
+		r := e.do(e.v3Request(actions[i%2], nil, creds[i%2], e.wall.Now(), newNonce()))
 		if r.status != http.StatusOK {
 			throttled = append(throttled, r)
 		}
@@ -71,27 +69,27 @@ func TestQuotaIsPerAccount(t *testing.T) {
 	if len(throttled) != 1 {
 		t.Fatalf("%d requests refused, want 1", len(throttled))
 	}
-	g := throttled[0].errorEnvelope(t, http.StatusBadRequest, bssclient.CodeThrottlingUser)
+	g := throttled[0].errorEnvelope(t, http.StatusBadRequest, codeThrottlingUser)
 	if g.Message != "Request was denied due to user flow control." {
 		t.Errorf("message %q", g.Message)
 	}
 	if h := throttled[0].header.Get("x-ratelimit-user"); h != "Limit:10,Remain:0,TimeLeft:1000,Reset:"+strconv.FormatInt(e.wall.Now().Add(time.Second).UnixMilli(), 10) {
 		t.Errorf("x-ratelimit-user %q", h)
 	}
-	if st := e.server.Stats(); st.Throttled != 1 || st.Codes[bssclient.CodeThrottlingUser] != 1 {
+	if st := e.server.Stats(); st.Throttled != 1 || st.Codes[codeThrottlingUser] != 1 {
 		t.Errorf("stats %+v", st)
 	}
 
 	// A second later the window has room again.
 	e.wall.Advance(time.Second)
-	e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+	e.callV3(actionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
 }
 
 func TestQuotaDefaultsToTenPerSecond(t *testing.T) {
 	e := newEnv(t, nil, withQuota(0))
 	ok := 0
 	for range 12 {
-		if e.callV3(bssclient.ActionQueryAccountBalance, nil).status == http.StatusOK {
+		if e.callV3(actionQueryAccountBalance, nil).status == http.StatusOK {
 			ok++
 		}
 	}

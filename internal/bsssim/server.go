@@ -20,8 +20,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // Config describes one simulated BSS endpoint serving one account.
@@ -71,13 +69,13 @@ type billingWorld interface {
 	AccountID() string
 	AccountName() string
 	SplitBillEnabled() bool
-	AccountBill(req bssclient.AccountBillRequest, at time.Time) []bssclient.AccountBillItem
-	InstanceBillCount(req bssclient.InstanceBillRequest, at time.Time) int
-	InstanceBillRows(req bssclient.InstanceBillRequest, at time.Time, offset, limit int) []bssclient.InstanceBillItem
-	SplitItemBillCount(req bssclient.SplitItemBillRequest, at time.Time) int
-	SplitItemBillRows(req bssclient.SplitItemBillRequest, at time.Time, offset, limit int) []bssclient.SplitItemBillItem
-	Subscriptions() []bssclient.BillSubscription
-	Balance(at time.Time) bssclient.AccountBalance
+	AccountBill(req AccountBillRequest, at time.Time) []AccountBillItem
+	InstanceBillCount(req InstanceBillRequest, at time.Time) int
+	InstanceBillRows(req InstanceBillRequest, at time.Time, offset, limit int) []InstanceBillItem
+	SplitItemBillCount(req SplitItemBillRequest, at time.Time) int
+	SplitItemBillRows(req SplitItemBillRequest, at time.Time, offset, limit int) []SplitItemBillItem
+	Subscriptions() []BillSubscription
+	Balance(at time.Time) AccountBalance
 }
 
 // NewServer checks cfg and fills in its defaults.
@@ -98,7 +96,7 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 		creds:    make(map[string]Credential, len(creds)),
 		clock:    cfg.Clock,
 		wall:     cfg.WallClock,
-		latency:  max(cfg.Latency, 0),
+		latency:  min(max(cfg.Latency, 0), MaxLatency),
 		faults:   cfg.Faults,
 		nonces:   newNonceStore(),
 		tokenKey: make([]byte, 32),
@@ -134,10 +132,14 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 	return s, nil
 }
 
+// now is the server's wall clock: real time (Config.WallClock) moved by the
+// clock-skew fault. Signature timestamps and the Date header follow it.
+func (s *Server) now() time.Time { return s.wall().Add(s.faults.skew()) }
+
 // Faults returns the server's fault switches, to change at run time.
 func (s *Server) Faults() *Faults { return s.faults }
 
-// Gateway facts (reference §2, §3.1).
+// Gateway facts (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 const (
 	hostID           = "business.aliyuncs.com"
 	recommendURL     = "https://api.alibabacloud.com/troubleshoot"
@@ -151,18 +153,18 @@ const (
 )
 
 // throttlingHTTPStatus is the status of Throttling.User. INFERRED: the docs
-// say 400, newer gateways have been seen answering 429 (reference §3.2);
+// say 400, newer gateways have been seen answering 429;
 // clients must key on the Code either way.
 const throttlingHTTPStatus = http.StatusBadRequest
 
 // servedActions are the BSS actions the simulator answers.
 var servedActions = []string{
-	bssclient.ActionQueryAccountBill,
-	bssclient.ActionDescribeInstanceBill,
-	bssclient.ActionQueryInstanceBill,
-	bssclient.ActionDescribeSplitItemBill,
-	bssclient.ActionQueryBillToOSSSubscription,
-	bssclient.ActionQueryAccountBalance,
+	actionQueryAccountBill,
+	actionDescribeInstanceBill,
+	actionQueryInstanceBill,
+	actionDescribeSplitItemBill,
+	actionQueryBillToOSSSubscription,
+	actionQueryAccountBalance,
 }
 
 // call is one request as the gateway sees it.
@@ -194,7 +196,7 @@ func newAPIError(status int, code, message string) *apiError {
 
 // invalidParameter names the parameter and quotes the bad value.
 func invalidParameter(name, value, why string) *apiError {
-	return newAPIError(http.StatusBadRequest, bssclient.CodeInvalidParameter,
+	return newAPIError(http.StatusBadRequest, codeInvalidParameter,
 		fmt.Sprintf("Specified parameter %s is not valid: %q %s.", name, shorten(value), why))
 }
 
@@ -233,7 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, retryAfter := s.quota.admit(s.wall()); !ok {
-		e := newAPIError(throttlingHTTPStatus, bssclient.CodeThrottlingUser, msgThrottling)
+		e := newAPIError(throttlingHTTPStatus, codeThrottlingUser, msgThrottling)
 		e.retryAfter = retryAfter
 		s.replyError(w, r, requestID, action, e)
 		return
@@ -248,34 +250,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case throttleAnswer:
 		s.stats.fault(faultThrottle)
-		e := newAPIError(throttlingHTTPStatus, bssclient.CodeThrottlingUser, msgThrottling)
+		e := newAPIError(throttlingHTTPStatus, codeThrottlingUser, msgThrottling)
 		e.retryAfter = quotaWindow
 		s.replyError(w, r, requestID, action, e)
 		return
 	case unavailableAnswer:
 		s.stats.fault(fault5xx)
-		s.replyError(w, r, requestID, action, newAPIError(http.StatusServiceUnavailable, bssclient.CodeServiceUnavailable, msgUnavailable))
+		s.replyError(w, r, requestID, action, newAPIError(http.StatusServiceUnavailable, codeServiceUnavailable, msgUnavailable))
 		return
 	case internalErrAnswer:
 		s.stats.fault(fault5xx)
-		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, bssclient.CodeInternalError, msgInternalError))
+		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, codeInternalError, msgInternalError))
 		return
 	}
 
-	at := s.clock.Now()
+	at := s.clock.Now().Add(s.faults.skew())
 	var ans answer
 	switch action {
-	case bssclient.ActionQueryAccountBill:
+	case actionQueryAccountBill:
 		ans, apiErr = s.queryAccountBill(c, at)
-	case bssclient.ActionQueryInstanceBill:
+	case actionQueryInstanceBill:
 		ans, apiErr = s.queryInstanceBill(c, at)
-	case bssclient.ActionDescribeInstanceBill:
+	case actionDescribeInstanceBill:
 		ans, apiErr = s.describeInstanceBill(c, at)
-	case bssclient.ActionDescribeSplitItemBill:
+	case actionDescribeSplitItemBill:
 		ans, apiErr = s.describeSplitItemBill(c, at)
-	case bssclient.ActionQueryBillToOSSSubscription:
+	case actionQueryBillToOSSSubscription:
 		ans = s.queryBillToOSSSubscription()
-	case bssclient.ActionQueryAccountBalance:
+	case actionQueryAccountBalance:
 		ans = s.queryAccountBalance(at)
 	}
 	if apiErr != nil {
@@ -294,7 +296,7 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {
-		return nil, newAPIError(http.StatusBadRequest, bssclient.CodeInvalidParameter,
+		return nil, newAPIError(http.StatusBadRequest, codeInvalidParameter,
 			fmt.Sprintf("The request body could not be read: %v.", err))
 	}
 	sum := sha256.Sum256(body)
@@ -307,7 +309,7 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 	}
 	c.query, err = url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, newAPIError(http.StatusBadRequest, bssclient.CodeInvalidParameter,
+		return nil, newAPIError(http.StatusBadRequest, codeInvalidParameter,
 			fmt.Sprintf("The query string is not valid: %v.", err))
 	}
 	c.params = maps.Clone(c.query)
@@ -315,7 +317,7 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
 			form, err := url.ParseQuery(string(body))
 			if err != nil {
-				return nil, newAPIError(http.StatusBadRequest, bssclient.CodeInvalidParameter,
+				return nil, newAPIError(http.StatusBadRequest, codeInvalidParameter,
 					fmt.Sprintf("The form body is not valid: %v.", err))
 			}
 			for k, v := range form {
@@ -323,7 +325,7 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 			}
 		}
 	}
-	c.v3 = r.Header.Get("Authorization") != "" || r.Header.Get(headerAction) != ""
+	c.v3 = signedV3(r.Header.Get("Authorization"), c.params, r.Header.Get(headerAction))
 	if c.v3 {
 		c.action, c.version = r.Header.Get(headerAction), r.Header.Get(headerVersion)
 	} else {
@@ -333,10 +335,10 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 		a := c.action
 		c.action = ""
 		return c, newAPIError(http.StatusBadRequest, "InvalidAction.NotFound",
-			fmt.Sprintf("%s Action %q is not served by %s %s.", msgApiNotFound, shorten(a), productName, bssclient.APIVersion))
+			fmt.Sprintf("%s Action %q is not served by %s %s.", msgApiNotFound, shorten(a), productName, apiVersion))
 	}
 	switch c.version {
-	case bssclient.APIVersion:
+	case apiVersion:
 	case "":
 		if c.v3 {
 			return c, newAPIError(http.StatusBadRequest, "IncompleteSignature",
@@ -345,9 +347,24 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 		return c, missingParameter("Version")
 	default:
 		return c, newAPIError(http.StatusBadRequest, "InvalidVersion",
-			fmt.Sprintf("Specified parameter Version is not valid: %q; %s is served at %s.", shorten(c.version), productName, bssclient.APIVersion))
+			fmt.Sprintf("Specified parameter Version is not valid: %q; %s is served at %s.", shorten(c.version), productName, apiVersion))
 	}
 	return c, nil
+}
+
+// signedV3 tells the two signatures apart by what the request carries: an
+// ACS3-HMAC-SHA256 Authorization header is V3, a Signature parameter V1.
+// Current SDKs send x-acs-action with V1 requests too, so that header alone
+// decides only a request that carries neither signature (and is then told
+// which part of V3 it lacks).
+func signedV3(authorization string, params url.Values, actionHeader string) bool {
+	switch {
+	case strings.HasPrefix(authorization, algorithmV3+" "):
+		return true
+	case params.Has("Signature"):
+		return false
+	}
+	return authorization != "" || actionHeader != ""
 }
 
 func isServed(action string) bool {
@@ -389,7 +406,7 @@ func dropConn(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-// errorBody is the gateway error shape (reference §3.1).
+// errorBody is the gateway error shape (https://www.alibabacloud.com/help/en/openapi/user-guide/api-error-diagnosis).
 type errorBody struct {
 	RequestID          string              `json:"RequestId"`
 	HostID             string              `json:"HostId"`
@@ -400,13 +417,13 @@ type errorBody struct {
 }
 
 func (s *Server) replyError(w http.ResponseWriter, r *http.Request, requestID, action string, e *apiError) {
-	if e.code == bssclient.CodeThrottlingUser {
+	if e.code == codeThrottlingUser {
 		s.stats.throttled()
 		// The gateway's rate-limit header, which darabonba reads for the
-		// retry delay (reference §3.3). INFERRED: TimeLeft in milliseconds
+		// retry delay (utils.GetThrottlingTimeLeft). INFERRED: TimeLeft in milliseconds
 		// and Reset as the Unix time in milliseconds when the window frees.
 		w.Header().Set("x-ratelimit-user", fmt.Sprintf("Limit:%d,Remain:0,TimeLeft:%d,Reset:%d",
-			max(s.quota.limit, 0), e.retryAfter.Milliseconds(), s.wall().Add(e.retryAfter).UnixMilli()))
+			max(s.quota.limit, 0), e.retryAfter.Milliseconds(), s.now().Add(e.retryAfter).UnixMilli()))
 	}
 	body := errorBody{
 		RequestID:          requestID,
@@ -425,10 +442,11 @@ func (s *Server) replyError(w http.ResponseWriter, r *http.Request, requestID, a
 	if !s.wait(r, action) {
 		return
 	}
-	writeJSON(w, requestID, e.status, buf.Bytes())
+	writeJSON(w, s.now(), requestID, e.status, buf.Bytes())
 }
 
-// successBody is the BSS success envelope (reference §2.1).
+// successBody is the BSS success envelope
+// (https://www.alibabacloud.com/help/zh/bss-openapi/latest/response-structure).
 type successBody struct {
 	Code      string `json:"Code"`
 	Message   string `json:"Message"`
@@ -445,7 +463,7 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	err := enc.Encode(successBody{Code: ans.code, Message: ans.msg, RequestID: requestID, Success: true, Data: ans.data})
 	if err != nil {
 		// Only a World producing an unencodable value gets here.
-		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, bssclient.CodeInternalError,
+		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, codeInternalError,
 			msgInternalError+" "+err.Error()))
 		return
 	}
@@ -467,11 +485,12 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	if !s.wait(r, action) {
 		return
 	}
-	writeJSON(w, requestID, http.StatusOK, body)
+	writeJSON(w, s.now(), requestID, http.StatusOK, body)
 }
 
-func writeJSON(w http.ResponseWriter, requestID string, status int, body []byte) {
+func writeJSON(w http.ResponseWriter, now time.Time, requestID string, status int, body []byte) {
 	h := w.Header()
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("x-acs-request-id", requestID)
@@ -555,12 +574,30 @@ func (r *Running) Close() error {
 	return err
 }
 
-// NewHTTPServer wraps a handler in an http.Server with the timeouts a
-// simulator needs. Shutting it down cancels waiting answers.
+// The HTTP server's timeouts: a client that opens connections and sends
+// nothing, sends a body byte by byte, or leaves keep-alive connections idle
+// cannot hold a connection (and its goroutine and file descriptor) forever.
+const (
+	DefaultReadTimeout = 30 * time.Second // headers and body: a body is at most 1 MiB
+	DefaultIdleTimeout = 2 * time.Minute  // keep-alive between requests
+	readHeaderTimeout  = 10 * time.Second
+	// writeTimeout leaves room for the longest answer delay: configured
+	// latency plus a latency fault, each at most MaxLatency.
+	writeTimeout = 2*MaxLatency + time.Minute
+)
+
+// MaxLatency is the longest delay Config.Latency or a latency fault may add.
+const MaxLatency = 5 * time.Minute
+
+// NewHTTPServer wraps a handler in an http.Server with the simulator's
+// timeouts. Shutting it down cancels waiting answers.
 func NewHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
 	}
 }
 
@@ -569,9 +606,9 @@ func NewHTTPServer(h http.Handler) *http.Server {
 
 // billParams are the parameters the bill actions share.
 type billParams struct {
-	cycle            bssclient.Cycle
-	granularity      bssclient.Granularity
-	date             bssclient.Day
+	cycle            Cycle
+	granularity      Granularity
+	date             Day
 	productCode      string
 	subscriptionType string
 	instanceID       string
@@ -585,42 +622,42 @@ type billParams struct {
 // readBillParams validates what BSS validates: BillingCycle is required,
 // YYYY-MM, within the last 18 months (12 for split bills) and not in the
 // future; BillingDate goes with Granularity=DAILY only and lies in the cycle.
-func readBillParams(p url.Values, kind bssclient.DataKind, at time.Time) (billParams, *apiError) {
+func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *apiError) {
 	var bp billParams
 	raw := p.Get("BillingCycle")
 	if raw == "" {
 		return bp, missingAPIParameter("BillingCycle")
 	}
-	cycle, err := bssclient.ParseCycle(raw)
+	cycle, err := parseCycle(raw)
 	if err != nil || cycle.String() != raw {
 		return bp, invalidParameter("BillingCycle", raw, "is not a billing cycle in the YYYY-MM format")
 	}
-	if oldest := bssclient.OldestQueryable(at, kind); cycle.Before(oldest) {
+	if oldest := oldestQueryable(at, kind); cycle.Before(oldest) {
 		return bp, invalidParameter("BillingCycle", raw,
-			fmt.Sprintf("is older than the latest %d billing cycles (the oldest queryable is %s)", kind.RetentionCycles(), oldest))
+			fmt.Sprintf("is older than the latest %d billing cycles (the oldest queryable is %s)", delays[kind].retention, oldest))
 	}
-	if current := bssclient.CycleOf(at); current.Before(cycle) {
+	if current := cycleOf(at); current.Before(cycle) {
 		return bp, invalidParameter("BillingCycle", raw, fmt.Sprintf("is in the future (the current billing cycle is %s)", current))
 	}
 	bp.cycle = cycle
 
 	switch g := p.Get("Granularity"); {
-	case g == "" || strings.EqualFold(g, string(bssclient.Monthly)):
-		bp.granularity = bssclient.Monthly
-	case strings.EqualFold(g, string(bssclient.Daily)):
-		bp.granularity = bssclient.Daily
+	case g == "" || strings.EqualFold(g, string(Monthly)):
+		bp.granularity = Monthly
+	case strings.EqualFold(g, string(Daily)):
+		bp.granularity = Daily
 	default:
 		return bp, invalidParameter("Granularity", g, "is not one of MONTHLY, DAILY")
 	}
 
 	rawDate := p.Get("BillingDate")
 	switch {
-	case rawDate == "" && bp.granularity == bssclient.Daily:
+	case rawDate == "" && bp.granularity == Daily:
 		return bp, invalidParameter("BillingDate", rawDate, "is required when Granularity is DAILY")
-	case rawDate != "" && bp.granularity != bssclient.Daily:
+	case rawDate != "" && bp.granularity != Daily:
 		return bp, invalidParameter("BillingDate", rawDate, "is accepted only with Granularity DAILY")
 	case rawDate != "":
-		day, err := bssclient.ParseDay(rawDate)
+		day, err := parseDay(rawDate)
 		if err != nil || day.String() != rawDate {
 			return bp, invalidParameter("BillingDate", rawDate, "is not a date in the YYYY-MM-DD format")
 		}
@@ -667,7 +704,7 @@ func (bp billParams) fingerprint(action string) string {
 	}, "\x00")
 }
 
-func dayString(d bssclient.Day) string {
+func dayString(d Day) string {
 	if d.IsZero() {
 		return ""
 	}
@@ -681,8 +718,8 @@ func pageSize(p url.Values, name string) (int, *apiError) {
 		return defaultPageSize, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil || n < 1 || n > bssclient.MaxPageSize {
-		return 0, invalidParameter(name, v, fmt.Sprintf("must be an integer from 1 to %d", bssclient.MaxPageSize))
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, invalidParameter(name, v, fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
 	}
 	return int(n), nil
 }
@@ -764,11 +801,11 @@ func (s *Server) readToken(p url.Values, fingerprint string) (int, *apiError) {
 // Actions
 
 func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
-	bp, e := readBillParams(c.params, bssclient.KindAmounts, at)
+	bp, e := readBillParams(c.params, KindAmounts, at)
 	if e != nil {
 		return answer{}, e
 	}
-	items := s.world.AccountBill(bssclient.AccountBillRequest{
+	items := s.world.AccountBill(AccountBillRequest{
 		BillingCycle:     bp.cycle,
 		Granularity:      bp.granularity,
 		BillingDate:      bp.date,
@@ -783,7 +820,7 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 	}
 
 	ans := successAnswer(true)
-	data := &bssclient.AccountBillData{
+	data := &AccountBillData{
 		AccountID:    s.world.AccountID(),
 		AccountName:  s.world.AccountName(),
 		BillingCycle: bp.cycle.String(),
@@ -809,8 +846,8 @@ func pageRange(p url.Values, reachable int) (num, size, lo, hi int, e *apiError)
 	return num, size, lo, min(lo+size, reachable), nil
 }
 
-func instanceBillRequest(bp billParams) bssclient.InstanceBillRequest {
-	return bssclient.InstanceBillRequest{
+func instanceBillRequest(bp billParams) InstanceBillRequest {
+	return InstanceBillRequest{
 		BillingCycle:     bp.cycle,
 		Granularity:      bp.granularity,
 		BillingDate:      bp.date,
@@ -826,23 +863,23 @@ func instanceBillRequest(bp billParams) bssclient.InstanceBillRequest {
 // queryInstanceBill is the old PageNum API; it "no longer queries data
 // beyond the 50,000th row" while TotalCount stays the true count.
 func (s *Server) queryInstanceBill(c *call, at time.Time) (answer, *apiError) {
-	bp, e := readBillParams(c.params, bssclient.KindAmounts, at)
+	bp, e := readBillParams(c.params, KindAmounts, at)
 	if e != nil {
 		return answer{}, e
 	}
 	req := instanceBillRequest(bp)
 	total := s.world.InstanceBillCount(req, at)
-	num, size, lo, hi, e := pageRange(c.params, min(total, bssclient.QueryInstanceBillRowCap))
+	num, size, lo, hi, e := pageRange(c.params, min(total, queryInstanceBillRowCap))
 	if e != nil {
 		return answer{}, e
 	}
-	var rows []bssclient.InstanceBillItem
+	var rows []InstanceBillItem
 	if hi > lo {
 		rows = s.world.InstanceBillRows(req, at, lo, hi-lo)
 	}
 
 	ans := successAnswer(true)
-	data := &bssclient.QueryInstanceBillData{
+	data := &QueryInstanceBillData{
 		AccountID:    s.world.AccountID(),
 		AccountName:  s.world.AccountName(),
 		BillingCycle: bp.cycle.String(),
@@ -856,18 +893,18 @@ func (s *Server) queryInstanceBill(c *call, at time.Time) (answer, *apiError) {
 }
 
 func (s *Server) describeInstanceBill(c *call, at time.Time) (answer, *apiError) {
-	bp, e := readBillParams(c.params, bssclient.KindAmounts, at)
+	bp, e := readBillParams(c.params, KindAmounts, at)
 	if e != nil {
 		return answer{}, e
 	}
 	req := instanceBillRequest(bp)
-	page, e := tokenPage(s, c, bp, s.world.InstanceBillCount(req, at), func(offset, limit int) []bssclient.InstanceBillItem {
+	page, e := tokenPage(s, c, bp, s.world.InstanceBillCount(req, at), func(offset, limit int) []InstanceBillItem {
 		return s.world.InstanceBillRows(req, at, offset, limit)
 	})
 	if e != nil {
 		return answer{}, e
 	}
-	page.ans.data = &bssclient.InstanceBillData{
+	page.ans.data = &InstanceBillData{
 		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
 		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
 	}
@@ -908,15 +945,15 @@ func tokenPage[T any](s *Server, c *call, bp billParams, total int, rows func(of
 
 func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError) {
 	if !s.world.SplitBillEnabled() {
-		return answer{}, newAPIError(http.StatusBadRequest, bssclient.CodeSplitBillNotEnabled,
+		return answer{}, newAPIError(http.StatusBadRequest, codeSplitBillNotEnabled,
 			"Split Bill is not enabled for this account. Enable Split Bill in the User Center console "+
 				"(Cost Allocation > Split Bill) before calling DescribeSplitItemBill; data appears 24 hours after enabling.")
 	}
-	bp, e := readBillParams(c.params, bssclient.KindSplitItems, at)
+	bp, e := readBillParams(c.params, KindSplitItems, at)
 	if e != nil {
 		return answer{}, e
 	}
-	req := bssclient.SplitItemBillRequest{
+	req := SplitItemBillRequest{
 		BillingCycle:     bp.cycle,
 		Granularity:      bp.granularity,
 		BillingDate:      bp.date,
@@ -927,13 +964,13 @@ func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError
 		SplitItemID:      bp.splitItemID,
 		BillOwnerID:      bp.ownerID,
 	}
-	page, e := tokenPage(s, c, bp, s.world.SplitItemBillCount(req, at), func(offset, limit int) []bssclient.SplitItemBillItem {
+	page, e := tokenPage(s, c, bp, s.world.SplitItemBillCount(req, at), func(offset, limit int) []SplitItemBillItem {
 		return s.world.SplitItemBillRows(req, at, offset, limit)
 	})
 	if e != nil {
 		return answer{}, e
 	}
-	page.ans.data = &bssclient.SplitItemBillData{
+	page.ans.data = &SplitItemBillData{
 		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
 		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
 	}
@@ -941,22 +978,11 @@ func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError
 }
 
 func (s *Server) queryBillToOSSSubscription() answer {
-	data := &bssclient.BillSubscriptionData{AccountID: s.world.AccountID(), AccountName: s.world.AccountName()}
+	data := &BillSubscriptionData{AccountID: s.world.AccountID(), AccountName: s.world.AccountName()}
 	data.Items.Item = nonNil(s.world.Subscriptions())
 	ans := successAnswer(false)
 	ans.data = data
 	return ans
-}
-
-// balanceData is QueryAccountBalance's Data: unlike bills, its amounts are
-// JSON strings ("10000.00").
-type balanceData struct {
-	AvailableAmount     string `json:"AvailableAmount"`
-	AvailableCashAmount string `json:"AvailableCashAmount"`
-	CreditAmount        string `json:"CreditAmount"`
-	MybankCreditAmount  string `json:"MybankCreditAmount"`
-	Currency            string `json:"Currency"`
-	QuotaLimit          string `json:"QuotaLimit"`
 }
 
 // queryAccountBalance answers with Code "200" and Message "success", as the

@@ -14,17 +14,15 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // The moments every test stands at: billing time mid-June 2024 (UTC+8), and
 // a wall clock of its own so signature timestamps, nonces and the quota
 // window are deterministic.
 var (
-	testBillingNow = time.Date(2024, 6, 15, 12, 0, 0, 0, bssclient.BillingZone)
+	testBillingNow = time.Date(2024, 6, 15, 12, 0, 0, 0, billingZone)
 	testWallNow    = time.Date(2024, 6, 15, 4, 0, 0, 0, time.UTC)
-	testCred       = bssclient.Credentials{AccessKeyID: TestAccessKeyID, AccessKeySecret: TestAccessKeySecret}
+	testCred       = signingKey{AccessKeyID: TestAccessKeyID, AccessKeySecret: TestAccessKeySecret}
 )
 
 // testEnv is a running simulator with manual clocks.
@@ -86,7 +84,7 @@ func newEnv(t *testing.T, world billingWorld, opts ...envOption) *testEnv {
 
 // v3Request builds a V3-signed POST with the params in the URL query, as the
 // generated SDK sends it.
-func (e *testEnv) v3Request(action string, params url.Values, cred bssclient.Credentials, date time.Time, nonce string) *http.Request {
+func (e *testEnv) v3Request(action string, params url.Values, cred signingKey, date time.Time, nonce string) *http.Request {
 	e.t.Helper()
 	u := e.run.URL + "/"
 	if len(params) > 0 {
@@ -96,19 +94,19 @@ func (e *testEnv) v3Request(action string, params url.Values, cred bssclient.Cre
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	bssclient.SignRequestV3(req, action, bssclient.APIVersion, cred, date, nonce)
+	signRequestV3(req, action, apiVersion, cred, date, nonce)
 	return req
 }
 
 // v1Request builds a V1-signed request: GET with the params in the query,
 // POST with them in a form body.
-func (e *testEnv) v1Request(method, action string, params url.Values, cred bssclient.Credentials, date time.Time, nonce string) *http.Request {
+func (e *testEnv) v1Request(method, action string, params url.Values, cred signingKey, date time.Time, nonce string) *http.Request {
 	e.t.Helper()
 	p := url.Values{}
 	for k, v := range params {
 		p[k] = slices.Clone(v)
 	}
-	bssclient.SignParamsV1(method, p, action, bssclient.APIVersion, cred, date, nonce)
+	signParamsV1(method, p, action, apiVersion, cred, date, nonce)
 	var req *http.Request
 	var err error
 	if method == http.MethodGet {
@@ -149,7 +147,7 @@ func (e *testEnv) do(req *http.Request) response {
 // callV3 signs with the test key at the wall clock's time and a fresh nonce.
 func (e *testEnv) callV3(action string, params url.Values) response {
 	e.t.Helper()
-	return e.do(e.v3Request(action, params, testCred, e.wall.Now(), bssclient.NewNonce()))
+	return e.do(e.v3Request(action, params, testCred, e.wall.Now(), newNonce()))
 }
 
 var requestIDPattern = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`)
@@ -218,7 +216,7 @@ func (r response) errorEnvelope(t *testing.T, wantStatus int, wantCode string) g
 		}
 	}
 	want := []string{"Code", "HostId", "Message", "Recommend", "RequestId"}
-	if wantCode == bssclient.CodeNoPermission {
+	if wantCode == codeNoPermission {
 		want = []string{"AccessDeniedDetail", "Code", "HostId", "Message", "Recommend", "RequestId"}
 	}
 	if !slices.Equal(g.keys, want) {
@@ -287,9 +285,9 @@ type fakeWorld struct {
 	split                   bool
 
 	mu              sync.Mutex
-	lastAccountReq  bssclient.AccountBillRequest
-	lastInstanceReq bssclient.InstanceBillRequest
-	lastSplitReq    bssclient.SplitItemBillRequest
+	lastAccountReq  AccountBillRequest
+	lastInstanceReq InstanceBillRequest
+	lastSplitReq    SplitItemBillRequest
 	lastAt          time.Time
 }
 
@@ -301,60 +299,60 @@ func (w *fakeWorld) AccountID() string      { return "1857000000000489" }
 func (w *fakeWorld) AccountName() string    { return "test@test.aliyunid.com" }
 func (w *fakeWorld) SplitBillEnabled() bool { return w.split }
 
-func (w *fakeWorld) AccountBill(req bssclient.AccountBillRequest, at time.Time) []bssclient.AccountBillItem {
+func (w *fakeWorld) AccountBill(req AccountBillRequest, at time.Time) []AccountBillItem {
 	w.mu.Lock()
 	w.lastAccountReq, w.lastAt = req, at
 	w.mu.Unlock()
-	items := make([]bssclient.AccountBillItem, 25)
+	items := make([]AccountBillItem, 25)
 	for i := range items {
-		items[i] = bssclient.AccountBillItem{
+		items[i] = AccountBillItem{
 			BillingDate: dayString(req.BillingDate), BillAccountID: w.AccountID(), OwnerID: fmt.Sprintf("owner-%02d", i),
-			Currency: "CNY", Amounts: bssclient.Amounts{PretaxAmount: bssclient.MoneyFromUnits(int64(i) * 1_234_567)},
+			Currency: "CNY", Amounts: Amounts{PretaxAmount: Money(int64(i) * 1_234_567)},
 		}
 	}
 	return items
 }
 
-func (w *fakeWorld) InstanceBillCount(req bssclient.InstanceBillRequest, at time.Time) int {
+func (w *fakeWorld) InstanceBillCount(req InstanceBillRequest, at time.Time) int {
 	w.mu.Lock()
 	w.lastInstanceReq, w.lastAt = req, at
 	w.mu.Unlock()
 	return w.instanceRows
 }
 
-func (w *fakeWorld) InstanceBillRows(req bssclient.InstanceBillRequest, at time.Time, offset, limit int) []bssclient.InstanceBillItem {
-	var rows []bssclient.InstanceBillItem
+func (w *fakeWorld) InstanceBillRows(req InstanceBillRequest, at time.Time, offset, limit int) []InstanceBillItem {
+	var rows []InstanceBillItem
 	for i := offset; i < min(offset+limit, w.instanceRows); i++ {
-		rows = append(rows, bssclient.InstanceBillItem{
-			InstanceID: fmt.Sprintf("i-%06d", i), Currency: "CNY", DeductedByResourcePackage: bssclient.MustParseMoney("0.1"),
-			Amounts: bssclient.Amounts{PretaxAmount: bssclient.MoneyFromUnits(int64(i))},
+		rows = append(rows, InstanceBillItem{
+			InstanceID: fmt.Sprintf("i-%06d", i), Currency: "CNY", DeductedByResourcePackage: "0.1",
+			Amounts: Amounts{PretaxAmount: Money(int64(i))},
 		})
 	}
 	return rows
 }
 
-func (w *fakeWorld) SplitItemBillCount(req bssclient.SplitItemBillRequest, at time.Time) int {
+func (w *fakeWorld) SplitItemBillCount(req SplitItemBillRequest, at time.Time) int {
 	w.mu.Lock()
 	w.lastSplitReq, w.lastAt = req, at
 	w.mu.Unlock()
 	return w.splitRows
 }
 
-func (w *fakeWorld) SplitItemBillRows(req bssclient.SplitItemBillRequest, at time.Time, offset, limit int) []bssclient.SplitItemBillItem {
-	var rows []bssclient.SplitItemBillItem
+func (w *fakeWorld) SplitItemBillRows(req SplitItemBillRequest, at time.Time, offset, limit int) []SplitItemBillItem {
+	var rows []SplitItemBillItem
 	for i := offset; i < min(offset+limit, w.splitRows); i++ {
-		rows = append(rows, bssclient.SplitItemBillItem{SplitItemID: fmt.Sprintf("bucket-%06d", i), Currency: "CNY"})
+		rows = append(rows, SplitItemBillItem{SplitItemID: fmt.Sprintf("bucket-%06d", i), Currency: "CNY"})
 	}
 	return rows
 }
 
-func (w *fakeWorld) Subscriptions() []bssclient.BillSubscription {
-	return []bssclient.BillSubscription{{SubscribeBucket: "billingtestbucket", BucketOwnerID: 1369168081849304,
+func (w *fakeWorld) Subscriptions() []BillSubscription {
+	return []BillSubscription{{SubscribeBucket: "billingtestbucket", BucketOwnerID: 1369168081849304,
 		SubscribeType: "BillingItemDetailForBillingPeriod", SubscribeTime: "2019-10-30 15:40:11", RowLimitPerFile: 300000}}
 }
 
-func (w *fakeWorld) Balance(at time.Time) bssclient.AccountBalance {
-	return bssclient.AccountBalance{AvailableAmount: bssclient.MustParseMoney("10000"), AvailableCashAmount: bssclient.MustParseMoney("9000.5"), Currency: "CNY"}
+func (w *fakeWorld) Balance(at time.Time) AccountBalance {
+	return AccountBalance{AvailableAmount: mustParseMoney("10000"), AvailableCashAmount: mustParseMoney("9000.5"), Currency: "CNY"}
 }
 
 // successCases are one request per action; check decodes Data into the
@@ -364,9 +362,9 @@ var successCases = []struct {
 	params url.Values
 	check  func(t *testing.T, e *testEnv, data json.RawMessage)
 }{
-	{bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "IsGroupByProduct", "true", "PageSize", "300"),
+	{actionQueryAccountBill, vals("BillingCycle", "2024-05", "IsGroupByProduct", "true", "PageSize", "300"),
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
-			var d bssclient.AccountBillData
+			var d AccountBillData
 			decodeStrict(t, data, &d)
 			if d.AccountID != e.world.AccountID() || d.BillingCycle != "2024-05" || d.PageNum != 1 || d.PageSize != 300 {
 				t.Errorf("header %+v", d)
@@ -375,9 +373,9 @@ var successCases = []struct {
 				t.Errorf("TotalCount %d with %d items", d.TotalCount, len(d.Items.Item))
 			}
 		}},
-	{bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-06", "Granularity", "DAILY", "BillingDate", "2024-06-10"),
+	{actionQueryAccountBill, vals("BillingCycle", "2024-06", "Granularity", "DAILY", "BillingDate", "2024-06-10"),
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
-			var d bssclient.AccountBillData
+			var d AccountBillData
 			decodeStrict(t, data, &d)
 			if d.PageSize != 20 || d.PageNum != 1 {
 				t.Errorf("default paging %d/%d, want 1/20", d.PageNum, d.PageSize)
@@ -388,9 +386,9 @@ var successCases = []struct {
 				}
 			}
 		}},
-	{bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "300"),
+	{actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "300"),
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
-			var d bssclient.InstanceBillData
+			var d InstanceBillData
 			decodeStrict(t, data, &d)
 			if d.AccountID != e.world.AccountID() || d.MaxResults != 300 || d.TotalCount == 0 || len(d.Items) == 0 {
 				t.Errorf("page %+v", d)
@@ -399,36 +397,36 @@ var successCases = []struct {
 				t.Errorf("NextToken %q with %d of %d rows", d.NextToken, len(d.Items), d.TotalCount)
 			}
 		}},
-	{bssclient.ActionQueryInstanceBill, vals("BillingCycle", "2024-05", "PageSize", "300", "IsBillingItem", "true"),
+	{actionQueryInstanceBill, vals("BillingCycle", "2024-05", "PageSize", "300", "IsBillingItem", "true"),
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
-			var d bssclient.QueryInstanceBillData
+			var d QueryInstanceBillData
 			decodeStrict(t, data, &d)
 			if d.TotalCount == 0 || len(d.Items.Item) != min(d.TotalCount, 300) {
 				t.Errorf("TotalCount %d with %d items", d.TotalCount, len(d.Items.Item))
 			}
 		}},
-	{bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "MaxResults", "300"),
+	{actionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "MaxResults", "300"),
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
-			var d bssclient.SplitItemBillData
+			var d SplitItemBillData
 			decodeStrict(t, data, &d)
 			if d.AccountID != e.world.AccountID() || d.TotalCount == 0 || len(d.Items) == 0 {
 				t.Errorf("page %+v", d)
 			}
 		}},
-	{bssclient.ActionQueryBillToOSSSubscription, nil,
+	{actionQueryBillToOSSSubscription, nil,
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
-			var d bssclient.BillSubscriptionData
+			var d BillSubscriptionData
 			decodeStrict(t, data, &d)
 			if d.AccountID != e.world.AccountID() || len(d.Items.Item) != len(e.world.Subscriptions()) {
 				t.Errorf("data %+v", d)
 			}
 		}},
-	{bssclient.ActionQueryAccountBalance, nil,
+	{actionQueryAccountBalance, nil,
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
 			var fields map[string]any
 			decodeStrict(t, data, &fields)
 			want := e.world.Balance(e.billing.Now())
-			for name, m := range map[string]bssclient.Money{
+			for name, m := range map[string]Money{
 				"AvailableAmount": want.AvailableAmount, "AvailableCashAmount": want.AvailableCashAmount,
 				"CreditAmount": want.CreditAmount, "MybankCreditAmount": want.MybankCreditAmount, "QuotaLimit": want.QuotaLimit,
 			} {
@@ -440,7 +438,7 @@ var successCases = []struct {
 			if fields["Currency"] != want.Currency {
 				t.Errorf("Currency %v, want %q", fields["Currency"], want.Currency)
 			}
-			var b bssclient.AccountBalance
+			var b AccountBalance
 			decodeStrict(t, data, &b)
 			if b != want {
 				t.Errorf("decoded %+v, want %+v", b, want)
@@ -457,15 +455,15 @@ func TestEveryActionSucceedsWithV3AndV1(t *testing.T) {
 					var req *http.Request
 					switch signing {
 					case "v3":
-						req = e.v3Request(tc.action, tc.params, testCred, e.wall.Now(), bssclient.NewNonce())
+						req = e.v3Request(tc.action, tc.params, testCred, e.wall.Now(), newNonce())
 					case "v1-get":
-						req = e.v1Request(http.MethodGet, tc.action, tc.params, testCred, e.wall.Now(), bssclient.NewNonce())
+						req = e.v1Request(http.MethodGet, tc.action, tc.params, testCred, e.wall.Now(), newNonce())
 					case "v1-post":
-						req = e.v1Request(http.MethodPost, tc.action, tc.params, testCred, e.wall.Now(), bssclient.NewNonce())
+						req = e.v1Request(http.MethodPost, tc.action, tc.params, testCred, e.wall.Now(), newNonce())
 					}
 					r := e.do(req)
 					code, msg := "Success", "Successful!"
-					if tc.action == bssclient.ActionQueryAccountBalance {
+					if tc.action == actionQueryAccountBalance {
 						code, msg = "200", "success" // as the API page's example
 					}
 					data := r.successEnvelope(t, code, msg)
@@ -478,28 +476,28 @@ func TestEveryActionSucceedsWithV3AndV1(t *testing.T) {
 
 func TestBillMoneyIsWrittenExactly(t *testing.T) {
 	e := newEnv(t, nil)
-	r := e.callV3(bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "300"))
+	r := e.callV3(actionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "300"))
 	data := r.successEnvelope(t, "Success", "Successful!")
 	// Row 3 of the fake has PretaxAmount 3 × 1,234,567 units = 0.03703701.
 	if !bytes.Contains(data, []byte(`"PretaxAmount":0.03703701`)) {
 		t.Errorf("PretaxAmount not written as an exact JSON number: %.400s", data)
 	}
-	r = e.callV3(bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05"))
-	if data := r.successEnvelope(t, "Success", "Successful!"); !bytes.Contains(data, []byte(`"DeductedByResourcePackage":0.10`)) {
-		t.Errorf("DeductedByResourcePackage not written from Money: %.400s", data)
+	r = e.callV3(actionDescribeInstanceBill, vals("BillingCycle", "2024-05"))
+	if data := r.successEnvelope(t, "Success", "Successful!"); !bytes.Contains(data, []byte(`"DeductedByResourcePackage":"0.1"`)) {
+		t.Errorf("DeductedByResourcePackage not written as a string: %.400s", data)
 	}
 }
 
 func TestRequestParametersReachTheWorld(t *testing.T) {
 	w := newFakeWorld(5, 5, true)
 	e := newEnv(t, w)
-	r := e.callV3(bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "Granularity", "daily",
+	r := e.callV3(actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "Granularity", "daily",
 		"BillingDate", "2024-05-31", "IsBillingItem", "true", "IsHideZeroCharge", "TRUE", "ProductCode", "ecs",
 		"SubscriptionType", "PayAsYouGo", "InstanceID", "i-abc", "BillOwnerId", "1234567890"))
 	r.successEnvelope(t, "Success", "Successful!")
-	want := bssclient.InstanceBillRequest{
-		BillingCycle: bssclient.Cycle{Year: 2024, Month: 5}, Granularity: bssclient.Daily,
-		BillingDate: bssclient.Day{Year: 2024, Month: 5, Day: 31}, IsBillingItem: true, IsHideZeroCharge: true,
+	want := InstanceBillRequest{
+		BillingCycle: Cycle{Year: 2024, Month: 5}, Granularity: Daily,
+		BillingDate: Day{Year: 2024, Month: 5, Day: 31}, IsBillingItem: true, IsHideZeroCharge: true,
 		ProductCode: "ecs", SubscriptionType: "PayAsYouGo", InstanceID: "i-abc", BillOwnerID: 1234567890,
 	}
 	w.mu.Lock()
@@ -512,23 +510,23 @@ func TestRequestParametersReachTheWorld(t *testing.T) {
 		t.Errorf("world asked at %v, want the billing clock %v", at, testBillingNow)
 	}
 
-	r = e.callV3(bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "Granularity", "Monthly",
+	r = e.callV3(actionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "Granularity", "Monthly",
 		"SplitItemID", "bucket-1", "BillOwnerId", "42"))
 	r.successEnvelope(t, "Success", "Successful!")
 	w.mu.Lock()
 	split := w.lastSplitReq
 	w.mu.Unlock()
-	if split.SplitItemID != "bucket-1" || split.BillOwnerID != 42 || split.Granularity != bssclient.Monthly {
+	if split.SplitItemID != "bucket-1" || split.BillOwnerID != 42 || split.Granularity != Monthly {
 		t.Errorf("split request %+v", split)
 	}
 
 	e.billing.Advance(24 * time.Hour)
-	r = e.callV3(bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-06", "IsGroupByProduct", "true", "ProductCode", "oss", "BillOwnerId", "7"))
+	r = e.callV3(actionQueryAccountBill, vals("BillingCycle", "2024-06", "IsGroupByProduct", "true", "ProductCode", "oss", "BillOwnerId", "7"))
 	r.successEnvelope(t, "Success", "Successful!")
 	w.mu.Lock()
 	acct, at := w.lastAccountReq, w.lastAt
 	w.mu.Unlock()
-	if !acct.IsGroupByProduct || acct.ProductCode != "oss" || acct.BillOwnerID != 7 || acct.Granularity != bssclient.Monthly {
+	if !acct.IsGroupByProduct || acct.ProductCode != "oss" || acct.BillOwnerID != 7 || acct.Granularity != Monthly {
 		t.Errorf("account request %+v", acct)
 	}
 	if !at.Equal(testBillingNow.Add(24 * time.Hour)) {
@@ -552,30 +550,30 @@ func TestParameterErrors(t *testing.T) {
 		code    string
 		mention string // the message must name this
 	}{
-		{"PageSize too big", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "301"), "InvalidParameter", "PageSize"},
-		{"PageSize zero", bssclient.ActionQueryInstanceBill, vals("BillingCycle", "2024-05", "PageSize", "0"), "InvalidParameter", "PageSize"},
-		{"PageSize not a number", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "ten"), "InvalidParameter", "PageSize"},
-		{"MaxResults too big", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "500"), "InvalidParameter", "MaxResults"},
-		{"MaxResults zero", bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "MaxResults", "0"), "InvalidParameter", "MaxResults"},
-		{"PageNum zero", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "PageNum", "0"), "InvalidParameter", "PageNum"},
-		{"BillingCycle missing", bssclient.ActionDescribeInstanceBill, vals("MaxResults", "5"), "MissingBillingCycle", "BillingCycle"},
-		{"BillingCycle malformed", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-5"), "InvalidParameter", "BillingCycle"},
-		{"BillingCycle not a month", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-13"), "InvalidParameter", "BillingCycle"},
-		{"BillingCycle 18 months back", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2022-12"), "InvalidParameter", "BillingCycle"},
-		{"BillingCycle in the future", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-07"), "InvalidParameter", "BillingCycle"},
-		{"split cycle 12 months back", bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2023-06"), "InvalidParameter", "BillingCycle"},
-		{"BillingDate without DAILY", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "BillingDate", "2024-05-02"), "InvalidParameter", "BillingDate"},
-		{"DAILY without BillingDate", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "Granularity", "DAILY"), "InvalidParameter", "BillingDate"},
-		{"BillingDate outside cycle", bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "Granularity", "DAILY", "BillingDate", "2024-06-01"), "InvalidParameter", "BillingDate"},
-		{"BillingDate malformed", bssclient.ActionQueryInstanceBill, vals("BillingCycle", "2024-05", "Granularity", "DAILY", "BillingDate", "2024/05/02"), "InvalidParameter", "BillingDate"},
-		{"Granularity unknown", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "Granularity", "HOURLY"), "InvalidParameter", "Granularity"},
-		{"boolean malformed", bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "IsGroupByProduct", "yes"), "InvalidParameter", "IsGroupByProduct"},
-		{"BillOwnerId malformed", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "BillOwnerId", "abc"), "InvalidParameter", "BillOwnerId"},
-		{"NextToken from another server", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", foreignToken), "InvalidParameter", "NextToken"},
-		{"NextToken from another query", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", otherQueryToken), "InvalidParameter", "NextToken"},
-		{"NextToken of another action", bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", goodToken), "InvalidParameter", "NextToken"},
-		{"NextToken forged", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", string(forged)), "InvalidParameter", "NextToken"},
-		{"NextToken garbage", bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "NextToken", "CAESEgoQCg4KCm"), "InvalidParameter", "NextToken"},
+		{"PageSize too big", actionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "301"), "InvalidParameter", "PageSize"},
+		{"PageSize zero", actionQueryInstanceBill, vals("BillingCycle", "2024-05", "PageSize", "0"), "InvalidParameter", "PageSize"},
+		{"PageSize not a number", actionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "ten"), "InvalidParameter", "PageSize"},
+		{"MaxResults too big", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "500"), "InvalidParameter", "MaxResults"},
+		{"MaxResults zero", actionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "MaxResults", "0"), "InvalidParameter", "MaxResults"},
+		{"PageNum zero", actionQueryAccountBill, vals("BillingCycle", "2024-05", "PageNum", "0"), "InvalidParameter", "PageNum"},
+		{"BillingCycle missing", actionDescribeInstanceBill, vals("MaxResults", "5"), "MissingBillingCycle", "BillingCycle"},
+		{"BillingCycle malformed", actionQueryAccountBill, vals("BillingCycle", "2024-5"), "InvalidParameter", "BillingCycle"},
+		{"BillingCycle not a month", actionQueryAccountBill, vals("BillingCycle", "2024-13"), "InvalidParameter", "BillingCycle"},
+		{"BillingCycle 18 months back", actionDescribeInstanceBill, vals("BillingCycle", "2022-12"), "InvalidParameter", "BillingCycle"},
+		{"BillingCycle in the future", actionQueryAccountBill, vals("BillingCycle", "2024-07"), "InvalidParameter", "BillingCycle"},
+		{"split cycle 12 months back", actionDescribeSplitItemBill, vals("BillingCycle", "2023-06"), "InvalidParameter", "BillingCycle"},
+		{"BillingDate without DAILY", actionQueryAccountBill, vals("BillingCycle", "2024-05", "BillingDate", "2024-05-02"), "InvalidParameter", "BillingDate"},
+		{"DAILY without BillingDate", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "Granularity", "DAILY"), "InvalidParameter", "BillingDate"},
+		{"BillingDate outside cycle", actionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "Granularity", "DAILY", "BillingDate", "2024-06-01"), "InvalidParameter", "BillingDate"},
+		{"BillingDate malformed", actionQueryInstanceBill, vals("BillingCycle", "2024-05", "Granularity", "DAILY", "BillingDate", "2024/05/02"), "InvalidParameter", "BillingDate"},
+		{"Granularity unknown", actionQueryAccountBill, vals("BillingCycle", "2024-05", "Granularity", "HOURLY"), "InvalidParameter", "Granularity"},
+		{"boolean malformed", actionQueryAccountBill, vals("BillingCycle", "2024-05", "IsGroupByProduct", "yes"), "InvalidParameter", "IsGroupByProduct"},
+		{"BillOwnerId malformed", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "BillOwnerId", "abc"), "InvalidParameter", "BillOwnerId"},
+		{"NextToken from another server", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", foreignToken), "InvalidParameter", "NextToken"},
+		{"NextToken from another query", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", otherQueryToken), "InvalidParameter", "NextToken"},
+		{"NextToken of another action", actionDescribeSplitItemBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", goodToken), "InvalidParameter", "NextToken"},
+		{"NextToken forged", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "5", "NextToken", string(forged)), "InvalidParameter", "NextToken"},
+		{"NextToken garbage", actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "NextToken", "CAESEgoQCg4KCm"), "InvalidParameter", "NextToken"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -591,8 +589,8 @@ func TestParameterErrors(t *testing.T) {
 // firstToken returns the NextToken of the first DescribeInstanceBill page.
 func firstToken(t *testing.T, e *testEnv, params url.Values) string {
 	t.Helper()
-	var d bssclient.InstanceBillData
-	decodeStrict(t, e.callV3(bssclient.ActionDescribeInstanceBill, params).successEnvelope(t, "Success", "Successful!"), &d)
+	var d InstanceBillData
+	decodeStrict(t, e.callV3(actionDescribeInstanceBill, params).successEnvelope(t, "Success", "Successful!"), &d)
 	if d.NextToken == "" {
 		t.Fatalf("first page has no NextToken (%d rows of %d)", len(d.Items), d.TotalCount)
 	}
@@ -602,9 +600,9 @@ func firstToken(t *testing.T, e *testEnv, params url.Values) string {
 func TestRetentionBoundariesAreAccepted(t *testing.T) {
 	e := newEnv(t, nil)
 	for _, tc := range []struct{ action, cycle string }{
-		{bssclient.ActionDescribeInstanceBill, "2023-01"},  // 18th cycle counting June 2024
-		{bssclient.ActionDescribeSplitItemBill, "2023-07"}, // 12th
-		{bssclient.ActionQueryAccountBill, "2024-06"},      // the current one
+		{actionDescribeInstanceBill, "2023-01"},  // 18th cycle counting June 2024
+		{actionDescribeSplitItemBill, "2023-07"}, // 12th
+		{actionQueryAccountBill, "2024-06"},      // the current one
 	} {
 		r := e.callV3(tc.action, vals("BillingCycle", tc.cycle))
 		r.successEnvelope(t, "Success", "Successful!")
@@ -613,8 +611,8 @@ func TestRetentionBoundariesAreAccepted(t *testing.T) {
 
 func TestSplitBillNotEnabled(t *testing.T) {
 	e := newEnv(t, newFakeWorld(3, 3, false))
-	r := e.callV3(bssclient.ActionDescribeSplitItemBill, vals("BillingCycle", "2024-05"))
-	g := r.errorEnvelope(t, http.StatusBadRequest, bssclient.CodeSplitBillNotEnabled)
+	r := e.callV3(actionDescribeSplitItemBill, vals("BillingCycle", "2024-05"))
+	g := r.errorEnvelope(t, http.StatusBadRequest, codeSplitBillNotEnabled)
 	if !strings.Contains(g.Message, "Split Bill") || !strings.Contains(g.Message, "console") {
 		t.Errorf("message %q does not say Split Bill must be enabled in the console", g.Message)
 	}
@@ -622,20 +620,20 @@ func TestSplitBillNotEnabled(t *testing.T) {
 
 func TestTokenWalkVisitsEveryRowOnce(t *testing.T) {
 	for _, world := range testWorlds(t) {
-		for _, action := range []string{bssclient.ActionDescribeInstanceBill, bssclient.ActionDescribeSplitItemBill} {
+		for _, action := range []string{actionDescribeInstanceBill, actionDescribeSplitItemBill} {
 			for _, signing := range []string{"v3", "v1-get", "v1-post"} {
 				t.Run(world.name+"/"+action+"/"+signing, func(t *testing.T) {
 					e := newEnv(t, world.w)
 					params := vals("BillingCycle", "2024-05", "MaxResults", "7")
 					var want []string
 					switch action {
-					case bssclient.ActionDescribeInstanceBill:
-						req := bssclient.InstanceBillRequest{BillingCycle: bssclient.Cycle{Year: 2024, Month: 5}, Granularity: bssclient.Monthly}
+					case actionDescribeInstanceBill:
+						req := InstanceBillRequest{BillingCycle: Cycle{Year: 2024, Month: 5}, Granularity: Monthly}
 						for _, r := range e.world.InstanceBillRows(req, testBillingNow, 0, e.world.InstanceBillCount(req, testBillingNow)) {
 							want = append(want, rowKey(r))
 						}
 					default:
-						req := bssclient.SplitItemBillRequest{BillingCycle: bssclient.Cycle{Year: 2024, Month: 5}, Granularity: bssclient.Monthly}
+						req := SplitItemBillRequest{BillingCycle: Cycle{Year: 2024, Month: 5}, Granularity: Monthly}
 						for _, r := range e.world.SplitItemBillRows(req, testBillingNow, 0, e.world.SplitItemBillCount(req, testBillingNow)) {
 							want = append(want, rowKey(r))
 						}
@@ -676,9 +674,9 @@ func walkTokens(t *testing.T, e *testEnv, action string, params url.Values, sign
 		case "v3":
 			r = e.callV3(action, p)
 		case "v1-get":
-			r = e.do(e.v1Request(http.MethodGet, action, p, testCred, e.wall.Now(), bssclient.NewNonce()))
+			r = e.do(e.v1Request(http.MethodGet, action, p, testCred, e.wall.Now(), newNonce()))
 		case "v1-post":
-			r = e.do(e.v1Request(http.MethodPost, action, p, testCred, e.wall.Now(), bssclient.NewNonce()))
+			r = e.do(e.v1Request(http.MethodPost, action, p, testCred, e.wall.Now(), newNonce()))
 		}
 		data := r.successEnvelope(t, "Success", "Successful!")
 		pages++
@@ -699,12 +697,12 @@ func walkTokens(t *testing.T, e *testEnv, action string, params url.Values, sign
 		for _, raw := range page.Items {
 			var v any
 			switch action {
-			case bssclient.ActionDescribeInstanceBill:
-				var it bssclient.InstanceBillItem
+			case actionDescribeInstanceBill:
+				var it InstanceBillItem
 				decodeStrict(t, raw, &it)
 				v = it
 			default:
-				var it bssclient.SplitItemBillItem
+				var it SplitItemBillItem
 				decodeStrict(t, raw, &it)
 				v = it
 			}
@@ -735,8 +733,8 @@ func TestPageNumWalks(t *testing.T) {
 	// QueryAccountBill: 25 rows in pages of 10.
 	var owners []string
 	for num := 1; num <= 4; num++ {
-		var d bssclient.AccountBillData
-		r := e.callV3(bssclient.ActionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "10", "PageNum", fmt.Sprint(num)))
+		var d AccountBillData
+		r := e.callV3(actionQueryAccountBill, vals("BillingCycle", "2024-05", "PageSize", "10", "PageNum", fmt.Sprint(num)))
 		decodeStrict(t, r.successEnvelope(t, "Success", "Successful!"), &d)
 		if d.TotalCount != 25 || d.PageNum != num || d.PageSize != 10 {
 			t.Errorf("page %d header %+v", num, d)
@@ -758,7 +756,7 @@ func TestPageNumWalks(t *testing.T) {
 }
 
 func TestQueryInstanceBillStopsAtTheRowCap(t *testing.T) {
-	total := bssclient.QueryInstanceBillRowCap + 123
+	total := queryInstanceBillRowCap + 123
 	e := newEnv(t, newFakeWorld(total, 0, true))
 	for _, tc := range []struct {
 		pageNum   int
@@ -769,8 +767,8 @@ func TestQueryInstanceBillStopsAtTheRowCap(t *testing.T) {
 		{167, 200, "i-049800"}, // the page straddling 50,000 ends there
 		{168, 0, ""},
 	} {
-		var d bssclient.QueryInstanceBillData
-		r := e.callV3(bssclient.ActionQueryInstanceBill, vals("BillingCycle", "2024-05", "PageSize", "300", "PageNum", fmt.Sprint(tc.pageNum)))
+		var d QueryInstanceBillData
+		r := e.callV3(actionQueryInstanceBill, vals("BillingCycle", "2024-05", "PageSize", "300", "PageNum", fmt.Sprint(tc.pageNum)))
 		decodeStrict(t, r.successEnvelope(t, "Success", "Successful!"), &d)
 		if d.TotalCount != total {
 			t.Errorf("page %d: TotalCount %d, want the true count %d", tc.pageNum, d.TotalCount, total)
@@ -783,9 +781,9 @@ func TestQueryInstanceBillStopsAtTheRowCap(t *testing.T) {
 		}
 	}
 	// DescribeInstanceBill has no cap: a token deep in the bill still answers.
-	var d bssclient.InstanceBillData
-	decodeStrict(t, e.callV3(bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05",
-		"NextToken", e.server.issueToken(billParams{cycle: bssclient.Cycle{Year: 2024, Month: 5}, granularity: bssclient.Monthly}.fingerprint(bssclient.ActionDescribeInstanceBill), 50_100))).
+	var d InstanceBillData
+	decodeStrict(t, e.callV3(actionDescribeInstanceBill, vals("BillingCycle", "2024-05",
+		"NextToken", e.server.issueToken(billParams{cycle: Cycle{Year: 2024, Month: 5}, granularity: Monthly}.fingerprint(actionDescribeInstanceBill), 50_100))).
 		successEnvelope(t, "Success", "Successful!"), &d)
 	if len(d.Items) != 20 || d.Items[0].InstanceID != "i-050100" {
 		t.Errorf("deep DescribeInstanceBill page: %d rows starting %+v", len(d.Items), d.Items)
@@ -812,16 +810,16 @@ func TestRequestsOutsideTheAPI(t *testing.T) {
 
 func TestStatsCountAnswers(t *testing.T) {
 	e := newEnv(t, nil, withQuota(2))
-	e.callV3(bssclient.ActionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "10")).successEnvelope(t, "Success", "Successful!")
-	e.callV3(bssclient.ActionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
-	e.callV3(bssclient.ActionQueryAccountBalance, nil).errorEnvelope(t, http.StatusBadRequest, bssclient.CodeThrottlingUser)
+	e.callV3(actionDescribeInstanceBill, vals("BillingCycle", "2024-05", "MaxResults", "10")).successEnvelope(t, "Success", "Successful!")
+	e.callV3(actionQueryAccountBalance, nil).successEnvelope(t, "200", "success")
+	e.callV3(actionQueryAccountBalance, nil).errorEnvelope(t, http.StatusBadRequest, codeThrottlingUser)
 	e.wall.Advance(time.Second)
 	e.callV3("NoSuchAction", nil).errorEnvelope(t, http.StatusBadRequest, "InvalidAction.NotFound")
 
 	st := e.server.Stats()
 	want := Stats{
-		Requests:  map[string]int64{bssclient.ActionDescribeInstanceBill: 1, bssclient.ActionQueryAccountBalance: 2, "(unknown)": 1},
-		Codes:     map[string]int64{"Success": 2, bssclient.CodeThrottlingUser: 1, "InvalidAction.NotFound": 1},
+		Requests:  map[string]int64{actionDescribeInstanceBill: 1, actionQueryAccountBalance: 2, "(unknown)": 1},
+		Codes:     map[string]int64{"Success": 2, codeThrottlingUser: 1, "InvalidAction.NotFound": 1},
 		Throttled: 1, Pages: 1, Rows: 10,
 		Faults: map[string]int64{},
 	}
@@ -904,7 +902,7 @@ func BenchmarkServeInstanceBillPage(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		req := httptest.NewRequest(http.MethodPost, "http://business.aliyuncs.com/?"+params.Encode(), nil)
-		bssclient.SignRequestV3(req, bssclient.ActionDescribeInstanceBill, bssclient.APIVersion, testCred, testWallNow, bssclient.NewNonce())
+		signRequestV3(req, actionDescribeInstanceBill, apiVersion, testCred, testWallNow, newNonce())
 		rec := httptest.NewRecorder()
 		b.StartTimer()
 		s.ServeHTTP(rec, req)
@@ -916,11 +914,11 @@ func BenchmarkServeInstanceBillPage(b *testing.B) {
 
 func BenchmarkEncodeInstanceBillPage(b *testing.B) {
 	w := newFakeWorld(100_000, 0, true)
-	rows := w.InstanceBillRows(bssclient.InstanceBillRequest{}, testBillingNow, 0, 300)
+	rows := w.InstanceBillRows(InstanceBillRequest{}, testBillingNow, 0, 300)
 	var buf bytes.Buffer
 	for b.Loop() {
 		buf.Reset()
-		if err := json.NewEncoder(&buf).Encode(successBody{Data: &bssclient.InstanceBillData{Items: rows}}); err != nil {
+		if err := json.NewEncoder(&buf).Encode(successBody{Data: &InstanceBillData{Items: rows}}); err != nil {
 			b.Fatal(err)
 		}
 	}

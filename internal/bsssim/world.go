@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // A World is one Alibaba Cloud payer account's billing data: a payer, its
@@ -343,7 +341,7 @@ func (w *World) ownerFilter(billOwnerID int64) (int, bool) {
 
 // dayState is what BSS shows about one billing day at one moment.
 type dayState struct {
-	day     bssclient.Day
+	day     Day
 	key     uint64 // seeds per-day draws
 	date    string // "YYYY-MM-DD"
 	started bool   // a day that has not started has no rows
@@ -356,16 +354,16 @@ type dayState struct {
 
 const scaleFinal = 1000
 
-func dayKey(d bssclient.Day) uint64 { return uint64(d.Start().Unix() / 86400) }
+func dayKey(d Day) uint64 { return uint64(d.Start().Unix() / 86400) }
 
-func dayStateAt(d bssclient.Day, at time.Time) dayState {
+func dayStateAt(d Day, at time.Time) dayState {
 	s := dayState{day: d, key: dayKey(d), date: d.String()}
 	start := d.Start()
 	if at.Before(start) {
 		return s
 	}
 	s.started = true
-	settled := d.SettledAt(bssclient.KindAmounts)
+	settled := d.SettledAt(KindAmounts)
 	if at.Before(settled) {
 		// The shown share grows by one step every provisionalStep, from
 		// 1/(steps+1) in the day's first step to steps/(steps+1) in its last.
@@ -375,13 +373,13 @@ func dayStateAt(d bssclient.Day, at time.Time) dayState {
 	} else {
 		s.scale = scaleFinal
 	}
-	s.attrs = !at.Before(d.SettledAt(bssclient.KindInstanceAttributes))
-	s.splits = !at.Before(d.SettledAt(bssclient.KindSplitItems))
+	s.attrs = !at.Before(d.SettledAt(KindInstanceAttributes))
+	s.splits = !at.Before(d.SettledAt(KindSplitItems))
 	return s
 }
 
 // cycleDays returns the states of the cycle's days that have started at at.
-func cycleDays(c bssclient.Cycle, at time.Time) []dayState {
+func cycleDays(c Cycle, at time.Time) []dayState {
 	var out []dayState
 	last := c.LastDay()
 	for d := c.FirstDay(); !last.Before(d); d = d.AddDays(1) {
@@ -427,19 +425,19 @@ func (c *boundedCache[K, V]) put(k K, v V) {
 
 // Subscriptions returns the account's bill subscriptions to OSS
 // (QueryBillToOSSSubscription): two or three, fixed by the seed.
-func (w *World) Subscriptions() []bssclient.BillSubscription {
+func (w *World) Subscriptions() []BillSubscription {
 	bucket := "example-corp-billing-" + strconv.FormatUint(w.hash(tagSubscription, 0, 0, 0)%(1<<24), 16)
 	lang := "zh"
 	if w.currency.code != "CNY" {
 		lang = "en"
 	}
 	payer, _ := strconv.ParseInt(w.accountID, 10, 64)
-	since := time.Date(2023, 1, 1, 9, 0, 0, 0, bssclient.BillingZone)
+	since := time.Date(2023, 1, 1, 9, 0, 0, 0, billingZone)
 	stamp := func(k uint64) string {
 		t := since.Add(time.Duration(w.hash(tagSubscription, k, 1, 0)%(400*24*3600)) * time.Second)
 		return t.Format("2006-01-02 15:04:05")
 	}
-	subs := []bssclient.BillSubscription{
+	subs := []BillSubscription{
 		{SubscribeBucket: bucket, BucketOwnerID: payer, BucketPath: "billing/billing-item-detail/",
 			SubscribeType: "BillingItemDetailForBillingPeriod", SubscribeLanguage: lang,
 			SubscribeTime: stamp(1), RowLimitPerFile: 300000},
@@ -448,7 +446,7 @@ func (w *World) Subscriptions() []bssclient.BillSubscription {
 			SubscribeTime: stamp(2), RowLimitPerFile: 300000},
 	}
 	if w.hash(tagSubscription, 3, 0, 0)%2 == 0 {
-		subs = append(subs, bssclient.BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer,
+		subs = append(subs, BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer,
 			BucketPath: "billing/instance-detail-monthly/", SubscribeType: "InstanceDetailMonthly",
 			SubscribeLanguage: lang, SubscribeTime: stamp(3), RowLimitPerFile: 300000})
 	}
@@ -459,11 +457,11 @@ func (w *World) Subscriptions() []bssclient.BillSubscription {
 // account is topped up at the start of every cycle and drifts down hour by
 // hour at the world's typical spend rate, so it is deterministic and cheap
 // at any size; it is not reconciled with the bills row by row.
-func (w *World) Balance(at time.Time) bssclient.AccountBalance {
+func (w *World) Balance(at time.Time) AccountBalance {
 	// A typical instance costs about 25 CNY a day.
 	perDay := int64(w.instances) * 2500 * w.currency.num / w.currency.den // cents
 	perHour := perDay / 24
-	c := bssclient.CycleOf(at)
+	c := cycleOf(at)
 	topUp := (perDay*40/100_000 + 1) * 100_000 // cents, whole thousands, 40 days of spend
 	topUp += int64(w.hash(tagBalance, uint64(c.Year), uint64(c.Month), 0)%20) * 100_000
 	hours := int64(at.Sub(c.Start()) / time.Hour)
@@ -472,8 +470,8 @@ func (w *World) Balance(at time.Time) bssclient.AccountBalance {
 	if w.hash(tagBalance, 0, 0, 1)%2 == 0 {
 		credit = 50_000_00 * w.currency.num / w.currency.den
 	}
-	cents := func(v int64) bssclient.Money { return bssclient.MoneyFromUnits(v * 1_000_000) }
-	return bssclient.AccountBalance{
+	cents := func(v int64) Money { return Money(v * 1_000_000) }
+	return AccountBalance{
 		AvailableAmount:     cents(cash + credit),
 		AvailableCashAmount: cents(cash),
 		CreditAmount:        cents(credit),

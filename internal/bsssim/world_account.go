@@ -4,8 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // QueryAccountBill "is summarized based on instance bills": its rows are
@@ -101,14 +99,14 @@ func (w *World) accountCells(days []dayState, at time.Time) []aggregateCell {
 // AccountBill returns every row of QueryAccountBill at at: one per owner,
 // or with IsGroupByProduct one per (owner, product, billing method), for the
 // day (DAILY) or the cycle to date (MONTHLY). Only groups with rows appear.
-func (w *World) AccountBill(req bssclient.AccountBillRequest, at time.Time) []bssclient.AccountBillItem {
+func (w *World) AccountBill(req AccountBillRequest, at time.Time) []AccountBillItem {
 	owner, ok := w.ownerFilter(req.BillOwnerID)
 	if !ok {
 		return nil
 	}
 	var days []dayState
 	date := ""
-	if req.Granularity == bssclient.Daily {
+	if req.Granularity == Daily {
 		d := req.BillingDate
 		if d.IsZero() || (!req.BillingCycle.IsZero() && d.Cycle() != req.BillingCycle) {
 			return nil
@@ -124,7 +122,7 @@ func (w *World) AccountBill(req bssclient.AccountBillRequest, at time.Time) []bs
 	}
 	cells := w.accountCells(days, at)
 
-	var out []bssclient.AccountBillItem
+	var out []AccountBillItem
 	for o := range w.owners {
 		if owner >= 0 && o != owner {
 			continue
@@ -154,8 +152,8 @@ func (w *World) AccountBill(req bssclient.AccountBillRequest, at time.Time) []bs
 	return out
 }
 
-func (w *World) accountItem(o int, date string, l leaves) bssclient.AccountBillItem {
-	return bssclient.AccountBillItem{
+func (w *World) accountItem(o int, date string, l leaves) AccountBillItem {
+	return AccountBillItem{
 		BillingDate:     date,
 		BillAccountID:   w.accountID,
 		BillAccountName: w.accountName,
@@ -168,15 +166,15 @@ func (w *World) accountItem(o int, date string, l leaves) bssclient.AccountBillI
 
 // TruthQuery selects what Truth sums.
 type TruthQuery struct {
-	Cycle bssclient.Cycle
-	Day   bssclient.Day // zero: the whole cycle
+	Cycle Cycle
+	Day   Day // zero: the whole cycle
 	// "" matches anything. Region is a region ID ("cn-hangzhou").
 	OwnerID, ProductCode, SubscriptionType, Region string
 	// SplitItemID filters split-bill rows; only with Kind == KindSplitItems.
 	SplitItemID string
 	// Kind picks the API whose view is summed: KindAmounts the account bill,
 	// KindInstanceAttributes the instance bill, KindSplitItems the split bill.
-	Kind bssclient.DataKind
+	Kind DataKind
 }
 
 // Truth is the exact sum of what the chosen API shows at at over the
@@ -186,12 +184,12 @@ type TruthQuery struct {
 // until the day's attributes (48 h) or split items (72 h) are filled in. The
 // account bill has no region; with KindAmounts, Region filters on the
 // instances' real region.
-func (w *World) Truth(q TruthQuery, at time.Time) bssclient.Amounts {
+func (w *World) Truth(q TruthQuery, at time.Time) Amounts {
 	owner := -1
 	if q.OwnerID != "" {
 		o, ok := w.ownerByID(q.OwnerID)
 		if !ok {
-			return bssclient.Amounts{}
+			return Amounts{}
 		}
 		owner = o
 	}
@@ -212,7 +210,7 @@ func (w *World) Truth(q TruthQuery, at time.Time) bssclient.Amounts {
 	// Without a region or split item to match, every view sums to the
 	// account bill (split and billing-item parts sum to their rows), which
 	// the day aggregates answer without walking rows.
-	if q.Region == "" && (q.Kind != bssclient.KindSplitItems || q.SplitItemID == "") {
+	if q.Region == "" && (q.Kind != KindSplitItems || q.SplitItemID == "") {
 		cells := w.accountCells(days, at)
 		for o := range w.owners {
 			for ci := range classes {
@@ -228,12 +226,12 @@ func (w *World) Truth(q TruthQuery, at time.Time) bssclient.Amounts {
 	}
 
 	v := viewInstance
-	if q.Kind == bssclient.KindSplitItems {
+	if q.Kind == KindSplitItems {
 		v = viewSplit
 	}
 	var attrs attrCache
 	for _, ds := range days {
-		f := billFilter{granularity: bssclient.Daily, date: ds.day, product: q.ProductCode, subType: q.SubscriptionType}
+		f := billFilter{granularity: Daily, date: ds.day, product: q.ProductCode, subType: q.SubscriptionType}
 		if owner >= 0 {
 			f.owner = w.owners[owner].idNum
 		}
@@ -243,12 +241,12 @@ func (w *World) Truth(q TruthQuery, at time.Time) bssclient.Amounts {
 		}
 		w.walk(bq, 0, bq.total, func(r *rowRef) {
 			if q.Region != "" {
-				shown := r.first.attrs || q.Kind == bssclient.KindAmounts
+				shown := r.first.attrs || q.Kind == KindAmounts
 				if !shown || regions[r.e.region].id != q.Region {
 					return
 				}
 			}
-			if q.Kind == bssclient.KindSplitItems && q.SplitItemID != "" {
+			if q.Kind == KindSplitItems && q.SplitItemID != "" {
 				if !r.first.splits {
 					return
 				}

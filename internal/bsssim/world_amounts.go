@@ -2,8 +2,6 @@ package bsssim
 
 import (
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // The amount model (INFERRED: BSS documents each column but not how they
@@ -32,10 +30,10 @@ const (
 // leaves are a row's independent amount columns, in units of 10^-8.
 type leaves [numLeaves]int64
 
-func (l leaves) amounts() bssclient.Amounts {
+func (l leaves) amounts() Amounts {
 	pretax := l[leafCashCoupons] + l[leafPrepaidCard] + l[leafCash] + l[leafOutstanding]
-	m := bssclient.MoneyFromUnits
-	return bssclient.Amounts{
+	m := func(u int64) Money { return Money(u) }
+	return Amounts{
 		PretaxGrossAmount:     m(pretax + l[leafDiscount] + l[leafCoupons]),
 		InvoiceDiscount:       m(l[leafDiscount]),
 		DeductedByCoupons:     m(l[leafCoupons]),
@@ -181,7 +179,7 @@ const (
 
 // restatementsOf lists every restatement row of day d, visible or not, in a
 // fixed order: in-day rows, then late rows.
-func (w *World) restatementsOf(d bssclient.Day) []restatement {
+func (w *World) restatementsOf(d Day) []restatement {
 	key := dayKey(d)
 	var out []restatement
 	for kind := uint64(0); kind < 2; kind++ {
@@ -219,9 +217,9 @@ func (w *World) restatementsOf(d bssclient.Day) []restatement {
 // lateAppearance is when a late restatement of day d shows up: on the hour,
 // lateRestatementMin…lateRestatementMax after the day settled, but always
 // before the cycle's bill is final, after which nothing changes.
-func lateAppearance(d bssclient.Day, h uint64) time.Time {
-	settled := d.SettledAt(bssclient.KindAmounts)
-	window := d.Cycle().FinalAt(bssclient.KindAmounts).Sub(settled)
+func lateAppearance(d Day, h uint64) time.Time {
+	settled := d.SettledAt(KindAmounts)
+	window := d.Cycle().FinalAt(KindAmounts).Sub(settled)
 	lo, hi := lateRestatementMin, lateRestatementMax
 	if hi >= window {
 		hi = window - time.Hour

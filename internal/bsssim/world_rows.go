@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // How bill rows are laid out, so that any page of a million-row day is found
@@ -195,7 +193,7 @@ type billQuery struct {
 	key    planKey
 	days   []dayState // DAILY: the day; MONTHLY: the cycle's started days
 	at     time.Time
-	cycle  bssclient.Cycle
+	cycle  Cycle
 	plan   *plan
 	extras []extraRow
 	total  int
@@ -211,9 +209,9 @@ type extraRow struct {
 }
 
 type billFilter struct {
-	cycle       bssclient.Cycle
-	granularity bssclient.Granularity
-	date        bssclient.Day
+	cycle       Cycle
+	granularity Granularity
+	date        Day
 	owner       int64
 	product     string
 	subType     string
@@ -236,7 +234,7 @@ func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bo
 		}
 		q.key.g = g
 	}
-	if f.granularity == bssclient.Daily {
+	if f.granularity == Daily {
 		if f.date.IsZero() || (!f.cycle.IsZero() && f.date.Cycle() != f.cycle) {
 			return nil, false
 		}
@@ -409,13 +407,13 @@ func (w *World) addParts(e *econ, v view, contribs []leaves, out []leaves) {
 
 // --- DescribeInstanceBill / QueryInstanceBill ---
 
-func instanceFilter(req bssclient.InstanceBillRequest) billFilter {
+func instanceFilter(req InstanceBillRequest) billFilter {
 	return billFilter{cycle: req.BillingCycle, granularity: req.Granularity, date: req.BillingDate,
 		owner: req.BillOwnerID, product: req.ProductCode, subType: req.SubscriptionType,
 		instanceID: req.InstanceID, hideZero: req.IsHideZeroCharge}
 }
 
-func instanceView(req bssclient.InstanceBillRequest) view {
+func instanceView(req InstanceBillRequest) view {
 	if req.IsBillingItem {
 		return viewBillingItems
 	}
@@ -424,7 +422,7 @@ func instanceView(req bssclient.InstanceBillRequest) view {
 
 // InstanceBillCount is the number of rows the instance bill has at at
 // (TotalCount).
-func (w *World) InstanceBillCount(req bssclient.InstanceBillRequest, at time.Time) int {
+func (w *World) InstanceBillCount(req InstanceBillRequest, at time.Time) int {
 	q, ok := w.newBillQuery(instanceFilter(req), instanceView(req), at)
 	if !ok {
 		return 0
@@ -434,16 +432,16 @@ func (w *World) InstanceBillCount(req bssclient.InstanceBillRequest, at time.Tim
 
 // InstanceBillRows returns rows [offset, offset+limit) of the instance bill
 // at at, built on demand in a stable order.
-func (w *World) InstanceBillRows(req bssclient.InstanceBillRequest, at time.Time, offset, limit int) []bssclient.InstanceBillItem {
+func (w *World) InstanceBillRows(req InstanceBillRequest, at time.Time, offset, limit int) []InstanceBillItem {
 	q, ok := w.newBillQuery(instanceFilter(req), instanceView(req), at)
 	if !ok {
 		return nil
 	}
-	var out []bssclient.InstanceBillItem
+	var out []InstanceBillItem
 	var cache attrCache
 	w.walk(q, offset, limit, func(r *rowRef) {
 		if out == nil {
-			out = make([]bssclient.InstanceBillItem, 0, min(limit, q.total-offset))
+			out = make([]InstanceBillItem, 0, min(limit, q.total-offset))
 		}
 		out = append(out, w.instanceItem(q, r, cache.of(w, r.e)))
 	})
@@ -465,10 +463,10 @@ func (c *attrCache) of(w *World, e *econ) *attrs {
 	return &c.a
 }
 
-func (w *World) instanceItem(q *billQuery, r *rowRef, a *attrs) bssclient.InstanceBillItem {
+func (w *World) instanceItem(q *billQuery, r *rowRef, a *attrs) InstanceBillItem {
 	e := r.e
 	p := e.cls.product
-	it := bssclient.InstanceBillItem{
+	it := InstanceBillItem{
 		BillAccountID:    w.accountID,
 		BillAccountName:  w.accountName,
 		OwnerID:          w.owners[e.owner].id,
@@ -485,7 +483,9 @@ func (w *World) instanceItem(q *billQuery, r *rowRef, a *attrs) bssclient.Instan
 		CostUnit:         a.costUnit,
 		Tag:              a.tag,
 		Currency:         w.currency.code,
-		Amounts:          r.l.amounts(),
+		// No resource packages are modelled; the page's example shows "NULL".
+		DeductedByResourcePackage: "NULL",
+		Amounts:                   r.l.amounts(),
 	}
 	if !q.key.monthly {
 		it.BillingDate = r.first.date
@@ -520,14 +520,14 @@ func (w *World) instanceItem(q *billQuery, r *rowRef, a *attrs) bssclient.Instan
 
 // --- DescribeSplitItemBill ---
 
-func splitFilter(req bssclient.SplitItemBillRequest) billFilter {
+func splitFilter(req SplitItemBillRequest) billFilter {
 	return billFilter{cycle: req.BillingCycle, granularity: req.Granularity, date: req.BillingDate,
 		owner: req.BillOwnerID, product: req.ProductCode, subType: req.SubscriptionType,
 		instanceID: req.InstanceID, hideZero: req.IsHideZeroCharge}
 }
 
 // SplitItemBillCount is the number of rows the split bill has at at.
-func (w *World) SplitItemBillCount(req bssclient.SplitItemBillRequest, at time.Time) int {
+func (w *World) SplitItemBillCount(req SplitItemBillRequest, at time.Time) int {
 	if req.SplitItemID != "" {
 		return len(w.splitRowsOfItem(req, at))
 	}
@@ -541,7 +541,7 @@ func (w *World) SplitItemBillCount(req bssclient.SplitItemBillRequest, at time.T
 // SplitItemBillRows returns rows [offset, offset+limit) of the split bill at
 // at: the instance bill's rows with each OSS instance split into its
 // buckets. The World serves them whether or not Split Bill is enabled.
-func (w *World) SplitItemBillRows(req bssclient.SplitItemBillRequest, at time.Time, offset, limit int) []bssclient.SplitItemBillItem {
+func (w *World) SplitItemBillRows(req SplitItemBillRequest, at time.Time, offset, limit int) []SplitItemBillItem {
 	if req.SplitItemID != "" {
 		rows := w.splitRowsOfItem(req, at)
 		if offset < 0 || offset >= len(rows) || limit <= 0 {
@@ -553,11 +553,11 @@ func (w *World) SplitItemBillRows(req bssclient.SplitItemBillRequest, at time.Ti
 	if !ok {
 		return nil
 	}
-	var out []bssclient.SplitItemBillItem
+	var out []SplitItemBillItem
 	var cache attrCache
 	w.walk(q, offset, limit, func(r *rowRef) {
 		if out == nil {
-			out = make([]bssclient.SplitItemBillItem, 0, min(limit, q.total-offset))
+			out = make([]SplitItemBillItem, 0, min(limit, q.total-offset))
 		}
 		out = append(out, w.splitItem(q, r, cache.of(w, r.e)))
 	})
@@ -567,7 +567,7 @@ func (w *World) SplitItemBillRows(req bssclient.SplitItemBillRequest, at time.Ti
 // splitRowsOfItem answers a SplitItemID filter: the IDs decode to their
 // instance, whose few rows are built and matched on the ID they show (blank
 // until split items settle, so nothing matches before 72 h).
-func (w *World) splitRowsOfItem(req bssclient.SplitItemBillRequest, at time.Time) []bssclient.SplitItemBillItem {
+func (w *World) splitRowsOfItem(req SplitItemBillRequest, at time.Time) []SplitItemBillItem {
 	g, _, ok := w.bucketByName(req.SplitItemID)
 	if !ok {
 		if g, ok = w.instanceByID(req.SplitItemID); !ok {
@@ -585,7 +585,7 @@ func (w *World) splitRowsOfItem(req bssclient.SplitItemBillRequest, at time.Time
 	if !ok {
 		return nil
 	}
-	var out []bssclient.SplitItemBillItem
+	var out []SplitItemBillItem
 	var cache attrCache
 	w.walk(q, 0, q.total, func(r *rowRef) {
 		it := w.splitItem(q, r, cache.of(w, r.e))
@@ -609,11 +609,11 @@ func (w *World) splitItemOf(e *econ, part int, a *attrs) (id, name string) {
 	return a.id, a.nick
 }
 
-func (w *World) splitItem(q *billQuery, r *rowRef, a *attrs) bssclient.SplitItemBillItem {
+func (w *World) splitItem(q *billQuery, r *rowRef, a *attrs) SplitItemBillItem {
 	e := r.e
 	p := e.cls.product
 	o := &w.owners[e.owner]
-	it := bssclient.SplitItemBillItem{
+	it := SplitItemBillItem{
 		SplitBillingCycle: q.cycle.String(),
 		BillAccountID:     w.accountID,
 		BillAccountName:   w.accountName,

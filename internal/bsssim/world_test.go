@@ -8,20 +8,18 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 var (
-	march2025 = bssclient.Cycle{Year: 2025, Month: time.March}
+	march2025 = Cycle{Year: 2025, Month: time.March}
 	// worldSettled is after March 2025 is final for every kind.
-	worldSettled = time.Date(2025, 4, 20, 12, 0, 0, 0, bssclient.BillingZone)
+	worldSettled = time.Date(2025, 4, 20, 12, 0, 0, 0, billingZone)
 	// worldMidMarch leaves March 13–15 provisional and the 12th–14th without
 	// attributes or split items.
-	worldMidMarch = time.Date(2025, 3, 15, 9, 30, 0, 0, bssclient.BillingZone)
+	worldMidMarch = time.Date(2025, 3, 15, 9, 30, 0, 0, billingZone)
 )
 
-func marchDay(d int) bssclient.Day { return bssclient.Day{Year: 2025, Month: time.March, Day: d} }
+func marchDay(d int) Day { return Day{Year: 2025, Month: time.March, Day: d} }
 
 func newTestWorld(t testing.TB, cfg WorldConfig) *World {
 	t.Helper()
@@ -32,21 +30,21 @@ func newTestWorld(t testing.TB, cfg WorldConfig) *World {
 	return w
 }
 
-func dailyInstanceReq(d bssclient.Day) bssclient.InstanceBillRequest {
-	return bssclient.InstanceBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d}
+func dailyInstanceReq(d Day) InstanceBillRequest {
+	return InstanceBillRequest{BillingCycle: d.Cycle(), Granularity: Daily, BillingDate: d}
 }
 
-func dailySplitReq(d bssclient.Day) bssclient.SplitItemBillRequest {
-	return bssclient.SplitItemBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d}
+func dailySplitReq(d Day) SplitItemBillRequest {
+	return SplitItemBillRequest{BillingCycle: d.Cycle(), Granularity: Daily, BillingDate: d}
 }
 
 // allInstanceRows walks the instance bill in pages, checking the count.
-func allInstanceRows(t testing.TB, w *World, req bssclient.InstanceBillRequest, at time.Time) []bssclient.InstanceBillItem {
+func allInstanceRows(t testing.TB, w *World, req InstanceBillRequest, at time.Time) []InstanceBillItem {
 	t.Helper()
 	n := w.InstanceBillCount(req, at)
-	var rows []bssclient.InstanceBillItem
-	for off := 0; off < n; off += bssclient.MaxPageSize {
-		rows = append(rows, w.InstanceBillRows(req, at, off, bssclient.MaxPageSize)...)
+	var rows []InstanceBillItem
+	for off := 0; off < n; off += maxPageSize {
+		rows = append(rows, w.InstanceBillRows(req, at, off, maxPageSize)...)
 	}
 	if len(rows) != n {
 		t.Fatalf("instance bill %+v: walked %d rows, count says %d", req, len(rows), n)
@@ -54,12 +52,12 @@ func allInstanceRows(t testing.TB, w *World, req bssclient.InstanceBillRequest, 
 	return rows
 }
 
-func allSplitRows(t testing.TB, w *World, req bssclient.SplitItemBillRequest, at time.Time) []bssclient.SplitItemBillItem {
+func allSplitRows(t testing.TB, w *World, req SplitItemBillRequest, at time.Time) []SplitItemBillItem {
 	t.Helper()
 	n := w.SplitItemBillCount(req, at)
-	var rows []bssclient.SplitItemBillItem
-	for off := 0; off < n; off += bssclient.MaxPageSize {
-		rows = append(rows, w.SplitItemBillRows(req, at, off, bssclient.MaxPageSize)...)
+	var rows []SplitItemBillItem
+	for off := 0; off < n; off += maxPageSize {
+		rows = append(rows, w.SplitItemBillRows(req, at, off, maxPageSize)...)
 	}
 	if len(rows) != n {
 		t.Fatalf("split bill %+v: walked %d rows, count says %d", req, len(rows), n)
@@ -67,20 +65,29 @@ func allSplitRows(t testing.TB, w *World, req bssclient.SplitItemBillRequest, at
 	return rows
 }
 
-func addAmounts(t testing.TB, a, b bssclient.Amounts) bssclient.Amounts {
+func addAmounts(t testing.TB, a, b Amounts) Amounts {
 	t.Helper()
-	s, err := a.Add(b)
-	if err != nil {
-		t.Fatal(err)
+	pairs := []struct {
+		dst *Money
+		src Money
+	}{
+		{&a.PretaxGrossAmount, b.PretaxGrossAmount}, {&a.InvoiceDiscount, b.InvoiceDiscount},
+		{&a.DeductedByCoupons, b.DeductedByCoupons}, {&a.DeductedByCashCoupons, b.DeductedByCashCoupons},
+		{&a.DeductedByPrepaidCard, b.DeductedByPrepaidCard}, {&a.PretaxAmount, b.PretaxAmount},
+		{&a.CashAmount, b.CashAmount}, {&a.PaymentAmount, b.PaymentAmount},
+		{&a.OutstandingAmount, b.OutstandingAmount}, {&a.AdjustAmount, b.AdjustAmount},
 	}
-	return s
+	for _, p := range pairs {
+		*p.dst += p.src // test worlds stay far below the int64 range
+	}
+	return a
 }
 
 type worldGroupKey struct{ owner, product, subType string }
 
 // instanceGroups sums instance rows per (owner, product, billing method).
-func instanceGroups(t testing.TB, rows []bssclient.InstanceBillItem) map[worldGroupKey]bssclient.Amounts {
-	m := map[worldGroupKey]bssclient.Amounts{}
+func instanceGroups(t testing.TB, rows []InstanceBillItem) map[worldGroupKey]Amounts {
+	m := map[worldGroupKey]Amounts{}
 	for _, r := range rows {
 		k := worldGroupKey{r.OwnerID, r.ProductCode, r.SubscriptionType}
 		m[k] = addAmounts(t, m[k], r.Amounts)
@@ -197,10 +204,10 @@ func TestWorldIsDeterministic(t *testing.T) {
 
 	snapshot := func(w *World, at time.Time) []any {
 		d := marchDay(12)
-		monthlyItems := bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly, IsBillingItem: true}
+		monthlyItems := InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly, IsBillingItem: true}
 		return []any{
 			w.AccountID(), w.OwnerIDs(),
-			w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly, IsGroupByProduct: true}, at),
+			w.AccountBill(AccountBillRequest{BillingCycle: march2025, Granularity: Monthly, IsGroupByProduct: true}, at),
 			allInstanceRows(t, w, dailyInstanceReq(d), at),
 			allInstanceRows(t, w, monthlyItems, at),
 			allSplitRows(t, w, dailySplitReq(d), at),
@@ -222,9 +229,9 @@ func TestWorldIsDeterministic(t *testing.T) {
 
 func TestWorldRowsSatisfyAmountIdentities(t *testing.T) {
 	w := newTestWorld(t, WorldConfig{Seed: 5, InstancesPerOwner: 40})
-	check := func(where string, a bssclient.Amounts, wantSign int64) {
+	check := func(where string, a Amounts, wantSign int64) {
 		t.Helper()
-		u := func(m bssclient.Money) int64 { return m.Units() }
+		u := func(m Money) int64 { return m.Units() }
 		if u(a.PretaxAmount) != u(a.PretaxGrossAmount)-u(a.InvoiceDiscount)-u(a.DeductedByCoupons) {
 			t.Errorf("%s: PretaxAmount != PretaxGrossAmount − InvoiceDiscount − DeductedByCoupons: %+v", where, a)
 		}
@@ -234,7 +241,7 @@ func TestWorldRowsSatisfyAmountIdentities(t *testing.T) {
 		if u(a.PaymentAmount) != u(a.CashAmount)+u(a.AdjustAmount) {
 			t.Errorf("%s: PaymentAmount != CashAmount + AdjustAmount: %+v", where, a)
 		}
-		for _, m := range []bssclient.Money{a.PretaxGrossAmount, a.InvoiceDiscount, a.DeductedByCoupons,
+		for _, m := range []Money{a.PretaxGrossAmount, a.InvoiceDiscount, a.DeductedByCoupons,
 			a.DeductedByCashCoupons, a.DeductedByPrepaidCard, a.PretaxAmount, a.CashAmount, a.OutstandingAmount, a.AdjustAmount} {
 			if wantSign*m.Units() < 0 {
 				t.Errorf("%s: column %s has the wrong sign in %+v", where, m, a)
@@ -277,7 +284,7 @@ func TestWorldRowsSatisfyAmountIdentities(t *testing.T) {
 				check("split row "+r.SplitItemID, r.Amounts, signOf(r.Item))
 			}
 		}
-		for _, r := range w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, at) {
+		for _, r := range w.AccountBill(AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, at) {
 			check("account row "+r.OwnerID+" "+r.ProductCode, r.Amounts, 0)
 		}
 	}
@@ -288,13 +295,13 @@ func TestWorldRowsSatisfyAmountIdentities(t *testing.T) {
 
 func TestWorldAccountBillEqualsInstanceBill(t *testing.T) {
 	w := newTestWorld(t, WorldConfig{Seed: 11})
-	times := []time.Time{worldMidMarch, time.Date(2025, 4, 2, 18, 0, 0, 0, bssclient.BillingZone), worldSettled}
+	times := []time.Time{worldMidMarch, time.Date(2025, 4, 2, 18, 0, 0, 0, billingZone), worldSettled}
 	for _, at := range times {
 		for d := 1; d <= 31; d++ {
 			day := marchDay(d)
 			instances := instanceGroups(t, allInstanceRows(t, w, dailyInstanceReq(day), at))
-			accountReq := bssclient.AccountBillRequest{BillingCycle: march2025, Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true}
-			account := map[worldGroupKey]bssclient.Amounts{}
+			accountReq := AccountBillRequest{BillingCycle: march2025, Granularity: Daily, BillingDate: day, IsGroupByProduct: true}
+			account := map[worldGroupKey]Amounts{}
 			for _, r := range w.AccountBill(accountReq, at) {
 				if r.BillingDate != day.String() || r.Currency != "CNY" || r.ProductName == "" {
 					t.Errorf("account row %+v: want BillingDate %s, CNY and a product name", r, day)
@@ -306,7 +313,7 @@ func TestWorldAccountBillEqualsInstanceBill(t *testing.T) {
 			}
 			// Without grouping: one row per owner, the sum of its groups.
 			accountReq.IsGroupByProduct = false
-			perOwner := map[string]bssclient.Amounts{}
+			perOwner := map[string]Amounts{}
 			for k, a := range instances {
 				perOwner[k.owner] = addAmounts(t, perOwner[k.owner], a)
 			}
@@ -324,9 +331,9 @@ func TestWorldAccountBillEqualsInstanceBill(t *testing.T) {
 			}
 		}
 		// MONTHLY: the cycle to date.
-		monthly := instanceGroups(t, allInstanceRows(t, w, bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly}, at))
-		account := map[worldGroupKey]bssclient.Amounts{}
-		for _, r := range w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly, IsGroupByProduct: true}, at) {
+		monthly := instanceGroups(t, allInstanceRows(t, w, InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly}, at))
+		account := map[worldGroupKey]Amounts{}
+		for _, r := range w.AccountBill(AccountBillRequest{BillingCycle: march2025, Granularity: Monthly, IsGroupByProduct: true}, at) {
 			if r.BillingDate != "" {
 				t.Errorf("MONTHLY account row has BillingDate %q", r.BillingDate)
 			}
@@ -344,7 +351,7 @@ func TestWorldMonthlyRowsSumDailyRows(t *testing.T) {
 	w := newTestWorld(t, WorldConfig{Seed: 12, Owners: 2})
 	for _, at := range []time.Time{worldMidMarch, worldSettled} {
 		for _, items := range []bool{false, true} {
-			daily := map[worldRowKey]bssclient.Amounts{}
+			daily := map[worldRowKey]Amounts{}
 			for d := 1; d <= 31; d++ {
 				req := dailyInstanceReq(marchDay(d))
 				req.IsBillingItem = items
@@ -353,8 +360,8 @@ func TestWorldMonthlyRowsSumDailyRows(t *testing.T) {
 					daily[k] = addAmounts(t, daily[k], r.Amounts)
 				}
 			}
-			monthly := map[worldRowKey]bssclient.Amounts{}
-			req := bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly, IsBillingItem: items}
+			monthly := map[worldRowKey]Amounts{}
+			req := InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly, IsBillingItem: items}
 			for _, r := range allInstanceRows(t, w, req, at) {
 				k := worldRowKey{r.InstanceID, r.Item, r.BillingItemCode}
 				if r.BillingDate != "" {
@@ -368,15 +375,15 @@ func TestWorldMonthlyRowsSumDailyRows(t *testing.T) {
 		}
 		// The split bill likewise, once split items show.
 		if at == worldSettled {
-			daily := map[worldRowKey]bssclient.Amounts{}
+			daily := map[worldRowKey]Amounts{}
 			for d := 1; d <= 31; d++ {
 				for _, r := range allSplitRows(t, w, dailySplitReq(marchDay(d)), at) {
 					k := worldRowKey{r.InstanceID, r.Item, r.SplitItemID}
 					daily[k] = addAmounts(t, daily[k], r.Amounts)
 				}
 			}
-			monthly := map[worldRowKey]bssclient.Amounts{}
-			for _, r := range allSplitRows(t, w, bssclient.SplitItemBillRequest{BillingCycle: march2025}, at) {
+			monthly := map[worldRowKey]Amounts{}
+			for _, r := range allSplitRows(t, w, SplitItemBillRequest{BillingCycle: march2025}, at) {
 				k := worldRowKey{r.InstanceID, r.Item, r.SplitItemID}
 				monthly[k] = addAmounts(t, monthly[k], r.Amounts)
 			}
@@ -392,14 +399,14 @@ func TestWorldPartsSumToInstanceRows(t *testing.T) {
 	for _, at := range []time.Time{worldMidMarch, worldSettled} {
 		for _, d := range []int{2, 13, 14, 15} {
 			day := marchDay(d)
-			instance := map[worldRowKey]bssclient.Amounts{}
+			instance := map[worldRowKey]Amounts{}
 			rowsOf := map[worldRowKey]int{}
 			for _, r := range allInstanceRows(t, w, dailyInstanceReq(day), at) {
 				k := worldRowKey{instance: r.InstanceID, item: r.Item}
 				instance[k] = addAmounts(t, instance[k], r.Amounts)
 				rowsOf[k]++
 			}
-			items := map[worldRowKey]bssclient.Amounts{}
+			items := map[worldRowKey]Amounts{}
 			itemReq := dailyInstanceReq(day)
 			itemReq.IsBillingItem = true
 			for _, r := range allInstanceRows(t, w, itemReq, at) {
@@ -413,7 +420,7 @@ func TestWorldPartsSumToInstanceRows(t *testing.T) {
 				t.Errorf("at %s, %s: billing items do not sum to their instance rows", at, day)
 			}
 
-			split := map[worldRowKey]bssclient.Amounts{}
+			split := map[worldRowKey]Amounts{}
 			buckets := map[worldRowKey]map[string]bool{}
 			for _, r := range allSplitRows(t, w, dailySplitReq(day), at) {
 				k := worldRowKey{instance: r.InstanceID, item: r.Item}
@@ -431,7 +438,7 @@ func TestWorldPartsSumToInstanceRows(t *testing.T) {
 			}
 			// Once split items show, an OSS instance has one row per bucket
 			// and every other instance is its own split item.
-			if !at.Before(day.SettledAt(bssclient.KindSplitItems)) {
+			if !at.Before(day.SettledAt(KindSplitItems)) {
 				for k, ids := range buckets {
 					want := 1
 					if strings.HasPrefix(k.instance, "oss-") {
@@ -473,22 +480,22 @@ func TestWorldTruthAgreesWithRows(t *testing.T) {
 		{SplitItemID: bucket},
 	}
 	for _, at := range []time.Time{worldMidMarch, worldSettled} {
-		for _, kind := range []bssclient.DataKind{bssclient.KindAmounts, bssclient.KindInstanceAttributes, bssclient.KindSplitItems} {
+		for _, kind := range []DataKind{KindAmounts, KindInstanceAttributes, KindSplitItems} {
 			for _, q := range queries {
-				if q.SplitItemID != "" && kind != bssclient.KindSplitItems {
+				if q.SplitItemID != "" && kind != KindSplitItems {
 					continue
 				}
 				q.Kind, q.Cycle = kind, march2025
-				var cycleSum bssclient.Amounts
+				var cycleSum Amounts
 				for d := 1; d <= 31; d++ {
 					q.Day = marchDay(d)
-					var want bssclient.Amounts
+					var want Amounts
 					match := func(owner, product, subType, region, instance string) bool {
-						if q.Region != "" && kind == bssclient.KindAmounts {
+						if q.Region != "" && kind == KindAmounts {
 							// The account bill has no region: Truth uses the
 							// instances' region, shown once attributes settle.
 							region = ""
-							for _, r := range allInstanceRows(t, w, bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Daily, BillingDate: q.Day, InstanceID: instance}, worldSettled) {
+							for _, r := range allInstanceRows(t, w, InstanceBillRequest{BillingCycle: march2025, Granularity: Daily, BillingDate: q.Day, InstanceID: instance}, worldSettled) {
 								region = r.Region
 							}
 						}
@@ -496,7 +503,7 @@ func TestWorldTruthAgreesWithRows(t *testing.T) {
 							(q.SubscriptionType == "" || subType == q.SubscriptionType) &&
 							(q.Region == "" || region == RegionDisplayName(q.Region))
 					}
-					if kind == bssclient.KindSplitItems {
+					if kind == KindSplitItems {
 						for _, r := range allSplitRows(t, w, dailySplitReq(q.Day), at) {
 							if match(r.OwnerID, r.ProductCode, r.SubscriptionType, r.Region, r.InstanceID) &&
 								(q.SplitItemID == "" || r.SplitItemID == q.SplitItemID) {
@@ -515,14 +522,14 @@ func TestWorldTruthAgreesWithRows(t *testing.T) {
 					}
 					cycleSum = addAmounts(t, cycleSum, want)
 				}
-				q.Day = bssclient.Day{}
+				q.Day = Day{}
 				if got := w.Truth(q, at); got != cycleSum {
 					t.Errorf("at %s, Truth(%+v) for the cycle = %s, days sum to %s", at, q, got.PretaxAmount, cycleSum.PretaxAmount)
 				}
 			}
 		}
 	}
-	if got := w.Truth(TruthQuery{Cycle: march2025, OwnerID: "1999999999999999"}, worldSettled); got != (bssclient.Amounts{}) {
+	if got := w.Truth(TruthQuery{Cycle: march2025, OwnerID: "1999999999999999"}, worldSettled); got != (Amounts{}) {
 		t.Errorf("Truth for an unknown owner = %+v, want zero", got)
 	}
 }
@@ -534,7 +541,7 @@ func TestWorldVisibilityBoundaries(t *testing.T) {
 	day := marchDay(10)
 	req := dailyInstanceReq(day)
 	final := allInstanceRows(t, w, req, worldSettled)
-	regularFinal := map[string]bssclient.Amounts{}
+	regularFinal := map[string]Amounts{}
 	for _, r := range final {
 		if r.Item == itemPayAsYouGo || r.Item == itemSubscriptionOrder {
 			regularFinal[r.InstanceID] = r.Amounts
@@ -542,7 +549,7 @@ func TestWorldVisibilityBoundaries(t *testing.T) {
 	}
 
 	// Midnights in UTC+8, straight from the calendar.
-	if got, want := day.SettledAt(bssclient.KindSplitItems), time.Date(2025, 3, 14, 0, 0, 0, 0, bssclient.BillingZone); !got.Equal(want) {
+	if got, want := day.SettledAt(KindSplitItems), time.Date(2025, 3, 14, 0, 0, 0, 0, billingZone); !got.Equal(want) {
 		t.Fatalf("calendar: split items of %s settle at %s, want %s", day, got, want)
 	}
 
@@ -553,13 +560,13 @@ func TestWorldVisibilityBoundaries(t *testing.T) {
 	}{
 		{"day start", day.Start(), func(t *testing.T, before bool) {
 			n := w.InstanceBillCount(req, day.Start().Add(boundaryOffset(before)))
-			ab := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, Granularity: bssclient.Daily, BillingDate: day}, day.Start().Add(boundaryOffset(before)))
+			ab := w.AccountBill(AccountBillRequest{BillingCycle: march2025, Granularity: Daily, BillingDate: day}, day.Start().Add(boundaryOffset(before)))
 			if before != (n == 0) || before != (len(ab) == 0) {
 				t.Errorf("before=%v: %d instance rows, %d account rows", before, n, len(ab))
 			}
 		}},
-		{"amounts", day.SettledAt(bssclient.KindAmounts), func(t *testing.T, before bool) {
-			at := day.SettledAt(bssclient.KindAmounts).Add(boundaryOffset(before))
+		{"amounts", day.SettledAt(KindAmounts), func(t *testing.T, before bool) {
+			at := day.SettledAt(KindAmounts).Add(boundaryOffset(before))
 			same := 0
 			for _, r := range allInstanceRows(t, w, req, at) {
 				if want, ok := regularFinal[r.InstanceID]; ok && r.Amounts == want && r.Item != itemRefund && r.Item != itemAdjustment {
@@ -579,8 +586,8 @@ func TestWorldVisibilityBoundaries(t *testing.T) {
 				t.Errorf("at settling, %d of %d regular rows show final amounts", same, len(regularFinal))
 			}
 		}},
-		{"instance attributes", day.SettledAt(bssclient.KindInstanceAttributes), func(t *testing.T, before bool) {
-			at := day.SettledAt(bssclient.KindInstanceAttributes).Add(boundaryOffset(before))
+		{"instance attributes", day.SettledAt(KindInstanceAttributes), func(t *testing.T, before bool) {
+			at := day.SettledAt(KindInstanceAttributes).Add(boundaryOffset(before))
 			for _, r := range allInstanceRows(t, w, req, at) {
 				blank := r.Region == "" && r.Zone == "" && r.InstanceSpec == "" && r.InstanceConfig == "" &&
 					r.NickName == "" && r.ResourceGroup == "" && r.InternetIP == "" && r.IntranetIP == ""
@@ -597,8 +604,8 @@ func TestWorldVisibilityBoundaries(t *testing.T) {
 				}
 			}
 		}},
-		{"split items", day.SettledAt(bssclient.KindSplitItems), func(t *testing.T, before bool) {
-			at := day.SettledAt(bssclient.KindSplitItems).Add(boundaryOffset(before))
+		{"split items", day.SettledAt(KindSplitItems), func(t *testing.T, before bool) {
+			at := day.SettledAt(KindSplitItems).Add(boundaryOffset(before))
 			rows := allSplitRows(t, w, dailySplitReq(day), at)
 			for _, r := range rows {
 				if before != (r.SplitItemID == "" && r.SplitItemName == "") || (!before && r.SplitItemName == "") {
@@ -647,14 +654,14 @@ func TestWorldProvisionalAmountsGrowUntilSettled(t *testing.T) {
 		}
 		return sum
 	}
-	final := gross(day.SettledAt(bssclient.KindAmounts))
+	final := gross(day.SettledAt(KindAmounts))
 	if final <= 0 {
 		t.Fatalf("final pay-as-you-go gross of %s is %d", day, final)
 	}
 	prev := int64(0)
 	for _, at := range []time.Time{
 		day.Start(), day.Start().Add(5 * time.Hour), day.End().Add(-time.Second), day.End(),
-		day.End().Add(12 * time.Hour), day.SettledAt(bssclient.KindAmounts).Add(-time.Second),
+		day.End().Add(12 * time.Hour), day.SettledAt(KindAmounts).Add(-time.Second),
 	} {
 		g := gross(at)
 		if g <= prev || g >= final {
@@ -663,7 +670,7 @@ func TestWorldProvisionalAmountsGrowUntilSettled(t *testing.T) {
 		prev = g
 		// The account bill shows the same provisional numbers.
 		truth := w.Truth(TruthQuery{Cycle: march2025, Day: day}, at)
-		settled := w.Truth(TruthQuery{Cycle: march2025, Day: day}, day.SettledAt(bssclient.KindAmounts))
+		settled := w.Truth(TruthQuery{Cycle: march2025, Day: day}, day.SettledAt(KindAmounts))
 		if truth == settled {
 			t.Errorf("at %s: the day's account bill already equals its settled value", at)
 		}
@@ -676,18 +683,18 @@ func TestWorldProvisionalAmountsGrowUntilSettled(t *testing.T) {
 
 func TestWorldRestatementsAppearLateAndStopAtFinal(t *testing.T) {
 	w := newTestWorld(t, WorldConfig{Seed: 29})
-	finalAt := march2025.FinalAt(bssclient.KindAmounts)
+	finalAt := march2025.FinalAt(KindAmounts)
 	lateDays := 0
 	for d := 1; d <= 31; d++ {
 		day := marchDay(d)
 		req := dailyInstanceReq(day)
-		settled := day.SettledAt(bssclient.KindAmounts)
+		settled := day.SettledAt(KindAmounts)
 		// Attributes fill in after the amounts settle; compare amounts only.
 		type money struct {
 			instance, item string
-			amounts        bssclient.Amounts
+			amounts        Amounts
 		}
-		project := func(rows []bssclient.InstanceBillItem) []money {
+		project := func(rows []InstanceBillItem) []money {
 			var out []money
 			for _, r := range rows {
 				out = append(out, money{r.InstanceID, r.Item, r.Amounts})
@@ -744,19 +751,19 @@ func TestWorldRestatementsAppearLateAndStopAtFinal(t *testing.T) {
 	if !changedAfterEnd {
 		t.Error("March's total never changed between the cycle's end and FinalAt")
 	}
-	for _, kind := range []bssclient.DataKind{bssclient.KindAmounts, bssclient.KindInstanceAttributes, bssclient.KindSplitItems} {
+	for _, kind := range []DataKind{KindAmounts, KindInstanceAttributes, KindSplitItems} {
 		fa := march2025.FinalAt(kind)
 		at, later := w.Truth(TruthQuery{Cycle: march2025, Kind: kind}, fa), w.Truth(TruthQuery{Cycle: march2025, Kind: kind}, fa.Add(60*24*time.Hour))
 		if at != later {
 			t.Errorf("%s: March changed after FinalAt %s", kind, fa)
 		}
 	}
-	splitFinal := march2025.FinalAt(bssclient.KindSplitItems)
-	monthlySplit := bssclient.SplitItemBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly}
+	splitFinal := march2025.FinalAt(KindSplitItems)
+	monthlySplit := SplitItemBillRequest{BillingCycle: march2025, Granularity: Monthly}
 	if !reflect.DeepEqual(allSplitRows(t, w, monthlySplit, splitFinal), allSplitRows(t, w, monthlySplit, splitFinal.Add(30*24*time.Hour))) {
 		t.Error("March's split bill rows changed after the split FinalAt (4th 12:00 UTC+8)")
 	}
-	monthly := bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly}
+	monthly := InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly}
 	if !reflect.DeepEqual(allInstanceRows(t, w, monthly, finalAt), allInstanceRows(t, w, monthly, finalAt.Add(30*24*time.Hour))) {
 		t.Error("March's instance bill rows changed after FinalAt (3rd 12:00 UTC+8)")
 	}
@@ -795,41 +802,41 @@ func TestWorldFilters(t *testing.T) {
 
 	type instanceCase struct {
 		name  string
-		edit  func(*bssclient.InstanceBillRequest)
-		match func(bssclient.InstanceBillItem) bool
+		edit  func(*InstanceBillRequest)
+		match func(InstanceBillItem) bool
 	}
 	instanceCases := []instanceCase{
-		{"product", func(r *bssclient.InstanceBillRequest) { r.ProductCode = "ecs" },
-			func(r bssclient.InstanceBillItem) bool { return r.ProductCode == "ecs" }},
-		{"product and subscription type", func(r *bssclient.InstanceBillRequest) { r.ProductCode, r.SubscriptionType = "rds", "PayAsYouGo" },
-			func(r bssclient.InstanceBillItem) bool {
+		{"product", func(r *InstanceBillRequest) { r.ProductCode = "ecs" },
+			func(r InstanceBillItem) bool { return r.ProductCode == "ecs" }},
+		{"product and subscription type", func(r *InstanceBillRequest) { r.ProductCode, r.SubscriptionType = "rds", "PayAsYouGo" },
+			func(r InstanceBillItem) bool {
 				return r.ProductCode == "rds" && r.SubscriptionType == "PayAsYouGo"
 			}},
-		{"subscription type", func(r *bssclient.InstanceBillRequest) { r.SubscriptionType = "Subscription" },
-			func(r bssclient.InstanceBillItem) bool { return r.SubscriptionType == "Subscription" }},
-		{"member owner", func(r *bssclient.InstanceBillRequest) { r.BillOwnerID = memberID },
-			func(r bssclient.InstanceBillItem) bool { return r.OwnerID == member }},
-		{"payer as owner", func(r *bssclient.InstanceBillRequest) { r.BillOwnerID = payerID },
-			func(r bssclient.InstanceBillItem) bool { return r.OwnerID == w.AccountID() }},
-		{"instance", func(r *bssclient.InstanceBillRequest) { r.InstanceID = someInstance },
-			func(r bssclient.InstanceBillItem) bool { return r.InstanceID == someInstance }},
-		{"hide zero charge", func(r *bssclient.InstanceBillRequest) { r.IsHideZeroCharge = true },
-			func(r bssclient.InstanceBillItem) bool {
+		{"subscription type", func(r *InstanceBillRequest) { r.SubscriptionType = "Subscription" },
+			func(r InstanceBillItem) bool { return r.SubscriptionType == "Subscription" }},
+		{"member owner", func(r *InstanceBillRequest) { r.BillOwnerID = memberID },
+			func(r InstanceBillItem) bool { return r.OwnerID == member }},
+		{"payer as owner", func(r *InstanceBillRequest) { r.BillOwnerID = payerID },
+			func(r InstanceBillItem) bool { return r.OwnerID == w.AccountID() }},
+		{"instance", func(r *InstanceBillRequest) { r.InstanceID = someInstance },
+			func(r InstanceBillItem) bool { return r.InstanceID == someInstance }},
+		{"hide zero charge", func(r *InstanceBillRequest) { r.IsHideZeroCharge = true },
+			func(r InstanceBillItem) bool {
 				return !r.PretaxGrossAmount.IsZero() || !r.PretaxAmount.IsZero()
 			}},
-		{"unknown owner", func(r *bssclient.InstanceBillRequest) { r.BillOwnerID = 1234 }, nil},
-		{"unknown instance", func(r *bssclient.InstanceBillRequest) { r.InstanceID = "i-bp1doesnotexist0000" }, nil},
-		{"instance of another owner", func(r *bssclient.InstanceBillRequest) { r.InstanceID, r.BillOwnerID = someInstance, otherOwner }, nil},
-		{"unknown product", func(r *bssclient.InstanceBillRequest) { r.ProductCode = "nosuch" }, nil},
+		{"unknown owner", func(r *InstanceBillRequest) { r.BillOwnerID = 1234 }, nil},
+		{"unknown instance", func(r *InstanceBillRequest) { r.InstanceID = "i-bp1doesnotexist0000" }, nil},
+		{"instance of another owner", func(r *InstanceBillRequest) { r.InstanceID, r.BillOwnerID = someInstance, otherOwner }, nil},
+		{"unknown product", func(r *InstanceBillRequest) { r.ProductCode = "nosuch" }, nil},
 	}
-	for _, granularity := range []bssclient.Granularity{bssclient.Daily, bssclient.Monthly} {
+	for _, granularity := range []Granularity{Daily, Monthly} {
 		req := dailyInstanceReq(marchDay(8))
 		req.Granularity = granularity
 		all := allInstanceRows(t, w, req, worldSettled)
 		for _, c := range instanceCases {
 			r := req
 			c.edit(&r)
-			var want []bssclient.InstanceBillItem
+			var want []InstanceBillItem
 			for _, row := range all {
 				if c.match != nil && c.match(row) {
 					want = append(want, row)
@@ -852,28 +859,28 @@ func TestWorldFilters(t *testing.T) {
 	}
 	splitCases := []struct {
 		name  string
-		edit  func(*bssclient.SplitItemBillRequest)
-		match func(bssclient.SplitItemBillItem) bool
+		edit  func(*SplitItemBillRequest)
+		match func(SplitItemBillItem) bool
 	}{
-		{"bucket", func(r *bssclient.SplitItemBillRequest) { r.SplitItemID = bucket },
-			func(r bssclient.SplitItemBillItem) bool { return r.SplitItemID == bucket }},
-		{"instance as split item", func(r *bssclient.SplitItemBillRequest) { r.SplitItemID = someInstance },
-			func(r bssclient.SplitItemBillItem) bool { return r.SplitItemID == someInstance }},
-		{"product", func(r *bssclient.SplitItemBillRequest) { r.ProductCode = "oss" },
-			func(r bssclient.SplitItemBillItem) bool { return r.ProductCode == "oss" }},
-		{"owner", func(r *bssclient.SplitItemBillRequest) { r.BillOwnerID = memberID },
-			func(r bssclient.SplitItemBillItem) bool { return r.OwnerID == member }},
-		{"hide zero charge", func(r *bssclient.SplitItemBillRequest) { r.IsHideZeroCharge = true },
-			func(r bssclient.SplitItemBillItem) bool {
+		{"bucket", func(r *SplitItemBillRequest) { r.SplitItemID = bucket },
+			func(r SplitItemBillItem) bool { return r.SplitItemID == bucket }},
+		{"instance as split item", func(r *SplitItemBillRequest) { r.SplitItemID = someInstance },
+			func(r SplitItemBillItem) bool { return r.SplitItemID == someInstance }},
+		{"product", func(r *SplitItemBillRequest) { r.ProductCode = "oss" },
+			func(r SplitItemBillItem) bool { return r.ProductCode == "oss" }},
+		{"owner", func(r *SplitItemBillRequest) { r.BillOwnerID = memberID },
+			func(r SplitItemBillItem) bool { return r.OwnerID == member }},
+		{"hide zero charge", func(r *SplitItemBillRequest) { r.IsHideZeroCharge = true },
+			func(r SplitItemBillItem) bool {
 				return !r.PretaxGrossAmount.IsZero() || !r.PretaxAmount.IsZero()
 			}},
-		{"bucket of another owner", func(r *bssclient.SplitItemBillRequest) { r.SplitItemID, r.BillOwnerID = bucket, 1 }, nil},
-		{"bucket with a wrong suffix", func(r *bssclient.SplitItemBillRequest) { r.SplitItemID = bucket[:len(bucket)-1] + "x" }, nil},
+		{"bucket of another owner", func(r *SplitItemBillRequest) { r.SplitItemID, r.BillOwnerID = bucket, 1 }, nil},
+		{"bucket with a wrong suffix", func(r *SplitItemBillRequest) { r.SplitItemID = bucket[:len(bucket)-1] + "x" }, nil},
 	}
 	for _, c := range splitCases {
 		r := dailySplitReq(marchDay(8))
 		c.edit(&r)
-		var want []bssclient.SplitItemBillItem
+		var want []SplitItemBillItem
 		for _, row := range splitAll {
 			if c.match != nil && c.match(row) {
 				want = append(want, row)
@@ -886,18 +893,18 @@ func TestWorldFilters(t *testing.T) {
 	}
 
 	// Account bill: ProductCode and BillOwnerID.
-	accountAll := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, worldSettled)
-	var want []bssclient.AccountBillItem
+	accountAll := w.AccountBill(AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, worldSettled)
+	var want []AccountBillItem
 	for _, r := range accountAll {
 		if r.ProductCode == "oss" && r.OwnerID == member {
 			want = append(want, r)
 		}
 	}
-	got := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true, ProductCode: "oss", BillOwnerID: memberID}, worldSettled)
+	got := w.AccountBill(AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true, ProductCode: "oss", BillOwnerID: memberID}, worldSettled)
 	if len(want) == 0 || !reflect.DeepEqual(got, want) {
 		t.Errorf("account bill filtered by product and owner: %v, want %v", got, want)
 	}
-	if got := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, BillOwnerID: 77}, worldSettled); got != nil {
+	if got := w.AccountBill(AccountBillRequest{BillingCycle: march2025, BillOwnerID: 77}, worldSettled); got != nil {
 		t.Errorf("account bill of an unknown owner: %v, want none", got)
 	}
 }
@@ -914,13 +921,13 @@ func mustParseInt(t *testing.T, s string) int64 {
 func TestWorldPaging(t *testing.T) {
 	w := newTestWorld(t, WorldConfig{Seed: 37})
 	for _, items := range []bool{false, true} {
-		req := bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly, IsBillingItem: items}
+		req := InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly, IsBillingItem: items}
 		n := w.InstanceBillCount(req, worldSettled)
 		all := w.InstanceBillRows(req, worldSettled, 0, n+10)
 		if len(all) != n || n == 0 {
 			t.Fatalf("one big page: %d rows, count %d", len(all), n)
 		}
-		var paged []bssclient.InstanceBillItem
+		var paged []InstanceBillItem
 		for off := 0; off < n; off += 7 {
 			paged = append(paged, w.InstanceBillRows(req, worldSettled, off, 7)...)
 		}
@@ -934,11 +941,11 @@ func TestWorldPaging(t *testing.T) {
 		}
 	}
 	// Requests that match nothing.
-	for _, req := range []bssclient.InstanceBillRequest{
-		{BillingCycle: march2025, Granularity: bssclient.Daily},                                                           // no date
-		{BillingCycle: march2025, Granularity: bssclient.Daily, BillingDate: bssclient.Day{Year: 2025, Month: 4, Day: 1}}, // date outside the cycle
-		{Granularity: bssclient.Monthly},                                                                                  // no cycle
-		{BillingCycle: bssclient.Cycle{Year: 2025, Month: 5}, Granularity: bssclient.Monthly},                             // not started at worldSettled
+	for _, req := range []InstanceBillRequest{
+		{BillingCycle: march2025, Granularity: Daily},                                                 // no date
+		{BillingCycle: march2025, Granularity: Daily, BillingDate: Day{Year: 2025, Month: 4, Day: 1}}, // date outside the cycle
+		{Granularity: Monthly}, // no cycle
+		{BillingCycle: Cycle{Year: 2025, Month: 5}, Granularity: Monthly}, // not started at worldSettled
 	} {
 		if n := w.InstanceBillCount(req, worldSettled); n != 0 {
 			t.Errorf("InstanceBillCount(%+v) = %d, want 0", req, n)
@@ -991,11 +998,11 @@ func TestWorldMillionRowDay(t *testing.T) {
 	group := req
 	group.BillOwnerID, group.ProductCode, group.SubscriptionType = mustParseInt(t, owner), "polardb", "Subscription"
 	rows := allInstanceRows(t, w, group, worldSettled)
-	var want bssclient.Amounts
+	var want Amounts
 	for _, r := range rows {
 		want = addAmounts(t, want, r.Amounts)
 	}
-	account := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, Granularity: bssclient.Daily,
+	account := w.AccountBill(AccountBillRequest{BillingCycle: march2025, Granularity: Daily,
 		BillingDate: req.BillingDate, IsGroupByProduct: true, ProductCode: "polardb", BillOwnerID: group.BillOwnerID}, worldSettled)
 	found := false
 	for _, r := range account {
@@ -1040,7 +1047,7 @@ func TestWorldSubscriptionsAndBalance(t *testing.T) {
 		t.Errorf("subscription types %v", types)
 	}
 
-	t1 := time.Date(2025, 3, 5, 10, 0, 0, 0, bssclient.BillingZone)
+	t1 := time.Date(2025, 3, 5, 10, 0, 0, 0, billingZone)
 	b1, b2 := w.Balance(t1), w.Balance(t1.Add(30*time.Hour))
 	if b1 != w.Balance(t1) {
 		t.Error("Balance is not deterministic")
@@ -1048,7 +1055,7 @@ func TestWorldSubscriptionsAndBalance(t *testing.T) {
 	if b1.Currency != "USD" || b2.AvailableCashAmount.Units() >= b1.AvailableCashAmount.Units() || b2.AvailableCashAmount.Units() <= 0 {
 		t.Errorf("balance %+v then %+v: want USD, drifting down, positive", b1, b2)
 	}
-	for _, b := range []bssclient.AccountBalance{b1, b2} {
+	for _, b := range []AccountBalance{b1, b2} {
 		if b.AvailableAmount.Units() != b.AvailableCashAmount.Units()+b.CreditAmount.Units() {
 			t.Errorf("AvailableAmount != AvailableCashAmount + CreditAmount: %+v", b)
 		}
@@ -1063,7 +1070,7 @@ func TestWorldCurrency(t *testing.T) {
 	if b.PretaxGrossAmount.Units()*3 > a.PretaxGrossAmount.Units() {
 		t.Errorf("USD world spends %s, CNY world %s: want USD about a seventh", b.PretaxGrossAmount, a.PretaxGrossAmount)
 	}
-	for _, r := range usd.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025}, worldSettled) {
+	for _, r := range usd.AccountBill(AccountBillRequest{BillingCycle: march2025}, worldSettled) {
 		if r.Currency != "USD" {
 			t.Errorf("USD world bills in %q", r.Currency)
 		}
@@ -1073,7 +1080,7 @@ func TestWorldCurrency(t *testing.T) {
 // TestWorldConcurrentUse runs queries in parallel; -race checks the caches.
 func TestWorldConcurrentUse(t *testing.T) {
 	w := newTestWorld(t, WorldConfig{Seed: 53})
-	want := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, worldSettled)
+	want := w.AccountBill(AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, worldSettled)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
@@ -1081,9 +1088,9 @@ func TestWorldConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			for d := 1; d <= 31; d++ {
 				w.InstanceBillRows(dailyInstanceReq(marchDay(d)), worldSettled, 0, 50)
-				w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, Granularity: bssclient.Daily, BillingDate: marchDay(d)}, worldMidMarch)
+				w.AccountBill(AccountBillRequest{BillingCycle: march2025, Granularity: Daily, BillingDate: marchDay(d)}, worldMidMarch)
 			}
-			if got := w.AccountBill(bssclient.AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, worldSettled); !reflect.DeepEqual(got, want) {
+			if got := w.AccountBill(AccountBillRequest{BillingCycle: march2025, IsGroupByProduct: true}, worldSettled); !reflect.DeepEqual(got, want) {
 				t.Error("concurrent account bill differs")
 			}
 		}()
@@ -1102,7 +1109,7 @@ func BenchmarkWorldInstanceBillPage(b *testing.B) {
 
 func BenchmarkWorldMonthlyPage(b *testing.B) {
 	w := newTestWorld(b, WorldConfig{Seed: 41, Owners: 9, InstancesPerOwner: 175_000})
-	req := bssclient.InstanceBillRequest{BillingCycle: march2025, Granularity: bssclient.Monthly, IsBillingItem: true}
+	req := InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly, IsBillingItem: true}
 	b.ReportAllocs()
 	for b.Loop() {
 		w.InstanceBillRows(req, worldSettled, 999_700, 300)
