@@ -51,9 +51,9 @@ type ClockObserver interface {
 // MaxClockSkew is how far the host clock may drift from BSS's before the
 // Client warns. BSS refuses a request dated more than 15 minutes off
 // (InvalidTimeStamp.Expired, https://help.aliyun.com/en/document_detail/434846.html),
-// and a fast clock reads a day's bill before BSS has settled it: a minute is
-// far above the Date header's one-second resolution and network delays, and
-// far below both.
+// and a fast clock reads a day's bill before BSS has settled it. A minute is
+// well above the Date header's one-second resolution plus network delay, and
+// well below the 15 minutes BSS tolerates.
 const MaxClockSkew = time.Minute
 
 // Defaults for the zero values of Config.

@@ -450,12 +450,18 @@ func (p *chainProvider) addKnownSecrets(secrets ...string) {
 // config files.
 var secretFieldPattern = regexp.MustCompile(`(?i)("?[a-z_\-]*(?:secret|token|password)[a-z_\-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s,&}"]+)`)
 
+// iniLinePattern matches the errors of gopkg.in/ini.v1, which credentials-go
+// reads the credentials file (~/.alibabacloud/credentials.ini) with, that
+// quote a line of the file: a malformed line may be a secret.
+var iniLinePattern = regexp.MustCompile(`(key-value delimiter not found|empty key name|missing closing key quote|unclosed section)(:| from) .*`)
+
 // scrub removes from text, before it leaves the package in an error: a
-// quoted CLI config file (named instead), the credentials URI's user info
-// and query, every known secret, the user info of any URL, and any
-// secret-looking field.
+// quoted CLI config file (named instead), a quoted line of the credentials
+// file, the credentials URI's user info and query, every known secret, the
+// user info of any URL, and any secret-looking field.
 func (p *chainProvider) scrub(text string) string {
 	text = withoutCLIConfigContent(text)
+	text = iniLinePattern.ReplaceAllString(text, "${1} in the credentials file (the line is withheld)")
 	if p.credentialsURI != "" {
 		text = strings.ReplaceAll(text, p.credentialsURI, RedactURL(p.credentialsURI))
 	}

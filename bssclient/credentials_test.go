@@ -600,6 +600,22 @@ func TestScrub(t *testing.T) {
 	}
 }
 
+func TestMalformedCredentialsFileIsNotQuoted(t *testing.T) {
+	isolateCredentialEnv(t)
+	path := filepath.Join(t.TempDir(), "credentials.ini")
+	content := "[default]\ntype = access_key\naccess_key_id = LTAIini\naccess_key_secret " + testSecret + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", path)
+	p, err := NewCredentialsProvider(CredentialSource{Type: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Credentials(context.Background())
+	checkCredentialsError(t, err, "key-value delimiter not found in the credentials file (the line is withheld)")
+}
+
 func TestRedactURL(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"https://business.aliyuncs.com", "https://business.aliyuncs.com"},
