@@ -29,9 +29,12 @@ LDFLAGS = -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVI
 	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
 	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
-# Pinned tools, run from the Go module proxy (go run caches the build).
-HELM       ?= $(GO) run helm.sh/helm/v3/cmd/helm@v3.22.0
-GORELEASER ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
+# Pinned tools, built from the Go module proxy into .build/tools once.
+HELM_VERSION       := v3.22.0
+GORELEASER_VERSION := v2.15.1
+TOOLS_DIR  := .build/tools
+HELM       ?= $(TOOLS_DIR)/helm-$(HELM_VERSION)
+GORELEASER ?= $(TOOLS_DIR)/goreleaser-$(GORELEASER_VERSION)
 
 # The container image: FROM scratch plus the static binary built here and the
 # build host's CA bundle (registries are not needed).
@@ -77,15 +80,25 @@ image-test: image
 
 # helm lint and template with every values file under deploy/test/testdata,
 # each rendered object decoded strictly into the Kubernetes API types.
-chart-test:
-	$(DEPLOY_TEST) -run '^TestChart' -args -helm='$(HELM)'
+chart-test: $(HELM)
+	$(DEPLOY_TEST) -run '^TestChart' -args -helm=$(abspath $(HELM))
+
+$(TOOLS_DIR)/helm-%:
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(abspath $(TOOLS_DIR)) GOFLAGS= $(GO) install helm.sh/helm/v3/cmd/helm@$*
+	mv $(TOOLS_DIR)/helm $@
+
+$(TOOLS_DIR)/goreleaser-%:
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(abspath $(TOOLS_DIR)) GOFLAGS= $(GO) install github.com/goreleaser/goreleaser/v2@$*
+	mv $(TOOLS_DIR)/goreleaser $@
 
 systemd-test:
 	$(DEPLOY_TEST) -run '^TestSystemd'
 
 # goreleaser check, then a snapshot build for this machine's platform, whose
 # --version must show the stamped snapshot version.
-release-check:
+release-check: $(GORELEASER)
 	$(GORELEASER) check
 	$(GORELEASER) build --snapshot --clean --single-target --output .build/release-check/aliyun-billing-exporter
 	.build/release-check/aliyun-billing-exporter --version 2>&1 | tee /dev/stderr | grep -q 'version [0-9][^ ]*-SNAPSHOT-[0-9a-f]* (branch: [^,]*, revision: [0-9a-f]\{40\})'
