@@ -56,10 +56,13 @@ print-ldflags:
 	@echo '$(LDFLAGS)'
 
 # A static linux binary for the container image: no libc, so FROM scratch.
+# It goes into the image's build context, which holds nothing else but the
+# CA bundle.
+IMAGE_CONTEXT := .build/image
 build-static:
-	@mkdir -p .build/linux-$(GOARCH_IMG)
+	@mkdir -p $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_IMG) $(GO) build $(GOFLAGS) -trimpath -ldflags '$(LDFLAGS)' \
-		-o .build/linux-$(GOARCH_IMG)/aliyun-billing-exporter ./cmd/aliyun-billing-exporter
+		-o $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)/aliyun-billing-exporter ./cmd/aliyun-billing-exporter
 
 test: fmt-check vet tools-check unit-test image-test chart-test systemd-test release-check
 
@@ -71,8 +74,8 @@ unit-test:
 DEPLOY_TEST = cd deploy/test && $(GO) test $(GOFLAGS) -count=1 -timeout 15m
 
 image: build-static
-	cp $(CA_BUNDLE) .build/ca-certificates.crt
-	buildah build --quiet --layers=false -f Containerfile --build-arg ARCH=$(GOARCH_IMG) -t $(IMAGE) .
+	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
+	buildah build --quiet --layers=false -f Containerfile --build-arg ARCH=$(GOARCH_IMG) -t $(IMAGE) $(IMAGE_CONTEXT)
 
 # Runs --demo in the image with podman, scrapes it, stops it with SIGTERM.
 image-test: image
