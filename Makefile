@@ -43,7 +43,7 @@ GOARCH_IMG ?= $(shell $(GO) env GOARCH)
 CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
 .PHONY: all build print-ldflags build-static test unit-test vet fmt-check tools-check \
-	image image-test chart-test systemd-test release-check bench fuzz clean
+	image image-test chart-test systemd-test release-check release-snapshot bench fuzz clean
 
 all: build test
 
@@ -100,11 +100,24 @@ systemd-test:
 	$(DEPLOY_TEST) -run '^TestSystemd'
 
 # goreleaser check, then a snapshot build for this machine's platform, whose
-# --version must show the stamped snapshot version.
+# --version must show the stamped snapshot version and the commit. goreleaser
+# reads the commit only in a clone with a remote; a clone without one (a
+# fresh `git init`, a checkout from a bundle) gets the project's URL as
+# origin through git's environment, not its config.
+RELEASE_GIT_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url \
+	GIT_CONFIG_VALUE_0=https://github.com/aliyun-billing-exporter/aliyun-billing-exporter.git)
 release-check: $(GORELEASER)
 	$(GORELEASER) check
-	$(GORELEASER) build --snapshot --clean --single-target --output .build/release-check/aliyun-billing-exporter
-	.build/release-check/aliyun-billing-exporter --version 2>&1 | tee /dev/stderr | grep -q 'version [0-9][^ ]*-SNAPSHOT-[0-9a-f]* (branch: [^,]*, revision: [0-9a-f]\{40\})'
+	@mkdir -p .build/release-check
+	$(RELEASE_GIT_ENV) $(GORELEASER) build --snapshot --clean --single-target --output .build/release-check/aliyun-billing-exporter
+	.build/release-check/aliyun-billing-exporter --version 2>&1 | tee /dev/stderr | \
+		grep -q 'version [0-9][^ ]*-SNAPSHOT-$(shell git rev-parse --short HEAD) (branch: $(BRANCH), revision: $(REVISION))'
+
+# Every archive and sha256sums.txt in dist/, as a release would make them
+# (all four platforms: slower than release-check).
+release-snapshot: $(GORELEASER)
+	$(RELEASE_GIT_ENV) $(GORELEASER) release --snapshot --clean
+	cd dist && sha256sum -c sha256sums.txt
 
 vet:
 	$(GO) vet ./...
