@@ -57,7 +57,7 @@ print-ldflags:
 
 # A static linux binary for the container image: no libc, so FROM scratch.
 # It goes into the image's build context, which holds nothing else but the
-# CA bundle.
+# CA bundle and an empty directory, the state directory's mount point.
 IMAGE_CONTEXT := .build/image
 build-static:
 	@mkdir -p $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)
@@ -75,6 +75,7 @@ DEPLOY_TEST = cd deploy/test && $(GO) test $(GOFLAGS) -count=1 -timeout 15m
 
 image: build-static
 	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
+	mkdir -p $(IMAGE_CONTEXT)/state $(IMAGE_CONTEXT)/var/lib
 	buildah build --quiet --layers=false -f Containerfile --build-arg ARCH=$(GOARCH_IMG) -t $(IMAGE) $(IMAGE_CONTEXT)
 
 # Runs --demo in the image with podman, scrapes it, stops it with SIGTERM.

@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -56,6 +60,48 @@ func TestImageConfig(t *testing.T) {
 	}
 	if strings.Join(c.Entrypoint, " ") != "/bin/aliyun-billing-exporter" || len(c.Cmd) != 0 {
 		t.Errorf("Entrypoint %q Cmd %q, want the binary and no arguments", c.Entrypoint, c.Cmd)
+	}
+
+	// The state directory belongs to nobody, so that a fresh volume mounted
+	// there does too; nothing else is writable by that user.
+	root, err := podman("image", "mount", *image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer podman("image", "unmount", *image)
+	var files []string
+	err = filepath.WalkDir(strings.TrimSpace(root), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		rel, _ := filepath.Rel(strings.TrimSpace(root), path)
+		if rel == "." { // the mount point, not the image's
+			return nil
+		}
+		files = append(files, fmt.Sprintf("%s %d:%d %v", rel, st.Uid, st.Gid, info.Mode()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"bin 0:0 drwxr-xr-x",
+		"bin/aliyun-billing-exporter 0:0 -rwxr-xr-x",
+		"etc 0:0 drwxr-xr-x",
+		"etc/ssl 0:0 drwxr-xr-x",
+		"etc/ssl/certs 0:0 drwxr-xr-x",
+		"etc/ssl/certs/ca-certificates.crt 0:0 -rw-r--r--",
+		"var 0:0 drwxr-xr-x",
+		"var/lib 0:0 drwxr-xr-x",
+		"var/lib/aliyun-billing-exporter 65534:65534 drwxr-xr-x",
+	}
+	if !slices.Equal(files, want) {
+		t.Errorf("the image holds\n%s\nwant\n%s", strings.Join(files, "\n"), strings.Join(want, "\n"))
 	}
 }
 
