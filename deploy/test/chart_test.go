@@ -1,10 +1,13 @@
 package test
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +38,10 @@ const (
 
 func helm(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(*helmCommand, append(args, "--kube-version", kubeVersion)...)
+	if args[0] == "template" || args[0] == "lint" {
+		args = append(args, "--kube-version", kubeVersion)
+	}
+	cmd := exec.Command(*helmCommand, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -401,4 +407,64 @@ func subset(sub, super map[string]string) bool {
 		}
 	}
 	return len(sub) > 0
+}
+
+// TestChartPackage: `helm package` resolves the symlinks into dashboards/,
+// so the packaged chart is self-contained, leaves out the rule tests, and
+// renders the same rules and dashboards.
+func TestChartPackage(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := helm(t, "package", chartDir, "--destination", dir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	pkgs, _ := filepath.Glob(filepath.Join(dir, "aliyun-billing-exporter-*.tgz"))
+	if len(pkgs) != 1 {
+		t.Fatalf("helm package made %v", pkgs)
+	}
+	f, err := os.Open(pkgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeSymlink {
+			t.Errorf("%s is a symlink in the package", h.Name)
+		}
+		names = append(names, h.Name)
+	}
+	for _, want := range []string{"aliyun-billing-exporter/files/rules/alerts.yml", "aliyun-billing-exporter/files/dashboards/cost-overview.json"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("the package lacks %s: %v", want, names)
+		}
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, "_test.yml") {
+			t.Errorf("the package carries the rule test %s", n)
+		}
+	}
+
+	out, err := helm(t, "template", "billing", pkgs[0], "--namespace", namespace, "-f", "testdata/values/ack-rrsa-webhook.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDir, err := helm(t, "template", "billing", chartDir, "--namespace", namespace, "-f", "testdata/values/ack-rrsa-webhook.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != fromDir {
+		t.Error("the packaged chart renders differently from the chart directory")
+	}
 }
