@@ -122,6 +122,7 @@ release-snapshot: $(GORELEASER)
 
 vet:
 	$(GO) vet ./...
+	cd deploy/test && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
