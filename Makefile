@@ -115,10 +115,14 @@ release-check: $(GORELEASER)
 		grep -q 'version [0-9][^ ]*-SNAPSHOT-$(shell git rev-parse --short HEAD) (branch: $(BRANCH), revision: $(REVISION))'
 
 # Every archive and sha256sums.txt in dist/, as a release would make them
-# (all four platforms: slower than release-check).
+# (all four platforms: slower than release-check, so not in make test).
 release-snapshot: $(GORELEASER)
 	$(RELEASE_GIT_ENV) $(GORELEASER) release --snapshot --clean
 	cd dist && sha256sum -c sha256sums.txt
+	@# The archive's layout, apart from the rules and dashboards (their globs
+	@# take whatever dashboards/ holds).
+	tar tzf dist/aliyun-billing-exporter-*.linux-amd64.tar.gz | sed 's|^[^/]*/||' | grep -v '^dashboards/\|^rules/' | sort | \
+		diff - deploy/test/testdata/archive-contents.txt
 
 vet:
 	$(GO) vet ./...
