@@ -111,8 +111,9 @@ release-check: $(GORELEASER)
 	$(GORELEASER) check
 	@mkdir -p .build/release-check
 	$(RELEASE_GIT_ENV) $(GORELEASER) build --snapshot --clean --single-target --output .build/release-check/aliyun-billing-exporter
-	.build/release-check/aliyun-billing-exporter --version 2>&1 | tee /dev/stderr | \
-		grep -q 'version [0-9][^ ]*-SNAPSHOT-$(shell git rev-parse --short HEAD) (branch: $(BRANCH), revision: $(REVISION))'
+	@out=$$(.build/release-check/aliyun-billing-exporter --version 2>&1); echo "$$out"; \
+		echo "$$out" | grep -q 'version [0-9][^ ]*-SNAPSHOT-$(shell git rev-parse --short HEAD) (branch: $(BRANCH), revision: $(REVISION))' || \
+		{ echo "release-check: the snapshot build is not stamped with this commit and branch"; exit 1; }
 
 # Every archive and sha256sums.txt in dist/, as a release would make them
 # (all four platforms: slower than release-check, so not in make test).

@@ -106,8 +106,9 @@ func TestImageConfig(t *testing.T) {
 }
 
 // TestImageServesDemo runs --demo in the image on a free loopback port, with
-// a read-only root and no capabilities (as the Helm chart runs it), scrapes
-// it, stops it with SIGTERM and checks that it exits 0.
+// a read-only root, no capabilities and a volume for the state directory (as
+// the Helm chart runs it), scrapes it, stops it with SIGTERM and checks that
+// it exits 0.
 func TestImageServesDemo(t *testing.T) {
 	if *image == "" {
 		t.Fatal("-image is required: run `make image-test`")
@@ -127,6 +128,9 @@ func TestImageServesDemo(t *testing.T) {
 		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
 		"--network", "host",
 		"--read-only", "--cap-drop", "all", "--security-opt", "no-new-privileges",
+		// The state directory as users mount it: a fresh volume, which
+		// takes the image directory's owner (65534).
+		"--volume", "/var/lib/aliyun-billing-exporter",
 		*image, "--demo", "--web.listen-address="+addr); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +139,7 @@ func TestImageServesDemo(t *testing.T) {
 			logs, _ := podman("logs", name)
 			t.Logf("container log:\n%s", logs)
 		}
-		_, _ = podman("rm", "--force", name)
+		_, _ = podman("rm", "--force", "--volumes", name)
 	})
 
 	deadline := time.Now().Add(90 * time.Second)
