@@ -43,7 +43,7 @@ GOARCH_IMG ?= $(shell $(GO) env GOARCH)
 CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
 .PHONY: all build print-ldflags build-static test unit-test vet fmt-check tools-check \
-	image image-test chart-test systemd-test release-check release-snapshot bench fuzz clean
+	image image-test chart-test systemd-test tool-lists-test release-check release-snapshot bench fuzz clean
 
 all: build test
 
@@ -64,7 +64,7 @@ build-static:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_IMG) $(GO) build $(GOFLAGS) -trimpath -ldflags '$(LDFLAGS)' \
 		-o $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)/aliyun-billing-exporter ./cmd/aliyun-billing-exporter
 
-test: fmt-check vet tools-check unit-test image-test chart-test systemd-test release-check
+test: fmt-check vet tools-check unit-test image-test chart-test systemd-test tool-lists-test release-check
 
 unit-test:
 	$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./...
@@ -99,6 +99,10 @@ $(TOOLS_DIR)/goreleaser-%:
 
 systemd-test:
 	$(DEPLOY_TEST) -run '^TestSystemd'
+
+# The Makefile, .ci/run and the README name the same tools and packages.
+tool-lists-test:
+	$(DEPLOY_TEST) -run '^TestToolLists'
 
 # goreleaser check, then a snapshot build for this machine's platform, whose
 # --version must show the stamped snapshot version and the commit. goreleaser
