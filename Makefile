@@ -1,36 +1,156 @@
 # The one test command is `make test`: unit tests with -race, the golden
-# end-to-end test of the built binary, promtool checks and the real
-# Prometheus and Alertmanager tests. It needs promtool, prometheus,
-# prometheus-alertmanager and amtool on PATH (Debian: apt-get install
-# prometheus prometheus-alertmanager); .ci/run installs them.
+# end-to-end test of the built binary, promtool checks, the real Prometheus,
+# Alertmanager and VictoriaMetrics tests, and the deployment tests (container
+# image, Helm chart, systemd units, release config). `make tools-check` names
+# every tool it needs and the Debian package that provides it; .ci/run
+# installs what is missing on a fresh Debian machine.
 
 GO      ?= go
 GOFLAGS ?=
 BIN     := aliyun-billing-exporter bss-simulator
 
-.PHONY: all build test vet fmt-check tools-check bench fuzz clean
+# Version stamping into github.com/prometheus/common/version, as Prometheus's
+# promu does. Override any of these on the command line. A build without them
+# (plain `go build`, `go install ...@version`) takes the module version and
+# VCS revision from the binary's build information instead (version.go).
+# The version is the newest v* tag without its v; between tags, git describe
+# adds the commits since and the commit (1.2.3-4-gabcdef0), and without any
+# tag it is 0.0.0-<short commit>. "-dirty" marks uncommitted changes. Outside
+# a git checkout it is empty, and the binary falls back to its build info.
+GIT_TAG    := $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null)
+GIT_COMMIT := $(shell git describe --always --dirty 2>/dev/null)
+VERSION    ?= $(if $(GIT_TAG),$(patsubst v%,%,$(GIT_TAG)),$(if $(GIT_COMMIT),0.0.0-$(GIT_COMMIT)))
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+BUILD_USER ?= $(shell id -un 2>/dev/null)@$(shell hostname 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS = -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+# Pinned tools, built from the Go module proxy into .build/tools once.
+HELM_VERSION       := v3.22.0
+GORELEASER_VERSION := v2.15.1
+TOOLS_DIR  := .build/tools
+HELM       ?= $(TOOLS_DIR)/helm-$(HELM_VERSION)
+GORELEASER ?= $(TOOLS_DIR)/goreleaser-$(GORELEASER_VERSION)
+
+# The container image: FROM scratch plus the static binary built here and the
+# build host's CA bundle (registries are not needed).
+IMAGE      ?= localhost/aliyun-billing-exporter:$(or $(VERSION),dev)
+GOARCH_IMG ?= $(shell $(GO) env GOARCH)
+CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
+
+.PHONY: all build print-ldflags build-static test unit-test vet fmt-check tools-check \
+	image image-test chart-test systemd-test tool-lists-test release-check release-snapshot bench fuzz clean
 
 all: build test
 
 build:
 	@mkdir -p bin
-	$(foreach b,$(BIN),$(GO) build $(GOFLAGS) -o bin/$(b) ./cmd/$(b) &&) true
+	$(foreach b,$(BIN),$(GO) build $(GOFLAGS) -ldflags '$(LDFLAGS)' -o bin/$(b) ./cmd/$(b) &&) true
 
-test: fmt-check vet tools-check
+# The -ldflags value of every stamped build; version_test.go builds with it.
+print-ldflags:
+	@echo '$(LDFLAGS)'
+
+# A static linux binary for the container image: no libc, so FROM scratch.
+# It goes into the image's build context, which holds nothing else but the
+# CA bundle and an empty directory, the state directory's mount point.
+IMAGE_CONTEXT := .build/image
+build-static:
+	@mkdir -p $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_IMG) $(GO) build $(GOFLAGS) -trimpath -ldflags '$(LDFLAGS)' \
+		-o $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)/aliyun-billing-exporter ./cmd/aliyun-billing-exporter
+
+test: fmt-check vet tools-check unit-test image-test chart-test systemd-test tool-lists-test release-check
+
+unit-test:
 	$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./...
+
+# The deployment tests live in their own module (deploy/test), so that the
+# Kubernetes API types they decode into stay out of the exporter's go.mod.
+DEPLOY_TEST = cd deploy/test && $(GO) test $(GOFLAGS) -count=1 -timeout 15m
+
+image: build-static
+	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
+	mkdir -p $(IMAGE_CONTEXT)/state $(IMAGE_CONTEXT)/var/lib
+	buildah build --quiet --layers=false -f Containerfile --build-arg ARCH=$(GOARCH_IMG) -t $(IMAGE) $(IMAGE_CONTEXT)
+
+# Runs --demo in the image with podman, scrapes it, stops it with SIGTERM.
+image-test: image
+	$(DEPLOY_TEST) -run '^TestImage' -args -image=$(IMAGE)
+
+# helm lint and template with every values file under deploy/test/testdata,
+# each rendered object decoded strictly into the Kubernetes API types.
+chart-test: $(HELM)
+	$(DEPLOY_TEST) -run '^TestChart' -args -helm=$(abspath $(HELM))
+
+$(TOOLS_DIR)/helm-%:
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(abspath $(TOOLS_DIR)) GOFLAGS= $(GO) install helm.sh/helm/v3/cmd/helm@$*
+	mv $(TOOLS_DIR)/helm $@
+
+$(TOOLS_DIR)/goreleaser-%:
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(abspath $(TOOLS_DIR)) GOFLAGS= $(GO) install github.com/goreleaser/goreleaser/v2@$*
+	mv $(TOOLS_DIR)/goreleaser $@
+
+systemd-test:
+	$(DEPLOY_TEST) -run '^TestSystemd'
+
+# The Makefile, .ci/run and the README name the same tools and packages.
+tool-lists-test:
+	$(DEPLOY_TEST) -run '^TestToolLists'
+
+# goreleaser check, then a snapshot build for this machine's platform, whose
+# --version must show the stamped snapshot version and the commit. goreleaser
+# reads the commit only in a clone with a remote; a clone without one (a
+# fresh `git init`, a checkout from a bundle) gets the project's URL as
+# origin through git's environment, not its config.
+RELEASE_GIT_ENV = $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url \
+	GIT_CONFIG_VALUE_0=https://github.com/aliyun-billing-exporter/aliyun-billing-exporter.git)
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+	@mkdir -p .build/release-check
+	$(RELEASE_GIT_ENV) $(GORELEASER) build --snapshot --clean --single-target --output .build/release-check/aliyun-billing-exporter
+	@out=$$(.build/release-check/aliyun-billing-exporter --version 2>&1); echo "$$out"; \
+		echo "$$out" | grep -q 'version [0-9][^ ]*-SNAPSHOT-$(shell git rev-parse --short HEAD) (branch: $(BRANCH), revision: $(REVISION))' || \
+		{ echo "release-check: the snapshot build is not stamped with this commit and branch"; exit 1; }
+
+# Every archive and sha256sums.txt in dist/, as a release would make them
+# (all four platforms: slower than release-check, so not in make test).
+release-snapshot: $(GORELEASER)
+	$(RELEASE_GIT_ENV) $(GORELEASER) release --snapshot --clean
+	cd dist && sha256sum -c sha256sums.txt
+	@# The archive's layout, apart from the rules and dashboards (their globs
+	@# take whatever dashboards/ holds).
+	tar tzf dist/aliyun-billing-exporter-*.linux-amd64.tar.gz | sed 's|^[^/]*/||' | grep -v '^dashboards/\|^rules/' | sort | \
+		diff - deploy/test/testdata/archive-contents.txt
 
 vet:
 	$(GO) vet ./...
+	cd deploy/test && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# The tests fail rather than skip when a tool is missing; say which one first.
+# The tests fail rather than skip when a tool is missing; say which ones
+# first, and the Debian packages that provide them.
+TOOLS = gcc:gcc git:git promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager \
+	prometheus-alertmanager:prometheus-alertmanager victoria-metrics:victoria-metrics \
+	buildah:buildah podman:podman runc:runc systemd-analyze:systemd
 tools-check:
-	@for t in promtool prometheus amtool prometheus-alertmanager; do \
-		command -v $$t >/dev/null || { echo "missing $$t: apt-get install prometheus prometheus-alertmanager"; exit 1; }; \
-	done
+	@missing=; for tp in $(TOOLS); do \
+		command -v $${tp%%:*} >/dev/null || PATH=$$PATH:/usr/sbin:/sbin command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make test needs these Debian packages:$$(echo $$missing | tr ' ' '\n' | sort -u | sed 's/^/ /' | tr -d '\n')"; \
+		echo "install them with: apt-get install$$(echo $$missing | tr ' ' '\n' | sort -u | sed 's/^/ /' | tr -d '\n')  (or run .ci/run as root)"; \
+		exit 1; \
+	fi
 
 # Benchmarks and the benchmark harness behind BENCHMARKS.md; not part of
 # `make test` (Go benchmarks run only with -bench). Each figure is one run of
@@ -65,4 +185,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin .build dist

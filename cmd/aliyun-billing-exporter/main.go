@@ -196,7 +196,7 @@ func buildAccounts(cfg *fileConfig, opts *options, demo *demoWorld, m *collector
 			RateLimit: *a.RateLimit,
 			Timeout:   opts.bssTimeout,
 			Observer:  m.Observer(a.Name),
-			UserAgent: "aliyun-billing-exporter/" + version.Version,
+			UserAgent: userAgent(),
 		}
 		if a.SignatureVersion != "" {
 			v, err := bssclient.ParseSignatureVersion(a.SignatureVersion)
