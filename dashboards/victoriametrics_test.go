@@ -1,0 +1,198 @@
+package dashboards
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// vmDedupInterval is what the README recommends for VictoriaMetrics:
+// -dedup.minScrapeInterval equal to the scrape interval (1s in these tests,
+// 60s in the example), so that the daily samples the exporter re-sends at
+// every scrape, and those of an HA pair, are stored once.
+const vmDedupInterval = "1s"
+
+// TestVictoriaMetrics runs the Debian victoria-metrics binary with the
+// README's settings in the two ways users run it, and checks that every
+// daily sample lands on its UTC+8 day exactly once, and that the "Daily
+// spend" bars equal the simulator's truth:
+//   - VictoriaMetrics scrapes an HA pair of demo exporters itself
+//     (-promscrape.config, honor_timestamps: true);
+//   - Prometheus scrapes them and remote_writes to VictoriaMetrics, its
+//     long-term store.
+func TestVictoriaMetrics(t *testing.T) {
+	vmBin := toolPath(t, "victoria-metrics")
+	promBin := toolPath(t, "prometheus")
+	exp := sharedExporter(t)
+	replica := anotherExporter(t, "vm-replica")
+	truth := newDemoTruth(t, exp)
+	want := exposedSampleCounts(t, exp)
+
+	t.Run("ScrapesTheExporter", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "scrape.yml"), fmt.Sprintf(`scrape_configs:
+  - job_name: aliyun-billing
+    scrape_interval: 1s
+    honor_timestamps: true
+    static_configs:
+      - targets: [%q, %q]
+`, exp.addr, replica.addr))
+		vm := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval, "-promscrape.config=scrape.yml")
+		// The same scrapes into a VictoriaMetrics without deduplication:
+		// every scrape re-sends each daily sample, and it keeps them all.
+		plain := startVictoriaMetrics(t, vmBin, dir, "vm-no-dedup", "-promscrape.config=scrape.yml")
+		for _, api := range []promClient{vm, plain} {
+			waitVM(t, api, `count_over_time(up{job="aliyun-billing"}[1m]) >= 5`, 2)
+		}
+		checkVMDaily(t, vm, exp, truth, want)
+
+		got, err := vm.nonEmpty(`count_over_time(aliyun_billing_account_daily_payable[12d])`, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dup, err := plain.nonEmpty(`count_over_time(aliyun_billing_account_daily_payable[12d])`, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum(dup) <= sum(got) {
+			t.Errorf("without -dedup.minScrapeInterval VictoriaMetrics stored %v daily samples, with it %v: the test no longer shows re-sent samples", sum(dup), sum(got))
+		}
+	})
+
+	t.Run("RemoteWriteFromPrometheus", func(t *testing.T) {
+		dir := t.TempDir()
+		vm := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval)
+		var example struct {
+			Storage struct {
+				TSDB struct {
+					OOOWindow string `yaml:"out_of_order_time_window"`
+				} `yaml:"tsdb"`
+			} `yaml:"storage"`
+		}
+		readYAML(t, examplePrometheus, &example)
+		writeTargets(t, dir, exp, replica)
+		writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+storage:
+  tsdb:
+    out_of_order_time_window: %s
+remote_write:
+  - url: %s/api/v1/write
+scrape_configs:
+  - job_name: aliyun-billing
+    file_sd_configs:
+      - files: [targets.json]
+        refresh_interval: 1s
+`, example.Storage.TSDB.OOOWindow, vm.base))
+		promAddr := freeAddr(t)
+		prom := startServer(t, "prometheus", dir, promBin,
+			"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data", "--web.listen-address="+promAddr)
+		if err := waitReady(prom, "http://"+promAddr+"/-/ready", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		waitVM(t, vm, `count_over_time(up{job="aliyun-billing"}[1m]) >= 5`, 2)
+		checkVMDaily(t, vm, exp, truth, want)
+	})
+}
+
+func sum(samples []promSample) float64 {
+	var s float64
+	for _, v := range samples {
+		s += v.value()
+	}
+	return s
+}
+
+// startVictoriaMetrics runs a single-node VictoriaMetrics on a free port
+// with its data in dir/name and the README's retention.
+func startVictoriaMetrics(t *testing.T, bin, dir, name string, args ...string) promClient {
+	t.Helper()
+	addr := freeAddr(t)
+	p := startServer(t, name, dir, bin, append([]string{
+		"-httpListenAddr=" + addr, "-storageDataPath=" + filepath.Join(dir, name+"-data"),
+		"-retentionPeriod=400d", "-search.latencyOffset=0s",
+	}, args...)...)
+	if err := waitReady(p, "http://"+addr+"/health", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// nocache: the daily samples arrive with old timestamps; the test must
+	// not read a cached result from before they did.
+	return promClient{base: "http://" + addr, extra: url.Values{"nocache": {"1"}}}
+}
+
+// waitVM waits until expr returns at least n series and the daily series
+// are searchable.
+func waitVM(t *testing.T, api promClient, expr string, n int) {
+	t.Helper()
+	err := eventually(90*time.Second, time.Second, func() error {
+		got, err := api.nonEmpty(expr, time.Now())
+		if err != nil {
+			return err
+		}
+		if len(got) < n {
+			return fmt.Errorf("%s: %d series, want %d", expr, len(got), n)
+		}
+		_, err = api.nonEmpty(`count_over_time(aliyun_billing_account_daily_payable[12d])`, time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Let the newest rows reach the searchable parts.
+	time.Sleep(2 * time.Second)
+}
+
+// exposedSampleCounts counts, per series (labels without job and
+// instance), the daily samples the exporter exposes: one per day.
+func exposedSampleCounts(t *testing.T, exp *demoExporter) map[string]int {
+	t.Helper()
+	days := dailyFamily(t, parseExposition(t, exp.exposition(t)), "aliyun_billing_account_daily_payable", func(string) bool { return true })
+	counts := map[string]int{}
+	for _, series := range days {
+		for key := range series {
+			counts[key]++
+		}
+	}
+	return counts
+}
+
+// checkVMDaily: each series of each exporter holds exactly one sample per
+// exposed day, and the "Daily spend" bars equal the simulator's truth on
+// their UTC+8 days.
+func checkVMDaily(t *testing.T, api promClient, exp *demoExporter, truth *demoTruth, want map[string]int) {
+	t.Helper()
+	window := fmt.Sprintf("[%ds]", int((12*24*time.Hour + exp.shift).Seconds()))
+	got, err := api.nonEmpty(`count_over_time(aliyun_billing_account_daily_payable`+window+`)`, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	perInstance := map[string]int{}
+	for _, s := range got {
+		perInstance[s.Metric["instance"]]++
+		key := labelKey(s.Metric)
+		if n := int(s.value()); n != want[key] {
+			t.Errorf("%s on %s: %d samples stored, the exporter exposes %d days", key, s.Metric["instance"], n, want[key])
+		}
+	}
+	for inst, n := range perInstance {
+		if n != len(want) {
+			t.Errorf("%s: %d daily series stored, the exporter exposes %d", inst, n, len(want))
+		}
+	}
+	testTotalsEqualTruth(t, api, exp, truth, len(perInstance))
+	if t.Failed() {
+		t.Logf("exposed series: %s", strings.Join(mapKeys(want), "; "))
+	}
+}
+
+func mapKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
