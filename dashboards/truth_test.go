@@ -142,4 +142,3 @@ func dailySpendExpr(t *testing.T) string {
 	t.Fatal(`daily-trend.json has no single-query "Daily spend (...)" panel`)
 	return ""
 }
-
