@@ -121,7 +121,7 @@ func TestEndToEnd(t *testing.T) {
 	// A few scrapes of both (rate and increase need two samples) and rule
 	// evaluations.
 	waitScraped(t, api, prom, exp, replica)
-	t.Run("HAPairTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 2) })
+	t.Run("HAPairTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 2, true) })
 
 	// The replica moves: a new process on a new port, under a new instance.
 	replica.proc.stop()
@@ -137,7 +137,7 @@ func TestEndToEnd(t *testing.T) {
 	// Prometheus 2.x rejects whole scrapes with "too old sample".
 	targetsHealthy(t, api, 2)
 
-	t.Run("MovedReplicaTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 3) })
+	t.Run("MovedReplicaTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 3, true) })
 	t.Run("BudgetAlertDeliveredAndRouted", func(t *testing.T) { testAlertDelivery(t, "http://"+amAddr, hooks) })
 	t.Run("DashboardQueries", func(t *testing.T) { testDashboardQueries(t, api, exp) })
 	t.Run("DashboardVariables", func(t *testing.T) { testDashboardVariables(t, api) })

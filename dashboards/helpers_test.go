@@ -19,7 +19,7 @@ import (
 )
 
 // installHint is the fix for a missing tool: the tests fail, never skip.
-const installHint = "apt-get install prometheus prometheus-alertmanager"
+const installHint = "apt-get install prometheus prometheus-alertmanager victoria-metrics"
 
 // toolPath returns the absolute path of a required binary or fails the test.
 func toolPath(t *testing.T, name string) string {

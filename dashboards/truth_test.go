@@ -54,16 +54,16 @@ func sameMoney(v float64, m bssclient.Money) bool {
 	return math.Abs(v-m.Float64()) < 1e-6
 }
 
-// testTotalsEqualTruth checks the totals the dashboards and rules show
-// against the simulator, while copies exporters' worth of the same daily
-// samples are stored (an HA pair, a moved pod).
-func testTotalsEqualTruth(t *testing.T, api promClient, exp *demoExporter, truth *demoTruth, copies int) {
+// testTotalsEqualTruth checks the totals the dashboards (and, with rules,
+// the recording rules) show against the simulator, while copies exporters'
+// worth of the same daily samples are stored (an HA pair, a moved pod).
+func testTotalsEqualTruth(t *testing.T, api promClient, exp *demoExporter, truth *demoTruth, copies int, rules bool) {
 	newest := truth.newestDay()
 	cur := truth.currency()
 	key := labelKey(map[string]string{"account": "demo", "currency": cur})
 
 	// The "Daily spend" bars: one per exposed day (7), each the day's truth.
-	expr := dailySpendExpr(t)
+	expr := panelExpr(t, "daily-trend.json", "Daily spend (")
 	now := time.Now()
 	series, err := api.nonEmptyRange(expr, dailyStart(now.Add(-12*24*time.Hour-exp.shift)), now, 24*time.Hour)
 	if err != nil {
@@ -102,43 +102,70 @@ func testTotalsEqualTruth(t *testing.T, api promClient, exp *demoExporter, truth
 			newest, naive[0].value(), copies, want)
 	}
 
-	// The newest day's spend and the month to date (as of the newest
-	// complete day) of the recording rules.
-	got, err := api.nonEmpty(`account_currency:aliyun_billing_daily_payable:newest_day{account="demo"}`, now)
-	if err != nil || len(got) != 1 || !sameMoney(got[0].value(), truth.dayPayable(newest)) {
-		t.Errorf("newest_day: %v (%v), the simulator's truth for %s is %s", got, err, newest, truth.dayPayable(newest))
-	}
-	cycle := bssclient.CycleOf(truth.at)
-	if newest.Cycle() != cycle {
-		t.Logf("no complete day of %s yet: month to date not compared", cycle)
-		return
-	}
-	var mtd bssclient.Money
-	for d := cycle.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
-		if mtd, err = mtd.Add(truth.dayPayable(d)); err != nil {
-			t.Fatal(err)
+	// The newest day's spend of the recording rules, and the month to date
+	// (as of the newest complete day) of the rules and of the dashboard.
+	if rules {
+		got, err := api.nonEmpty(`account_currency:aliyun_billing_daily_payable:newest_day{account="demo"}`, now)
+		if err != nil || len(got) != 1 || !sameMoney(got[0].value(), truth.dayPayable(newest)) {
+			t.Errorf("newest_day: %v (%v), the simulator's truth for %s is %s", got, err, newest, truth.dayPayable(newest))
 		}
 	}
-	got, err = api.nonEmpty(`account_currency:aliyun_billing_payable:cycle_to_date{account="demo"}`, now)
-	if err != nil || len(got) != 1 || !sameMoney(got[0].value(), mtd) {
-		t.Errorf("cycle_to_date: %v (%v), the simulator's truth for %s to %s is %s", got, err, cycle, newest, mtd)
+	testMonthToDate(t, api, truth)
+	if rules {
+		got, err := api.nonEmpty(`account_currency:aliyun_billing_payable:cycle_to_date{account="demo"}`, now)
+		if mtd, ok := truth.monthToDate(); ok && (err != nil || len(got) != 1 || !sameMoney(got[0].value(), mtd)) {
+			t.Errorf("cycle_to_date rule: %v (%v), the simulator's truth is %s", got, err, mtd)
+		}
 	}
 }
 
-// dailySpendExpr is the "Daily spend" panel's query of daily-trend.json, as
-// Grafana sends it with every variable on All.
-func dailySpendExpr(t *testing.T) string {
+// monthToDate is the payable of the current cycle's settled days, and
+// false while none is settled.
+func (d *demoTruth) monthToDate() (bssclient.Money, bool) {
+	newest := d.newestDay()
+	cycle := bssclient.CycleOf(d.at)
+	if newest.Cycle() != cycle {
+		return bssclient.Money{}, false
+	}
+	var mtd bssclient.Money
+	for day := cycle.FirstDay(); !newest.Before(day); day = day.AddDays(1) {
+		var err error
+		if mtd, err = mtd.Add(d.dayPayable(day)); err != nil {
+			panic(err) // a demo month is far inside Money's range
+		}
+	}
+	return mtd, true
+}
+
+// testMonthToDate: the cost overview's "Month to date" equals the truth.
+func testMonthToDate(t *testing.T, api promClient, truth *demoTruth) {
+	t.Helper()
+	mtd, ok := truth.monthToDate()
+	if !ok {
+		t.Logf("no complete day of %s yet: month to date not compared", bssclient.CycleOf(truth.at))
+		return
+	}
+	expr := panelExpr(t, "cost-overview.json", "Month to date (")
+	got, err := api.nonEmpty(expr, time.Now())
+	if err != nil || len(got) != 1 || !sameMoney(got[0].value(), mtd) {
+		t.Errorf("month to date: %v (%v), the simulator's truth is %s\n%s", got, err, mtd, expr)
+	}
+}
+
+// panelExpr is the first query of the panel of dashboard file whose title
+// starts with title, as Grafana sends it with every variable on All.
+func panelExpr(t *testing.T, file, title string) string {
 	t.Helper()
 	for _, d := range loadDashboards(t) {
-		if filepath.Base(d.file) != "daily-trend.json" {
+		if filepath.Base(d.file) != file {
 			continue
 		}
 		for _, p := range d.allPanels() {
-			if strings.HasPrefix(p.Title, "Daily spend (") && len(p.Targets) == 1 {
+			if strings.HasPrefix(p.Title, title) && len(p.Targets) > 0 {
 				return substitute(p.Targets[0].Expr)
 			}
 		}
 	}
-	t.Fatal(`daily-trend.json has no single-query "Daily spend (...)" panel`)
+	t.Fatalf("%s has no panel %q", file, title+"...")
 	return ""
 }
