@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// vmDedupInterval is what the README recommends for VictoriaMetrics:
+// vmDedupInterval is what the README recommends for VictoriaMetrics (with
+// -search.cacheTimestampOffset, see startVictoriaMetrics):
 // -dedup.minScrapeInterval equal to the scrape interval (1s in these tests,
 // 60s in the example), so that the daily samples the exporter re-sends at
 // every scrape, and those of an HA pair, are stored once.
@@ -47,14 +48,15 @@ func TestVictoriaMetrics(t *testing.T) {
 	t.Run("ScrapesTheExporter", func(t *testing.T) {
 		dir := t.TempDir()
 		writeFile(t, filepath.Join(dir, "scrape.yml"), scrapeConfig)
-		vm := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval, "-promscrape.config=scrape.yml")
+		vm, vmProc := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval, "-promscrape.config=scrape.yml")
 		// The same scrapes into a VictoriaMetrics without deduplication:
 		// every scrape re-sends each daily sample, and it keeps them all.
-		plain := startVictoriaMetrics(t, vmBin, dir, "vm-no-dedup", "-promscrape.config=scrape.yml")
+		plain, _ := startVictoriaMetrics(t, vmBin, dir, "vm-no-dedup", "-promscrape.config=scrape.yml")
 		for _, api := range []promClient{vm, plain} {
 			waitVM(t, api, 2, true)
 		}
 		checkVMDaily(t, vm, exp, truth, want)
+		noCacheResets(t, vmProc)
 
 		got, err := vm.nonEmpty(`count_over_time(aliyun_billing_account_daily_payable[12d])`, time.Now())
 		if err != nil {
@@ -71,7 +73,7 @@ func TestVictoriaMetrics(t *testing.T) {
 
 	t.Run("RemoteWriteFromVmagent", func(t *testing.T) {
 		dir := t.TempDir()
-		vm := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval)
+		vm, vmProc := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval)
 		writeFile(t, filepath.Join(dir, "scrape.yml"), scrapeConfig)
 		agentAddr := freeAddr(t)
 		agent := startServer(t, "vmagent", dir, vmagentBin,
@@ -82,11 +84,12 @@ func TestVictoriaMetrics(t *testing.T) {
 		}
 		waitVM(t, vm, 2, true)
 		checkVMDaily(t, vm, exp, truth, want)
+		noCacheResets(t, vmProc)
 	})
 
 	t.Run("RemoteWriteFromPrometheus", func(t *testing.T) {
 		dir := t.TempDir()
-		vm := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval)
+		vm, _ := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval)
 		var example struct {
 			Storage struct {
 				TSDB struct {
@@ -156,19 +159,32 @@ func sum(samples []promSample) float64 {
 
 // startVictoriaMetrics runs a single-node VictoriaMetrics on a free port
 // with its data in dir/name and the README's retention.
-func startVictoriaMetrics(t *testing.T, bin, dir, name string, args ...string) promClient {
+//
+// -search.cacheTimestampOffset=288h (README): a sample older than this
+// offset makes VictoriaMetrics reset its whole rollup result cache, and the
+// exporter re-sends samples up to 11 days old at every scrape.
+func startVictoriaMetrics(t *testing.T, bin, dir, name string, args ...string) (promClient, *process) {
 	t.Helper()
 	addr := freeAddr(t)
 	p := startServer(t, name, dir, bin, append([]string{
 		"-httpListenAddr=" + addr, "-storageDataPath=" + filepath.Join(dir, name+"-data"),
-		"-retentionPeriod=400d", "-search.latencyOffset=0s",
+		"-retentionPeriod=400d", "-search.cacheTimestampOffset=288h", "-search.latencyOffset=0s",
 	}, args...)...)
 	if err := waitReady(p, "http://"+addr+"/health", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	// nocache: the daily samples arrive with old timestamps; the test must
 	// not read a cached result from before they did.
-	return promClient{base: "http://" + addr, extra: url.Values{"nocache": {"1"}}}
+	return promClient{base: "http://" + addr, extra: url.Values{"nocache": {"1"}}}, p
+}
+
+// noCacheResets fails the test if VictoriaMetrics reset its rollup result
+// cache, which it does for every sample older than -search.cacheTimestampOffset.
+func noCacheResets(t *testing.T, p *process) {
+	t.Helper()
+	if log := p.logTail(100000); strings.Contains(log, "resetting rollup result cache") {
+		t.Errorf("%s reset its rollup result cache on the re-sent daily samples: -search.cacheTimestampOffset is too small", p.name)
+	}
 }
 
 // waitVM waits until VictoriaMetrics has at least n targets' worth of five
