@@ -560,7 +560,12 @@ func testRules(t *testing.T, api promClient, exp *demoExporter) {
 			}
 		}
 	}
-	// The demo's whole-account budget (100 CNY) is exceeded: the budget
+	// Every daily sample is stored on its day here: the dropped-samples
+	// alert (for: 0s) must stay quiet, through the HA pair and the move.
+	if got, err := api.query(`ALERTS{alertname="AliyunBillingDailySamplesDropped"}`, now); err != nil || len(got) != 0 {
+		t.Errorf("AliyunBillingDailySamplesDropped fires while Prometheus stores every daily sample: %v (%v)", got, err)
+	}
+	// The demo's whole-account budget (1000 CNY) is exceeded: the budget
 	// alerts fire in Prometheus itself, with for: rewritten to 0s.
 	for _, name := range []string{"AliyunBillingBudgetExceeded", "AliyunBillingBudgetNearlyExhausted"} {
 		if _, err := api.nonEmpty(fmt.Sprintf(`ALERTS{alertname=%q, alertstate="firing", account="demo"}`, name), now); err != nil {
