@@ -76,7 +76,7 @@ func TestDailySamplesDroppedAlertFires(t *testing.T) {
 	if got, err := api.query(`count_over_time(aliyun_billing_account_daily_payable[12d])`, time.Now()); err != nil || len(got) != 0 {
 		t.Fatalf("Prometheus without an out-of-order window stored %d daily series (%v); the test shows nothing", len(got), err)
 	}
-	err := eventually(30*time.Second, time.Second, func() error {
+	err := eventually(60*time.Second, time.Second, func() error {
 		_, err := api.nonEmpty(`ALERTS{alertname="AliyunBillingDailySamplesDropped", alertstate="firing", account="demo"}`, time.Now())
 		return err
 	})
