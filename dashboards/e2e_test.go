@@ -49,6 +49,7 @@ var alertSignals = map[string]string{
 	"AliyunBillingBalanceRunwayLow":         "account_currency:aliyun_billing_balance_runway:days",
 	"AliyunBillingBalanceRunwayCritical":    "account_currency:aliyun_billing_balance_runway:days",
 	"AliyunBillingDataStale":                "account_collector:aliyun_billing_newest_complete_day:age_seconds",
+	"AliyunBillingDailySamplesDropped":      "aliyun_billing_snapshot_series",
 	"AliyunBillingRefreshFailing":           "aliyun_billing_refresh_success",
 	"AliyunBillingBSSThrottled":             "aliyun_billing_bss_requests_total",
 	"AliyunBillingBSSAuthenticationFailing": "aliyun_billing_bss_requests_total",
@@ -68,17 +69,25 @@ func forecastDependent(expr string) bool {
 // or the month turned since the exporter started, so that no day of the
 // current month is complete.
 func mayLackForecast(exp *demoExporter, expr string) bool {
-	return forecastDependent(expr) && (exp.shift > 0 || billingShift(time.Now()) > 0)
+	return forecastDependent(expr) &&
+		(exp.shift >= 72*time.Hour || billingShift(exp.billingNow()) > 0 || billingShift(time.Now()) > 0)
 }
 
 // TestEndToEnd runs the exporter (demo), a real Prometheus with the shipped
 // rules and the example's settings, and a real Alertmanager with the example
 // routing, then checks every dashboard query, every rule, the alert's
 // delivery and the placement of the daily series.
+//
+// Prometheus scrapes two demo exporters of the same world at once (an HA
+// pair), then one of them moves to a new port, as a pod does: the daily
+// samples it exposed stay under its old instance label, since timestamped
+// samples get no staleness marker. Every check runs after the move, and
+// the totals must still equal the simulator's ground truth.
 func TestEndToEnd(t *testing.T) {
 	promBin := toolPath(t, "prometheus")
 	amBin := toolPath(t, "prometheus-alertmanager")
 	exp := sharedExporter(t)
+	replica := anotherExporter(t, "replica")
 	dir := t.TempDir()
 
 	hooks := &webhookRecorder{}
@@ -94,6 +103,7 @@ func TestEndToEnd(t *testing.T) {
 	promAddr := freeAddr(t)
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
 	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t))
+	writeTargets(t, dir, exp, replica)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), prometheusConfig(t, exp, amAddr))
 	prom := startServer(t, "prometheus", dir, promBin,
 		"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
@@ -106,20 +116,55 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := promClient{base: "http://" + promAddr}
+	truth := newDemoTruth(t, exp)
 
-	// A few scrapes (rate and increase need two samples) and rule
+	// A few scrapes of both (rate and increase need two samples) and rule
 	// evaluations.
+	waitScraped(t, api, prom, exp, replica)
+	t.Run("HAPairTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 2, true) })
+
+	// The replica moves: a new process on a new port, under a new instance.
+	replica.proc.stop()
+	moved := anotherExporter(t, "moved-replica")
+	writeTargets(t, dir, exp, moved)
+	waitScraped(t, api, prom, exp, moved)
+	// The old instance's daily samples are still there: without the
+	// deduplication the totals below would triple.
+	if _, err := api.nonEmpty(fmt.Sprintf(`count_over_time(aliyun_billing_account_daily_payable{instance=%q}[12d])`, replica.addr), time.Now()); err != nil {
+		t.Fatalf("the moved replica's daily samples are gone (%v); the test no longer shows a moved pod", err)
+	}
+	// The example's out-of-order window must fit the oldest daily sample, or
+	// Prometheus 2.x rejects whole scrapes with "too old sample".
+	targetsHealthy(t, api, 2)
+
+	t.Run("MovedReplicaTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 3, true) })
+	t.Run("BudgetAlertDeliveredAndRouted", func(t *testing.T) { testAlertDelivery(t, "http://"+amAddr, hooks) })
+	t.Run("DashboardQueries", func(t *testing.T) { testDashboardQueries(t, api, exp) })
+	t.Run("DashboardVariables", func(t *testing.T) { testDashboardVariables(t, api) })
+	t.Run("Rules", func(t *testing.T) { testRules(t, api, exp) })
+	t.Run("DailySeriesOnTheirDay", func(t *testing.T) { testDailyPlacement(t, api, exp) })
+	t.Run("DailyBarsMatchExposition", func(t *testing.T) { testDailyBars(t, api, exp) })
+}
+
+// waitScraped waits until Prometheus has scraped every exporter a few times
+// and evaluated the rules on them.
+func waitScraped(t *testing.T, api promClient, prom *process, exps ...*demoExporter) {
+	t.Helper()
 	err := eventually(90*time.Second, 500*time.Millisecond, func() error {
 		if err := prom.exited(); err != nil {
 			return err
 		}
+		for _, e := range exps {
+			if _, err := api.nonEmpty(fmt.Sprintf(`count_over_time(up{job="aliyun-billing", instance=%q}[1m]) >= 5`, e.addr), time.Now()); err != nil {
+				return fmt.Errorf("%s: %w", e.addr, err)
+			}
+		}
 		for _, expr := range []string{
-			`count_over_time(up{job="aliyun-billing"}[1m]) >= 5`,
 			`account_owner_product_currency:aliyun_billing_budget_used:ratio`,
 			`account_collector:aliyun_billing_newest_complete_day:age_seconds`,
 		} {
 			if _, err := api.nonEmpty(expr, time.Now()); err != nil {
-				return err
+				return fmt.Errorf("%s: %w", expr, err)
 			}
 		}
 		return nil
@@ -127,16 +172,27 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Prometheus did not scrape and evaluate: %v", err)
 	}
-	// The example's out-of-order window must fit the oldest daily sample, or
-	// Prometheus 2.x rejects whole scrapes with "too old sample".
-	targetsHealthy(t, api)
+	// Two more evaluation rounds, so that no rule still reads a scrape of
+	// before the change.
+	time.Sleep(2 * time.Second)
+}
 
-	t.Run("BudgetAlertDeliveredAndRouted", func(t *testing.T) { testAlertDelivery(t, "http://"+amAddr, hooks) })
-	t.Run("DashboardQueries", func(t *testing.T) { testDashboardQueries(t, api, exp) })
-	t.Run("DashboardVariables", func(t *testing.T) { testDashboardVariables(t, api) })
-	t.Run("Rules", func(t *testing.T) { testRules(t, api, exp) })
-	t.Run("DailySeriesOnTheirDay", func(t *testing.T) { testDailyPlacement(t, api, exp) })
-	t.Run("DailyBarsMatchExposition", func(t *testing.T) { testDailyBars(t, api, exp) })
+// writeTargets points the scrape job at exps (file_sd, read within 1s).
+func writeTargets(t *testing.T, dir string, exps ...*demoExporter) {
+	t.Helper()
+	var targets []string
+	for _, e := range exps {
+		targets = append(targets, e.addr)
+	}
+	b, err := json.Marshal([]map[string]any{{"targets": targets}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "targets.json.tmp")
+	writeFile(t, tmp, string(b))
+	if err := os.Rename(tmp, filepath.Join(dir, "targets.json")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {
@@ -172,7 +228,8 @@ func fastAlerts(t *testing.T) string {
 
 // prometheusConfig is the example configuration with test intervals and
 // addresses. It keeps the example's job name and out-of-order window, so the
-// test proves the example against the real exporter.
+// test proves the example against the real exporter. Its targets are in
+// targets.json (writeTargets), so that the test can move one.
 func prometheusConfig(t *testing.T, exp *demoExporter, amAddr string) string {
 	t.Helper()
 	var example struct {
@@ -207,9 +264,10 @@ alerting:
         - targets: [%q]
 scrape_configs:
   - job_name: %q
-    static_configs:
-      - targets: [%q]
-`, window, amAddr, example.ScrapeConfigs[0].JobName, exp.addr)
+    file_sd_configs:
+      - files: [targets.json]
+        refresh_interval: 1s
+`, window, amAddr, example.ScrapeConfigs[0].JobName)
 }
 
 var exampleURLRE = regexp.MustCompile(`https://[a-z-]+\.example\.com/[^\s]*`)
@@ -226,28 +284,39 @@ func alertmanagerConfig(t *testing.T, hookURL string) string {
 	return strings.Replace(out, "group_wait: 1m", "group_wait: 1s", 1)
 }
 
-func targetsHealthy(t *testing.T, api promClient) {
+func targetsHealthy(t *testing.T, api promClient, want int) {
 	t.Helper()
 	var data struct {
 		ActiveTargets []struct {
-			Health    string `json:"health"`
-			LastError string `json:"lastError"`
-			ScrapeURL string `json:"scrapeUrl"`
+			Health    string            `json:"health"`
+			LastError string            `json:"lastError"`
+			ScrapeURL string            `json:"scrapeUrl"`
+			Labels    map[string]string `json:"labels"`
 		} `json:"activeTargets"`
 	}
 	if err := api.get("/api/v1/targets", nil, &data); err != nil {
 		t.Fatal(err)
 	}
-	if len(data.ActiveTargets) != 1 {
-		t.Fatalf("want one target, got %+v", data.ActiveTargets)
+	if len(data.ActiveTargets) != want {
+		t.Fatalf("want %d targets, got %+v", want, data.ActiveTargets)
 	}
-	if tg := data.ActiveTargets[0]; strings.Contains(tg.LastError, "too old") || strings.Contains(tg.LastError, "out of bounds") {
-		t.Errorf("scraping %s: %s: the example's out_of_order_time_window is too small for the daily series", tg.ScrapeURL, tg.LastError)
+	active := map[string]bool{}
+	for _, tg := range data.ActiveTargets {
+		active[tg.Labels["instance"]] = true
+		if strings.Contains(tg.LastError, "too old") || strings.Contains(tg.LastError, "out of bounds") {
+			t.Errorf("scraping %s: %s: the example's out_of_order_time_window is too small for the daily series", tg.ScrapeURL, tg.LastError)
+		}
 	}
 	// A window too small fails every scrape (each one carries the oldest
 	// daily sample); allow a rare timeout of a 1s scrape on a loaded machine.
-	if v, err := api.nonEmpty(`avg_over_time(up{job="aliyun-billing"}[5m])`, time.Now()); err != nil || v[0].value() < 0.8 {
-		t.Errorf("scrapes of the exporter fail (share of successful scrapes %v, %v)", v, err)
+	v, err := api.nonEmpty(`avg_over_time(up{job="aliyun-billing"}[5m])`, time.Now())
+	if err != nil {
+		t.Errorf("share of successful scrapes: %v", err)
+	}
+	for _, s := range v {
+		if active[s.Metric["instance"]] && s.value() < 0.8 {
+			t.Errorf("scrapes of %s fail (share of successful scrapes %v)", s.Metric["instance"], s.value())
+		}
 	}
 }
 
@@ -491,7 +560,12 @@ func testRules(t *testing.T, api promClient, exp *demoExporter) {
 			}
 		}
 	}
-	// The demo's whole-account budget (100 CNY) is exceeded: the budget
+	// Every daily sample is stored on its day here: the dropped-samples
+	// alert (for: 0s) must stay quiet, through the HA pair and the move.
+	if got, err := api.query(`ALERTS{alertname="AliyunBillingDailySamplesDropped"}`, now); err != nil || len(got) != 0 {
+		t.Errorf("AliyunBillingDailySamplesDropped fires while Prometheus stores every daily sample: %v (%v)", got, err)
+	}
+	// The demo's whole-account budget (1000 CNY) is exceeded: the budget
 	// alerts fire in Prometheus itself, with for: rewritten to 0s.
 	for _, name := range []string{"AliyunBillingBudgetExceeded", "AliyunBillingBudgetNearlyExhausted"} {
 		if _, err := api.nonEmpty(fmt.Sprintf(`ALERTS{alertname=%q, alertstate="firing", account="demo"}`, name), now); err != nil {
@@ -689,7 +763,12 @@ func mapsClose(a, b map[string]float64) bool {
 
 // --- a small Prometheus HTTP API client ------------------------------------
 
-type promClient struct{ base string }
+// promClient speaks the Prometheus HTTP API, which VictoriaMetrics serves
+// too; extra goes with every request (VictoriaMetrics: nocache=1).
+type promClient struct {
+	base  string
+	extra url.Values
+}
 
 type promValue [2]any // [unix seconds, "value"]
 
@@ -723,6 +802,16 @@ func (c promClient) get(path string, params url.Values, into any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	u := c.base + path
+	if len(c.extra) > 0 {
+		merged := url.Values{}
+		for k, v := range params {
+			merged[k] = v
+		}
+		for k, v := range c.extra {
+			merged[k] = v
+		}
+		params = merged
+	}
 	if len(params) > 0 {
 		u += "?" + params.Encode()
 	}

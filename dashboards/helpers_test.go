@@ -19,7 +19,7 @@ import (
 )
 
 // installHint is the fix for a missing tool: the tests fail, never skip.
-const installHint = "apt-get install prometheus prometheus-alertmanager"
+const installHint = "apt-get install prometheus prometheus-alertmanager victoria-metrics"
 
 // toolPath returns the absolute path of a required binary or fails the test.
 func toolPath(t *testing.T, name string) string {
@@ -211,47 +211,25 @@ func eventually(timeout, interval time.Duration, check func() error) error {
 
 // --- the exporter, built once and run once for the whole package ----------
 
-// demoOwnerID is a member account of the demo world (bsssim seed 20171214).
-// If the world changes, the owner budgets below simply cover no spend and
-// read 0; nothing breaks.
-const demoOwnerID = "1283956719262885"
-
-// demoBudgets puts a budget on every scope the rules distinguish. The
-// whole-account budget is far below what the demo spends in a month, so
-// AliyunBillingBudgetExceeded fires; the others stay quiet.
-const demoBudgets = `budgets:
-  - account: demo
-    monthly_amount: "100"
-    currency: CNY
-  - account: demo
-    product_code: ecs
-    monthly_amount: "100000000"
-    currency: CNY
-  - account: demo
-    owner_id: "` + demoOwnerID + `"
-    monthly_amount: "100000000"
-    currency: CNY
-  - account: demo
-    owner_id: "` + demoOwnerID + `"
-    product_code: ecs
-    monthly_amount: "100000000"
-    currency: CNY
-`
-
-// demoExporter is the exporter binary running --demo with every optional
-// family on and demoBudgets.
+// demoExporter is the exporter binary running plain --demo: the demo turns
+// on per-instance series and brings example budgets (one of them exceeded),
+// so that every panel has data without extra flags.
 type demoExporter struct {
 	addr string // host:port
-	// shift is how far the simulated billing clock runs behind real time.
+	// clock is the billing time every demo exporter of the test starts at
+	// (--demo.clock); shift is how far it runs behind real time.
+	clock time.Time
 	shift time.Duration
 	proc  *process
 }
 
 var shared struct {
-	once sync.Once
-	dir  string
-	exp  *demoExporter
-	err  error
+	once  sync.Once
+	dir   string
+	bin   string
+	clock time.Time
+	exp   *demoExporter
+	err   error
 }
 
 func TestMain(m *testing.M) {
@@ -274,6 +252,16 @@ func billingShift(now time.Time) time.Duration {
 		return 72 * time.Hour
 	}
 	return 0
+}
+
+// demoClock is the billing time every demo exporter of a test run starts
+// at: five minutes past the hour before now (shifted by billingShift).
+// Starting all of them at the same billing time makes them the same world
+// exactly: BSS data changes only on the hour (days settle at 00:00 UTC+8,
+// late restatements appear on the hour), and each exporter reads its days
+// within minutes of its start, long before the next hour.
+func demoClock(now time.Time) time.Time {
+	return now.Add(-billingShift(now)).Add(-5 * time.Minute).Truncate(time.Hour).Add(5 * time.Minute)
 }
 
 // sharedExporter builds the exporter and starts it on first use; TestMain
@@ -304,29 +292,30 @@ func startSharedExporter() (*demoExporter, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build ../cmd/aliyun-billing-exporter: %w\n%s", err, out)
 	}
-	budgets := filepath.Join(dir, "budgets.yml")
-	if err := os.WriteFile(budgets, []byte(demoBudgets), 0o600); err != nil {
-		return nil, err
-	}
+	shared.bin = bin
+	shared.clock = demoClock(time.Now())
+	return startDemoExporter(dir, "aliyun-billing-exporter")
+}
+
+// startDemoExporter runs another demo exporter of the same world and
+// billing clock as the shared one, on a free port, and waits until it is
+// ready. The caller stops it.
+func startDemoExporter(dir, name string, extraArgs ...string) (*demoExporter, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	args := []string{
-		"--demo", "--config.file=" + budgets, "--collector.instance.per-instance",
+	args := append([]string{
+		"--demo", "--demo.clock=" + shared.clock.Format(time.RFC3339),
 		"--web.listen-address=" + addr, "--log.level=warn",
-	}
-	shift := billingShift(time.Now())
-	if shift > 0 {
-		args = append(args, "--demo.clock="+time.Now().Add(-shift).Format(time.RFC3339))
-	}
-	proc, err := startProcess("aliyun-billing-exporter", filepath.Join(dir, "exporter.log"), dir, bin, args...)
+	}, extraArgs...)
+	proc, err := startProcess(name, filepath.Join(dir, name+".log"), dir, shared.bin, args...)
 	if err != nil {
 		return nil, err
 	}
-	exp := &demoExporter{addr: addr, shift: shift, proc: proc}
+	exp := &demoExporter{addr: addr, clock: shared.clock, shift: time.Since(shared.clock), proc: proc}
 	// Ready once every collector has refreshed once (the instance and OSS
 	// bucket collectors first read the whole cycle).
 	if err := waitReady(proc, "http://"+addr+"/-/ready", 2*time.Minute); err != nil {
@@ -335,6 +324,27 @@ func startSharedExporter() (*demoExporter, error) {
 	}
 	return exp, nil
 }
+
+// anotherExporter starts a demo exporter for one test and stops it in
+// t.Cleanup (or earlier, through its proc).
+func anotherExporter(t *testing.T, name string, extraArgs ...string) *demoExporter {
+	t.Helper()
+	sharedExporter(t)
+	exp, err := startDemoExporter(t.TempDir(), name, extraArgs...)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		exp.proc.stop()
+		if t.Failed() {
+			t.Logf("last lines of the %s log:\n%s", name, exp.proc.logTail(20))
+		}
+	})
+	return exp
+}
+
+// billingNow is the exporter's billing time now.
+func (e *demoExporter) billingNow() time.Time { return time.Now().Add(-e.shift) }
 
 // exposition fetches the exporter's /metrics.
 func (e *demoExporter) exposition(t *testing.T) []byte {

@@ -7,12 +7,14 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // demoWorld is the embedded simulator --demo reads instead of Alibaba Cloud.
 type demoWorld struct {
 	*bsssim.Running
+	world       *bsssim.World
 	clock       bsssim.Clock
 	credentials bssclient.CredentialsProvider
 }
@@ -21,7 +23,15 @@ type demoWorld struct {
 const demoAccountName = "demo"
 
 // demoSeed fixes the demo world, so every newcomer sees the same accounts.
+// dashboards/e2e_test.go rebuilds the same world (demoWorldConfig) to check
+// the dashboards against its ground truth; change both together.
 const demoSeed = 20171214
+
+// demoWorldConfig is the demo's world: 3 member accounts with 12 instances
+// each, and Split Bill on so the OSS bucket panels have data.
+func demoWorldConfig() bsssim.WorldConfig {
+	return bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true}
+}
 
 // startDemo serves a small deterministic world on 127.0.0.1. Its billing
 // clock starts at start (RFC 3339; empty means now) and advances with real
@@ -34,7 +44,7 @@ func startDemo(start string, logger log.Logger) (*demoWorld, error) {
 			return nil, err
 		}
 	}
-	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true})
+	world, err := bsssim.NewWorld(demoWorldConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +56,36 @@ func startDemo(start string, logger log.Logger) (*demoWorld, error) {
 	level.Debug(logger).Log("msg", "demo simulator started", "endpoint", running.URL, "billing_time", t.Format(time.RFC3339))
 	return &demoWorld{
 		Running:     running,
+		world:       world,
 		clock:       clock,
 		credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, ""),
 	}, nil
+}
+
+// configure turns on what the demo shows beyond the defaults: per-instance
+// series (the "Top instances" panel reads them), so that every shipped
+// dashboard panel has data on a first look.
+func (d *demoWorld) configure(cfg *collector.Config) {
+	cfg.Now = d.clock.Now
+	cfg.Instance.PerInstance = true
+}
+
+// budgets are the demo's example budgets, used when the config file
+// gives none: one per scope the rules and panels distinguish. The demo
+// account spends about 1,300 CNY a day, so the whole-account budget of
+// 1,000 CNY is over budget from the first complete day of a month and
+// AliyunBillingBudgetExceeded demonstrates itself; the others are generous.
+func (d *demoWorld) budgets() []budgetConfig {
+	cur := d.world.Currency()
+	out := []budgetConfig{
+		{Account: demoAccountName, Monthly: "1000", Currency: cur},
+		{Account: demoAccountName, ProductCode: "ecs", Monthly: "1000000", Currency: cur},
+	}
+	if owners := d.world.OwnerIDs(); len(owners) > 0 {
+		out = append(out,
+			budgetConfig{Account: demoAccountName, OwnerID: owners[0], Monthly: "500000", Currency: cur},
+			budgetConfig{Account: demoAccountName, OwnerID: owners[0], ProductCode: "ecs", Monthly: "200000", Currency: cur},
+		)
+	}
+	return out
 }

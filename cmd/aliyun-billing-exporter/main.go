@@ -73,7 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer demo.Close()
-		collectorCfg.Now = demo.clock.Now
+		demo.configure(&collectorCfg)
+		if len(cfg.Budgets) == 0 {
+			cfg.Budgets = demo.budgets()
+		}
 		level.Info(logger).Log("msg", "demo mode: reading a simulated BSS, no Alibaba Cloud account is used", "endpoint", demo.URL)
 	}
 
