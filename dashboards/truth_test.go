@@ -10,6 +10,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
 // demoWorldConfig is the world of --demo (cmd/aliyun-billing-exporter/demo.go,
@@ -21,13 +22,13 @@ var demoWorldConfig = bsssim.WorldConfig{Seed: 20171214, Owners: 3, InstancesPer
 // demoTruth answers what BSS shows about the demo world at the billing time
 // the exporters read it.
 type demoTruth struct {
-	world *bsssim.World
+	world bsssimtest.World
 	at    time.Time
 }
 
 func newDemoTruth(t *testing.T, exp *demoExporter) *demoTruth {
 	t.Helper()
-	w, err := bsssim.NewWorld(demoWorldConfig)
+	w, err := bsssimtest.NewWorld(demoWorldConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func (d *demoTruth) newestDay() bssclient.Day {
 
 // dayPayable is the account bill's payable (PretaxAmount) of one day.
 func (d *demoTruth) dayPayable(day bssclient.Day) bssclient.Money {
-	return d.world.Truth(bsssim.TruthQuery{Day: day, Kind: bssclient.KindAmounts}, d.at).PretaxAmount
+	return d.world.Truth(bsssimtest.TruthQuery{Day: day, Kind: bssclient.KindAmounts}, d.at).PretaxAmount
 }
 
 // sameMoney: Prometheus adds float64 samples, so a total equals the exact
