@@ -28,8 +28,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // scrapeFixture is an exporter with its snapshot loaded, serving on loopback.
@@ -96,10 +96,7 @@ func newScrapeFixture() (*scrapeFixture, error) {
 	if err := exp.RefreshOnce(context.Background()); err != nil {
 		return nil, err
 	}
-	budgets, err := newBudgetCollector(nil)
-	if err != nil {
-		return nil, err
-	}
+	budgets := collector.NewBudgetCollector(nil)
 	// The registry run builds, exporter metrics included.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(bssMetrics, budgets, versioncollector.NewCollector(exporterName))
