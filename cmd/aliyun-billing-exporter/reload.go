@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -68,10 +67,9 @@ func (r *reloader) reload(trigger string) error {
 	return nil
 }
 
+// swap loads and applies. Without --config.file it finds what it runs
+// (flags change only with a restart), and restarts nothing.
 func (r *reloader) swap() error {
-	if r.opts.configFile == "" {
-		return errors.New("no --config.file to reload: the flags configure the exporter, and they change only with a restart")
-	}
 	s, err := Load(r.opts, r.logger)
 	if err != nil {
 		return err

@@ -93,7 +93,11 @@ func TestReload(t *testing.T) {
 			return fmt.Sprintf("  - name: %s\n    endpoint: %s\n    rate_limit: %s\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
 				name, sim.URL, rate, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
 		}
-		data := "accounts:\n" + account("kept", "5") + account("changed", changedRate) +
+		data := "accounts:\n" + account("kept", "5")
+		if changedRate != "" { // "" removes the account
+			data += account("changed", changedRate)
+		}
+		data +=
 			"budgets:\n  - account: kept\n    monthly_amount: \"" + budget + "\"\n    currency: CNY\n"
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
@@ -166,12 +170,19 @@ func TestReload(t *testing.T) {
 		t.Errorf("GET /-/reload: %v %v", resp, err)
 	}
 
-	// A good file by SIGHUP recovers.
-	write("6", "300")
+	// A good file by SIGHUP recovers; it removes an account, whose series
+	// go, and leaves the other running.
+	write("", "300")
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the good reload", func() bool { return reloadOK() == 1 && budget() == 300 })
+	if _, ok := sample(t, p.addr, lastSuccess, map[string]string{"account": "changed"}); ok {
+		t.Error("the removed account is still served")
+	}
+	if got := refreshed("kept"); got != kept {
+		t.Errorf("the unchanged account refreshed again after a second reload (%v, was %v)", got, kept)
+	}
 
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-p.done; err != nil {
