@@ -86,8 +86,7 @@ func decodeConfig(data []byte) (*fileConfig, error) {
 		}
 		var typeErr *yaml.TypeError
 		if errors.As(err, &typeErr) {
-			// One line per problem, each already "line N: ...".
-			return nil, errors.New(strings.Join(typeErr.Errors, "; "))
+			return nil, errors.New(strings.Join(withFieldPaths(data, typeErr.Errors), "; "))
 		}
 		return nil, err
 	}
@@ -102,6 +101,56 @@ func decodeConfig(data []byte) (*fileConfig, error) {
 		return nil, fmt.Errorf("line %d: a second YAML document; the file must hold exactly one (remove the ---)", next.Line)
 	}
 	return &cfg, nil
+}
+
+// withFieldPaths adds the field path to each of yaml.v3's messages, which
+// name the line but not the field: "line 3: cannot unmarshal !!str `fast`
+// into float64" becomes "line 3: accounts[0].rate_limit: cannot ...". The
+// messages themselves pass through unchanged.
+func withFieldPaths(data []byte, msgs []string) []string {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil {
+		return msgs
+	}
+	paths := map[int]string{} // line -> the field whose key or value starts there
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				if _, seen := paths[n.Content[i].Line]; !seen {
+					paths[n.Content[i].Line] = p
+				}
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(&doc, "")
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m
+		var line int
+		if _, err := fmt.Sscanf(m, "line %d:", &line); err != nil {
+			continue
+		}
+		if p, ok := paths[line]; ok {
+			prefix := fmt.Sprintf("line %d: ", line)
+			out[i] = prefix + p + ": " + strings.TrimPrefix(m, prefix)
+		}
+	}
+	return out
 }
 
 // validate checks the file on its own; Load then fills what accounts omit

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -92,7 +96,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 	}
 	const forms = `write a plain decimal such as "1200" or "1200.50"`
 	cases := map[string]string{
-		"bad-unknown-key.yml":                `line 3: field sight not found in type main.accountConfig`,
+		"bad-unknown-key.yml":                `line 3: accounts[0].sight: field sight not found in type main.accountConfig`,
 		"bad-empty.yml":                      `the file is empty: it needs at least one entry under accounts`,
 		"bad-no-accounts.yml":                `accounts: at least one account is needed`,
 		"bad-empty-name.yml":                 `accounts[0].name: must not be empty`,
@@ -121,7 +125,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 		"bad-budget-exponent.yml":            `budgets[0].monthly_amount: "1e3" has an exponent; ` + forms,
 		"bad-budget-duplicate.yml":           `budgets[1]: a budget for account "a", product_code "", owner_id "" in "CNY" is already declared`,
 		"bad-not-yaml.yml":                   `yaml: line 1: did not find expected ',' or '}'`,
-		"bad-bad-type.yml":                   "line 3: cannot unmarshal !!str `fast` into float64",
+		"bad-bad-type.yml":                   "line 3: accounts[0].rate_limit: cannot unmarshal !!str `fast` into float64",
 		"bad-multi-document.yml":             `line 3: a second YAML document; the file must hold exactly one (remove the ---)`,
 		huge:                                 `accounts[0].name: "` + strings.Repeat("x", maxEchoedValue) + `"… (5242880 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`,
 		tooMany:                              fmt.Sprintf("accounts: %d accounts, at most %d per process: run one exporter per share of the accounts, each with its own --config.file", maxAccounts+1, maxAccounts),
@@ -206,5 +210,33 @@ func TestBadFlagsCheckAndStartupAgree(t *testing.T) {
 			}
 			startupAndCheckAgree(t, bin, args, tc.want)
 		})
+	}
+}
+
+// A taken listen address fails the start before any collector calls BSS.
+func TestListenFailsBeforeCollectorsStart(t *testing.T) {
+	bin := buildBinary(t)
+	var hits atomic.Int64
+	bss := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+	}))
+	defer bss.Close()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	config := filepath.Join(t.TempDir(), "config.yml")
+	data := fmt.Sprintf("accounts:\n  - name: a\n    endpoint: %s\n    credentials:\n      type: access_key\n      access_key_id: LTAI5tListenTest\n      access_key_secret: listen-test-secret\n", bss.URL)
+	if err := os.WriteFile(config, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, msg, out := binaryVerdict(t, bin, "--config.file="+config, "--web.listen-address="+taken.Addr().String())
+	if code != 1 || !strings.HasPrefix(msg, "--web.listen-address: listen tcp "+taken.Addr().String()) {
+		t.Errorf("exit %d, message %q, want exit 1 naming --web.listen-address\n%s", code, msg, out)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached BSS before the start failed", n)
 	}
 }
