@@ -237,6 +237,9 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 			t.Errorf("a log line is not JSON: %q", line)
 			continue
 		}
+		if _, ok := rec["ts"]; !ok || rec["time"] != nil {
+			t.Errorf("a log line without the one timestamp key ts: %q", line)
+		}
 		if strings.Contains(fmt.Sprint(rec["err"]), "TLS handshake error") {
 			handshakes++
 		}
