@@ -95,7 +95,7 @@ func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Write([]byte("Reloaded.\n")) //nolint:errcheck // the client may have gone
+	_, _ = w.Write([]byte("Reloaded.\n")) // the client may have gone
 }
 
 // budgetSwitch serves the current budgets; a reload replaces them whole.
