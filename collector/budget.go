@@ -22,7 +22,8 @@ type BudgetCollector struct {
 	metrics []prometheus.Metric
 }
 
-// NewBudgetCollector builds the gauges once; budgets do not change at run time.
+// NewBudgetCollector builds the gauges once; a reload of the configuration
+// builds a new collector rather than changing this one.
 func NewBudgetCollector(budgets []Budget) *BudgetCollector {
 	c := &BudgetCollector{desc: prometheus.NewDesc(namespace+"_budget_monthly",
 		"Monthly budget from the exporter's configuration file. Empty product_code or owner_id means the budget covers all of them.",

@@ -70,22 +70,26 @@ func (d *demoWorld) configure(cfg *collector.Config) {
 	cfg.Instance.PerInstance = true
 }
 
-// budgets are the demo's example budgets, used when the config file
+// demoBudgets are the demo's example budgets, used when the config file
 // gives none: one per scope the rules and panels distinguish. The demo
 // account spends about 1,300 CNY a day, so the whole-account budget of
 // 1,000 CNY is over budget from the first complete day of a month and
 // AliyunBillingBudgetExceeded demonstrates itself; the others are generous.
-func (d *demoWorld) budgets() []budgetConfig {
-	cur := d.world.Currency()
+func demoBudgets() ([]budgetConfig, error) {
+	world, err := bsssim.NewWorld(demoWorldConfig())
+	if err != nil {
+		return nil, err
+	}
+	cur := world.Currency()
 	out := []budgetConfig{
 		{Account: demoAccountName, Monthly: "1000", Currency: cur},
 		{Account: demoAccountName, ProductCode: "ecs", Monthly: "1000000", Currency: cur},
 	}
-	if owners := d.world.OwnerIDs(); len(owners) > 0 {
+	if owners := world.OwnerIDs(); len(owners) > 0 {
 		out = append(out,
 			budgetConfig{Account: demoAccountName, OwnerID: owners[0], Monthly: "500000", Currency: cur},
 			budgetConfig{Account: demoAccountName, OwnerID: owners[0], ProductCode: "ecs", Monthly: "200000", Currency: cur},
 		)
 	}
-	return out
+	return out, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"io"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -20,6 +20,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
+
+// landingLinkRE finds the landing page's links within the exporter.
+var landingLinkRE = regexp.MustCompile(`href="([^":]+)"`)
 
 var update = flag.Bool("update", false, "rewrite the golden files from the current output")
 
@@ -116,7 +119,8 @@ func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
 // not on the billing data; the golden file leaves them out.
 func volatile(name string) bool {
 	for _, prefix := range []string{"go_", "process_", "promhttp_", "aliyun_billing_bss_", "aliyun_billing_exporter_build_info",
-		"aliyun_billing_refresh_duration_seconds", "aliyun_billing_last_refresh_success_timestamp_seconds"} {
+		"aliyun_billing_refresh_duration_seconds", "aliyun_billing_last_refresh_success_timestamp_seconds",
+		"aliyun_billing_config_last_reload_success_timestamp_seconds"} {
 		if strings.HasPrefix(name, prefix) {
 			return true
 		}
@@ -183,6 +187,18 @@ func TestEndToEndDemoGolden(t *testing.T) {
 	for path, want := range map[string]string{"/-/healthy": "Healthy", "/-/ready": "Ready", "/": "Alibaba Cloud Billing Exporter"} {
 		if code, body := p.get(t, path); code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("%s answered %d %q, want 200 containing %q", path, code, body, want)
+		}
+	}
+	// Every link of the landing page leads somewhere (no pprof pages: none
+	// are served).
+	_, landing := p.get(t, "/")
+	links := landingLinkRE.FindAllStringSubmatch(landing, -1)
+	if len(links) < 3 {
+		t.Errorf("the landing page has %d local links, want metrics, readiness and health", len(links))
+	}
+	for _, l := range links {
+		if code, _ := p.get(t, "/"+strings.TrimPrefix(l[1], "/")); code != http.StatusOK {
+			t.Errorf("the landing page links to %s, which answers %d", l[1], code)
 		}
 	}
 
@@ -262,57 +278,6 @@ func labelValue(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
-}
-
-// Bad input through the real binary: non-zero exit, a message naming the
-// problem, and no panic.
-func TestEndToEndBadInput(t *testing.T) {
-	bin := buildBinary(t)
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		name string
-		args []string
-		file string // config file contents, if any
-		want string
-	}{
-		{"unknown collector", []string{"--collector.nosuch"}, "", "unknown long flag '--collector.nosuch'"},
-		{"bad duration", []string{"--collector.balance.interval=often"}, "", `invalid duration "often"`},
-		{"bad URL", []string{"--bss.endpoint=ftp://example.com"}, "", "--bss.endpoint"},
-		{"zero rate", []string{"--bss.rate-limit=0"}, "", "--bss.rate-limit"},
-		{"unknown key", nil, "accounts:\n  - name: a\n    sight: china\n", `unknown key "sight"`},
-		{"bad config duration-like value", nil, "accounts:\n  - name: a\n    rate_limit: fast\n", "`fast` is not a number"},
-		{"bad config URL", nil, "accounts:\n  - name: a\n    endpoint: ftp://x\n", "accounts[0] (a).endpoint"},
-		{"negative rate", nil, "accounts:\n  - name: a\n    rate_limit: -2\n", "accounts[0] (a).rate_limit"},
-		{"empty account name", nil, "accounts:\n  - name: \"\"\n", "accounts[0].name: must not be empty"},
-		{"duplicate account name", nil, "accounts:\n  - name: a\n  - name: a\n", `accounts[1].name: "a" is used by another account`},
-		{"unknown currency", nil, "accounts:\n  - name: a\nbudgets:\n  - account: a\n    monthly_amount: \"1\"\n    currency: EUR\n", `budgets[0].currency: "EUR"`},
-		{"missing file", []string{"--config.file=" + filepath.Join(dir, "nope.yml")}, "", "no such file or directory"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := tc.args
-			if tc.file != "" {
-				path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yml")
-				if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				args = append(args, "--config.file="+path, "--config.check")
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-			exitErr, ok := err.(*exec.ExitError)
-			if !ok || exitErr.ExitCode() == 0 {
-				t.Fatalf("exit: %v, want a non-zero exit\n%s", err, out)
-			}
-			// logfmt escapes quotes inside the err value.
-			if !strings.Contains(strings.ReplaceAll(string(out), `\"`, `"`), tc.want) {
-				t.Errorf("output does not name the problem (%q):\n%s", tc.want, out)
-			}
-			if strings.Contains(string(out), "panic") || strings.Contains(string(out), "goroutine ") {
-				t.Errorf("the binary panicked:\n%s", out)
-			}
-		})
-	}
 }
 
 func TestEndToEndConfigCheck(t *testing.T) {

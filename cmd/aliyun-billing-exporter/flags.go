@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
 // options are the parsed flags. Flags live only here; the collectors get a
@@ -23,6 +27,7 @@ type options struct {
 	telemetryPath          string
 	disableExporterMetrics bool
 	maxRequests            int
+	enableLifecycle        bool
 
 	configFile  string
 	configCheck bool
@@ -31,7 +36,7 @@ type options struct {
 	site             string
 	endpoint         string
 	rateLimit        float64
-	signatureVersion string
+	signatureVersion bssclient.SignatureVersion
 	bssTimeout       time.Duration
 
 	dailySeries     bool
@@ -48,7 +53,7 @@ type options struct {
 	demo      bool
 	demoClock string
 
-	logLevel, logFormat string
+	log *logging.Config
 }
 
 type collectorFlags struct {
@@ -90,21 +95,22 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	o.webFlags = kingpinflag.AddFlags(app, defaultListenAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
 	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").BoolVar(&o.disableExporterMetrics)
-	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.").Default("50").IntVar(&o.maxRequests)
+	checkedFlag(app, "web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.", "50", &o.maxRequests, parseInt)
+	app.Flag("web.enable-lifecycle", "Enable POST /-/reload, which reloads --config.file as SIGHUP does.").BoolVar(&o.enableLifecycle)
 
 	app.Flag("config.file", "YAML file listing payer accounts (name, site or endpoint, credentials, rate limit) and budgets. Without it, one account named by --bss.account-name is read with the default credential chain.").PlaceHolder("FILE").StringVar(&o.configFile)
 	app.Flag("config.check", "Validate --config.file and the flags, then exit.").BoolVar(&o.configCheck)
 
 	app.Flag("bss.account-name", "Value of the account label when no --config.file is given.").Default("default").StringVar(&o.accountName)
-	app.Flag("bss.site", "Site of the account: china (aliyun.com, business.aliyuncs.com) or international (alibabacloud.com, business.ap-southeast-1.aliyuncs.com).").Default("china").EnumVar(&o.site, "china", "international")
+	checkedFlag(app, "bss.site", "Site of the account: china (aliyun.com, business.aliyuncs.com) or international (alibabacloud.com, business.ap-southeast-1.aliyuncs.com).", "china", &o.site, oneOf(sites...))
 	app.Flag("bss.endpoint", "BSS endpoint host or URL; overrides --bss.site (e.g. http://127.0.0.1:8417 for bss-simulator).").StringVar(&o.endpoint)
-	app.Flag("bss.rate-limit", "BSS requests per second per account, shared by all collectors of the account. BSS allows 10.").Default("10").Float64Var(&o.rateLimit)
-	app.Flag("bss.signature-version", "Request signature: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1).").Default("v3").EnumVar(&o.signatureVersion, "v3", "v1")
-	app.Flag("bss.timeout", "Timeout of one BSS request attempt.").Default("30s").DurationVar(&o.bssTimeout)
+	checkedFlag(app, "bss.rate-limit", "BSS requests per second per account, shared by all collectors of the account. BSS allows 10.", "10", &o.rateLimit, parseFloat)
+	checkedFlag(app, "bss.signature-version", "Request signature: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1).", "v3", &o.signatureVersion, parseSignatureVersion)
+	checkedFlag(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, parseDuration)
 
 	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
-	app.Flag("billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.").Default("7").IntVar(&o.exposureDays)
-	app.Flag("billing.concurrent-walks", "Paginated walks one collector runs at once; they share the account's rate limit.").Default("4").IntVar(&o.concurrentWalks)
+	checkedFlag(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, parseInt)
+	checkedFlag(app, "billing.concurrent-walks", "Paginated walks one collector runs at once; they share the account's rate limit.", "4", &o.concurrentWalks, parseInt)
 
 	for _, r := range collector.Registrations() {
 		cf := &collectorFlags{enabled: new(bool), interval: new(time.Duration)}
@@ -113,55 +119,68 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 			def = "true"
 		}
 		app.Flag("collector."+r.Name, fmt.Sprintf("Enable the %s collector: %s", r.Name, r.Help)).Default(def).BoolVar(cf.enabled)
-		app.Flag("collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name)).Default(model.Duration(r.DefaultInterval).String()).DurationVar(cf.interval)
+		checkedFlag(app, "collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name), model.Duration(r.DefaultInterval).String(), cf.interval, parseDuration)
 		o.collectors[r.Name] = cf
 	}
 	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.instanceZone)
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
-	app.Flag("collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.").Default("1000").IntVar(&o.instanceMaxInstances)
+	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)
 
-	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").EnumVar(&o.logLevel, "debug", "info", "warn", "error")
-	app.Flag("log.format", "Output format of log messages: logfmt, json.").Default("logfmt").EnumVar(&o.logFormat, "logfmt", "json")
+	o.log = logging.AddFlags(app)
 	return app
 }
 
-// validate checks what kingpin cannot; each error names the flag.
+// validate checks what kingpin cannot; each error names the flag. It is
+// pure: the files the flags name are checked by Load.
 func (o *options) validate() error {
+	if err := checkTelemetryPath(o.telemetryPath); err != nil {
+		return fmt.Errorf("--web.telemetry-path: %w", err)
+	}
+	if !*o.webFlags.WebSystemdSocket {
+		if len(*o.webFlags.WebListenAddresses) == 0 {
+			return fmt.Errorf("--web.listen-address: at least one address is needed")
+		}
+		for _, a := range *o.webFlags.WebListenAddresses {
+			if err := checkListenAddress(a); err != nil {
+				return fmt.Errorf("--web.listen-address: %w", err)
+			}
+		}
+	}
 	switch {
-	case !strings.HasPrefix(o.telemetryPath, "/"):
-		return fmt.Errorf("--web.telemetry-path: %q must start with /", o.telemetryPath)
 	case o.maxRequests < 0:
 		return fmt.Errorf("--web.max-requests: must not be negative, got %d", o.maxRequests)
-	case !(o.rateLimit > 0 && o.rateLimit <= 1000):
-		return fmt.Errorf("--bss.rate-limit: must be > 0 and at most 1000, got %v", o.rateLimit)
-	case o.bssTimeout <= 0:
-		return fmt.Errorf("--bss.timeout: must be positive, got %s", o.bssTimeout)
+	case o.bssTimeout < minBSSTimeout || o.bssTimeout > maxBSSTimeout:
+		return fmt.Errorf("--bss.timeout: must be between %s and %s, got %s", minBSSTimeout, maxBSSTimeout, o.bssTimeout)
 	case o.configCheck && o.configFile == "":
 		return fmt.Errorf("--config.check needs --config.file")
 	case !o.demo && o.demoClock != "":
 		return fmt.Errorf("--demo.clock needs --demo")
 	}
+	if err := checkRateLimit(o.rateLimit); err != nil {
+		return fmt.Errorf("--bss.rate-limit: %w", err)
+	}
 	if o.endpoint != "" {
-		if err := validateEndpointURL(o.endpoint); err != nil {
+		if err := checkEndpoint(o.endpoint); err != nil {
 			return fmt.Errorf("--bss.endpoint: %w", err)
 		}
 	}
 	if !accountNameRE.MatchString(o.accountName) {
-		return fmt.Errorf("--bss.account-name: %q must be 1 to 63 letters, digits, '_', '.' or '-'", o.accountName)
+		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", quote(o.accountName))
 	}
 	if o.demoClock != "" {
 		if _, err := time.Parse(time.RFC3339, o.demoClock); err != nil {
-			return fmt.Errorf("--demo.clock: %q is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00", o.demoClock)
+			return fmt.Errorf("--demo.clock: %s is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00", quote(o.demoClock))
 		}
 	}
 	anyEnabled := false
-	for name, cf := range o.collectors {
-		if *cf.interval < time.Minute {
-			return fmt.Errorf("--collector.%s.interval: must be at least 1m (BSS data changes at most hourly), got %s", name, *cf.interval)
+	for _, r := range collector.Registrations() {
+		cf := o.collectors[r.Name]
+		if *cf.interval < minInterval || *cf.interval > maxInterval {
+			return fmt.Errorf("--collector.%s.interval: must be between 1m (BSS data changes at most hourly) and %s, got %s", r.Name, model.Duration(maxInterval), *cf.interval)
 		}
 		anyEnabled = anyEnabled || *cf.enabled
 	}
@@ -171,8 +190,36 @@ func (o *options) validate() error {
 	if err := o.collectorConfig().Validate(); err != nil {
 		return fmt.Errorf("collector options: %w", err)
 	}
-	_, err := bssclient.ParseSignatureVersion(o.signatureVersion)
-	return err
+	return o.log.Validate()
+}
+
+// Bounds of durations the flags accept: a request that may take a day, or
+// a refresh once a month, is a typo, not a choice.
+const (
+	minBSSTimeout = time.Second
+	maxBSSTimeout = 10 * time.Minute
+	minInterval   = time.Minute
+	maxInterval   = 7 * 24 * time.Hour
+)
+
+// reservedPaths are served by the exporter itself.
+var reservedPaths = []string{"/", "/-/healthy", "/-/ready", "/-/reload"}
+
+// telemetryPathRE is a plain path: segments of unreserved URL characters,
+// nothing a ServeMux would read as a pattern ({x}, a trailing /, a host,
+// a method) and nothing that needs escaping.
+var telemetryPathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+
+func checkTelemetryPath(p string) error {
+	switch {
+	case slices.Contains(reservedPaths, p) || strings.HasPrefix(p, "/-/"):
+		return fmt.Errorf("%s is reserved for the exporter's own endpoints (%s)", quote(p), strings.Join(reservedPaths, ", "))
+	case !telemetryPathRE.MatchString(p):
+		return fmt.Errorf("%s is not a plain path such as /metrics: letters, digits and . _ ~ - between slashes, no trailing slash", quote(p))
+	case path.Clean(p) != p:
+		return fmt.Errorf("%s is not a clean path; did you mean %s?", quote(p), quote(path.Clean(p)))
+	}
+	return nil
 }
 
 // collectorConfig builds the collectors' configuration from the flags.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,23 +23,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
-	slgk "github.com/tjhop/slog-gokit"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
 const exporterName = "aliyun_billing_exporter"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, hup)
 	stop()
 	os.Exit(code)
 }
 
-// run is the whole program; it returns the exit code. ctx ends it cleanly.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// run is the whole program; it returns the exit code. ctx ends it cleanly;
+// each value on hup reloads --config.file.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal) int {
 	opts, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)
@@ -46,102 +50,133 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts == nil {
 		return 0 // --help or --version printed
 	}
-	base, err := newLogger(stderr, opts.logLevel, opts.logFormat)
+	logs, err := logging.New(stderr, *opts.log)
 	if err != nil {
 		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)
 		return 2
 	}
-	logger := log.With(base, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	logger := logs.Logger
 
-	cfg, err := loadAccounts(opts, logger)
+	// Everything is validated, and every account built, before anything
+	// listens or calls BSS; --config.check takes the same path and stops
+	// short of starting.
+	cfg, err := Load(opts, logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "invalid configuration", "err", err)
+		return 2
+	}
+	b := &builder{opts: opts, metrics: collector.NewBSSMetrics(), cfg: opts.collectorConfig(), logger: logger}
+	if opts.demo {
+		demo, err := startDemo(opts.demoClock, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
+			return 1
+		}
+		defer demo.Close()
+		demo.configure(&b.cfg)
+		b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials}
+		if !opts.configCheck {
+			level.Info(logger).Log("msg", "demo mode: reading a simulated BSS, no Alibaba Cloud account is used", "endpoint", demo.URL)
+		}
+	}
+	runs, err := b.buildAll(cfg)
 	if err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
 	}
 	if opts.configCheck {
 		fmt.Fprintf(stdout, "%s: configuration is valid: %d account(s), %d budget(s)\n",
-			opts.configFile, len(cfg.Accounts), len(cfg.Budgets))
+			opts.configFile, len(cfg.accounts), len(cfg.budgets))
 		return 0
 	}
-
-	collectorCfg := opts.collectorConfig()
-	var demo *demoWorld
-	if opts.demo {
-		demo, err = startDemo(opts.demoClock, logger)
-		if err != nil {
-			level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
-			return 1
-		}
-		defer demo.Close()
-		demo.configure(&collectorCfg)
-		if len(cfg.Budgets) == 0 {
-			cfg.Budgets = demo.budgets()
-		}
-		level.Info(logger).Log("msg", "demo mode: reading a simulated BSS, no Alibaba Cloud account is used", "endpoint", demo.URL)
-	}
-
-	bssMetrics := collector.NewBSSMetrics()
-	accounts, err := buildAccounts(cfg, opts, demo, bssMetrics)
+	listeners, err := listen(opts)
 	if err != nil {
-		level.Error(logger).Log("msg", "invalid configuration", "err", err)
-		return 2
-	}
-	exp, err := collector.New(accounts, opts.enabledCollectors(), collectorCfg, logger)
-	if err != nil {
-		level.Error(logger).Log("msg", "invalid configuration", "err", err)
-		return 2
-	}
-	budgets, err := newBudgetCollector(cfg.Budgets)
-	if err != nil {
-		level.Error(logger).Log("msg", "invalid configuration", "err", err)
-		return 2
-	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(bssMetrics, budgets, versioncollector.NewCollector(exporterName))
-	if !opts.disableExporterMetrics {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
-	// The exporter is served through its Gatherer, which gathers each
-	// published snapshot once rather than on every scrape.
-	gatherer, err := exp.Gatherer(reg)
-	if err != nil {
-		level.Error(logger).Log("msg", "registering the exporter's metrics", "err", err)
+		level.Error(logger).Log("msg", "cannot listen", "err", err)
 		return 1
 	}
 
+	reg := prometheus.NewRegistry()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	refreshDone := make(chan struct{})
-	go func() {
-		defer close(refreshDone)
-		exp.Run(runCtx)
-	}()
+	accounts := newAccountSet(runCtx)
+	budgets := &budgetSwitch{c: collector.NewBudgetCollector(cfg.budgets)}
+	reg.MustRegister(b.metrics, accounts, budgets, versioncollector.NewCollector(exporterName))
+	if !opts.disableExporterMetrics {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	reloads := newReloader(opts, b, accounts, budgets, logger, reg)
+	accounts.apply(runs)
+	defer accounts.stop()
 
-	srv := &http.Server{Handler: newHandler(reg, gatherer, exp, opts, logger), ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(newHandler(reg, reg, accounts, opts, logger), opts, reloads, logger)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(srv, opts.webFlags, slogLogger(base)) }()
-	level.Info(logger).Log("msg", "starting aliyun-billing-exporter", "version", version.Info(), "accounts", len(accounts))
+	go func() { serveErr <- serve(srv, listeners, opts, logs.Slog) }()
+	level.Info(logger).Log("msg", "starting aliyun-billing-exporter", "version", version.Info(), "accounts", len(runs))
 
 	code := 0
-	select {
-	case <-ctx.Done():
-		level.Info(logger).Log("msg", "shutting down")
-	case err := <-serveErr:
-		level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
-		code = 1
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			level.Info(logger).Log("msg", "shutting down")
+			break loop
+		case <-hup:
+			_ = reloads.reload("SIGHUP") // logged and counted inside
+		case err := <-serveErr:
+			level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
+			code = 1
+			break loop
+		}
 	}
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	_ = srv.Shutdown(shutdownCtx)
-	cancel()
-	<-refreshDone
 	return code
 }
 
+// listen binds every --web.listen-address before any collector starts, so
+// that a taken port fails the start instead of a running exporter. With
+// --web.systemd-socket, or for a vsock address, exporter-toolkit listens
+// itself (nil listeners), as it alone knows how.
+func listen(opts *options) ([]net.Listener, error) {
+	if *opts.webFlags.WebSystemdSocket {
+		return nil, nil
+	}
+	var out []net.Listener
+	for _, a := range *opts.webFlags.WebListenAddresses {
+		if strings.HasPrefix(a, "vsock://") {
+			for _, l := range out {
+				l.Close()
+			}
+			return nil, nil
+		}
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range out {
+				l.Close()
+			}
+			return nil, fmt.Errorf("--web.listen-address: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// serve serves on listeners, or lets exporter-toolkit listen when there
+// are none; TLS and basic auth come from --web.config.file either way.
+func serve(srv *http.Server, listeners []net.Listener, opts *options, logger *slog.Logger) error {
+	if listeners == nil {
+		return web.ListenAndServe(srv, opts.webFlags, logger)
+	}
+	return web.ServeMultiple(listeners, srv, opts.webFlags, logger)
+}
+
+// readiness is what /-/ready asks.
+type readiness interface{ Ready() bool }
+
 // newHandler routes the landing page, metrics and health endpoints. Metrics
 // come from gatherer; reg is where the handler registers its own.
-func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *collector.Exporter, opts *options, logger log.Logger) http.Handler {
+func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp readiness, opts *options, logger log.Logger) http.Handler {
 	mux := http.NewServeMux()
 	var metrics http.Handler = bufferedResponses(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            promLogger{logger},
@@ -167,6 +202,7 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *col
 			Name:        "Alibaba Cloud Billing Exporter",
 			Description: "Alibaba Cloud spend from the BSS OpenAPI, refreshed in the background.",
 			Version:     version.Info(),
+			Profiling:   "false", // no pprof handlers are served
 			Links: []web.LandingLinks{
 				{Address: opts.telemetryPath, Text: "Metrics"},
 				{Address: "/-/ready", Text: "Readiness"},
@@ -180,145 +216,4 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *col
 		}
 	}
 	return mux
-}
-
-// promLogger adapts go-kit/log to promhttp's error log.
-type promLogger struct{ logger log.Logger }
-
-func (l promLogger) Println(v ...any) {
-	level.Error(l.logger).Log("msg", "serving metrics", "err", fmt.Sprint(v...))
-}
-
-// buildAccounts makes one client per account, each with its own rate
-// limiter shared by all that account's collectors.
-func buildAccounts(cfg *fileConfig, opts *options, demo *demoWorld, m *collector.BSSMetrics) ([]collector.Account, error) {
-	var out []collector.Account
-	for _, a := range cfg.Accounts {
-		clientCfg := bssclient.Config{
-			Endpoint:  endpointFor(a),
-			RateLimit: *a.RateLimit,
-			Timeout:   opts.bssTimeout,
-			Observer:  m.Observer(a.Name),
-			UserAgent: userAgent(),
-		}
-		if a.SignatureVersion != "" {
-			v, err := bssclient.ParseSignatureVersion(a.SignatureVersion)
-			if err != nil {
-				return nil, err
-			}
-			clientCfg.SignatureVersion = v
-		}
-		if demo != nil {
-			clientCfg.Endpoint = demo.URL
-			clientCfg.Credentials = demo.credentials
-		} else {
-			src := a.Credentials
-			if src.Type == "" {
-				src.Type = "default"
-			}
-			p, err := bssclient.NewCredentialsProvider(src)
-			if err != nil {
-				return nil, fmt.Errorf("account %s: credentials: %w", a.Name, err)
-			}
-			clientCfg.Credentials = p
-		}
-		client, err := bssclient.New(clientCfg)
-		if err != nil {
-			return nil, fmt.Errorf("account %s: %w", a.Name, err)
-		}
-		out = append(out, collector.Account{Name: a.Name, Client: client})
-	}
-	return out, nil
-}
-
-func endpointFor(a accountConfig) string {
-	switch {
-	case a.Endpoint != "":
-		return a.Endpoint
-	case a.Site == "international":
-		return bssclient.EndpointInternational
-	default:
-		return bssclient.EndpointChina
-	}
-}
-
-// loadAccounts returns the accounts and budgets: from --config.file, or the
-// single account the flags describe. Flags fill what a file account omits.
-// With --demo the file may hold budgets only; the account is the demo's.
-func loadAccounts(opts *options, logger log.Logger) (*fileConfig, error) {
-	cfg := &fileConfig{}
-	if opts.configFile != "" {
-		var tooOpen bool
-		var err error
-		cfg, tooOpen, err = loadConfigFile(opts.configFile)
-		if err != nil {
-			return nil, err
-		}
-		if tooOpen {
-			level.Warn(logger).Log("msg", "the config file holds credentials and is readable by group or others; restrict it with chmod 600", "file", opts.configFile)
-		}
-	}
-	switch {
-	case opts.demo && len(cfg.Accounts) > 0:
-		return nil, fmt.Errorf("%s: with --demo the file may hold budgets only; the demo reads its own simulated account %q", opts.configFile, demoAccountName)
-	case opts.demo:
-		cfg.Accounts = []accountConfig{{Name: demoAccountName}}
-	case len(cfg.Accounts) == 0 && opts.configFile == "":
-		cfg.Accounts = []accountConfig{{Name: opts.accountName}}
-	}
-	for i := range cfg.Accounts {
-		a := &cfg.Accounts[i]
-		if a.Site == "" && a.Endpoint == "" {
-			a.Site, a.Endpoint = opts.site, opts.endpoint
-		}
-		if a.RateLimit == nil {
-			r := opts.rateLimit
-			a.RateLimit = &r
-		}
-		if a.SignatureVersion == "" {
-			a.SignatureVersion = opts.signatureVersion
-		}
-	}
-	if err := cfg.validate(); err != nil {
-		if opts.configFile != "" {
-			return nil, fmt.Errorf("%s: %w", opts.configFile, err)
-		}
-		return nil, err
-	}
-	return cfg, nil
-}
-
-// newLogger builds the go-kit logger from --log.level and --log.format,
-// without timestamps or callers: callers add those, and the slog bridge for
-// exporter-toolkit adds its own.
-func newLogger(w io.Writer, lvl, format string) (log.Logger, error) {
-	var logger log.Logger
-	switch format {
-	case "logfmt":
-		logger = log.NewLogfmtLogger(log.NewSyncWriter(w))
-	case "json":
-		logger = log.NewJSONLogger(log.NewSyncWriter(w))
-	default:
-		return nil, fmt.Errorf("--log.format: %q is not one of logfmt, json", format)
-	}
-	var filter level.Option
-	switch lvl {
-	case "debug":
-		filter = level.AllowDebug()
-	case "info":
-		filter = level.AllowInfo()
-	case "warn":
-		filter = level.AllowWarn()
-	case "error":
-		filter = level.AllowError()
-	default:
-		return nil, fmt.Errorf("--log.level: %q is not one of debug, info, warn, error", lvl)
-	}
-	return level.NewFilter(logger, filter), nil
-}
-
-// slogLogger bridges to slog for exporter-toolkit, the only part that needs
-// it. The base logger adds no ts or caller: slog records carry their own.
-func slogLogger(base log.Logger) *slog.Logger {
-	return slog.New(slgk.NewGoKitHandler(base, slog.LevelDebug))
 }

@@ -70,7 +70,8 @@ func exporterMetricNames(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	ch := make(chan *prometheus.Desc, 1000)
-	for _, c := range []prometheus.Collector{exp, collector.NewBSSMetrics(), collector.NewBudgetCollector(nil), versioncollector.NewCollector(exporterName)} {
+	reloads := newReloader(nil, nil, nil, nil, nil, prometheus.NewRegistry())
+	for _, c := range []prometheus.Collector{exp, collector.NewBSSMetrics(), collector.NewBudgetCollector(nil), versioncollector.NewCollector(exporterName), reloads.successful, reloads.successTime} {
 		c.Describe(ch)
 	}
 	close(ch)

@@ -96,10 +96,7 @@ func newScrapeFixture() (*scrapeFixture, error) {
 	if err := exp.RefreshOnce(context.Background()); err != nil {
 		return nil, err
 	}
-	budgets, err := newBudgetCollector(nil)
-	if err != nil {
-		return nil, err
-	}
+	budgets := collector.NewBudgetCollector(nil)
 	// The registry run builds, exporter metrics included.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(bssMetrics, budgets, versioncollector.NewCollector(exporterName))

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -165,7 +166,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webConfig, []byte(fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", pki.certFile, pki.keyFile, hash)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startExporter(t, bin, "--demo", "--web.config.file="+webConfig)
+	p := startExporter(t, bin, "--demo", "--web.config.file="+webConfig, "--log.format=json")
 
 	trusted := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.caPool}}}
 	url := "https://" + p.addr + "/metrics"
@@ -223,6 +224,28 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 			t.Error("plain HTTP served metrics on a TLS listener")
 		}
 		resp.Body.Close()
+	}
+
+	// The failed handshakes above reach the log through the structured
+	// logger, so that --log.format=json stays JSON.
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	p.done <- <-p.done
+	handshakes := 0
+	for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("a log line is not JSON: %q", line)
+			continue
+		}
+		if _, ok := rec["ts"]; !ok || rec["time"] != nil {
+			t.Errorf("a log line without the one timestamp key ts: %q", line)
+		}
+		if strings.Contains(fmt.Sprint(rec["err"]), "TLS handshake error") {
+			handshakes++
+		}
+	}
+	if handshakes == 0 {
+		t.Errorf("no TLS handshake error logged:\n%s", p.stderr)
 	}
 }
 

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+)
+
+// accountRun is one account's collectors: a collector.Exporter of its own,
+// so that a reload restarts the accounts it changed and leaves the others,
+// and their data, alone.
+type accountRun struct {
+	config account
+	exp    *collector.Exporter
+	cancel context.CancelFunc // nil until started
+	done   chan struct{}
+}
+
+// bssTarget replaces every account's endpoint and credentials: the demo's
+// embedded simulator.
+type bssTarget struct {
+	endpoint    string
+	credentials bssclient.CredentialsProvider
+}
+
+// builder makes accountRuns from validated accounts. The same builder
+// serves startup, --config.check and reloads.
+type builder struct {
+	opts    *options
+	target  *bssTarget // nil: Alibaba Cloud
+	metrics *collector.BSSMetrics
+	cfg     collector.Config
+	logger  log.Logger
+}
+
+// build makes a client and an exporter for a, starting nothing. What it
+// refuses, --config.check refuses too: it runs there as well.
+func (b *builder) build(a account) (*accountRun, error) {
+	clientCfg := bssclient.Config{
+		Endpoint:         a.endpoint,
+		RateLimit:        a.rateLimit,
+		SignatureVersion: a.signature,
+		Timeout:          b.opts.bssTimeout,
+		Observer:         b.metrics.Observer(a.name),
+		UserAgent:        userAgent(),
+		Logger:           log.With(b.logger, "account", a.name),
+	}
+	if clientCfg.Endpoint == "" {
+		clientCfg.Endpoint = siteEndpoint(a.site)
+	}
+	if b.target != nil {
+		clientCfg.Endpoint, clientCfg.Credentials = b.target.endpoint, b.target.credentials
+	} else {
+		p, err := bssclient.NewCredentialsProvider(a.credentials)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", a.name, err)
+		}
+		clientCfg.Credentials = p
+	}
+	client, err := bssclient.New(clientCfg)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", a.name, err)
+	}
+	exp, err := collector.New([]collector.Account{{Name: a.name, Client: client}}, b.opts.enabledCollectors(), b.cfg, b.logger)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", a.name, err)
+	}
+	return &accountRun{config: a, exp: exp}, nil
+}
+
+// buildAll builds every account of s.
+func (b *builder) buildAll(s *settings) ([]*accountRun, error) {
+	var out []*accountRun
+	for _, a := range s.accounts {
+		r, err := b.build(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func siteEndpoint(site string) string {
+	if site == "international" {
+		return bssclient.EndpointInternational
+	}
+	return bssclient.EndpointChina
+}
+
+// accountSet serves every account's exporter as one prometheus.Collector
+// and swaps accounts on reload.
+type accountSet struct {
+	ctx context.Context // ends every run
+
+	mu   sync.RWMutex
+	runs []*accountRun // by account name
+}
+
+func newAccountSet(ctx context.Context) *accountSet { return &accountSet{ctx: ctx} }
+
+// Describe sends nothing: the set of accounts changes on reload, so the
+// registry treats the set as an unchecked collector.
+func (s *accountSet) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends every account's published snapshot; it calls nothing.
+func (s *accountSet) Collect(ch chan<- prometheus.Metric) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.runs {
+		r.exp.Collect(ch)
+	}
+}
+
+// Ready reports whether every account's collectors have refreshed once.
+func (s *accountSet) Ready() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.runs {
+		if !r.exp.Ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// apply makes the set run next: an account whose configuration did not
+// change keeps its running exporter, and with it its data; a changed or new
+// one starts the freshly built exporter; a removed one stops. It returns
+// how many accounts were (re)started and stopped.
+func (s *accountSet) apply(next []*accountRun) (started, stopped int) {
+	s.mu.Lock()
+	old := map[string]*accountRun{}
+	for _, r := range s.runs {
+		old[r.config.name] = r
+	}
+	var runs []*accountRun
+	for _, r := range next {
+		if prev, ok := old[r.config.name]; ok && reflect.DeepEqual(prev.config, r.config) {
+			runs = append(runs, prev)
+			delete(old, r.config.name)
+			continue
+		}
+		s.start(r)
+		started++
+		runs = append(runs, r)
+	}
+	slices.SortFunc(runs, func(a, b *accountRun) int { return strings.Compare(a.config.name, b.config.name) })
+	s.runs = runs
+	s.mu.Unlock()
+	for _, r := range old { // changed or removed: stop the old run
+		r.stop()
+		stopped++
+	}
+	return started, stopped
+}
+
+func (s *accountSet) start(r *accountRun) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	r.cancel, r.done = cancel, make(chan struct{})
+	go func() {
+		defer close(r.done)
+		r.exp.Run(ctx)
+	}()
+}
+
+func (r *accountRun) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// stop ends every run and waits for them.
+func (s *accountSet) stop() {
+	s.mu.Lock()
+	runs := s.runs
+	s.runs = nil
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+	}
+}

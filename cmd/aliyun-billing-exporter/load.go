@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+)
+
+// settings is the validated whole of the flags and the file: what startup
+// runs, what --config.check approves, and what a reload swaps in. Load is
+// the only way to get one.
+type settings struct {
+	accounts []account
+	budgets  []collector.Budget
+}
+
+// account is one payer account with the flags' defaults filled in.
+type account struct {
+	name        string
+	site        string // used when endpoint is empty
+	endpoint    string
+	currency    string // "" when not known
+	rateLimit   float64
+	signature   bssclient.SignatureVersion
+	credentials bssclient.CredentialSource
+}
+
+// Load validates what the flags point at (the web config file, the config
+// file) and merges the file with the flags; the flags themselves were
+// checked by parseFlags. Startup, --config.check and reload all call it, so
+// that what one accepts the others accept.
+func Load(opts *options, logger log.Logger) (*settings, error) {
+	// exporter-toolkit's own parser, so the check and the server agree.
+	if err := web.Validate(*opts.webFlags.WebConfigFile); err != nil {
+		return nil, fmt.Errorf("--web.config.file: %s: %w", *opts.webFlags.WebConfigFile, err)
+	}
+	file := &fileConfig{}
+	if opts.configFile != "" {
+		var err error
+		if file, err = readConfigFile(opts.configFile); err != nil {
+			return nil, err
+		}
+		if file.holdsCredentials() && tooOpen(opts.configFile) {
+			level.Warn(logger).Log("msg", "the config file holds credentials and is readable by group or others; restrict it with chmod 600", "file", opts.configFile)
+		}
+	}
+	switch {
+	case opts.demo && len(file.Accounts) > 0:
+		return nil, fmt.Errorf("%s: with --demo the file may hold budgets only; the demo reads its own simulated account %q", opts.configFile, demoAccountName)
+	case opts.demo:
+		file.Accounts = []accountConfig{{Name: demoAccountName}}
+		if len(file.Budgets) == 0 {
+			b, err := demoBudgets()
+			if err != nil {
+				return nil, err
+			}
+			file.Budgets = b
+		}
+	case opts.configFile == "":
+		file.Accounts = []accountConfig{{Name: opts.accountName}}
+	}
+	if err := file.validate(); err != nil {
+		if opts.configFile != "" {
+			return nil, fmt.Errorf("%s: %w", opts.configFile, err)
+		}
+		return nil, err
+	}
+	s := &settings{budgets: file.budgets()}
+	currencies := map[string]string{}
+	for _, a := range file.Accounts {
+		r := account{name: a.Name, site: a.Site, endpoint: a.Endpoint, currency: a.Currency,
+			rateLimit: opts.rateLimit, signature: opts.signatureVersion, credentials: a.Credentials}
+		if r.site == "" && r.endpoint == "" {
+			r.site, r.endpoint = opts.site, opts.endpoint
+		}
+		if a.RateLimit != nil {
+			r.rateLimit = *a.RateLimit
+		}
+		if a.SignatureVersion != "" {
+			r.signature, _ = parseSignatureVersion(a.SignatureVersion) // validated with the file
+		}
+		if r.credentials.Type == "" {
+			r.credentials.Type = "default"
+		}
+		if r.currency == "" && r.endpoint == "" {
+			r.currency = siteCurrency[r.site]
+		}
+		currencies[r.name] = r.currency
+		s.accounts = append(s.accounts, r)
+	}
+	for i, b := range file.Budgets {
+		if c := currencies[b.Account]; c != "" && c != b.Currency {
+			return nil, fmt.Errorf("%s: budgets[%d].currency: %s, but account %q bills in %s", opts.configFile, i, quote(b.Currency), b.Account, c)
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+)
+
+// reloader reloads --config.file the way Prometheus does, on SIGHUP and on
+// POST /-/reload: it validates the new file on the path startup takes, and
+// only then swaps it in. An invalid file changes nothing; the error is
+// logged once and counted.
+type reloader struct {
+	opts     *options
+	builder  *builder
+	accounts *accountSet
+	budgets  *budgetSwitch
+	logger   log.Logger
+	now      func() time.Time
+
+	mu          sync.Mutex // one reload at a time
+	successful  prometheus.Gauge
+	successTime prometheus.Gauge
+}
+
+func newReloader(opts *options, b *builder, accounts *accountSet, budgets *budgetSwitch, logger log.Logger, reg prometheus.Registerer) *reloader {
+	r := &reloader{
+		opts: opts, builder: b, accounts: accounts, budgets: budgets, logger: logger, now: time.Now,
+		successful: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "aliyun_billing", Name: "config_last_reload_successful",
+			Help: "1 if the last configuration reload (SIGHUP or POST /-/reload) succeeded, 0 if the old configuration is still in use.",
+		}),
+		successTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "aliyun_billing", Name: "config_last_reload_success_timestamp_seconds",
+			Help: "When the configuration was last loaded successfully, at startup or by a reload.",
+		}),
+	}
+	reg.MustRegister(r.successful, r.successTime)
+	r.loaded()
+	return r
+}
+
+// loaded records a successful load.
+func (r *reloader) loaded() {
+	r.successful.Set(1)
+	r.successTime.Set(float64(r.now().UnixNano()) / 1e9)
+}
+
+// reload loads the file again. Accounts whose configuration changed restart
+// their collectors; the others keep running, with their data.
+func (r *reloader) reload(trigger string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.swap()
+	if err != nil {
+		r.successful.Set(0)
+		level.Error(r.logger).Log("msg", "reloading the configuration failed; the previous configuration stays in use", "trigger", trigger, "err", err)
+		return err
+	}
+	r.loaded()
+	return nil
+}
+
+// swap loads and applies. Without --config.file it finds what it runs
+// (flags change only with a restart), and restarts nothing.
+func (r *reloader) swap() error {
+	s, err := Load(r.opts, r.logger)
+	if err != nil {
+		return err
+	}
+	runs, err := r.builder.buildAll(s)
+	if err != nil {
+		return err
+	}
+	started, stopped := r.accounts.apply(runs)
+	r.budgets.set(collector.NewBudgetCollector(s.budgets))
+	level.Info(r.logger).Log("msg", "configuration reloaded", "accounts", len(runs), "restarted", started, "stopped", stopped, "budgets", len(s.budgets))
+	return nil
+}
+
+// ServeHTTP is POST /-/reload, registered only with --web.enable-lifecycle.
+func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost && req.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		http.Error(w, "Only POST or PUT requests allowed.", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := r.reload("http"); err != nil {
+		http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write([]byte("Reloaded.\n")) // the client may have gone
+}
+
+// budgetSwitch serves the current budgets; a reload replaces them whole.
+type budgetSwitch struct {
+	mu sync.RWMutex
+	c  *collector.BudgetCollector
+}
+
+func (b *budgetSwitch) set(c *collector.BudgetCollector) {
+	b.mu.Lock()
+	b.c = c
+	b.mu.Unlock()
+}
+
+// Describe sends nothing: budgets come and go with reloads.
+func (b *budgetSwitch) Describe(chan<- *prometheus.Desc) {}
+
+func (b *budgetSwitch) Collect(ch chan<- prometheus.Metric) {
+	b.mu.RLock()
+	c := b.c
+	b.mu.RUnlock()
+	c.Collect(ch)
+}
