@@ -106,7 +106,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 		"bad-url-path.yml":                   `accounts[0] (a).endpoint: "https://business.aliyuncs.com/api": BSS is served at /, remove the path "/api"`,
 		"bad-endpoint-port.yml":              `accounts[0] (a).endpoint: "https://business.aliyuncs.com:99999": port "99999" is not between 1 and 65535`,
 		"bad-endpoint-userinfo.yml":          `accounts[0] (a).endpoint: "https://redacted@business.aliyuncs.com/?redacted": user info is not allowed; credentials go under credentials`,
-		"bad-endpoint-query.yml":             `accounts[0] (a).endpoint: "https://business.aliyuncs.com/?x=1": remove the query or fragment; BSS is served at /`,
+		"bad-endpoint-query.yml":             `accounts[0] (a).endpoint: "https://business.aliyuncs.com/?redacted": remove the query or fragment; BSS is served at /`,
 		"bad-endpoint-password.yml":          `accounts[0] (a).endpoint: "https://redacted@business.aliyuncs.com": user info is not allowed; credentials go under credentials`,
 		"bad-zero-rate.yml":                  `accounts[0] (a).rate_limit: must be between 0.1 and 1000 requests per second (BSS allows 10), got 0`,
 		"bad-negative-rate.yml":              `accounts[0] (a).rate_limit: must be between 0.1 and 1000 requests per second (BSS allows 10), got -1`,
