@@ -14,7 +14,7 @@ func init() {
 	register(Registration{
 		Name:            "credit",
 		Help:            "QueryCashCoupons and QueryPrepaidCards: remaining balance, count and soonest expiry of vouchers and prepaid cards.",
-		DefaultEnabled:  false,
+		DefaultEnabled:  true,
 		DefaultInterval: 6 * time.Hour,
 	}, newCreditCollector)
 }

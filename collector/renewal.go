@@ -16,7 +16,7 @@ func init() {
 	register(Registration{
 		Name:            "renewal",
 		Help:            "QueryAvailableInstances: subscription instances expiring within 7 and 30 days without auto-renew, per owner and product.",
-		DefaultEnabled:  false,
+		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
 	}, newRenewalCollector)
 }

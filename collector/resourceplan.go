@@ -14,7 +14,7 @@ func init() {
 	register(Registration{
 		Name:            "resourceplan",
 		Help:            "QueryResourcePackageInstances: resource plans (OSS, CDN, NAS … packages) with their capacity, remaining amount and expiry.",
-		DefaultEnabled:  false,
+		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
 	}, newResourcePlanCollector)
 }

@@ -15,7 +15,7 @@ func init() {
 	register(Registration{
 		Name:            "savingsplan",
 		Help:            "Savings plans (QuerySavingsPlansInstance) and the utilisation and coverage of savings plans, reserved instances and storage capacity units (Describe{SavingsPlans,Resource}{Usage,Coverage}Total).",
-		DefaultEnabled:  false,
+		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
 	}, newSavingsPlanCollector)
 }
