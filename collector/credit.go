@@ -51,7 +51,7 @@ func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, e
 			count: prometheus.NewDesc(namespace+"_"+name+"s_available",
 				"Available "+what+" with a balance left."+tail, []string{"account"}, nil),
 			next: prometheus.NewDesc(namespace+"_"+name+"_next_expiry_timestamp_seconds",
-				"When the first available "+what+" with a balance left expires; absent when there is none."+tail, []string{"account"}, nil),
+				"Soonest expiry among the available "+what+" with a balance left; absent when there are none."+tail, []string{"account"}, nil),
 			total: prometheus.NewDesc(namespace+"_"+name+"_next_expiry_balance",
 				"Balance of the "+what+" that expire first (at aliyun_billing_"+name+"_next_expiry_timestamp_seconds)."+tail,
 				[]string{"account", "currency"}, nil),
