@@ -128,4 +128,3 @@ func unixSeconds(t time.Time) (float64, bool) {
 	}
 	return float64(t.UnixNano()) / 1e9, true
 }
-

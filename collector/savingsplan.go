@@ -37,7 +37,9 @@ var reservationTypes = []bssclient.ResourceType{bssclient.ResourceTypeRI, bsscli
 // reservationPart names an RI/SCU action with its resource type: an account
 // may have reserved instances and no SCUs, so each is its own part
 // ("DescribeResourceUsageTotal/SCU" in the action label).
-func reservationPart(action string, rt bssclient.ResourceType) string { return action + "/" + string(rt) }
+func reservationPart(action string, rt bssclient.ResourceType) string {
+	return action + "/" + string(rt)
+}
 
 // analysisFigure is one utilisation or coverage figure of a settled day.
 type analysisFigure struct {
