@@ -7,9 +7,9 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
-// commitmentCollectors are the collectors of commitments.go; allCollectors
-// lists the bill collectors.
-var commitmentCollectors = []string{"credit", "renewal", "resourceplan", "savingsplan"}
+// commitmentCollectors are the commitment collectors (commitments.go) and
+// names; allCollectors lists the bill collectors.
+var commitmentCollectors = []string{"credit", "names", "renewal", "resourceplan", "savingsplan"}
 
 // The commitment actions as efficiencyBSS records them. Lists (plans,
 // instances, credits) change at any time, so their minimum is their pages
