@@ -91,10 +91,11 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 			if in.RenewStatus == bssclient.RenewStatusAutoRenewal || in.EndTime.IsZero() || left < 0 || left > longest {
 				continue
 			}
-			key := [2]string{orUnknown(strconv.FormatInt(int64(in.OwnerID), 10)), orUnknown(in.ProductCode)}
-			if in.OwnerID == 0 {
-				key[0] = "unknown"
+			owner := "unknown"
+			if in.OwnerID != 0 {
+				owner = strconv.FormatInt(int64(in.OwnerID), 10)
 			}
+			key := [2]string{owner, orUnknown(in.ProductCode)}
 			g := groups[key]
 			if g == nil {
 				g = &group{counts: make([]int, len(renewalWindows))}
@@ -115,7 +116,7 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	for k := range groups {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b [2]string) int { return compareLabels(a[:], b[:]) })
+	slices.SortFunc(keys, func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
 	var s Snapshot
 	for _, k := range keys {
 		g := groups[k]
@@ -128,8 +129,4 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	s.Metrics = append(s.Metrics, c.parts.metrics(c.acct.Name)...)
 	c.last = s
 	return s, nil
-}
-
-func compareLabels(a, b []string) int {
-	return slices.Compare(a, b)
 }
