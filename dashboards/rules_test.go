@@ -224,7 +224,7 @@ func TestRuleTestCoverage(t *testing.T) {
 		}
 	}
 	alerts := map[string]bool{}
-	for _, r := range loadRules(t, alertRulesFile) {
+	for _, r := range slices.Concat(loadRules(t, alertRulesFile), commitmentRules(t, true)) {
 		alerts[r.Alert] = true
 		if firing[r.Alert] == 0 {
 			t.Errorf("alert %s has no promtool case where it fires", r.Alert)
@@ -238,7 +238,7 @@ func TestRuleTestCoverage(t *testing.T) {
 			t.Errorf("promtool cases test alert %s, which %s does not define", name, alertRulesFile)
 		}
 	}
-	for _, r := range loadRules(t, recordingRulesFile) {
+	for _, r := range slices.Concat(loadRules(t, recordingRulesFile), commitmentRules(t, false)) {
 		re := regexp.MustCompile(`(^|[^a-z_:])` + regexp.QuoteMeta(r.Record) + `($|[^a-z0-9_:])`)
 		if !slices.ContainsFunc(exprs, re.MatchString) {
 			t.Errorf("recording rule %s is not evaluated by any promql_expr_test", r.Record)

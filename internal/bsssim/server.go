@@ -279,6 +279,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ans = s.queryBillToOSSSubscription()
 	case actionQueryAccountBalance:
 		ans = s.queryAccountBalance(at)
+	default:
+		ans, apiErr = s.serveCommitment(c, at) // server_commitments.go
 	}
 	if apiErr != nil {
 		s.replyError(w, r, requestID, action, apiErr)

@@ -45,6 +45,8 @@ type World struct {
 	// splitBill starts as cfg.SplitBillEnabled and can be switched while
 	// serving, as an account owner would in the console.
 	splitBill atomic.Bool
+	// commitments are the commitment actions the account cannot use (world_commitments.go).
+	commitments commitmentSwitches
 
 	aggregates *boundedCache[aggregateKey, *dayAggregate]
 	plans      *boundedCache[planKey, *plan]

@@ -1,0 +1,169 @@
+package collector
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+func init() {
+	register(Registration{
+		Name:            "credit",
+		Help:            "QueryCashCoupons and QueryPrepaidCards: remaining balance, count and soonest expiry of vouchers and prepaid cards.",
+		DefaultEnabled:  true,
+		DefaultInterval: 6 * time.Hour,
+	}, newCreditCollector)
+}
+
+// creditKind is vouchers or prepaid cards: same fields, same metrics.
+type creditKind struct {
+	action                      string
+	balance, count, next, total *prometheus.Desc
+}
+
+type creditCollector struct {
+	acct     Account
+	parts    *apiParts
+	kinds    []creditKind
+	currency string // the account's, learnt once from QueryAccountBalance
+	last     map[string][]prometheus.Metric
+}
+
+// creditItem is what a voucher or a card contributes.
+type creditItem struct {
+	status  string
+	balance bssclient.Money
+	expiry  time.Time
+}
+
+func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
+	kind := func(action, name, what string) creditKind {
+		const tail = " Cached; refreshed in the background."
+		return creditKind{
+			action: action,
+			balance: prometheus.NewDesc(namespace+"_"+name+"_balance",
+				"Remaining balance of the account's available "+what+" ("+action+" Balance, Status Available), in the account's currency (the API names none)."+tail,
+				[]string{"account", "currency"}, nil),
+			count: prometheus.NewDesc(namespace+"_"+name+"s_available",
+				"Available "+what+" with a balance left."+tail, []string{"account"}, nil),
+			next: prometheus.NewDesc(namespace+"_"+name+"_next_expiry_timestamp_seconds",
+				"Soonest expiry among the available "+what+" with a balance left; absent when there are none."+tail, []string{"account"}, nil),
+			total: prometheus.NewDesc(namespace+"_"+name+"_next_expiry_balance",
+				"Balance of the "+what+" that expire first (at aliyun_billing_"+name+"_next_expiry_timestamp_seconds)."+tail,
+				[]string{"account", "currency"}, nil),
+		}
+	}
+	return &creditCollector{
+		acct:  acct,
+		parts: newAPIParts(logger, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards),
+		kinds: []creditKind{
+			kind(bssclient.ActionQueryCashCoupons, "cash_coupon", "vouchers (cash coupons)"),
+			kind(bssclient.ActionQueryPrepaidCards, "prepaid_card", "prepaid cards"),
+		},
+		last: map[string][]prometheus.Metric{},
+	}, nil
+}
+
+func (c *creditCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, k := range c.kinds {
+		ch <- k.balance
+		ch <- k.count
+		ch <- k.next
+		ch <- k.total
+	}
+	ch <- apiAvailableDesc
+}
+
+func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
+	client, err := commitmentsClient(c.acct)
+	if err != nil {
+		return c.snapshot(), err
+	}
+	if c.currency == "" {
+		// Vouchers and cards carry no currency; the account's is the
+		// balance's (INFERRED). It never changes, so it is asked once.
+		if b, err := c.acct.Client.QueryAccountBalance(ctx); err == nil && b.Currency != "" {
+			c.currency = b.Currency
+		}
+	}
+	coupons, errCoupons := client.QueryCashCoupons(ctx)
+	cards, errCards := client.QueryPrepaidCards(ctx)
+	var items [2][]creditItem
+	for _, v := range coupons {
+		items[0] = append(items[0], creditItem{v.Status, v.Balance, v.ExpiryTime.Time})
+	}
+	for _, v := range cards {
+		items[1] = append(items[1], creditItem{v.Status, v.Balance, v.ExpiryTime.Time})
+	}
+	var errs []error
+	for i, err := range []error{errCoupons, errCards} {
+		k := c.kinds[i]
+		if err != nil {
+			if err := c.parts.settle(k.action, err); err != nil {
+				errs = append(errs, err) // keep the last good metrics
+			} else {
+				c.last[k.action] = nil
+			}
+			continue
+		}
+		c.parts.settle(k.action, nil)
+		m, err := c.kindMetrics(k, items[i], now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.last[k.action] = m
+	}
+	return c.snapshot(), firstError(errs...)
+}
+
+func (c *creditCollector) kindMetrics(k creditKind, items []creditItem, now time.Time) ([]prometheus.Metric, error) {
+	var total, nextBalance bssclient.Money
+	var next time.Time
+	count := 0
+	for _, it := range items {
+		// Status says Available until BSS flips it; a passed expiry is
+		// already lost, whatever the status says.
+		if it.status != bssclient.CreditAvailable || it.balance.Units() <= 0 || (!it.expiry.IsZero() && !it.expiry.After(now)) {
+			continue
+		}
+		var err error
+		if total, err = total.Add(it.balance); err != nil {
+			return nil, err
+		}
+		count++
+		switch {
+		case it.expiry.IsZero():
+		case next.IsZero() || it.expiry.Before(next):
+			next, nextBalance = it.expiry, it.balance
+		case it.expiry.Equal(next):
+			if nextBalance, err = nextBalance.Add(it.balance); err != nil {
+				return nil, err
+			}
+		}
+	}
+	currency := orUnknown(c.currency)
+	out := []prometheus.Metric{
+		prometheus.MustNewConstMetric(k.balance, prometheus.GaugeValue, total.Float64(), c.acct.Name, currency),
+		prometheus.MustNewConstMetric(k.count, prometheus.GaugeValue, float64(count), c.acct.Name),
+	}
+	if v, ok := unixSeconds(next); ok {
+		out = append(out,
+			prometheus.MustNewConstMetric(k.next, prometheus.GaugeValue, v, c.acct.Name),
+			prometheus.MustNewConstMetric(k.total, prometheus.GaugeValue, nextBalance.Float64(), c.acct.Name, currency))
+	}
+	return out, nil
+}
+
+func (c *creditCollector) snapshot() Snapshot {
+	var s Snapshot
+	for _, k := range c.kinds {
+		s.Metrics = append(s.Metrics, c.last[k.action]...)
+	}
+	s.Metrics = append(s.Metrics, c.parts.metrics(c.acct.Name)...)
+	return s
+}

@@ -1,0 +1,80 @@
+package collector
+
+import (
+	"context"
+	"iter"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// commitmentCollectors are the commitment collectors (commitments.go) and
+// names; allCollectors lists the bill collectors.
+var commitmentCollectors = []string{"credit", "names", "renewal", "resourceplan", "savingsplan"}
+
+// The commitment actions as efficiencyBSS records them. Lists (plans,
+// instances, credits) change at any time, so their minimum is their pages
+// at every refresh; an analysis figure of a settled day is needed once.
+
+func (b *efficiencyBSS) QueryResourcePackageInstances(ctx context.Context, req bssclient.ResourcePackageRequest) iter.Seq2[[]bssclient.ResourcePackageInstance, error] {
+	now, rows := b.now(), 0
+	for _, p := range b.world.ResourcePackages(now) {
+		if !p.ExpiryTime.Before(req.ExpiryTimeStart) {
+			rows++
+		}
+	}
+	b.record(bssclient.ActionQueryResourcePackageInstances, bssclient.Day{}, bssclient.Cycle{}, rows, false)
+	return b.Client.QueryResourcePackageInstances(ctx, req)
+}
+
+func (b *efficiencyBSS) QuerySavingsPlansInstance(ctx context.Context) iter.Seq2[[]bssclient.SavingsPlanInstance, error] {
+	b.record(bssclient.ActionQuerySavingsPlansInstance, bssclient.Day{}, bssclient.Cycle{}, len(b.world.SavingsPlans(b.now())), false)
+	return b.Client.QuerySavingsPlansInstance(ctx)
+}
+
+func (b *efficiencyBSS) recordAnalysis(action string, req bssclient.AnalysisRequest) {
+	day := bssclient.DayOf(req.Start)
+	settled := !b.now().Before(day.SettledAt(bssclient.KindAmounts))
+	b.record(action+"/"+string(req.ResourceType), day, day.Cycle(), 1, settled)
+}
+
+func (b *efficiencyBSS) DescribeSavingsPlansUsageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.SavingsPlansUsageTotal, error) {
+	b.recordAnalysis(bssclient.ActionDescribeSavingsPlansUsageTotal, req)
+	return b.Client.DescribeSavingsPlansUsageTotal(ctx, req)
+}
+
+func (b *efficiencyBSS) DescribeSavingsPlansCoverageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.SavingsPlansCoverageTotal, error) {
+	b.recordAnalysis(bssclient.ActionDescribeSavingsPlansCoverageTotal, req)
+	return b.Client.DescribeSavingsPlansCoverageTotal(ctx, req)
+}
+
+func (b *efficiencyBSS) DescribeResourceUsageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.ResourceUsageTotal, error) {
+	b.recordAnalysis(bssclient.ActionDescribeResourceUsageTotal, req)
+	return b.Client.DescribeResourceUsageTotal(ctx, req)
+}
+
+func (b *efficiencyBSS) DescribeResourceCoverageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.ResourceCoverageTotal, error) {
+	b.recordAnalysis(bssclient.ActionDescribeResourceCoverageTotal, req)
+	return b.Client.DescribeResourceCoverageTotal(ctx, req)
+}
+
+func (b *efficiencyBSS) QueryAvailableInstances(ctx context.Context, req bssclient.AvailableInstancesRequest) iter.Seq2[[]bssclient.AvailableInstance, error] {
+	rows := 0
+	for _, in := range b.world.AvailableInstances(b.now()) {
+		if in.SubscriptionType == req.SubscriptionType && !in.EndTime.IsZero() &&
+			!in.EndTime.Before(req.EndTimeStart) && !in.EndTime.After(req.EndTimeEnd) {
+			rows++
+		}
+	}
+	b.record(bssclient.ActionQueryAvailableInstances, bssclient.Day{}, bssclient.Cycle{}, rows, false)
+	return b.Client.QueryAvailableInstances(ctx, req)
+}
+
+func (b *efficiencyBSS) QueryCashCoupons(ctx context.Context) ([]bssclient.CashCoupon, error) {
+	b.record(bssclient.ActionQueryCashCoupons, bssclient.Day{}, bssclient.Cycle{}, 1, false)
+	return b.Client.QueryCashCoupons(ctx)
+}
+
+func (b *efficiencyBSS) QueryPrepaidCards(ctx context.Context) ([]bssclient.PrepaidCard, error) {
+	b.record(bssclient.ActionQueryPrepaidCards, bssclient.Day{}, bssclient.Cycle{}, 1, false)
+	return b.Client.QueryPrepaidCards(ctx)
+}

@@ -1,0 +1,132 @@
+package collector
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+func init() {
+	register(Registration{
+		Name:            "renewal",
+		Help:            "QueryAvailableInstances: subscription instances expiring within 7 and 30 days without auto-renew, per owner and product.",
+		DefaultEnabled:  true,
+		DefaultInterval: time.Hour,
+	}, newRenewalCollector)
+}
+
+// renewalWindows are the horizons counted, shortest first. Only the longest
+// is asked for, with EndTimeStart/EndTimeEnd, so BSS pages only instances
+// that expire within it.
+var renewalWindows = []struct {
+	label string
+	d     time.Duration
+}{
+	{"7d", 7 * 24 * time.Hour},
+	{"30d", 30 * 24 * time.Hour},
+}
+
+type renewalCollector struct {
+	acct  Account
+	parts *apiParts
+
+	expiring, nextExpiry *prometheus.Desc
+	last                 Snapshot
+}
+
+func newRenewalCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
+	labels := []string{"account", "owner_id", "product_code"}
+	return &renewalCollector{
+		acct:  acct,
+		parts: newAPIParts(logger, bssclient.ActionQueryAvailableInstances),
+		expiring: prometheus.NewDesc(namespace+"_instances_expiring_without_auto_renew",
+			"Subscription instances that expire within the window (7d or 30d) and are not set to auto-renew (QueryAvailableInstances). Cached; refreshed in the background.",
+			append(slices.Clone(labels), "within"), nil),
+		nextExpiry: prometheus.NewDesc(namespace+"_instance_next_expiry_without_auto_renew_timestamp_seconds",
+			"When the first subscription instance of the owner and product that is not set to auto-renew expires, within 30 days. Cached; refreshed in the background.",
+			labels, nil),
+	}, nil
+}
+
+func (c *renewalCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.expiring
+	ch <- c.nextExpiry
+	ch <- apiAvailableDesc
+}
+
+func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
+	const action = bssclient.ActionQueryAvailableInstances
+	client, err := commitmentsClient(c.acct)
+	if err != nil {
+		return c.last, err
+	}
+	longest := renewalWindows[len(renewalWindows)-1].d
+	req := bssclient.AvailableInstancesRequest{
+		SubscriptionType: bssclient.SubscriptionTypeSubscription,
+		EndTimeStart:     now,
+		EndTimeEnd:       now.Add(longest),
+	}
+	type group struct {
+		counts []int
+		next   time.Time
+	}
+	groups := map[[2]string]*group{}
+	for page, err := range client.QueryAvailableInstances(ctx, req) {
+		if err != nil {
+			if err := c.parts.settle(action, err); err != nil {
+				return c.last, err
+			}
+			c.last = Snapshot{Metrics: c.parts.metrics(c.acct.Name)}
+			return c.last, nil
+		}
+		for _, in := range page {
+			left := in.EndTime.Sub(now)
+			// The filter is the server's; count only what matches ours.
+			if in.RenewStatus == bssclient.RenewStatusAutoRenewal || in.EndTime.IsZero() || left < 0 || left > longest {
+				continue
+			}
+			owner := "unknown"
+			if in.OwnerID != 0 {
+				owner = strconv.FormatInt(int64(in.OwnerID), 10)
+			}
+			key := [2]string{owner, orUnknown(in.ProductCode)}
+			g := groups[key]
+			if g == nil {
+				g = &group{counts: make([]int, len(renewalWindows))}
+				groups[key] = g
+			}
+			for i, w := range renewalWindows {
+				if left <= w.d {
+					g.counts[i]++
+				}
+			}
+			if g.next.IsZero() || in.EndTime.Before(g.next) {
+				g.next = in.EndTime.Time
+			}
+		}
+	}
+	c.parts.settle(action, nil)
+	keys := make([][2]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
+	var s Snapshot
+	for _, k := range keys {
+		g := groups[k]
+		for i, w := range renewalWindows {
+			s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.expiring, prometheus.GaugeValue, float64(g.counts[i]), c.acct.Name, k[0], k[1], w.label))
+		}
+		v, _ := unixSeconds(g.next)
+		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.nextExpiry, prometheus.GaugeValue, v, c.acct.Name, k[0], k[1]))
+	}
+	s.Metrics = append(s.Metrics, c.parts.metrics(c.acct.Name)...)
+	c.last = s
+	return s, nil
+}

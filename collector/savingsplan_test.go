@@ -1,0 +1,120 @@
+package collector
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
+)
+
+var savingsPlanFamilies = []string{
+	"aliyun_billing_savings_plan_info", "aliyun_billing_savings_plan_utilization_ratio", "aliyun_billing_savings_plan_commitment",
+	"aliyun_billing_savings_plan_expiry_timestamp_seconds", "aliyun_billing_savings_plans_utilization_ratio",
+	"aliyun_billing_savings_plans_coverage_ratio", "aliyun_billing_reservation_utilization_ratio", "aliyun_billing_reservation_coverage_ratio",
+	apiAvailableFamily,
+}
+
+var savingsPlanParts = []string{
+	"QuerySavingsPlansInstance", "DescribeSavingsPlansUsageTotal", "DescribeSavingsPlansCoverageTotal",
+	"DescribeResourceUsageTotal/RI", "DescribeResourceCoverageTotal/RI", "DescribeResourceUsageTotal/SCU", "DescribeResourceCoverageTotal/SCU",
+}
+
+// savingsPlanSamples is what the world shows at at, the analysis figures
+// of the day settled at analysedAt; down lists the parts the account
+// cannot use.
+func savingsPlanSamples(w bsssimtest.World, at, analysedAt time.Time, down ...string) []sample {
+	isDown := func(part string) bool {
+		for _, d := range down {
+			if d == part {
+				return true
+			}
+		}
+		return false
+	}
+	var out []sample
+	acct := map[string]string{"account": testAccount}
+	if !isDown("QuerySavingsPlansInstance") {
+		for _, p := range w.SavingsPlans(at) {
+			id := map[string]string{"account": testAccount, "instance_id": p.InstanceID}
+			out = append(out,
+				sample{name: "aliyun_billing_savings_plan_info", value: "1", labels: map[string]string{"account": testAccount, "instance_id": p.InstanceID,
+					"savings_type": strings.ToLower(p.SavingsType), "instance_family": p.InstanceFamily, "pay_mode": p.PayMode, "status": p.Status, "currency": p.Currency}},
+				sample{name: "aliyun_billing_savings_plan_utilization_ratio", labels: id, value: p.Utilization.String()},
+				sample{name: "aliyun_billing_savings_plan_commitment", value: p.PoolValue.String(),
+					labels: map[string]string{"account": testAccount, "instance_id": p.InstanceID, "currency": p.Currency, "deduct_cycle": p.DeductCycleType}},
+				sample{name: "aliyun_billing_savings_plan_expiry_timestamp_seconds", labels: id, value: fmtFloat(float64(p.EndTimestamp) / 1000)})
+		}
+	}
+	day := bssclient.NewestSettledDay(analysedAt, bssclient.KindAmounts)
+	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
+	if !isDown("DescribeSavingsPlansUsageTotal") {
+		out = append(out, sample{name: "aliyun_billing_savings_plans_utilization_ratio", labels: acct,
+			value: w.SavingsPlansUsage(req, at).TotalUsage.UsagePercentage.String()})
+	}
+	if !isDown("DescribeSavingsPlansCoverageTotal") {
+		out = append(out, sample{name: "aliyun_billing_savings_plans_coverage_ratio", labels: acct,
+			value: w.SavingsPlansCoverage(req, at).TotalCoverage.CoveragePercentage.String()})
+	}
+	for _, rt := range []bssclient.ResourceType{bssclient.ResourceTypeRI, bssclient.ResourceTypeSCU} {
+		r := req
+		r.ResourceType = rt
+		labels := map[string]string{"account": testAccount, "resource_type": string(rt)}
+		if !isDown("DescribeResourceUsageTotal/" + string(rt)) {
+			out = append(out, sample{name: "aliyun_billing_reservation_utilization_ratio", labels: labels, value: w.ResourceUsage(r, at).TotalUsage.UsagePercentage.String()})
+		}
+		if !isDown("DescribeResourceCoverageTotal/" + string(rt)) {
+			out = append(out, sample{name: "aliyun_billing_reservation_coverage_ratio", labels: labels, value: w.ResourceCoverage(r, at).TotalCoverage.CoveragePercentage.String()})
+		}
+	}
+	for _, part := range savingsPlanParts {
+		out = append(out, availableSample(part, !isDown(part)))
+	}
+	return out
+}
+
+// TestSavingsPlans: per-plan state, and one day's utilisation and coverage
+// read once per settled day; an account without savings plans keeps its RI
+// figures.
+func TestSavingsPlans(t *testing.T) {
+	logs := &lockedBuffer{}
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"savingsplan"}, logger: log.NewLogfmtLogger(logs)})
+	h.mustStep(midMarch)
+	h.assertExposition(savingsPlanSamples(h.world, midMarch, midMarch), savingsPlanFamilies...)
+	if r := h.world.SavingsPlans(midMarch); len(r) < 2 {
+		t.Fatalf("%d savings plans; the test needs several", len(r))
+	}
+
+	// An hour later the settled day is the same: no analysis request.
+	before := h.server.Server.Stats().Requests
+	later := midMarch.Add(time.Hour)
+	h.mustStep(later)
+	after := h.server.Server.Stats().Requests
+	for _, a := range []string{"DescribeSavingsPlansUsageTotal", "DescribeSavingsPlansCoverageTotal", "DescribeResourceUsageTotal", "DescribeResourceCoverageTotal"} {
+		if after[a] != before[a] {
+			t.Errorf("%s called %d times for a day already read", a, after[a]-before[a])
+		}
+	}
+	if after["QuerySavingsPlansInstance"] != before["QuerySavingsPlansInstance"]+1 {
+		t.Errorf("QuerySavingsPlansInstance not refreshed")
+	}
+	h.assertExposition(savingsPlanSamples(h.world, later, midMarch), savingsPlanFamilies...)
+
+	// No savings plans on this account: those parts go, RI/SCU stay.
+	for _, a := range []string{"QuerySavingsPlansInstance", "DescribeSavingsPlansUsageTotal", "DescribeSavingsPlansCoverageTotal"} {
+		if err := h.world.SetCommitmentAPIAvailable(a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nextDay := midMarch.Add(24 * time.Hour)
+	h.mustStep(nextDay)
+	h.mustStep(nextDay.Add(time.Hour))
+	h.assertExposition(savingsPlanSamples(h.world, nextDay, nextDay,
+		"QuerySavingsPlansInstance", "DescribeSavingsPlansUsageTotal", "DescribeSavingsPlansCoverageTotal"), savingsPlanFamilies...)
+	if n := strings.Count(logs.String(), "cannot use this BSS action"); n != 3 {
+		t.Errorf("%d warnings, want one per unavailable action (3):\n%s", n, logs.String())
+	}
+}
