@@ -1,11 +1,9 @@
 package collector
 
 import (
-	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -41,7 +39,6 @@ var (
 type amountFamily struct {
 	columns []amountColumn
 	descs   []*prometheus.Desc
-	labels  *labelPairs // every column has the same labels
 }
 
 // newAmountFamily names each gauge prefix_<column>; help describes the
@@ -51,7 +48,6 @@ func newAmountFamily(prefix, help string, labels []string, columns []amountColum
 	for _, c := range columns {
 		f.descs = append(f.descs, prometheus.NewDesc(prefix+"_"+c.name, c.help+", "+help, labels, nil))
 	}
-	f.labels = newLabelPairs(f.descs[0], slices.Clone(labels))
 	return f
 }
 
@@ -62,22 +58,14 @@ func (f amountFamily) describe(ch chan<- *prometheus.Desc) {
 }
 
 // appendMetrics appends one gauge per column for a series. A non-zero ts
-// stamps the samples with it (the daily families). The columns share the
-// series' label pairs and timestamp (gauge.go).
+// stamps the samples with it (the daily families).
 func (f amountFamily) appendMetrics(dst []prometheus.Metric, s series, ts time.Time) []prometheus.Metric {
-	labels := f.labels.of(s.labels)
-	tsMs := timestampMs(ts)
-	samples := make([]struct {
-		gauge gauge
-		value dto.Gauge
-		float float64
-	}, len(f.columns)) // one allocation for the series
 	for i, c := range f.columns {
-		sm := &samples[i]
-		sm.float = c.get(&s.amounts).Float64()
-		sm.value.Value = &sm.float
-		sm.gauge = gauge{desc: f.descs[i], labels: labels, value: &sm.value, tsMs: tsMs}
-		dst = append(dst, &sm.gauge)
+		m := prometheus.MustNewConstMetric(f.descs[i], prometheus.GaugeValue, c.get(&s.amounts).Float64(), s.labels...)
+		if !ts.IsZero() {
+			m = prometheus.NewMetricWithTimestamp(ts, m)
+		}
+		dst = append(dst, m)
 	}
 	return dst
 }

@@ -32,9 +32,6 @@ type Exporter struct {
 	snapshotSeries  *prometheus.Desc
 	newestDay       *prometheus.Desc
 	refreshFailures *prometheus.CounterVec
-	// gathering is set once the exporter is served through Gatherer: each
-	// refresh then gathers its snapshot as it publishes it (gather.go).
-	gathering atomic.Bool
 }
 
 // Enabled names a collector to run and its refresh interval.
@@ -99,7 +96,7 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 			}
 			e.workers = append(e.workers, &worker{
 				name: en.Name, account: acct.Name, collector: c, interval: en.Interval,
-				now: cfg.Now, logger: l, failures: e.refreshFailures, gathering: &e.gathering,
+				now: cfg.Now, logger: l, failures: e.refreshFailures,
 			})
 		}
 	}
@@ -164,10 +161,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector: it sends the published snapshots
-// and the refresh state, and calls nothing. Workers go by account name, the
-// first label of every family, so that each family arrives in the order the
-// registry sorts it into (gauge.go). The binary serves the exporter through
-// Gatherer instead, which gathers each snapshot once (gather.go).
+// and the refresh state, and calls nothing.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, w := range e.collectOrder {
 		if st := w.state.Load(); st != nil {
@@ -176,12 +170,6 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	e.collectState(ch)
-}
-
-// collectState sends what Collect sends besides the snapshots: each
-// worker's refresh state and the failure counters.
-func (e *Exporter) collectState(ch chan<- prometheus.Metric) {
 	for _, w := range e.collectOrder {
 		st := w.state.Load()
 		if st == nil {
@@ -208,7 +196,6 @@ type worker struct {
 	now           func() time.Time
 	logger        log.Logger
 	failures      *prometheus.CounterVec
-	gathering     *atomic.Bool
 
 	mu    sync.Mutex // serialises refreshes: never two at once for one collector
 	state atomic.Pointer[workerState]
@@ -220,7 +207,6 @@ type workerState struct {
 	ok          bool
 	duration    time.Duration
 	lastSuccess time.Time
-	gathered    gatheredSnapshot // the snapshot as a registry gathers it, built on first use
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -244,10 +230,6 @@ func (w *worker) refresh(ctx context.Context) error {
 	if ctx.Err() != nil && err != nil {
 		return err // shutting down: publish nothing half-done
 	}
-	// Sorted once here, so that no scrape has to (gauge.go). A copy: a
-	// collector may hand back a snapshot it published before.
-	snap.Metrics = slices.Clone(snap.Metrics)
-	gatherOrder(snap.Metrics)
 	st := &workerState{snapshot: snap, ok: err == nil, duration: time.Since(start)}
 	if prev := w.state.Load(); prev != nil {
 		st.lastSuccess = prev.lastSuccess
@@ -262,10 +244,6 @@ func (w *worker) refresh(ctx context.Context) error {
 			msg = "refresh failed; no data yet"
 		}
 		level.Error(w.logger).Log("msg", msg, "code", code, "err", err)
-	}
-	if w.gathering.Load() {
-		// Gathered here rather than by the next scrape, which would wait.
-		_, _ = st.gathered.get(w.collector, st.snapshot.Metrics)
 	}
 	w.state.Store(st)
 	return err

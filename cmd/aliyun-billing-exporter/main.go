@@ -99,13 +99,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !opts.disableExporterMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	// The exporter is served through its Gatherer, which gathers each
-	// published snapshot once rather than on every scrape.
-	gatherer, err := exp.Gatherer(reg)
-	if err != nil {
+	if err := reg.Register(exp); err != nil {
 		level.Error(logger).Log("msg", "registering the exporter's metrics", "err", err)
 		return 1
 	}
+	var gatherer prometheus.Gatherer = reg
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -140,11 +138,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // come from gatherer; reg is where the handler registers its own.
 func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *collector.Exporter, opts *options, logger log.Logger) http.Handler {
 	mux := http.NewServeMux()
-	var metrics http.Handler = bufferedResponses(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
+	var metrics http.Handler = promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            promLogger{logger},
 		MaxRequestsInFlight: opts.maxRequests,
 		Registry:            reg,
-	}))
+	})
 	if !opts.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}
