@@ -60,10 +60,10 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		acct: acct, cfg: cfg, logger: logger,
 		daily: newAmountFamily(namespace+"_account_daily",
 			"per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.",
-			accountLabels, financeColumns),
+			accountLabels, columnsOf(cfg, "account")),
 		cycle: newAmountFamily(namespace+"_account_cycle",
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
-			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), financeColumns),
+			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
 		final: prometheus.NewDesc(namespace+"_cycle_final",
 			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
 			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
@@ -194,6 +194,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
+	snap.Days = len(c.book.days)
 	current := bssclient.CycleOf(now)
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
 		t, ok := c.cycles[cyc]

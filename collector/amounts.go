@@ -1,6 +1,9 @@
 package collector
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,9 +33,63 @@ var (
 	columnOutstanding = amountColumn{"outstanding", "Outstanding: unsettled or paid by credit (OutstandingAmount)",
 		func(a *bssclient.Amounts) bssclient.Money { return a.OutstandingAmount }}
 
-	// financeColumns are the amounts every bill family exposes.
-	financeColumns = []amountColumn{columnListPrice, columnDiscount, columnCoupon, columnPayable, columnCash, columnOutstanding}
+	// allColumns are the amounts a bill family can expose, in exposition order.
+	allColumns = []amountColumn{columnListPrice, columnDiscount, columnCoupon, columnPayable, columnCash, columnOutstanding}
 )
+
+// DefaultAmounts are the columns a bill collector exposes unless told
+// otherwise: what was paid for (payable) and what it would have cost
+// without discounts (list price) answer "what do we spend, and what do the
+// discounts save". Each column is one series per label set, so the other
+// four, which finance teams reconcile rather than watch, are on request.
+var DefaultAmounts = []string{columnPayable.name, columnListPrice.name}
+
+// AmountNames lists every money column a bill collector can expose.
+func AmountNames() []string {
+	out := make([]string, len(allColumns))
+	for i, c := range allColumns {
+		out[i] = c.name
+	}
+	return out
+}
+
+// columnsNamed returns the named columns in exposition order, or an error
+// naming the first unknown or repeated one.
+func columnsNamed(names []string) ([]amountColumn, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no amount columns: name at least one of %s", strings.Join(AmountNames(), ", "))
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !slices.Contains(AmountNames(), n) {
+			return nil, fmt.Errorf("unknown amount column %q (known: %s)", n, strings.Join(AmountNames(), ", "))
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("amount column %q is listed twice", n)
+		}
+		seen[n] = true
+	}
+	var out []amountColumn
+	for _, c := range allColumns {
+		if seen[c.name] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// columnsOf returns the columns cfg asks the named collector to expose.
+func columnsOf(cfg Config, collector string) []amountColumn {
+	names, ok := cfg.Amounts[collector]
+	if !ok {
+		names = DefaultAmounts
+	}
+	cols, err := columnsNamed(names)
+	if err != nil { // Validate refused this config already
+		panic(err)
+	}
+	return cols
+}
 
 // amountFamily is a set of gauges, one per amount column, sharing a name
 // prefix and labels.

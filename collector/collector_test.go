@@ -166,6 +166,10 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	// Three exposed days show every behaviour of the window at half the
 	// series of the default seven, which keeps the race detector's run short.
 	cfg.ExposureDays = 3
+	// The model checks every money column and every bucket; the defaults
+	// (DefaultAmounts, the bucket cap) have tests of their own.
+	cfg.Amounts = map[string][]string{"account": AmountNames(), "instance": AmountNames(), "ossbucket": AmountNames()}
+	cfg.OSSBucket.MaxBuckets = 1 << 20
 	if o.configure != nil {
 		o.configure(&cfg)
 	}

@@ -3,6 +3,8 @@ package collector
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,7 +24,26 @@ type Config struct {
 	// quota; they only keep it busy while a walk waits for BSS.
 	ConcurrentWalks int
 	Instance        InstanceConfig
+	OSSBucket       OSSBucketConfig
+	// Amounts names the money columns each bill collector (account,
+	// instance, ossbucket) exposes; a collector not listed gets
+	// DefaultAmounts.
+	Amounts map[string][]string
+	// StateDir, when set, keeps settled days on disk so that a restart
+	// reads them from there instead of from BSS (state.go).
+	StateDir string
 }
+
+// OSSBucketConfig holds the ossbucket collector's options.
+type OSSBucketConfig struct {
+	// MaxBuckets is the most buckets per day (and per cycle) with their own
+	// series; the rest are summed into one overflow series per currency, so
+	// totals stay exact.
+	MaxBuckets int
+}
+
+// amountCollectors are the collectors with money columns.
+var amountCollectors = []string{"account", "instance", "ossbucket"}
 
 // InstanceConfig holds the instance collector's options.
 type InstanceConfig struct {
@@ -44,6 +65,7 @@ func DefaultConfig() Config {
 		ExposureDays:    7,
 		ConcurrentWalks: 4,
 		Instance:        InstanceConfig{MaxInstances: 1000},
+		OSSBucket:       OSSBucketConfig{MaxBuckets: 200},
 	}
 }
 
@@ -60,6 +82,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("concurrent walks must be between 1 and 10, got %d", c.ConcurrentWalks)
 	case c.Instance.PerInstance && c.Instance.MaxInstances < 1:
 		return fmt.Errorf("instance series cap must be at least 1, got %d", c.Instance.MaxInstances)
+	case c.OSSBucket.MaxBuckets < 1:
+		return fmt.Errorf("bucket series cap must be at least 1, got %d", c.OSSBucket.MaxBuckets)
+	}
+	for name, cols := range c.Amounts {
+		if !slices.Contains(amountCollectors, name) {
+			return fmt.Errorf("amount columns for %q: only %s have money columns", name, strings.Join(amountCollectors, ", "))
+		}
+		if _, err := columnsNamed(cols); err != nil {
+			return fmt.Errorf("%s amounts: %w", name, err)
+		}
 	}
 	seen := map[string]bool{}
 	for _, k := range c.Instance.TagKeys {

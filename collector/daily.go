@@ -188,6 +188,48 @@ func (s *settledCycleSum) appendTo(snap *Snapshot, f amountFamily, account strin
 	}
 }
 
+// cycleAccumulator sums the settled days of the current cycle as they are
+// read, for collectors whose booked days are capped: a capped day keeps
+// only its largest series, so summing booked days would give a series the
+// days it ranked high only. It holds one aggregate, not the days, so its
+// size is that of one cycle's series whatever the day of the month.
+type cycleAccumulator struct {
+	mu    sync.Mutex
+	cycle bssclient.Cycle
+	days  map[bssclient.Day]bool
+	sum   *aggregate
+}
+
+// reset starts the accumulator over for cyc.
+func (a *cycleAccumulator) reset(cyc bssclient.Cycle) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cycle, a.days, a.sum = cyc, map[bssclient.Day]bool{}, newAggregate()
+}
+
+// add sums a day's series in, once; days of other cycles are ignored. On an
+// overflow the accumulator starts over, so that no partial sum remains.
+func (a *cycleAccumulator) add(day bssclient.Day, s []series) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if day.Cycle() != a.cycle || a.days[day] {
+		return nil
+	}
+	if err := a.sum.addAll(s); err != nil {
+		a.days, a.sum = map[bssclient.Day]bool{}, newAggregate()
+		return err
+	}
+	a.days[day] = true
+	return nil
+}
+
+// has reports whether day is summed in.
+func (a *cycleAccumulator) has(day bssclient.Day) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.days[day]
+}
+
 // runParallel runs n jobs with at most limit at once and returns the errors
 // of those that failed. It stops starting jobs once ctx is done.
 func runParallel(ctx context.Context, limit, n int, job func(ctx context.Context, i int) error) []error {

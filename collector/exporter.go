@@ -90,14 +90,18 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 				return nil, fmt.Errorf("collector %s: refresh interval must be positive, got %s", en.Name, en.Interval)
 			}
 			l := log.With(logger, "collector", en.Name, "account", acct.Name)
-			c, err := reg.factory(acct, cfg, l)
+			w := &worker{
+				name: en.Name, account: acct.Name, interval: en.Interval,
+				now: cfg.Now, after: time.After, logger: l, failures: e.refreshFailures,
+			}
+			counted := acct
+			counted.Client = &countingBSS{BSS: acct.Client, n: &w.requests}
+			c, err := reg.factory(counted, cfg, l)
 			if err != nil {
 				return nil, fmt.Errorf("collector %s for account %s: %w", en.Name, acct.Name, err)
 			}
-			e.workers = append(e.workers, &worker{
-				name: en.Name, account: acct.Name, collector: c, interval: en.Interval,
-				now: cfg.Now, logger: l, failures: e.refreshFailures,
-			})
+			w.collector = c
+			e.workers = append(e.workers, w)
 		}
 	}
 	e.collectOrder = slices.Clone(e.workers)
@@ -132,11 +136,14 @@ func (e *Exporter) RefreshOnce(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Ready reports whether every collector has completed one refresh for every
-// account, successful or not.
+// Ready reports whether every collector of every account has something
+// to say: it has published data, or its last refresh failed in a way that
+// needs a person (authentication, permission, a bad request). A collector
+// still retrying a transient failure on its first refresh is not ready.
 func (e *Exporter) Ready() bool {
 	for _, w := range e.workers {
-		if w.state.Load() == nil {
+		st := w.state.Load()
+		if st == nil || (st.lastSuccess.IsZero() && st.transient) {
 			return false
 		}
 	}
@@ -194,30 +201,43 @@ type worker struct {
 	collector     Collector
 	interval      time.Duration
 	now           func() time.Time
-	logger        log.Logger
-	failures      *prometheus.CounterVec
+	// after is the timer run waits on between refreshes (time.After);
+	// tests replace it to step through retries without sleeping.
+	after    func(time.Duration) <-chan time.Time
+	logger   log.Logger
+	failures *prometheus.CounterVec
+	requests atomic.Int64 // BSS pages and calls the collector asked for
 
-	mu    sync.Mutex // serialises refreshes: never two at once for one collector
-	state atomic.Pointer[workerState]
+	mu      sync.Mutex // serialises refreshes: never two at once for one collector
+	state   atomic.Pointer[workerState]
+	failed  int       // consecutive failed refreshes, for the backoff
+	started time.Time // wall time of the first refresh
 }
 
 // workerState is published atomically after each refresh.
 type workerState struct {
 	snapshot    Snapshot
 	ok          bool
+	transient   bool // the last refresh failed, and may succeed by itself
 	duration    time.Duration
 	lastSuccess time.Time
 }
 
 func (w *worker) run(ctx context.Context) {
-	ticker := time.NewTicker(w.interval)
-	defer ticker.Stop()
 	for {
-		_ = w.refresh(ctx) // logged and counted inside
+		err := w.refresh(ctx) // logged and counted inside
+		wait := w.interval
+		if err != nil {
+			w.failed++
+			wait = retryDelay(err, w.failed, w.interval)
+			level.Debug(w.logger).Log("msg", "retrying the failed part of the refresh", "in", wait, "consecutive_failures", w.failed)
+		} else {
+			w.failed = 0
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-w.after(wait):
 		}
 	}
 }
@@ -226,24 +246,34 @@ func (w *worker) refresh(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	start := time.Now() // wall time: this measures work, not billing time
+	if w.started.IsZero() {
+		w.started = start
+	}
 	snap, err := w.collector.Refresh(ctx, w.now())
 	if ctx.Err() != nil && err != nil {
 		return err // shutting down: publish nothing half-done
 	}
 	st := &workerState{snapshot: snap, ok: err == nil, duration: time.Since(start)}
-	if prev := w.state.Load(); prev != nil {
+	prev := w.state.Load()
+	if prev != nil {
 		st.lastSuccess = prev.lastSuccess
 	}
 	if err == nil {
+		if st.lastSuccess.IsZero() {
+			level.Info(w.logger).Log("msg", "first refresh succeeded", "days", snap.Days,
+				"series", len(snap.Metrics), "requests", w.requests.Load(),
+				"seconds", fmt.Sprintf("%.1f", time.Since(w.started).Seconds()))
+		}
 		st.lastSuccess = time.Now()
 	} else {
+		st.transient = isTransient(err)
 		code := bssclient.ErrorCode(err)
 		w.failures.WithLabelValues(w.account, w.name, code).Inc()
-		msg := "refresh failed; serving the last good data"
+		msg := "refresh failed; serving the last good data and every day read so far"
 		if st.lastSuccess.IsZero() {
-			msg = "refresh failed; no data yet"
+			msg = "refresh failed; serving every day read so far"
 		}
-		level.Error(w.logger).Log("msg", msg, "code", code, "err", err)
+		level.Error(w.logger).Log("msg", msg, "code", code, "days", snap.Days, "err", err)
 	}
 	w.state.Store(st)
 	return err

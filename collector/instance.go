@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -61,10 +60,10 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 		acct: acct, cfg: cfg, logger: logger, labels: labels,
 		daily: newAmountFamily(namespace+"_instance_daily",
 			"per settled billing day and region (DescribeInstanceBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends, when instance attributes are complete; a value never changes once exposed.",
-			all, financeColumns),
+			all, columnsOf(cfg, "instance")),
 		cycle: newAmountFamily(namespace+"_instance_cycle",
 			"of the current billing cycle to date by region: the sum of its settled days as first read, without later restatements (see aliyun_billing_account_cycle_*). Cached; refreshed in the background.",
-			append(slices.Clone(all), "billing_cycle", "cycle"), financeColumns),
+			append(slices.Clone(all), "billing_cycle", "cycle"), columnsOf(cfg, "instance")),
 		perInstance: newAmountFamily(namespace+"_instance_daily_by_instance",
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
@@ -162,30 +161,9 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 // sums the rest, per currency, into one overflow series each, so that the
 // per-instance series always add up to the day's total.
 func capInstances(all []series, maxInstances int) ([]series, error) {
-	ranked := slices.Clone(all)
-	slices.SortFunc(ranked, func(a, b series) int {
-		if c := cmp.Compare(b.amounts.PretaxAmount.Units(), a.amounts.PretaxAmount.Units()); c != 0 {
-			return c
-		}
-		return slices.Compare(a.labels, b.labels)
+	return capSeries(all, maxInstances, func(s series) []string {
+		return []string{overflowInstanceID, "", "", "", "", s.labels[len(s.labels)-1]}
 	})
-	if len(ranked) <= maxInstances {
-		return ranked, nil
-	}
-	kept := ranked[:maxInstances:maxInstances]
-	overflow := newAggregate()
-	for _, s := range ranked[maxInstances:] {
-		currency := s.labels[len(s.labels)-1]
-		if err := overflow.add([]string{overflowInstanceID, "", "", "", "", currency}, s.amounts); err != nil {
-			return nil, err
-		}
-	}
-	// Not overflow.sorted(), which drops all-zero series: instances beyond
-	// the cap that billed nothing still make an overflow series of 0, so a
-	// capped day always has max+1 series per currency.
-	rest := overflow.series
-	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
-	return append(kept, rest...), nil
 }
 
 func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
@@ -196,6 +174,7 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 		snap.Metrics = c.book.appendDaily(snap.Metrics, c.perInstance, c.acct.Name, from, newest, extraView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
+	snap.Days = len(c.book.days)
 	c.cycleSum.update(c.book, now, newest)
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap

@@ -28,8 +28,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // scrapeFixture is an exporter with its snapshot loaded, serving on loopback.
