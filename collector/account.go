@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -43,6 +44,7 @@ type accountCollector struct {
 	final *prometheus.Desc
 
 	book   *dayBook
+	state  *stateStore
 	cycles map[bssclient.Cycle]cycleTotal
 }
 
@@ -68,6 +70,7 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
 			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
 		book:   newDayBook(bssclient.KindAmounts),
+		state:  newStateStore(cfg, acct, "account", "labels="+strings.Join(accountLabels[1:], ","), len(accountLabels)-1, 0, logger),
 		cycles: map[bssclient.Cycle]cycleTotal{},
 	}, nil
 }
@@ -82,6 +85,8 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	newest := bssclient.NewestSettledDay(now, bssclient.KindAmounts)
 	current := bssclient.CycleOf(now)
 	var errs []error
+	c.state.loadOnce(c.book, nil)
+	defer c.state.save(c.book, nil)
 
 	// Daily series only need the exposure window.
 	if c.cfg.DailySeries {

@@ -48,6 +48,11 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 	if len(accounts) == 0 {
 		return nil, errors.New("no accounts configured")
 	}
+	if cfg.StateDir != "" {
+		if err := checkStateDir(cfg.StateDir); err != nil {
+			return nil, err
+		}
+	}
 	e := &Exporter{
 		logger: logger,
 		refreshDuration: prometheus.NewDesc(namespace+"_refresh_duration_seconds",

@@ -2,7 +2,9 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -43,6 +45,7 @@ type instanceCollector struct {
 	perInstance amountFamily
 
 	book     *dayBook
+	state    *stateStore
 	cycleSum settledCycleSum
 }
 
@@ -56,6 +59,12 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 	}
 	labels = append(labels, "currency")
 	all := append([]string{"account"}, labels...)
+	// Per-instance series are booked with the day, capped: they shape the state too.
+	shape, extraWidth := "labels="+strings.Join(labels, ","), 0
+	if cfg.Instance.PerInstance {
+		shape += fmt.Sprintf(" per-instance max=%d", cfg.Instance.MaxInstances)
+		extraWidth = 6
+	}
 	return &instanceCollector{
 		acct: acct, cfg: cfg, logger: logger, labels: labels,
 		daily: newAmountFamily(namespace+"_instance_daily",
@@ -68,7 +77,8 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
-		book: newDayBook(bssclient.KindInstanceAttributes),
+		book:  newDayBook(bssclient.KindInstanceAttributes),
+		state: newStateStore(cfg, acct, "instance", shape, len(labels), extraWidth, logger),
 	}, nil
 }
 
@@ -83,8 +93,10 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	newest := bssclient.NewestSettledDay(now, bssclient.KindInstanceAttributes)
 	from := c.firstDay(now, newest)
+	c.state.loadOnce(c.book, nil)
 	c.book.prune(from)
 	err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+	c.state.save(c.book, nil)
 	return c.snapshot(now, newest), err
 }
 

@@ -3,7 +3,9 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -42,7 +44,8 @@ type ossBucketCollector struct {
 	cycle   amountFamily
 	enabled *prometheus.Desc
 
-	book *dayBook
+	book  *dayBook
+	state *stateStore
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
@@ -67,6 +70,8 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
 			[]string{"account"}, nil),
 		book: newDayBook(bssclient.KindSplitItems),
+		state: newStateStore(cfg, acct, "ossbucket", fmt.Sprintf("labels=%s max-buckets=%d",
+			strings.Join(ossBucketLabels[1:], ","), cfg.OSSBucket.MaxBuckets), len(ossBucketLabels)-1, 0, logger),
 	}, nil
 }
 
@@ -87,6 +92,8 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
 		from = oldest // split bills keep 12 months only
 	}
+	c.state.loadOnce(c.book, &c.acc)
+	defer c.state.save(c.book, &c.acc)
 	c.book.prune(from)
 	current := bssclient.CycleOf(now)
 	if c.acc.cycle != current || c.acc.days == nil {
