@@ -85,8 +85,8 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	newest := bssclient.NewestSettledDay(now, bssclient.KindAmounts)
 	current := bssclient.CycleOf(now)
 	var errs []error
-	c.state.loadOnce(c.book, nil)
-	defer c.state.save(c.book, nil)
+	c.state.loadOnce(c.book, nil, nil)
+	defer c.state.save(c.book, nil, nil)
 
 	// Daily series only need the exposure window.
 	if c.cfg.DailySeries {

@@ -44,6 +44,16 @@ func (a *aggregate) add(labels []string, amounts bssclient.Amounts) error {
 	return nil
 }
 
+// subtractAt subtracts amounts from the i-th series.
+func (a *aggregate) subtractAt(i int, amounts bssclient.Amounts) error {
+	diff, err := a.series[i].amounts.Add(negate(amounts))
+	if err != nil {
+		return err
+	}
+	a.series[i].amounts = diff
+	return nil
+}
+
 // addAll sums every series of b into a.
 func (a *aggregate) addAll(b []series) error {
 	for _, s := range b {

@@ -248,7 +248,9 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 	}
 	h.assertModel()
 
-	// A day later: one new settled day per collector, each read whole.
+	// A day later: one new settled day per collector, each read whole, and
+	// the instance cycle again, because a day settled: its MONTHLY bill and
+	// the DAILY bills of its unsettled days.
 	next := start.Add(24 * time.Hour)
 	instanceDay := bssclient.NewestSettledDay(next, bssclient.KindInstanceAttributes)
 	ossDay := bssclient.NewestSettledDay(next, bssclient.KindSplitItems)
@@ -267,14 +269,21 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 		walkRecord{bssclient.ActionDescribeSplitItemBill, bssclient.Daily, march, ossDay}.String(),
 		acct(bssclient.Daily, day(3)), acct(bssclient.Daily, day(4)), acct(bssclient.Daily, day(5)),
 		acct(bssclient.Monthly, bssclient.Day{}),
+		walkRecord{bssclient.ActionDescribeInstanceBill, bssclient.Monthly, march, bssclient.Day{}}.String(),
 	}
+	var cycleRows int64
+	for d := instanceDay.AddDays(1); !bssclient.DayOf(next).Before(d); d = d.AddDays(1) {
+		wantWalks = append(wantWalks, walkRecord{bssclient.ActionDescribeInstanceBill, bssclient.Daily, march, d}.String())
+		cycleRows += pages(h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: march, Granularity: bssclient.Daily, BillingDate: d}, next))
+	}
+	cycleRows += pages(h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: march, Granularity: bssclient.Monthly}, next))
 	slices.Sort(wantWalks)
 	if got := h.bss.takeWalks(); !slices.Equal(got, wantWalks) {
 		t.Errorf("walks a day later: %v, want %v", got, wantWalks)
 	}
 	want := map[string]int64{
 		bssclient.ActionQueryAccountBill:      4,
-		bssclient.ActionDescribeInstanceBill:  pages(instanceRows),
+		bssclient.ActionDescribeInstanceBill:  pages(instanceRows) + cycleRows,
 		bssclient.ActionDescribeSplitItemBill: pages(ossRows),
 	}
 	if got := requestsDelta(before, h.server.Server.Stats()); !int64MapsEqual(got, want) {

@@ -2,9 +2,11 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -30,10 +32,12 @@ const overflowInstanceID = "__overflow__"
 // instance attributes (region, zone), which BSS completes only 48 h after the
 // day ends, so a day is read once, 48 h after it ends, and never again.
 //
-// The cycle gauges are the sum of the cycle's settled days as first read.
-// Re-reading the cycle to catch restatements would cost a walk over every
-// instance each refresh; the account collector's cycle gauges carry
-// restatements instead.
+// The cycle gauges are the cycle's MONTHLY bill minus the DAILY bills of its
+// days that have not settled, as the account collector does: what the
+// settled days cost, restatements included. That costs the same whatever
+// the day of the month (one MONTHLY walk and about three DAILY walks),
+// where summing the settled days costs one walk per day, and it is read
+// again only when a day settles, not every refresh.
 type instanceCollector struct {
 	acct   Account
 	cfg    Config
@@ -46,7 +50,7 @@ type instanceCollector struct {
 
 	book     *dayBook
 	state    *stateStore
-	cycleSum settledCycleSum
+	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
 }
 
 func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
@@ -71,7 +75,7 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			"per settled billing day and region (DescribeInstanceBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends, when instance attributes are complete; a value never changes once exposed.",
 			all, columnsOf(cfg, "instance")),
 		cycle: newAmountFamily(namespace+"_instance_cycle",
-			"of the current billing cycle to date by region: the sum of its settled days as first read, without later restatements (see aliyun_billing_account_cycle_*). Cached; refreshed in the background.",
+			"of the current billing cycle to date by region, as of the newest settled day, including later refunds and adjustments (DescribeInstanceBill MONTHLY). Cached; read again when a day settles.",
 			append(slices.Clone(all), "billing_cycle", "cycle"), columnsOf(cfg, "instance")),
 		perInstance: newAmountFamily(namespace+"_instance_daily_by_instance",
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
@@ -92,24 +96,124 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	newest := bssclient.NewestSettledDay(now, bssclient.KindInstanceAttributes)
-	from := c.firstDay(now, newest)
-	c.state.loadOnce(c.book, nil)
-	c.book.prune(from)
-	err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
-	c.state.save(c.book, nil)
-	return c.snapshot(now, newest), err
-}
-
-// firstDay is the oldest day the collector keeps: the start of the current
-// cycle (for its sum) or of the exposure window, whichever is earlier.
-func (c *instanceCollector) firstDay(now time.Time, newest bssclient.Day) bssclient.Day {
-	from := bssclient.CycleOf(now).FirstDay()
+	c.state.loadOnce(c.book, nil, &c.cycleSum)
+	defer c.state.save(c.book, nil, &c.cycleSum)
+	var daysErr, cycleErr error
 	if c.cfg.DailySeries {
-		if e := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes); e.Before(from) {
-			from = e
+		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
+		c.book.prune(from)
+		daysErr = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+	}
+	// The cycle is read once the days are: a day that failed means BSS is
+	// in trouble or restating, and the retry soon after reads both.
+	if daysErr == nil {
+		if cycleErr = c.refreshCycle(ctx, now, newest); cycleErr != nil {
+			cycleErr = fmt.Errorf("billing cycle %s: %w", bssclient.CycleOf(now), cycleErr)
 		}
 	}
-	return from
+	return c.snapshot(now, newest), errors.Join(daysErr, cycleErr)
+}
+
+// refreshCycle reads the current cycle's gauges when a day has settled
+// since they were read, and keeps the last ones on failure.
+func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, newest bssclient.Day) error {
+	current := bssclient.CycleOf(now)
+	first := current.FirstDay()
+	switch {
+	case newest.Before(first): // nothing of the cycle has settled: empty, and complete
+		c.cycleSum = settledCycleSum{cycle: current}
+		return nil
+	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
+		return nil // nothing settled since
+	}
+	sum, err := c.readCycle(ctx, now, newest)
+	if err != nil {
+		return err
+	}
+	c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: sum.sorted()}
+	return nil
+}
+
+// readCycle reads the MONTHLY bill of the current cycle and subtracts the
+// DAILY bills of its days after newest. The DAILY rows of those days lack
+// instance attributes (they come 48 h after a day ends), so each is taken
+// off the series of its instance and item as the MONTHLY bill labels it,
+// not a series of its own with region "unknown".
+func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+	current := bssclient.CycleOf(now)
+	sum := newAggregate()
+	seriesOf := map[string]int{} // instance and item → index in sum.series
+	labels := make([]string, len(c.labels))
+	req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly}
+	for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			it := &page[i]
+			c.labelsOf(it, labels)
+			if err := sum.add(labels, it.Amounts); err != nil {
+				return nil, err
+			}
+			seriesOf[it.InstanceID+"\xff"+it.Item] = sum.index[string(sum.key)]
+		}
+	}
+	var unsettled []bssclient.Day
+	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
+		unsettled = append(unsettled, d)
+	}
+	var mu sync.Mutex
+	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
+		labels := make([]string, len(c.labels))
+		req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: unsettled[i]}
+		for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for j := range page {
+				it := &page[j]
+				var err error
+				if k, ok := seriesOf[it.InstanceID+"\xff"+it.Item]; ok {
+					err = sum.subtractAt(k, it.Amounts)
+				} else {
+					c.labelsOf(it, labels)
+					err = sum.add(labels, negate(it.Amounts))
+				}
+				if err != nil {
+					mu.Unlock()
+					return err
+				}
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return sum, nil
+}
+
+// labelsOf fills labels (len(c.labels)) from a bill row.
+func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
+	n := 0
+	for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, bssclient.RegionID(it.Region)} {
+		labels[n] = orUnknown(v)
+		n++
+	}
+	if c.cfg.Instance.Zone {
+		labels[n] = orUnknown(it.Zone)
+		n++
+	}
+	if len(c.cfg.Instance.TagKeys) > 0 {
+		tags := parseTags(it.Tag)
+		for _, k := range c.cfg.Instance.TagKeys {
+			labels[n] = tags[k] // an untagged instance gets an empty label
+			n++
+		}
+	}
+	labels[n] = orUnknown(it.Currency)
 }
 
 func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
@@ -127,24 +231,8 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 		}
 		for i := range page {
 			it := &page[i]
-			region := orUnknown(bssclient.RegionID(it.Region))
-			n := 0
-			for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, region} {
-				labels[n] = orUnknown(v)
-				n++
-			}
-			if c.cfg.Instance.Zone {
-				labels[n] = orUnknown(it.Zone)
-				n++
-			}
-			if len(c.cfg.Instance.TagKeys) > 0 {
-				tags := parseTags(it.Tag)
-				for _, k := range c.cfg.Instance.TagKeys {
-					labels[n] = tags[k] // an untagged instance gets an empty label
-					n++
-				}
-			}
-			labels[n] = orUnknown(it.Currency)
+			c.labelsOf(it, labels)
+			region := labels[3]
 			if err := agg.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
 			}
@@ -187,7 +275,6 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
 	snap.Days = len(c.book.days)
-	c.cycleSum.update(c.book, now, newest)
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap
 }

@@ -92,8 +92,8 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
 		from = oldest // split bills keep 12 months only
 	}
-	c.state.loadOnce(c.book, &c.acc)
-	defer c.state.save(c.book, &c.acc)
+	c.state.loadOnce(c.book, &c.acc, nil)
+	defer c.state.save(c.book, &c.acc, nil)
 	c.book.prune(from)
 	current := bssclient.CycleOf(now)
 	if c.acc.cycle != current || c.acc.days == nil {

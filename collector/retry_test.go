@@ -63,13 +63,27 @@ func (f *fakeTimer) after(d time.Duration) <-chan time.Time {
 
 // TestBrokenWalkIsRetriedSoonAndOnlyItself: a late restatement breaks one
 // day's walk on the cold start. Every other day is published at once, the
-// cycle gauge waits for the missing day, the exporter is not ready, and the
-// retry comes 30 s later and walks that one day only.
+// cycle gauge (which needs every bucket of every settled day) waits for the
+// missing day, the exporter is not ready, and the retry comes 30 s later
+// and walks that one day only.
 func TestBrokenWalkIsRetriedSoonAndOnlyItself(t *testing.T) {
-	h := startSim(t, simOptions{world: &multiPageWorld, start: midMarch, collectors: []string{"instance"}})
+	world := multiPageWorld
+	world.InstancesPerOwner, world.BucketsPerOSSInstance = 600, 8 // several pages of buckets a day
+	h := startSim(t, simOptions{world: &world, start: midMarch, collectors: []string{"ossbucket"}})
 	timer := newFakeTimer()
 	for _, w := range h.exp.workers {
 		w.after = timer.after
+	}
+	from, to := h.bookRange("ossbucket", midMarch)
+	multiPage := 0
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		req := bssclient.SplitItemBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d, ProductCode: ossProductCode}
+		if h.world.SplitItemBillCount(req, midMarch) > bssclient.MaxPageSize {
+			multiPage++
+		}
+	}
+	if multiPage == 0 {
+		t.Fatal("no multi-page bucket walk: the test proves nothing")
 	}
 	h.server.Server.Faults().DriftTotalCount(1) // one page of one walk
 	ctx, cancel := context.WithCancel(t.Context())
@@ -84,7 +98,6 @@ func TestBrokenWalkIsRetriedSoonAndOnlyItself(t *testing.T) {
 	if st.ok {
 		t.Fatal("the refresh with a broken walk succeeded; the test proves nothing")
 	}
-	from, to := h.bookRange("instance", midMarch)
 	wantDays := 0
 	for d := from; !to.Before(d); d = d.AddDays(1) {
 		wantDays++
@@ -95,17 +108,17 @@ func TestBrokenWalkIsRetriedSoonAndOnlyItself(t *testing.T) {
 	if h.exp.Ready() {
 		t.Error("ready while the first refresh is retrying a transient failure")
 	}
-	if got := gatheredFamily(t, h.exp, "aliyun_billing_instance_cycle_payable"); len(got) != 0 {
-		t.Errorf("the cycle gauge is published while one of its days is missing: %v", got)
+	if got := gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_cycle_payable"); len(got) != 0 {
+		t.Errorf("the cycle gauge is published while one of its days is missing: %d series", len(got))
 	}
-	exposedFrom, exposedTo := h.exposureRange(bssclient.KindInstanceAttributes, midMarch)
 	var missing bssclient.Day
 	for d := from; !to.Before(d); d = d.AddDays(1) {
-		if _, ok := w.collector.(*instanceCollector).book.days[d]; !ok {
+		if _, ok := w.collector.(*ossBucketCollector).book.days[d]; !ok {
 			missing = d
 		}
 	}
-	shown := len(timestampsOf(gatheredFamily(t, h.exp, "aliyun_billing_instance_daily_payable")))
+	exposedFrom, exposedTo := h.exposureRange(bssclient.KindSplitItems, midMarch)
+	shown := len(timestampsOf(gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_daily_payable")))
 	wantShown := int(exposedTo.Start().Sub(exposedFrom.Start())/(24*time.Hour)) + 1
 	if !missing.Before(exposedFrom) {
 		wantShown--
@@ -126,7 +139,7 @@ func TestBrokenWalkIsRetriedSoonAndOnlyItself(t *testing.T) {
 	if !h.exp.Ready() {
 		t.Error("not ready after a successful refresh")
 	}
-	if got := gatheredFamily(t, h.exp, "aliyun_billing_instance_cycle_payable"); len(got) == 0 {
+	if got := gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_cycle_payable"); len(got) == 0 {
 		t.Error("no cycle gauge once every day is read")
 	}
 	cancel()

@@ -59,6 +59,14 @@ type stateData struct {
 	Shape     string      `json:"shape"`
 	Days      []stateDay  `json:"days"`
 	Cycle     *stateCycle `json:"cycle,omitempty"`
+	Total     *stateTotal `json:"total,omitempty"`
+}
+
+// stateTotal is a settledCycleSum: a cycle's gauges as of a settled day.
+type stateTotal struct {
+	Cycle  string        `json:"cycle"`
+	AsOf   string        `json:"as_of,omitempty"`
+	Series []stateSeries `json:"series"`
 }
 
 type stateDay struct {
@@ -151,7 +159,7 @@ func newStateStore(cfg Config, acct Account, collector, shape string, width, ext
 // loadOnce fills book (and acc, when given) from the file the first time it
 // is called, and does nothing after. Any problem is logged once and leaves
 // book and acc as they were: their days are then read from BSS.
-func (s *stateStore) loadOnce(book *dayBook, acc *cycleAccumulator) {
+func (s *stateStore) loadOnce(book *dayBook, acc *cycleAccumulator, total *settledCycleSum) {
 	if s == nil || s.loaded {
 		return
 	}
@@ -161,7 +169,7 @@ func (s *stateStore) loadOnce(book *dayBook, acc *cycleAccumulator) {
 		return
 	}
 	if err == nil {
-		err = s.restore(data, book, acc)
+		err = s.restore(data, book, acc, total)
 	}
 	if err != nil {
 		level.Warn(s.logger).Log("msg", "ignoring the state file; its days are read from BSS again", "file", s.path, "err", err)
@@ -202,7 +210,7 @@ func (s *stateStore) read() (*stateData, error) {
 
 // restore decodes everything first and changes book and acc only if all of
 // it is valid.
-func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator) error {
+func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator, total *settledCycleSum) error {
 	days := map[bssclient.Day]bookedDay{}
 	for _, sd := range d.Days {
 		day, err := bssclient.ParseDay(sd.Day)
@@ -243,7 +251,27 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator)
 			return err
 		}
 	}
+	var restoredTotal *settledCycleSum
+	if total != nil && d.Total != nil {
+		t := settledCycleSum{}
+		var err error
+		if t.cycle, err = bssclient.ParseCycle(d.Total.Cycle); err != nil {
+			return err
+		}
+		if d.Total.AsOf != "" {
+			if t.asOf, err = bssclient.ParseDay(d.Total.AsOf); err != nil {
+				return err
+			}
+		}
+		if t.series, err = fromStateSeries(d.Total.Series, s.width); err != nil {
+			return fmt.Errorf("cycle %s: %w", t.cycle, err)
+		}
+		restoredTotal = &t
+	}
 	book.days = days
+	if restoredTotal != nil {
+		*total = *restoredTotal
+	}
 	if sum != nil {
 		acc.mu.Lock()
 		acc.cycle, acc.days, acc.sum = cyc, cycDays, sum
@@ -254,7 +282,7 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator)
 
 // save writes the book (and acc) if they changed since the last write. A
 // failure is logged; the data stays in memory and the next save retries.
-func (s *stateStore) save(book *dayBook, acc *cycleAccumulator) {
+func (s *stateStore) save(book *dayBook, acc *cycleAccumulator, total *settledCycleSum) {
 	if s == nil {
 		return
 	}
@@ -273,6 +301,12 @@ func (s *stateStore) save(book *dayBook, acc *cycleAccumulator) {
 			d.Cycle = c
 		}
 		acc.mu.Unlock()
+	}
+	if total != nil && !total.cycle.IsZero() {
+		d.Total = &stateTotal{Cycle: total.cycle.String(), Series: toStateSeries(total.series)}
+		if !total.asOf.IsZero() {
+			d.Total.AsOf = total.asOf.String()
+		}
 	}
 	payload, err := json.Marshal(d)
 	if err == nil && slices.Equal(payload, s.lastSaved) {

@@ -132,8 +132,9 @@ func TestCorruptStateIsRefetchedNeverWrong(t *testing.T) {
 			from, to := h.bookRange("instance", midMarch)
 			walks := 0
 			for _, w := range h.bss.takeWalks() {
-				if strings.Contains(w, "DescribeInstanceBill") {
-					walks++
+				f := strings.Fields(w)
+				if strings.Contains(w, "DescribeInstanceBill DAILY") && f[len(f)-1] <= to.String() {
+					walks++ // a settled day: the cycle's unsettled days are read anyway
 				}
 			}
 			if want := int(to.Start().Sub(from.Start())/(24*time.Hour)) + 1; walks != want {
