@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -117,6 +119,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, opts.webFlags, slogLogger(base)) }()
 	level.Info(logger).Log("msg", "starting aliyun-billing-exporter", "version", version.Info(), "accounts", len(accounts))
+	for _, a := range cfg.Accounts {
+		// One line per account says where it reads and with what, never a
+		// secret: the endpoint without userinfo, the credential source's type.
+		endpoint, source := endpointFor(a), a.Credentials.Type
+		if u, err := url.Parse(endpoint); err == nil && u.User != nil {
+			u.User = nil
+			endpoint = u.String()
+		}
+		if source == "" {
+			source = "default chain"
+		}
+		if opts.demo {
+			endpoint, source = demo.URL, "demo"
+		}
+		level.Info(logger).Log("msg", "reading account", "account", a.Name, "site", a.Site, "endpoint", endpoint,
+			"credentials", source, "collectors", enabledNames(opts.enabledCollectors()))
+	}
 
 	code := 0
 	select {
@@ -152,7 +171,7 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *col
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !exp.Ready() {
-			http.Error(w, "Not ready: the first background refresh of every collector has not completed yet.", http.StatusServiceUnavailable)
+			http.Error(w, "Not ready: a collector has neither published data nor failed with an error that needs a person (authentication, permission); see the log.", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "Ready")
@@ -175,6 +194,15 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp *col
 		}
 	}
 	return mux
+}
+
+// enabledNames lists the enabled collectors' names, comma-separated.
+func enabledNames(enabled []collector.Enabled) string {
+	names := make([]string, len(enabled))
+	for i, e := range enabled {
+		names[i] = e.Name
+	}
+	return strings.Join(names, ",")
 }
 
 // promLogger adapts go-kit/log to promhttp's error log.
