@@ -170,6 +170,9 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	// (DefaultAmounts, the bucket cap) have tests of their own.
 	cfg.Amounts = map[string][]string{"account": AmountNames(), "instance": AmountNames(), "ossbucket": AmountNames()}
 	cfg.OSSBucket.MaxBuckets = 1 << 20
+	// The model settles days at BSS's documented delay; the margin has tests
+	// of its own (settle_test.go).
+	cfg.SettleMargin = 0
 	if o.configure != nil {
 		o.configure(&cfg)
 	}

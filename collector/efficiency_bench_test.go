@@ -108,13 +108,18 @@ func (b *efficiencyBSS) record(action string, day bssclient.Day, cycle bssclient
 	b.log.walks = append(b.log.walks, walkCost{collector: b.collector, action: action, day: day, cycle: cycle, at: b.now(), min: min})
 }
 
+// settledNow is the billing moment the exporter's defaults treat days as
+// settled against: DefaultSettleMargin before now. A day inside the margin
+// is not settled yet, so reading it again is part of the minimum.
+func (b *efficiencyBSS) settledNow() time.Time { return b.now().Add(-DefaultSettleMargin) }
+
 func (b *efficiencyBSS) QueryAccountBill(ctx context.Context, req bssclient.AccountBillRequest) iter.Seq2[[]bssclient.AccountBillItem, error] {
 	now := b.now()
 	settled := false
 	if req.Granularity == bssclient.Daily {
-		settled = !now.Before(req.BillingDate.SettledAt(bssclient.KindAmounts))
+		settled = !b.settledNow().Before(req.BillingDate.SettledAt(bssclient.KindAmounts))
 	} else {
-		settled = req.BillingCycle.IsFinal(now, bssclient.KindAmounts)
+		settled = req.BillingCycle.IsFinal(b.settledNow(), bssclient.KindAmounts)
 	}
 	b.record(bssclient.ActionQueryAccountBill, req.BillingDate, req.BillingCycle, len(b.world.AccountBill(req, now)), settled)
 	return b.Client.QueryAccountBill(ctx, req)
@@ -122,14 +127,14 @@ func (b *efficiencyBSS) QueryAccountBill(ctx context.Context, req bssclient.Acco
 
 func (b *efficiencyBSS) DescribeInstanceBill(ctx context.Context, req bssclient.InstanceBillRequest) iter.Seq2[[]bssclient.InstanceBillItem, error] {
 	now := b.now()
-	settled := req.Granularity == bssclient.Daily && !now.Before(req.BillingDate.SettledAt(bssclient.KindInstanceAttributes))
+	settled := req.Granularity == bssclient.Daily && !b.settledNow().Before(req.BillingDate.SettledAt(bssclient.KindInstanceAttributes))
 	b.record(bssclient.ActionDescribeInstanceBill, req.BillingDate, req.BillingCycle, b.world.InstanceBillCount(req, now), settled)
 	return b.Client.DescribeInstanceBill(ctx, req)
 }
 
 func (b *efficiencyBSS) DescribeSplitItemBill(ctx context.Context, req bssclient.SplitItemBillRequest) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
 	now := b.now()
-	settled := req.Granularity == bssclient.Daily && !now.Before(req.BillingDate.SettledAt(bssclient.KindSplitItems))
+	settled := req.Granularity == bssclient.Daily && !b.settledNow().Before(req.BillingDate.SettledAt(bssclient.KindSplitItems))
 	b.record(bssclient.ActionDescribeSplitItemBill, req.BillingDate, req.BillingCycle, b.world.SplitItemBillCount(req, now), settled)
 	return b.Client.DescribeSplitItemBill(ctx, req)
 }

@@ -95,7 +95,7 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := bssclient.NewestSettledDay(now, bssclient.KindInstanceAttributes)
+	newest := c.cfg.newestSettledDay(now, bssclient.KindInstanceAttributes)
 	c.state.loadOnce(c.book, nil, &c.cycleSum)
 	defer c.state.save(c.book, nil, &c.cycleSum)
 	var daysErr, cycleErr error

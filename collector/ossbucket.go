@@ -82,7 +82,7 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := bssclient.NewestSettledDay(now, bssclient.KindSplitItems)
+	newest := c.cfg.newestSettledDay(now, bssclient.KindSplitItems)
 	from := bssclient.CycleOf(now).FirstDay()
 	if c.cfg.DailySeries {
 		if e := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems); e.Before(from) {

@@ -49,6 +49,7 @@ type options struct {
 	amounts       map[string]*string
 	ossMaxBuckets int
 	storagePath   string
+	settleMargin  time.Duration
 
 	demo      bool
 	demoClock string
@@ -130,6 +131,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts, ",")).String()
 	}
 	app.Flag("collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.").Default("200").IntVar(&o.ossMaxBuckets)
+	app.Flag("billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.").Default(model.Duration(collector.DefaultSettleMargin).String()).DurationVar(&o.settleMargin)
 	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
@@ -204,6 +206,7 @@ func (o *options) collectorConfig() collector.Config {
 	}
 	cfg.OSSBucket.MaxBuckets = o.ossMaxBuckets
 	cfg.StateDir = o.storagePath
+	cfg.SettleMargin = o.settleMargin
 	cfg.Amounts = map[string][]string{}
 	for name, list := range o.amounts {
 		cfg.Amounts[name] = nil
