@@ -43,9 +43,10 @@ type accountCollector struct {
 	cycle amountFamily
 	final *prometheus.Desc
 
-	book   *dayBook
-	state  *stateStore
-	cycles map[bssclient.Cycle]cycleTotal
+	book     *dayBook
+	restated restatements
+	state    *stateStore
+	cycles   map[bssclient.Cycle]cycleTotal
 }
 
 // cycleTotal is a billing cycle's spend to date.
@@ -69,7 +70,7 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		final: prometheus.NewDesc(namespace+"_cycle_final",
 			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
 			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
-		book:   newDayBook(bssclient.KindAmounts),
+		book:   newDayBook(bssclient.KindAmounts, cfg.SettleMargin),
 		state:  newStateStore(cfg, acct, "account", "labels="+strings.Join(accountLabels[1:], ","), len(accountLabels)-1, 0, logger),
 		cycles: map[bssclient.Cycle]cycleTotal{},
 	}, nil
@@ -92,7 +93,11 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
 		c.book.prune(from)
+		c.book.now = now
 		if err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay); err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -200,6 +205,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
 	snap.Days = len(c.book.days)
+	c.restated.appendTo(&snap, c.acct.Name, "account")
 	current := bssclient.CycleOf(now)
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
 		t, ok := c.cycles[cyc]

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,13 @@ import (
 type dayBook struct {
 	kind bssclient.DataKind
 	days map[bssclient.Day]bookedDay
+	// rechecked holds the days read a second time (or first read late
+	// enough to count as that), to detect late restatements.
+	rechecked map[bssclient.Day]bool
+	// now is the billing time of the current refresh, set before fill.
+	now time.Time
+	// margin is the settle margin the book's days were read with.
+	margin time.Duration
 }
 
 // bookedDay is one settled day, frozen.
@@ -26,8 +34,95 @@ type bookedDay struct {
 	extra  []series // a second view of the same day, such as per-instance series
 }
 
-func newDayBook(kind bssclient.DataKind) *dayBook {
-	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}}
+func newDayBook(kind bssclient.DataKind, margin time.Duration) *dayBook {
+	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}, rechecked: map[bssclient.Day]bool{}, margin: margin}
+}
+
+// recheckAfter is how long after a day is first due it is read once more,
+// to see whether BSS restated it after it was published. A day long
+// enough for BSS's daily jobs to have run again; well before most days'
+// month is final (12:00 on the 3rd).
+const recheckAfter = 24 * time.Hour
+
+// recheckDue is when day d is read again.
+func (b *dayBook) recheckDue(d bssclient.Day) time.Time {
+	return d.SettledAt(b.kind).Add(b.margin + recheckAfter)
+}
+
+// restatements counts what rechecks found: series whose amounts differ
+// from the published (frozen) values, and the absolute change of their
+// payable amount, per currency.
+type restatements struct {
+	series int
+	change map[string]bssclient.Money // currency → sum of |Δ payable|
+}
+
+// recheck reads once more every booked day whose recheck is due, compares
+// it with what was published, and counts the differences in r. The
+// published values stay: a timestamped sample cannot change in
+// Prometheus, so the difference is made visible instead.
+func (b *dayBook) recheck(ctx context.Context, concurrency int, fetch fetchDayFunc, r *restatements) error {
+	var due []bssclient.Day
+	for d := range b.days {
+		if !b.rechecked[d] && !b.now.Before(b.recheckDue(d)) {
+			due = append(due, d)
+		}
+	}
+	var mu sync.Mutex
+	errs := runParallel(ctx, concurrency, len(due), func(ctx context.Context, i int) error {
+		again, err := fetch(ctx, due[i])
+		if err != nil {
+			return fmt.Errorf("billing day %s, read again: %w", due[i], err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		r.add(b.days[due[i]].series, again.series)
+		b.rechecked[due[i]] = true
+		return nil
+	})
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// add counts the series of again that differ from published.
+func (r *restatements) add(published, again []series) {
+	key := func(s series) string { return strings.Join(s.labels, "\xff") }
+	before := map[string]bssclient.Amounts{}
+	for _, s := range published {
+		before[key(s)] = s.amounts
+	}
+	currencyOf := func(s series) string { return s.labels[len(s.labels)-1] }
+	count := func(s series, was, now bssclient.Amounts) {
+		if was == now {
+			return
+		}
+		r.series++
+		d, err := now.PretaxAmount.Add(was.PretaxAmount.Neg())
+		if err != nil {
+			return
+		}
+		if d.Units() < 0 {
+			d = d.Neg()
+		}
+		if r.change == nil {
+			r.change = map[string]bssclient.Money{}
+		}
+		if sum, err := r.change[currencyOf(s)].Add(d); err == nil {
+			r.change[currencyOf(s)] = sum
+		}
+	}
+	for _, s := range again {
+		was := before[key(s)]
+		delete(before, key(s))
+		count(s, was, s.amounts)
+	}
+	for _, s := range published { // series that disappeared
+		if was, ok := before[key(s)]; ok {
+			count(s, was, bssclient.Amounts{})
+		}
+	}
 }
 
 // fetchDayFunc walks one day and returns its series (and optional extra view).
@@ -38,6 +133,7 @@ func (b *dayBook) prune(from bssclient.Day) {
 	for d := range b.days {
 		if d.Before(from) {
 			delete(b.days, d)
+			delete(b.rechecked, d)
 		}
 	}
 }
@@ -62,6 +158,10 @@ func (b *dayBook) fill(ctx context.Context, from, to bssclient.Day, concurrency 
 		}
 		mu.Lock()
 		b.days[missing[i]] = day
+		// Read at or after its recheck moment: this read is the later one.
+		if !b.now.Before(b.recheckDue(missing[i])) {
+			b.rechecked[missing[i]] = true
+		}
 		mu.Unlock()
 		return nil
 	})
@@ -262,4 +362,24 @@ func runParallel(ctx context.Context, limit, n int, job func(ctx context.Context
 	}
 	wg.Wait()
 	return errs
+}
+
+// Late restatements are the exporter's own counters, shared by the
+// collectors that keep days: described once by the Exporter, emitted by
+// each collector from its counts.
+var (
+	lateRestatementsDesc = prometheus.NewDesc(namespace+"_late_restatements_total",
+		"Series of a published (frozen) day whose amounts differed when the day was read again a day later: BSS restated the day after it was published.",
+		[]string{"account", "collector"}, nil)
+	lateRestatementAmountDesc = prometheus.NewDesc(namespace+"_late_restatement_payable_total",
+		"Absolute change of the payable amount found by those second reads, summed; the published daily values keep their first reading.",
+		[]string{"account", "collector", "currency"}, nil)
+)
+
+// appendTo appends the counters to snap.
+func (r *restatements) appendTo(snap *Snapshot, account, collector string) {
+	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(lateRestatementsDesc, prometheus.CounterValue, float64(r.series), account, collector))
+	for currency, m := range r.change {
+		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(lateRestatementAmountDesc, prometheus.CounterValue, m.Float64(), account, collector, currency))
+	}
 }

@@ -162,6 +162,8 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- e.lastSuccess
 	ch <- e.snapshotSeries
 	ch <- e.newestDay
+	ch <- lateRestatementsDesc
+	ch <- lateRestatementAmountDesc
 	e.refreshFailures.Describe(ch)
 	described := map[string]bool{}
 	for _, w := range e.workers {

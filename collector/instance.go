@@ -49,6 +49,7 @@ type instanceCollector struct {
 	perInstance amountFamily
 
 	book     *dayBook
+	restated restatements
 	state    *stateStore
 	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
 }
@@ -81,7 +82,7 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
-		book:  newDayBook(bssclient.KindInstanceAttributes),
+		book:  newDayBook(bssclient.KindInstanceAttributes, cfg.SettleMargin),
 		state: newStateStore(cfg, acct, "instance", shape, len(labels), extraWidth, logger),
 	}, nil
 }
@@ -102,7 +103,11 @@ func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
 		c.book.prune(from)
+		c.book.now = now
 		daysErr = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+		if daysErr == nil {
+			daysErr = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
+		}
 	}
 	// The cycle is read once the days are: a day that failed means BSS is
 	// in trouble or restating, and the retry soon after reads both.
@@ -275,6 +280,7 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
 	snap.Days = len(c.book.days)
+	c.restated.appendTo(&snap, c.acct.Name, "instance")
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap
 }

@@ -44,8 +44,9 @@ type ossBucketCollector struct {
 	cycle   amountFamily
 	enabled *prometheus.Desc
 
-	book  *dayBook
-	state *stateStore
+	book     *dayBook
+	restated restatements
+	state    *stateStore
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
@@ -69,7 +70,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
 			[]string{"account"}, nil),
-		book: newDayBook(bssclient.KindSplitItems),
+		book: newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
 		state: newStateStore(cfg, acct, "ossbucket", fmt.Sprintf("labels=%s max-buckets=%d",
 			strings.Join(ossBucketLabels[1:], ","), cfg.OSSBucket.MaxBuckets), len(ossBucketLabels)-1, 0, logger),
 	}, nil
@@ -95,6 +96,7 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	c.state.loadOnce(c.book, &c.acc, nil)
 	defer c.state.save(c.book, &c.acc, nil)
 	c.book.prune(from)
+	c.book.now = now
 	current := bssclient.CycleOf(now)
 	if c.acc.cycle != current || c.acc.days == nil {
 		c.acc.reset(current)
@@ -114,6 +116,9 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	}
 	if err == nil {
 		err = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+	}
+	if err == nil {
+		err = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
 	}
 	var apiErr *bssclient.APIError
 	switch {
@@ -184,6 +189,7 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
 	snap.Days = len(c.book.days)
+	c.restated.appendTo(&snap, c.acct.Name, "ossbucket")
 	c.updateCycleSum(now, newest)
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name))

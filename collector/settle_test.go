@@ -2,6 +2,9 @@ package collector
 
 import (
 	"math/big"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +94,97 @@ func (h *simHarness) worldPayable(day bssclient.Day, t time.Time) *big.Rat {
 		sum.Add(sum, r)
 	}
 	return sum
+}
+
+// TestLateRestatementsAreCounted: a day read early (BSS's clock 10 minutes
+// behind, no margin) is read once more a day later; its published values
+// stay, and the restatement counters say how many series changed and by
+// how much payable in all. A day read on time and not restated counts
+// nothing.
+func TestLateRestatementsAreCounted(t *testing.T) {
+	day := bssclient.Day{Year: 2025, Month: time.March, Day: 13}
+	settled := day.SettledAt(bssclient.KindAmounts)
+	for _, tc := range []struct {
+		name string
+		skew time.Duration
+	}{
+		{"BSS behind: the early read is restated", 10 * time.Minute},
+		{"BSS ahead: nothing to restate", -10 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startSim(t, simOptions{start: settled, collectors: []string{"account"},
+				configure: func(c *Config) { c.SettleMargin = 0 }})
+			for _, w := range h.exp.workers {
+				w.now = func() time.Time { return h.clock.Now().Add(tc.skew) }
+			}
+			first := settled.Add(time.Minute).Add(-tc.skew) // BSS's clock when the exporter reads the day
+			h.mustStep(first)
+			published := formatText(t, h.exp, "aliyun_billing_account_daily_payable")
+			h.bss.takeWalks()
+			// The day is due again a day after it settled, by the exporter's clock.
+			again := settled.Add(recheckAfter).Add(time.Minute).Add(-tc.skew)
+			h.mustStep(again)
+			if !slices.Contains(h.bss.takeWalks(), walkRecord{bssclient.ActionQueryAccountBill, bssclient.Daily, day.Cycle(), day}.String()) {
+				t.Fatalf("day %s was not read again", day)
+			}
+			// The day's published values stay as first read.
+			for _, s := range gatheredFamily(t, h.exp, "aliyun_billing_account_daily_payable") {
+				if s.tsMs == day.Start().UnixMilli() && !strings.Contains(published, strconv.FormatFloat(s.value, 'g', -1, 64)) {
+					t.Errorf("day %s now shows %v, not as first published", day, s.value)
+				}
+			}
+
+			wantSeries, wantChange := 0, new(big.Rat)
+			was, now := h.accountDay(day, first), h.accountDay(day, again)
+			for _, k := range unionKeys(was, now) {
+				a, b := amountsOf(was, k), amountsOf(now, k)
+				if a == b {
+					continue
+				}
+				wantSeries++
+				d := new(big.Rat).Sub(ratOf(b.PretaxAmount), ratOf(a.PretaxAmount))
+				wantChange.Add(wantChange, d.Abs(d))
+			}
+			if tc.skew > 0 && wantSeries == 0 {
+				t.Fatal("BSS restated nothing; the test proves nothing")
+			}
+			got := gatheredFamily(t, h.exp, "aliyun_billing_late_restatements_total")
+			if len(got) != 1 || got[0].value != float64(wantSeries) {
+				t.Errorf("late restatements %v, want %d", got, wantSeries)
+			}
+			change := gatheredFamily(t, h.exp, "aliyun_billing_late_restatement_payable_total")
+			if gotChange := exactSum(change); gotChange.Cmp(wantChange) != 0 {
+				t.Errorf("payable change %s, want %s", gotChange.FloatString(4), wantChange.FloatString(4))
+			}
+			// Read again once, not twice.
+			h.mustStep(again.Add(time.Hour))
+			for _, w := range h.bss.takeWalks() {
+				if strings.HasSuffix(w, day.String()) {
+					t.Errorf("day %s read a third time: %s", day, w)
+				}
+			}
+		})
+	}
+}
+
+func unionKeys(a, b *groupSums) []string {
+	keys := slices.Clone(a.order)
+	for _, k := range b.order {
+		if a.m[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func amountsOf(g *groupSums, k string) bssclient.Amounts {
+	if s := g.m[k]; s != nil {
+		return s.amounts
+	}
+	return bssclient.Amounts{}
+}
+
+func ratOf(m bssclient.Money) *big.Rat {
+	r, _ := new(big.Rat).SetString(m.String())
+	return r
 }

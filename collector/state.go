@@ -73,6 +73,8 @@ type stateDay struct {
 	Day    string        `json:"day"`
 	Series []stateSeries `json:"series"`
 	Extra  []stateSeries `json:"extra,omitempty"`
+	// Rechecked: the day was read again for late restatements.
+	Rechecked bool `json:"rechecked,omitempty"`
 }
 
 // stateCycle is a cycleAccumulator: the days summed in, and the sum.
@@ -212,6 +214,7 @@ func (s *stateStore) read() (*stateData, error) {
 // it is valid.
 func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator, total *settledCycleSum) error {
 	days := map[bssclient.Day]bookedDay{}
+	rechecked := map[bssclient.Day]bool{}
 	for _, sd := range d.Days {
 		day, err := bssclient.ParseDay(sd.Day)
 		if err != nil {
@@ -225,6 +228,9 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator,
 			return fmt.Errorf("day %s: %w", day, err)
 		}
 		days[day] = b
+		if sd.Rechecked {
+			rechecked[day] = true
+		}
 	}
 	var cyc bssclient.Cycle
 	var cycDays map[bssclient.Day]bool
@@ -268,7 +274,7 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator,
 		}
 		restoredTotal = &t
 	}
-	book.days = days
+	book.days, book.rechecked = days, rechecked
 	if restoredTotal != nil {
 		*total = *restoredTotal
 	}
@@ -289,7 +295,8 @@ func (s *stateStore) save(book *dayBook, acc *cycleAccumulator, total *settledCy
 	d := stateData{Account: s.account, Collector: s.collector, Shape: s.shape}
 	for _, day := range slices.SortedFunc(maps.Keys(book.days), compareDays) {
 		b := book.days[day]
-		d.Days = append(d.Days, stateDay{Day: day.String(), Series: toStateSeries(b.series), Extra: toStateSeries(b.extra)})
+		d.Days = append(d.Days, stateDay{Day: day.String(), Series: toStateSeries(b.series), Extra: toStateSeries(b.extra),
+			Rechecked: book.rechecked[day]})
 	}
 	if acc != nil {
 		acc.mu.Lock()
