@@ -241,35 +241,14 @@ func (b *dayBook) appendDaily(dst []prometheus.Metric, f amountFamily, account s
 func mainView(d bookedDay) []series  { return d.series }
 func extraView(d bookedDay) []series { return d.extra }
 
-// settledCycleSum is the current cycle to date as the sum of its settled
-// days as first read: the cycle gauges of collectors that cannot afford to
-// re-read a cycle. It is recomputed only when every settled day of the cycle
-// is booked, so a day that failed never shows as a gap; until then the last
-// complete sum stays.
+// settledCycleSum is a current cycle's gauges as of its newest settled day:
+// the instance collector's from the MONTHLY bill, the ossbucket collector's
+// from its accumulated days. It is replaced only by a complete newer one,
+// so a failed read never shows as a gap; until then the last one stays.
 type settledCycleSum struct {
 	cycle  bssclient.Cycle
 	asOf   bssclient.Day // zero while no day of the cycle has settled
 	series []series
-}
-
-// update recomputes the sum for the cycle of now, if the book allows.
-func (s *settledCycleSum) update(book *dayBook, now time.Time, newest bssclient.Day) {
-	current := bssclient.CycleOf(now)
-	first := current.FirstDay()
-	if newest.Before(first) { // nothing of the cycle has settled: empty, and complete
-		*s = settledCycleSum{cycle: current}
-		return
-	}
-	if book.completeThrough(first, newest) != newest {
-		return
-	}
-	sum := newAggregate()
-	for d := first; !newest.Before(d); d = d.AddDays(1) {
-		if err := sum.addAll(book.days[d].series); err != nil {
-			return // beyond ±92 billion: keep the last sum rather than show a wrong one
-		}
-	}
-	*s = settledCycleSum{cycle: current, asOf: newest, series: sum.sorted()}
 }
 
 // appendTo appends the sum's gauges if it is of the current cycle, and
