@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -187,4 +189,66 @@ func amountsOf(g *groupSums, k string) bssclient.Amounts {
 func ratOf(m bssclient.Money) *big.Rat {
 	r, _ := new(big.Rat).SetString(m.String())
 	return r
+}
+
+// TestSettleMarginForEveryDailyCollector: the same skews for the instance
+// (48 h, instance attributes) and ossbucket (72 h, split items)
+// collectors: with BSS's clock behind and no margin, a day read at the bare
+// delay differs from the final one (amounts, or labels BSS had not filled
+// yet); with the default margin, or BSS's clock ahead, it is the final day.
+func TestSettleMarginForEveryDailyCollector(t *testing.T) {
+	for _, collector := range []string{"instance", "ossbucket"} {
+		kind := kindOf(collector)
+		day := bssclient.Day{Year: 2025, Month: time.March, Day: 10}
+		settled := day.SettledAt(kind)
+		prefix := "aliyun_billing_" + collector + "_daily"
+		for _, tc := range []struct {
+			skew      time.Duration
+			margin    time.Duration
+			wantFinal bool
+		}{
+			{10 * time.Minute, 0, false},
+			{10 * time.Minute, DefaultSettleMargin, true},
+			{-10 * time.Minute, 0, true},
+			{-10 * time.Minute, DefaultSettleMargin, true},
+		} {
+			t.Run(fmt.Sprintf("%s skew %s margin %s", collector, tc.skew, tc.margin), func(t *testing.T) {
+				h := startSim(t, simOptions{start: settled, collectors: []string{collector},
+					configure: func(c *Config) { c.SettleMargin = tc.margin }})
+				for _, w := range h.exp.workers {
+					w.now = func() time.Time { return h.clock.Now().Add(tc.skew) }
+				}
+				h.mustStep(settled.Add(tc.margin).Add(time.Minute).Add(-tc.skew))
+				ts := day.Start().UnixMilli()
+				got := map[string]float64{}
+				for _, s := range gatheredFamily(t, h.exp, prefix+"_payable") {
+					if s.tsMs == ts {
+						got[labelKey(s.labels)] = s.value
+					}
+				}
+				if len(got) == 0 {
+					t.Fatalf("day %s not published", day)
+				}
+				final := map[string]float64{}
+				for _, s := range h.dayFuncOf(collector)(day, settled.Add(48*time.Hour)).amountSamples(prefix, nil, ts) {
+					if s.name == prefix+"_payable" {
+						v, _ := strconv.ParseFloat(s.value, 64)
+						final[labelKey(s.labels)] = v
+					}
+				}
+				if isFinal := maps.Equal(got, final); isFinal != tc.wantFinal {
+					t.Errorf("published day %s equals the final day: %v, want %v (%d series published, %d final)",
+						day, isFinal, tc.wantFinal, len(got), len(final))
+				}
+			})
+		}
+	}
+}
+
+func labelKey(labels map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ",")
 }
