@@ -111,7 +111,8 @@ func TestAccountLiteralExposition(t *testing.T) {
 			accountRow("ecs", "ecs", "PayAsYouGo", amounts("280.00", "28.00", "2.00", "250.00", "240.00", "10.00")),
 		},
 	}}
-	cfg := DefaultConfig() // the default columns: payable and list price
+	cfg := DefaultConfig()
+	cfg.Amounts = map[string][]string{"account": {"payable", "list_price"}} // two columns keep the literal short
 	cfg.ExposureDays = 1
 	cfg.Now = func() time.Time { return at(2025, time.March, 15, 12) }
 	exp, err := New([]Account{{Name: "main", Client: fake}}, []Enabled{{Name: "account", Interval: time.Hour}}, cfg, log.NewNopLogger())

@@ -37,12 +37,20 @@ var (
 	allColumns = []amountColumn{columnListPrice, columnDiscount, columnCoupon, columnPayable, columnCash, columnOutstanding}
 )
 
-// DefaultAmounts are the columns a bill collector exposes unless told
-// otherwise: what was paid for (payable) and what it would have cost
+// DefaultAmounts returns the columns a bill collector exposes unless told
+// otherwise. What was paid for (payable) and what it would have cost
 // without discounts (list price) answer "what do we spend, and what do the
-// discounts save". Each column is one series per label set, so the other
-// four, which finance teams reconcile rather than watch, are on request.
-var DefaultAmounts = []string{columnPayable.name, columnListPrice.name}
+// discounts save" everywhere. The account collector, whose series are few
+// (owners × products × subscription types), adds the discount and coupon
+// columns that the shipped dashboards break list price down by. Each column
+// is one series per label set, so the rest (cash paid, outstanding), which
+// finance teams reconcile rather than watch, are on request.
+func DefaultAmounts(collector string) []string {
+	if collector == "account" {
+		return []string{columnPayable.name, columnListPrice.name, columnDiscount.name, columnCoupon.name}
+	}
+	return []string{columnPayable.name, columnListPrice.name}
+}
 
 // AmountNames lists every money column a bill collector can expose.
 func AmountNames() []string {
@@ -82,7 +90,7 @@ func columnsNamed(names []string) ([]amountColumn, error) {
 func columnsOf(cfg Config, collector string) []amountColumn {
 	names, ok := cfg.Amounts[collector]
 	if !ok {
-		names = DefaultAmounts
+		names = DefaultAmounts(collector)
 	}
 	cols, err := columnsNamed(names)
 	if err != nil { // Validate refused this config already

@@ -29,7 +29,7 @@ type Config struct {
 	OSSBucket       OSSBucketConfig
 	// Amounts names the money columns each bill collector (account,
 	// instance, ossbucket) exposes; a collector not listed gets
-	// DefaultAmounts.
+	// DefaultAmounts(name).
 	Amounts map[string][]string
 	// SettleMargin is how long after BSS's documented delay (24, 48 or 72 h
 	// after a day ends; 12:00 on the 3rd for a month) a day or month is

@@ -128,7 +128,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.").Default("1000").IntVar(&o.instanceMaxInstances)
 	o.amounts = map[string]*string{}
 	for _, name := range []string{"account", "instance", "ossbucket"} {
-		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts, ",")).String()
+		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
 	}
 	app.Flag("collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.").Default("200").IntVar(&o.ossMaxBuckets)
 	app.Flag("billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.").Default(model.Duration(collector.DefaultSettleMargin).String()).DurationVar(&o.settleMargin)
