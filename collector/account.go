@@ -45,6 +45,7 @@ type accountCollector struct {
 
 	book     *dayBook
 	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
 	state    *stateStore
 	cycles   map[bssclient.Cycle]cycleTotal
 }
@@ -94,9 +95,11 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
 		c.book.prune(from)
 		c.book.now = now
+		c.book.onDay = c.publishProgress(now, newest)
 		if err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay); err != nil {
 			errs = append(errs, err)
 		}
+		c.book.onDay = nil
 		if err := c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated); err != nil {
 			errs = append(errs, err)
 		}
@@ -250,4 +253,14 @@ func productCode(code, pip string) string {
 		return code
 	}
 	return pip
+}
+
+func (c *accountCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
+
+// publishProgress returns the book's onDay: publish the days read so far.
+func (c *accountCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
+	if c.publish == nil {
+		return nil
+	}
+	return func() { c.publish(c.snapshot(now, newest)) }
 }

@@ -65,6 +65,14 @@ type Snapshot struct {
 	Days int
 }
 
+// partialPublisher is implemented by collectors that can publish the days
+// they have read while a long refresh is still walking the rest: on a big
+// account a cold start takes minutes, and each finished day is worth
+// showing at once. The exporter hands them a function to publish with.
+type partialPublisher interface {
+	setPublisher(publish func(Snapshot))
+}
+
 // countingBSS counts the pages and calls a collector asks BSS for, so that
 // the first-success log line can say what the data cost.
 type countingBSS struct {

@@ -26,6 +26,9 @@ type dayBook struct {
 	now time.Time
 	// margin is the settle margin the book's days were read with.
 	margin time.Duration
+	// onDay, when set, runs after each day fill books, with no other day
+	// being booked meanwhile: collectors publish the days read so far.
+	onDay func()
 }
 
 // bookedDay is one settled day, frozen.
@@ -161,6 +164,9 @@ func (b *dayBook) fill(ctx context.Context, from, to bssclient.Day, concurrency 
 		// Read at or after its recheck moment: this read is the later one.
 		if !b.now.Before(b.recheckDue(missing[i])) {
 			b.rechecked[missing[i]] = true
+		}
+		if b.onDay != nil {
+			b.onDay()
 		}
 		mu.Unlock()
 		return nil

@@ -106,6 +106,9 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 				return nil, fmt.Errorf("collector %s for account %s: %w", en.Name, acct.Name, err)
 			}
 			w.collector = c
+			if p, ok := c.(partialPublisher); ok {
+				p.setPublisher(w.publishPartial)
+			}
 			e.workers = append(e.workers, w)
 		}
 	}
@@ -189,6 +192,13 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		if st == nil {
 			continue
 		}
+		if st.partial { // the first refresh is still running: no refresh state yet
+			ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
+			if d := st.snapshot.NewestCompleteDay; !d.IsZero() {
+				ch <- prometheus.MustNewConstMetric(e.newestDay, prometheus.GaugeValue, float64(d.Start().Unix()), w.account, w.name)
+			}
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(e.refreshDuration, prometheus.GaugeValue, st.duration.Seconds(), w.account, w.name)
 		ch <- prometheus.MustNewConstMetric(e.refreshSuccess, prometheus.GaugeValue, boolValue(st.ok), w.account, w.name)
 		if !st.lastSuccess.IsZero() {
@@ -221,9 +231,11 @@ type worker struct {
 	started time.Time // wall time of the first refresh
 }
 
-// workerState is published atomically after each refresh.
+// workerState is published atomically after each refresh, and while one
+// runs as its days come in (publishPartial).
 type workerState struct {
 	snapshot    Snapshot
+	partial     bool // published by the first refresh while it runs
 	ok          bool
 	transient   bool // the last refresh failed, and may succeed by itself
 	duration    time.Duration
@@ -284,6 +296,18 @@ func (w *worker) refresh(ctx context.Context) error {
 	}
 	w.state.Store(st)
 	return err
+}
+
+// publishPartial publishes a snapshot of a refresh still running: the days
+// read so far. The refresh state (success, age) stays that of the last
+// completed refresh; before the first one there is none, and the collector
+// is not ready.
+func (w *worker) publishPartial(snap Snapshot) {
+	st := &workerState{snapshot: snap, partial: true, transient: true}
+	if prev := w.state.Load(); prev != nil && !prev.partial {
+		st = &workerState{snapshot: snap, ok: prev.ok, transient: prev.transient, duration: prev.duration, lastSuccess: prev.lastSuccess}
+	}
+	w.state.Store(st)
 }
 
 func boolValue(b bool) float64 {

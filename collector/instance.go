@@ -50,6 +50,7 @@ type instanceCollector struct {
 
 	book     *dayBook
 	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
 	state    *stateStore
 	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
 }
@@ -104,7 +105,9 @@ func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
 		c.book.prune(from)
 		c.book.now = now
+		c.book.onDay = c.publishProgress(now, newest)
 		daysErr = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+		c.book.onDay = nil
 		if daysErr == nil {
 			daysErr = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
 		}
@@ -283,4 +286,14 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 	c.restated.appendTo(&snap, c.acct.Name, "instance")
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap
+}
+
+func (c *instanceCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
+
+// publishProgress returns the book's onDay: publish the days read so far.
+func (c *instanceCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
+	if c.publish == nil {
+		return nil
+	}
+	return func() { c.publish(c.snapshot(now, newest)) }
 }

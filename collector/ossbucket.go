@@ -46,6 +46,7 @@ type ossBucketCollector struct {
 
 	book     *dayBook
 	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
 	state    *stateStore
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
@@ -97,6 +98,8 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	defer c.state.save(c.book, &c.acc, nil)
 	c.book.prune(from)
 	c.book.now = now
+	c.book.onDay = c.publishProgress(now, newest)
+	defer func() { c.book.onDay = nil }()
 	current := bssclient.CycleOf(now)
 	if c.acc.cycle != current || c.acc.days == nil {
 		c.acc.reset(current)
@@ -217,4 +220,14 @@ func (c *ossBucketCollector) updateCycleSum(now time.Time, newest bssclient.Day)
 		return // beyond ±92 billion: keep the last sum rather than show a wrong one
 	}
 	c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
+}
+
+func (c *ossBucketCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
+
+// publishProgress returns the book's onDay: publish the days read so far.
+func (c *ossBucketCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
+	if c.publish == nil {
+		return nil
+	}
+	return func() { c.publish(c.snapshot(now, newest)) }
 }

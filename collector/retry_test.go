@@ -3,9 +3,14 @@ package collector
 import (
 	"context"
 	"fmt"
+	"iter"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -168,5 +173,62 @@ func TestReadinessWaitsForTransientFailures(t *testing.T) {
 	_ = h.step(midMarch)
 	if !h.exp.Ready() {
 		t.Error("unready after a failure, with data to serve")
+	}
+}
+
+// blockingBSS holds the instance-bill walk of one day until released.
+type blockingBSS struct {
+	BSS
+	day     bssclient.Day
+	release chan struct{}
+}
+
+func (b *blockingBSS) DescribeInstanceBill(ctx context.Context, req bssclient.InstanceBillRequest) iter.Seq2[[]bssclient.InstanceBillItem, error] {
+	if req.Granularity == bssclient.Daily && req.BillingDate == b.day {
+		<-b.release
+	}
+	return b.BSS.DescribeInstanceBill(ctx, req)
+}
+
+// TestDaysArePublishedAsTheyFinish: while one day's walk is still running,
+// the days already read are served, and the collector is not ready yet.
+func TestDaysArePublishedAsTheyFinish(t *testing.T) {
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}})
+	from, to := h.bookRange("instance", midMarch)
+	slow := &blockingBSS{BSS: h.bss, day: to, release: make(chan struct{})}
+	exp, err := New([]Account{{Name: testAccount, Client: slow}}, []Enabled{{Name: "instance", Interval: time.Hour}}, h.cfg, log.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(midMarch)
+	done := make(chan error, 1)
+	go func() { done <- exp.RefreshOnce(t.Context()) }()
+
+	want := int(to.Start().Sub(from.Start()) / (24 * time.Hour)) // every day but the held one
+	for {
+		if st := exp.workers[0].state.Load(); st != nil && st.snapshot.Days == want {
+			break
+		}
+		runtime.Gosched()
+	}
+	shown := timestampsOf(gatheredFamily(t, exp, "aliyun_billing_instance_daily_payable"))
+	if len(shown) != want || slices.Contains(shown, to.Start().UnixMilli()) {
+		t.Errorf("while %s is walked, days %v are shown; want the %d others", to, shown, want)
+	}
+	if got := gatheredFamily(t, exp, successFamily); len(got) != 0 {
+		t.Errorf("refresh_success during the first refresh: %v", got)
+	}
+	if exp.Ready() {
+		t.Error("ready before the first refresh completed")
+	}
+	close(slow.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := timestampsOf(gatheredFamily(t, exp, "aliyun_billing_instance_daily_payable")); len(got) != want+1 {
+		t.Errorf("%d days after the refresh, want %d", len(got), want+1)
+	}
+	if !exp.Ready() {
+		t.Error("not ready after the first refresh")
 	}
 }
