@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -42,8 +43,11 @@ type accountCollector struct {
 	cycle amountFamily
 	final *prometheus.Desc
 
-	book   *dayBook
-	cycles map[bssclient.Cycle]cycleTotal
+	book     *dayBook
+	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
+	state    *stateStore
+	cycles   map[bssclient.Cycle]cycleTotal
 }
 
 // cycleTotal is a billing cycle's spend to date.
@@ -60,14 +64,15 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		acct: acct, cfg: cfg, logger: logger,
 		daily: newAmountFamily(namespace+"_account_daily",
 			"per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.",
-			accountLabels, financeColumns),
+			accountLabels, columnsOf(cfg, "account")),
 		cycle: newAmountFamily(namespace+"_account_cycle",
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
-			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), financeColumns),
+			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
 		final: prometheus.NewDesc(namespace+"_cycle_final",
 			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
 			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
-		book:   newDayBook(bssclient.KindAmounts),
+		book:   newDayBook(bssclient.KindAmounts, cfg.SettleMargin),
+		state:  newStateStore(cfg, acct, "account", "labels="+strings.Join(accountLabels[1:], ","), len(accountLabels)-1, 0, logger),
 		cycles: map[bssclient.Cycle]cycleTotal{},
 	}, nil
 }
@@ -79,15 +84,23 @@ func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := bssclient.NewestSettledDay(now, bssclient.KindAmounts)
+	newest := c.cfg.newestSettledDay(now, bssclient.KindAmounts)
 	current := bssclient.CycleOf(now)
 	var errs []error
+	c.state.loadOnce(c.book, nil, nil)
+	defer c.state.save(c.book, nil, nil)
 
 	// Daily series only need the exposure window.
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
 		c.book.prune(from)
+		c.book.now = now
+		c.book.onDay = c.publishProgress(now, newest)
 		if err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay); err != nil {
+			errs = append(errs, err)
+		}
+		c.book.onDay = nil
+		if err := c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -124,7 +137,7 @@ func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (boo
 // fetchCycle reads a cycle's MONTHLY total and subtracts the days in it that
 // have begun but not settled, so the result holds settled days only.
 func (c *accountCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
-	final := cyc.IsFinal(now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
+	final := cyc.IsFinal(now.Add(-c.cfg.SettleMargin), bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
 	total, err := c.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	if err != nil {
 		return cycleTotal{}, err
@@ -194,6 +207,8 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
+	snap.Days = len(c.book.days)
+	c.restated.appendTo(&snap, c.acct.Name, "account")
 	current := bssclient.CycleOf(now)
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
 		t, ok := c.cycles[cyc]
@@ -238,4 +253,14 @@ func productCode(code, pip string) string {
 		return code
 	}
 	return pip
+}
+
+func (c *accountCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
+
+// publishProgress returns the book's onDay: publish the days read so far.
+func (c *accountCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
+	if c.publish == nil {
+		return nil
+	}
+	return func() { c.publish(c.snapshot(now, newest)) }
 }

@@ -112,6 +112,7 @@ func TestAccountLiteralExposition(t *testing.T) {
 		},
 	}}
 	cfg := DefaultConfig()
+	cfg.Amounts = map[string][]string{"account": {"payable", "list_price"}} // two columns keep the literal short
 	cfg.ExposureDays = 1
 	cfg.Now = func() time.Time { return at(2025, time.March, 15, 12) }
 	exp, err := New([]Account{{Name: "main", Client: fake}}, []Enabled{{Name: "account", Interval: time.Hour}}, cfg, log.NewNopLogger())
@@ -127,61 +128,21 @@ func TestAccountLiteralExposition(t *testing.T) {
 		t.Errorf("requests %v, want %v", fake.seen, wantSeen)
 	}
 
-	const want = `# HELP aliyun_billing_account_cycle_cash_paid Paid in cash (CashAmount), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
-# TYPE aliyun_billing_account_cycle_cash_paid gauge
-aliyun_billing_account_cycle_cash_paid{account="main",billing_cycle="2025-02",currency="CNY",cycle="previous",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 240
-aliyun_billing_account_cycle_cash_paid{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 103.5
-aliyun_billing_account_cycle_cash_paid{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 0
-# HELP aliyun_billing_account_cycle_coupon_deduction Deducted by coupons (DeductedByCoupons), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
-# TYPE aliyun_billing_account_cycle_coupon_deduction gauge
-aliyun_billing_account_cycle_coupon_deduction{account="main",billing_cycle="2025-02",currency="CNY",cycle="previous",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 2
-aliyun_billing_account_cycle_coupon_deduction{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 0
-aliyun_billing_account_cycle_coupon_deduction{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 5
-# HELP aliyun_billing_account_cycle_discount Discount (InvoiceDiscount), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
-# TYPE aliyun_billing_account_cycle_discount gauge
-aliyun_billing_account_cycle_discount{account="main",billing_cycle="2025-02",currency="CNY",cycle="previous",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 28
-aliyun_billing_account_cycle_discount{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 11.5
-aliyun_billing_account_cycle_discount{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 20
-# HELP aliyun_billing_account_cycle_list_price List price before discounts (PretaxGrossAmount), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
+	const want = `# HELP aliyun_billing_account_cycle_list_price List price before discounts (PretaxGrossAmount), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
 # TYPE aliyun_billing_account_cycle_list_price gauge
 aliyun_billing_account_cycle_list_price{account="main",billing_cycle="2025-02",currency="CNY",cycle="previous",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 280
 aliyun_billing_account_cycle_list_price{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 115
 aliyun_billing_account_cycle_list_price{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 100
-# HELP aliyun_billing_account_cycle_outstanding Outstanding: unsettled or paid by credit (OutstandingAmount), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
-# TYPE aliyun_billing_account_cycle_outstanding gauge
-aliyun_billing_account_cycle_outstanding{account="main",billing_cycle="2025-02",currency="CNY",cycle="previous",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 10
-aliyun_billing_account_cycle_outstanding{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 0
-aliyun_billing_account_cycle_outstanding{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 75
 # HELP aliyun_billing_account_cycle_payable Payable amount after discounts and coupons (PretaxAmount), of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.
 # TYPE aliyun_billing_account_cycle_payable gauge
 aliyun_billing_account_cycle_payable{account="main",billing_cycle="2025-02",currency="CNY",cycle="previous",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 250
 aliyun_billing_account_cycle_payable{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 103.5
 aliyun_billing_account_cycle_payable{account="main",billing_cycle="2025-03",currency="CNY",cycle="current",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 75
-# HELP aliyun_billing_account_daily_cash_paid Paid in cash (CashAmount), per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.
-# TYPE aliyun_billing_account_daily_cash_paid gauge
-aliyun_billing_account_daily_cash_paid{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 8.5 1741795200000
-aliyun_billing_account_daily_cash_paid{account="main",currency="CNY",owner_id="1000000000000001",product_code="oss",subscription_type="unknown"} 0.01 1741795200000
-aliyun_billing_account_daily_cash_paid{account="main",currency="CNY",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 0 1741795200000
-# HELP aliyun_billing_account_daily_coupon_deduction Deducted by coupons (DeductedByCoupons), per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.
-# TYPE aliyun_billing_account_daily_coupon_deduction gauge
-aliyun_billing_account_daily_coupon_deduction{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 0 1741795200000
-aliyun_billing_account_daily_coupon_deduction{account="main",currency="CNY",owner_id="1000000000000001",product_code="oss",subscription_type="unknown"} 0 1741795200000
-aliyun_billing_account_daily_coupon_deduction{account="main",currency="CNY",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 5 1741795200000
-# HELP aliyun_billing_account_daily_discount Discount (InvoiceDiscount), per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.
-# TYPE aliyun_billing_account_daily_discount gauge
-aliyun_billing_account_daily_discount{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 1 1741795200000
-aliyun_billing_account_daily_discount{account="main",currency="CNY",owner_id="1000000000000001",product_code="oss",subscription_type="unknown"} 0 1741795200000
-aliyun_billing_account_daily_discount{account="main",currency="CNY",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 20 1741795200000
 # HELP aliyun_billing_account_daily_list_price List price before discounts (PretaxGrossAmount), per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.
 # TYPE aliyun_billing_account_daily_list_price gauge
 aliyun_billing_account_daily_list_price{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 9.5 1741795200000
 aliyun_billing_account_daily_list_price{account="main",currency="CNY",owner_id="1000000000000001",product_code="oss",subscription_type="unknown"} 0.01 1741795200000
 aliyun_billing_account_daily_list_price{account="main",currency="CNY",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 100 1741795200000
-# HELP aliyun_billing_account_daily_outstanding Outstanding: unsettled or paid by credit (OutstandingAmount), per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.
-# TYPE aliyun_billing_account_daily_outstanding gauge
-aliyun_billing_account_daily_outstanding{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 0 1741795200000
-aliyun_billing_account_daily_outstanding{account="main",currency="CNY",owner_id="1000000000000001",product_code="oss",subscription_type="unknown"} 0 1741795200000
-aliyun_billing_account_daily_outstanding{account="main",currency="CNY",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 75 1741795200000
 # HELP aliyun_billing_account_daily_payable Payable amount after discounts and coupons (PretaxAmount), per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.
 # TYPE aliyun_billing_account_daily_payable gauge
 aliyun_billing_account_daily_payable{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 8.5 1741795200000

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -40,6 +41,16 @@ func (a *aggregate) add(labels []string, amounts bssclient.Amounts) error {
 	}
 	a.index[string(a.key)] = len(a.series)
 	a.series = append(a.series, series{labels: slices.Clone(labels), amounts: amounts})
+	return nil
+}
+
+// subtractAt subtracts amounts from the i-th series.
+func (a *aggregate) subtractAt(i int, amounts bssclient.Amounts) error {
+	diff, err := a.series[i].amounts.Add(negate(amounts))
+	if err != nil {
+		return err
+	}
+	a.series[i].amounts = diff
 	return nil
 }
 
@@ -108,4 +119,32 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// capSeries keeps the max series with the largest payable amount and sums
+// the rest into overflow series, labelled by overflowOf, so that the kept
+// series and the overflow always add up to the total. Series beyond the cap
+// that billed nothing still make an overflow series of 0, so a capped set
+// has the same overflow series whatever the amounts.
+func capSeries(all []series, maxSeries int, overflowOf func(series) []string) ([]series, error) {
+	ranked := slices.Clone(all)
+	slices.SortFunc(ranked, func(a, b series) int {
+		if c := cmp.Compare(b.amounts.PretaxAmount.Units(), a.amounts.PretaxAmount.Units()); c != 0 {
+			return c
+		}
+		return slices.Compare(a.labels, b.labels)
+	})
+	if len(ranked) <= maxSeries {
+		return ranked, nil
+	}
+	kept := ranked[:maxSeries:maxSeries]
+	overflow := newAggregate()
+	for _, s := range ranked[maxSeries:] {
+		if err := overflow.add(overflowOf(s), s.amounts); err != nil {
+			return nil, err
+		}
+	}
+	rest := overflow.series // not sorted(), which drops all-zero series
+	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
+	return append(kept, rest...), nil
 }

@@ -1,11 +1,12 @@
 package collector
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -32,16 +33,77 @@ var (
 	columnOutstanding = amountColumn{"outstanding", "Outstanding: unsettled or paid by credit (OutstandingAmount)",
 		func(a *bssclient.Amounts) bssclient.Money { return a.OutstandingAmount }}
 
-	// financeColumns are the amounts every bill family exposes.
-	financeColumns = []amountColumn{columnListPrice, columnDiscount, columnCoupon, columnPayable, columnCash, columnOutstanding}
+	// allColumns are the amounts a bill family can expose, in exposition order.
+	allColumns = []amountColumn{columnListPrice, columnDiscount, columnCoupon, columnPayable, columnCash, columnOutstanding}
 )
+
+// DefaultAmounts returns the columns a bill collector exposes unless told
+// otherwise. What was paid for (payable) and what it would have cost
+// without discounts (list price) answer "what do we spend, and what do the
+// discounts save" everywhere. The account collector, whose series are few
+// (owners × products × subscription types), adds the discount and coupon
+// columns that the shipped dashboards break list price down by. Each column
+// is one series per label set, so the rest (cash paid, outstanding), which
+// finance teams reconcile rather than watch, are on request.
+func DefaultAmounts(collector string) []string {
+	if collector == "account" {
+		return []string{columnPayable.name, columnListPrice.name, columnDiscount.name, columnCoupon.name}
+	}
+	return []string{columnPayable.name, columnListPrice.name}
+}
+
+// AmountNames lists every money column a bill collector can expose.
+func AmountNames() []string {
+	out := make([]string, len(allColumns))
+	for i, c := range allColumns {
+		out[i] = c.name
+	}
+	return out
+}
+
+// columnsNamed returns the named columns in exposition order, or an error
+// naming the first unknown or repeated one.
+func columnsNamed(names []string) ([]amountColumn, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no amount columns: name at least one of %s", strings.Join(AmountNames(), ", "))
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !slices.Contains(AmountNames(), n) {
+			return nil, fmt.Errorf("unknown amount column %q (known: %s)", n, strings.Join(AmountNames(), ", "))
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("amount column %q is listed twice", n)
+		}
+		seen[n] = true
+	}
+	var out []amountColumn
+	for _, c := range allColumns {
+		if seen[c.name] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// columnsOf returns the columns cfg asks the named collector to expose.
+func columnsOf(cfg Config, collector string) []amountColumn {
+	names, ok := cfg.Amounts[collector]
+	if !ok {
+		names = DefaultAmounts(collector)
+	}
+	cols, err := columnsNamed(names)
+	if err != nil { // Validate refused this config already
+		panic(err)
+	}
+	return cols
+}
 
 // amountFamily is a set of gauges, one per amount column, sharing a name
 // prefix and labels.
 type amountFamily struct {
 	columns []amountColumn
 	descs   []*prometheus.Desc
-	labels  *labelPairs // every column has the same labels
 }
 
 // newAmountFamily names each gauge prefix_<column>; help describes the
@@ -51,7 +113,6 @@ func newAmountFamily(prefix, help string, labels []string, columns []amountColum
 	for _, c := range columns {
 		f.descs = append(f.descs, prometheus.NewDesc(prefix+"_"+c.name, c.help+", "+help, labels, nil))
 	}
-	f.labels = newLabelPairs(f.descs[0], slices.Clone(labels))
 	return f
 }
 
@@ -62,22 +123,14 @@ func (f amountFamily) describe(ch chan<- *prometheus.Desc) {
 }
 
 // appendMetrics appends one gauge per column for a series. A non-zero ts
-// stamps the samples with it (the daily families). The columns share the
-// series' label pairs and timestamp (gauge.go).
+// stamps the samples with it (the daily families).
 func (f amountFamily) appendMetrics(dst []prometheus.Metric, s series, ts time.Time) []prometheus.Metric {
-	labels := f.labels.of(s.labels)
-	tsMs := timestampMs(ts)
-	samples := make([]struct {
-		gauge gauge
-		value dto.Gauge
-		float float64
-	}, len(f.columns)) // one allocation for the series
 	for i, c := range f.columns {
-		sm := &samples[i]
-		sm.float = c.get(&s.amounts).Float64()
-		sm.value.Value = &sm.float
-		sm.gauge = gauge{desc: f.descs[i], labels: labels, value: &sm.value, tsMs: tsMs}
-		dst = append(dst, &sm.gauge)
+		m := prometheus.MustNewConstMetric(f.descs[i], prometheus.GaugeValue, c.get(&s.amounts).Float64(), s.labels...)
+		if !ts.IsZero() {
+			m = prometheus.NewMetricWithTimestamp(ts, m)
+		}
+		dst = append(dst, m)
 	}
 	return dst
 }

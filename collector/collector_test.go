@@ -167,6 +167,13 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	// Three exposed days show every behaviour of the window at half the
 	// series of the default seven, which keeps the race detector's run short.
 	cfg.ExposureDays = 3
+	// The model checks every money column and every bucket; the defaults
+	// (DefaultAmounts, the bucket cap) have tests of their own.
+	cfg.Amounts = map[string][]string{"account": AmountNames(), "instance": AmountNames(), "ossbucket": AmountNames()}
+	cfg.OSSBucket.MaxBuckets = 1 << 20
+	// The model settles days at BSS's documented delay; the margin has tests
+	// of its own (settle_test.go).
+	cfg.SettleMargin = 0
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
@@ -281,12 +288,12 @@ func (h *simHarness) exposureRange(kind bssclient.DataKind, t time.Time) (from, 
 }
 
 // bookRange is the days a collector must have read at t: the exposure
-// window, and for instance and ossbucket also the current cycle's settled
-// days, which their cycle gauges sum.
+// window, and for ossbucket also the current cycle's settled days, which
+// its cycle gauges sum.
 func (h *simHarness) bookRange(collector string, t time.Time) (from, to bssclient.Day) {
 	kind := kindOf(collector)
 	from, to = h.exposureRange(kind, t)
-	if collector == "account" {
+	if collector == "account" || collector == "instance" {
 		if !h.cfg.DailySeries {
 			return to.AddDays(1), to // empty
 		}
@@ -831,6 +838,31 @@ func (h *simHarness) expectSettledCycle(collector, prefix string) []sample {
 	return sum.amountSamples(prefix, map[string]string{"billing_cycle": current.String(), "cycle": "current"}, 0)
 }
 
+// expectInstanceCycle is the instance cycle gauge now: the current cycle's
+// settled days as the bill showed them (restatements included) at the first
+// good refresh after the newest of them settled, when the collector read
+// the cycle's MONTHLY bill minus its unsettled days.
+func (h *simHarness) expectInstanceCycle() []sample {
+	good, ok := h.lastGood("instance")
+	current := bssclient.CycleOf(h.now())
+	if !ok || bssclient.CycleOf(good) != current {
+		return nil
+	}
+	newest := bssclient.NewestSettledDay(good, bssclient.KindInstanceAttributes)
+	read := good
+	for _, s := range h.steps {
+		if !s.failed["instance"] && bssclient.NewestSettledDay(s.at, bssclient.KindInstanceAttributes) == newest {
+			read = s.at
+			break
+		}
+	}
+	sum := newGroupSums()
+	for d := current.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
+		sum.addAll(h.t, h.dayFuncOf("instance")(d, read))
+	}
+	return sum.amountSamples("aliyun_billing_instance_cycle", map[string]string{"billing_cycle": current.String(), "cycle": "current"}, 0)
+}
+
 // expectAccountCycles is the account collector's cycle gauges now: for the
 // previous and the current cycle, the sum of their days settled at the last
 // good refresh, each as the account bill shows it then (restatements
@@ -901,7 +933,7 @@ func (h *simHarness) expectAll() ([]sample, []string) {
 			names = append(names, concat(accountDailyFamilies, accountCycleFamilies, []string{cycleFinalFamily})...)
 		case "instance":
 			samples = append(samples, h.expectDaily("instance", "aliyun_billing_instance_daily")...)
-			samples = append(samples, h.expectSettledCycle("instance", "aliyun_billing_instance_cycle")...)
+			samples = append(samples, h.expectInstanceCycle()...)
 			samples = append(samples, h.expectPerInstance()...)
 			names = append(names, concat(instanceDailyFamilies, instanceCycleFamilies, []string{perInstanceFamily})...)
 		case "ossbucket":

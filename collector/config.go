@@ -3,7 +3,11 @@ package collector
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // Config holds the options every collector receives. cmd/ fills it from flags.
@@ -22,7 +26,33 @@ type Config struct {
 	// quota; they only keep it busy while a walk waits for BSS.
 	ConcurrentWalks int
 	Instance        InstanceConfig
+	OSSBucket       OSSBucketConfig
+	// Amounts names the money columns each bill collector (account,
+	// instance, ossbucket) exposes; a collector not listed gets
+	// DefaultAmounts(name).
+	Amounts map[string][]string
+	// SettleMargin is how long after BSS's documented delay (24, 48 or 72 h
+	// after a day ends; 12:00 on the 3rd for a month) a day or month is
+	// treated as settled. Its value is then frozen, so a day read a little
+	// early (BSS running late, or this host's clock running fast) would keep
+	// provisional amounts forever; the margin is what each day's publication
+	// waits in exchange.
+	SettleMargin time.Duration
+	// StateDir, when set, keeps settled days on disk so that a restart
+	// reads them from there instead of from BSS (state.go).
+	StateDir string
 }
+
+// OSSBucketConfig holds the ossbucket collector's options.
+type OSSBucketConfig struct {
+	// MaxBuckets is the most buckets per day (and per cycle) with their own
+	// series; the rest are summed into one overflow series per currency, so
+	// totals stay exact.
+	MaxBuckets int
+}
+
+// amountCollectors are the collectors with money columns.
+var amountCollectors = []string{"account", "instance", "ossbucket"}
 
 // InstanceConfig holds the instance collector's options.
 type InstanceConfig struct {
@@ -44,7 +74,22 @@ func DefaultConfig() Config {
 		ExposureDays:    7,
 		ConcurrentWalks: 4,
 		Instance:        InstanceConfig{MaxInstances: 1000},
+		OSSBucket:       OSSBucketConfig{MaxBuckets: 200},
+		SettleMargin:    DefaultSettleMargin,
 	}
+}
+
+// DefaultSettleMargin: BSS documents its delays as approximate ("updated
+// with a 24-hour delay") and bills usage in hourly batches, which can land
+// an hour or more late; three hours covers a late batch and a host clock a
+// few minutes off, and publishes each day three hours later than the bare
+// delay would. One constant, in case BSS proves more punctual or less.
+const DefaultSettleMargin = 3 * time.Hour
+
+// newestSettledDay is the newest day whose data of kind is settled at now,
+// SettleMargin included.
+func (c Config) newestSettledDay(now time.Time, kind bssclient.DataKind) bssclient.Day {
+	return bssclient.NewestSettledDay(now.Add(-c.SettleMargin), kind)
 }
 
 var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
@@ -60,6 +105,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("concurrent walks must be between 1 and 10, got %d", c.ConcurrentWalks)
 	case c.Instance.PerInstance && c.Instance.MaxInstances < 1:
 		return fmt.Errorf("instance series cap must be at least 1, got %d", c.Instance.MaxInstances)
+	case c.SettleMargin < 0 || c.SettleMargin > 48*time.Hour:
+		return fmt.Errorf("settle margin must be between 0 and 48h, got %s", c.SettleMargin)
+	case c.OSSBucket.MaxBuckets < 1:
+		return fmt.Errorf("bucket series cap must be at least 1, got %d", c.OSSBucket.MaxBuckets)
+	}
+	for name, cols := range c.Amounts {
+		if !slices.Contains(amountCollectors, name) {
+			return fmt.Errorf("amount columns for %q: only %s have money columns", name, strings.Join(amountCollectors, ", "))
+		}
+		if _, err := columnsNamed(cols); err != nil {
+			return fmt.Errorf("%s amounts: %w", name, err)
+		}
 	}
 	seen := map[string]bool{}
 	for _, k := range c.Instance.TagKeys {

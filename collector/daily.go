@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,16 @@ import (
 type dayBook struct {
 	kind bssclient.DataKind
 	days map[bssclient.Day]bookedDay
+	// rechecked holds the days read a second time (or first read late
+	// enough to count as that), to detect late restatements.
+	rechecked map[bssclient.Day]bool
+	// now is the billing time of the current refresh, set before fill.
+	now time.Time
+	// margin is the settle margin the book's days were read with.
+	margin time.Duration
+	// onDay, when set, runs after each day fill books, with no other day
+	// being booked meanwhile: collectors publish the days read so far.
+	onDay func()
 }
 
 // bookedDay is one settled day, frozen.
@@ -26,8 +37,95 @@ type bookedDay struct {
 	extra  []series // a second view of the same day, such as per-instance series
 }
 
-func newDayBook(kind bssclient.DataKind) *dayBook {
-	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}}
+func newDayBook(kind bssclient.DataKind, margin time.Duration) *dayBook {
+	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}, rechecked: map[bssclient.Day]bool{}, margin: margin}
+}
+
+// recheckAfter is how long after a day is first due it is read once more,
+// to see whether BSS restated it after it was published. A day long
+// enough for BSS's daily jobs to have run again; well before most days'
+// month is final (12:00 on the 3rd).
+const recheckAfter = 24 * time.Hour
+
+// recheckDue is when day d is read again.
+func (b *dayBook) recheckDue(d bssclient.Day) time.Time {
+	return d.SettledAt(b.kind).Add(b.margin + recheckAfter)
+}
+
+// restatements counts what rechecks found: series whose amounts differ
+// from the published (frozen) values, and the absolute change of their
+// payable amount, per currency.
+type restatements struct {
+	series int
+	change map[string]bssclient.Money // currency → sum of |Δ payable|
+}
+
+// recheck reads once more every booked day whose recheck is due, compares
+// it with what was published, and counts the differences in r. The
+// published values stay: a timestamped sample cannot change in
+// Prometheus, so the difference is made visible instead.
+func (b *dayBook) recheck(ctx context.Context, concurrency int, fetch fetchDayFunc, r *restatements) error {
+	var due []bssclient.Day
+	for d := range b.days {
+		if !b.rechecked[d] && !b.now.Before(b.recheckDue(d)) {
+			due = append(due, d)
+		}
+	}
+	var mu sync.Mutex
+	errs := runParallel(ctx, concurrency, len(due), func(ctx context.Context, i int) error {
+		again, err := fetch(ctx, due[i])
+		if err != nil {
+			return fmt.Errorf("billing day %s, read again: %w", due[i], err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		r.add(b.days[due[i]].series, again.series)
+		b.rechecked[due[i]] = true
+		return nil
+	})
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// add counts the series of again that differ from published.
+func (r *restatements) add(published, again []series) {
+	key := func(s series) string { return strings.Join(s.labels, "\xff") }
+	before := map[string]bssclient.Amounts{}
+	for _, s := range published {
+		before[key(s)] = s.amounts
+	}
+	currencyOf := func(s series) string { return s.labels[len(s.labels)-1] }
+	count := func(s series, was, now bssclient.Amounts) {
+		if was == now {
+			return
+		}
+		r.series++
+		d, err := now.PretaxAmount.Add(was.PretaxAmount.Neg())
+		if err != nil {
+			return
+		}
+		if d.Units() < 0 {
+			d = d.Neg()
+		}
+		if r.change == nil {
+			r.change = map[string]bssclient.Money{}
+		}
+		if sum, err := r.change[currencyOf(s)].Add(d); err == nil {
+			r.change[currencyOf(s)] = sum
+		}
+	}
+	for _, s := range again {
+		was := before[key(s)]
+		delete(before, key(s))
+		count(s, was, s.amounts)
+	}
+	for _, s := range published { // series that disappeared
+		if was, ok := before[key(s)]; ok {
+			count(s, was, bssclient.Amounts{})
+		}
+	}
 }
 
 // fetchDayFunc walks one day and returns its series (and optional extra view).
@@ -38,6 +136,7 @@ func (b *dayBook) prune(from bssclient.Day) {
 	for d := range b.days {
 		if d.Before(from) {
 			delete(b.days, d)
+			delete(b.rechecked, d)
 		}
 	}
 }
@@ -62,6 +161,13 @@ func (b *dayBook) fill(ctx context.Context, from, to bssclient.Day, concurrency 
 		}
 		mu.Lock()
 		b.days[missing[i]] = day
+		// Read at or after its recheck moment: this read is the later one.
+		if !b.now.Before(b.recheckDue(missing[i])) {
+			b.rechecked[missing[i]] = true
+		}
+		if b.onDay != nil {
+			b.onDay()
+		}
 		mu.Unlock()
 		return nil
 	})
@@ -141,35 +247,14 @@ func (b *dayBook) appendDaily(dst []prometheus.Metric, f amountFamily, account s
 func mainView(d bookedDay) []series  { return d.series }
 func extraView(d bookedDay) []series { return d.extra }
 
-// settledCycleSum is the current cycle to date as the sum of its settled
-// days as first read: the cycle gauges of collectors that cannot afford to
-// re-read a cycle. It is recomputed only when every settled day of the cycle
-// is booked, so a day that failed never shows as a gap; until then the last
-// complete sum stays.
+// settledCycleSum is a current cycle's gauges as of its newest settled day:
+// the instance collector's from the MONTHLY bill, the ossbucket collector's
+// from its accumulated days. It is replaced only by a complete newer one,
+// so a failed read never shows as a gap; until then the last one stays.
 type settledCycleSum struct {
 	cycle  bssclient.Cycle
 	asOf   bssclient.Day // zero while no day of the cycle has settled
 	series []series
-}
-
-// update recomputes the sum for the cycle of now, if the book allows.
-func (s *settledCycleSum) update(book *dayBook, now time.Time, newest bssclient.Day) {
-	current := bssclient.CycleOf(now)
-	first := current.FirstDay()
-	if newest.Before(first) { // nothing of the cycle has settled: empty, and complete
-		*s = settledCycleSum{cycle: current}
-		return
-	}
-	if book.completeThrough(first, newest) != newest {
-		return
-	}
-	sum := newAggregate()
-	for d := first; !newest.Before(d); d = d.AddDays(1) {
-		if err := sum.addAll(book.days[d].series); err != nil {
-			return // beyond ±92 billion: keep the last sum rather than show a wrong one
-		}
-	}
-	*s = settledCycleSum{cycle: current, asOf: newest, series: sum.sorted()}
 }
 
 // appendTo appends the sum's gauges if it is of the current cycle, and
@@ -186,6 +271,48 @@ func (s *settledCycleSum) appendTo(snap *Snapshot, f amountFamily, account strin
 	if snap.NewestCompleteDay.Before(s.asOf) {
 		snap.NewestCompleteDay = s.asOf
 	}
+}
+
+// cycleAccumulator sums the settled days of the current cycle as they are
+// read, for collectors whose booked days are capped: a capped day keeps
+// only its largest series, so summing booked days would give a series the
+// days it ranked high only. It holds one aggregate, not the days, so its
+// size is that of one cycle's series whatever the day of the month.
+type cycleAccumulator struct {
+	mu    sync.Mutex
+	cycle bssclient.Cycle
+	days  map[bssclient.Day]bool
+	sum   *aggregate
+}
+
+// reset starts the accumulator over for cyc.
+func (a *cycleAccumulator) reset(cyc bssclient.Cycle) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cycle, a.days, a.sum = cyc, map[bssclient.Day]bool{}, newAggregate()
+}
+
+// add sums a day's series in, once; days of other cycles are ignored. On an
+// overflow the accumulator starts over, so that no partial sum remains.
+func (a *cycleAccumulator) add(day bssclient.Day, s []series) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if day.Cycle() != a.cycle || a.days[day] {
+		return nil
+	}
+	if err := a.sum.addAll(s); err != nil {
+		a.days, a.sum = map[bssclient.Day]bool{}, newAggregate()
+		return err
+	}
+	a.days[day] = true
+	return nil
+}
+
+// has reports whether day is summed in.
+func (a *cycleAccumulator) has(day bssclient.Day) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.days[day]
 }
 
 // runParallel runs n jobs with at most limit at once and returns the errors
@@ -220,4 +347,24 @@ func runParallel(ctx context.Context, limit, n int, job func(ctx context.Context
 	}
 	wg.Wait()
 	return errs
+}
+
+// Late restatements are the exporter's own counters, shared by the
+// collectors that keep days: described once by the Exporter, emitted by
+// each collector from its counts.
+var (
+	lateRestatementsDesc = prometheus.NewDesc(namespace+"_late_restatements_total",
+		"Series of a published (frozen) day whose amounts differed when the day was read again a day later: BSS restated the day after it was published.",
+		[]string{"account", "collector"}, nil)
+	lateRestatementAmountDesc = prometheus.NewDesc(namespace+"_late_restatement_payable_total",
+		"Absolute change of the payable amount found by those second reads, summed; the published daily values keep their first reading.",
+		[]string{"account", "collector", "currency"}, nil)
+)
+
+// appendTo appends the counters to snap.
+func (r *restatements) appendTo(snap *Snapshot, account, collector string) {
+	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(lateRestatementsDesc, prometheus.CounterValue, float64(r.series), account, collector))
+	for currency, m := range r.change {
+		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(lateRestatementAmountDesc, prometheus.CounterValue, m.Float64(), account, collector, currency))
+	}
 }

@@ -248,7 +248,9 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 	}
 	h.assertModel()
 
-	// A day later: one new settled day per collector, each read whole.
+	// A day later: one new settled day per collector, each read whole, and
+	// the instance cycle again, because a day settled: its MONTHLY bill and
+	// the DAILY bills of its unsettled days.
 	next := start.Add(24 * time.Hour)
 	instanceDay := bssclient.NewestSettledDay(next, bssclient.KindInstanceAttributes)
 	ossDay := bssclient.NewestSettledDay(next, bssclient.KindSplitItems)
@@ -267,15 +269,46 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 		walkRecord{bssclient.ActionDescribeSplitItemBill, bssclient.Daily, march, ossDay}.String(),
 		acct(bssclient.Daily, day(3)), acct(bssclient.Daily, day(4)), acct(bssclient.Daily, day(5)),
 		acct(bssclient.Monthly, bssclient.Day{}),
+		walkRecord{bssclient.ActionDescribeInstanceBill, bssclient.Monthly, march, bssclient.Day{}}.String(),
+	}
+	var cycleRows int64
+	for d := instanceDay.AddDays(1); !bssclient.DayOf(next).Before(d); d = d.AddDays(1) {
+		wantWalks = append(wantWalks, walkRecord{bssclient.ActionDescribeInstanceBill, bssclient.Daily, march, d}.String())
+		cycleRows += pages(h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: march, Granularity: bssclient.Daily, BillingDate: d}, next))
+	}
+	cycleRows += pages(h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: march, Granularity: bssclient.Monthly}, next))
+	// And each day booked at start before its recheck moment is read once
+	// more, to count late restatements.
+	recheckRows := map[string]int64{}
+	for _, c := range []struct {
+		collector, action string
+		rows              func(d bssclient.Day) int
+	}{
+		{"account", bssclient.ActionQueryAccountBill, func(d bssclient.Day) int { return len(h.world.AccountBill(dailyRequest(d), next)) }},
+		{"instance", bssclient.ActionDescribeInstanceBill, func(d bssclient.Day) int {
+			return h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d}, next)
+		}},
+		{"ossbucket", bssclient.ActionDescribeSplitItemBill, func(d bssclient.Day) int {
+			return h.world.SplitItemBillCount(bssclient.SplitItemBillRequest{BillingCycle: d.Cycle(), Granularity: bssclient.Daily, BillingDate: d, ProductCode: "oss"}, next)
+		}},
+	} {
+		from, to := h.bookRange(c.collector, start)
+		for d := from; !to.Before(d); d = d.AddDays(1) {
+			due := d.SettledAt(kindOf(c.collector)).Add(recheckAfter)
+			if start.Before(due) && !next.Before(due) {
+				wantWalks = append(wantWalks, walkRecord{c.action, bssclient.Daily, d.Cycle(), d}.String())
+				recheckRows[c.action] += pages(c.rows(d))
+			}
+		}
 	}
 	slices.Sort(wantWalks)
 	if got := h.bss.takeWalks(); !slices.Equal(got, wantWalks) {
 		t.Errorf("walks a day later: %v, want %v", got, wantWalks)
 	}
 	want := map[string]int64{
-		bssclient.ActionQueryAccountBill:      4,
-		bssclient.ActionDescribeInstanceBill:  pages(instanceRows),
-		bssclient.ActionDescribeSplitItemBill: pages(ossRows),
+		bssclient.ActionQueryAccountBill:      4 + recheckRows[bssclient.ActionQueryAccountBill],
+		bssclient.ActionDescribeInstanceBill:  pages(instanceRows) + cycleRows + recheckRows[bssclient.ActionDescribeInstanceBill],
+		bssclient.ActionDescribeSplitItemBill: pages(ossRows) + recheckRows[bssclient.ActionDescribeSplitItemBill],
 	}
 	if got := requestsDelta(before, h.server.Server.Stats()); !int64MapsEqual(got, want) {
 		t.Errorf("requests a day later: %v, want %v (%d instance rows, %d split rows)", got, want, instanceRows, ossRows)
@@ -345,7 +378,7 @@ func TestExposureDays(t *testing.T) {
 // TestDayBook covers the bookkeeping of settled days without a server.
 func TestDayBook(t *testing.T) {
 	d := func(n int) bssclient.Day { return bssclient.Day{Year: 2025, Month: time.March, Day: n} }
-	book := newDayBook(bssclient.KindAmounts)
+	book := newDayBook(bssclient.KindAmounts, 0)
 	var mu sync.Mutex
 	fetched := map[bssclient.Day]int{}
 	failing := map[bssclient.Day]bool{d(12): true}

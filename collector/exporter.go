@@ -32,9 +32,6 @@ type Exporter struct {
 	snapshotSeries  *prometheus.Desc
 	newestDay       *prometheus.Desc
 	refreshFailures *prometheus.CounterVec
-	// gathering is set once the exporter is served through Gatherer: each
-	// refresh then gathers its snapshot as it publishes it (gather.go).
-	gathering atomic.Bool
 }
 
 // Enabled names a collector to run and its refresh interval.
@@ -50,6 +47,11 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 	}
 	if len(accounts) == 0 {
 		return nil, errors.New("no accounts configured")
+	}
+	if cfg.StateDir != "" {
+		if err := checkStateDir(cfg.StateDir); err != nil {
+			return nil, err
+		}
 	}
 	e := &Exporter{
 		logger: logger,
@@ -93,14 +95,21 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 				return nil, fmt.Errorf("collector %s: refresh interval must be positive, got %s", en.Name, en.Interval)
 			}
 			l := log.With(logger, "collector", en.Name, "account", acct.Name)
-			c, err := reg.factory(acct, cfg, l)
+			w := &worker{
+				name: en.Name, account: acct.Name, interval: en.Interval,
+				now: cfg.Now, after: time.After, logger: l, failures: e.refreshFailures,
+			}
+			counted := acct
+			counted.Client = &countingBSS{BSS: acct.Client, n: &w.requests}
+			c, err := reg.factory(counted, cfg, l)
 			if err != nil {
 				return nil, fmt.Errorf("collector %s for account %s: %w", en.Name, acct.Name, err)
 			}
-			e.workers = append(e.workers, &worker{
-				name: en.Name, account: acct.Name, collector: c, interval: en.Interval,
-				now: cfg.Now, logger: l, failures: e.refreshFailures, gathering: &e.gathering,
-			})
+			w.collector = c
+			if p, ok := c.(partialPublisher); ok {
+				p.setPublisher(w.publishPartial)
+			}
+			e.workers = append(e.workers, w)
 		}
 	}
 	e.collectOrder = slices.Clone(e.workers)
@@ -135,11 +144,14 @@ func (e *Exporter) RefreshOnce(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Ready reports whether every collector has completed one refresh for every
-// account, successful or not.
+// Ready reports whether every collector of every account has something
+// to say: it has published data, or its last refresh failed in a way that
+// needs a person (authentication, permission, a bad request). A collector
+// still retrying a transient failure on its first refresh is not ready.
 func (e *Exporter) Ready() bool {
 	for _, w := range e.workers {
-		if w.state.Load() == nil {
+		st := w.state.Load()
+		if st == nil || (st.lastSuccess.IsZero() && st.transient) {
 			return false
 		}
 	}
@@ -153,6 +165,8 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- e.lastSuccess
 	ch <- e.snapshotSeries
 	ch <- e.newestDay
+	ch <- lateRestatementsDesc
+	ch <- lateRestatementAmountDesc
 	e.refreshFailures.Describe(ch)
 	described := map[string]bool{}
 	for _, w := range e.workers {
@@ -164,10 +178,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector: it sends the published snapshots
-// and the refresh state, and calls nothing. Workers go by account name, the
-// first label of every family, so that each family arrives in the order the
-// registry sorts it into (gauge.go). The binary serves the exporter through
-// Gatherer instead, which gathers each snapshot once (gather.go).
+// and the refresh state, and calls nothing.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, w := range e.collectOrder {
 		if st := w.state.Load(); st != nil {
@@ -176,15 +187,16 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	e.collectState(ch)
-}
-
-// collectState sends what Collect sends besides the snapshots: each
-// worker's refresh state and the failure counters.
-func (e *Exporter) collectState(ch chan<- prometheus.Metric) {
 	for _, w := range e.collectOrder {
 		st := w.state.Load()
 		if st == nil {
+			continue
+		}
+		if st.partial { // the first refresh is still running: no refresh state yet
+			ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
+			if d := st.snapshot.NewestCompleteDay; !d.IsZero() {
+				ch <- prometheus.MustNewConstMetric(e.newestDay, prometheus.GaugeValue, float64(d.Start().Unix()), w.account, w.name)
+			}
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(e.refreshDuration, prometheus.GaugeValue, st.duration.Seconds(), w.account, w.name)
@@ -206,32 +218,45 @@ type worker struct {
 	collector     Collector
 	interval      time.Duration
 	now           func() time.Time
-	logger        log.Logger
-	failures      *prometheus.CounterVec
-	gathering     *atomic.Bool
+	// after is the timer run waits on between refreshes (time.After);
+	// tests replace it to step through retries without sleeping.
+	after    func(time.Duration) <-chan time.Time
+	logger   log.Logger
+	failures *prometheus.CounterVec
+	requests atomic.Int64 // BSS pages and calls the collector asked for
 
-	mu    sync.Mutex // serialises refreshes: never two at once for one collector
-	state atomic.Pointer[workerState]
+	mu      sync.Mutex // serialises refreshes: never two at once for one collector
+	state   atomic.Pointer[workerState]
+	failed  int       // consecutive failed refreshes, for the backoff
+	started time.Time // wall time of the first refresh
 }
 
-// workerState is published atomically after each refresh.
+// workerState is published atomically after each refresh, and while one
+// runs as its days come in (publishPartial).
 type workerState struct {
 	snapshot    Snapshot
+	partial     bool // published by the first refresh while it runs
 	ok          bool
+	transient   bool // the last refresh failed, and may succeed by itself
 	duration    time.Duration
 	lastSuccess time.Time
-	gathered    gatheredSnapshot // the snapshot as a registry gathers it, built on first use
 }
 
 func (w *worker) run(ctx context.Context) {
-	ticker := time.NewTicker(w.interval)
-	defer ticker.Stop()
 	for {
-		_ = w.refresh(ctx) // logged and counted inside
+		err := w.refresh(ctx) // logged and counted inside
+		wait := w.interval
+		if err != nil {
+			w.failed++
+			wait = retryDelay(err, w.failed, w.interval)
+			level.Debug(w.logger).Log("msg", "retrying the failed part of the refresh", "in", wait, "consecutive_failures", w.failed)
+		} else {
+			w.failed = 0
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-w.after(wait):
 		}
 	}
 }
@@ -240,35 +265,49 @@ func (w *worker) refresh(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	start := time.Now() // wall time: this measures work, not billing time
+	if w.started.IsZero() {
+		w.started = start
+	}
 	snap, err := w.collector.Refresh(ctx, w.now())
 	if ctx.Err() != nil && err != nil {
 		return err // shutting down: publish nothing half-done
 	}
-	// Sorted once here, so that no scrape has to (gauge.go). A copy: a
-	// collector may hand back a snapshot it published before.
-	snap.Metrics = slices.Clone(snap.Metrics)
-	gatherOrder(snap.Metrics)
 	st := &workerState{snapshot: snap, ok: err == nil, duration: time.Since(start)}
-	if prev := w.state.Load(); prev != nil {
+	prev := w.state.Load()
+	if prev != nil {
 		st.lastSuccess = prev.lastSuccess
 	}
 	if err == nil {
+		if st.lastSuccess.IsZero() {
+			level.Info(w.logger).Log("msg", "first refresh succeeded", "days", snap.Days,
+				"series", len(snap.Metrics), "requests", w.requests.Load(),
+				"seconds", fmt.Sprintf("%.1f", time.Since(w.started).Seconds()))
+		}
 		st.lastSuccess = time.Now()
 	} else {
+		st.transient = isTransient(err)
 		code := bssclient.ErrorCode(err)
 		w.failures.WithLabelValues(w.account, w.name, code).Inc()
-		msg := "refresh failed; serving the last good data"
+		msg := "refresh failed; serving the last good data and every day read so far"
 		if st.lastSuccess.IsZero() {
-			msg = "refresh failed; no data yet"
+			msg = "refresh failed; serving every day read so far"
 		}
-		level.Error(w.logger).Log("msg", msg, "code", code, "err", err)
-	}
-	if w.gathering.Load() {
-		// Gathered here rather than by the next scrape, which would wait.
-		_, _ = st.gathered.get(w.collector, st.snapshot.Metrics)
+		level.Error(w.logger).Log("msg", msg, "code", code, "days", snap.Days, "err", err)
 	}
 	w.state.Store(st)
 	return err
+}
+
+// publishPartial publishes a snapshot of a refresh still running: the days
+// read so far. The refresh state (success, age) stays that of the last
+// completed refresh; before the first one there is none, and the collector
+// is not ready.
+func (w *worker) publishPartial(snap Snapshot) {
+	st := &workerState{snapshot: snap, partial: true, transient: true}
+	if prev := w.state.Load(); prev != nil && !prev.partial {
+		st = &workerState{snapshot: snap, ok: prev.ok, transient: prev.transient, duration: prev.duration, lastSuccess: prev.lastSuccess}
+	}
+	w.state.Store(st)
 }
 
 func boolValue(b bool) float64 {

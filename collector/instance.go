@@ -1,9 +1,12 @@
 package collector
 
 import (
-	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -29,10 +32,12 @@ const overflowInstanceID = "__overflow__"
 // instance attributes (region, zone), which BSS completes only 48 h after the
 // day ends, so a day is read once, 48 h after it ends, and never again.
 //
-// The cycle gauges are the sum of the cycle's settled days as first read.
-// Re-reading the cycle to catch restatements would cost a walk over every
-// instance each refresh; the account collector's cycle gauges carry
-// restatements instead.
+// The cycle gauges are the cycle's MONTHLY bill minus the DAILY bills of its
+// days that have not settled, as the account collector does: what the
+// settled days cost, restatements included. That costs the same whatever
+// the day of the month (one MONTHLY walk and about three DAILY walks),
+// where summing the settled days costs one walk per day, and it is read
+// again only when a day settles, not every refresh.
 type instanceCollector struct {
 	acct   Account
 	cfg    Config
@@ -44,7 +49,10 @@ type instanceCollector struct {
 	perInstance amountFamily
 
 	book     *dayBook
-	cycleSum settledCycleSum
+	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
+	state    *stateStore
+	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
 }
 
 func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
@@ -57,19 +65,26 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 	}
 	labels = append(labels, "currency")
 	all := append([]string{"account"}, labels...)
+	// Per-instance series are booked with the day, capped: they shape the state too.
+	shape, extraWidth := "labels="+strings.Join(labels, ","), 0
+	if cfg.Instance.PerInstance {
+		shape += fmt.Sprintf(" per-instance max=%d", cfg.Instance.MaxInstances)
+		extraWidth = 6
+	}
 	return &instanceCollector{
 		acct: acct, cfg: cfg, logger: logger, labels: labels,
 		daily: newAmountFamily(namespace+"_instance_daily",
 			"per settled billing day and region (DescribeInstanceBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends, when instance attributes are complete; a value never changes once exposed.",
-			all, financeColumns),
+			all, columnsOf(cfg, "instance")),
 		cycle: newAmountFamily(namespace+"_instance_cycle",
-			"of the current billing cycle to date by region: the sum of its settled days as first read, without later restatements (see aliyun_billing_account_cycle_*). Cached; refreshed in the background.",
-			append(slices.Clone(all), "billing_cycle", "cycle"), financeColumns),
+			"of the current billing cycle to date by region, as of the newest settled day, including later refunds and adjustments (DescribeInstanceBill MONTHLY). Cached; read again when a day settles.",
+			append(slices.Clone(all), "billing_cycle", "cycle"), columnsOf(cfg, "instance")),
 		perInstance: newAmountFamily(namespace+"_instance_daily_by_instance",
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
-		book: newDayBook(bssclient.KindInstanceAttributes),
+		book:  newDayBook(bssclient.KindInstanceAttributes, cfg.SettleMargin),
+		state: newStateStore(cfg, acct, "instance", shape, len(labels), extraWidth, logger),
 	}, nil
 }
 
@@ -82,23 +97,131 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := bssclient.NewestSettledDay(now, bssclient.KindInstanceAttributes)
-	from := c.firstDay(now, newest)
-	c.book.prune(from)
-	err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
-	return c.snapshot(now, newest), err
-}
-
-// firstDay is the oldest day the collector keeps: the start of the current
-// cycle (for its sum) or of the exposure window, whichever is earlier.
-func (c *instanceCollector) firstDay(now time.Time, newest bssclient.Day) bssclient.Day {
-	from := bssclient.CycleOf(now).FirstDay()
+	newest := c.cfg.newestSettledDay(now, bssclient.KindInstanceAttributes)
+	c.state.loadOnce(c.book, nil, &c.cycleSum)
+	defer c.state.save(c.book, nil, &c.cycleSum)
+	var daysErr, cycleErr error
 	if c.cfg.DailySeries {
-		if e := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes); e.Before(from) {
-			from = e
+		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
+		c.book.prune(from)
+		c.book.now = now
+		c.book.onDay = c.publishProgress(now, newest)
+		daysErr = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+		c.book.onDay = nil
+		if daysErr == nil {
+			daysErr = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
 		}
 	}
-	return from
+	// The cycle is read once the days are: a day that failed means BSS is
+	// in trouble or restating, and the retry soon after reads both.
+	if daysErr == nil {
+		if cycleErr = c.refreshCycle(ctx, now, newest); cycleErr != nil {
+			cycleErr = fmt.Errorf("billing cycle %s: %w", bssclient.CycleOf(now), cycleErr)
+		}
+	}
+	return c.snapshot(now, newest), errors.Join(daysErr, cycleErr)
+}
+
+// refreshCycle reads the current cycle's gauges when a day has settled
+// since they were read, and keeps the last ones on failure.
+func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, newest bssclient.Day) error {
+	current := bssclient.CycleOf(now)
+	first := current.FirstDay()
+	switch {
+	case newest.Before(first): // nothing of the cycle has settled: empty, and complete
+		c.cycleSum = settledCycleSum{cycle: current}
+		return nil
+	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
+		return nil // nothing settled since
+	}
+	sum, err := c.readCycle(ctx, now, newest)
+	if err != nil {
+		return err
+	}
+	c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: sum.sorted()}
+	return nil
+}
+
+// readCycle reads the MONTHLY bill of the current cycle and subtracts the
+// DAILY bills of its days after newest. The DAILY rows of those days lack
+// instance attributes (they come 48 h after a day ends), so each is taken
+// off the series of its instance and item as the MONTHLY bill labels it,
+// not a series of its own with region "unknown".
+func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+	current := bssclient.CycleOf(now)
+	sum := newAggregate()
+	seriesOf := map[string]int{} // instance and item → index in sum.series
+	labels := make([]string, len(c.labels))
+	req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly}
+	for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			it := &page[i]
+			c.labelsOf(it, labels)
+			if err := sum.add(labels, it.Amounts); err != nil {
+				return nil, err
+			}
+			seriesOf[it.InstanceID+"\xff"+it.Item] = sum.index[string(sum.key)]
+		}
+	}
+	var unsettled []bssclient.Day
+	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
+		unsettled = append(unsettled, d)
+	}
+	var mu sync.Mutex
+	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
+		labels := make([]string, len(c.labels))
+		req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: unsettled[i]}
+		for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for j := range page {
+				it := &page[j]
+				var err error
+				if k, ok := seriesOf[it.InstanceID+"\xff"+it.Item]; ok {
+					err = sum.subtractAt(k, it.Amounts)
+				} else {
+					c.labelsOf(it, labels)
+					err = sum.add(labels, negate(it.Amounts))
+				}
+				if err != nil {
+					mu.Unlock()
+					return err
+				}
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return sum, nil
+}
+
+// labelsOf fills labels (len(c.labels)) from a bill row.
+func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
+	n := 0
+	for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, bssclient.RegionID(it.Region)} {
+		labels[n] = orUnknown(v)
+		n++
+	}
+	if c.cfg.Instance.Zone {
+		labels[n] = orUnknown(it.Zone)
+		n++
+	}
+	if len(c.cfg.Instance.TagKeys) > 0 {
+		tags := parseTags(it.Tag)
+		for _, k := range c.cfg.Instance.TagKeys {
+			labels[n] = tags[k] // an untagged instance gets an empty label
+			n++
+		}
+	}
+	labels[n] = orUnknown(it.Currency)
 }
 
 func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
@@ -116,24 +239,8 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 		}
 		for i := range page {
 			it := &page[i]
-			region := orUnknown(bssclient.RegionID(it.Region))
-			n := 0
-			for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, region} {
-				labels[n] = orUnknown(v)
-				n++
-			}
-			if c.cfg.Instance.Zone {
-				labels[n] = orUnknown(it.Zone)
-				n++
-			}
-			if len(c.cfg.Instance.TagKeys) > 0 {
-				tags := parseTags(it.Tag)
-				for _, k := range c.cfg.Instance.TagKeys {
-					labels[n] = tags[k] // an untagged instance gets an empty label
-					n++
-				}
-			}
-			labels[n] = orUnknown(it.Currency)
+			c.labelsOf(it, labels)
+			region := labels[3]
 			if err := agg.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
 			}
@@ -162,30 +269,9 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 // sums the rest, per currency, into one overflow series each, so that the
 // per-instance series always add up to the day's total.
 func capInstances(all []series, maxInstances int) ([]series, error) {
-	ranked := slices.Clone(all)
-	slices.SortFunc(ranked, func(a, b series) int {
-		if c := cmp.Compare(b.amounts.PretaxAmount.Units(), a.amounts.PretaxAmount.Units()); c != 0 {
-			return c
-		}
-		return slices.Compare(a.labels, b.labels)
+	return capSeries(all, maxInstances, func(s series) []string {
+		return []string{overflowInstanceID, "", "", "", "", s.labels[len(s.labels)-1]}
 	})
-	if len(ranked) <= maxInstances {
-		return ranked, nil
-	}
-	kept := ranked[:maxInstances:maxInstances]
-	overflow := newAggregate()
-	for _, s := range ranked[maxInstances:] {
-		currency := s.labels[len(s.labels)-1]
-		if err := overflow.add([]string{overflowInstanceID, "", "", "", "", currency}, s.amounts); err != nil {
-			return nil, err
-		}
-	}
-	// Not overflow.sorted(), which drops all-zero series: instances beyond
-	// the cap that billed nothing still make an overflow series of 0, so a
-	// capped day always has max+1 series per currency.
-	rest := overflow.series
-	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
-	return append(kept, rest...), nil
 }
 
 func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
@@ -196,7 +282,18 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 		snap.Metrics = c.book.appendDaily(snap.Metrics, c.perInstance, c.acct.Name, from, newest, extraView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
-	c.cycleSum.update(c.book, now, newest)
+	snap.Days = len(c.book.days)
+	c.restated.appendTo(&snap, c.acct.Name, "instance")
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap
+}
+
+func (c *instanceCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
+
+// publishProgress returns the book's onDay: publish the days read so far.
+func (c *instanceCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
+	if c.publish == nil {
+		return nil
+	}
+	return func() { c.publish(c.snapshot(now, newest)) }
 }

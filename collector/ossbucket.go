@@ -3,7 +3,9 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -29,6 +31,10 @@ const ossProductCode = "oss"
 // split item. Split items complete 72 h after the day ends, so a day is read
 // once, 72 h after it ends, and never again. Like the instance collector, its
 // cycle gauges sum the settled days as first read.
+//
+// An account can have tens of thousands of buckets, so each day and the
+// cycle keep the MaxBuckets largest by payable amount and sum the rest into
+// bucket="__overflow__": totals stay exact, series stay bounded.
 type ossBucketCollector struct {
 	acct   Account
 	cfg    Config
@@ -38,11 +44,17 @@ type ossBucketCollector struct {
 	cycle   amountFamily
 	enabled *prometheus.Desc
 
-	book *dayBook
+	book     *dayBook
+	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
+	state    *stateStore
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
-	cycleSum  settledCycleSum
+	// acc sums every bucket of the current cycle's settled days, before the
+	// cap; cycleSum is its last complete state, capped, as published.
+	acc      cycleAccumulator
+	cycleSum settledCycleSum
 }
 
 var ossBucketLabels = []string{"account", "owner_id", "bucket", "region_id", "currency"}
@@ -52,14 +64,16 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 		acct: acct, cfg: cfg, logger: logger, splitBill: true,
 		daily: newAmountFamily(namespace+"_ossbucket_daily",
 			"per OSS bucket and settled billing day (DescribeSplitItemBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 72 h after the day ends, when split items are complete; a value never changes once exposed.",
-			ossBucketLabels, financeColumns),
+			ossBucketLabels, columnsOf(cfg, "ossbucket")),
 		cycle: newAmountFamily(namespace+"_ossbucket_cycle",
 			"per OSS bucket for the current billing cycle to date: the sum of its settled days as first read, without later restatements. Cached; refreshed in the background.",
-			append(slices.Clone(ossBucketLabels), "billing_cycle", "cycle"), financeColumns),
+			append(slices.Clone(ossBucketLabels), "billing_cycle", "cycle"), columnsOf(cfg, "ossbucket")),
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
 			[]string{"account"}, nil),
-		book: newDayBook(bssclient.KindSplitItems),
+		book: newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
+		state: newStateStore(cfg, acct, "ossbucket", fmt.Sprintf("labels=%s max-buckets=%d",
+			strings.Join(ossBucketLabels[1:], ","), cfg.OSSBucket.MaxBuckets), len(ossBucketLabels)-1, 0, logger),
 	}, nil
 }
 
@@ -70,7 +84,7 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := bssclient.NewestSettledDay(now, bssclient.KindSplitItems)
+	newest := c.cfg.newestSettledDay(now, bssclient.KindSplitItems)
 	from := bssclient.CycleOf(now).FirstDay()
 	if c.cfg.DailySeries {
 		if e := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems); e.Before(from) {
@@ -80,7 +94,23 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
 		from = oldest // split bills keep 12 months only
 	}
+	c.state.loadOnce(c.book, &c.acc, nil)
+	defer c.state.save(c.book, &c.acc, nil)
 	c.book.prune(from)
+	c.book.now = now
+	c.book.onDay = c.publishProgress(now, newest)
+	defer func() { c.book.onDay = nil }()
+	current := bssclient.CycleOf(now)
+	if c.acc.cycle != current || c.acc.days == nil {
+		c.acc.reset(current)
+	}
+	// A booked day of the cycle that is not in the sum (it started over)
+	// is read again: the sum needs every bucket, the book keeps the largest.
+	for d := current.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
+		if !c.acc.has(d) {
+			delete(c.book.days, d)
+		}
+	}
 	var err error
 	if !c.splitBill {
 		// Known to be disabled: probe one day rather than spend a request
@@ -89,6 +119,9 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	}
 	if err == nil {
 		err = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
+	}
+	if err == nil {
+		err = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
 	}
 	var apiErr *bssclient.APIError
 	switch {
@@ -129,8 +162,27 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 			}
 		}
 	}
-	return bookedDay{series: agg.sorted()}, nil
+	all := agg.sorted()
+	if err := c.acc.add(day, all); err != nil {
+		return bookedDay{}, err
+	}
+	capped, err := c.capBuckets(all)
+	if err != nil {
+		return bookedDay{}, err
+	}
+	return bookedDay{series: capped}, nil
 }
+
+// capBuckets keeps the MaxBuckets largest series and sums the rest per
+// currency into bucket="__overflow__".
+func (c *ossBucketCollector) capBuckets(all []series) ([]series, error) {
+	return capSeries(all, c.cfg.OSSBucket.MaxBuckets, func(s series) []string {
+		return []string{"", overflowBucket, "", s.labels[len(s.labels)-1]}
+	})
+}
+
+// overflowBucket labels the series that sums every bucket beyond the cap.
+const overflowBucket = "__overflow__"
 
 func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	var snap Snapshot
@@ -139,8 +191,43 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
-	c.cycleSum.update(c.book, now, newest)
+	snap.Days = len(c.book.days)
+	c.restated.appendTo(&snap, c.acct.Name, "ossbucket")
+	c.updateCycleSum(now, newest)
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name))
 	return snap
+}
+
+// updateCycleSum publishes the accumulated cycle, capped, once it holds
+// every settled day of the cycle; until then the last complete sum stays.
+func (c *ossBucketCollector) updateCycleSum(now time.Time, newest bssclient.Day) {
+	current := bssclient.CycleOf(now)
+	first := current.FirstDay()
+	if newest.Before(first) { // nothing of the cycle has settled: empty, and complete
+		c.cycleSum = settledCycleSum{cycle: current}
+		return
+	}
+	c.acc.mu.Lock()
+	defer c.acc.mu.Unlock()
+	for d := first; !newest.Before(d); d = d.AddDays(1) {
+		if !c.acc.days[d] {
+			return
+		}
+	}
+	capped, err := c.capBuckets(c.acc.sum.sorted())
+	if err != nil {
+		return // beyond ±92 billion: keep the last sum rather than show a wrong one
+	}
+	c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
+}
+
+func (c *ossBucketCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
+
+// publishProgress returns the book's onDay: publish the days read so far.
+func (c *ossBucketCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
+	if c.publish == nil {
+		return nil
+	}
+	return func() { c.publish(c.snapshot(now, newest)) }
 }

@@ -50,6 +50,12 @@ type options struct {
 
 	collectors map[string]*collectorFlags
 
+	// Series budget and state (the collector's options).
+	amounts       map[string]*string
+	ossMaxBuckets int
+	storagePath   string
+	settleMargin  time.Duration
+
 	demo      bool
 	demoClock string
 
@@ -126,6 +132,13 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
 	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
+	o.amounts = map[string]*string{}
+	for _, name := range []string{"account", "instance", "ossbucket"} {
+		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
+	}
+	checkedFlag(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, parseInt)
+	checkedFlag(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, parseDuration)
+	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)
@@ -236,6 +249,18 @@ func (o *options) collectorConfig() collector.Config {
 	for _, k := range strings.Split(o.instanceTagKeys, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			cfg.Instance.TagKeys = append(cfg.Instance.TagKeys, k)
+		}
+	}
+	cfg.OSSBucket.MaxBuckets = o.ossMaxBuckets
+	cfg.StateDir = o.storagePath
+	cfg.SettleMargin = o.settleMargin
+	cfg.Amounts = map[string][]string{}
+	for name, list := range o.amounts {
+		cfg.Amounts[name] = nil
+		for _, c := range strings.Split(*list, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				cfg.Amounts[name] = append(cfg.Amounts[name], c)
+			}
 		}
 	}
 	return cfg

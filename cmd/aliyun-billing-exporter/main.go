@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
@@ -112,6 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- serve(srv, listeners, opts, logs.Slog) }()
 	level.Info(logger).Log("msg", "starting aliyun-billing-exporter", "version", version.Info(), "accounts", len(runs))
+	logAccounts(logger, cfg, b, opts)
 
 	code := 0
 loop:
@@ -178,11 +180,11 @@ type readiness interface{ Ready() bool }
 // come from gatherer; reg is where the handler registers its own.
 func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp readiness, opts *options, logger log.Logger) http.Handler {
 	mux := http.NewServeMux()
-	var metrics http.Handler = bufferedResponses(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
+	var metrics http.Handler = promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            promLogger{logger},
 		MaxRequestsInFlight: opts.maxRequests,
 		Registry:            reg,
-	}))
+	})
 	if !opts.disableExporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(reg, metrics)
 	}
@@ -192,7 +194,7 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp read
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !exp.Ready() {
-			http.Error(w, "Not ready: the first background refresh of every collector has not completed yet.", http.StatusServiceUnavailable)
+			http.Error(w, "Not ready: a collector has neither published data nor failed with an error that needs a person (authentication, permission); see the log.", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "Ready")
@@ -216,4 +218,26 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp read
 		}
 	}
 	return mux
+}
+
+// logAccounts says, one line per account, where it reads and with what,
+// never a secret: the endpoint without user info or query, the credential
+// source's type.
+func logAccounts(logger log.Logger, cfg *settings, b *builder, opts *options) {
+	enabled := opts.enabledCollectors()
+	names := make([]string, len(enabled))
+	for i, e := range enabled {
+		names[i] = e.Name
+	}
+	for _, a := range cfg.accounts {
+		endpoint, source := a.endpoint, a.credentials.Type
+		if endpoint == "" {
+			endpoint = siteEndpoint(a.site)
+		}
+		if b.target != nil {
+			endpoint, source = b.target.endpoint, "demo"
+		}
+		level.Info(logger).Log("msg", "reading account", "account", a.name, "site", a.site,
+			"endpoint", bssclient.RedactURL(endpoint), "credentials", source, "collectors", strings.Join(names, ","))
+	}
 }

@@ -101,10 +101,10 @@ func newScrapeFixture() (*scrapeFixture, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(bssMetrics, budgets, versioncollector.NewCollector(exporterName))
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gatherer, err := exp.Gatherer(reg)
-	if err != nil {
+	if err := reg.Register(exp); err != nil {
 		return nil, err
 	}
+	var gatherer prometheus.Gatherer = reg
 	handler := newHandler(reg, gatherer, exp, opts, logger)
 	srv := httptest.NewServer(handler) // 127.0.0.1, a free port
 	mfs, err := gatherer.Gather()

@@ -1,0 +1,392 @@
+package collector
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// The state directory keeps the settled days a collector has read, so that
+// a restart reads them from disk instead of from BSS. A settled day never
+// changes, so what was read once stays right; the file only saves quota.
+//
+// One file per account and collector, rewritten whole after each refresh
+// that booked or dropped a day: a few hundred KiB for the largest, because
+// days are kept aggregated (and capped) as they are exposed. Plain JSON
+// files serve this better than an embedded database: one writer per file,
+// whole-file replacement, and nothing to lock, compact or migrate.
+//
+// Writes are crash-safe: a temporary file in the same directory, fsync,
+// then an atomic rename over the old file (and an fsync of the directory,
+// so the rename itself survives a power cut). A reader sees the old file or
+// the new one, never half of one.
+//
+// The file carries a format version, the shape of the series it holds
+// (label names and caps, which flags change) and a SHA-256 of its payload.
+// A file that is unreadable, corrupt, of another version or of another
+// shape is logged once and ignored: its days are read from BSS again and
+// the next write replaces it. It can cost requests, never a wrong number.
+//
+// The state holds amounts and label values only, never credentials.
+
+// stateVersion is the file format's version; bump it when stateData changes.
+const stateVersion = 1
+
+// stateFile is the file as written.
+type stateFile struct {
+	Version int             `json:"version"`
+	SHA256  string          `json:"sha256"` // of State, as written
+	State   json.RawMessage `json:"state"`
+}
+
+// stateData is what a collector keeps.
+type stateData struct {
+	Account   string      `json:"account"`
+	Collector string      `json:"collector"`
+	Shape     string      `json:"shape"`
+	Days      []stateDay  `json:"days"`
+	Cycle     *stateCycle `json:"cycle,omitempty"`
+	Total     *stateTotal `json:"total,omitempty"`
+}
+
+// stateTotal is a settledCycleSum: a cycle's gauges as of a settled day.
+type stateTotal struct {
+	Cycle  string        `json:"cycle"`
+	AsOf   string        `json:"as_of,omitempty"`
+	Series []stateSeries `json:"series"`
+}
+
+type stateDay struct {
+	Day    string        `json:"day"`
+	Series []stateSeries `json:"series"`
+	Extra  []stateSeries `json:"extra,omitempty"`
+	// Rechecked: the day was read again for late restatements.
+	Rechecked bool `json:"rechecked,omitempty"`
+}
+
+// stateCycle is a cycleAccumulator: the days summed in, and the sum.
+type stateCycle struct {
+	Cycle  string        `json:"cycle"`
+	Days   []string      `json:"days"`
+	Series []stateSeries `json:"series"`
+}
+
+// stateSeries is a series with its amounts as exact units of
+// bssclient.Money, in the order of amountsUnits.
+type stateSeries struct {
+	Labels []string `json:"l"`
+	Units  []int64  `json:"a"`
+}
+
+func amountsUnits(a bssclient.Amounts) []int64 {
+	return []int64{
+		a.PretaxGrossAmount.Units(), a.InvoiceDiscount.Units(), a.DeductedByCoupons.Units(),
+		a.DeductedByCashCoupons.Units(), a.DeductedByPrepaidCard.Units(), a.PretaxAmount.Units(),
+		a.CashAmount.Units(), a.PaymentAmount.Units(), a.OutstandingAmount.Units(), a.AdjustAmount.Units(),
+	}
+}
+
+func unitsAmounts(u []int64) (bssclient.Amounts, error) {
+	if len(u) != 10 {
+		return bssclient.Amounts{}, fmt.Errorf("%d amounts in a series, want 10", len(u))
+	}
+	m := bssclient.MoneyFromUnits
+	return bssclient.Amounts{
+		PretaxGrossAmount: m(u[0]), InvoiceDiscount: m(u[1]), DeductedByCoupons: m(u[2]),
+		DeductedByCashCoupons: m(u[3]), DeductedByPrepaidCard: m(u[4]), PretaxAmount: m(u[5]),
+		CashAmount: m(u[6]), PaymentAmount: m(u[7]), OutstandingAmount: m(u[8]), AdjustAmount: m(u[9]),
+	}, nil
+}
+
+func toStateSeries(ss []series) []stateSeries {
+	out := make([]stateSeries, len(ss))
+	for i, s := range ss {
+		out[i] = stateSeries{Labels: s.labels, Units: amountsUnits(s.amounts)}
+	}
+	return out
+}
+
+// fromStateSeries checks every series has width labels.
+func fromStateSeries(ss []stateSeries, width int) ([]series, error) {
+	out := make([]series, len(ss))
+	for i, s := range ss {
+		if len(s.Labels) != width {
+			return nil, fmt.Errorf("a series with %d labels, want %d", len(s.Labels), width)
+		}
+		a, err := unitsAmounts(s.Units)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = series{labels: s.Labels, amounts: a}
+	}
+	return out, nil
+}
+
+// stateStore reads and writes one collector's state file. A nil store
+// keeps nothing.
+type stateStore struct {
+	path      string
+	account   string
+	collector string
+	shape     string // label names and caps: state of another shape is not reused
+	width     int    // labels per booked series
+	extra     int    // labels per extra series
+	logger    log.Logger
+	loaded    bool
+	lastSaved []byte // the payload last written, to skip writes that change nothing
+}
+
+func newStateStore(cfg Config, acct Account, collector, shape string, width, extra int, logger log.Logger) *stateStore {
+	if cfg.StateDir == "" {
+		return nil
+	}
+	name := url.PathEscape(acct.Name) + "." + collector + ".json"
+	return &stateStore{path: filepath.Join(cfg.StateDir, name), account: acct.Name, collector: collector,
+		shape: shape, width: width, extra: extra, logger: logger}
+}
+
+// loadOnce fills book (and acc, when given) from the file the first time it
+// is called, and does nothing after. Any problem is logged once and leaves
+// book and acc as they were: their days are then read from BSS.
+func (s *stateStore) loadOnce(book *dayBook, acc *cycleAccumulator, total *settledCycleSum) {
+	if s == nil || s.loaded {
+		return
+	}
+	s.loaded = true
+	data, err := s.read()
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err == nil {
+		err = s.restore(data, book, acc, total)
+	}
+	if err != nil {
+		level.Warn(s.logger).Log("msg", "ignoring the state file; its days are read from BSS again", "file", s.path, "err", err)
+		return
+	}
+	level.Info(s.logger).Log("msg", "read settled days from the state file", "file", s.path, "days", len(book.days))
+}
+
+// read returns the verified payload of the file.
+func (s *stateStore) read() (*stateData, error) {
+	raw, err := os.ReadFile(s.path)
+	if err != nil {
+		return nil, err
+	}
+	var f stateFile
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("not a state file: %w", err)
+	}
+	if f.Version != stateVersion {
+		return nil, fmt.Errorf("format version %d, this exporter reads %d", f.Version, stateVersion)
+	}
+	sum := sha256.Sum256(f.State)
+	if hex.EncodeToString(sum[:]) != f.SHA256 {
+		return nil, errors.New("checksum mismatch: the file is corrupt")
+	}
+	var d stateData
+	if err := json.Unmarshal(f.State, &d); err != nil {
+		return nil, fmt.Errorf("corrupt payload: %w", err)
+	}
+	switch {
+	case d.Account != s.account || d.Collector != s.collector:
+		return nil, fmt.Errorf("the file belongs to %s/%s", d.Account, d.Collector)
+	case d.Shape != s.shape:
+		return nil, fmt.Errorf("written with other options (%s), now %s", d.Shape, s.shape)
+	}
+	return &d, nil
+}
+
+// restore decodes everything first and changes book and acc only if all of
+// it is valid.
+func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator, total *settledCycleSum) error {
+	days := map[bssclient.Day]bookedDay{}
+	rechecked := map[bssclient.Day]bool{}
+	for _, sd := range d.Days {
+		day, err := bssclient.ParseDay(sd.Day)
+		if err != nil {
+			return err
+		}
+		var b bookedDay
+		if b.series, err = fromStateSeries(sd.Series, s.width); err != nil {
+			return fmt.Errorf("day %s: %w", day, err)
+		}
+		if b.extra, err = fromStateSeries(sd.Extra, s.extra); err != nil {
+			return fmt.Errorf("day %s: %w", day, err)
+		}
+		days[day] = b
+		if sd.Rechecked {
+			rechecked[day] = true
+		}
+	}
+	var cyc bssclient.Cycle
+	var cycDays map[bssclient.Day]bool
+	var sum *aggregate
+	if acc != nil && d.Cycle != nil {
+		var err error
+		if cyc, err = bssclient.ParseCycle(d.Cycle.Cycle); err != nil {
+			return err
+		}
+		cycDays = map[bssclient.Day]bool{}
+		for _, ds := range d.Cycle.Days {
+			day, err := bssclient.ParseDay(ds)
+			if err != nil {
+				return err
+			}
+			cycDays[day] = true
+		}
+		ss, err := fromStateSeries(d.Cycle.Series, s.width)
+		if err != nil {
+			return fmt.Errorf("cycle %s: %w", cyc, err)
+		}
+		sum = newAggregate()
+		if err := sum.addAll(ss); err != nil {
+			return err
+		}
+	}
+	var restoredTotal *settledCycleSum
+	if total != nil && d.Total != nil {
+		t := settledCycleSum{}
+		var err error
+		if t.cycle, err = bssclient.ParseCycle(d.Total.Cycle); err != nil {
+			return err
+		}
+		if d.Total.AsOf != "" {
+			if t.asOf, err = bssclient.ParseDay(d.Total.AsOf); err != nil {
+				return err
+			}
+		}
+		if t.series, err = fromStateSeries(d.Total.Series, s.width); err != nil {
+			return fmt.Errorf("cycle %s: %w", t.cycle, err)
+		}
+		restoredTotal = &t
+	}
+	book.days, book.rechecked = days, rechecked
+	if restoredTotal != nil {
+		*total = *restoredTotal
+	}
+	if sum != nil {
+		acc.mu.Lock()
+		acc.cycle, acc.days, acc.sum = cyc, cycDays, sum
+		acc.mu.Unlock()
+	}
+	return nil
+}
+
+// save writes the book (and acc) if they changed since the last write. A
+// failure is logged; the data stays in memory and the next save retries.
+func (s *stateStore) save(book *dayBook, acc *cycleAccumulator, total *settledCycleSum) {
+	if s == nil {
+		return
+	}
+	d := stateData{Account: s.account, Collector: s.collector, Shape: s.shape}
+	for _, day := range slices.SortedFunc(maps.Keys(book.days), compareDays) {
+		b := book.days[day]
+		d.Days = append(d.Days, stateDay{Day: day.String(), Series: toStateSeries(b.series), Extra: toStateSeries(b.extra),
+			Rechecked: book.rechecked[day]})
+	}
+	if acc != nil {
+		acc.mu.Lock()
+		if acc.sum != nil {
+			c := &stateCycle{Cycle: acc.cycle.String(), Series: toStateSeries(acc.sum.series)}
+			for _, day := range slices.SortedFunc(maps.Keys(acc.days), compareDays) {
+				c.Days = append(c.Days, day.String())
+			}
+			d.Cycle = c
+		}
+		acc.mu.Unlock()
+	}
+	if total != nil && !total.cycle.IsZero() {
+		d.Total = &stateTotal{Cycle: total.cycle.String(), Series: toStateSeries(total.series)}
+		if !total.asOf.IsZero() {
+			d.Total.AsOf = total.asOf.String()
+		}
+	}
+	payload, err := json.Marshal(d)
+	if err == nil && slices.Equal(payload, s.lastSaved) {
+		return
+	}
+	if err == nil {
+		err = writeStateFile(s.path, payload)
+	}
+	if err != nil {
+		level.Warn(s.logger).Log("msg", "could not write the state file; a restart will read its days from BSS again", "file", s.path, "err", err)
+		return
+	}
+	s.lastSaved = payload
+}
+
+// writeStateFile replaces path with the payload, crash-safely: temporary
+// file, fsync, rename, fsync of the directory.
+func writeStateFile(path string, payload []byte) error {
+	sum := sha256.Sum256(payload)
+	raw, err := json.Marshal(stateFile{Version: stateVersion, SHA256: hex.EncodeToString(sum[:]), State: payload})
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if _, err := tmp.Write(raw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func compareDays(a, b bssclient.Day) int {
+	switch {
+	case a.Before(b):
+		return -1
+	case b.Before(a):
+		return 1
+	}
+	return 0
+}
+
+// checkStateDir creates the state directory if needed and proves it
+// writable, so that a wrong path fails at startup rather than at the first
+// save an hour later.
+func checkStateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("state directory %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
