@@ -38,6 +38,9 @@ func main() {
 
 // run is the whole program; it returns the exit code. ctx ends it cleanly.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == backfillCommand { // backfill.go
+		return runBackfill(ctx, args[1:], stdout, stderr)
+	}
 	opts, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)
