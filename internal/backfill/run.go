@@ -99,7 +99,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 		}
 	}
 	fmt.Fprintf(r.Out, "cost: at least %d requests (one page per unit), %s at %g requests/s; measuring one unit of each family first\n",
-		len(pending), minutes(len(pending), r.RateLimit), r.RateLimit)
+		len(pending), duration(len(pending), r.RateLimit), r.RateLimit)
 	var requests atomic.Int64
 	if err := r.readAll(ctx, plan, j, calibration, &requests, nil); err != nil {
 		return r.stopped(res, &requests, err)
@@ -117,7 +117,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 		res.Estimate += int(perUnit[u.family] + 0.5)
 	}
 	fmt.Fprintf(r.Out, "cost: about %d requests in all (per unit: %s), %s at %g requests/s\n",
-		res.Estimate, strings.Join(parts, ", "), minutes(res.Estimate, r.RateLimit), r.RateLimit)
+		res.Estimate, strings.Join(parts, ", "), duration(res.Estimate, r.RateLimit), r.RateLimit)
 	if r.EstimateOnly {
 		res.Requests = int(requests.Load())
 		res.Elapsed = clock().Sub(start)
@@ -204,12 +204,12 @@ func familyNames(p Plan) []string {
 	return out
 }
 
-// minutes formats how long n requests take at rate per second.
-func minutes(n int, rate float64) string {
+// duration says how long n requests take at rate per second.
+func duration(n int, rate float64) string {
 	if rate <= 0 {
-		return "unknown time"
+		return "an unknown time"
 	}
-	return fmt.Sprintf("%.1f minutes", float64(n)/rate/60)
+	return (time.Duration(float64(n)/rate*float64(time.Second))).Round(time.Second).String()
 }
 
 // readAll reads units with the configured concurrency, journaling each as
