@@ -209,7 +209,7 @@ func duration(n int, rate float64) string {
 	if rate <= 0 {
 		return "an unknown time"
 	}
-	return (time.Duration(float64(n)/rate*float64(time.Second))).Round(time.Second).String()
+	return (time.Duration(float64(n) / rate * float64(time.Second))).Round(time.Second).String()
 }
 
 // readAll reads units with the configured concurrency, journaling each as
