@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,13 +30,13 @@ var backfillWorld = bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOw
 // calendar reads the real clock outside --demo), with the quota lifted so
 // that 18 months take seconds rather than the 2.5 minutes BSS's 10
 // requests/s would. The config file gives both binaries the same account.
-func backfillSim(t *testing.T) (world *bsssim.World, configFile string) {
+func backfillSim(t *testing.T) (world *bsssim.World, sim *bsssim.Running, configFile string) {
 	t.Helper()
 	world, err := bsssim.NewWorld(backfillWorld)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := bsssim.Start(bsssim.Config{World: world, QuotaPerSecond: -1})
+	sim, err = bsssim.Start(bsssim.Config{World: world, QuotaPerSecond: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func backfillSim(t *testing.T) (world *bsssim.World, configFile string) {
 	if err := os.WriteFile(configFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return world, configFile
+	return world, sim, configFile
 }
 
 // TestBackfillEndToEnd backfills the world's whole retention, turns it into
@@ -55,20 +56,58 @@ func backfillSim(t *testing.T) (world *bsssim.World, configFile string) {
 // and that the live exporter's oldest days follow the newest backfilled ones.
 func TestBackfillEndToEnd(t *testing.T) {
 	bin := buildBinary(t)
-	world, configFile := backfillSim(t)
+	world, sim, configFile := backfillSim(t)
 	dir := t.TempDir()
 	output := filepath.Join(dir, "history.om")
 
 	started := time.Now()
+	args := []string{"backfill", "--config.file=" + configFile, "--families=account,ossbucket,instance",
+		"--billing.concurrent-walks=8", "--output=" + output}
+
+	// Interrupted with SIGINT part way (BSS slowed down to make sure it is
+	// part way), a run exits 130, leaves no output, and keeps a journal.
+	sim.Server.Faults().SetLatency(20 * time.Millisecond)
+	interrupted := exec.Command(bin, args...)
+	var interruptedOut strings.Builder
+	interrupted.Stdout, interrupted.Stderr = &interruptedOut, &interruptedOut
+	if err := interrupted.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := interrupted.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := interrupted.Wait(); interrupted.ProcessState.ExitCode() != 130 {
+		t.Fatalf("an interrupted backfill: %v, want exit 130\n%s", err, interruptedOut.String())
+	}
+	if _, err := os.Stat(output); !os.IsNotExist(err) {
+		t.Fatalf("an interrupted backfill left %s: %v", output, err)
+	}
+	if _, err := os.Stat(output + ".journal"); err != nil {
+		t.Fatalf("an interrupted backfill kept no journal: %v\n%s", err, interruptedOut.String())
+	}
+	sim.Server.Faults().SetLatency(0)
+
 	readAt := time.Now()
-	cmd := exec.Command(bin, "backfill", "--config.file="+configFile, "--families=account,ossbucket,instance",
-		"--billing.concurrent-walks=8", "--output="+output)
-	out, err := cmd.CombinedOutput()
+	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("backfill: %v\n%s", err, out)
 	}
+	// The resumed run reads only what the interrupted one did not finish:
+	// one page per unit in this world.
+	resumed := regexp.MustCompile(`resuming: ([0-9]+) of ([0-9]+) units are already in `).FindSubmatch(out)
+	made := regexp.MustCompile(`; ([0-9]+) requests in `).FindSubmatch(out)
+	if resumed == nil || made == nil {
+		t.Fatalf("the second run did not resume from the journal:\n%s", out)
+	}
+	done, _ := strconv.Atoi(string(resumed[1]))
+	units, _ := strconv.Atoi(string(resumed[2]))
+	requests, _ := strconv.Atoi(string(made[1]))
+	if done == 0 || requests != units-done {
+		t.Errorf("resumed with %d of %d units done and made %d requests, want %d", done, units, requests, units-done)
+	}
 	backfillTook := time.Since(started)
-	t.Logf("backfill took %s:\n%s", backfillTook.Round(time.Millisecond), out)
+	t.Logf("the interrupted and the resumed backfill took %s:\n%s", backfillTook.Round(time.Millisecond), out)
 	if _, err := os.Stat(output + ".journal"); !os.IsNotExist(err) {
 		t.Errorf("the journal is still there after a complete run: %v", err)
 	}

@@ -98,8 +98,10 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 			calibration = append(calibration, u)
 		}
 	}
-	fmt.Fprintf(r.Out, "cost: at least %d requests (one page per unit), %s at %g requests/s; measuring one unit of each family first\n",
-		len(pending), duration(len(pending), r.RateLimit), r.RateLimit)
+	if len(calibration) > 0 {
+		fmt.Fprintf(r.Out, "cost: at least %d requests (one page per unit), %s at %g requests/s; measuring one unit of each family first\n",
+			len(pending), duration(len(pending), r.RateLimit), r.RateLimit)
+	}
 	var requests atomic.Int64
 	if err := r.readAll(ctx, plan, j, calibration, &requests, nil); err != nil {
 		return r.stopped(res, &requests, err)
