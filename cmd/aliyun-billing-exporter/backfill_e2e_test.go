@@ -292,7 +292,8 @@ func checkDailyAgainstTruth(t *testing.T, prom *promServer, world *bsssim.World,
 	t.Logf("%s on %s: %d samples equal the simulator's truth", family, day, checked)
 }
 
-// promServer is Prometheus serving a TSDB directory on a free port.
+// promServer is a server of the Prometheus query API on a free port:
+// Prometheus on a TSDB directory, or VictoriaMetrics.
 type promServer struct{ addr string }
 
 // startPrometheusOn serves dir's blocks, with a retention long enough for
@@ -358,4 +359,76 @@ func (p *promServer) query(t *testing.T, q string, ts time.Time) model.Vector {
 		t.Fatalf("query %s: %s", q, body.Error)
 	}
 	return body.Data.Result
+}
+
+// TestBackfillVictoriaMetrics imports the VictoriaMetrics format into a real
+// VictoriaMetrics with the documented commands' settings and checks the same
+// days against the simulator's truth.
+func TestBackfillVictoriaMetrics(t *testing.T) {
+	bin := buildBinary(t)
+	world, _, configFile := backfillSim(t)
+	dir := t.TempDir()
+	output := filepath.Join(dir, "history.jsonl")
+	readAt := time.Now()
+	if out, err := exec.Command(bin, "backfill", "--config.file="+configFile, "--format=victoriametrics",
+		"--billing.concurrent-walks=8", "--output="+output).CombinedOutput(); err != nil {
+		t.Fatalf("backfill: %v\n%s", err, out)
+	}
+
+	vm := &promServer{addr: freeAddress(t)}
+	cmd := exec.Command("victoria-metrics", "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=100y",
+		"-httpListenAddr="+vm.addr, "-search.disableCache")
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("victoria-metrics log:\n%s", log.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + vm.addr + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("victoria-metrics was not ready within 60s:\n%s", log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	f, err := os.Open(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	resp, err := http.Post("http://"+vm.addr+"/api/v1/import", "application/json", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("/api/v1/import answered %s", resp.Status)
+	}
+	if resp, err := http.Get("http://" + vm.addr + "/internal/force_flush"); err == nil {
+		resp.Body.Close()
+	}
+
+	day := dayMonthsBack(readAt, 17)
+	checkDailyAgainstTruth(t, vm, world, readAt, "account", day, func(labels model.Metric) bsssim.TruthQuery {
+		return bsssim.TruthQuery{Day: day, Kind: bssclient.KindAmounts, OwnerID: string(labels["owner_id"]),
+			ProductCode: string(labels["product_code"]), SubscriptionType: string(labels["subscription_type"])}
+	})
+	bucketDay := dayMonthsBack(readAt, 11)
+	checkDailyAgainstTruth(t, vm, world, readAt, "ossbucket", bucketDay, func(labels model.Metric) bsssim.TruthQuery {
+		return bsssim.TruthQuery{Day: bucketDay, Kind: bssclient.KindSplitItems, OwnerID: string(labels["owner_id"]),
+			ProductCode: "oss", SplitItemID: string(labels["bucket"])}
+	})
 }
