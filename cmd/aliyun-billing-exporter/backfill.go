@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"golang.org/x/term"
@@ -40,13 +41,31 @@ type backfillOptions struct {
 func parseBackfillFlags(args []string, stdout, stderr io.Writer) (*options, *backfillOptions, error) {
 	o := &options{}
 	b := &backfillOptions{}
+	app := newBackfillApp(o, b, stdout, stderr)
+	exited := false
+	app.Terminate(func(int) { exited = true })
+	_, err := app.Parse(args)
+	if exited {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := o.validate(); err != nil {
+		return nil, nil, err
+	}
+	return o, b, b.validate()
+}
+
+// newBackfillApp declares the exporter's flags into o, hiding those that
+// mean nothing to a one-off read, and the backfill's own into b.
+func newBackfillApp(o *options, b *backfillOptions, stdout, stderr io.Writer) *kingpin.Application {
 	app := newApp(o, stdout, stderr)
 	app.Name = "aliyun-billing-exporter " + backfillCommand
 	app.Help = "Reads the account's billing history from BSS and writes it as timestamped samples of the exporter's own daily families " +
 		"(and the final monthly totals), for `promtool tsdb create-blocks-from openmetrics` or VictoriaMetrics' /api/v1/import. " +
 		"By default it ends, for each family, the day before the oldest day the live exporter exposes, so history and live data join without a gap or an overlap. " +
 		"It prints the cost before it reads, and resumes an interrupted run from its journal (OUTPUT.journal)."
-	// Serving and scheduling flags mean nothing to a one-off read.
 	for _, f := range app.Model().Flags {
 		if strings.HasPrefix(f.Name, "web.") || f.Name == "billing.daily-series" || f.Name == "config.check" ||
 			(strings.HasPrefix(f.Name, "collector.") && !strings.HasPrefix(f.Name, "collector.instance.")) ||
@@ -61,20 +80,7 @@ func parseBackfillFlags(args []string, stdout, stderr io.Writer) (*options, *bac
 	app.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
 	app.Flag("account", "Account of --config.file to read. Default: the only one.").PlaceHolder("NAME").StringVar(&b.account)
 	app.Flag("estimate", "Print the plan and its cost, measured on one day of each family, then stop. The days read to measure it are kept for the real run.").BoolVar(&b.estimateOnly)
-
-	exited := false
-	app.Terminate(func(int) { exited = true })
-	_, err := app.Parse(args)
-	if exited {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := o.validate(); err != nil {
-		return nil, nil, err
-	}
-	return o, b, b.validate()
+	return app
 }
 
 func formatNames() []string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,51 @@ func TestBackfillHelp(t *testing.T) {
 	for _, hidden := range []string{"--web.listen-address", "--collector.account", "--config.check"} {
 		if strings.Contains(help, hidden) {
 			t.Errorf("help offers %s, which means nothing to a backfill", hidden)
+		}
+	}
+}
+
+// TestREADMEBackfillFlagsTableMatchesCode: the README's table of the
+// backfill's own flags lists exactly those flags, with their defaults.
+func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "| `backfill --") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		name := strings.TrimPrefix(strings.Trim(strings.TrimSpace(cells[0]), "`"), "backfill --")
+		documented[name] = strings.Trim(strings.TrimSpace(cells[1]), "`")
+	}
+	exporterFlags := map[string]bool{}
+	for _, f := range newApp(&options{}, io.Discard, io.Discard).Model().Flags {
+		exporterFlags[f.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, f := range newBackfillApp(&options{}, &backfillOptions{}, io.Discard, io.Discard).Model().Flags {
+		if exporterFlags[f.Name] {
+			continue
+		}
+		seen[f.Name] = true
+		def, ok := documented[f.Name]
+		want := strings.Join(f.Default, ",")
+		if want == "" && f.IsBoolFlag() {
+			want = "false"
+		}
+		switch {
+		case !ok:
+			t.Errorf("backfill flag --%s is not in the README's backfill flags table", f.Name)
+		case def != want:
+			t.Errorf("README says backfill --%s defaults to %q; the code says %q", f.Name, def, want)
+		}
+	}
+	for name := range documented {
+		if !seen[name] {
+			t.Errorf("README documents backfill --%s, which the backfill does not have", name)
 		}
 	}
 }
