@@ -130,6 +130,10 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 			}
 		}
 	}
+	if len(p.units()) == 0 {
+		return Plan{}, fmt.Errorf("%s/%s: no family has a day to read in the range (%s from %s to %s); without %s, each family ends the day before the oldest day the live exporter exposes",
+			FlagFrom, FlagTo, p.Families[0].Name, p.Families[0].From, p.Families[0].To, FlagTo)
+	}
 	return p, nil
 }
 

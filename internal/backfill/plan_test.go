@@ -99,6 +99,8 @@ func TestNewPlanErrorsNameTheFlag(t *testing.T) {
 		{Request{Families: []string{"account", "vpc"}}, `--families: "vpc" is not one of account, ossbucket, instance`},
 		{Request{Families: []string{"account", "account"}}, `--families: "account" is listed twice`},
 		{Request{}, "--families: name at least one of account, ossbucket, instance"},
+		{Request{From: day("2026-02-25"), Families: []string{"account"}},
+			"--from/--to: no family has a day to read in the range (account from 2026-02-25 to 2026-02-21); without --to, each family ends the day before the oldest day the live exporter exposes"},
 	} {
 		_, err := NewPlan(tc.req, planNow, cfg)
 		if err == nil || err.Error() != tc.want {

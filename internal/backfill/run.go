@@ -66,7 +66,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	units := plan.units()
 	res := Result{Units: len(units)}
 	if len(units) == 0 {
-		return res, errors.New("the plan holds no day and no final cycle to read: widen " + FlagFrom + "/" + FlagTo)
+		return res, errors.New("the plan holds no day and no final cycle to read")
 	}
 	j, err := openJournal(JournalPath(r.Output), r.options())
 	if err != nil {
@@ -121,6 +121,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	fmt.Fprintf(r.Out, "cost: about %d requests in all (per unit: %s), %s at %g requests/s\n",
 		res.Estimate, strings.Join(parts, ", "), duration(res.Estimate, r.RateLimit), r.RateLimit)
 	if r.EstimateOnly {
+		fmt.Fprintf(r.Out, "estimate only: the %d units read to measure the cost are kept in %s for the run\n", len(calibration), JournalPath(r.Output))
 		res.Requests = int(requests.Load())
 		res.Elapsed = clock().Sub(start)
 		return res, nil
