@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,9 +116,11 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 		}
 	}
 	rest := pendingAfter(pending, j)
+	var more float64
 	for _, u := range rest {
-		res.Estimate += int(perUnit[u.family] + 0.5)
+		more += perUnit[u.family]
 	}
+	res.Estimate += int(math.Round(more))
 	fmt.Fprintf(r.Out, "cost: about %d requests in all (per unit: %s), %s at %g requests/s\n",
 		res.Estimate, strings.Join(parts, ", "), duration(res.Estimate, r.RateLimit), r.RateLimit)
 	if r.EstimateOnly {
