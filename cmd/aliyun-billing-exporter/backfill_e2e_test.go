@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -73,7 +74,18 @@ func TestBackfillEndToEnd(t *testing.T) {
 	if err := interrupted.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	// Interrupt once some units are journaled: the slowed simulator needs
+	// at least 1,445 × 20 ms / 8 walks = 3.6 s for all of them.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if data, _ := os.ReadFile(output + ".journal"); bytes.Count(data, []byte("\n")) > 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = interrupted.Process.Kill()
+			_ = interrupted.Wait()
+			t.Fatalf("the backfill journaled nothing within 60s:\n%s", interruptedOut.String())
+		}
+	}
 	if err := interrupted.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
