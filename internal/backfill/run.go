@@ -240,7 +240,12 @@ func (r *Runner) readAll(ctx context.Context, plan Plan, j *journal, units []uni
 			for u := range work {
 				n, err := r.readUnit(ctx, plan, j, u)
 				requests.Add(int64(n))
-				if err != nil {
+				var apiErr *bssclient.APIError
+				switch {
+				case errors.As(err, &apiErr) && apiErr.Code == bssclient.CodeSplitBillNotEnabled:
+					fail(fmt.Errorf("%s: %w (Split Bill is not enabled for this account: enable it in the Billing console, or leave ossbucket out of %s)", u.key(), err, FlagFamilies))
+					continue
+				case err != nil:
 					fail(fmt.Errorf("%s: %w", u.key(), err))
 					continue
 				}

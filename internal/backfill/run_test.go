@@ -188,3 +188,28 @@ func TestRunEstimateOnly(t *testing.T) {
 		t.Errorf("the run after the estimate: %+v, %v; want 3 units resumed and 42 requests", res, err)
 	}
 }
+
+func TestRunSaysWhenSplitBillIsOff(t *testing.T) {
+	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 11, Owners: 2, InstancesPerOwner: 8, SplitBillEnabled: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := bsssim.Start(bsssim.Config{World: world, Clock: bsssim.NewManualClock(planNow), QuotaPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	client, err := bssclient.New(bssclient.Config{Endpoint: sim.URL, RateLimit: 1000,
+		Credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := NewPlan(Request{From: day("2026-02-01"), To: day("2026-02-05"), Families: []string{"ossbucket"}}, planNow, collector.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = testRunner(collector.Account{Name: "sim", Client: client}, filepath.Join(t.TempDir(), "h.om"), OpenMetrics).Run(context.Background(), plan)
+	if err == nil || !strings.Contains(err.Error(), "Split Bill is not enabled for this account: enable it in the Billing console, or leave ossbucket out of --families") {
+		t.Errorf("got %v, want the Split Bill advice", err)
+	}
+}
