@@ -112,14 +112,9 @@ func (b *backfillOptions) validate() error {
 // request builds the plan's request from the flags.
 func (b *backfillOptions) request() backfill.Request {
 	var req backfill.Request
-	req.From, _ = bssclient.ParseDay(b.from) // validated; "" stays zero
+	// Validated already; an empty flag fails to parse and stays the zero Day.
+	req.From, _ = bssclient.ParseDay(b.from)
 	req.To, _ = bssclient.ParseDay(b.to)
-	if b.from == "" {
-		req.From = bssclient.Day{}
-	}
-	if b.to == "" {
-		req.To = bssclient.Day{}
-	}
 	for _, f := range strings.Split(b.families, ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			req.Families = append(req.Families, f)
