@@ -45,6 +45,19 @@ type builder struct {
 // build makes a client and an exporter for a, starting nothing. What it
 // refuses, --config.check refuses too: it runs there as well.
 func (b *builder) build(a account) (*accountRun, error) {
+	client, err := b.client(a)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := collector.New([]collector.Account{{Name: a.name, Client: client}}, b.opts.enabledCollectors(), b.cfg, b.logger)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", a.name, err)
+	}
+	return &accountRun{config: a, exp: exp}, nil
+}
+
+// client makes a's BSS client, with a rate limiter of its own.
+func (b *builder) client(a account) (*bssclient.Client, error) {
 	clientCfg := bssclient.Config{
 		Endpoint:         a.endpoint,
 		RateLimit:        a.rateLimit,
@@ -70,11 +83,7 @@ func (b *builder) build(a account) (*accountRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.name, err)
 	}
-	exp, err := collector.New([]collector.Account{{Name: a.name, Client: client}}, b.opts.enabledCollectors(), b.cfg, b.logger)
-	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", a.name, err)
-	}
-	return &accountRun{config: a, exp: exp}, nil
+	return client, nil
 }
 
 // buildAll builds every account of s.

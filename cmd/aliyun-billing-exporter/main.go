@@ -43,6 +43,9 @@ func main() {
 // run is the whole program; it returns the exit code. ctx ends it cleanly;
 // each value on hup reloads --config.file.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal) int {
+	if len(args) > 0 && args[0] == backfillCommand { // backfill.go
+		return runBackfill(ctx, args[1:], stdout, stderr)
+	}
 	opts, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"golang.org/x/term"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/backfill"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
+)
+
+// backfillCommand is the first argument that runs the backfill.
+const backfillCommand = "backfill"
+
+// backfillOptions are the backfill's own flags; the exporter's flags
+// (--config.file, --bss.*, --billing.*, --collector.instance.*, --demo)
+// come with options, so both read the same account the same way.
+type backfillOptions struct {
+	from, to     string
+	output       string
+	format       string
+	families     string
+	account      string
+	estimateOnly bool
+}
+
+// parseBackfillFlags parses `aliyun-billing-exporter backfill ...`: the
+// exporter's own flag set, minus serving, plus the backfill's flags. It
+// returns nil options (and no error) when --help was printed.
+func parseBackfillFlags(args []string, stdout, stderr io.Writer) (*options, *backfillOptions, error) {
+	o := &options{}
+	b := &backfillOptions{}
+	app := newBackfillApp(o, b, stdout, stderr)
+	exited := false
+	app.Terminate(func(int) { exited = true })
+	_, err := app.Parse(args)
+	if exited {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := o.validate(); err != nil {
+		return nil, nil, err
+	}
+	return o, b, b.validate()
+}
+
+// newBackfillApp declares the exporter's flags into o, hiding those that
+// mean nothing to a one-off read, and the backfill's own into b. The
+// options that shape series (money columns, caps, instance labels) stay:
+// they must match the live exporter's for the two to join.
+func newBackfillApp(o *options, b *backfillOptions, stdout, stderr io.Writer) *kingpin.Application {
+	app := newApp(o, stdout, stderr)
+	app.Name = "aliyun-billing-exporter " + backfillCommand
+	app.Help = "Reads the account's billing history from BSS and writes it as timestamped samples of the exporter's own daily families " +
+		"(and the final monthly totals), for `promtool tsdb create-blocks-from openmetrics` or VictoriaMetrics' /api/v1/import. " +
+		"By default it ends, for each family, the day before the oldest day the live exporter exposes, so history and live data join without a gap or an overlap. " +
+		"It prints the cost before it reads, and resumes an interrupted run from its journal (OUTPUT.journal)."
+	for _, f := range app.Model().Flags {
+		if strings.HasPrefix(f.Name, "web.") || f.Name == "billing.daily-series" || f.Name == "config.check" || f.Name == "storage.path" ||
+			(strings.HasPrefix(f.Name, "collector.") && !strings.HasPrefix(f.Name, "collector.instance.") &&
+				!strings.HasSuffix(f.Name, ".amounts") && f.Name != "collector.ossbucket.max-buckets") ||
+			f.Name == "collector.instance" || f.Name == "collector.instance.interval" {
+			app.GetFlag(f.Name).Hidden()
+		}
+	}
+	app.Flag("from", "First billing day to read (YYYY-MM-DD, UTC+8). Default: the oldest day BSS keeps (18 billing cycles; 12 for OSS buckets).").PlaceHolder("DAY").StringVar(&b.from)
+	app.Flag("to", "Last billing day to read (YYYY-MM-DD, UTC+8). Default: per family, the day before the oldest day the live exporter exposes (--billing.exposure-days).").PlaceHolder("DAY").StringVar(&b.to)
+	app.Flag("output", "File to write. It appears only when complete; OUTPUT.journal keeps finished days until then.").Required().PlaceHolder("FILE").StringVar(&b.output)
+	app.Flag("format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).").Default(string(backfill.OpenMetrics)).EnumVar(&b.format, formatNames()...)
+	app.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
+	app.Flag("account", "Account of --config.file to read. Default: the only one.").PlaceHolder("NAME").StringVar(&b.account)
+	app.Flag("estimate", "Print the plan and its cost, measured on one day of each family, then stop. The days read to measure it are kept for the real run.").BoolVar(&b.estimateOnly)
+	return app
+}
+
+func formatNames() []string {
+	var out []string
+	for _, f := range backfill.Formats {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+// validate checks the backfill's flags that need no account or clock.
+func (b *backfillOptions) validate() error {
+	for flag, v := range map[string]string{backfill.FlagFrom: b.from, backfill.FlagTo: b.to} {
+		if v != "" {
+			if _, err := bssclient.ParseDay(v); err != nil {
+				return fmt.Errorf("%s: %q is not a day in the YYYY-MM-DD format", flag, v)
+			}
+		}
+	}
+	if st, err := os.Stat(filepath.Dir(b.output)); err != nil || !st.IsDir() {
+		return fmt.Errorf("--output: the directory of %q does not exist", b.output)
+	}
+	if st, err := os.Stat(b.output); err == nil && st.IsDir() {
+		return fmt.Errorf("--output: %q is a directory; name a file", b.output)
+	}
+	return nil
+}
+
+// request builds the plan's request from the flags.
+func (b *backfillOptions) request() backfill.Request {
+	var req backfill.Request
+	// Validated already; an empty flag fails to parse and stays the zero Day.
+	req.From, _ = bssclient.ParseDay(b.from)
+	req.To, _ = bssclient.ParseDay(b.to)
+	for _, f := range strings.Split(b.families, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			req.Families = append(req.Families, f)
+		}
+	}
+	return req
+}
+
+// pickAccount returns the account --account names, or the only one.
+func pickAccount(accounts []account, name string, configFile string) (account, error) {
+	names := make([]string, len(accounts))
+	for i, a := range accounts {
+		names[i] = a.name
+	}
+	i := 0
+	switch {
+	case name != "":
+		i = slices.Index(names, name)
+		if i < 0 {
+			where := "the configuration"
+			if configFile != "" {
+				where = configFile
+			}
+			return account{}, fmt.Errorf("--account: %q is not an account of %s (known: %s)", name, where, strings.Join(names, ", "))
+		}
+	case len(accounts) > 1:
+		return account{}, fmt.Errorf("--account: %s lists %d accounts (%s); name the one to read", configFile, len(accounts), strings.Join(names, ", "))
+	}
+	return accounts[i], nil
+}
+
+// runBackfill is `aliyun-billing-exporter backfill`. Exit codes: 0 done, 1
+// a failure reading or writing (the journal keeps what finished), 2 bad
+// input. It loads the configuration and builds the account's client the
+// way the exporter does (Load, builder), so both read the same account
+// with the same limiter settings.
+func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	bad := func(err error) int {
+		fmt.Fprintf(stderr, "aliyun-billing-exporter %s: %v\n", backfillCommand, err)
+		return 2
+	}
+	opts, bopts, err := parseBackfillFlags(args, stdout, stderr)
+	if err != nil {
+		return bad(err)
+	}
+	if opts == nil {
+		return 0 // --help printed
+	}
+	logs, err := logging.New(stderr, *opts.log)
+	if err != nil {
+		return bad(err)
+	}
+	logger := logs.Logger
+
+	cfg, err := Load(opts, logger)
+	if err != nil {
+		return bad(err)
+	}
+	b := &builder{opts: opts, metrics: collector.NewBSSMetrics(), cfg: opts.collectorConfig(), logger: logger}
+	if opts.demo {
+		demo, err := startDemo(opts.demoClock, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
+			return 1
+		}
+		defer demo.Close()
+		demo.configure(&b.cfg)
+		b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials}
+	}
+	a, err := pickAccount(cfg.accounts, bopts.account, opts.configFile)
+	if err != nil {
+		return bad(err)
+	}
+	client, err := b.client(a)
+	if err != nil {
+		return bad(err)
+	}
+	plan, err := backfill.NewPlan(bopts.request(), b.cfg.Now(), b.cfg)
+	if err != nil {
+		return bad(err)
+	}
+	runner := &backfill.Runner{
+		Account:      collector.Account{Name: a.name, Client: client},
+		Collector:    b.cfg,
+		RateLimit:    a.rateLimit,
+		Output:       bopts.output,
+		Format:       backfill.Format(bopts.format),
+		Out:          stderr,
+		Terminal:     isTerminal(stderr),
+		EstimateOnly: bopts.estimateOnly,
+		Logger:       log.With(logger, "account", a.name),
+	}
+	if _, err := runner.Run(ctx, plan); err != nil {
+		level.Error(logger).Log("msg", "backfill stopped", "err", err)
+		if errors.Is(err, context.Canceled) {
+			return 130 // interrupted, as a shell reports SIGINT
+		}
+		return 1
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar belongs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBackfillBadInput: every bad input exits 2 with one line that names
+// the flag, before any request is made.
+func TestBackfillBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "h.om")
+	twoAccounts := filepath.Join(dir, "two.yml")
+	cfg := "accounts:\n  - name: prod\n    endpoint: http://127.0.0.1:1\n  - name: staging\n    endpoint: http://127.0.0.1:1\n"
+	if err := os.WriteFile(twoAccounts, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "aliyun-billing-exporter backfill: "
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--demo"}, "required flag(s) '--output' not provided"},
+		{[]string{"--demo", "--output=" + out, "--from=2026-13-01"}, `--from: "2026-13-01" is not a day in the YYYY-MM-DD format`},
+		{[]string{"--demo", "--output=" + out, "--from=2000-01-01"}, "--from: 2000-01-01 is beyond BSS's retention of 18 billing cycles; the oldest day it keeps is "},
+		{[]string{"--demo", "--output=" + out, "--from=2026-01-02", "--to=2026-01-01"}, "--to: 2026-01-01 is before --from 2026-01-02"},
+		{[]string{"--demo", "--output=" + out, "--to=2999-01-01"}, "--to: 2999-01-01 has not settled yet; the newest settled day is "},
+		{[]string{"--demo", "--output=" + out, "--families=account,vpc"}, `--families: "vpc" is not one of account, ossbucket, instance`},
+		{[]string{"--demo", "--output=" + out, "--format=csv"}, "enum value must be one of openmetrics,victoriametrics, got 'csv'"},
+		{[]string{"--demo", "--output=" + filepath.Join(dir, "missing", "h.om")}, `--output: the directory of "` + filepath.Join(dir, "missing", "h.om") + `" does not exist`},
+		{[]string{"--demo", "--output=" + dir}, `--output: "` + dir + `" is a directory; name a file`},
+		{[]string{"--config.file=" + twoAccounts, "--output=" + out}, "--account: " + twoAccounts + " lists 2 accounts (prod, staging); name the one to read"},
+		{[]string{"--config.file=" + twoAccounts, "--output=" + out, "--account=dev"}, `--account: "dev" is not an account of ` + twoAccounts + " (known: prod, staging)"},
+		{[]string{"--demo", "--output=" + out, "--bss.rate-limit=0"}, "--bss.rate-limit: must be between 0.1 and 1000 requests per second (BSS allows 10), got 0"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"backfill"}, tc.args...), &stdout, &stderr, nil)
+		if code != 2 || !strings.HasPrefix(stderr.String(), prefix+tc.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("backfill %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr.String(), prefix+tc.want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Fatalf("backfill %v wrote %s", tc.args, out)
+		}
+	}
+}
+
+func TestBackfillHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"backfill", "--help"}, &stdout, &stderr, nil); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	help := stdout.String()
+	for _, want := range []string{"usage: aliyun-billing-exporter backfill --output=FILE", "--from=DAY", "--families=", "--config.file=FILE", "--bss.rate-limit=10",
+		"--collector.account.amounts=", "--collector.ossbucket.max-buckets="} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	for _, hidden := range []string{"--web.listen-address", "--[no-]collector.account ", "--collector.account.interval", "--config.check"} {
+		if strings.Contains(help, hidden) {
+			t.Errorf("help offers %s, which means nothing to a backfill", hidden)
+		}
+	}
+}
+
+// TestREADMEBackfillFlagsTableMatchesCode: the README's table of the
+// backfill's own flags lists exactly those flags, with their defaults.
+func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "| `backfill --") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		name := strings.TrimPrefix(strings.Trim(strings.TrimSpace(cells[0]), "`"), "backfill --")
+		documented[name] = strings.Trim(strings.TrimSpace(cells[1]), "`")
+	}
+	exporterFlags := map[string]bool{}
+	for _, f := range newApp(&options{}, io.Discard, io.Discard).Model().Flags {
+		exporterFlags[f.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, f := range newBackfillApp(&options{}, &backfillOptions{}, io.Discard, io.Discard).Model().Flags {
+		if exporterFlags[f.Name] {
+			continue
+		}
+		seen[f.Name] = true
+		def, ok := documented[f.Name]
+		want := strings.Join(f.Default, ",")
+		if want == "" && f.IsBoolFlag() {
+			want = "false"
+		}
+		switch {
+		case !ok:
+			t.Errorf("backfill flag --%s is not in the README's backfill flags table", f.Name)
+		case def != want:
+			t.Errorf("README says backfill --%s defaults to %q; the code says %q", f.Name, def, want)
+		}
+	}
+	for name := range documented {
+		if !seen[name] {
+			t.Errorf("README documents backfill --%s, which the backfill does not have", name)
+		}
+	}
+}

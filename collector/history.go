@@ -1,0 +1,121 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// This file lets the backfill (aliyun-billing-exporter backfill) read the
+// past with the live collectors' own walks, aggregates and families, so that
+// backfilled series have exactly the names, labels and values the live
+// exporter publishes, and dashboards join across the boundary.
+
+// HistoryCollectors names the collectors whose daily families can be
+// backfilled, in the order a backfill reads them.
+var HistoryCollectors = []string{"account", "ossbucket", "instance"}
+
+// DailyHistory reads settled days of one collector's daily families.
+type DailyHistory struct {
+	account string
+	kind    bssclient.DataKind
+	margin  time.Duration
+	fetch   fetchDayFunc
+	views   []historyView
+}
+
+type historyView struct {
+	family amountFamily
+	view   func(bookedDay) []series
+}
+
+// NewDailyHistory builds the reader of a collector's daily families:
+// "account", "instance" (with cfg.Instance's labels and per-instance
+// series) or "ossbucket".
+func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (*DailyHistory, error) {
+	reg, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	c, err := reg.factory(acct, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	h := &DailyHistory{account: acct.Name, margin: cfg.SettleMargin}
+	switch c := c.(type) {
+	case *accountCollector:
+		h.kind, h.fetch = bssclient.KindAmounts, c.fetchDay
+		h.views = []historyView{{c.daily, mainView}}
+	case *instanceCollector:
+		h.kind, h.fetch = bssclient.KindInstanceAttributes, c.fetchDay
+		h.views = []historyView{{c.daily, mainView}}
+		if cfg.Instance.PerInstance {
+			h.views = append(h.views, historyView{c.perInstance, extraView})
+		}
+	case *ossBucketCollector:
+		h.kind, h.fetch = bssclient.KindSplitItems, c.fetchDay
+		h.views = []historyView{{c.daily, mainView}}
+	default:
+		return nil, fmt.Errorf("collector %s has no daily families to backfill", name)
+	}
+	return h, nil
+}
+
+// Kind is the kind of data the families carry, which decides when a day is
+// settled and how long BSS keeps it.
+func (h *DailyHistory) Kind() bssclient.DataKind { return h.kind }
+
+// ReadDay walks one day, as the live collector does when the day settles,
+// and returns its samples stamped 00:00 UTC+8 of the day. An error means
+// nothing of the day is returned.
+func (h *DailyHistory) ReadDay(ctx context.Context, day bssclient.Day) ([]prometheus.Metric, error) {
+	book := newDayBook(h.kind, h.margin)
+	if err := book.fill(ctx, day, day, 1, h.fetch); err != nil {
+		return nil, err
+	}
+	var out []prometheus.Metric
+	for _, v := range h.views {
+		out = book.appendDaily(out, v.family, h.account, day, day, v.view)
+	}
+	return out, nil
+}
+
+// LiveWindowStart is the oldest day of kind k the live exporter exposes at
+// now with cfg: a backfill that ends the day before joins it without a gap
+// or an overlap.
+func LiveWindowStart(now time.Time, k bssclient.DataKind, cfg Config) bssclient.Day {
+	return exposureStart(now, cfg.newestSettledDay(now, k), cfg.ExposureDays, k)
+}
+
+// ReadFinalCycle reads a final billing cycle's totals as the live account
+// collector exposes them after the cycle became final: the
+// aliyun_billing_account_cycle_* gauges with cycle="previous" and
+// aliyun_billing_cycle_final 1, all stamped at the moment the cycle became
+// final (12:00 UTC+8 on the 3rd of the next month).
+func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Logger, cyc bssclient.Cycle, now time.Time) ([]prometheus.Metric, error) {
+	if !cyc.IsFinal(now.Add(-cfg.SettleMargin), bssclient.KindAmounts) {
+		return nil, fmt.Errorf("billing cycle %s is not final until %s", cyc, cyc.FinalAt(bssclient.KindAmounts).Format(time.RFC3339))
+	}
+	col, err := newAccountCollector(acct, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	c := col.(*accountCollector)
+	total, err := c.fetchCycle(ctx, cyc, now, cfg.newestSettledDay(now, bssclient.KindAmounts))
+	if err != nil {
+		return nil, err
+	}
+	ts := cyc.FinalAt(bssclient.KindAmounts)
+	front := []string{acct.Name}
+	var out []prometheus.Metric
+	for _, s := range total.series {
+		out = c.cycle.appendMetrics(out, withLabels(s, front, cyc.String(), "previous"), ts)
+	}
+	final := prometheus.MustNewConstMetric(c.final, prometheus.GaugeValue, 1, acct.Name, "account", cyc.String(), "previous")
+	return append(out, prometheus.NewMetricWithTimestamp(ts, final)), nil
+}

@@ -1,0 +1,328 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+)
+
+// Runner reads a plan's units and writes the output.
+type Runner struct {
+	// Account is the account to read, with the client (and so the rate
+	// limiter) the exporter would build for it.
+	Account collector.Account
+	// Collector gives the label options (instance zone, tags, per-instance
+	// series), the exposure window and the concurrent walks, as for the
+	// live exporter.
+	Collector collector.Config
+	// RateLimit is the account's requests per second, for the estimate.
+	RateLimit float64
+	Output    string
+	Format    Format
+	// Out gets the plan, the cost and the progress; Terminal picks a bar
+	// over plain lines.
+	Out      io.Writer
+	Terminal bool
+	// EstimateOnly stops after the cost is known: the units read to measure
+	// it are kept in the journal for the real run.
+	EstimateOnly bool
+	Logger       log.Logger
+	// Clock is wall time, for progress and durations. Default time.Now.
+	Clock func() time.Time
+}
+
+// Result sums up a run.
+type Result struct {
+	Units    int // in the plan
+	Resumed  int // found finished in the journal
+	Requests int // made by this run
+	Samples  int // written
+	Elapsed  time.Duration
+	// Estimate is the requests the whole plan was expected to cost this run.
+	Estimate int
+}
+
+// Run reads every unit of plan that the journal does not hold, then writes
+// the output. On failure or interruption the journal keeps what finished,
+// and no output is written.
+func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
+	clock := r.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	start := clock()
+	units := plan.units()
+	res := Result{Units: len(units)}
+	if len(units) == 0 {
+		return res, errors.New("the plan holds no day and no final cycle to read")
+	}
+	j, err := openJournal(JournalPath(r.Output), r.options())
+	if err != nil {
+		return res, err
+	}
+	defer j.close()
+
+	var pending []unit
+	for _, u := range units {
+		if _, ok := j.done[u.key()]; ok {
+			res.Resumed++
+		} else {
+			pending = append(pending, u)
+		}
+	}
+	fmt.Fprintf(r.Out, "backfill of account %s, as of %s:\n%s", r.Account.Name, plan.Now.In(bssclient.BillingZone).Format("2006-01-02 15:04 UTC+8"), plan.Describe())
+	if res.Resumed > 0 {
+		fmt.Fprintf(r.Out, "resuming: %d of %d units are already in %s\n", res.Resumed, len(units), JournalPath(r.Output))
+	}
+
+	// Measure what a unit of each family costs on its first pending unit
+	// (the journal's finished units count too), then say what the rest costs.
+	perUnit := r.costsFromJournal(j)
+	var calibration []unit
+	measured := map[string]bool{}
+	for _, u := range pending {
+		if _, known := perUnit[u.family]; !known && !measured[u.family] {
+			measured[u.family] = true
+			calibration = append(calibration, u)
+		}
+	}
+	if len(calibration) > 0 {
+		fmt.Fprintf(r.Out, "cost: at least %d requests (one page per unit), %s at %g requests/s; measuring one unit of each family first\n",
+			len(pending), duration(len(pending), r.RateLimit), r.RateLimit)
+	}
+	var requests atomic.Int64
+	if err := r.readAll(ctx, plan, j, calibration, &requests, nil); err != nil {
+		return r.stopped(res, &requests, err)
+	}
+	perUnit = r.costsFromJournal(j)
+	res.Estimate = int(requests.Load())
+	var parts []string
+	for _, f := range append(familyNames(plan), cyclesUnit) {
+		if c, ok := perUnit[f]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f", f, c))
+		}
+	}
+	rest := pendingAfter(pending, j)
+	var more float64
+	for _, u := range rest {
+		more += perUnit[u.family]
+	}
+	res.Estimate += int(math.Round(more))
+	fmt.Fprintf(r.Out, "cost: about %d requests in all (per unit: %s), %s at %g requests/s\n",
+		res.Estimate, strings.Join(parts, ", "), duration(res.Estimate, r.RateLimit), r.RateLimit)
+	if r.EstimateOnly {
+		fmt.Fprintf(r.Out, "estimate only: the %d units read to measure the cost are kept in %s for the run\n", len(calibration), JournalPath(r.Output))
+		res.Requests = int(requests.Load())
+		res.Elapsed = clock().Sub(start)
+		return res, nil
+	}
+
+	prog := newProgress(r.Out, r.Terminal, len(rest), clock)
+	err = r.readAll(ctx, plan, j, rest, &requests, prog)
+	prog.finish()
+	if err != nil {
+		return r.stopped(res, &requests, err)
+	}
+	res.Requests = int(requests.Load())
+
+	finished := make([]journalUnit, 0, len(units))
+	for _, u := range units {
+		finished = append(finished, j.done[u.key()])
+	}
+	fams, err := merge(finished)
+	if err != nil {
+		return res, err
+	}
+	for _, f := range fams {
+		for _, s := range f.series {
+			res.Samples += len(s.points)
+		}
+	}
+	if err := writeAtomically(r.Output, func(w io.Writer) error { return write(w, r.Format, fams) }); err != nil {
+		return res, fmt.Errorf("writing %s (the journal %s keeps what was read): %w", r.Output, JournalPath(r.Output), err)
+	}
+	if err := j.remove(); err != nil {
+		return res, fmt.Errorf("removing the journal after writing %s: %w", r.Output, err)
+	}
+	res.Elapsed = clock().Sub(start)
+	fmt.Fprintf(r.Out, "wrote %s: %d samples in %d families; %d requests in %s\n",
+		r.Output, res.Samples, len(fams), res.Requests, res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+// stopped explains a run that ended early: what is kept, and how to resume.
+func (r *Runner) stopped(res Result, requests *atomic.Int64, err error) (Result, error) {
+	res.Requests = int(requests.Load())
+	return res, fmt.Errorf("%w; the finished units are kept in %s: run the same command again to resume", err, JournalPath(r.Output))
+}
+
+// options is what a journal must have been written with to be resumed:
+// the account and everything that shapes the series.
+func (r *Runner) options() string {
+	i := r.Collector.Instance
+	return fmt.Sprintf("account=%s zone=%t tag_keys=%s per_instance=%t max_instances=%d",
+		r.Account.Name, i.Zone, strings.Join(i.TagKeys, ","), i.PerInstance, i.MaxInstances)
+}
+
+// costsFromJournal is the mean requests per unit of each family so far.
+func (r *Runner) costsFromJournal(j *journal) map[string]float64 {
+	sum, n := map[string]int{}, map[string]int{}
+	for key, u := range j.done {
+		f, _, _ := strings.Cut(key, "/")
+		sum[f] += u.Requests
+		n[f]++
+	}
+	out := map[string]float64{}
+	for f := range n {
+		out[f] = float64(sum[f]) / float64(n[f])
+	}
+	return out
+}
+
+func pendingAfter(pending []unit, j *journal) []unit {
+	var out []unit
+	for _, u := range pending {
+		if _, ok := j.done[u.key()]; !ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func familyNames(p Plan) []string {
+	var out []string
+	for _, f := range p.Families {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// duration says how long n requests take at rate per second.
+func duration(n int, rate float64) string {
+	if rate <= 0 {
+		return "an unknown time"
+	}
+	return (time.Duration(float64(n) / rate * float64(time.Second))).Round(time.Second).String()
+}
+
+// readAll reads units with the configured concurrency, journaling each as
+// it finishes. The first failure stops the rest.
+func (r *Runner) readAll(ctx context.Context, plan Plan, j *journal, units []unit, requests *atomic.Int64, prog progress) error {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan unit)
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	fail := func(err error) {
+		once.Do(func() { first = err; cancel() })
+	}
+	for range max(r.Collector.ConcurrentWalks, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range work {
+				n, err := r.readUnit(ctx, plan, j, u)
+				requests.Add(int64(n))
+				var apiErr *bssclient.APIError
+				switch {
+				case errors.As(err, &apiErr) && apiErr.Code == bssclient.CodeSplitBillNotEnabled:
+					fail(fmt.Errorf("%s: %w (Split Bill is not enabled for this account: enable it in the Billing console, or leave ossbucket out of %s)", u.key(), err, FlagFamilies))
+					continue
+				case err != nil:
+					fail(fmt.Errorf("%s: %w", u.key(), err))
+					continue
+				}
+				if prog != nil {
+					prog.done(n)
+				}
+			}
+		}()
+	}
+feed:
+	for _, u := range units {
+		select {
+		case work <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if parent.Err() != nil {
+		return fmt.Errorf("interrupted: %w", parent.Err())
+	}
+	return first
+}
+
+// readUnit reads one unit, journals it, and returns the requests it took.
+func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (int, error) {
+	pages := new(atomic.Int64)
+	acct := collector.Account{Name: r.Account.Name, Client: countingBSS{BSS: r.Account.Client, pages: pages}}
+	var ms []prometheus.Metric
+	var err error
+	if u.family == cyclesUnit {
+		ms, err = collector.ReadFinalCycle(ctx, acct, r.Collector, r.Logger, u.cycle, plan.Now)
+	} else {
+		var h *collector.DailyHistory
+		if h, err = collector.NewDailyHistory(u.family, acct, r.Collector, r.Logger); err == nil {
+			ms, err = h.ReadDay(ctx, u.day)
+		}
+	}
+	n := int(pages.Load())
+	if err != nil {
+		return n, err
+	}
+	fams, err := toFamilies(ms)
+	if err != nil {
+		return n, err
+	}
+	return n, j.record(journalUnit{Unit: u.key(), Requests: n, Families: fams})
+}
+
+// countingBSS counts the pages a unit's walks read: one request each.
+type countingBSS struct {
+	collector.BSS
+	pages *atomic.Int64
+}
+
+func (c countingBSS) QueryAccountBill(ctx context.Context, req bssclient.AccountBillRequest) iter.Seq2[[]bssclient.AccountBillItem, error] {
+	return countPages(c.BSS.QueryAccountBill(ctx, req), c.pages)
+}
+
+func (c countingBSS) DescribeInstanceBill(ctx context.Context, req bssclient.InstanceBillRequest) iter.Seq2[[]bssclient.InstanceBillItem, error] {
+	return countPages(c.BSS.DescribeInstanceBill(ctx, req), c.pages)
+}
+
+func (c countingBSS) DescribeSplitItemBill(ctx context.Context, req bssclient.SplitItemBillRequest) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
+	return countPages(c.BSS.DescribeSplitItemBill(ctx, req), c.pages)
+}
+
+func countPages[T any](seq iter.Seq2[T, error], n *atomic.Int64) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err == nil {
+				n.Add(1)
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
+}
