@@ -156,7 +156,8 @@ tools-check:
 # `make test` (Go benchmarks run only with -bench). Each figure is one run of
 # its own benchmark, printed with the ratios it reports. The harnesses are a
 # fixed amount of work or a fixed duration, so they run once (-benchtime 1x);
-# the CPU figure runs on one core (-cpu 1). About 8 minutes on 2 cores.
+# the CPU figure runs on one core (-cpu 1). About 20 minutes on 2 cores
+# (figure 6 alone runs the big accounts at the real quota, about 10).
 BENCH = $(GO) test $(GOFLAGS) -run '^$$' -count=1 -timeout 60m -benchmem
 bench:
 	@echo "== machine"; $(GO) version; grep -m1 'model name' /proc/cpuinfo || true; 		echo "cpus: $$(nproc)"; echo "load: $$(cat /proc/loadavg)"; date -u +%FT%TZ
@@ -172,6 +173,10 @@ bench:
 	@echo "== 5. scrape cost and load"
 	$(BENCH) -bench '^BenchmarkScrape$$' -benchtime 21x ./cmd/aliyun-billing-exporter/
 	$(BENCH) -bench '^BenchmarkScrapeLoad$$' -benchtime 1x -v ./cmd/aliyun-billing-exporter/
+	@echo "== 6. big accounts and bad days"
+	$(BENCH) -bench '^BenchmarkBigAccount$$' -benchtime 1x -v ./collector/
+	@echo "== 7. history backfill"
+	$(BENCH) -bench '^BenchmarkBackfillQuota$$' -benchtime 1x -v ./internal/backfill/
 	@echo "== the simulator"
 	$(BENCH) -bench . ./internal/bsssim/
 
