@@ -14,6 +14,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -30,6 +31,7 @@ type Exporter struct {
 	refreshSuccess  *prometheus.Desc
 	lastSuccess     *prometheus.Desc
 	snapshotSeries  *prometheus.Desc
+	dailySamples    *prometheus.Desc
 	newestDay       *prometheus.Desc
 	refreshFailures *prometheus.CounterVec
 }
@@ -63,6 +65,8 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 			"When the collector last refreshed successfully; the age of the data served.", []string{"account", "collector"}, nil),
 		snapshotSeries: prometheus.NewDesc(namespace+"_snapshot_series",
 			"Series in the collector's current snapshot.", []string{"account", "collector"}, nil),
+		dailySamples: prometheus.NewDesc(namespace+"_snapshot_timestamped_samples",
+			"Samples in the collector's current snapshot that carry their billing day's timestamp: what a storage without an out-of-order window drops.", []string{"account", "collector"}, nil),
 		newestDay: prometheus.NewDesc(namespace+"_newest_complete_day_timestamp_seconds",
 			"Start (00:00 UTC+8) of the newest billing day the collector's data is complete for.", []string{"account", "collector"}, nil),
 		refreshFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -164,6 +168,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- e.refreshSuccess
 	ch <- e.lastSuccess
 	ch <- e.snapshotSeries
+	ch <- e.dailySamples
 	ch <- e.newestDay
 	ch <- lateRestatementsDesc
 	ch <- lateRestatementAmountDesc
@@ -194,6 +199,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		}
 		if st.partial { // the first refresh is still running: no refresh state yet
 			ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
+			ch <- prometheus.MustNewConstMetric(e.dailySamples, prometheus.GaugeValue, float64(st.dailySamples), w.account, w.name)
 			if d := st.snapshot.NewestCompleteDay; !d.IsZero() {
 				ch <- prometheus.MustNewConstMetric(e.newestDay, prometheus.GaugeValue, float64(d.Start().Unix()), w.account, w.name)
 			}
@@ -205,6 +211,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(e.lastSuccess, prometheus.GaugeValue, float64(st.lastSuccess.UnixNano())/1e9, w.account, w.name)
 		}
 		ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
+		ch <- prometheus.MustNewConstMetric(e.dailySamples, prometheus.GaugeValue, float64(st.dailySamples), w.account, w.name)
 		if d := st.snapshot.NewestCompleteDay; !d.IsZero() {
 			ch <- prometheus.MustNewConstMetric(e.newestDay, prometheus.GaugeValue, float64(d.Start().Unix()), w.account, w.name)
 		}
@@ -234,12 +241,13 @@ type worker struct {
 // workerState is published atomically after each refresh, and while one
 // runs as its days come in (publishPartial).
 type workerState struct {
-	snapshot    Snapshot
-	partial     bool // published by the first refresh while it runs
-	ok          bool
-	transient   bool // the last refresh failed, and may succeed by itself
-	duration    time.Duration
-	lastSuccess time.Time
+	snapshot     Snapshot
+	dailySamples int  // of snapshot.Metrics, those with their own timestamp
+	partial      bool // published by the first refresh while it runs
+	ok           bool
+	transient    bool // the last refresh failed, and may succeed by itself
+	duration     time.Duration
+	lastSuccess  time.Time
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -272,7 +280,7 @@ func (w *worker) refresh(ctx context.Context) error {
 	if ctx.Err() != nil && err != nil {
 		return err // shutting down: publish nothing half-done
 	}
-	st := &workerState{snapshot: snap, ok: err == nil, duration: time.Since(start)}
+	st := &workerState{snapshot: snap, dailySamples: timestamped(snap.Metrics), ok: err == nil, duration: time.Since(start)}
 	prev := w.state.Load()
 	if prev != nil {
 		st.lastSuccess = prev.lastSuccess
@@ -303,9 +311,9 @@ func (w *worker) refresh(ctx context.Context) error {
 // completed refresh; before the first one there is none, and the collector
 // is not ready.
 func (w *worker) publishPartial(snap Snapshot) {
-	st := &workerState{snapshot: snap, partial: true, transient: true}
+	st := &workerState{snapshot: snap, dailySamples: timestamped(snap.Metrics), partial: true, transient: true}
 	if prev := w.state.Load(); prev != nil && !prev.partial {
-		st = &workerState{snapshot: snap, ok: prev.ok, transient: prev.transient, duration: prev.duration, lastSuccess: prev.lastSuccess}
+		st = &workerState{snapshot: snap, dailySamples: st.dailySamples, ok: prev.ok, transient: prev.transient, duration: prev.duration, lastSuccess: prev.lastSuccess}
 	}
 	w.state.Store(st)
 }
@@ -315,4 +323,18 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// timestamped counts the metrics that carry their own timestamp: the daily
+// samples. Counted once per publication, not per scrape.
+func timestamped(metrics []prometheus.Metric) int {
+	var n int
+	var m dto.Metric
+	for _, x := range metrics {
+		m.Reset()
+		if x.Write(&m) == nil && m.TimestampMs != nil {
+			n++
+		}
+	}
+	return n
 }

@@ -49,7 +49,7 @@ var alertSignals = map[string]string{
 	"AliyunBillingBalanceRunwayLow":         "account_currency:aliyun_billing_balance_runway:days",
 	"AliyunBillingBalanceRunwayCritical":    "account_currency:aliyun_billing_balance_runway:days",
 	"AliyunBillingDataStale":                "account_collector:aliyun_billing_newest_complete_day:age_seconds",
-	"AliyunBillingDailySamplesDropped":      "aliyun_billing_snapshot_series",
+	"AliyunBillingDailySamplesDropped":      "aliyun_billing_snapshot_timestamped_samples",
 	"AliyunBillingRefreshFailing":           "aliyun_billing_refresh_success",
 	"AliyunBillingBSSThrottled":             "aliyun_billing_bss_requests_total",
 	"AliyunBillingBSSAuthenticationFailing": "aliyun_billing_bss_requests_total",
