@@ -58,6 +58,12 @@ var amountCollectors = []string{"account", "instance", "ossbucket"}
 type InstanceConfig struct {
 	// Zone adds a zone_id label to the aggregated series.
 	Zone bool
+	// ResourceGroup and CostUnit add resource_group and cost_unit labels
+	// (the rows' ResourceGroup and CostUnit: display names, "unknown" when
+	// empty). Each multiplies the series by the groups or cost units in
+	// use, as a tag key does, so both are opt-in.
+	ResourceGroup bool
+	CostUnit      bool
 	// TagKeys become tag_<key> labels on the aggregated series.
 	TagKeys []string
 	// PerInstance adds per-instance payable series, at most MaxInstances per

@@ -44,6 +44,8 @@ type options struct {
 	concurrentWalks int
 
 	instanceZone         bool
+	instanceRG           bool
+	instanceCostUnit     bool
 	instanceTagKeys      string
 	instancePerInstance  bool
 	instanceMaxInstances int
@@ -129,6 +131,8 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 		o.collectors[r.Name] = cf
 	}
 	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.instanceZone)
+	app.Flag("collector.instance.resource-group", "Add a resource_group label to the instance collector's series (multiplies them by the resource groups in use).").BoolVar(&o.instanceRG)
+	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.instanceCostUnit)
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
 	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
@@ -242,9 +246,11 @@ func (o *options) collectorConfig() collector.Config {
 	cfg.ExposureDays = o.exposureDays
 	cfg.ConcurrentWalks = o.concurrentWalks
 	cfg.Instance = collector.InstanceConfig{
-		Zone:         o.instanceZone,
-		PerInstance:  o.instancePerInstance,
-		MaxInstances: o.instanceMaxInstances,
+		Zone:          o.instanceZone,
+		ResourceGroup: o.instanceRG,
+		CostUnit:      o.instanceCostUnit,
+		PerInstance:   o.instancePerInstance,
+		MaxInstances:  o.instanceMaxInstances,
 	}
 	for _, k := range strings.Split(o.instanceTagKeys, ",") {
 		if k = strings.TrimSpace(k); k != "" {
