@@ -26,6 +26,7 @@ type Config struct {
 	// quota; they only keep it busy while a walk waits for BSS.
 	ConcurrentWalks int
 	Instance        InstanceConfig
+	Renewal         RenewalConfig
 	OSSBucket       OSSBucketConfig
 	// Amounts names the money columns each bill collector (account,
 	// instance, ossbucket) exposes; a collector not listed gets
@@ -72,6 +73,15 @@ type InstanceConfig struct {
 	MaxInstances int
 }
 
+// RenewalConfig holds the renewal collector's options.
+type RenewalConfig struct {
+	// PerInstance adds the expiry of each instance expiring without
+	// auto-renew, the MaxInstances soonest; per owner and product, the
+	// soonest of the rest goes under instance_id "__overflow__".
+	PerInstance  bool
+	MaxInstances int
+}
+
 // DefaultConfig returns the defaults the flags also use.
 func DefaultConfig() Config {
 	return Config{
@@ -80,6 +90,7 @@ func DefaultConfig() Config {
 		ExposureDays:    7,
 		ConcurrentWalks: 4,
 		Instance:        InstanceConfig{MaxInstances: 1000},
+		Renewal:         RenewalConfig{MaxInstances: 100},
 		OSSBucket:       OSSBucketConfig{MaxBuckets: 200},
 		SettleMargin:    DefaultSettleMargin,
 	}
@@ -111,6 +122,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("concurrent walks must be between 1 and 10, got %d", c.ConcurrentWalks)
 	case c.Instance.PerInstance && c.Instance.MaxInstances < 1:
 		return fmt.Errorf("instance series cap must be at least 1, got %d", c.Instance.MaxInstances)
+	case c.Renewal.PerInstance && c.Renewal.MaxInstances < 1:
+		return fmt.Errorf("renewal instance series cap must be at least 1, got %d", c.Renewal.MaxInstances)
 	case c.SettleMargin < 0 || c.SettleMargin > 48*time.Hour:
 		return fmt.Errorf("settle margin must be between 0 and 48h, got %s", c.SettleMargin)
 	case c.OSSBucket.MaxBuckets < 1:
