@@ -669,6 +669,12 @@ func (h *simHarness) instanceDay(d bssclient.Day, t time.Time) *groupSums {
 		if h.cfg.Instance.Zone {
 			labels["zone_id"] = blankAsUnknown(r.Zone)
 		}
+		if h.cfg.Instance.ResourceGroup {
+			labels["resource_group"] = blankAsUnknown(r.ResourceGroup)
+		}
+		if h.cfg.Instance.CostUnit {
+			labels["cost_unit"] = blankAsUnknown(r.CostUnit)
+		}
 		tags := tagsOf(h.t, r.Tag)
 		for _, k := range h.cfg.Instance.TagKeys {
 			labels["tag_"+k] = tags[k]

@@ -26,6 +26,7 @@ type Config struct {
 	// quota; they only keep it busy while a walk waits for BSS.
 	ConcurrentWalks int
 	Instance        InstanceConfig
+	Renewal         RenewalConfig
 	OSSBucket       OSSBucketConfig
 	// Amounts names the money columns each bill collector (account,
 	// instance, ossbucket) exposes; a collector not listed gets
@@ -58,10 +59,25 @@ var amountCollectors = []string{"account", "instance", "ossbucket"}
 type InstanceConfig struct {
 	// Zone adds a zone_id label to the aggregated series.
 	Zone bool
+	// ResourceGroup and CostUnit add resource_group and cost_unit labels
+	// (the rows' ResourceGroup and CostUnit: display names, "unknown" when
+	// empty). Each multiplies the series by the groups or cost units in
+	// use, as a tag key does, so both are opt-in.
+	ResourceGroup bool
+	CostUnit      bool
 	// TagKeys become tag_<key> labels on the aggregated series.
 	TagKeys []string
 	// PerInstance adds per-instance payable series, at most MaxInstances per
 	// day; the rest are summed into one overflow series so totals stay exact.
+	PerInstance  bool
+	MaxInstances int
+}
+
+// RenewalConfig holds the renewal collector's options.
+type RenewalConfig struct {
+	// PerInstance adds the expiry of each instance expiring without
+	// auto-renew, the MaxInstances soonest; per owner and product, the
+	// soonest of the rest goes under instance_id "__overflow__".
 	PerInstance  bool
 	MaxInstances int
 }
@@ -74,6 +90,7 @@ func DefaultConfig() Config {
 		ExposureDays:    7,
 		ConcurrentWalks: 4,
 		Instance:        InstanceConfig{MaxInstances: 1000},
+		Renewal:         RenewalConfig{MaxInstances: 100},
 		OSSBucket:       OSSBucketConfig{MaxBuckets: 200},
 		SettleMargin:    DefaultSettleMargin,
 	}
@@ -105,6 +122,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("concurrent walks must be between 1 and 10, got %d", c.ConcurrentWalks)
 	case c.Instance.PerInstance && c.Instance.MaxInstances < 1:
 		return fmt.Errorf("instance series cap must be at least 1, got %d", c.Instance.MaxInstances)
+	case c.Renewal.PerInstance && c.Renewal.MaxInstances < 1:
+		return fmt.Errorf("renewal instance series cap must be at least 1, got %d", c.Renewal.MaxInstances)
 	case c.SettleMargin < 0 || c.SettleMargin > 48*time.Hour:
 		return fmt.Errorf("settle margin must be between 0 and 48h, got %s", c.SettleMargin)
 	case c.OSSBucket.MaxBuckets < 1:

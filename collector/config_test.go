@@ -31,6 +31,8 @@ func TestConfigValidate(t *testing.T) {
 		{"walks 10", func(c *Config) { c.ConcurrentWalks = 10 }, ""},
 		{"walks 11", func(c *Config) { c.ConcurrentWalks = 11 }, "concurrent walks must be between 1 and 10, got 11"},
 		{"cap 0 per instance", func(c *Config) { c.Instance.PerInstance, c.Instance.MaxInstances = true, 0 }, "instance series cap must be at least 1, got 0"},
+		{"renewal cap 0", func(c *Config) { c.Renewal.PerInstance, c.Renewal.MaxInstances = true, 0 }, "renewal instance series cap must be at least 1, got 0"},
+		{"renewal cap 0 unused", func(c *Config) { c.Renewal.MaxInstances = 0 }, ""},
 		{"cap 0 unused", func(c *Config) { c.Instance.MaxInstances = 0 }, ""},
 		{"cap 1", func(c *Config) { c.Instance.PerInstance, c.Instance.MaxInstances = true, 1 }, ""},
 		{"tag keys", func(c *Config) { c.Instance.TagKeys = []string{"env", "cost_center", "Team2"} }, ""},

@@ -64,7 +64,7 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 	acct := historyAccount(t, now)
 	cfg := DefaultConfig()
 	cfg.Now = func() time.Time { return now }
-	cfg.Instance = InstanceConfig{Zone: true, TagKeys: []string{"env"}, PerInstance: true, MaxInstances: 5}
+	cfg.Instance = InstanceConfig{Zone: true, ResourceGroup: true, CostUnit: true, TagKeys: []string{"env"}, PerInstance: true, MaxInstances: 5}
 
 	var enabled []Enabled
 	for _, name := range HistoryCollectors {

@@ -60,6 +60,12 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 	if cfg.Instance.Zone {
 		labels = append(labels, "zone_id")
 	}
+	if cfg.Instance.ResourceGroup {
+		labels = append(labels, "resource_group")
+	}
+	if cfg.Instance.CostUnit {
+		labels = append(labels, "cost_unit")
+	}
 	for _, k := range cfg.Instance.TagKeys {
 		labels = append(labels, "tag_"+k)
 	}
@@ -212,6 +218,16 @@ func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []st
 	}
 	if c.cfg.Instance.Zone {
 		labels[n] = orUnknown(it.Zone)
+		n++
+	}
+	// Both are instance attributes, complete 48 h after the day ends, when
+	// the day is read.
+	if c.cfg.Instance.ResourceGroup {
+		labels[n] = orUnknown(it.ResourceGroup)
+		n++
+	}
+	if c.cfg.Instance.CostUnit {
+		labels[n] = orUnknown(it.CostUnit)
 		n++
 	}
 	if len(c.cfg.Instance.TagKeys) > 0 {

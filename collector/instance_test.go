@@ -82,6 +82,61 @@ func TestInstanceZoneAndTagLabels(t *testing.T) {
 	}
 }
 
+// TestInstanceResourceGroupAndCostUnitLabels: the opt-in resource_group and
+// cost_unit labels come from each row's ResourceGroup and CostUnit, and the
+// finer series still add up to the day's truth.
+func TestInstanceResourceGroupAndCostUnitLabels(t *testing.T) {
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, configure: func(c *Config) {
+		c.Instance.ResourceGroup = true
+		c.Instance.CostUnit = true
+		c.Instance.TagKeys = []string{"team", "env"}
+	}})
+	h.mustStep(midMarch)
+	h.assertModel()
+	got := gatheredFamily(t, h.exp, "aliyun_billing_instance_daily_payable")
+	if len(got) == 0 {
+		t.Fatal("no instance series")
+	}
+	var names []string
+	for k := range got[0].labels {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	want := []string{"account", "cost_unit", "currency", "owner_id", "product_code", "region_id", "resource_group", "subscription_type", "tag_env", "tag_team"}
+	if !slices.Equal(names, want) {
+		t.Errorf("labels %v, want %v", names, want)
+	}
+	groups, units := map[string]bool{}, map[string]bool{}
+	for _, s := range got {
+		l := s.labels
+		groups[l["resource_group"]], units[l["cost_unit"]] = true, true
+		// The simulator puts an instance in the default group or in
+		// "<team>-<env>", and its cost unit is "Not allocated" or its team,
+		// as its tags say: a label read from another column, or from
+		// another row, breaks these.
+		if l["tag_team"] == "" {
+			continue
+		}
+		if g := l["resource_group"]; g != "Default resource group" && g != l["tag_team"]+"-"+l["tag_env"] {
+			t.Errorf("series %v: resource group %q does not match its tags", l, g)
+		}
+		if u := l["cost_unit"]; u != "Not allocated" && u != l["tag_team"] {
+			t.Errorf("series %v: cost unit %q does not match its team tag", l, u)
+		}
+	}
+	if len(groups) < 3 || !groups["Default resource group"] || len(units) < 3 || !units["Not allocated"] {
+		t.Errorf("resource groups %v, cost units %v: the test needs several of each, and the defaults", groups, units)
+	}
+	from, to := h.exposureRange(bssclient.KindInstanceAttributes, midMarch)
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		sum, n := sumWhere(t, got, d.Start().UnixMilli(), nil)
+		truth := h.world.Truth(bsssimtest.TruthQuery{Day: d, Kind: bssclient.KindInstanceAttributes}, midMarch).PretaxAmount
+		if n == 0 || sum != truth {
+			t.Errorf("day %s: %d series sum to %s, truth %s", d, n, sum, truth)
+		}
+	}
+}
+
 // TestInstanceFailedWalkIsNotPublished: a day whose walk fails in the middle
 // (after its first page was read) is not exposed, not even in part, and the
 // next good refresh exposes it whole.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -34,17 +35,22 @@ var renewalWindows = []struct {
 
 type renewalCollector struct {
 	acct  Account
+	cfg   RenewalConfig
 	parts *apiParts
 
-	expiring, nextExpiry *prometheus.Desc
-	last                 Snapshot
+	expiring, nextExpiry, instanceExpiry *prometheus.Desc
+	last                                 Snapshot
 }
 
-func newRenewalCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
+func newRenewalCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
 	labels := []string{"account", "owner_id", "product_code"}
 	return &renewalCollector{
 		acct:  acct,
+		cfg:   cfg.Renewal,
 		parts: newAPIParts(logger, bssclient.ActionQueryAvailableInstances),
+		instanceExpiry: prometheus.NewDesc(namespace+"_instance_expiry_without_auto_renew_timestamp_seconds",
+			"When a subscription instance that is not set to auto-renew expires, within 30 days, for the soonest instances; per owner and product, the soonest of the rest under instance_id=\""+overflowInstanceID+"\". Cached; refreshed in the background.",
+			append(slices.Clone(labels), "instance_id"), nil),
 		expiring: prometheus.NewDesc(namespace+"_instances_expiring_without_auto_renew",
 			"Subscription instances that expire within the window (7d or 30d) and are not set to auto-renew (QueryAvailableInstances). Cached; refreshed in the background.",
 			append(slices.Clone(labels), "within"), nil),
@@ -57,6 +63,9 @@ func newRenewalCollector(acct Account, _ Config, logger log.Logger) (Collector, 
 func (c *renewalCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.expiring
 	ch <- c.nextExpiry
+	if c.cfg.PerInstance {
+		ch <- c.instanceExpiry
+	}
 	ch <- apiAvailableDesc
 }
 
@@ -77,6 +86,7 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 		next   time.Time
 	}
 	groups := map[[2]string]*group{}
+	var expiring []expiringInstance // with PerInstance
 	for page, err := range client.QueryAvailableInstances(ctx, req) {
 		if err != nil {
 			if err := c.parts.settle(action, err); err != nil {
@@ -109,6 +119,9 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 			if g.next.IsZero() || in.EndTime.Before(g.next) {
 				g.next = in.EndTime.Time
 			}
+			if c.cfg.PerInstance {
+				expiring = append(expiring, expiringInstance{group: key, id: orUnknown(in.InstanceID), end: in.EndTime.Time})
+			}
 		}
 	}
 	c.parts.settle(action, nil)
@@ -126,7 +139,44 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 		v, _ := unixSeconds(g.next)
 		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.nextExpiry, prometheus.GaugeValue, v, c.acct.Name, k[0], k[1]))
 	}
+	for _, in := range capExpiring(expiring, c.cfg.MaxInstances) {
+		v, _ := unixSeconds(in.end)
+		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.instanceExpiry, prometheus.GaugeValue, v, c.acct.Name, in.group[0], in.group[1], in.id))
+	}
 	s.Metrics = append(s.Metrics, c.parts.metrics(c.acct.Name)...)
 	c.last = s
 	return s, nil
+}
+
+// expiringInstance is one instance expiring without auto-renew.
+type expiringInstance struct {
+	group [2]string // owner_id, product_code
+	id    string
+	end   time.Time
+}
+
+// capExpiring keeps the maxInstances soonest-expiring instances (ties by
+// ID, so a refresh shows the same ones) and, per owner and product, one
+// overflow entry with the soonest expiry of the rest: every group with an
+// expiring instance keeps a series for its next expiry beyond the list,
+// and the series count is bounded by the cap plus the groups.
+func capExpiring(all []expiringInstance, maxInstances int) []expiringInstance {
+	slices.SortFunc(all, func(a, b expiringInstance) int {
+		if c := a.end.Compare(b.end); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	if len(all) <= maxInstances {
+		return all
+	}
+	out := all[:maxInstances:maxInstances]
+	seen := map[[2]string]bool{}
+	for _, in := range all[maxInstances:] { // soonest first
+		if !seen[in.group] {
+			seen[in.group] = true
+			out = append(out, expiringInstance{group: in.group, id: overflowInstanceID, end: in.end})
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -94,4 +95,73 @@ func TestRenewals(t *testing.T) {
 	h.creds.set(bsssim.TestAccessKeyID, "not-the-secret")
 	h.failedStep(at.Add(time.Hour), bssclient.CodeSignatureDoesNotMatch, "renewal")
 	h.assertExposition(want, renewalFamilies...)
+}
+
+const instanceExpiryFamily = "aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds"
+
+// instanceExpirySamples is the per-instance detail the collector must show
+// at at with a cap of maxInstances: the soonest instances (ties by ID) with
+// their own series; per owner and product, the soonest expiry of the rest
+// under __overflow__.
+func instanceExpirySamples(instances []bssclient.AvailableInstance, at time.Time, maxInstances int) []sample {
+	var due []bssclient.AvailableInstance
+	for _, in := range instances {
+		left := in.EndTime.Sub(at)
+		if in.SubscriptionType == "Subscription" && in.RenewStatus != "AutoRenewal" && !in.EndTime.IsZero() && left >= 0 && left <= 30*24*time.Hour {
+			due = append(due, in)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		if !due[i].EndTime.Equal(due[j].EndTime.Time) {
+			return due[i].EndTime.Before(due[j].EndTime.Time)
+		}
+		return due[i].InstanceID < due[j].InstanceID
+	})
+	var out []sample
+	overflow := map[[2]string]time.Time{}
+	for i, in := range due {
+		owner, product := strconv.FormatInt(int64(in.OwnerID), 10), in.ProductCode
+		if i >= maxInstances {
+			if _, ok := overflow[[2]string{owner, product}]; !ok {
+				overflow[[2]string{owner, product}] = in.EndTime.Time
+			}
+			continue
+		}
+		out = append(out, sample{name: instanceExpiryFamily, value: unixText(in.EndTime.Time),
+			labels: map[string]string{"account": testAccount, "owner_id": owner, "product_code": product, "instance_id": in.InstanceID}})
+	}
+	for k, end := range overflow {
+		out = append(out, sample{name: instanceExpiryFamily, value: unixText(end),
+			labels: map[string]string{"account": testAccount, "owner_id": k[0], "product_code": k[1], "instance_id": "__overflow__"}})
+	}
+	return out
+}
+
+// TestRenewalPerInstance: with --collector.renewal.per-instance, each
+// instance expiring without auto-renew has its expiry, the soonest first up
+// to the cap, and every owner and product left out keeps its next expiry
+// in an overflow series.
+func TestRenewalPerInstance(t *testing.T) {
+	for _, maxInstances := range []int{3, 1000} {
+		t.Run(strconv.Itoa(maxInstances), func(t *testing.T) {
+			h := startSim(t, simOptions{start: midMarch, collectors: []string{"renewal"}, configure: func(c *Config) {
+				c.Renewal = RenewalConfig{PerInstance: true, MaxInstances: maxInstances}
+			}})
+			for _, at := range []time.Time{midMarch, midMarch.Add(20 * 24 * time.Hour)} {
+				h.mustStep(at)
+				all := h.world.AvailableInstances(at)
+				want := instanceExpirySamples(all, at, maxInstances)
+				overflow := 0
+				for _, s := range want {
+					if s.labels["instance_id"] == "__overflow__" {
+						overflow++
+					}
+				}
+				if (maxInstances == 3) != (overflow > 0) {
+					t.Fatalf("cap %d at %s: %d overflow series; the world no longer shows the cap (or the no-cap case)", maxInstances, at, overflow)
+				}
+				h.assertExposition(want, instanceExpiryFamily)
+			}
+		})
+	}
 }

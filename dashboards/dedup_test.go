@@ -18,9 +18,9 @@ var familyLabels = []struct {
 }{
 	{regexp.MustCompile(`^aliyun_billing_account_cycle_`), []string{"account", "owner_id", "product_code", "subscription_type", "currency", "billing_cycle", "cycle"}},
 	{regexp.MustCompile(`^aliyun_billing_account_daily_`), []string{"account", "owner_id", "product_code", "subscription_type", "currency"}},
-	{regexp.MustCompile(`^aliyun_billing_instance_cycle_`), []string{"account", "owner_id", "product_code", "subscription_type", "region_id", "zone_id", "currency", "billing_cycle", "cycle"}},
+	{regexp.MustCompile(`^aliyun_billing_instance_cycle_`), []string{"account", "owner_id", "product_code", "subscription_type", "region_id", "zone_id", "resource_group", "cost_unit", "currency", "billing_cycle", "cycle"}},
 	{regexp.MustCompile(`^aliyun_billing_instance_daily_by_instance_`), []string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"}},
-	{regexp.MustCompile(`^aliyun_billing_instance_daily_`), []string{"account", "owner_id", "product_code", "subscription_type", "region_id", "zone_id", "currency"}},
+	{regexp.MustCompile(`^aliyun_billing_instance_daily_`), []string{"account", "owner_id", "product_code", "subscription_type", "region_id", "zone_id", "resource_group", "cost_unit", "currency"}},
 	{regexp.MustCompile(`^aliyun_billing_ossbucket_cycle_`), []string{"account", "owner_id", "bucket", "region_id", "currency", "billing_cycle", "cycle"}},
 	{regexp.MustCompile(`^aliyun_billing_ossbucket_daily_`), []string{"account", "owner_id", "bucket", "region_id", "currency"}},
 	{regexp.MustCompile(`^aliyun_billing_balance_`), []string{"account", "currency"}},

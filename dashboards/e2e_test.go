@@ -55,6 +55,24 @@ var alertSignals = map[string]string{
 	"AliyunBillingBSSAuthenticationFailing": "aliyun_billing_bss_requests_total",
 	"AliyunBillingBSSAccessDenied":          "aliyun_billing_bss_requests_total",
 	"AliyunBillingExporterDown":             `up{job="aliyun-billing"}`,
+
+	"AliyunBillingResourcePlanLow":                    "account_instance:aliyun_billing_resource_plan_remaining:ratio",
+	"AliyunBillingResourcePlanExhaustingBeforeExpiry": "account_instance:aliyun_billing_resource_plan_expiry:timestamp_seconds",
+	"AliyunBillingResourcePlanExpiringSoon":           "account_instance:aliyun_billing_resource_plan_expiry:timestamp_seconds",
+	"AliyunBillingSavingsPlanExpiringSoon":            "aliyun_billing_savings_plan_expiry_timestamp_seconds",
+	"AliyunBillingSavingsPlansUnderused":              "aliyun_billing_savings_plans_utilization_ratio",
+	"AliyunBillingReservationUnderused":               "aliyun_billing_reservation_utilization_ratio",
+	"AliyunBillingInstancesExpiringWithoutAutoRenew":  `aliyun_billing_instances_expiring_without_auto_renew{within="7d"}`,
+	"AliyunBillingCashCouponExpiring":                 "aliyun_billing_cash_coupon_next_expiry_timestamp_seconds",
+	"AliyunBillingPrepaidCardExpiring":                "aliyun_billing_prepaid_card_next_expiry_timestamp_seconds",
+	"AliyunBillingCommitmentActionDenied":             "aliyun_billing_commitments_api_available",
+}
+
+// needsADay names, per recording rule that reads a day of its own history
+// (a burn rate over [1d]), the input that must have data in the demo: a
+// test run of minutes sees no burn yet, but the rule must read real series.
+var needsADay = map[string]string{
+	"account_instance:aliyun_billing_resource_plan_exhaustion:timestamp_seconds": "account_instance:aliyun_billing_resource_plan_remaining:ratio",
 }
 
 // forecastDependent reports whether an expression needs a complete day in
@@ -102,7 +120,8 @@ func TestEndToEnd(t *testing.T) {
 
 	promAddr := freeAddr(t)
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
-	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t))
+	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t, alertRulesFile))
+	writeFile(t, filepath.Join(dir, "commitments.yml"), fastAlerts(t, commitmentRulesFile))
 	writeTargets(t, dir, exp, replica)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), prometheusConfig(t, exp, amAddr))
 	prom := startServer(t, "prometheus", dir, promBin,
@@ -213,14 +232,20 @@ func writeFile(t *testing.T, path, content string) {
 
 var forRE = regexp.MustCompile(`(?m)^(\s+for:\s*)\S+\s*$`)
 
-// fastAlerts is alerts.yml with every `for:` set to 0s, so that a test run
-// of seconds sees alerts fire. The shipped file keeps realistic durations;
+// fastAlerts is a rule file with every `for:` set to 0s, so that a test run
+// of seconds sees alerts fire. The shipped files keep realistic durations;
 // promtool's unit tests cover them.
-func fastAlerts(t *testing.T) string {
+func fastAlerts(t *testing.T, path string) string {
 	t.Helper()
-	src := string(mustRead(t, alertRulesFile))
+	src := string(mustRead(t, path))
 	out := forRE.ReplaceAllString(src, "${1}0s")
-	if n := len(forRE.FindAllString(src, -1)); n < len(loadRules(t, alertRulesFile)) {
+	alerts := 0
+	for _, r := range loadRules(t, path) {
+		if r.Alert != "" {
+			alerts++
+		}
+	}
+	if n := len(forRE.FindAllString(src, -1)); n < alerts {
 		t.Fatalf("rewrote %d for: lines, want one per alert", n)
 	}
 	return out
@@ -257,7 +282,7 @@ func prometheusConfig(t *testing.T, exp *demoExporter, amAddr string) string {
 storage:
   tsdb:
     out_of_order_time_window: %s
-rule_files: [recording.yml, alerts.yml]
+rule_files: [recording.yml, alerts.yml, commitments.yml]
 alerting:
   alertmanagers:
     - static_configs:
@@ -528,14 +553,22 @@ func testRules(t *testing.T, api promClient, exp *demoExporter) {
 		}
 	}
 	now := time.Now()
-	recording := loadRules(t, recordingRulesFile)
-	alerts := loadRules(t, alertRulesFile)
+	recording := slices.Concat(loadRules(t, recordingRulesFile), commitmentRules(t, false))
+	alerts := slices.Concat(loadRules(t, alertRulesFile), commitmentRules(t, true))
 	if loaded != len(recording)+len(alerts) {
 		t.Errorf("Prometheus loaded %d rules, the files define %d", loaded, len(recording)+len(alerts))
 	}
 	for _, r := range recording {
 		if _, err := api.nonEmpty(r.Record, now); err != nil {
 			if errors.Is(err, errEmpty) && mayLackForecast(exp, r.Record) {
+				continue
+			}
+			if input, ok := needsADay[r.Record]; ok && errors.Is(err, errEmpty) {
+				// Its own input must have data, so that it is only the
+				// day of history that is missing.
+				if _, err := api.nonEmpty(input, now); err != nil {
+					t.Errorf("recording rule %s: its input %s: %v", r.Record, input, err)
+				}
 				continue
 			}
 			t.Errorf("recording rule %s: %v", r.Record, err)

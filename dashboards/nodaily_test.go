@@ -92,7 +92,7 @@ func prometheusWithoutWindow(t *testing.T, promBin string, exps ...*demoExporter
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
-	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t))
+	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t, alertRulesFile))
 	writeTargets(t, dir, exps...)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), `global:
   scrape_interval: 1s

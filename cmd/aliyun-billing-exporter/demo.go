@@ -63,11 +63,17 @@ func startDemo(start string, logger log.Logger) (*demoWorld, error) {
 }
 
 // configure turns on what the demo shows beyond the defaults: per-instance
-// series (the "Top instances" panel reads them), so that every shipped
-// dashboard panel has data on a first look.
+// series (the "Top instances" panel reads them), the resource_group and
+// cost_unit labels (the overview's "Top cost units" and "Top resource
+// groups") and the renewal detail (the Commitments dashboard's "Days until
+// each instance expires"), so that every shipped dashboard panel has data
+// on a first look.
 func (d *demoWorld) configure(cfg *collector.Config) {
 	cfg.Now = d.clock.Now
 	cfg.Instance.PerInstance = true
+	cfg.Instance.ResourceGroup = true
+	cfg.Instance.CostUnit = true
+	cfg.Renewal.PerInstance = true
 }
 
 // demoBudgets are the demo's example budgets, used when the config file

@@ -44,9 +44,13 @@ type options struct {
 	concurrentWalks int
 
 	instanceZone         bool
+	instanceRG           bool
+	instanceCostUnit     bool
 	instanceTagKeys      string
 	instancePerInstance  bool
 	instanceMaxInstances int
+	renewalPerInstance   bool
+	renewalMaxInstances  int
 
 	collectors map[string]*collectorFlags
 
@@ -129,9 +133,13 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 		o.collectors[r.Name] = cf
 	}
 	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.instanceZone)
+	app.Flag("collector.instance.resource-group", "Add a resource_group label to the instance collector's series (multiplies them by the resource groups in use).").BoolVar(&o.instanceRG)
+	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.instanceCostUnit)
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
 	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
+	app.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
+	checkedFlag(app, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, parseInt)
 	o.amounts = map[string]*string{}
 	for _, name := range []string{"account", "instance", "ossbucket"} {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
@@ -242,10 +250,13 @@ func (o *options) collectorConfig() collector.Config {
 	cfg.ExposureDays = o.exposureDays
 	cfg.ConcurrentWalks = o.concurrentWalks
 	cfg.Instance = collector.InstanceConfig{
-		Zone:         o.instanceZone,
-		PerInstance:  o.instancePerInstance,
-		MaxInstances: o.instanceMaxInstances,
+		Zone:          o.instanceZone,
+		ResourceGroup: o.instanceRG,
+		CostUnit:      o.instanceCostUnit,
+		PerInstance:   o.instancePerInstance,
+		MaxInstances:  o.instanceMaxInstances,
 	}
+	cfg.Renewal = collector.RenewalConfig{PerInstance: o.renewalPerInstance, MaxInstances: o.renewalMaxInstances}
 	for _, k := range strings.Split(o.instanceTagKeys, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			cfg.Instance.TagKeys = append(cfg.Instance.TagKeys, k)

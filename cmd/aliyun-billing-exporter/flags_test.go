@@ -30,12 +30,14 @@ func TestFlagOptions(t *testing.T) {
 	o, err := parseFlags([]string{
 		"--no-collector.balance", "--collector.account.interval=2h", "--collector.instance.tag-keys= env , team",
 		"--collector.instance.zone", "--no-billing.daily-series", "--billing.exposure-days=3",
+		"--collector.instance.cost-unit",
 	}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := o.collectorConfig()
-	if cfg.DailySeries || cfg.ExposureDays != 3 || !cfg.Instance.Zone || strings.Join(cfg.Instance.TagKeys, ",") != "env,team" {
+	if cfg.DailySeries || cfg.ExposureDays != 3 || !cfg.Instance.Zone || strings.Join(cfg.Instance.TagKeys, ",") != "env,team" ||
+		!cfg.Instance.CostUnit || cfg.Instance.ResourceGroup {
 		t.Errorf("collector config %+v", cfg)
 	}
 	for _, e := range o.enabledCollectors() {
