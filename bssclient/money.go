@@ -146,7 +146,7 @@ func stripThousandsSeparators(t string) string {
 // MustParseMoney is ParseMoney for constants in tests and fixtures; it panics
 // on a malformed literal, which is a programming error. deadcode reports it
 // because only tests call it; they live in several packages (collector,
-// bsssim), so it cannot move into a _test.go file.
+// bssclient's own), so it cannot move into a _test.go file.
 func MustParseMoney(s string) Money {
 	m, err := ParseMoney(s)
 	if err != nil {
