@@ -626,13 +626,13 @@ func (c *Client) redactURLError(err error) error {
 // Success:false) carry Code and Message, and from the gateway HostId and
 // Recommend (https://www.alibabacloud.com/help/en/bss-openapi/latest/response-structure).
 type response[T any] struct {
-	RequestID string `json:"RequestId"`
-	HostID    string `json:"HostId"`
-	Code      string `json:"Code"`
-	Message   string `json:"Message"`
-	Recommend string `json:"Recommend"`
-	Success   *bool  `json:"Success"`
-	Data      *T     `json:"Data"` // nil when absent or null
+	RequestID string       `json:"RequestId"`
+	HostID    string       `json:"HostId"`
+	Code      string       `json:"Code"`
+	Message   string       `json:"Message"`
+	Recommend string       `json:"Recommend"`
+	Success   *successFlag `json:"Success"` // nil when absent or null
+	Data      *T           `json:"Data"`    // nil when absent or null
 }
 
 // decodeResponse reads one HTTP answer in one encoding/json pass and returns
@@ -675,7 +675,7 @@ func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
 // failure returns the *APIError an answer reports, or nil for a success.
 func (r *response[T]) failure(action string, status int, hasData bool) error {
 	failed := status >= 400 ||
-		(r.Success != nil && !*r.Success) ||
+		(r.Success != nil && !bool(*r.Success)) ||
 		// QueryAccountBalance succeeds with Code "200", the bills with "Success".
 		(r.Code != "" && r.Code != "Success" && r.Code != "200" && !hasData)
 	if !failed {
