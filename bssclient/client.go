@@ -191,23 +191,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Credentials == nil {
 		return nil, errors.New("bssclient: Config.Credentials is required")
 	}
-	limiter := cfg.Limiter
-	if limiter == nil {
-		rps := cfg.RateLimit
-		switch {
-		case rps == 0:
-			rps = DefaultRateLimit
-		case !(rps > 0) || math.IsInf(rps, 0):
-			return nil, fmt.Errorf("bssclient: Config.RateLimit %v: must be a positive number of requests per second", cfg.RateLimit)
-		}
-		burst := cfg.Burst
-		switch {
-		case burst == 0:
-			burst = DefaultBurst
-		case burst < 0:
-			return nil, fmt.Errorf("bssclient: Config.Burst %d: must not be negative", cfg.Burst)
-		}
-		limiter = NewLimiter(rps, burst)
+	limiter, err := limiterOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	maxAttempts := cfg.MaxAttempts
 	switch {
@@ -278,6 +264,29 @@ func New(cfg Config) (*Client, error) {
 		c.userAgent = DefaultUserAgent
 	}
 	return c, nil
+}
+
+// limiterOf returns cfg.Limiter, or a limiter of its own from RateLimit and
+// Burst (zero meaning the defaults).
+func limiterOf(cfg Config) (*Limiter, error) {
+	if cfg.Limiter != nil {
+		return cfg.Limiter, nil
+	}
+	rps := cfg.RateLimit
+	switch {
+	case rps == 0:
+		rps = DefaultRateLimit
+	case !(rps > 0) || math.IsInf(rps, 0):
+		return nil, fmt.Errorf("bssclient: Config.RateLimit %v: must be a positive number of requests per second", cfg.RateLimit)
+	}
+	burst := cfg.Burst
+	switch {
+	case burst == 0:
+		burst = DefaultBurst
+	case burst < 0:
+		return nil, fmt.Errorf("bssclient: Config.Burst %d: must not be negative", cfg.Burst)
+	}
+	return NewLimiter(rps, burst), nil
 }
 
 // Endpoint returns the base URL calls go to, e.g. "https://business.aliyuncs.com".
