@@ -9,10 +9,17 @@ import (
 // day is, when each kind of data about a day is complete, and when a month's
 // bill is final. The simulator, the collectors and the tests all ask it.
 //
-// Sources: ../shared/reference/bss-openapi.md §5 and the QueryAccountBill,
-// DescribeInstanceBill and DescribeSplitItemBill pages. That BillingDate is a
-// UTC+8 calendar day is INFERRED from the documented "(UTC+8)" final-bill
-// times; if it proves wrong, BillingZone is the only thing to change.
+// Sources: the API pages of DescribeInstanceBill
+// (https://alibabacloud.com/help/en/boa/latest/api-query-instance-billing-service),
+// QueryAccountBill
+// (https://alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill)
+// and DescribeSplitItemBill
+// (https://alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-describesplititembill),
+// and the bill guide
+// (https://www.alibabacloud.com/help/en/user-center/user-guide/how-to-manage-bills).
+// That BillingDate is a UTC+8 calendar day is INFERRED from the documented
+// "(UTC+8)" final-bill times: no page says so outright. If it proves wrong,
+// BillingZone is the only thing to change.
 
 // BillingZone is the clock BSS billing days and cycles are counted in.
 var BillingZone = time.FixedZone("UTC+8", 8*60*60)

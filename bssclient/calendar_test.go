@@ -19,7 +19,8 @@ func calendarTime(t *testing.T, s string) time.Time {
 }
 
 func TestCalendarBillingZoneIsUTC8(t *testing.T) {
-	// INFERRED in the reference (§5 "Timezone"); pinned so a change is deliberate.
+	// INFERRED from the "(UTC+8)" final-bill times of the DescribeSplitItemBill
+	// page (see calendar.go); pinned so that a change is deliberate.
 	if _, offset := time.Date(2024, 7, 1, 0, 0, 0, 0, BillingZone).Zone(); offset != 8*60*60 {
 		t.Errorf("BillingZone offset = %d s, want 28800", offset)
 	}

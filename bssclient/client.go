@@ -191,23 +191,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Credentials == nil {
 		return nil, errors.New("bssclient: Config.Credentials is required")
 	}
-	limiter := cfg.Limiter
-	if limiter == nil {
-		rps := cfg.RateLimit
-		switch {
-		case rps == 0:
-			rps = DefaultRateLimit
-		case !(rps > 0) || math.IsInf(rps, 0):
-			return nil, fmt.Errorf("bssclient: Config.RateLimit %v: must be a positive number of requests per second", cfg.RateLimit)
-		}
-		burst := cfg.Burst
-		switch {
-		case burst == 0:
-			burst = DefaultBurst
-		case burst < 0:
-			return nil, fmt.Errorf("bssclient: Config.Burst %d: must not be negative", cfg.Burst)
-		}
-		limiter = NewLimiter(rps, burst)
+	limiter, err := limiterOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	maxAttempts := cfg.MaxAttempts
 	switch {
@@ -278,6 +264,29 @@ func New(cfg Config) (*Client, error) {
 		c.userAgent = DefaultUserAgent
 	}
 	return c, nil
+}
+
+// limiterOf returns cfg.Limiter, or a limiter of its own from RateLimit and
+// Burst (zero meaning the defaults).
+func limiterOf(cfg Config) (*Limiter, error) {
+	if cfg.Limiter != nil {
+		return cfg.Limiter, nil
+	}
+	rps := cfg.RateLimit
+	switch {
+	case rps == 0:
+		rps = DefaultRateLimit
+	case !(rps > 0) || math.IsInf(rps, 0):
+		return nil, fmt.Errorf("bssclient: Config.RateLimit %v: must be a positive number of requests per second", cfg.RateLimit)
+	}
+	burst := cfg.Burst
+	switch {
+	case burst == 0:
+		burst = DefaultBurst
+	case burst < 0:
+		return nil, fmt.Errorf("bssclient: Config.Burst %d: must not be negative", cfg.Burst)
+	}
+	return NewLimiter(rps, burst), nil
 }
 
 // Endpoint returns the base URL calls go to, e.g. "https://business.aliyuncs.com".
@@ -626,13 +635,13 @@ func (c *Client) redactURLError(err error) error {
 // Success:false) carry Code and Message, and from the gateway HostId and
 // Recommend (https://www.alibabacloud.com/help/en/bss-openapi/latest/response-structure).
 type response[T any] struct {
-	RequestID string `json:"RequestId"`
-	HostID    string `json:"HostId"`
-	Code      string `json:"Code"`
-	Message   string `json:"Message"`
-	Recommend string `json:"Recommend"`
-	Success   *bool  `json:"Success"`
-	Data      *T     `json:"Data"` // nil when absent or null
+	RequestID string       `json:"RequestId"`
+	HostID    string       `json:"HostId"`
+	Code      string       `json:"Code"`
+	Message   string       `json:"Message"`
+	Recommend string       `json:"Recommend"`
+	Success   *successFlag `json:"Success"` // nil when absent or null
+	Data      *T           `json:"Data"`    // nil when absent or null
 }
 
 // decodeResponse reads one HTTP answer in one encoding/json pass and returns
@@ -675,7 +684,7 @@ func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
 // failure returns the *APIError an answer reports, or nil for a success.
 func (r *response[T]) failure(action string, status int, hasData bool) error {
 	failed := status >= 400 ||
-		(r.Success != nil && !*r.Success) ||
+		(r.Success != nil && !bool(*r.Success)) ||
 		// QueryAccountBalance succeeds with Code "200", the bills with "Success".
 		(r.Code != "" && r.Code != "Success" && r.Code != "200" && !hasData)
 	if !failed {

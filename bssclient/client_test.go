@@ -403,6 +403,11 @@ func TestDecodeFailures(t *testing.T) {
 		{"garbage is quoted briefly", 200, longGarbage, CodeInvalidResponse, ClassInvalidResponse, 0, []string{"<html>xxx", "(513 bytes)"}},
 		{"success without Data", 200, `{"Code":"Success","Success":true,"RequestId":"R4"}`, CodeInvalidResponse, ClassInvalidResponse, 0, []string{"without Data"}},
 		{"bad money", 200, `{"Code":"Success","Success":true,"Data":{"AvailableAmount":"lots"}}`, CodeInvalidResponse, ClassInvalidResponse, 0, []string{"lots"}},
+		{`Success:"false" on HTTP 200`, 200, `{"Success":"false","Code":"Throttling.User","Message":"m","RequestId":"R6"}`, CodeThrottlingUser, ClassThrottled, 200, nil},
+		{`Success:"yes"`, 200, `{"Code":"Success","Success":"yes","Data":{}}`, CodeInvalidResponse, ClassInvalidResponse, 0, []string{`field Success is "yes", want true or false`}},
+		{`Success:"True"`, 200, `{"Code":"Success","Success":"True","Data":{}}`, CodeInvalidResponse, ClassInvalidResponse, 0, []string{`field Success is "True"`}},
+		{"Success:1", 200, `{"Code":"Success","Success":1,"Data":{}}`, CodeInvalidResponse, ClassInvalidResponse, 0, []string{"field Success is 1"}},
+		{"Success as an object", 200, `{"Code":"Success","Success":{"ok":true},"Data":{}}`, CodeInvalidResponse, ClassInvalidResponse, 0, []string{`field Success is {"ok":true}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

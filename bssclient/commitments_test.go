@@ -45,6 +45,38 @@ func TestCommitmentDataDecodesAPIExamples(t *testing.T) {
 	}
 }
 
+// TestEnvelopeSuccessAsString: DescribeResourceUsageTotal's example quotes
+// Success too ("Success":"true"); the whole example answer decodes, and
+// Success is read as the boolean it spells, either way and either spelling.
+func TestEnvelopeSuccessAsString(t *testing.T) {
+	const example = `{"Message":"Successful!","RequestId":"79EE7556-0CFD-44EB-9CD6-B3B526E3A85F","Data":{"PeriodCoverage":[{"Period":"2021041500","UsagePercentage":"0.1"}],"TotalUsage":{"ReservationCost":"10","PostpaidCost":"100","SavedCost":"90","PotentialSavedCost":"100","UsagePercentage":"1"}},"Code":"Success","Success":"true"}`
+	usage, err := decodeResponse[ResourceUsageTotal](ActionDescribeResourceUsageTotal, 200, []byte(example))
+	if err != nil {
+		t.Fatalf("the API page's example answer is refused: %v", err)
+	}
+	if usage.TotalUsage.UsagePercentage != MustParseMoney("1") {
+		t.Errorf("usage decoded as %+v", usage)
+	}
+
+	for _, tc := range []struct {
+		json string
+		want bool
+	}{{`true`, true}, {`"true"`, true}, {`false`, false}, {`"false"`, false}} {
+		var env Envelope
+		if err := json.Unmarshal([]byte(`{"Success":`+tc.json+`}`), &env); err != nil {
+			t.Errorf("Success:%s refused: %v", tc.json, err)
+			continue
+		}
+		if env.Success == nil || bool(*env.Success) != tc.want {
+			t.Errorf("Success:%s read as %v, want %v", tc.json, env.Success, tc.want)
+		}
+	}
+	var env Envelope
+	if err := json.Unmarshal([]byte(`{"Success":null}`), &env); err != nil || env.Success != nil {
+		t.Errorf("Success:null read as %v, %v; want absent", env.Success, err)
+	}
+}
+
 func TestCommitmentDataRejectsBadValues(t *testing.T) {
 	for _, bad := range []string{
 		`{"TotalCount":"many"}`,

@@ -1,10 +1,37 @@
 package bssclient
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Envelope is the JSON body of a BSS answer with Data left undecoded (nil
 // when absent or null).
 type Envelope = response[json.RawMessage]
+
+// successFlag is an envelope's Success. BSS sends a JSON boolean, but the
+// example of DescribeResourceUsageTotal quotes every value, "Success":"true"
+// included (https://www.alibabacloud.com/help/en/bss-openapi/latest/describeresourceusagetotal),
+// so the strings "true" and "false" are read as the booleans they spell.
+// Anything else is refused: a Success nobody can read must not pass for
+// either answer.
+type successFlag bool
+
+func (f *successFlag) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true", `"true"`:
+		*f = true
+	case "false", `"false"`:
+		*f = false
+	default:
+		shown := string(b) // valid JSON: encoding/json checked it first
+		if len(b) > 64 {
+			shown = quoteBody(b[:64]) + "…"
+		}
+		return fmt.Errorf("field Success is %s, want true or false (a JSON boolean, or the string \"true\" or \"false\")", shown)
+	}
+	return nil
+}
 
 // Actions this package calls, as BSS spells them.
 const (

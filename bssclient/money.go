@@ -146,7 +146,7 @@ func stripThousandsSeparators(t string) string {
 // MustParseMoney is ParseMoney for constants in tests and fixtures; it panics
 // on a malformed literal, which is a programming error. deadcode reports it
 // because only tests call it; they live in several packages (collector,
-// bsssim), so it cannot move into a _test.go file.
+// bssclient's own), so it cannot move into a _test.go file.
 func MustParseMoney(s string) Money {
 	m, err := ParseMoney(s)
 	if err != nil {
@@ -204,15 +204,29 @@ mantissa:
 		if s[i] != 'e' && s[i] != 'E' {
 			return 0, errSyntax
 		}
-		e, err := strconv.Atoi(string(s[i+1:]))
-		var numErr *strconv.NumError
-		if err != nil && !(errors.As(err, &numErr) && numErr.Err == strconv.ErrRange) {
-			return 0, errSyntax
+		var err error
+		if exp, err = parseExponent(s[i+1:]); err != nil {
+			return 0, err
 		}
-		// A syntactically valid exponent beyond int saturates: "0e99999999999999999999"
-		// is still zero, and a non-zero mantissa is then out of range or too precise.
-		exp = min(max(e, -maxExponent), maxExponent)
 	}
+	return unitsOf(digits, point+exp, neg)
+}
+
+// parseExponent parses an exponent's [-+]digits. One beyond int saturates
+// at ±maxExponent: "0e99999999999999999999" is still zero, and a non-zero
+// mantissa is then out of range or too precise.
+func parseExponent[S string | []byte](s S) (int, error) {
+	e, err := strconv.Atoi(string(s))
+	var numErr *strconv.NumError
+	if err != nil && !(errors.As(err, &numErr) && numErr.Err == strconv.ErrRange) {
+		return 0, errSyntax
+	}
+	return min(max(e, -maxExponent), maxExponent), nil
+}
+
+// unitsOf returns the amount 0.digits × 10^point (digits are ASCII, without
+// the point), negated if neg, in units of 10^-8.
+func unitsOf(digits []byte, point int, neg bool) (int64, error) {
 	// Normalise to 0.d1d2…dn × 10^point with d1 and dn non-zero, so the
 	// magnitude alone decides range and precision, whatever the exponent.
 	lead := 0
@@ -226,8 +240,8 @@ mantissa:
 	if len(digits) == 0 {
 		return 0, nil
 	}
-	intLen := point + exp + MoneyScale // digits of the amount in units, before the units point
-	if intLen > 19 {                   // ≥ 10^19 units > MaxInt64
+	intLen := point + MoneyScale // digits of the amount in units, before the units point
+	if intLen > 19 {             // ≥ 10^19 units > MaxInt64
 		return 0, errRange
 	}
 	if intLen < len(digits) { // a non-zero digit falls below 10^-8

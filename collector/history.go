@@ -66,10 +66,6 @@ func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (
 	return h, nil
 }
 
-// Kind is the kind of data the families carry, which decides when a day is
-// settled and how long BSS keeps it.
-func (h *DailyHistory) Kind() bssclient.DataKind { return h.kind }
-
 // ReadDay walks one day, as the live collector does when the day settles,
 // and returns its samples stamped 00:00 UTC+8 of the day. An error means
 // nothing of the day is returned.

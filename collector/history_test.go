@@ -91,7 +91,7 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		day := LiveWindowStart(now, h.Kind(), cfg) // the oldest day the live exporter shows
+		day := LiveWindowStart(now, h.kind, cfg) // the oldest day the live exporter shows
 		ms, err := h.ReadDay(context.Background(), day)
 		if err != nil {
 			t.Fatal(err)

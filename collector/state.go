@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/atomicfile"
 )
 
 // The state directory keeps the settled days a collector has read, so that
@@ -329,40 +331,18 @@ func (s *stateStore) save(book *dayBook, acc *cycleAccumulator, total *settledCy
 	s.lastSaved = payload
 }
 
-// writeStateFile replaces path with the payload, crash-safely: temporary
-// file, fsync, rename, fsync of the directory.
+// writeStateFile replaces path with the payload, crash-safely. The file
+// stays readable by its owner only, as os.CreateTemp made it before.
 func writeStateFile(path string, payload []byte) error {
 	sum := sha256.Sum256(payload)
 	raw, err := json.Marshal(stateFile{Version: stateVersion, SHA256: hex.EncodeToString(sum[:]), State: payload})
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	return atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		_, err := w.Write(raw)
 		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	if _, err := tmp.Write(raw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	})
 }
 
 func compareDays(a, b bssclient.Day) int {

@@ -42,6 +42,23 @@ type builder struct {
 	logger  log.Logger
 }
 
+// newBuilder returns the builder startup and backfill share. With --demo it
+// first starts the embedded simulator and points every account at it; stop
+// ends that simulator, and does nothing otherwise.
+func newBuilder(opts *options, logger log.Logger) (b *builder, stop func(), err error) {
+	b = &builder{opts: opts, metrics: collector.NewBSSMetrics(), cfg: opts.collectorConfig(), logger: logger}
+	if !opts.demo {
+		return b, func() {}, nil
+	}
+	demo, err := startDemo(opts.demoClock, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	demo.configure(&b.cfg)
+	b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials}
+	return b, func() { _ = demo.Close() }, nil
+}
+
 // build makes a client and an exporter for a, starting nothing. What it
 // refuses, --config.check refuses too: it runs there as well.
 func (b *builder) build(a account) (*accountRun, error) {

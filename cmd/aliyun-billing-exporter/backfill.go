@@ -177,17 +177,12 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return bad(err)
 	}
-	b := &builder{opts: opts, metrics: collector.NewBSSMetrics(), cfg: opts.collectorConfig(), logger: logger}
-	if opts.demo {
-		demo, err := startDemo(opts.demoClock, logger)
-		if err != nil {
-			level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
-			return 1
-		}
-		defer demo.Close()
-		demo.configure(&b.cfg)
-		b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials}
+	b, stopDemo, err := newBuilder(opts, logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
+		return 1
 	}
+	defer stopDemo()
 	a, err := pickAccount(cfg.accounts, bopts.account, opts.configFile)
 	if err != nil {
 		return bad(err)

@@ -69,19 +69,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
 	}
-	b := &builder{opts: opts, metrics: collector.NewBSSMetrics(), cfg: opts.collectorConfig(), logger: logger}
-	if opts.demo {
-		demo, err := startDemo(opts.demoClock, logger)
-		if err != nil {
-			level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
-			return 1
-		}
-		defer demo.Close()
-		demo.configure(&b.cfg)
-		b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials}
-		if !opts.configCheck {
-			level.Info(logger).Log("msg", "demo mode: reading a simulated BSS, no Alibaba Cloud account is used", "endpoint", demo.URL)
-		}
+	b, stopDemo, err := newBuilder(opts, logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "starting the demo simulator", "err", err)
+		return 1
+	}
+	defer stopDemo()
+	if b.target != nil && !opts.configCheck {
+		level.Info(logger).Log("msg", "demo mode: reading a simulated BSS, no Alibaba Cloud account is used", "endpoint", b.target.endpoint)
 	}
 	runs, err := b.buildAll(cfg)
 	if err != nil {

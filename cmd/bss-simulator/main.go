@@ -25,6 +25,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -61,7 +62,7 @@ type settings struct {
 	readTimeout   time.Duration
 	idleTimeout   time.Duration
 	credential    bsssim.Credential
-	logLevel      string
+	log           *logging.Config
 }
 
 // typedValue is a flag parsed into its type as kingpin reads it. Kingpin's
@@ -157,11 +158,6 @@ func same(s string) string { return s }
 
 func showDuration(d time.Duration) string { return d.String() }
 
-// logLevels are the --log.level values and what each lets through.
-var logLevels = map[string]level.Option{
-	"debug": level.AllowDebug(), "info": level.AllowInfo(), "warn": level.AllowWarn(), "error": level.AllowError(),
-}
-
 // newApp declares the flags into s.
 func newApp(s *settings) *kingpin.Application {
 	app := kingpin.New("bss-simulator", "Serves a simulated Alibaba Cloud BSS OpenAPI (BssOpenApi 2017-12-14) over a generated "+
@@ -205,8 +201,8 @@ func newApp(s *settings) *kingpin.Application {
 		Default(bsssim.TestAccessKeyID).Envar("BSS_SIMULATOR_ACCESS_KEY_ID").StringVar(&s.credential.AccessKeyID)
 	app.Flag("access-key-secret", "AccessKey secret the simulator accepts. The default is the simulator's own fake test secret.").
 		Default(bsssim.TestAccessKeySecret).Envar("BSS_SIMULATOR_ACCESS_KEY_SECRET").StringVar(&s.credential.AccessKeySecret)
-	typed(app, "log.level", "Only log messages with the given severity or above: debug (every request), info, warn, error.",
-		"info", &s.logLevel, oneOf("debug", "info", "warn", "error"), same)
+	// The exporter's --log.level and --log.format (debug logs every request).
+	s.log = logging.AddFlags(app)
 	return app
 }
 
@@ -239,7 +235,7 @@ func (s *settings) check() error {
 	case s.credential.AccessKeySecret == "":
 		return errors.New("--access-key-secret is empty") // never quote a secret
 	}
-	return nil
+	return s.log.Validate()
 }
 
 // joinNegativeValues rewrites "--flag -1" as "--flag=-1" for flags that take
@@ -298,9 +294,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		clockStart = time.Now()
 	}
 
-	logger := log.NewLogfmtLogger(log.NewSyncWriter(stderr))
-	logger = level.NewFilter(logger, logLevels[s.logLevel])
-	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	logs, err := logging.New(stderr, *s.log)
+	if err != nil { // check validated the flags already
+		fmt.Fprintf(stderr, "bss-simulator: error: %v\n", err)
+		return exitUsage
+	}
+	logger := logs.Logger
 
 	world, err := bsssim.NewWorld(s.world)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
 func TestBadFlagsAreRefusedByName(t *testing.T) {
@@ -43,7 +44,8 @@ func TestBadFlagsAreRefusedByName(t *testing.T) {
 		{[]string{"--http.read-timeout=0s"}, `--http.read-timeout=0s: want a positive duration`},
 		{[]string{"--access-key-id="}, "--access-key-id is empty"},
 		{[]string{"--access-key-secret="}, "--access-key-secret is empty"},
-		{[]string{"--log.level=loud"}, `--log.level="loud": want one of debug, info, warn, error`},
+		{[]string{"--log.level=loud"}, `--log.level: "loud" is not one of debug, info, warn, error`}, // internal/logging's wording
+		{[]string{"--log.format=xml"}, `--log.format: "xml" is not one of logfmt, json`},
 		{[]string{"--owners=2000"}, "Owners 2000 out of range"}, // the World's own limit
 	}
 	for _, tc := range tests {
@@ -107,7 +109,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	}
 	for _, flag := range []string{"--listen-address", "--seed", "--owners", "--instances-per-owner", "--buckets-per-oss-instance",
 		"--currency", "--[no-]split-bill", "--quota", "--latency", "--faults", "--clock.start", "--http.read-timeout",
-		"--http.idle-timeout", "--access-key-id", "--access-key-secret", "--log.level"} {
+		"--http.idle-timeout", "--access-key-id", "--access-key-secret", "--log.level", "--log.format"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("--help does not explain %s", flag)
 		}
@@ -328,5 +330,27 @@ func TestSlowAndIdleConnectionsAreClosed(t *testing.T) {
 				t.Fatal("the server kept the connection open")
 			}
 		})
+	}
+}
+
+// --log.format=json comes from internal/logging, as in the exporter: every
+// line is a JSON object carrying the shared timestamp key.
+func TestJSONLogsCarryTheSharedTimestampKey(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := runContext(context.Background(), []string{"--listen-address=127.0.0.1:99999", "--log.format=json"}, &stdout, &stderr); code != exitError {
+		t.Fatalf("exit %d, want %d; stderr %s", code, exitError, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	for _, line := range lines {
+		var fields map[string]any
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", line, err)
+		}
+		if _, ok := fields[logging.TimestampKey]; !ok {
+			t.Errorf("log line %q lacks %q", line, logging.TimestampKey)
+		}
+		if fields["msg"] != "cannot listen" || fields["level"] != "error" {
+			t.Errorf("log line %q, want level=error msg=\"cannot listen\"", line)
+		}
 	}
 }

@@ -2,9 +2,6 @@ package backfill
 
 import (
 	"bytes"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,29 +75,5 @@ func TestMergeRefusesTwoValuesForOneSample(t *testing.T) {
 	units = append(units, units[1])
 	if _, err := merge(units); err == nil || !strings.Contains(err.Error(), "two samples at 1748707200000 ms") {
 		t.Errorf("got %v, want an error about two samples at one timestamp", err)
-	}
-}
-
-// TestWriteAtomicallyKeepsTheOldFileOnFailure: a failed write leaves the
-// previous file as it was and no temporary file.
-func TestWriteAtomicallyKeepsTheOldFileOnFailure(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "history.om")
-	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := writeAtomically(path, func(w io.Writer) error {
-		_, _ = w.Write([]byte("half"))
-		return os.ErrDeadlineExceeded
-	})
-	if err == nil {
-		t.Fatal("no error from a failed fill")
-	}
-	if got, _ := os.ReadFile(path); string(got) != "old\n" {
-		t.Errorf("the file became %q", got)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("left behind: %v", entries)
 	}
 }

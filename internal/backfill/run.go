@@ -17,6 +17,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/atomicfile"
 )
 
 // Runner reads a plan's units and writes the output.
@@ -151,7 +152,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 			res.Samples += len(s.points)
 		}
 	}
-	if err := writeAtomically(r.Output, func(w io.Writer) error { return write(w, r.Format, fams) }); err != nil {
+	if err := atomicfile.Write(r.Output, 0o644, func(w io.Writer) error { return write(w, r.Format, fams) }); err != nil {
 		return res, fmt.Errorf("writing %s (the journal %s keeps what was read): %w", r.Output, JournalPath(r.Output), err)
 	}
 	if err := j.remove(); err != nil {

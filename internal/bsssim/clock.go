@@ -20,8 +20,9 @@ func (systemClock) Now() time.Time { return time.Now() }
 
 // ManualClock is a billing clock that moves only when told to. Tests use it
 // to stand at a chosen moment of the billing calendar: this package's, and
-// bssclient's and collector's, which is why it is exported although no
-// program calls it (deadcode, which ignores tests, reports it; keep it).
+// those of bssclient, collector, backfill and the exporter, which is why it
+// is exported although no program calls it (deadcode, which ignores tests,
+// reports it and its methods; keep them).
 type ManualClock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -626,23 +626,10 @@ type billParams struct {
 // future; BillingDate goes with Granularity=DAILY only and lies in the cycle.
 func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *apiError) {
 	var bp billParams
-	raw := p.Get("BillingCycle")
-	if raw == "" {
-		return bp, missingAPIParameter("BillingCycle")
+	var e *apiError
+	if bp.cycle, e = readBillingCycle(p, kind, at); e != nil {
+		return bp, e
 	}
-	cycle, err := parseCycle(raw)
-	if err != nil || cycle.String() != raw {
-		return bp, invalidParameter("BillingCycle", raw, "is not a billing cycle in the YYYY-MM format")
-	}
-	if oldest := oldestQueryable(at, kind); cycle.Before(oldest) {
-		return bp, invalidParameter("BillingCycle", raw,
-			fmt.Sprintf("is older than the latest %d billing cycles (the oldest queryable is %s)", delays[kind].retention, oldest))
-	}
-	if current := cycleOf(at); current.Before(cycle) {
-		return bp, invalidParameter("BillingCycle", raw, fmt.Sprintf("is in the future (the current billing cycle is %s)", current))
-	}
-	bp.cycle = cycle
-
 	switch g := p.Get("Granularity"); {
 	case g == "" || strings.EqualFold(g, string(Monthly)):
 		bp.granularity = Monthly
@@ -651,24 +638,9 @@ func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *api
 	default:
 		return bp, invalidParameter("Granularity", g, "is not one of MONTHLY, DAILY")
 	}
-
-	rawDate := p.Get("BillingDate")
-	switch {
-	case rawDate == "" && bp.granularity == Daily:
-		return bp, invalidParameter("BillingDate", rawDate, "is required when Granularity is DAILY")
-	case rawDate != "" && bp.granularity != Daily:
-		return bp, invalidParameter("BillingDate", rawDate, "is accepted only with Granularity DAILY")
-	case rawDate != "":
-		day, err := parseDay(rawDate)
-		if err != nil || day.String() != rawDate {
-			return bp, invalidParameter("BillingDate", rawDate, "is not a date in the YYYY-MM-DD format")
-		}
-		if day.Cycle() != cycle {
-			return bp, invalidParameter("BillingDate", rawDate, "is outside BillingCycle "+cycle.String())
-		}
-		bp.date = day
+	if bp.date, e = readBillingDate(p, bp.granularity, bp.cycle); e != nil {
+		return bp, e
 	}
-
 	if v := p.Get("BillOwnerId"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -693,6 +665,49 @@ func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *api
 	bp.instanceID = p.Get("InstanceID")
 	bp.splitItemID = p.Get("SplitItemID")
 	return bp, nil
+}
+
+// readBillingCycle reads the required BillingCycle: YYYY-MM, within the
+// retention of kind, and not in the future.
+func readBillingCycle(p url.Values, kind DataKind, at time.Time) (Cycle, *apiError) {
+	raw := p.Get("BillingCycle")
+	if raw == "" {
+		return Cycle{}, missingAPIParameter("BillingCycle")
+	}
+	cycle, err := parseCycle(raw)
+	if err != nil || cycle.String() != raw {
+		return Cycle{}, invalidParameter("BillingCycle", raw, "is not a billing cycle in the YYYY-MM format")
+	}
+	if oldest := oldestQueryable(at, kind); cycle.Before(oldest) {
+		return Cycle{}, invalidParameter("BillingCycle", raw,
+			fmt.Sprintf("is older than the latest %d billing cycles (the oldest queryable is %s)", delays[kind].retention, oldest))
+	}
+	if current := cycleOf(at); current.Before(cycle) {
+		return Cycle{}, invalidParameter("BillingCycle", raw, fmt.Sprintf("is in the future (the current billing cycle is %s)", current))
+	}
+	return cycle, nil
+}
+
+// readBillingDate reads BillingDate, which goes with Granularity DAILY
+// only, and then is required and lies in cycle. Zero for MONTHLY.
+func readBillingDate(p url.Values, granularity Granularity, cycle Cycle) (Day, *apiError) {
+	raw := p.Get("BillingDate")
+	switch {
+	case raw == "" && granularity == Daily:
+		return Day{}, invalidParameter("BillingDate", raw, "is required when Granularity is DAILY")
+	case raw != "" && granularity != Daily:
+		return Day{}, invalidParameter("BillingDate", raw, "is accepted only with Granularity DAILY")
+	case raw == "":
+		return Day{}, nil
+	}
+	day, err := parseDay(raw)
+	if err != nil || day.String() != raw {
+		return Day{}, invalidParameter("BillingDate", raw, "is not a date in the YYYY-MM-DD format")
+	}
+	if day.Cycle() != cycle {
+		return Day{}, invalidParameter("BillingDate", raw, "is outside BillingCycle "+cycle.String())
+	}
+	return day, nil
 }
 
 // fingerprint identifies the query a NextToken belongs to: everything but the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,36 @@ func inRange(t, from, to time.Time) bool {
 	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || !t.After(to))
 }
 
+// enumParam reads an optional parameter that takes one of values.
+func enumParam(p url.Values, name string, values ...string) (string, *apiError) {
+	v := p.Get(name)
+	if v == "" || slices.Contains(values, v) {
+		return v, nil
+	}
+	last := len(values) - 1
+	return "", invalidParameter(name, v, "must be "+strings.Join(values[:last], ", ")+" or "+values[last])
+}
+
+// requiredEnumParam is enumParam for a parameter that must be present.
+func requiredEnumParam(p url.Values, name string, values ...string) (string, *apiError) {
+	if p.Get(name) == "" {
+		return "", missingAPIParameter(name)
+	}
+	return enumParam(p, name, values...)
+}
+
+// pagedAnswer answers the page of rows that PageNum and PageSize ask for,
+// as data wraps it.
+func pagedAnswer[T any](p url.Values, rows []T, data func(num, size, total int, page []T) any) (answer, *apiError) {
+	num, size, lo, hi, e := pageRange(p, len(rows))
+	if e != nil {
+		return answer{}, e
+	}
+	ans := successAnswer(false)
+	ans.data = data(num, size, len(rows), nonNil(rows[lo:hi]))
+	return ans, nil
+}
+
 func boolParam(p url.Values, name string) (*bool, *apiError) {
 	v := p.Get(name)
 	if v == "" {
@@ -108,23 +139,17 @@ func resourcePackages(w commitmentWorld, p url.Values, at time.Time) (answer, *a
 			rows = append(rows, r)
 		}
 	}
-	num, size, lo, hi, e := pageRange(p, len(rows))
-	if e != nil {
-		return answer{}, e
-	}
-	data := &resourcePackageData{HostID: "cn", PageNum: strconv.Itoa(num), PageSize: strconv.Itoa(size), TotalCount: strconv.Itoa(len(rows))}
-	data.Instances.Instance = nonNil(rows[lo:hi])
-	ans := successAnswer(false)
-	ans.data = data
-	return ans, nil
+	return pagedAnswer(p, rows, func(num, size, total int, page []ResourcePackageInstance) any {
+		data := &resourcePackageData{HostID: "cn", PageNum: strconv.Itoa(num), PageSize: strconv.Itoa(size), TotalCount: strconv.Itoa(total)}
+		data.Instances.Instance = page
+		return data
+	})
 }
 
 func savingsPlans(w commitmentWorld, p url.Values, at time.Time) (answer, *apiError) {
-	status := p.Get("Status")
-	switch status {
-	case "", "NORMAL", "RELEASE":
-	default:
-		return answer{}, invalidParameter("Status", status, "must be NORMAL or RELEASE")
+	status, e := enumParam(p, "Status", "NORMAL", "RELEASE")
+	if e != nil {
+		return answer{}, e
 	}
 	id := p.Get("InstanceId")
 	var rows []SavingsPlanInstance
@@ -133,13 +158,9 @@ func savingsPlans(w commitmentWorld, p url.Values, at time.Time) (answer, *apiEr
 			rows = append(rows, r)
 		}
 	}
-	num, size, lo, hi, e := pageRange(p, len(rows))
-	if e != nil {
-		return answer{}, e
-	}
-	ans := successAnswer(false)
-	ans.data = &savingsPlansInstanceData{PageNum: num, PageSize: size, TotalCount: len(rows), Items: nonNil(rows[lo:hi])}
-	return ans, nil
+	return pagedAnswer(p, rows, func(num, size, total int, page []SavingsPlanInstance) any {
+		return &savingsPlansInstanceData{PageNum: num, PageSize: size, TotalCount: total, Items: page}
+	})
 }
 
 func analysisTotal(w commitmentWorld, action string, p url.Values, at time.Time) (answer, *apiError) {
@@ -183,13 +204,9 @@ func readAnalysis(action string, p url.Values, at time.Time) (AnalysisRequest, *
 	case req.End.Sub(req.Start) > maxAnalysisSpan:
 		return req, invalidParameter("EndPeriod", p.Get("EndPeriod"), "must be at most a year after StartPeriod")
 	}
-	req.PeriodType = p.Get("PeriodType")
-	switch req.PeriodType {
-	case "":
-		return req, missingAPIParameter("PeriodType")
-	case "HOUR", "DAY", "MONTH":
-	default:
-		return req, invalidParameter("PeriodType", req.PeriodType, "must be MONTH, DAY or HOUR")
+	var e *apiError
+	if req.PeriodType, e = requiredEnumParam(p, "PeriodType", "MONTH", "DAY", "HOUR"); e != nil {
+		return req, e
 	}
 	if v := p.Get("BillOwnerId"); v != "" {
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
@@ -197,76 +214,90 @@ func readAnalysis(action string, p url.Values, at time.Time) (AnalysisRequest, *
 		}
 	}
 	if action == actionDescribeResourceUsageTotal || action == actionDescribeResourceCoverageTotal {
-		req.ResourceType = p.Get("ResourceType")
-		switch req.ResourceType {
-		case "":
-			return req, missingAPIParameter("ResourceType")
-		case "RI", "SCU":
-		default:
-			return req, invalidParameter("ResourceType", req.ResourceType, "must be RI or SCU")
+		if req.ResourceType, e = requiredEnumParam(p, "ResourceType", "RI", "SCU"); e != nil {
+			return req, e
 		}
 	}
 	return req, nil
 }
 
 func availableInstances(w commitmentWorld, p url.Values, at time.Time) (answer, *apiError) {
-	var bounds [4]time.Time
-	for i, name := range []string{"EndTimeStart", "EndTimeEnd", "CreateTimeStart", "CreateTimeEnd"} {
-		var e *apiError
-		if bounds[i], e = isoParam(p, name); e != nil {
-			return answer{}, e
-		}
-	}
-	region, product, productType := p.Get("Region"), p.Get("ProductCode"), p.Get("ProductType")
-	if region != "" && product == "" {
-		return answer{}, missingAPIParameter("ProductCode") // "cannot be left empty if the region is specified"
-	}
-	sub := p.Get("SubscriptionType")
-	switch sub {
-	case "", "Subscription", "PayAsYouGo":
-	default:
-		return answer{}, invalidParameter("SubscriptionType", sub, "must be Subscription or PayAsYouGo")
-	}
-	renew := p.Get("RenewStatus")
-	switch renew {
-	case "", "AutoRenewal", "ManualRenewal", "NotRenewal":
-	default:
-		return answer{}, invalidParameter("RenewStatus", renew, "must be AutoRenewal, ManualRenewal or NotRenewal")
-	}
-	var ids map[string]bool
-	if v := p.Get("InstanceIDs"); v != "" {
-		list := strings.Split(v, ",")
-		if len(list) > maxInstanceIDs {
-			return answer{}, invalidParameter("InstanceIDs", v, fmt.Sprintf("must list at most %d IDs", maxInstanceIDs))
-		}
-		ids = map[string]bool{}
-		for _, id := range list {
-			ids[strings.TrimSpace(id)] = true
-		}
-	}
-	timeFilter := func(v string, from, to time.Time) bool {
-		if from.IsZero() && to.IsZero() {
-			return true
-		}
-		t, err := time.Parse(isoLayout, v)
-		return err == nil && inRange(t, from, to)
-	}
-	var rows []AvailableInstance
-	for _, r := range w.AvailableInstances(at) {
-		if (region == "" || r.Region == region) && (product == "" || r.ProductCode == product) &&
-			(productType == "" || r.ProductType == productType) && (sub == "" || r.SubscriptionType == sub) &&
-			(renew == "" || r.RenewStatus == renew) && (ids == nil || ids[r.InstanceID]) &&
-			timeFilter(r.EndTime, bounds[0], bounds[1]) && timeFilter(r.CreateTime, bounds[2], bounds[3]) {
-			rows = append(rows, r)
-		}
-	}
-	num, size, lo, hi, e := pageRange(p, len(rows))
+	f, e := readAvailableFilter(p)
 	if e != nil {
 		return answer{}, e
 	}
-	ans := successAnswer(false)
-	ans.data = &availableInstancesData{PageNum: num, PageSize: size, TotalCount: len(rows), InstanceList: nonNil(rows[lo:hi])}
-	return ans, nil
+	var rows []AvailableInstance
+	for _, r := range w.AvailableInstances(at) {
+		if f.keep(r) {
+			rows = append(rows, r)
+		}
+	}
+	return pagedAnswer(p, rows, func(num, size, total int, page []AvailableInstance) any {
+		return &availableInstancesData{PageNum: num, PageSize: size, TotalCount: total, InstanceList: page}
+	})
+}
+
+// availableFilter is what a QueryAvailableInstances request filters on. An
+// empty string, a nil ids or a zero time matches every instance.
+type availableFilter struct {
+	region, product, productType, subscription, renewal string
+	ids                                                 map[string]bool
+	endFrom, endTo, createFrom, createTo                time.Time
+}
+
+func readAvailableFilter(p url.Values) (availableFilter, *apiError) {
+	var f availableFilter
+	for _, b := range []struct {
+		name string
+		dst  *time.Time
+	}{{"EndTimeStart", &f.endFrom}, {"EndTimeEnd", &f.endTo}, {"CreateTimeStart", &f.createFrom}, {"CreateTimeEnd", &f.createTo}} {
+		var e *apiError
+		if *b.dst, e = isoParam(p, b.name); e != nil {
+			return f, e
+		}
+	}
+	f.region, f.product, f.productType = p.Get("Region"), p.Get("ProductCode"), p.Get("ProductType")
+	if f.region != "" && f.product == "" {
+		return f, missingAPIParameter("ProductCode") // "cannot be left empty if the region is specified"
+	}
+	var e *apiError
+	if f.subscription, e = enumParam(p, "SubscriptionType", "Subscription", "PayAsYouGo"); e != nil {
+		return f, e
+	}
+	if f.renewal, e = enumParam(p, "RenewStatus", "AutoRenewal", "ManualRenewal", "NotRenewal"); e != nil {
+		return f, e
+	}
+	if v := p.Get("InstanceIDs"); v != "" {
+		list := strings.Split(v, ",")
+		if len(list) > maxInstanceIDs {
+			return f, invalidParameter("InstanceIDs", v, fmt.Sprintf("must list at most %d IDs", maxInstanceIDs))
+		}
+		f.ids = map[string]bool{}
+		for _, id := range list {
+			f.ids[strings.TrimSpace(id)] = true
+		}
+	}
+	return f, nil
+}
+
+func (f availableFilter) keep(r AvailableInstance) bool {
+	return matches(f.region, r.Region) && matches(f.product, r.ProductCode) && matches(f.productType, r.ProductType) &&
+		matches(f.subscription, r.SubscriptionType) && matches(f.renewal, r.RenewStatus) &&
+		(f.ids == nil || f.ids[r.InstanceID]) &&
+		isoWithin(r.EndTime, f.endFrom, f.endTo) && isoWithin(r.CreateTime, f.createFrom, f.createTo)
+}
+
+// matches reports whether v passes a filter; an empty filter passes all.
+func matches(filter, v string) bool { return filter == "" || filter == v }
+
+// isoWithin reports whether the ISO 8601 time v lies within [from, to]. With
+// neither bound set it passes every v, even one it cannot read.
+func isoWithin(v string, from, to time.Time) bool {
+	if from.IsZero() && to.IsZero() {
+		return true
+	}
+	t, err := time.Parse(isoLayout, v)
+	return err == nil && inRange(t, from, to)
 }
 
 // credits answers QueryCashCoupons and QueryPrepaidCards, which share their
