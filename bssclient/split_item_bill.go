@@ -39,6 +39,7 @@ type SplitItemBillItem struct {
 	SubscriptionType  string `json:"SubscriptionType"`
 	Item              string `json:"Item"`
 	BillingItem       string `json:"BillingItem"`
+	BillingItemCode   string `json:"BillingItemCode"`
 	Region            string `json:"Region"`
 	Zone              string `json:"Zone"`
 	CostUnit          string `json:"CostUnit"`

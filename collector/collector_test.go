@@ -759,12 +759,16 @@ func (h *simHarness) ossDay(d bssclient.Day, t time.Time) *groupSums {
 		if bucket == "" {
 			bucket = r.SplitItemID
 		}
-		g.add(h.t, map[string]string{
+		labels := map[string]string{
 			"owner_id":  r.OwnerID,
 			"bucket":    blankAsUnknown(bucket),
 			"region_id": regionLabel(h.t, r.Region),
 			"currency":  r.Currency,
-		}, r.Amounts)
+		}
+		if h.cfg.OSSBucket.BillingItem {
+			labels["billing_item"] = blankAsUnknown(r.BillingItemCode)
+		}
+		g.add(h.t, labels, r.Amounts)
 	}
 	return g
 }

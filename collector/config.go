@@ -50,6 +50,11 @@ type OSSBucketConfig struct {
 	// series; the rest are summed into one overflow series per currency, so
 	// totals stay exact.
 	MaxBuckets int
+	// BillingItem adds a billing_item label (the rows' BillingItemCode:
+	// storage, traffic, requests…; "unknown" when empty). It multiplies the
+	// series by the billing items per bucket, so it is opt-in; MaxBuckets
+	// still counts buckets, not bucket×item.
+	BillingItem bool
 }
 
 // amountCollectors are the collectors with money columns.

@@ -59,21 +59,39 @@ type ossBucketCollector struct {
 
 var ossBucketLabels = []string{"account", "owner_id", "bucket", "region_id", "currency"}
 
+// ossBucketItemLabels are ossBucketLabels with billing_item, the labels
+// under OSSBucketConfig.BillingItem. billingItemLabel is its index in a
+// series' labels (which lack "account").
+var ossBucketItemLabels = []string{"account", "owner_id", "bucket", "billing_item", "region_id", "currency"}
+
+const billingItemLabel = 2
+
+// ossBucketLabelsOf returns the ossbucket collector's labels under cfg.
+func ossBucketLabelsOf(cfg Config) []string {
+	if cfg.OSSBucket.BillingItem {
+		return ossBucketItemLabels
+	}
+	return ossBucketLabels
+}
+
 func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	labels := ossBucketLabelsOf(cfg)
 	return &ossBucketCollector{
 		acct: acct, cfg: cfg, logger: logger, splitBill: true,
 		daily: newAmountFamily(namespace+"_ossbucket_daily",
 			"per OSS bucket and settled billing day (DescribeSplitItemBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 72 h after the day ends, when split items are complete; a value never changes once exposed.",
-			ossBucketLabels, columnsOf(cfg, "ossbucket")),
+			labels, columnsOf(cfg, "ossbucket")),
 		cycle: newAmountFamily(namespace+"_ossbucket_cycle",
 			"per OSS bucket for the current billing cycle to date: the sum of its settled days as first read, without later restatements. Cached; refreshed in the background.",
-			append(slices.Clone(ossBucketLabels), "billing_cycle", "cycle"), columnsOf(cfg, "ossbucket")),
+			append(slices.Clone(labels), "billing_cycle", "cycle"), columnsOf(cfg, "ossbucket")),
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
 			[]string{"account"}, nil),
 		book: newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
+		// The labels (billing_item or not) are part of the shape, so a file
+		// written under other options is read from BSS again.
 		state: newStateStore(cfg, acct, "ossbucket", fmt.Sprintf("labels=%s max-buckets=%d",
-			strings.Join(ossBucketLabels[1:], ","), cfg.OSSBucket.MaxBuckets), len(ossBucketLabels)-1, 0, logger),
+			strings.Join(labels[1:], ","), cfg.OSSBucket.MaxBuckets), len(labels)-1, 0, logger),
 	}, nil
 }
 
@@ -138,7 +156,7 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg := newAggregate()
-	labels := make([]string, 4)
+	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
 	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
 		if err != nil {
@@ -155,8 +173,17 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 			}
 			labels[0] = orUnknown(it.OwnerID)
 			labels[1] = orUnknown(bucket)
-			labels[2] = orUnknown(bssclient.RegionID(it.Region))
-			labels[3] = orUnknown(it.Currency)
+			rest := labels[2:]
+			if c.cfg.OSSBucket.BillingItem {
+				// INFERRED: each split row is one billing item of one split
+				// item (the API documents BillingItemCode on every split row,
+				// not that a row never mixes items). If rows turn out to mix
+				// items, this label is what to revisit.
+				labels[billingItemLabel] = orUnknown(it.BillingItemCode)
+				rest = labels[billingItemLabel+1:]
+			}
+			rest[0] = orUnknown(bssclient.RegionID(it.Region))
+			rest[1] = orUnknown(it.Currency)
 			if err := agg.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
 			}
@@ -176,9 +203,52 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 // capBuckets keeps the MaxBuckets largest series and sums the rest per
 // currency into bucket="__overflow__".
 func (c *ossBucketCollector) capBuckets(all []series) ([]series, error) {
+	if c.cfg.OSSBucket.BillingItem {
+		return capBucketItems(all, c.cfg.OSSBucket.MaxBuckets)
+	}
 	return capSeries(all, c.cfg.OSSBucket.MaxBuckets, func(s series) []string {
 		return []string{"", overflowBucket, "", s.labels[len(s.labels)-1]}
 	})
+}
+
+// capBucketItems is capBuckets with billing_item labels: it ranks buckets
+// by their payable amount over all their items and keeps every item of the
+// maxBuckets largest, so the cap counts buckets, not bucket×item. The rest
+// are summed per billing item and currency into bucket="__overflow__".
+func capBucketItems(all []series, maxBuckets int) ([]series, error) {
+	bucketOf := func(s series) []string {
+		return slices.Delete(slices.Clone(s.labels), billingItemLabel, billingItemLabel+1)
+	}
+	totals := newAggregate()
+	for _, s := range all {
+		if err := totals.add(bucketOf(s), s.amounts); err != nil {
+			return nil, err
+		}
+	}
+	// capSeries ranks the buckets; the kept ones are those it left as they were.
+	ranked, err := capSeries(totals.series, maxBuckets, func(s series) []string { return nil })
+	if err != nil {
+		return nil, err
+	}
+	kept := map[string]bool{}
+	for _, b := range ranked[:min(maxBuckets, len(totals.series))] {
+		kept[strings.Join(b.labels, "\x00")] = true
+	}
+	var out []series
+	overflow := newAggregate()
+	for _, s := range all {
+		if kept[strings.Join(bucketOf(s), "\x00")] {
+			out = append(out, s)
+			continue
+		}
+		l := s.labels
+		if err := overflow.add([]string{"", overflowBucket, l[billingItemLabel], "", l[len(l)-1]}, s.amounts); err != nil {
+			return nil, err
+		}
+	}
+	rest := overflow.series // not sorted(), which drops all-zero series
+	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
+	return append(out, rest...), nil
 }
 
 // overflowBucket labels the series that sums every bucket beyond the cap.

@@ -55,10 +55,11 @@ type options struct {
 	collectors map[string]*collectorFlags
 
 	// Series budget and state (the collector's options).
-	amounts       map[string]*string
-	ossMaxBuckets int
-	storagePath   string
-	settleMargin  time.Duration
+	amounts        map[string]*string
+	ossMaxBuckets  int
+	ossBillingItem bool
+	storagePath    string
+	settleMargin   time.Duration
 
 	demo      bool
 	demoClock string
@@ -145,6 +146,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
 	}
 	checkedFlag(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, parseInt)
+	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.ossBillingItem)
 	checkedFlag(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, parseDuration)
 	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
 
@@ -263,6 +265,7 @@ func (o *options) collectorConfig() collector.Config {
 		}
 	}
 	cfg.OSSBucket.MaxBuckets = o.ossMaxBuckets
+	cfg.OSSBucket.BillingItem = o.ossBillingItem
 	cfg.StateDir = o.storagePath
 	cfg.SettleMargin = o.settleMargin
 	cfg.Amounts = map[string][]string{}

@@ -71,6 +71,16 @@ type WorldConfig struct {
 	// BucketsPerOSSInstance is how many split items (buckets) each OSS
 	// instance splits into; default 3, at most maxBucketsPerOSSInstance.
 	BucketsPerOSSInstance int
+	// SplitBillingItems makes each OSS split row one billing item (storage,
+	// traffic, requests) of one bucket, with BillingItem and BillingItemCode
+	// set, instead of one row per bucket. A bucket's total is unchanged: its
+	// share is split first, then divided among its items. INFERRED: the API
+	// documents BillingItem/BillingItemCode on every split row but not
+	// whether a bucket's day is one row or one row per item. Off by default,
+	// so row and request counts stay those of one row per bucket. With it on,
+	// an item's share can round to zero, so IsHideZeroCharge counts are not
+	// modelled for OSS split rows.
+	SplitBillingItems bool
 }
 
 // Limits and model constants. The ones marked INFERRED are the simulator's

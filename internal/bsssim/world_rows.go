@@ -32,7 +32,10 @@ const (
 )
 
 // maxParts bounds the parts one row splits into.
-const maxParts = max(maxBucketsPerOSSInstance, 3)
+const maxParts = maxBucketsPerOSSInstance * maxItemsPerProduct
+
+// maxItemsPerProduct bounds a product's billing items.
+const maxItemsPerProduct = 3
 
 const allResidues = 1<<renewalPeriodDays - 1
 
@@ -80,7 +83,16 @@ func (w *World) parts(c *class, v view) int {
 	case v == viewBillingItems:
 		return len(c.product.items)
 	case v == viewSplit && c.product == productOSS:
-		return w.cfg.BucketsPerOSSInstance
+		return w.cfg.BucketsPerOSSInstance * w.itemsPerSplit(c)
+	}
+	return 1
+}
+
+// itemsPerSplit is how many billing-item rows one split item's row of
+// class c splits into: part = bucket*itemsPerSplit + item.
+func (w *World) itemsPerSplit(c *class) int {
+	if w.cfg.SplitBillingItems && c.product == productOSS {
+		return len(c.product.items)
 	}
 	return 1
 }
@@ -396,11 +408,46 @@ func (w *World) addParts(e *econ, v view, contribs []leaves, out []leaves) {
 	}
 	var wbuf [maxParts]int64
 	var split [maxParts]leaves
+	if n := w.itemsPerSplit(e.cls); v == viewSplit && n > 1 {
+		w.addBucketItems(e, n, contribs, out)
+		return
+	}
 	weights, total := w.partWeights(e, v, &wbuf)
 	for i := range contribs {
 		contribs[i].splitInto(weights, total, split[:len(out)])
 		for k := range out {
 			out[k].add(&split[k])
+		}
+	}
+}
+
+// addBucketItems splits each contribution into buckets exactly as without
+// billing items, then each bucket's share into its n items by their typical
+// weights, so every bucket's total is the same either way.
+func (w *World) addBucketItems(e *econ, n int, contribs []leaves, out []leaves) {
+	buckets := len(out) / n
+	var bw [maxParts]int64
+	var btotal int64
+	for b := 0; b < buckets; b++ {
+		g := uint64(e.g)*uint64(w.cfg.BucketsPerOSSInstance) + uint64(b)
+		bw[b] = 100 + int64(w.hash(tagBucket, g, 1, 0)%100)
+		btotal += bw[b]
+	}
+	var iw [maxItemsPerProduct]int64
+	var itotal int64
+	for k := 0; k < n; k++ {
+		iw[k] = int64(e.cls.product.items[k].weight)
+		itotal += iw[k]
+	}
+	var perBucket [maxParts]leaves
+	var perItem [maxItemsPerProduct]leaves
+	for i := range contribs {
+		contribs[i].splitInto(bw[:buckets], btotal, perBucket[:buckets])
+		for b := 0; b < buckets; b++ {
+			perBucket[b].splitInto(iw[:n], itotal, perItem[:n])
+			for k := 0; k < n; k++ {
+				out[b*n+k].add(&perItem[k])
+			}
 		}
 	}
 }
@@ -601,7 +648,7 @@ func (w *World) splitRowsOfItem(req SplitItemBillRequest, at time.Time) []SplitI
 func (w *World) splitItemOf(e *econ, part int, a *attrs) (id, name string) {
 	switch e.cls.product {
 	case productOSS:
-		b := w.bucketName(e, part)
+		b := w.bucketName(e, part/w.itemsPerSplit(e.cls))
 		return b, b
 	case productECS:
 		return a.id, "iZ" + a.id[len(productECS.idPrefix):] + "Z"
@@ -643,6 +690,10 @@ func (w *World) splitItem(q *billQuery, r *rowRef, a *attrs) SplitItemBillItem {
 	// Split items arrive 72 h after the day ends.
 	if r.first.splits {
 		it.SplitItemID, it.SplitItemName = w.splitItemOf(e, r.part, a)
+	}
+	if n := w.itemsPerSplit(e.cls); n > 1 {
+		bi := p.items[r.part%n]
+		it.BillingItem, it.BillingItemCode = bi.name, bi.code
 	}
 	return it
 }
