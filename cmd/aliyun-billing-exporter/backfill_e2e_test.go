@@ -325,8 +325,16 @@ func startPrometheusOn(t *testing.T, dir string) *promServer {
 		t.Fatal(err)
 	}
 	p := &promServer{addr: freeAddress(t)}
-	cmd := exec.Command("prometheus", "--config.file="+cfg, "--storage.tsdb.path="+dir,
-		"--storage.tsdb.retention.time=1000d", "--web.listen-address="+p.addr)
+	startServer(t, exec.Command("prometheus", "--config.file="+cfg, "--storage.tsdb.path="+dir,
+		"--storage.tsdb.retention.time=1000d", "--web.listen-address="+p.addr), "http://"+p.addr+"/-/ready")
+	return p
+}
+
+// startServer starts cmd, stops it when the test ends (logging its output
+// if the test failed), and waits up to 60 s for ready to answer 200.
+func startServer(t *testing.T, cmd *exec.Cmd, ready string) {
+	t.Helper()
+	name := filepath.Base(cmd.Path)
 	var log strings.Builder
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -336,20 +344,20 @@ func startPrometheusOn(t *testing.T, dir string) *promServer {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("prometheus log:\n%s", log.String())
+			t.Logf("%s log:\n%s", name, log.String())
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
+		resp, err := http.Get(ready)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("prometheus was not ready within 60s:\n%s", log.String())
+			t.Fatalf("%s was not ready within 60s:\n%s", name, log.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -396,34 +404,8 @@ func TestBackfillVictoriaMetrics(t *testing.T) {
 	}
 
 	vm := &promServer{addr: freeAddress(t)}
-	cmd := exec.Command("victoria-metrics", "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=100y",
-		"-httpListenAddr="+vm.addr, "-search.disableCache")
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("victoria-metrics log:\n%s", log.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + vm.addr + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("victoria-metrics was not ready within 60s:\n%s", log.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	startServer(t, exec.Command("victoria-metrics", "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=100y",
+		"-httpListenAddr="+vm.addr, "-search.disableCache"), "http://"+vm.addr+"/health")
 	f, err := os.Open(output)
 	if err != nil {
 		t.Fatal(err)
