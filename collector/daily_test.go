@@ -249,8 +249,8 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 	h.assertModel()
 
 	// A day later: one new settled day per collector, each read whole, and
-	// the instance cycle again, because a day settled: its MONTHLY bill and
-	// the DAILY bills of its unsettled days.
+	// the instance and ossbucket cycles again, because a day settled: their
+	// MONTHLY bills and the DAILY bills of their unsettled days.
 	next := start.Add(24 * time.Hour)
 	instanceDay := bssclient.NewestSettledDay(next, bssclient.KindInstanceAttributes)
 	ossDay := bssclient.NewestSettledDay(next, bssclient.KindSplitItems)
@@ -277,6 +277,13 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 		cycleRows += pages(h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: march, Granularity: bssclient.Daily, BillingDate: d}, next))
 	}
 	cycleRows += pages(h.world.InstanceBillCount(bssclient.InstanceBillRequest{BillingCycle: march, Granularity: bssclient.Monthly}, next))
+	// The ossbucket cycle the same way, from the split bill.
+	wantWalks = append(wantWalks, walkRecord{bssclient.ActionDescribeSplitItemBill, bssclient.Monthly, march, bssclient.Day{}}.String())
+	ossCycleRows := pages(h.world.SplitItemBillCount(bssclient.SplitItemBillRequest{BillingCycle: march, Granularity: bssclient.Monthly, ProductCode: "oss"}, next))
+	for d := ossDay.AddDays(1); !bssclient.DayOf(next).Before(d); d = d.AddDays(1) {
+		wantWalks = append(wantWalks, walkRecord{bssclient.ActionDescribeSplitItemBill, bssclient.Daily, march, d}.String())
+		ossCycleRows += pages(h.world.SplitItemBillCount(bssclient.SplitItemBillRequest{BillingCycle: march, Granularity: bssclient.Daily, BillingDate: d, ProductCode: "oss"}, next))
+	}
 	// And each day booked at start before its recheck moment is read once
 	// more, to count late restatements.
 	recheckRows := map[string]int64{}
@@ -308,7 +315,7 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 	want := map[string]int64{
 		bssclient.ActionQueryAccountBill:      4 + recheckRows[bssclient.ActionQueryAccountBill],
 		bssclient.ActionDescribeInstanceBill:  pages(instanceRows) + cycleRows + recheckRows[bssclient.ActionDescribeInstanceBill],
-		bssclient.ActionDescribeSplitItemBill: pages(ossRows) + recheckRows[bssclient.ActionDescribeSplitItemBill],
+		bssclient.ActionDescribeSplitItemBill: pages(ossRows) + ossCycleRows + recheckRows[bssclient.ActionDescribeSplitItemBill],
 	}
 	if got := requestsDelta(before, h.server.Server.Stats()); !int64MapsEqual(got, want) {
 		t.Errorf("requests a day later: %v, want %v (%d instance rows, %d split rows)", got, want, instanceRows, ossRows)

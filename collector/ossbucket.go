@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -29,8 +30,18 @@ const ossProductCode = "oss"
 
 // ossBucketCollector reads the split bill of OSS, where each bucket is a
 // split item. Split items complete 72 h after the day ends, so a day is read
-// once, 72 h after it ends, and never again. Like the instance collector, its
-// cycle gauges sum the settled days as first read.
+// once, 72 h after it ends (and once more a day later, for restatements).
+//
+// Its cycle gauges are, like the instance collector's, the cycle's MONTHLY
+// split bill minus the DAILY split bills of the days not settled yet, read
+// again when a day settles: the cost is the same whatever the day of the
+// month, and restatements are included. That subtraction is exact per
+// bucket only if the MONTHLY view books each day's amounts as that day's
+// DAILY view does: under a bucket once the day is split, with no split item
+// before. BSS does not document it, so it is checked on every read (see
+// readCycle). If the views disagree, the cycle gauges fall back to the sum
+// of the cycle's settled days as first read, which needs every settled day
+// of the cycle, for the rest of the cycle.
 //
 // An account can have tens of thousands of buckets, so each day and the
 // cycle keep the MaxBuckets largest by payable amount and sum the rest into
@@ -51,10 +62,16 @@ type ossBucketCollector struct {
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
-	// acc sums every bucket of the current cycle's settled days, before the
-	// cap; cycleSum is its last complete state, capped, as published.
-	acc      cycleAccumulator
+	// cycleSum is the cycle's gauges as published: from the MONTHLY bill,
+	// or, in a cycle in sumDaysIn, from acc, capped.
 	cycleSum settledCycleSum
+	// sumDaysIn is the cycle whose MONTHLY view was found to disagree with
+	// its DAILY views; in it the cycle gauges sum the settled days instead.
+	sumDaysIn bssclient.Cycle
+	// acc sums every bucket of the current cycle's settled days read, before
+	// the cap: the fallback's sum, kept up to date in either mode so that a
+	// switch to it reads only the days not yet summed.
+	acc cycleAccumulator
 }
 
 var ossBucketLabels = []string{"account", "owner_id", "bucket", "region_id", "currency"}
@@ -82,7 +99,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 			"per OSS bucket and settled billing day (DescribeSplitItemBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 72 h after the day ends, when split items are complete; a value never changes once exposed.",
 			labels, columnsOf(cfg, "ossbucket")),
 		cycle: newAmountFamily(namespace+"_ossbucket_cycle",
-			"per OSS bucket for the current billing cycle to date: the sum of its settled days as first read, without later restatements. Cached; refreshed in the background.",
+			"per OSS bucket for the current billing cycle to date, as of the newest settled day, including later refunds and adjustments (DescribeSplitItemBill MONTHLY minus the days not settled yet; the sum of the settled days as first read if BSS's MONTHLY and DAILY views disagree, see the README). Cached; read again when a day settles.",
 			append(slices.Clone(labels), "billing_cycle", "cycle"), columnsOf(cfg, "ossbucket")),
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
@@ -103,31 +120,28 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	newest := c.cfg.newestSettledDay(now, bssclient.KindSplitItems)
-	from := bssclient.CycleOf(now).FirstDay()
+	current := bssclient.CycleOf(now)
+	from := newest.AddDays(1) // no day to read unless exposed or summed
 	if c.cfg.DailySeries {
-		if e := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems); e.Before(from) {
-			from = e
-		}
+		from = exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems)
+	}
+	if c.sumDaysIn == current && current.FirstDay().Before(from) {
+		from = current.FirstDay()
 	}
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
 		from = oldest // split bills keep 12 months only
 	}
-	c.state.loadOnce(c.book, &c.acc, nil)
-	defer c.state.save(c.book, &c.acc, nil)
+	c.state.loadOnce(c.book, &c.acc, &c.cycleSum)
+	defer c.state.save(c.book, &c.acc, &c.cycleSum)
 	c.book.prune(from)
 	c.book.now = now
 	c.book.onDay = c.publishProgress(now, newest)
 	defer func() { c.book.onDay = nil }()
-	current := bssclient.CycleOf(now)
 	if c.acc.cycle != current || c.acc.days == nil {
 		c.acc.reset(current)
 	}
-	// A booked day of the cycle that is not in the sum (it started over)
-	// is read again: the sum needs every bucket, the book keeps the largest.
-	for d := current.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
-		if !c.acc.has(d) {
-			delete(c.book.days, d)
-		}
+	if c.sumDaysIn == current {
+		c.forgetUnsummedDays(current, newest)
 	}
 	var err error
 	if !c.splitBill {
@@ -140,6 +154,13 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	}
 	if err == nil {
 		err = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
+	}
+	// The cycle is read once the days are: a day that failed means BSS is
+	// in trouble or restating, and the retry soon after reads both.
+	if err == nil {
+		if err = c.refreshCycle(ctx, now, newest); err != nil {
+			err = fmt.Errorf("billing cycle %s: %w", current, err)
+		}
 	}
 	var apiErr *bssclient.APIError
 	switch {
@@ -154,6 +175,132 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	return c.snapshot(now, newest), err
 }
 
+// forgetUnsummedDays drops the booked days of the cycle that acc has not
+// summed (it started over, or they were read before the fallback), so that
+// they are read again: the sum needs every bucket, the book keeps the largest.
+func (c *ossBucketCollector) forgetUnsummedDays(current bssclient.Cycle, newest bssclient.Day) {
+	for d := current.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
+		if !c.acc.has(d) {
+			delete(c.book.days, d)
+		}
+	}
+}
+
+// refreshCycle reads the current cycle's gauges when a day has settled
+// since they were read, and keeps the last ones on failure.
+func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, newest bssclient.Day) error {
+	current := bssclient.CycleOf(now)
+	switch {
+	case newest.Before(current.FirstDay()): // nothing of the cycle has settled: empty, and complete
+		c.cycleSum = settledCycleSum{cycle: current}
+		return nil
+	case c.sumDaysIn == current:
+		return nil // summed from the days, in snapshot
+	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
+		return nil // nothing settled since
+	}
+	// A row that appears between the MONTHLY read and a DAILY read (the
+	// hour's restatements, a day's first rows) also looks like a
+	// disagreement; it does not happen twice in a row, a real one does.
+	for range 2 {
+		sum, err := c.readCycle(ctx, now, newest)
+		if err != nil {
+			return err
+		}
+		if sum != nil {
+			capped, err := c.capBuckets(sum.sorted())
+			if err != nil {
+				return err
+			}
+			c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
+			return nil
+		}
+	}
+	level.Info(c.logger).Log("msg", "the split bill's MONTHLY view does not book the days not split yet as their DAILY views do, so per-bucket cycle gauges are summed from the cycle's settled days instead; this cycle's first read costs one walk per settled day",
+		"cycle", current)
+	c.sumDaysIn = current
+	c.forgetUnsummedDays(current, newest)
+	return c.book.fill(ctx, current.FirstDay(), newest, c.cfg.ConcurrentWalks, c.fetchDay)
+}
+
+// readCycle reads the MONTHLY split bill of the current cycle and subtracts
+// the DAILY split bills of its days after newest, each row off the series
+// the MONTHLY bill books its key (instance, item, split item, billing item)
+// under: the DAILY rows of those days may lack attributes the MONTHLY ones
+// have, such as the region.
+//
+// INFERRED: the MONTHLY view holds each key the DAILY views of the cycle
+// hold, so that a day's amounts are under no split item in both views
+// until the day is split, and under the same bucket in both after. BSS
+// documents neither; a DAILY row whose key the MONTHLY bill lacks shows
+// that it does not hold, and readCycle returns a nil sum.
+func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+	current := bssclient.CycleOf(now)
+	sum := newAggregate()
+	seriesOf := map[string]int{} // row key → index in sum.series
+	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
+	req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Monthly, ProductCode: ossProductCode}
+	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			it := &page[i]
+			if !c.labelsOf(it, labels) {
+				continue
+			}
+			if err := sum.add(labels, it.Amounts); err != nil {
+				return nil, err
+			}
+			seriesOf[splitRowKey(it)] = sum.index[string(sum.key)]
+		}
+	}
+	var unsettled []bssclient.Day
+	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
+		unsettled = append(unsettled, d)
+	}
+	var mu sync.Mutex
+	agree := true
+	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
+		req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: unsettled[i], ProductCode: ossProductCode}
+		for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for j := range page {
+				it := &page[j]
+				if productCode(it.ProductCode, it.PipCode) != ossProductCode {
+					continue
+				}
+				k, ok := seriesOf[splitRowKey(it)]
+				if !ok {
+					agree = false
+					continue
+				}
+				if err := sum.subtractAt(k, it.Amounts); err != nil {
+					mu.Unlock()
+					return err
+				}
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	if !agree {
+		return nil, nil
+	}
+	return sum, nil
+}
+
+// splitRowKey identifies a split-bill row across the DAILY and MONTHLY views.
+func splitRowKey(it *bssclient.SplitItemBillItem) string {
+	return it.InstanceID + "\xff" + it.Item + "\xff" + it.SplitItemID + "\xff" + it.BillingItemCode
+}
+
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg := newAggregate()
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
@@ -164,26 +311,9 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 		}
 		for i := range page {
 			it := &page[i]
-			if productCode(it.ProductCode, it.PipCode) != ossProductCode {
-				continue // the filter is the server's; do not count other products as buckets
+			if !c.labelsOf(it, labels) {
+				continue
 			}
-			bucket := it.SplitItemName
-			if bucket == "" {
-				bucket = it.SplitItemID
-			}
-			labels[0] = orUnknown(it.OwnerID)
-			labels[1] = orUnknown(bucket)
-			rest := labels[2:]
-			if c.cfg.OSSBucket.BillingItem {
-				// INFERRED: each split row is one billing item of one split
-				// item (the API documents BillingItemCode on every split row,
-				// not that a row never mixes items). If rows turn out to mix
-				// items, this label is what to revisit.
-				labels[billingItemLabel] = orUnknown(it.BillingItemCode)
-				rest = labels[billingItemLabel+1:]
-			}
-			rest[0] = orUnknown(bssclient.RegionID(it.Region))
-			rest[1] = orUnknown(it.Currency)
 			if err := agg.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
 			}
@@ -198,6 +328,33 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 		return bookedDay{}, err
 	}
 	return bookedDay{series: capped}, nil
+}
+
+// labelsOf fills labels (the series labels after "account") from a split
+// row, and reports false for a row of another product than OSS: the filter
+// is the server's, and other products must not count as buckets.
+func (c *ossBucketCollector) labelsOf(it *bssclient.SplitItemBillItem, labels []string) bool {
+	if productCode(it.ProductCode, it.PipCode) != ossProductCode {
+		return false
+	}
+	bucket := it.SplitItemName
+	if bucket == "" {
+		bucket = it.SplitItemID
+	}
+	labels[0] = orUnknown(it.OwnerID)
+	labels[1] = orUnknown(bucket)
+	rest := labels[2:]
+	if c.cfg.OSSBucket.BillingItem {
+		// INFERRED: each split row is one billing item of one split
+		// item (the API documents BillingItemCode on every split row,
+		// not that a row never mixes items). If rows turn out to mix
+		// items, this label is what to revisit.
+		labels[billingItemLabel] = orUnknown(it.BillingItemCode)
+		rest = labels[billingItemLabel+1:]
+	}
+	rest[0] = orUnknown(bssclient.RegionID(it.Region))
+	rest[1] = orUnknown(it.Currency)
+	return true
 }
 
 // capBuckets keeps the MaxBuckets largest series and sums the rest per
@@ -263,7 +420,9 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 	}
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "ossbucket")
-	c.updateCycleSum(now, newest)
+	if c.sumDaysIn == bssclient.CycleOf(now) {
+		c.updateCycleSum(now, newest)
+	}
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name))
 	return snap
@@ -271,6 +430,7 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 
 // updateCycleSum publishes the accumulated cycle, capped, once it holds
 // every settled day of the cycle; until then the last complete sum stays.
+// It serves the cycles in which the MONTHLY view cannot be used.
 func (c *ossBucketCollector) updateCycleSum(now time.Time, newest bssclient.Day) {
 	current := bssclient.CycleOf(now)
 	first := current.FirstDay()

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,5 +80,112 @@ func TestOSSBucketSplitBillEnabledGauge(t *testing.T) {
 		if got := moneyOf(t, g.value); got != truth {
 			t.Errorf("bucket %s: cycle payable %s, truth %s", g.labels["bucket"], got, truth)
 		}
+	}
+}
+
+// splitWalks counts a refresh's DescribeSplitItemBill walks: DAILY and MONTHLY.
+func splitWalks(t *testing.T, walks []string) (daily, monthly int) {
+	t.Helper()
+	for _, w := range walks {
+		switch {
+		case strings.HasPrefix(w, bssclient.ActionDescribeSplitItemBill+" DAILY "):
+			daily++
+		case strings.HasPrefix(w, bssclient.ActionDescribeSplitItemBill+" MONTHLY "):
+			monthly++
+		}
+	}
+	return daily, monthly
+}
+
+// TestOSSBucketColdStartDoesNotGrowWithTheMonth: the cycle gauges come from
+// the MONTHLY split bill minus the days not settled yet, so a cold start
+// walks the exposed days, one MONTHLY bill and the unsettled days, whatever
+// the day of the month; the gauges are the model's (restatements included).
+func TestOSSBucketColdStartDoesNotGrowWithTheMonth(t *testing.T) {
+	for _, dom := range []int{12, 29} {
+		start := at(2025, time.March, dom, 12)
+		h := startSim(t, simOptions{start: start, collectors: []string{"ossbucket"}})
+		h.mustStep(start)
+		h.assertModel()
+		newest := bssclient.NewestSettledDay(start, bssclient.KindSplitItems)
+		unsettled := 0
+		for d := newest.AddDays(1); !bssclient.DayOf(start).Before(d); d = d.AddDays(1) {
+			unsettled++
+		}
+		daily, monthly := splitWalks(t, h.bss.takeWalks())
+		if want := h.cfg.ExposureDays + unsettled; daily != want || monthly != 1 {
+			t.Errorf("cold start on March %d: %d DAILY and %d MONTHLY split-bill walks, want %d (%d exposed, %d unsettled) and 1",
+				dom, daily, monthly, want, h.cfg.ExposureDays, unsettled)
+		}
+		if len(gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_cycle_payable")) == 0 {
+			t.Errorf("March %d: no cycle gauge; the test proves nothing", dom)
+		}
+	}
+}
+
+// TestOSSBucketViewsThatDisagreeAreSummed: where the MONTHLY split bill
+// books the days not split yet under buckets (the other reading of BSS's
+// documentation), subtracting their DAILY bills would be wrong per bucket.
+// The collector sees it, says so once, and sums the cycle's settled days,
+// which are then each read once; the gauges are the model's.
+func TestOSSBucketViewsThatDisagreeAreSummed(t *testing.T) {
+	world := testWorld
+	world.MonthlySplitNamesFirstDay = true
+	logs := &lockedBuffer{}
+	h := startSim(t, simOptions{world: &world, start: midMarch, collectors: []string{"ossbucket"}, logger: log.NewLogfmtLogger(logs)})
+	h.mustStep(midMarch)
+	h.assertModel()
+	newest := bssclient.NewestSettledDay(midMarch, bssclient.KindSplitItems)
+	daily, monthly := splitWalks(t, h.bss.takeWalks())
+	if monthly != 2 || daily < newest.Day {
+		t.Errorf("%d MONTHLY walks and %d DAILY, want 2 (a second look) and at least the %d settled days", monthly, daily, newest.Day)
+	}
+	if n := strings.Count(logs.String(), "does not book the days not split yet"); n != 1 {
+		t.Errorf("%d log lines about the disagreement, want 1:\n%s", n, logs)
+	}
+
+	// A day later the cycle is summed on: one new day, no MONTHLY bill.
+	next := midMarch.Add(24 * time.Hour)
+	h.mustStep(next)
+	h.assertModel()
+	walks := h.bss.takeWalks()
+	if daily, monthly := splitWalks(t, walks); monthly != 0 || daily == 0 {
+		t.Errorf("a day later: walks %v, want the newly settled day (and rechecks), no MONTHLY bill", walks)
+	}
+	if n := strings.Count(logs.String(), "does not book the days not split yet"); n != 1 {
+		t.Errorf("%d log lines about the disagreement after a second refresh, want 1", n)
+	}
+}
+
+// TestOSSBucketOneDisagreementIsLookedAtTwice: a row that appears between the
+// MONTHLY read and a DAILY read (BSS restates on the hour) looks like a
+// disagreement once. The collector reads again rather than fall back.
+func TestOSSBucketOneDisagreementIsLookedAtTwice(t *testing.T) {
+	logs := &lockedBuffer{}
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"ossbucket"}, logger: log.NewLogfmtLogger(logs)})
+	dropped := false
+	h.bss.editSplitPage = func(req bssclient.SplitItemBillRequest, page []bssclient.SplitItemBillItem) []bssclient.SplitItemBillItem {
+		if req.Granularity != bssclient.Monthly || dropped {
+			return page
+		}
+		// Drop an unnamed row: its key is then missing from the MONTHLY bill.
+		for i := range page {
+			if page[i].SplitItemID == "" {
+				dropped = true
+				return slices.Delete(slices.Clone(page), i, i+1)
+			}
+		}
+		return page
+	}
+	h.mustStep(midMarch)
+	if !dropped {
+		t.Fatal("no unnamed MONTHLY row to drop: the test proves nothing")
+	}
+	h.assertModel()
+	if _, monthly := splitWalks(t, h.bss.takeWalks()); monthly != 2 {
+		t.Errorf("%d MONTHLY walks, want 2", monthly)
+	}
+	if strings.Contains(logs.String(), "does not book the days not split yet") {
+		t.Errorf("fell back after one disagreement:\n%s", logs)
 	}
 }
