@@ -81,6 +81,20 @@ type WorldConfig struct {
 	// an item's share can round to zero, so IsHideZeroCharge counts are not
 	// modelled for OSS split rows.
 	SplitBillingItems bool
+	// MonthlySplitNamesFirstDay is the opposite guess: MONTHLY names split
+	// items from the cycle's first day for all days (from the row's first
+	// day: a subscription's renewal day). By default (false) a
+	// MONTHLY split bill is the cycle's DAILY split bills grouped by
+	// (InstanceID, Item, SplitItemID, BillingItemCode): the amounts of days
+	// already split show under their split items, those of days not split
+	// yet (72 h, see DescribeSplitItemBill,
+	// https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-describesplititembill)
+	// in rows with an empty SplitItemID and SplitItemName. INFERRED: BSS
+	// does not document how a MONTHLY split bill shows days not split yet.
+	// True puts all of a row's amounts under its split items as soon as
+	// the row's first day is split, so the granularities disagree about
+	// the days not split yet; it exists to test clients against that guess.
+	MonthlySplitNamesFirstDay bool
 }
 
 // Limits and model constants. The ones marked INFERRED are the simulator's

@@ -21,6 +21,13 @@ import (
 // A MONTHLY row sums the instance's DAILY rows of the cycle's started days;
 // restatements are grouped per (instance, Item). Parts are split per day and
 // then summed, so MONTHLY parts equal the sum of DAILY parts exactly.
+//
+// The MONTHLY split bill is divided at the split-item delay (see
+// WorldConfig.MonthlySplitNamesFirstDay): the days already split, a prefix
+// of the cycle, sum into named part rows; the days not split yet into
+// unnamed rows, one per billing item, as the DAILY rows of those days group
+// by key. Each (owner, slot) then has two segments, named one first, so
+// counts and offsets stay arithmetic.
 
 // view is which API's rows are being built.
 type view uint8
@@ -49,6 +56,23 @@ type planKey struct {
 	g        int // -1: every instance
 	hideZero bool
 	view     view
+	// divided: a MONTHLY split bill whose first splitDays started days are
+	// split (named rows) and the rest not yet (unnamed rows).
+	divided   bool
+	splitDays int
+}
+
+// daySet is which of a query's days a segment's rows sum.
+type daySet uint8
+
+const (
+	daysAll     daySet = iota
+	daysSplit          // divided MONTHLY split bill: the split days, named rows
+	daysUnsplit        // the days not split yet: unnamed rows, one per billing item
+)
+
+func (s daySet) has(ds *dayState) bool {
+	return s == daysAll || ds.splits == (s == daysSplit)
 }
 
 // segment is the billed instances of one owner's slot.
@@ -59,6 +83,7 @@ type segment struct {
 	n           int    // billed instances
 	parts       int    // rows per instance
 	start       int    // offset of the segment's first row
+	days        daySet // which days the rows sum
 }
 
 type plan struct {
@@ -76,6 +101,16 @@ func (k *planKey) matchesSlot(o int, sl slot) bool {
 
 func (k *planKey) matches(e *econ) bool {
 	return k.matchesSlot(e.owner, e.slot) && (k.g < 0 || e.g == k.g)
+}
+
+// rowParts is how many rows one row of class c becomes: the view's parts,
+// or for the unnamed rows of a divided MONTHLY split bill one per billing
+// item, the DAILY rows' unnamed parts grouped by their keys.
+func (w *World) rowParts(c *class, v view, unsplit bool) int {
+	if unsplit {
+		return w.itemsPerSplit(c)
+	}
+	return w.parts(c, v)
 }
 
 func (w *World) parts(c *class, v view) int {
@@ -131,56 +166,64 @@ func (w *World) planFor(k planKey) *plan {
 			if !k.matchesSlot(o, sl) {
 				continue
 			}
-			nC := (ipo - s + slotsPerOwner - 1) / slotsPerOwner // instances in the slot
-			mask := slotMask(sl, &classes[sl.cls], k.monthly, k.dom)
-			seg := segment{owner: o, slot: s, mask: mask, onlyC: -1}
-			if k.g >= 0 {
-				if k.g/ipo != o || k.g%ipo%slotsPerOwner != s {
-					continue
-				}
-				c := k.g % ipo / slotsPerOwner
-				if mask&(1<<(c%renewalPeriodDays)) != 0 {
-					seg.onlyC, seg.n = c, 1
-				}
-			} else {
-				full, rem := nC/renewalPeriodDays, nC%renewalPeriodDays
-				seg.n = full*bits.OnesCount32(mask) + bits.OnesCount32(mask&(1<<rem-1))
-			}
-			if seg.n == 0 {
+			if k.g >= 0 && (k.g/ipo != o || k.g%ipo%slotsPerOwner != s) {
 				continue
 			}
-			seg.parts = w.parts(&classes[sl.cls], k.view)
-			seg.start = p.total
-			p.total += seg.n * seg.parts
-			p.segs = append(p.segs, seg)
+			c := &classes[sl.cls]
+			first := 1 // the segment's days: first…k.dom
+			if !k.monthly {
+				first = k.dom
+			}
+			if !k.divided {
+				p.add(k, segment{owner: o, slot: s, mask: slotMask(sl, c, first, k.dom),
+					parts: w.parts(c, k.view), days: daysAll}, ipo)
+				continue
+			}
+			p.add(k, segment{owner: o, slot: s, mask: slotMask(sl, c, 1, k.splitDays),
+				parts: w.parts(c, k.view), days: daysSplit}, ipo)
+			p.add(k, segment{owner: o, slot: s, mask: slotMask(sl, c, k.splitDays+1, k.dom),
+				parts: w.rowParts(c, k.view, true), days: daysUnsplit}, ipo)
 		}
 	}
 	w.plans.put(k, p)
 	return p
 }
 
-// slotMask returns the residues of the slot's instances that bill: every
-// day for pay-as-you-go; for subscriptions, those renewing on day dom
-// (DAILY) or on days 1…dom (MONTHLY).
-func slotMask(sl slot, c *class, monthly bool, dom int) uint32 {
-	if dom < 1 {
+// add appends seg, given its owner, slot, mask, parts and days, if it has
+// billed instances.
+func (p *plan) add(k planKey, seg segment, ipo int) {
+	seg.onlyC = -1
+	if k.g >= 0 {
+		c := k.g % ipo / slotsPerOwner
+		if seg.mask&(1<<(c%renewalPeriodDays)) != 0 {
+			seg.onlyC, seg.n = c, 1
+		}
+	} else {
+		nC := (ipo - seg.slot + slotsPerOwner - 1) / slotsPerOwner // instances in the slot
+		full, rem := nC/renewalPeriodDays, nC%renewalPeriodDays
+		seg.n = full*bits.OnesCount32(seg.mask) + bits.OnesCount32(seg.mask&(1<<rem-1))
+	}
+	if seg.n == 0 {
+		return
+	}
+	seg.start = p.total
+	p.total += seg.n * seg.parts
+	p.segs = append(p.segs, seg)
+}
+
+// slotMask returns the residues of the slot's instances that bill on some
+// day of the month from first to last: all of them for pay-as-you-go; for
+// subscriptions, those renewing on one of these days.
+func slotMask(sl slot, c *class, first, last int) uint32 {
+	if last < max(first, 1) {
 		return 0
 	}
 	if !c.sub {
 		return allResidues
 	}
-	residue := func(d int) uint32 {
-		return 1 << ((d - 1 - int(sl.renewOff) + renewalPeriodDays) % renewalPeriodDays)
-	}
-	if !monthly {
-		if dom > renewalPeriodDays {
-			return 0
-		}
-		return residue(dom)
-	}
 	var m uint32
-	for d := 1; d <= min(dom, renewalPeriodDays); d++ {
-		m |= residue(d)
+	for d := first; d <= min(last, renewalPeriodDays); d++ {
+		m |= 1 << ((d - 1 - int(sl.renewOff) + renewalPeriodDays) % renewalPeriodDays)
 	}
 	return m
 }
@@ -212,11 +255,13 @@ type billQuery struct {
 }
 
 // extraRow is a restatement row (DAILY) or the sum of an instance's
-// restatements of one Item over the cycle (MONTHLY).
+// restatements of one Item over the cycle (MONTHLY; in a divided split bill,
+// over its split days or over its days not split yet).
 type extraRow struct {
 	e        econ
 	item     string
 	first    *dayState
+	parts    int
 	contribs []leaves
 }
 
@@ -264,12 +309,21 @@ func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bo
 		if len(q.days) == 0 {
 			return nil, false
 		}
+		// See WorldConfig.MonthlySplitNamesFirstDay for why (INFERRED).
+		if v == viewSplit && !w.cfg.MonthlySplitNamesFirstDay {
+			q.key.divided = true
+			for i := range q.days {
+				if q.days[i].splits {
+					q.key.splitDays++
+				}
+			}
+		}
 	}
 	q.plan = w.planFor(q.key)
 	q.extras = w.extrasOf(q)
 	q.total = q.plan.total
 	for i := range q.extras {
-		q.total += w.parts(q.extras[i].e.cls, v)
+		q.total += q.extras[i].parts
 	}
 	return q, true
 }
@@ -278,8 +332,9 @@ func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bo
 func (w *World) extrasOf(q *billQuery) []extraRow {
 	var out []extraRow
 	type group struct {
-		g    int
-		item string
+		g       int
+		item    string
+		unsplit bool
 	}
 	index := map[group]int{}
 	for i := range q.days {
@@ -292,15 +347,17 @@ func (w *World) extrasOf(q *billQuery) []extraRow {
 			if !ok {
 				continue
 			}
+			unsplit := q.key.divided && !ds.splits
 			if q.key.monthly {
-				k := group{rs.e.g, rs.item}
+				k := group{rs.e.g, rs.item, unsplit}
 				if at, ok := index[k]; ok {
 					out[at].contribs = append(out[at].contribs, l)
 					continue
 				}
 				index[k] = len(out)
 			}
-			out = append(out, extraRow{e: rs.e, item: rs.item, first: ds, contribs: []leaves{l}})
+			out = append(out, extraRow{e: rs.e, item: rs.item, first: ds,
+				parts: w.rowParts(rs.e.cls, q.key.view, unsplit), contribs: []leaves{l}})
 		}
 	}
 	return out
@@ -325,8 +382,10 @@ func (w *World) walk(q *billQuery, offset, limit int, fn func(*rowRef)) {
 	var (
 		cur      econ
 		curParts [maxParts]leaves
-		have     = -1 // index in the segment list or extras of the computed instance
-		ref      rowRef
+		// have is the computed row: instance g of segment seg, or extras[g]
+		// for seg -1. A divided split bill has an instance in two segments.
+		have = struct{ seg, g int }{-2, -1}
+		ref  rowRef
 	)
 	segs := q.plan.segs
 	si := sort.Search(len(segs), func(i int) bool { return segs[i].start+segs[i].n*segs[i].parts > offset })
@@ -339,14 +398,14 @@ func (w *World) walk(q *billQuery, offset, limit int, fn func(*rowRef)) {
 			local := idx - seg.start
 			k, part := local/seg.parts, local%seg.parts
 			g := w.instanceAt(seg, k)
-			if have != g {
+			if have.seg != si || have.g != g {
 				cur = w.econAt(g)
-				ref.first = w.regularParts(&cur, q, curParts[:seg.parts])
+				ref.first = w.regularParts(&cur, q, seg.days, curParts[:seg.parts])
 				ref.item = itemPayAsYouGo
 				if cur.cls.sub {
 					ref.item = itemSubscriptionOrder
 				}
-				have = g
+				have.seg, have.g = si, g
 			}
 			ref.e, ref.part, ref.l = &cur, part, curParts[part]
 			fn(&ref)
@@ -356,15 +415,15 @@ func (w *World) walk(q *billQuery, offset, limit int, fn func(*rowRef)) {
 		local := idx - q.plan.total
 		for xi := range q.extras {
 			x := &q.extras[xi]
-			n := w.parts(x.e.cls, q.key.view)
+			n := x.parts
 			if local >= n {
 				local -= n
 				continue
 			}
-			if have != -2-xi {
+			if have.seg != -1 || have.g != xi {
 				cur = x.e
 				w.sumParts(&cur, q.key.view, x.contribs, curParts[:n])
-				have = -2 - xi
+				have.seg, have.g = -1, xi
 			}
 			ref = rowRef{e: &cur, item: x.item, first: x.first, part: local, l: curParts[local]}
 			fn(&ref)
@@ -373,15 +432,15 @@ func (w *World) walk(q *billQuery, offset, limit int, fn func(*rowRef)) {
 	}
 }
 
-// regularParts computes an instance's regular row, split into len(out)
-// parts, and returns the row's earliest day.
-func (w *World) regularParts(e *econ, q *billQuery, out []leaves) *dayState {
+// regularParts computes an instance's regular row over the query's days in
+// set, split into len(out) parts, and returns the row's earliest day.
+func (w *World) regularParts(e *econ, q *billQuery, set daySet, out []leaves) *dayState {
 	var first *dayState
 	var contrib [1]leaves
 	clear(out)
 	for i := range q.days {
 		ds := &q.days[i]
-		if !e.billsOn(ds.day.Day) {
+		if !e.billsOn(ds.day.Day) || !set.has(ds) {
 			continue
 		}
 		if first == nil {
@@ -398,8 +457,19 @@ func (w *World) sumParts(e *econ, v view, contribs []leaves, out []leaves) {
 	w.addParts(e, v, contribs, out)
 }
 
-// addParts adds each contribution, split into len(out) parts, to out.
+// addParts adds each contribution, split into the view's parts, to out. A
+// shorter out is the unnamed rows of a divided MONTHLY split bill, one per
+// billing item: part p (bucket p/n, item p%n, n = len(out)) folds onto
+// out[p%n], so each sums exactly the DAILY rows it groups.
 func (w *World) addParts(e *econ, v view, contribs []leaves, out []leaves) {
+	if n := w.parts(e.cls, v); len(out) < n {
+		var all [maxParts]leaves
+		w.addParts(e, v, contribs, all[:n])
+		for p := range all[:n] {
+			out[p%len(out)].add(&all[p])
+		}
+		return
+	}
 	if len(out) == 1 {
 		for i := range contribs {
 			out[0].add(&contribs[i])
