@@ -106,18 +106,18 @@ type simOptions struct {
 
 // simHarness is a simulator, a client and an Exporter stepped by hand.
 type simHarness struct {
-	t      *testing.T
-	world  bsssimtest.World
+	t     *testing.T
+	world bsssimtest.World
 	// ossSumsDays: the world's MONTHLY split bill disagrees with its DAILY
 	// ones, so the ossbucket cycle gauges sum the settled days.
 	ossSumsDays bool
 	clock       *bsssim.ManualClock
-	server *bsssim.Running
-	creds  *switchableCredentials
-	bss    *recordingBSS
-	cfg    Config
-	exp    *Exporter
-	names  []string
+	server      *bsssim.Running
+	creds       *switchableCredentials
+	bss         *recordingBSS
+	cfg         Config
+	exp         *Exporter
+	names       []string
 	// steps are the refreshes so far: when, and which collectors failed.
 	steps    []stepRecord
 	failures map[[2]string]int // collector, code → failed refreshes
