@@ -292,12 +292,19 @@ func (a *cycleAccumulator) reset(cyc bssclient.Cycle) {
 	a.cycle, a.days, a.sum = cyc, map[bssclient.Day]bool{}, newAggregate()
 }
 
+// clear empties the accumulator: it sums no cycle and is not saved.
+func (a *cycleAccumulator) clear() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cycle, a.days, a.sum = bssclient.Cycle{}, nil, nil
+}
+
 // add sums a day's series in, once; days of other cycles are ignored. On an
 // overflow the accumulator starts over, so that no partial sum remains.
 func (a *cycleAccumulator) add(day bssclient.Day, s []series) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if day.Cycle() != a.cycle || a.days[day] {
+	if a.sum == nil || day.Cycle() != a.cycle || a.days[day] {
 		return nil
 	}
 	if err := a.sum.addAll(s); err != nil {

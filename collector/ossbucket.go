@@ -68,9 +68,9 @@ type ossBucketCollector struct {
 	// sumDaysIn is the cycle whose MONTHLY view was found to disagree with
 	// its DAILY views; in it the cycle gauges sum the settled days instead.
 	sumDaysIn bssclient.Cycle
-	// acc sums every bucket of the current cycle's settled days read, before
-	// the cap: the fallback's sum, kept up to date in either mode so that a
-	// switch to it reads only the days not yet summed.
+	// acc sums every bucket of the current cycle's settled days, before the
+	// cap, in a cycle in sumDaysIn; empty otherwise (a big account's buckets
+	// cost memory, and the MONTHLY bill does not need them).
 	acc cycleAccumulator
 }
 
@@ -137,10 +137,13 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	c.book.now = now
 	c.book.onDay = c.publishProgress(now, newest)
 	defer func() { c.book.onDay = nil }()
-	if c.acc.cycle != current || c.acc.days == nil {
+	switch {
+	case c.sumDaysIn != current:
+		c.acc.clear() // the MONTHLY bill serves: sum nothing
+	case c.acc.cycle != current || c.acc.days == nil:
 		c.acc.reset(current)
-	}
-	if c.sumDaysIn == current {
+		fallthrough
+	default:
 		c.forgetUnsummedDays(current, newest)
 	}
 	var err error
@@ -219,6 +222,7 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 	level.Info(c.logger).Log("msg", "the split bill's MONTHLY view does not book the days not split yet as their DAILY views do, so per-bucket cycle gauges are summed from the cycle's settled days instead; this cycle's first read costs one walk per settled day",
 		"cycle", current)
 	c.sumDaysIn = current
+	c.acc.reset(current)
 	c.forgetUnsummedDays(current, newest)
 	return c.book.fill(ctx, current.FirstDay(), newest, c.cfg.ConcurrentWalks, c.fetchDay)
 }
