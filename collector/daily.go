@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"time"
@@ -320,6 +321,39 @@ func (a *cycleAccumulator) has(day bssclient.Day) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.days[day]
+}
+
+// subtractUnsettled walks the DAILY bills of the days of now's cycle after
+// newest (the days a MONTHLY bill holds that have not settled), at most
+// limit at once, and hands each row to take, one row at a time.
+func subtractUnsettled[T any](ctx context.Context, limit int, now time.Time, newest bssclient.Day,
+	walk func(ctx context.Context, day bssclient.Day) iter.Seq2[[]T, error], take func(row *T) error) error {
+	current := bssclient.CycleOf(now)
+	var days []bssclient.Day
+	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	var mu sync.Mutex
+	errs := runParallel(ctx, limit, len(days), func(ctx context.Context, i int) error {
+		for page, err := range walk(ctx, days[i]) {
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for j := range page {
+				if err := take(&page[j]); err != nil {
+					mu.Unlock()
+					return err
+				}
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
 }
 
 // runParallel runs n jobs with at most limit at once and returns the errors

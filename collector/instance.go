@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -172,39 +172,18 @@ func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest
 			seriesOf[it.InstanceID+"\xff"+it.Item] = sum.index[string(sum.key)]
 		}
 	}
-	var unsettled []bssclient.Day
-	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
-		unsettled = append(unsettled, d)
+	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
+		return c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
 	}
-	var mu sync.Mutex
-	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
-		labels := make([]string, len(c.labels))
-		req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: unsettled[i]}
-		for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			for j := range page {
-				it := &page[j]
-				var err error
-				if k, ok := seriesOf[it.InstanceID+"\xff"+it.Item]; ok {
-					err = sum.subtractAt(k, it.Amounts)
-				} else {
-					c.labelsOf(it, labels)
-					err = sum.add(labels, negate(it.Amounts))
-				}
-				if err != nil {
-					mu.Unlock()
-					return err
-				}
-			}
-			mu.Unlock()
+	err := subtractUnsettled(ctx, c.cfg.ConcurrentWalks, now, newest, daily, func(it *bssclient.InstanceBillItem) error {
+		if k, ok := seriesOf[it.InstanceID+"\xff"+it.Item]; ok {
+			return sum.subtractAt(k, it.Amounts)
 		}
-		return nil
+		c.labelsOf(it, labels)
+		return sum.add(labels, negate(it.Amounts))
 	})
-	if len(errs) > 0 {
-		return nil, errs[0]
+	if err != nil {
+		return nil, err
 	}
 	return sum, nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
@@ -259,43 +259,23 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 			seriesOf[splitRowKey(it)] = sum.index[string(sum.key)]
 		}
 	}
-	var unsettled []bssclient.Day
-	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
-		unsettled = append(unsettled, d)
+	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
+		return c.acct.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode})
 	}
-	var mu sync.Mutex
 	agree := true
-	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
-		req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: unsettled[i], ProductCode: ossProductCode}
-		for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			for j := range page {
-				it := &page[j]
-				if productCode(it.ProductCode, it.PipCode) != ossProductCode {
-					continue
-				}
-				k, ok := seriesOf[splitRowKey(it)]
-				if !ok {
-					agree = false
-					continue
-				}
-				if err := sum.subtractAt(k, it.Amounts); err != nil {
-					mu.Unlock()
-					return err
-				}
-			}
-			mu.Unlock()
+	err := subtractUnsettled(ctx, c.cfg.ConcurrentWalks, now, newest, daily, func(it *bssclient.SplitItemBillItem) error {
+		if productCode(it.ProductCode, it.PipCode) != ossProductCode {
+			return nil
 		}
-		return nil
+		k, ok := seriesOf[splitRowKey(it)]
+		if !ok {
+			agree = false
+			return nil
+		}
+		return sum.subtractAt(k, it.Amounts)
 	})
-	if len(errs) > 0 {
-		return nil, errs[0]
-	}
-	if !agree {
-		return nil, nil
+	if err != nil || !agree {
+		return nil, err
 	}
 	return sum, nil
 }
