@@ -147,7 +147,8 @@ var (
 )
 
 // watch polls the exporter every 250 ms until every collector has
-// succeeded once and /-/ready answers 200, or timeout.
+// succeeded once and /-/ready answers 200, or timeout. collectors is how
+// many the exporter runs: len(defaultCollectors()) at its defaults.
 func (r *exporterRun) watch(tb testing.TB, collectors int, timeout time.Duration) {
 	tb.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -297,7 +298,7 @@ func BenchmarkBigAccount(b *testing.B) {
 				state := b.TempDir()
 				sim := startRealSim(b, a.instancesPerOwner, quota, latency, "")
 				cold := startExporter(b, sim.url, state, exporterFlags...)
-				cold.watch(b, 5, a.timeout)
+				cold.watch(b, len(defaultCollectors()), a.timeout)
 				reportFirstSuccess(b, "cold", cold, a.quotaLifted)
 				b.Logf("cold start: ready after %.1f s, %.0f requests, %d samples per scrape, peak RSS %.1f MiB",
 					cold.readyAt, cold.requests, cold.samples, float64(cold.peakRSS)/(1<<20))
@@ -315,7 +316,7 @@ func BenchmarkBigAccount(b *testing.B) {
 				// A restart on the state directory, against the same
 				// simulator (its quota window and clock carry on).
 				warm := startExporter(b, sim.url, state, exporterFlags...)
-				warm.watch(b, 5, a.timeout)
+				warm.watch(b, len(defaultCollectors()), a.timeout)
 				b.Logf("restart with the state directory: ready after %.1f s, %.0f requests, peak RSS %.1f MiB",
 					warm.readyAt, warm.requests, float64(warm.peakRSS)/(1<<20))
 				b.ReportMetric(warm.readyAt, "restart-ready-s")
@@ -331,7 +332,7 @@ func BenchmarkBigAccount(b *testing.B) {
 			for b.Loop() {
 				sim := startRealSim(b, 1412, realQuota, realLatency, "drift-total=1,action=DescribeInstanceBill")
 				r := startExporter(b, sim.url, b.TempDir())
-				r.watch(b, 5, 5*time.Minute)
+				r.watch(b, len(defaultCollectors()), 5*time.Minute)
 				if !strings.Contains(r.logs.String(), "Pagination.TotalCountChanged") {
 					b.Fatalf("no walk was broken; the run proves nothing:\n%s", r.logs)
 				}
