@@ -121,6 +121,13 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	newest := c.cfg.newestSettledDay(now, bssclient.KindSplitItems)
 	current := bssclient.CycleOf(now)
+	c.state.loadOnce(c.book, &c.acc, &c.cycleSum)
+	defer c.state.save(c.book, &c.acc, &c.cycleSum)
+	if c.acc.cycle == current && c.acc.sum != nil {
+		// Only a collector summing days saves a sum: the state file was
+		// written in this cycle's fallback, which goes on.
+		c.sumDaysIn = current
+	}
 	from := newest.AddDays(1) // no day to read unless exposed or summed
 	if c.cfg.DailySeries {
 		from = exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems)
@@ -131,8 +138,6 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
 		from = oldest // split bills keep 12 months only
 	}
-	c.state.loadOnce(c.book, &c.acc, &c.cycleSum)
-	defer c.state.save(c.book, &c.acc, &c.cycleSum)
 	c.book.prune(from)
 	c.book.now = now
 	c.book.onDay = c.publishProgress(now, newest)
