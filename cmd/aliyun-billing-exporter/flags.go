@@ -121,7 +121,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 
 	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
 	checkedFlag(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, parseInt)
-	checkedFlag(app, "billing.concurrent-walks", "Paginated walks one collector runs at once; they share the account's rate limit.", "4", &o.concurrentWalks, parseInt)
+	checkedFlag(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.concurrentWalks, parseInt)
 
 	for _, r := range collector.Registrations() {
 		cf := &collectorFlags{enabled: new(bool), interval: new(time.Duration)}
