@@ -51,9 +51,10 @@ type ossBucketCollector struct {
 	cfg    Config
 	logger log.Logger
 
-	daily   amountFamily
-	cycle   amountFamily
-	enabled *prometheus.Desc
+	daily       amountFamily
+	cycle       amountFamily
+	enabled     *prometheus.Desc
+	fromMonthly *prometheus.Desc
 
 	book     *dayBook
 	restated restatements
@@ -104,6 +105,9 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
 			[]string{"account"}, nil),
+		fromMonthly: prometheus.NewDesc(namespace+"_ossbucket_cycle_from_monthly_bill",
+			"1 if the OSS bucket cycle gauges come from the MONTHLY split bill minus the days not settled yet; 0 if, in this cycle, the MONTHLY view did not book the days not split yet as their DAILY views do, so they sum the settled days as first read (one walk per settled day on a cold start, no later restatements).",
+			[]string{"account"}, nil),
 		book: newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
 		// The labels (billing_item or not) are part of the shape, so a file
 		// written under other options is read from BSS again.
@@ -116,6 +120,7 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.daily.describe(ch)
 	c.cycle.describe(ch)
 	ch <- c.enabled
+	ch <- c.fromMonthly
 }
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
@@ -423,7 +428,9 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 		c.updateCycleSum(now, newest)
 	}
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
-	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name))
+	snap.Metrics = append(snap.Metrics,
+		prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name),
+		prometheus.MustNewConstMetric(c.fromMonthly, prometheus.GaugeValue, boolValue(c.sumDaysIn != bssclient.CycleOf(now)), c.acct.Name))
 	return snap
 }
 

@@ -83,6 +83,8 @@ func TestOSSBucketSplitBillEnabledGauge(t *testing.T) {
 	}
 }
 
+const fromMonthlyFamily = "aliyun_billing_ossbucket_cycle_from_monthly_bill"
+
 // splitWalks counts a refresh's DescribeSplitItemBill walks: DAILY and MONTHLY.
 func splitWalks(t *testing.T, walks []string) (daily, monthly int) {
 	t.Helper()
@@ -120,6 +122,7 @@ func TestOSSBucketColdStartDoesNotGrowWithTheMonth(t *testing.T) {
 		if len(gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_cycle_payable")) == 0 {
 			t.Errorf("March %d: no cycle gauge; the test proves nothing", dom)
 		}
+		h.assertExposition([]sample{{name: fromMonthlyFamily, labels: map[string]string{"account": testAccount}, value: "1"}}, fromMonthlyFamily)
 	}
 }
 
@@ -143,6 +146,7 @@ func TestOSSBucketViewsThatDisagreeAreSummed(t *testing.T) {
 	if n := strings.Count(logs.String(), "does not book the days not split yet"); n != 1 {
 		t.Errorf("%d log lines about the disagreement, want 1:\n%s", n, logs)
 	}
+	h.assertExposition([]sample{{name: fromMonthlyFamily, labels: map[string]string{"account": testAccount}, value: "0"}}, fromMonthlyFamily)
 
 	// A day later the cycle is summed on: one new day, no MONTHLY bill.
 	next := midMarch.Add(24 * time.Hour)
