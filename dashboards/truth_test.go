@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
@@ -41,7 +42,9 @@ func (d *demoTruth) currency() string { return d.world.Currency() }
 
 // newestDay is the newest settled day of the account collector.
 func (d *demoTruth) newestDay() bssclient.Day {
-	return bssclient.NewestSettledDay(d.at, bssclient.KindAmounts)
+	// The demo runs with the default settle margin: from 00:00 to 03:00
+	// UTC+8 the day before yesterday is due at BSS but not yet published.
+	return bssclient.NewestSettledDay(d.at.Add(-collector.DefaultSettleMargin), bssclient.KindAmounts)
 }
 
 // dayPayable is the account bill's payable (PretaxAmount) of one day.
