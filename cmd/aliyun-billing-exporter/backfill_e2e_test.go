@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
@@ -205,7 +206,11 @@ func TestBackfillEndToEnd(t *testing.T) {
 				oldestLive = d
 			}
 		}
-		moved := daysBetween(bssclient.NewestSettledDay(readAt, kind), bssclient.NewestSettledDay(scrapedAt, kind))
+		// Both use the default settle margin, so the calendar moves at 03:00 UTC+8.
+		settled := func(t time.Time) bssclient.Day {
+			return bssclient.NewestSettledDay(t.Add(-collector.DefaultSettleMargin), kind)
+		}
+		moved := daysBetween(settled(readAt), settled(scrapedAt))
 		if want := span[family].newest.AddDays(1 + moved); oldestLive != want {
 			t.Errorf("%s: the live exporter's oldest day is %s, the newest backfilled %s: want %s (no gap, no overlap)",
 				family, oldestLive, span[family].newest, want)
