@@ -30,31 +30,16 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // bigAccountStart is five minutes before 12:00 UTC+8 on a 29th.
 const bigAccountStart = "2026-11-29T11:55:00+08:00"
-
-var buildExporter = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "aliyun-billing-exporter-bench")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "aliyun-billing-exporter")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/aliyun-billing-exporter/aliyun-billing-exporter/cmd/aliyun-billing-exporter").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building aliyun-billing-exporter: %v: %s", err, out)
-	}
-	return bin, nil
-})
 
 // BSS's real quota and latency, which figure 6 runs with.
 const (

@@ -40,19 +40,26 @@ type simProcess struct {
 	url string
 }
 
-// buildSimulator builds cmd/bss-simulator once per benchmark run.
-var buildSimulator = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "bss-simulator-bench")
+// buildCommand builds the module's command cmd/<name> into a temporary
+// directory and returns its path.
+func buildCommand(name string) (string, error) {
+	dir, err := os.MkdirTemp("", name+"-bench")
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "bss-simulator")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/aliyun-billing-exporter/aliyun-billing-exporter/cmd/bss-simulator").CombinedOutput()
+	bin := filepath.Join(dir, name)
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/aliyun-billing-exporter/aliyun-billing-exporter/cmd/"+name).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("building bss-simulator: %v: %s", err, out)
+		return "", fmt.Errorf("building %s: %v: %s", name, err, out)
 	}
 	return bin, nil
-})
+}
+
+// buildSimulator and buildExporter build each command once per benchmark run.
+var (
+	buildSimulator = sync.OnceValues(func() (string, error) { return buildCommand("bss-simulator") })
+	buildExporter  = sync.OnceValues(func() (string, error) { return buildCommand("aliyun-billing-exporter") })
+)
 
 // startSimProcess runs bss-simulator with the quota lifted on a free
 // loopback port, its billing clock starting at start.
