@@ -323,10 +323,10 @@ func (a *cycleAccumulator) has(day bssclient.Day) bool {
 	return a.days[day]
 }
 
-// subtractUnsettled walks the DAILY bills of the days of now's cycle after
+// eachUnsettledRow walks the DAILY bills of the days of now's cycle after
 // newest (the days a MONTHLY bill holds that have not settled), at most
 // limit at once, and hands each row to take, one row at a time.
-func subtractUnsettled[T any](ctx context.Context, limit int, now time.Time, newest bssclient.Day,
+func eachUnsettledRow[T any](ctx context.Context, limit int, now time.Time, newest bssclient.Day,
 	walk func(ctx context.Context, day bssclient.Day) iter.Seq2[[]T, error], take func(row *T) error) error {
 	current := bssclient.CycleOf(now)
 	var days []bssclient.Day

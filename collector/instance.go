@@ -179,7 +179,7 @@ func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		return c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
 	}
-	err := subtractUnsettled(ctx, c.cfg.ConcurrentWalks, now, newest, daily, func(it *bssclient.InstanceBillItem) error {
+	err := eachUnsettledRow(ctx, c.cfg.ConcurrentWalks, now, newest, daily, func(it *bssclient.InstanceBillItem) error {
 		if k, ok := seriesOf[rowKey{it.InstanceID, it.Item}]; ok {
 			return sum.subtractAt(k, it.Amounts)
 		}

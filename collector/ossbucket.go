@@ -281,7 +281,7 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 		return c.acct.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode})
 	}
 	agree := true
-	err := subtractUnsettled(ctx, c.walks(), now, newest, daily, func(it *bssclient.SplitItemBillItem) error {
+	err := eachUnsettledRow(ctx, c.walks(), now, newest, daily, func(it *bssclient.SplitItemBillItem) error {
 		if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 			return nil
 		}
