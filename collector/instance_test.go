@@ -48,28 +48,32 @@ func TestInstancePerInstanceOverflow(t *testing.T) {
 	}
 }
 
-// TestInstanceZoneAndTagLabels: zone and the selected tag keys become labels
-// of the aggregated series; an untagged instance gets empty tag labels.
-func TestInstanceZoneAndTagLabels(t *testing.T) {
-	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, configure: func(c *Config) {
-		c.Instance.Zone = true
-		c.Instance.TagKeys = []string{"team", "env"}
-	}})
+// instanceSeriesWithLabels runs the instance collector under configure,
+// checks it against the model, and returns its daily payable series after
+// checking that they carry exactly the labels want.
+func instanceSeriesWithLabels(t *testing.T, configure func(*Config), want ...string) (*simHarness, []gotSample) {
+	t.Helper()
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, configure: configure})
 	h.mustStep(midMarch)
 	h.assertModel()
 	got := gatheredFamily(t, h.exp, "aliyun_billing_instance_daily_payable")
 	if len(got) == 0 {
 		t.Fatal("no instance series")
 	}
-	var names []string
-	for k := range got[0].labels {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	want := []string{"account", "currency", "owner_id", "product_code", "region_id", "subscription_type", "tag_env", "tag_team", "zone_id"}
-	if !slices.Equal(names, want) {
+	names := slices.Sorted(maps.Keys(got[0].labels))
+	if slices.Sort(want); !slices.Equal(names, want) {
 		t.Errorf("labels %v, want %v", names, want)
 	}
+	return h, got
+}
+
+// TestInstanceZoneAndTagLabels: zone and the selected tag keys become labels
+// of the aggregated series; an untagged instance gets empty tag labels.
+func TestInstanceZoneAndTagLabels(t *testing.T) {
+	_, got := instanceSeriesWithLabels(t, func(c *Config) {
+		c.Instance.Zone = true
+		c.Instance.TagKeys = []string{"team", "env"}
+	}, "account", "currency", "owner_id", "product_code", "region_id", "subscription_type", "tag_env", "tag_team", "zone_id")
 	zones := map[string]bool{}
 	for _, s := range got {
 		zones[s.labels["zone_id"]] = true
@@ -86,26 +90,11 @@ func TestInstanceZoneAndTagLabels(t *testing.T) {
 // cost_unit labels come from each row's ResourceGroup and CostUnit, and the
 // finer series still add up to the day's truth.
 func TestInstanceResourceGroupAndCostUnitLabels(t *testing.T) {
-	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, configure: func(c *Config) {
+	h, got := instanceSeriesWithLabels(t, func(c *Config) {
 		c.Instance.ResourceGroup = true
 		c.Instance.CostUnit = true
 		c.Instance.TagKeys = []string{"team", "env"}
-	}})
-	h.mustStep(midMarch)
-	h.assertModel()
-	got := gatheredFamily(t, h.exp, "aliyun_billing_instance_daily_payable")
-	if len(got) == 0 {
-		t.Fatal("no instance series")
-	}
-	var names []string
-	for k := range got[0].labels {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	want := []string{"account", "cost_unit", "currency", "owner_id", "product_code", "region_id", "resource_group", "subscription_type", "tag_env", "tag_team"}
-	if !slices.Equal(names, want) {
-		t.Errorf("labels %v, want %v", names, want)
-	}
+	}, "account", "cost_unit", "currency", "owner_id", "product_code", "region_id", "resource_group", "subscription_type", "tag_env", "tag_team")
 	groups, units := map[string]bool{}, map[string]bool{}
 	for _, s := range got {
 		l := s.labels
