@@ -316,6 +316,13 @@ func (a *cycleAccumulator) add(day bssclient.Day, s []series) error {
 	return nil
 }
 
+// sums reports whether the accumulator sums cyc (it was reset for it).
+func (a *cycleAccumulator) sums(cyc bssclient.Cycle) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sum != nil && a.cycle == cyc
+}
+
 // has reports whether day is summed in.
 func (a *cycleAccumulator) has(day bssclient.Day) bool {
 	a.mu.Lock()

@@ -64,14 +64,14 @@ type ossBucketCollector struct {
 	// back to true on the next successful read.
 	splitBill bool
 	// cycleSum is the cycle's gauges as published: from the MONTHLY bill,
-	// or, in a cycle in sumDaysIn, from acc, capped.
+	// or, while acc sums the cycle, from acc, capped.
 	cycleSum settledCycleSum
-	// sumDaysIn is the cycle whose MONTHLY view was found to disagree with
-	// its DAILY views; in it the cycle gauges sum the settled days instead.
-	sumDaysIn bssclient.Cycle
 	// acc sums every bucket of the current cycle's settled days, before the
-	// cap, in a cycle in sumDaysIn; empty otherwise (a big account's buckets
-	// cost memory, and the MONTHLY bill does not need them).
+	// cap, once the cycle's MONTHLY view was found to disagree with its
+	// DAILY views; it is empty otherwise (a big account's buckets cost
+	// memory, and the MONTHLY bill does not need them). So whether it holds
+	// the current cycle is also which way the cycle gauges are read, and a
+	// state file carries that across a restart.
 	acc cycleAccumulator
 }
 
@@ -128,16 +128,12 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	current := bssclient.CycleOf(now)
 	c.state.loadOnce(c.book, &c.acc, &c.cycleSum)
 	defer c.state.save(c.book, &c.acc, &c.cycleSum)
-	if c.acc.cycle == current && c.acc.sum != nil {
-		// Only a collector summing days saves a sum: the state file was
-		// written in this cycle's fallback, which goes on.
-		c.sumDaysIn = current
-	}
+	summing := c.acc.sums(current)
 	from := newest.AddDays(1) // no day to read unless exposed or summed
 	if c.cfg.DailySeries {
 		from = exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems)
 	}
-	if c.sumDaysIn == current && current.FirstDay().Before(from) {
+	if summing && current.FirstDay().Before(from) {
 		from = current.FirstDay()
 	}
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
@@ -147,14 +143,10 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	c.book.now = now
 	c.book.onDay = c.publishProgress(now, newest)
 	defer func() { c.book.onDay = nil }()
-	switch {
-	case c.sumDaysIn != current:
-		c.acc.clear() // the MONTHLY bill serves: sum nothing
-	case c.acc.cycle != current || c.acc.days == nil:
-		c.acc.reset(current)
-		fallthrough
-	default:
+	if summing {
 		c.forgetUnsummedDays(current, newest)
+	} else {
+		c.acc.clear() // the MONTHLY bill serves (or a new cycle tries it again): sum nothing
 	}
 	var err error
 	if !c.splitBill {
@@ -215,7 +207,7 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 	case newest.Before(current.FirstDay()): // nothing of the cycle has settled: empty, and complete
 		c.cycleSum = settledCycleSum{cycle: current}
 		return nil
-	case c.sumDaysIn == current:
+	case c.acc.sums(current):
 		return nil // summed from the days, in snapshot
 	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
 		return nil // nothing settled since
@@ -239,7 +231,6 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 	}
 	level.Info(c.logger).Log("msg", "the split bill's MONTHLY view does not book the days not split yet as their DAILY views do, so per-bucket cycle gauges are summed from the cycle's settled days instead; this cycle's first read costs one walk per settled day",
 		"cycle", current)
-	c.sumDaysIn = current
 	c.acc.reset(current)
 	c.forgetUnsummedDays(current, newest)
 	return c.book.fill(ctx, current.FirstDay(), newest, c.walks(), c.fetchDay)
@@ -424,13 +415,13 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 	}
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "ossbucket")
-	if c.sumDaysIn == bssclient.CycleOf(now) {
+	if c.acc.sums(bssclient.CycleOf(now)) {
 		c.updateCycleSum(now, newest)
 	}
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	snap.Metrics = append(snap.Metrics,
 		prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name),
-		prometheus.MustNewConstMetric(c.fromMonthly, prometheus.GaugeValue, boolValue(c.sumDaysIn != bssclient.CycleOf(now)), c.acct.Name))
+		prometheus.MustNewConstMetric(c.fromMonthly, prometheus.GaugeValue, boolValue(!c.acc.sums(bssclient.CycleOf(now))), c.acct.Name))
 	return snap
 }
 
