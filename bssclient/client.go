@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -172,6 +173,8 @@ type Client struct {
 	now         func() time.Time
 	userAgent   string
 	clockOff    atomic.Bool // the last answer's Date was more than MaxClockSkew off
+	payerMu     sync.Mutex  // one request learns the payer (payer.go)
+	payer       Payer
 
 	// Seams for tests, so that they neither sleep nor depend on chance.
 	sleep     func(ctx context.Context, d time.Duration) error

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
 	alicred "github.com/aliyun/credentials-go/credentials"
 	"github.com/aliyun/credentials-go/credentials/providers"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
 
 const redacted = "[redacted]"
@@ -280,8 +284,10 @@ func (s CredentialSource) Format(f fmt.State, verb rune) {
 }
 
 // NewCredentialsProvider builds a provider for the source on top of
-// github.com/aliyun/credentials-go. Construction does no I/O: the default
-// chain and the ECS RAM role reach the metadata service only on first use.
+// github.com/aliyun/credentials-go. Construction reads nothing: it only
+// checks that the files the source may read are regular files, and the
+// default chain and the ECS RAM role reach the metadata service only on
+// first use.
 // The provider asks credentials-go on every call; credentials-go caches STS
 // credentials and refreshes them when 180 s or less remain (https://github.com/aliyun/credentials-go).
 func NewCredentialsProvider(src CredentialSource) (CredentialsProvider, error) {
@@ -289,6 +295,9 @@ func NewCredentialsProvider(src CredentialSource) (CredentialsProvider, error) {
 		return nil, err
 	}
 	typ := src.effectiveType()
+	if err := checkCredentialFiles(typ, src); err != nil {
+		return nil, fmt.Errorf("credentials: type %q: %w", typ, err)
+	}
 	cred, err := newAliCredential(typ, src)
 	p := &chainProvider{typ: typ, cred: cred, sem: make(chan struct{}, 1), credentialsURI: src.CredentialsURI}
 	p.addKnownSecrets(src.AccessKeySecret, src.SecurityToken)
@@ -296,6 +305,40 @@ func NewCredentialsProvider(src CredentialSource) (CredentialsProvider, error) {
 		return nil, fmt.Errorf("credentials: type %q: %s", typ, p.scrub(err.Error()))
 	}
 	return p, nil
+}
+
+// checkCredentialFiles refuses a file credentials-go would read for typ
+// that exists but is not a regular file: a named pipe or a device there
+// would hang or exhaust every refresh. The paths and variables are
+// credentials-go's own (credentials/providers: profile.go, cli_profile.go,
+// oidc.go). A missing file is credentials-go's to report.
+func checkCredentialFiles(typ string, src CredentialSource) error {
+	home, _ := os.UserHomeDir()
+	var paths []string
+	switch typ {
+	case CredentialsDefault:
+		paths = []string{os.Getenv("ALIBABA_CLOUD_CREDENTIALS_FILE"), os.Getenv("ALIBABA_CLOUD_CONFIG_FILE"),
+			os.Getenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE")}
+		if home != "" {
+			paths = append(paths, filepath.Join(home, ".alibabacloud", "credentials"), filepath.Join(home, ".aliyun", "config.json"))
+		}
+	case CredentialsCLIProfile:
+		paths = []string{os.Getenv("ALIBABA_CLOUD_CONFIG_FILE")}
+		if home != "" {
+			paths = append(paths, filepath.Join(home, ".aliyun", "config.json"))
+		}
+	case CredentialsOIDCRoleARN:
+		paths = []string{src.OIDCTokenFile}
+	}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if err := regularfile.Check(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newAliCredential(typ string, src CredentialSource) (alicred.Credential, error) {

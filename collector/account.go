@@ -87,7 +87,9 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	newest := c.cfg.newestSettledDay(now, bssclient.KindAmounts)
 	current := bssclient.CycleOf(now)
 	var errs []error
-	c.state.loadOnce(c.book, nil, nil)
+	if err := c.state.loadOnce(ctx, now, c.book, nil, nil); err != nil {
+		return c.snapshot(now, newest), err
+	}
 	defer c.state.save(c.book, nil, nil)
 
 	// Daily series only need the exposure window.

@@ -63,6 +63,10 @@ func (f *fakeAccountBill) QueryAccountBalance(context.Context) (bssclient.Accoun
 	return bssclient.AccountBalance{}, errNotInThisTest
 }
 
+func (f *fakeAccountBill) Payer(context.Context, bssclient.Cycle) (bssclient.Payer, error) {
+	return bssclient.Payer{}, errNotInThisTest
+}
+
 // amounts builds the six columns the exporter shows; the others stay zero.
 func amounts(gross, discount, coupons, payable, cash, outstanding string) bssclient.Amounts {
 	m := bssclient.MustParseMoney

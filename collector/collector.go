@@ -33,6 +33,8 @@ type BSS interface {
 	DescribeSplitItemBill(ctx context.Context, req bssclient.SplitItemBillRequest) iter.Seq2[[]bssclient.SplitItemBillItem, error]
 	QueryBillToOSSSubscription(ctx context.Context) ([]bssclient.BillSubscription, error)
 	QueryAccountBalance(ctx context.Context) (bssclient.AccountBalance, error)
+	// Payer tells whose bills these are, for the saved state (identity.go).
+	Payer(ctx context.Context, cycle bssclient.Cycle) (bssclient.Payer, error)
 }
 
 // Account is one payer account: the configured name that labels its series,

@@ -104,7 +104,9 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	newest := c.cfg.newestSettledDay(now, bssclient.KindInstanceAttributes)
-	c.state.loadOnce(c.book, nil, &c.cycleSum)
+	if err := c.state.loadOnce(ctx, now, c.book, nil, &c.cycleSum); err != nil {
+		return c.snapshot(now, newest), err
+	}
 	defer c.state.save(c.book, nil, &c.cycleSum)
 	var daysErr, cycleErr error
 	if c.cfg.DailySeries {

@@ -126,7 +126,9 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	newest := c.cfg.newestSettledDay(now, bssclient.KindSplitItems)
 	current := bssclient.CycleOf(now)
-	c.state.loadOnce(c.book, &c.acc, &c.cycleSum)
+	if err := c.state.loadOnce(ctx, now, c.book, &c.acc, &c.cycleSum); err != nil {
+		return c.snapshot(now, newest), err
+	}
 	defer c.state.save(c.book, &c.acc, &c.cycleSum)
 	summing := c.acc.sums(current)
 	from := newest.AddDays(1) // no day to read unless exposed or summed

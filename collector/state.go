@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,12 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/atomicfile"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
 
 // The state directory keeps the settled days a collector has read, so that
@@ -36,16 +39,29 @@ import (
 // so the rename itself survives a power cut). A reader sees the old file or
 // the new one, never half of one.
 //
-// The file carries a format version, the shape of the series it holds
-// (label names and caps, which flags change) and a SHA-256 of its payload.
-// A file that is unreadable, corrupt, of another version or of another
-// shape is logged once and ignored: its days are read from BSS again and
-// the next write replaces it. It can cost requests, never a wrong number.
+// The file carries a format version, the Identity of what it holds (the
+// account label, the BSS site, the payer account as BSS reports it, and
+// the options that shape the series: label names and caps) and a SHA-256
+// of its payload. A file that is unreadable, corrupt, of another version or
+// of another identity is logged once, naming what differs, and ignored: its
+// days are read from BSS again and the next write replaces it. It can cost
+// requests, never a wrong number. So that a file is never read for, or
+// written as, another payer's, nothing is read or written before the
+// payer is known (bssclient.Client.Payer: one request per start).
+//
+// Only a regular file of at most maxStateBytes is read: a named pipe or a
+// device at the path is refused like a corrupt file.
 //
 // The state holds amounts and label values only, never credentials.
 
 // stateVersion is the file format's version; bump it when stateData changes.
-const stateVersion = 1
+// Version 1 files carry no payer, so they are read from BSS again once.
+const stateVersion = 2
+
+// maxStateBytes caps what is read of a state file. The largest legitimate
+// one (per-instance series at the 1,000 cap over 62 exposed days) is a few
+// MiB; anything near this is not a state file.
+const maxStateBytes = 64 << 20
 
 // stateFile is the file as written.
 type stateFile struct {
@@ -56,9 +72,8 @@ type stateFile struct {
 
 // stateData is what a collector keeps.
 type stateData struct {
-	Account   string      `json:"account"`
+	Identity  Identity    `json:"identity"`
 	Collector string      `json:"collector"`
-	Shape     string      `json:"shape"`
 	Days      []stateDay  `json:"days"`
 	Cycle     *stateCycle `json:"cycle,omitempty"`
 	Total     *stateTotal `json:"total,omitempty"`
@@ -141,50 +156,62 @@ func fromStateSeries(ss []stateSeries, width int) ([]series, error) {
 // keeps nothing.
 type stateStore struct {
 	path      string
-	account   string
+	client    BSS // tells the payer
+	identity  Identity
 	collector string
-	shape     string // label names and caps: state of another shape is not reused
-	width     int    // labels per booked series
-	extra     int    // labels per extra series
+	width     int // labels per booked series
+	extra     int // labels per extra series
 	logger    log.Logger
-	loaded    bool
+	loaded    bool   // the payer is known and the file was read (or found foreign)
 	lastSaved []byte // the payload last written, to skip writes that change nothing
 }
 
-func newStateStore(cfg Config, acct Account, collector, shape string, width, extra int, logger log.Logger) *stateStore {
+// newStateStore returns the store of acct's collector. options are what
+// shapes its series (label names and caps): state written under other
+// options is not reused.
+func newStateStore(cfg Config, acct Account, collector, options string, width, extra int, logger log.Logger) *stateStore {
 	if cfg.StateDir == "" {
 		return nil
 	}
 	name := url.PathEscape(acct.Name) + "." + collector + ".json"
-	return &stateStore{path: filepath.Join(cfg.StateDir, name), account: acct.Name, collector: collector,
-		shape: shape, width: width, extra: extra, logger: logger}
+	return &stateStore{path: filepath.Join(cfg.StateDir, name), client: acct.Client, collector: collector,
+		identity: Identity{Account: acct.Name, Options: options}, width: width, extra: extra, logger: logger}
 }
 
-// loadOnce fills book (and acc, when given) from the file the first time it
-// is called, and does nothing after. Any problem is logged once and leaves
-// book and acc as they were: their days are then read from BSS.
-func (s *stateStore) loadOnce(book *dayBook, acc *cycleAccumulator, total *settledCycleSum) {
+// loadOnce learns the payer, then fills book (and acc and total, when
+// given) from the file, the first time it succeeds, and does nothing
+// after. Not knowing the payer is an error: the refresh fails and is
+// retried, and nothing is read from or written to the file until then. Any
+// problem with the file itself is logged once and leaves book and acc as
+// they were: their days are then read from BSS.
+func (s *stateStore) loadOnce(ctx context.Context, now time.Time, book *dayBook, acc *cycleAccumulator, total *settledCycleSum) error {
 	if s == nil || s.loaded {
-		return
+		return nil
 	}
+	payer, err := s.client.Payer(ctx, bssclient.CycleOf(now))
+	if err != nil {
+		return err
+	}
+	s.identity.Payer = payer
 	s.loaded = true
 	data, err := s.read()
 	if errors.Is(err, fs.ErrNotExist) {
-		return
+		return nil
 	}
 	if err == nil {
 		err = s.restore(data, book, acc, total)
 	}
 	if err != nil {
 		level.Warn(s.logger).Log("msg", "ignoring the state file; its days are read from BSS again", "file", s.path, "err", err)
-		return
+		return nil
 	}
 	level.Info(s.logger).Log("msg", "read settled days from the state file", "file", s.path, "days", len(book.days))
+	return nil
 }
 
 // read returns the verified payload of the file.
 func (s *stateStore) read() (*stateData, error) {
-	raw, err := os.ReadFile(s.path)
+	raw, err := regularfile.Read(s.path, maxStateBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -203,11 +230,11 @@ func (s *stateStore) read() (*stateData, error) {
 	if err := json.Unmarshal(f.State, &d); err != nil {
 		return nil, fmt.Errorf("corrupt payload: %w", err)
 	}
-	switch {
-	case d.Account != s.account || d.Collector != s.collector:
-		return nil, fmt.Errorf("the file belongs to %s/%s", d.Account, d.Collector)
-	case d.Shape != s.shape:
-		return nil, fmt.Errorf("written with other options (%s), now %s", d.Shape, s.shape)
+	if d.Collector != s.collector {
+		return nil, fmt.Errorf("the file belongs to the %s collector", d.Collector)
+	}
+	if why := s.identity.Mismatch(d.Identity); why != "" {
+		return nil, errors.New(why)
 	}
 	return &d, nil
 }
@@ -291,10 +318,10 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator,
 // save writes the book (and acc) if they changed since the last write. A
 // failure is logged; the data stays in memory and the next save retries.
 func (s *stateStore) save(book *dayBook, acc *cycleAccumulator, total *settledCycleSum) {
-	if s == nil {
+	if s == nil || !s.loaded { // written only once the payer is known
 		return
 	}
-	d := stateData{Account: s.account, Collector: s.collector, Shape: s.shape}
+	d := stateData{Identity: s.identity, Collector: s.collector}
 	for _, day := range slices.SortedFunc(maps.Keys(book.days), compareDays) {
 		b := book.days[day]
 		d.Days = append(d.Days, stateDay{Day: day.String(), Series: toStateSeries(b.series), Extra: toStateSeries(b.extra),

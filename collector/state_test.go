@@ -3,15 +3,18 @@ package collector
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // billFamiliesOf lists every bill family the three day-keeping collectors emit.
@@ -108,7 +111,7 @@ func TestCorruptStateIsRefetchedNeverWrong(t *testing.T) {
 	}{
 		{"torn write", good[:len(good)/2], "not a state file"},
 		{"one digit changed", flipped, "checksum mismatch"},
-		{"another version", bytes.Replace(good, []byte(`"version":1`), []byte(`"version":99`), 1), "format version 99"},
+		{"another version", bytes.Replace(good, fmt.Appendf(nil, `"version":%d`, stateVersion), []byte(`"version":99`), 1), "format version 99"},
 		{"not JSON", []byte("\x00\x01garbage"), "not a state file"},
 		{"empty", nil, "not a state file"},
 	} {
@@ -192,8 +195,8 @@ func TestStateWritesAreCrashSafe(t *testing.T) {
 	}
 	restarted.assertModel()
 
-	store := &stateStore{path: path, account: testAccount, collector: "ossbucket",
-		shape: restarted.exp.workers[0].collector.(*ossBucketCollector).state.shape}
+	store := &stateStore{path: path, collector: "ossbucket",
+		identity: restarted.exp.workers[0].collector.(*ossBucketCollector).state.identity}
 	for n := range len(good) {
 		if err := os.WriteFile(path, good[:n], 0o600); err != nil {
 			t.Fatal(err)
@@ -226,4 +229,91 @@ func sameState(a, b *stateData) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// TestStateOfAnotherPayerIsNotReused: a state directory written for payer
+// A, offered to payer B under the same account label (two exporters
+// without a config file sharing a volume, or the demo's state left behind
+// for a real account), is logged once, naming the payer, and every number
+// is a fresh exporter's for B; the file is then rewritten as B's.
+func TestStateOfAnotherPayerIsNotReused(t *testing.T) {
+	dir := t.TempDir()
+	payerA := startSim(t, simOptions{start: midMarch, configure: withState(dir)})
+	payerA.mustStep(midMarch)
+
+	worldB := testWorld
+	worldB.Seed = 11
+	fresh := startSim(t, simOptions{world: &worldB, start: midMarch, configure: func(c *Config) { everything(c) }})
+	fresh.mustStep(midMarch)
+	want := formatText(t, fresh.exp, billFamiliesOf()...)
+	if want == formatText(t, payerA.exp, billFamiliesOf()...) {
+		t.Fatal("the two payers' bills are the same: the test proves nothing")
+	}
+
+	logs := &lockedBuffer{}
+	payerB := startSim(t, simOptions{world: &worldB, start: midMarch, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
+	payerB.mustStep(midMarch)
+	payerB.assertModel()
+	if got := formatText(t, payerB.exp, billFamiliesOf()...); got != want {
+		t.Errorf("payer B on payer A's state differs from a fresh exporter:\n%s\nwant:\n%s", got, want)
+	}
+	if n := strings.Count(logs.String(), "written for another payer account"); n != 3 {
+		t.Errorf("%d collectors said the state is another payer's, want 3:\n%s", n, logs)
+	}
+	if strings.Contains(logs.String(), payerA.world.AccountID()) {
+		t.Errorf("the log names payer A's account ID:\n%s", logs)
+	}
+
+	// The files are B's now: a restart of B reads them, and A's state is gone.
+	logs = &lockedBuffer{}
+	again := startSim(t, simOptions{world: &worldB, start: midMarch, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
+	again.mustStep(midMarch)
+	if n := strings.Count(logs.String(), "read settled days from the state file"); n != 3 {
+		t.Errorf("after the rewrite %d collectors read their state, want 3:\n%s", n, logs)
+	}
+	if got := formatText(t, again.exp, billFamiliesOf()...); got != want {
+		t.Errorf("payer B restarted on its own state differs from a fresh exporter:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestStateIsWrittenOnlyForAKnownPayer: while BSS cannot tell the payer,
+// the refresh fails and no state file is read or written.
+func TestStateIsWrittenOnlyForAKnownPayer(t *testing.T) {
+	dir := t.TempDir()
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"account"}, configure: withState(dir)})
+	h.creds.set("LTAIunknownkey00000000", "wrong")
+	h.failedStep(midMarch, bssclient.CodeInvalidAccessKeyID, "account")
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%d files in the state directory before the payer is known, want none", len(entries))
+	}
+	h.creds.set(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
+	h.mustStep(midMarch.Add(time.Minute))
+	h.assertModel()
+	if _, err := os.Stat(filepath.Join(dir, testAccount+".account.json")); err != nil {
+		t.Errorf("no state file once the payer is known: %v", err)
+	}
+}
+
+// TestStateFileThatIsNotARegularFile: a named pipe or a link to /dev/zero
+// at a state file's path is refused at once, named in the log, and the
+// days are read from BSS; nothing hangs and nothing is read from the device.
+func TestStateFileThatIsNotARegularFile(t *testing.T) {
+	for name, make := range map[string]func(path string) error{
+		"named pipe": func(path string) error { return syscall.Mkfifo(path, 0o600) },
+		"/dev/zero":  func(path string) error { return os.Symlink("/dev/zero", path) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := make(filepath.Join(dir, testAccount+".account.json")); err != nil {
+				t.Fatal(err)
+			}
+			logs := &lockedBuffer{}
+			h := startSim(t, simOptions{start: midMarch, collectors: []string{"account"}, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
+			h.mustStep(midMarch)
+			h.assertModel()
+			if !strings.Contains(logs.String(), "not a regular file") {
+				t.Errorf("the log does not say the path is not a regular file:\n%s", logs)
+			}
+		})
+	}
 }

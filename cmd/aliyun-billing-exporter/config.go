@@ -16,6 +16,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
 
 // fileConfig is the optional YAML file (--config.file) for organisations with
@@ -355,12 +356,16 @@ func checkListenAddress(a string) error {
 	return nil
 }
 
+// maxConfigBytes caps what is read of --config.file and --web.config.file:
+// a config with the most accounts and budgets is a few tens of KiB.
+const maxConfigBytes = 4 << 20
+
 // readConfigFile reads and decodes path; errors start with the path. Load
 // validates it once the flags have filled in the accounts.
 func readConfigFile(path string) (*fileConfig, error) {
-	data, err := os.ReadFile(path)
+	data, err := regularfile.Read(path, maxConfigBytes)
 	if err != nil {
-		return nil, err // *PathError names the file
+		return nil, err // names the file
 	}
 	cfg, err := decodeConfig(data)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
 
 // settings is the validated whole of the flags and the file: what startup
@@ -35,7 +36,14 @@ type account struct {
 // checked by parseFlags. Startup, --config.check and reload all call it, so
 // that what one accepts the others accept.
 func Load(opts *options, logger log.Logger) (*settings, error) {
-	// exporter-toolkit's own parser, so the check and the server agree.
+	// exporter-toolkit's own parser, so the check and the server agree. It
+	// reads any path it is given, so the path is checked to be a regular
+	// file of a sane size first: a pipe would hang it.
+	if path := *opts.webFlags.WebConfigFile; path != "" {
+		if _, err := regularfile.Read(path, maxConfigBytes); err != nil {
+			return nil, fmt.Errorf("--web.config.file: %w", err)
+		}
+	}
 	if err := web.Validate(*opts.webFlags.WebConfigFile); err != nil {
 		return nil, fmt.Errorf("--web.config.file: %s: %w", *opts.webFlags.WebConfigFile, err)
 	}
