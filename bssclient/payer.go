@@ -15,11 +15,11 @@ type Payer struct {
 	// Site is "china" or "international" for BSS's documented endpoints,
 	// and the endpoint's host for any other (a proxy, the simulator): a
 	// port or scheme change there is the same service.
-	Site string
+	Site string `json:"site"`
 	// AccountID is the payer account's ID as BSS reports it: the AccountID
 	// of a QueryAccountBill answer
 	// (https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill).
-	AccountID string
+	AccountID string `json:"account_id"`
 }
 
 // siteOf names the site of an endpoint, as Payer.Site does.

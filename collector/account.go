@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -72,7 +71,7 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
 			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
 		book:   newDayBook(bssclient.KindAmounts, cfg.SettleMargin),
-		state:  newStateStore(cfg, acct, "account", "labels="+strings.Join(accountLabels[1:], ","), len(accountLabels)-1, 0, logger),
+		state:  newStateStore(cfg, acct, "account", len(accountLabels)-1, 0, logger),
 		cycles: map[bssclient.Cycle]cycleTotal{},
 	}, nil
 }
@@ -84,7 +83,7 @@ func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := c.cfg.newestSettledDay(now, bssclient.KindAmounts)
+	newest := c.cfg.NewestSettledDay(now, bssclient.KindAmounts)
 	current := bssclient.CycleOf(now)
 	var errs []error
 	if err := c.state.loadOnce(ctx, now, c.book, nil, nil); err != nil {
@@ -139,7 +138,7 @@ func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (boo
 // fetchCycle reads a cycle's MONTHLY total and subtracts the days in it that
 // have begun but not settled, so the result holds settled days only.
 func (c *accountCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
-	final := cyc.IsFinal(now.Add(-c.cfg.SettleMargin), bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
+	final := c.cfg.CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
 	total, err := c.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	if err != nil {
 		return cycleTotal{}, err

@@ -85,7 +85,7 @@ func (h *DailyHistory) ReadDay(ctx context.Context, day bssclient.Day) ([]promet
 // now with cfg: a backfill that ends the day before joins it without a gap
 // or an overlap.
 func LiveWindowStart(now time.Time, k bssclient.DataKind, cfg Config) bssclient.Day {
-	return exposureStart(now, cfg.newestSettledDay(now, k), cfg.ExposureDays, k)
+	return exposureStart(now, cfg.NewestSettledDay(now, k), cfg.ExposureDays, k)
 }
 
 // ReadFinalCycle reads a final billing cycle's totals as the live account
@@ -94,7 +94,7 @@ func LiveWindowStart(now time.Time, k bssclient.DataKind, cfg Config) bssclient.
 // aliyun_billing_cycle_final 1, all stamped at the moment the cycle became
 // final (12:00 UTC+8 on the 3rd of the next month).
 func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Logger, cyc bssclient.Cycle, now time.Time) ([]prometheus.Metric, error) {
-	if !cyc.IsFinal(now.Add(-cfg.SettleMargin), bssclient.KindAmounts) {
+	if !cfg.CycleFinal(cyc, now, bssclient.KindAmounts) {
 		return nil, fmt.Errorf("billing cycle %s is not final until %s", cyc, cyc.FinalAt(bssclient.KindAmounts).Format(time.RFC3339))
 	}
 	col, err := newAccountCollector(acct, cfg, logger)
@@ -102,7 +102,7 @@ func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Lo
 		return nil, err
 	}
 	c := col.(*accountCollector)
-	total, err := c.fetchCycle(ctx, cyc, now, cfg.newestSettledDay(now, bssclient.KindAmounts))
+	total, err := c.fetchCycle(ctx, cyc, now, cfg.NewestSettledDay(now, bssclient.KindAmounts))
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -55,7 +54,8 @@ type instanceCollector struct {
 	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
 }
 
-func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+// instanceLabelsOf is the aggregated series' labels after "account".
+func instanceLabelsOf(cfg Config) []string {
 	labels := []string{"owner_id", "product_code", "subscription_type", "region_id"}
 	if cfg.Instance.Zone {
 		labels = append(labels, "zone_id")
@@ -69,12 +69,15 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 	for _, k := range cfg.Instance.TagKeys {
 		labels = append(labels, "tag_"+k)
 	}
-	labels = append(labels, "currency")
+	return append(labels, "currency")
+}
+
+func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	labels := instanceLabelsOf(cfg)
 	all := append([]string{"account"}, labels...)
-	// Per-instance series are booked with the day, capped: they shape the state too.
-	shape, extraWidth := "labels="+strings.Join(labels, ","), 0
+	// Per-instance series are booked with the day: they shape the state too.
+	extraWidth := 0
 	if cfg.Instance.PerInstance {
-		shape += fmt.Sprintf(" per-instance max=%d", cfg.Instance.MaxInstances)
 		extraWidth = 6
 	}
 	return &instanceCollector{
@@ -90,7 +93,7 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
 		book:  newDayBook(bssclient.KindInstanceAttributes, cfg.SettleMargin),
-		state: newStateStore(cfg, acct, "instance", shape, len(labels), extraWidth, logger),
+		state: newStateStore(cfg, acct, "instance", len(labels), extraWidth, logger),
 	}, nil
 }
 
@@ -103,7 +106,7 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := c.cfg.newestSettledDay(now, bssclient.KindInstanceAttributes)
+	newest := c.cfg.NewestSettledDay(now, bssclient.KindInstanceAttributes)
 	if err := c.state.loadOnce(ctx, now, c.book, nil, &c.cycleSum); err != nil {
 		return c.snapshot(now, newest), err
 	}

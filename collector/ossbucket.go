@@ -108,11 +108,8 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 		fromMonthly: prometheus.NewDesc(namespace+"_ossbucket_cycle_from_monthly_bill",
 			"1 if the OSS bucket cycle gauges come from the MONTHLY split bill minus the days not settled yet; 0 if, in this cycle, the MONTHLY view did not book the days not split yet as their DAILY views do, so they sum the settled days as first read (one walk per settled day on a cold start, no later restatements).",
 			[]string{"account"}, nil),
-		book: newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
-		// The labels (billing_item or not) are part of the shape, so a file
-		// written under other options is read from BSS again.
-		state: newStateStore(cfg, acct, "ossbucket", fmt.Sprintf("labels=%s max-buckets=%d",
-			strings.Join(labels[1:], ","), cfg.OSSBucket.MaxBuckets), len(labels)-1, 0, logger),
+		book:  newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
+		state: newStateStore(cfg, acct, "ossbucket", len(labels)-1, 0, logger),
 	}, nil
 }
 
@@ -124,7 +121,7 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := c.cfg.newestSettledDay(now, bssclient.KindSplitItems)
+	newest := c.cfg.NewestSettledDay(now, bssclient.KindSplitItems)
 	current := bssclient.CycleOf(now)
 	if err := c.state.loadOnce(ctx, now, c.book, &c.acc, &c.cycleSum); err != nil {
 		return c.snapshot(now, newest), err

@@ -166,16 +166,16 @@ type stateStore struct {
 	lastSaved []byte // the payload last written, to skip writes that change nothing
 }
 
-// newStateStore returns the store of acct's collector. options are what
-// shapes its series (label names and caps): state written under other
-// options is not reused.
-func newStateStore(cfg Config, acct Account, collector, options string, width, extra int, logger log.Logger) *stateStore {
+// newStateStore returns the store of acct's collector. State written under
+// other label options (stateOptions) is not reused; the money columns do
+// not matter, as a state file keeps every column.
+func newStateStore(cfg Config, acct Account, collector string, width, extra int, logger log.Logger) *stateStore {
 	if cfg.StateDir == "" {
 		return nil
 	}
 	name := url.PathEscape(acct.Name) + "." + collector + ".json"
 	return &stateStore{path: filepath.Join(cfg.StateDir, name), client: acct.Client, collector: collector,
-		identity: Identity{Account: acct.Name, Options: options}, width: width, extra: extra, logger: logger}
+		identity: Identity{Account: acct.Name, Options: stateOptions(cfg, collector)}, width: width, extra: extra, logger: logger}
 }
 
 // loadOnce learns the payer, then fills book (and acc and total, when

@@ -19,6 +19,7 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/backfill"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
 
 // backfillCommand is the first argument that runs the backfill.
@@ -34,6 +35,7 @@ type backfillOptions struct {
 	families     string
 	account      string
 	estimateOnly bool
+	restart      bool
 }
 
 // parseBackfillFlags parses `aliyun-billing-exporter backfill ...`: the
@@ -83,6 +85,7 @@ func newBackfillApp(o *options, b *backfillOptions, stdout, stderr io.Writer) *k
 	app.Flag("format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).").Default(string(backfill.OpenMetrics)).EnumVar(&b.format, formatNames()...)
 	app.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
 	app.Flag("account", "Account of --config.file to read. Default: the only one.").PlaceHolder("NAME").StringVar(&b.account)
+	app.Flag("restart", "Discard the journal an earlier run left next to --output and start over. Without it, a journal written for another payer, account or series options is refused (exit 2), never mixed in.").BoolVar(&b.restart)
 	app.Flag("estimate", "Print the plan and its cost, measured on one day of each family, then stop. The days read to measure it are kept for the real run.").BoolVar(&b.estimateOnly)
 	return app
 }
@@ -104,13 +107,33 @@ func (b *backfillOptions) validate() error {
 			}
 		}
 	}
-	if st, err := os.Stat(filepath.Dir(b.output)); err != nil || !st.IsDir() {
-		return fmt.Errorf("--output: the directory of %q does not exist", b.output)
+	return checkOutput(b.output)
+}
+
+// checkOutput makes sure the output can be written before anything is
+// read: a run that fails only at the rename has spent its requests.
+func checkOutput(path string) error {
+	if strings.TrimSpace(path) == "" {
+		return errors.New("--output: empty; name the file to write")
 	}
-	if st, err := os.Stat(b.output); err == nil && st.IsDir() {
-		return fmt.Errorf("--output: %q is a directory; name a file", b.output)
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--output: the directory of %q does not exist", path)
 	}
-	return nil
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("--output: %q is a directory; name a file", path)
+	}
+	for _, p := range []string{path, backfill.JournalPath(path)} {
+		if err := regularfile.Check(p); err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("--output: the directory of %q is not writable: %w", path, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // request builds the plan's request from the flags.
@@ -204,9 +227,14 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		Out:          stderr,
 		Terminal:     isTerminal(stderr),
 		EstimateOnly: bopts.estimateOnly,
+		Restart:      bopts.restart,
 		Logger:       log.With(logger, "account", a.name),
 	}
 	if _, err := runner.Run(ctx, plan); err != nil {
+		var resume *backfill.ResumeError
+		if errors.As(err, &resume) {
+			return bad(err)
+		}
 		level.Error(logger).Log("msg", "backfill stopped", "err", err)
 		if errors.Is(err, context.Canceled) {
 			return 130 // interrupted, as a shell reports SIGINT

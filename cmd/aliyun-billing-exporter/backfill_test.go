@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -18,6 +19,20 @@ func TestBackfillBadInput(t *testing.T) {
 	twoAccounts := filepath.Join(dir, "two.yml")
 	cfg := "accounts:\n  - name: prod\n    endpoint: http://127.0.0.1:1\n  - name: staging\n    endpoint: http://127.0.0.1:1\n"
 	if err := os.WriteFile(twoAccounts, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "pipe.om")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A directory the backfill cannot write to: read-only for root too.
+	readOnly := filepath.Join(dir, "ro")
+	if err := os.Mkdir(readOnly, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		readOnly = "/proc/self" // root writes anywhere a mode allows; not in procfs
+	} else if err := os.Chmod(readOnly, 0o555); err != nil {
 		t.Fatal(err)
 	}
 	const prefix = "aliyun-billing-exporter backfill: "
@@ -34,6 +49,9 @@ func TestBackfillBadInput(t *testing.T) {
 		{[]string{"--demo", "--output=" + out, "--format=csv"}, "enum value must be one of openmetrics,victoriametrics, got 'csv'"},
 		{[]string{"--demo", "--output=" + filepath.Join(dir, "missing", "h.om")}, `--output: the directory of "` + filepath.Join(dir, "missing", "h.om") + `" does not exist`},
 		{[]string{"--demo", "--output=" + dir}, `--output: "` + dir + `" is a directory; name a file`},
+		{[]string{"--demo", "--output="}, "--output: empty; name the file to write"},
+		{[]string{"--demo", "--output=" + fifo}, "--output: " + fifo + " is a named pipe, not a regular file"},
+		{[]string{"--demo", "--output=" + filepath.Join(readOnly, "h.om")}, `--output: the directory of "` + filepath.Join(readOnly, "h.om") + `" is not writable`},
 		{[]string{"--config.file=" + twoAccounts, "--output=" + out}, "--account: " + twoAccounts + " lists 2 accounts (prod, staging); name the one to read"},
 		{[]string{"--config.file=" + twoAccounts, "--output=" + out, "--account=dev"}, `--account: "dev" is not an account of ` + twoAccounts + " (known: prod, staging)"},
 		{[]string{"--demo", "--output=" + out, "--bss.rate-limit=0"}, "--bss.rate-limit: must be between 0.1 and 1000 requests per second (BSS allows 10), got 0"},

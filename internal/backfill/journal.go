@@ -9,20 +9,35 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
 
-// journalVersion changes when the journal's lines change meaning.
-const journalVersion = 1
+// journalVersion changes when the journal's lines change meaning. Version
+// 1 journals carry no payer, so they are not resumed.
+const journalVersion = 2
 
 // JournalPath is where a run keeps its finished units: next to the output.
 func JournalPath(output string) string { return output + ".journal" }
 
 // journalHeader is the journal's first line. A journal written for another
-// account or other label options cannot be resumed: its samples would not
-// match the rest.
+// payer, site, account or other series options cannot be resumed: its
+// samples would not join the rest.
 type journalHeader struct {
-	Journal int    `json:"journal"`
-	Options string `json:"options"`
+	Journal  int                `json:"journal"`
+	Identity collector.Identity `json:"identity"`
+}
+
+// ResumeError is a journal that cannot be resumed by this run: the user
+// either runs with the options it names, or discards it with FlagRestart.
+type ResumeError struct {
+	Path string
+	Why  string
+}
+
+func (e *ResumeError) Error() string {
+	return fmt.Sprintf("the journal %s cannot be resumed: %s; run with the options it was written with, or add %s to discard it and start over", e.Path, e.Why, FlagRestart)
 }
 
 // journalUnit is one finished unit and its samples.
@@ -57,15 +72,20 @@ type journal struct {
 	done map[string]journalUnit
 }
 
-// openJournal opens or creates the journal at path for a run with options,
-// and returns the units it already holds.
-func openJournal(path, options string) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+// openJournal opens or creates the journal at path for a run of identity,
+// and returns the units it already holds. restart discards what the
+// journal holds first.
+func openJournal(path string, identity collector.Identity, restart bool) (*journal, error) {
+	flag := os.O_RDWR | os.O_CREATE
+	if restart {
+		flag |= os.O_TRUNC
+	}
+	f, err := regularfile.Open(path, flag, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the journal: %w", err)
 	}
 	j := &journal{f: f, done: map[string]journalUnit{}}
-	good, err := j.load(options)
+	good, err := j.load(identity)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -80,7 +100,7 @@ func openJournal(path, options string) (*journal, error) {
 		return nil, err
 	}
 	if good == 0 {
-		if err := j.appendLine(journalHeader{Journal: journalVersion, Options: options}); err != nil {
+		if err := j.appendLine(journalHeader{Journal: journalVersion, Identity: identity}); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -89,7 +109,7 @@ func openJournal(path, options string) (*journal, error) {
 }
 
 // load reads the journal and returns the length of its whole lines.
-func (j *journal) load(options string) (int64, error) {
+func (j *journal) load(identity collector.Identity) (int64, error) {
 	r := bufio.NewReader(j.f)
 	var good int64
 	for n := 0; ; n++ {
@@ -103,10 +123,10 @@ func (j *journal) load(options string) (int64, error) {
 		if n == 0 {
 			var h journalHeader
 			if json.Unmarshal(line, &h) != nil || h.Journal != journalVersion {
-				return 0, fmt.Errorf("%s is not a backfill journal of this version; remove it to start over", j.f.Name())
+				return 0, &ResumeError{Path: j.f.Name(), Why: "it is not a backfill journal of this version"}
 			}
-			if h.Options != options {
-				return 0, fmt.Errorf("the journal %s was written for other options (%s); run with those options to resume, or remove it to start over", j.f.Name(), h.Options)
+			if why := identity.Mismatch(h.Identity); why != "" {
+				return 0, &ResumeError{Path: j.f.Name(), Why: "it was " + why}
 			}
 		} else {
 			var u journalUnit

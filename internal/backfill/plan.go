@@ -26,6 +26,7 @@ const (
 	FlagFrom     = "--from"
 	FlagTo       = "--to"
 	FlagFamilies = "--families"
+	FlagRestart  = "--restart"
 )
 
 // cyclesUnit names the final monthly totals in plans, journals and progress.
@@ -87,14 +88,14 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 		seen[f] = true
 	}
 	oldest := bssclient.OldestQueryable(now, bssclient.KindAmounts).FirstDay()
-	newestSettled := bssclient.NewestSettledDay(now, bssclient.KindAmounts)
+	newestSettled := cfg.NewestSettledDay(now, bssclient.KindAmounts)
 	switch {
 	case !req.From.IsZero() && req.From.Before(oldest):
 		return Plan{}, fmt.Errorf("%s: %s is beyond BSS's retention of %d billing cycles; the oldest day it keeps is %s",
 			FlagFrom, req.From, bssclient.KindAmounts.RetentionCycles(), oldest)
 	case !req.To.IsZero() && newestSettled.Before(req.To):
-		return Plan{}, fmt.Errorf("%s: %s has not settled yet; the newest settled day is %s (a day's amounts settle 24 h after it ends, UTC+8)",
-			FlagTo, req.To, newestSettled)
+		return Plan{}, fmt.Errorf("%s: %s has not settled yet; the newest settled day is %s (a day's amounts settle 24 h after it ends, UTC+8, plus the settle margin of %s)",
+			FlagTo, req.To, newestSettled, cfg.SettleMargin)
 	case !req.From.IsZero() && !req.To.IsZero() && req.To.Before(req.From):
 		return Plan{}, fmt.Errorf("%s: %s is before %s %s", FlagTo, req.To, FlagFrom, req.From)
 	}
@@ -113,7 +114,7 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 			fr.From = famOldest
 		}
 		liveStart := collector.LiveWindowStart(now, kind, cfg)
-		switch settled := bssclient.NewestSettledDay(now, kind); {
+		switch settled := cfg.NewestSettledDay(now, kind); {
 		case fr.To.IsZero():
 			fr.To = liveStart.AddDays(-1)
 		case settled.Before(fr.To):
@@ -125,7 +126,7 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 	if seen["account"] {
 		acct := p.Families[0] // "account" comes first in HistoryCollectors
 		for c := acct.From.Cycle(); !acct.To.Cycle().Before(c); c = c.Next() {
-			if c.IsFinal(now, bssclient.KindAmounts) && !acct.To.Before(acct.From) {
+			if cfg.CycleFinal(c, now, bssclient.KindAmounts) && !acct.To.Before(acct.From) {
 				p.Cycles = append(p.Cycles, c)
 			}
 		}

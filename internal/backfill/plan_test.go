@@ -95,7 +95,7 @@ func TestNewPlanErrorsNameTheFlag(t *testing.T) {
 		{Request{From: day("2025-05-02"), To: day("2025-05-01"), Families: []string{"account"}},
 			"--to: 2025-05-01 is before --from 2025-05-02"},
 		{Request{To: day("2026-03-01"), Families: []string{"account"}},
-			"--to: 2026-03-01 has not settled yet; the newest settled day is 2026-02-28 (a day's amounts settle 24 h after it ends, UTC+8)"},
+			"--to: 2026-03-01 has not settled yet; the newest settled day is 2026-02-28 (a day's amounts settle 24 h after it ends, UTC+8, plus the settle margin of 3h0m0s)"},
 		{Request{Families: []string{"account", "vpc"}}, `--families: "vpc" is not one of account, ossbucket, instance`},
 		{Request{Families: []string{"account", "account"}}, `--families: "account" is listed twice`},
 		{Request{}, "--families: name at least one of account, ossbucket, instance"},
@@ -105,6 +105,44 @@ func TestNewPlanErrorsNameTheFlag(t *testing.T) {
 		_, err := NewPlan(tc.req, planNow, cfg)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("NewPlan(%+v):\n got %v\nwant %s", tc.req, err, tc.want)
+		}
+	}
+}
+
+// TestNewPlanWaitsForTheSettleMargin: the backfill settles days and cycles
+// when the live exporter does, margin included, so it never writes a day
+// or a final cycle the exporter still treats as open.
+func TestNewPlanWaitsForTheSettleMargin(t *testing.T) {
+	cfg := collector.DefaultConfig() // a 3 h margin
+	// 28 Feb's amounts settle at 00:00 on 2 March, plus the margin: 03:00.
+	early := time.Date(2026, 3, 2, 2, 0, 0, 0, bssclient.BillingZone)
+	_, err := NewPlan(Request{To: day("2026-02-28"), Families: []string{"account"}}, early, cfg)
+	if want := "--to: 2026-02-28 has not settled yet; the newest settled day is 2026-02-27 (a day's amounts settle 24 h after it ends, UTC+8, plus the settle margin of 3h0m0s)"; err == nil || err.Error() != want {
+		t.Errorf("before the margin:\n got %v\nwant %s", err, want)
+	}
+	p, err := NewPlan(Request{To: day("2026-02-28"), Families: []string{"account", "ossbucket"}}, early.Add(time.Hour), cfg)
+	if err != nil || p.Families[0].To != day("2026-02-28") {
+		t.Errorf("after the margin: %+v, %v", p.Families, err)
+	}
+	if f := p.Families[1]; f.To != day("2026-02-26") { // split items: 72 h, plus the margin
+		t.Errorf("ossbucket ends %s, want 2026-02-26", f.To)
+	}
+
+	// February is final at 12:00 on 3 March; with the margin, at 15:00.
+	for _, tc := range []struct {
+		at    time.Time
+		final bool
+	}{
+		{time.Date(2026, 3, 3, 13, 0, 0, 0, bssclient.BillingZone), false},
+		{time.Date(2026, 3, 3, 15, 0, 0, 0, bssclient.BillingZone), true},
+	} {
+		p, err := NewPlan(Request{From: day("2026-01-01"), To: day("2026-02-28"), Families: []string{"account"}}, tc.at, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := p.Cycles[len(p.Cycles)-1]
+		if got := last.String() == "2026-02"; got != tc.final {
+			t.Errorf("at %s: cycles %v; February listed as final: %t, want %t", tc.at, p.Cycles, got, tc.final)
 		}
 	}
 }

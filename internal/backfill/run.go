@@ -40,7 +40,10 @@ type Runner struct {
 	// EstimateOnly stops after the cost is known: the units read to measure
 	// it are kept in the journal for the real run.
 	EstimateOnly bool
-	Logger       log.Logger
+	// Restart discards a journal left by an earlier run instead of resuming
+	// it; without it, a journal of another identity fails the run.
+	Restart bool
+	Logger  log.Logger
 	// Clock is wall time, for progress and durations. Default time.Now.
 	Clock func() time.Time
 }
@@ -70,7 +73,11 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	if len(units) == 0 {
 		return res, errors.New("the plan holds no day and no final cycle to read")
 	}
-	j, err := openJournal(JournalPath(r.Output), r.options())
+	identity, err := r.identity(ctx, plan)
+	if err != nil {
+		return res, err
+	}
+	j, err := openJournal(JournalPath(r.Output), identity, r.Restart)
 	if err != nil {
 		return res, err
 	}
@@ -170,12 +177,21 @@ func (r *Runner) stopped(res Result, requests *atomic.Int64, err error) (Result,
 	return res, fmt.Errorf("%w; the finished units are kept in %s: run the same command again to resume", err, JournalPath(r.Output))
 }
 
-// options is what a journal must have been written with to be resumed:
-// the account and everything that shapes the series.
-func (r *Runner) options() string {
-	i := r.Collector.Instance
-	return fmt.Sprintf("account=%s zone=%t tag_keys=%s per_instance=%t max_instances=%d",
-		r.Account.Name, i.Zone, strings.Join(i.TagKeys, ","), i.PerInstance, i.MaxInstances)
+// identity is what a journal must have been written under to be resumed:
+// the account, its payer as BSS reports it (one request), and the series
+// options of every family the plan reads.
+func (r *Runner) identity(ctx context.Context, plan Plan) (collector.Identity, error) {
+	payer, err := r.Account.Client.Payer(ctx, bssclient.CycleOf(plan.Now))
+	if err != nil {
+		return collector.Identity{}, err
+	}
+	var opts []string
+	for _, f := range plan.Families {
+		for _, o := range strings.Fields(collector.SeriesOptions(r.Collector, f.Name)) {
+			opts = append(opts, f.Name+"."+o)
+		}
+	}
+	return collector.Identity{Account: r.Account.Name, Payer: payer, Options: strings.Join(opts, " ")}, nil
 }
 
 // costsFromJournal is the mean requests per unit of each family so far.

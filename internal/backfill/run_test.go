@@ -149,13 +149,19 @@ func TestRunRefusesAJournalOfOtherOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	output := filepath.Join(t.TempDir(), "h.om")
-	if err := os.WriteFile(JournalPath(output), []byte(`{"journal":1,"options":"account=other zone=false tag_keys= per_instance=false max_instances=1000"}`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err = testRunner(acct, output, OpenMetrics).Run(context.Background(), plan)
-	want := "the journal " + JournalPath(output) + " was written for other options (account=other zone=false tag_keys= per_instance=false max_instances=1000); run with those options to resume, or remove it to start over"
-	if err == nil || err.Error() != want {
-		t.Errorf("got %v\nwant %s", err, want)
+	for _, tc := range []struct{ journal, why string }{
+		{`{"journal":1,"options":"account=other zone=false tag_keys= per_instance=false max_instances=1000"}`, "it is not a backfill journal of this version"},
+		{`{"journal":2,"identity":{"account":"other","payer":{"site":"127.0.0.1","account_id":"1"},"options":""}}`, `it was written for account "other", this is "sim"`},
+	} {
+		if err := os.WriteFile(JournalPath(output), []byte(tc.journal+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = testRunner(acct, output, OpenMetrics).Run(context.Background(), plan)
+		want := "the journal " + JournalPath(output) + " cannot be resumed: " + tc.why + "; run with the options it was written with, or add --restart to discard it and start over"
+		var resume *ResumeError
+		if !errors.As(err, &resume) || err.Error() != want {
+			t.Errorf("got %v\nwant %s", err, want)
+		}
 	}
 }
 
