@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/go-kit/log"
@@ -85,10 +86,19 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 	}
 	if c.currency == "" {
 		// Vouchers and cards carry no currency; the account's is the
-		// balance's (INFERRED). It never changes, so it is asked once.
-		if b, err := c.acct.Client.QueryAccountBalance(ctx); err == nil && b.Currency != "" {
-			c.currency = b.Currency
+		// balance's (INFERRED). It never changes, so it is asked once. It
+		// labels every balance, so without it the refresh fails and keeps
+		// the last good data: a series labelled "unknown" would change
+		// identity at the next refresh.
+		b, err := c.acct.Client.QueryAccountBalance(ctx)
+		if err != nil {
+			return c.snapshot(), fmt.Errorf("learning the account's currency: %w", err)
 		}
+		if b.Currency == "" {
+			return c.snapshot(), &bssclient.ResponseError{Action: bssclient.ActionQueryAccountBalance, Code: bssclient.CodeInvalidResponse,
+				Detail: "Data.Currency is empty: the vouchers' and cards' currency cannot be told"}
+		}
+		c.currency = b.Currency
 	}
 	coupons, errCoupons := client.QueryCashCoupons(ctx)
 	cards, errCards := client.QueryPrepaidCards(ctx)

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +83,25 @@ func TestCredits(t *testing.T) {
 	}
 	h.mustStep(later.Add(time.Hour))
 	h.assertExposition(h.creditSamples(later.Add(time.Hour), true, false), creditFamilies...)
+}
+
+// TestCreditsWithoutTheCurrency: while QueryAccountBalance is denied, the
+// credit collector cannot label its balances, so its refresh fails and is
+// counted, and it publishes no balance labelled currency="unknown" whose
+// identity would change at the next refresh. Once the balance answers,
+// every series carries the account's currency.
+func TestCreditsWithoutTheCurrency(t *testing.T) {
+	world := testWorld
+	world.Currency = "USD"
+	h := startSim(t, simOptions{world: &world, start: midMarch, collectors: []string{"credit"}})
+	h.server.Server.Faults().DenyAction(bssclient.ActionQueryAccountBalance)
+	h.failedStep(midMarch, bssclient.CodeNoPermission, "credit")
+	for _, mf := range gather(t, h.exp) {
+		if strings.HasPrefix(mf.GetName(), "aliyun_billing_cash_coupon") || strings.HasPrefix(mf.GetName(), "aliyun_billing_prepaid_card") {
+			t.Errorf("%s published without the currency: %v", mf.GetName(), mf.GetMetric())
+		}
+	}
+	h.server.Server.Faults().Clear()
+	h.mustStep(midMarch.Add(time.Minute))
+	h.assertExposition(h.creditSamples(midMarch.Add(time.Minute), true, true), creditFamilies...)
 }
