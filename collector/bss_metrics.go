@@ -97,3 +97,15 @@ func (o *AccountObserver) Throttled(action string) {
 func (o *AccountObserver) ClockSkew(skew time.Duration) {
 	o.m.clockSkew.WithLabelValues(o.account).Set(skew.Seconds())
 }
+
+// Forget drops every series of account, when a reload removes the account:
+// its counters would otherwise be served, frozen, until the process ends.
+// Call it only once the account's client is no longer used.
+func (m *BSSMetrics) Forget(account string) {
+	labels := prometheus.Labels{"account": account}
+	m.requests.DeletePartialMatch(labels)
+	m.duration.DeletePartialMatch(labels)
+	m.retries.DeletePartialMatch(labels)
+	m.throttled.DeletePartialMatch(labels)
+	m.clockSkew.DeletePartialMatch(labels)
+}

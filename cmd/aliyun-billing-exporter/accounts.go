@@ -128,11 +128,15 @@ func siteEndpoint(site string) string {
 type accountSet struct {
 	ctx context.Context // ends every run
 
+	metrics *collector.BSSMetrics // the accounts' request metrics; nil: none
+
 	mu   sync.RWMutex
 	runs []*accountRun // by account name
 }
 
-func newAccountSet(ctx context.Context) *accountSet { return &accountSet{ctx: ctx} }
+func newAccountSet(ctx context.Context, metrics *collector.BSSMetrics) *accountSet {
+	return &accountSet{ctx: ctx, metrics: metrics}
+}
 
 // Describe sends nothing: the set of accounts changes on reload, so the
 // registry treats the set as an unchecked collector.
@@ -161,31 +165,46 @@ func (s *accountSet) Ready() bool {
 
 // apply makes the set run next: an account whose configuration did not
 // change keeps its running exporter, and with it its data; a changed or new
-// one starts the freshly built exporter; a removed one stops. It returns
-// how many accounts were (re)started and stopped.
+// one starts the freshly built exporter; a removed one stops, and its
+// request metrics go. A changed account's old run stops before its new one
+// starts, so the two never write the same state file; it serves its last
+// data until the new one takes its place. It returns how many accounts
+// were (re)started and stopped. Reloads call it one at a time.
 func (s *accountSet) apply(next []*accountRun) (started, stopped int) {
-	s.mu.Lock()
+	s.mu.RLock()
 	old := map[string]*accountRun{}
 	for _, r := range s.runs {
 		old[r.config.name] = r
 	}
-	var runs []*accountRun
+	s.mu.RUnlock()
+	var runs, fresh []*accountRun
+	kept := map[string]bool{}
 	for _, r := range next {
+		kept[r.config.name] = true
 		if prev, ok := old[r.config.name]; ok && reflect.DeepEqual(prev.config, r.config) {
 			runs = append(runs, prev)
 			delete(old, r.config.name)
 			continue
 		}
-		s.start(r)
-		started++
+		fresh = append(fresh, r)
 		runs = append(runs, r)
 	}
-	slices.SortFunc(runs, func(a, b *accountRun) int { return strings.Compare(a.config.name, b.config.name) })
-	s.runs = runs
-	s.mu.Unlock()
 	for _, r := range old { // changed or removed: stop the old run
 		r.stop()
 		stopped++
+	}
+	for _, r := range fresh {
+		s.start(r)
+		started++
+	}
+	slices.SortFunc(runs, func(a, b *accountRun) int { return strings.Compare(a.config.name, b.config.name) })
+	s.mu.Lock()
+	s.runs = runs
+	s.mu.Unlock()
+	for name := range old {
+		if !kept[name] && s.metrics != nil {
+			s.metrics.Forget(name)
+		}
 	}
 	return started, stopped
 }

@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	reg := prometheus.NewRegistry()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	accounts := newAccountSet(runCtx)
+	accounts := newAccountSet(runCtx, b.metrics)
 	budgets := &budgetSwitch{c: collector.NewBudgetCollector(cfg.budgets)}
 	reg.MustRegister(b.metrics, accounts, budgets, versioncollector.NewCollector(exporterName))
 	if !opts.disableExporterMetrics {
@@ -105,7 +105,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	}
 	reloads := newReloader(opts, b, accounts, budgets, logger, reg)
 	accounts.apply(runs)
-	defer accounts.stop()
 
 	srv := newServer(newHandler(reg, reg, accounts, opts, logger), opts, reloads, logger)
 	serveErr := make(chan error, 1)
@@ -121,18 +120,35 @@ loop:
 			level.Info(logger).Log("msg", "shutting down")
 			break loop
 		case <-hup:
-			_ = reloads.reload("SIGHUP") // logged and counted inside
+			// Off the signal loop, so that SIGTERM is heard during a reload.
+			go func() { _ = reloads.reload("SIGHUP") }() // logged and counted inside
 		case err := <-serveErr:
 			level.Error(logger).Log("msg", "HTTP server stopped", "err", err)
 			code = 1
 			break loop
 		}
 	}
-	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer done()
 	_ = srv.Shutdown(shutdownCtx)
+	// The collectors stop at their next step once cancelled; one stuck in a
+	// read does not hold the process past the timeout.
+	stopped := make(chan struct{})
+	go func() {
+		accounts.stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-shutdownCtx.Done():
+		level.Warn(logger).Log("msg", "the collectors did not stop within the shutdown timeout; exiting anyway", "timeout", shutdownTimeout)
+	}
 	return code
 }
+
+// shutdownTimeout bounds the shutdown after SIGTERM: in-flight scrapes
+// finish and the collectors stop, or the process exits anyway.
+const shutdownTimeout = 5 * time.Second
 
 // listen binds every --web.listen-address before any collector starts, so
 // that a taken port fails the start instead of a running exporter. With

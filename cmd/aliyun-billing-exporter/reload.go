@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -52,12 +53,28 @@ func (r *reloader) loaded() {
 	r.successTime.Set(float64(r.now().UnixNano()) / 1e9)
 }
 
+// reloadTimeout bounds how long a reload may take before it is reported
+// failed: reading two small files and stopping the changed accounts'
+// collectors takes well under a second.
+const reloadTimeout = 30 * time.Second
+
 // reload loads the file again. Accounts whose configuration changed restart
-// their collectors; the others keep running, with their data.
+// their collectors; the others keep running, with their data. Reloads run
+// one at a time; one that has not finished within reloadTimeout is
+// reported failed (if it finishes later, its configuration applies then).
 func (r *reloader) reload(trigger string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	err := r.swap()
+	done := make(chan error, 1)
+	go func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		done <- r.swap()
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(reloadTimeout):
+		err = fmt.Errorf("not finished after %s", reloadTimeout)
+	}
 	if err != nil {
 		r.successful.Set(0)
 		level.Error(r.logger).Log("msg", "reloading the configuration failed; the previous configuration stays in use", "trigger", trigger, "err", err)

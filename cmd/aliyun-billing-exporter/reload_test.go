@@ -177,21 +177,46 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the good reload", func() bool { return reloadOK() == 1 && budget() == 300 })
-	if _, ok := sample(t, p.addr, lastSuccess, map[string]string{"account": "changed"}); ok {
-		t.Error("the removed account is still served")
+	if _, body := p.get(t, "/metrics"); strings.Contains(body, `account="changed"`) {
+		t.Errorf("the removed account still has series:\n%s", grepLines(body, `account="changed"`))
 	}
 	if got := refreshed("kept"); got != kept {
 		t.Errorf("the unchanged account refreshed again after a second reload (%v, was %v)", got, kept)
 	}
 
+	// The file replaced by a named pipe: the reload fails at once, naming
+	// it, instead of waiting for a writer; scrapes go on, and SIGTERM ends
+	// the process.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload of a pipe to fail", func() bool { return reloadOK() == 0 })
+	if got := refreshed("kept"); got != kept {
+		t.Errorf("the account restarted on a failed reload (%v, was %v)", got, kept)
+	}
+
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if err := <-p.done; err != nil {
-		t.Errorf("exit after SIGTERM: %v", err)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(shutdownTimeout + 30*time.Second): // a hang, not a timing assertion
+		t.Fatal("SIGTERM did not end the process")
 	}
 	p.done <- nil
 	log := p.stderr.String()
-	if n := strings.Count(log, "reloading the configuration failed"); n != 2 {
-		t.Errorf("%d reload failures logged, want 2 (one per bad reload):\n%s", n, log)
+	if n := strings.Count(log, "reloading the configuration failed"); n != 3 {
+		t.Errorf("%d reload failures logged, want 3 (one per bad reload):\n%s", n, log)
+	}
+	if !strings.Contains(log, path+" is a named pipe, not a regular file") {
+		t.Errorf("the log does not name the pipe:\n%s", log)
 	}
 	if strings.Contains(log, bsssim.TestAccessKeySecret) {
 		t.Error("the log quotes the secret")
