@@ -82,7 +82,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	huge := filepath.Join(dir, "huge-name.yml")
-	if err := os.WriteFile(huge, []byte("accounts:\n  - name: "+strings.Repeat("x", 5<<20)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(huge, []byte("accounts:\n  - name: "+strings.Repeat("x", 3<<20)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var many strings.Builder
@@ -127,7 +127,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 		"bad-not-yaml.yml":                   `yaml: line 1: did not find expected ',' or '}'`,
 		"bad-bad-type.yml":                   "line 3: accounts[0].rate_limit: cannot unmarshal !!str `fast` into float64",
 		"bad-multi-document.yml":             `line 3: a second YAML document; the file must hold exactly one (remove the ---)`,
-		huge:                                 `accounts[0].name: "` + strings.Repeat("x", maxEchoedValue) + `"… (5242880 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`,
+		huge:                                 `accounts[0].name: "` + strings.Repeat("x", maxEchoedValue) + `"… (3145728 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`,
 		tooMany:                              fmt.Sprintf("accounts: %d accounts, at most %d per process: run one exporter per share of the accounts, each with its own --config.file", maxAccounts+1, maxAccounts),
 	}
 	for name, want := range cases {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -40,7 +42,7 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 	// reads any path it is given, so the path is checked to be a regular
 	// file of a sane size first: a pipe would hang it.
 	if path := *opts.webFlags.WebConfigFile; path != "" {
-		if _, err := regularfile.Read(path, maxConfigBytes); err != nil {
+		if _, err := regularfile.Read(path, maxConfigBytes); err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing file: web.Validate says so
 			return nil, fmt.Errorf("--web.config.file: %w", err)
 		}
 	}
