@@ -122,7 +122,21 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 		}
 		c.cycles[cyc] = total
 	}
+	if len(errs) == 0 && c.cfg.Budgets != nil {
+		c.cfg.Budgets.ObserveSpend(c.acct.Name, c.spendScopes())
+	}
 	return c.snapshot(now, newest), errors.Join(errs...)
+}
+
+// spendScopes lists the owners, products and currencies of the cycles held.
+func (c *accountCollector) spendScopes() []SpendScope {
+	var out []SpendScope
+	for _, t := range c.cycles {
+		for _, s := range t.series { // owner_id, product_code, subscription_type, currency
+			out = append(out, SpendScope{OwnerID: s.labels[0], ProductCode: s.labels[1], Currency: s.labels[3]})
+		}
+	}
+	return out
 }
 
 func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {

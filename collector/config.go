@@ -42,6 +42,9 @@ type Config struct {
 	// StateDir, when set, keeps settled days on disk so that a restart
 	// reads them from there instead of from BSS (state.go).
 	StateDir string
+	// Budgets, when set, is told the scopes each account spent in, so that
+	// a budget matching none is reported.
+	Budgets *BudgetCollector
 }
 
 // OSSBucketConfig holds the ossbucket collector's options.

@@ -390,3 +390,37 @@ aliyun_billing_bss_throttled_total{account="main",action="QueryAccountBill"} 1
 		t.Errorf("%d duration histograms, want 1", n)
 	}
 }
+
+// TestBudgetsThatMatchNoSpend: after the account collector's refresh, a
+// budget whose scope matches no spend of the current or previous cycle (a
+// product the account does not use, another currency) is counted and
+// logged once; one that matches is not.
+func TestBudgetsThatMatchNoSpend(t *testing.T) {
+	logs := &lockedBuffer{}
+	budgets := NewBudgetCollector([]Budget{
+		{Account: testAccount, Currency: "CNY", Monthly: bssclient.MustParseMoney("1000")},
+		{Account: testAccount, ProductCode: "ecs", Currency: "CNY", Monthly: bssclient.MustParseMoney("500")},
+		{Account: testAccount, ProductCode: "nosuchproduct", Currency: "CNY", Monthly: bssclient.MustParseMoney("10")},
+		{Account: testAccount, Currency: "USD", Monthly: bssclient.MustParseMoney("10")},
+		{Account: "other", Currency: "CNY", Monthly: bssclient.MustParseMoney("10")},
+	})
+	budgets.SetLogger(log.NewLogfmtLogger(logs))
+	unmatched := func() []sample {
+		return []sample{{name: "aliyun_billing_budgets_unmatched", labels: map[string]string{"account": testAccount}, value: "2"}}
+	}
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"account"}, configure: func(c *Config) { c.Budgets = budgets }})
+	if got := gather(t, budgets); len(got) != 1 {
+		t.Errorf("before a refresh: %d families, want only the budgets", len(got))
+	}
+	h.mustStep(midMarch)
+	h.mustStep(midMarch.Add(time.Hour))
+	assertCollected(t, budgets, unmatched(), "aliyun_billing_budgets_unmatched")
+	if n := strings.Count(logs.String(), "a budget matches no spend"); n != 2 {
+		t.Errorf("%d warnings, want one per unmatched budget (2):\n%s", n, logs)
+	}
+	for _, want := range []string{"product_code=nosuchproduct", "currency=USD"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no warning names %s:\n%s", want, logs)
+		}
+	}
+}

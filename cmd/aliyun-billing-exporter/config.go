@@ -74,6 +74,16 @@ var sites = []string{"china", "international"}
 
 var accountNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
+// The shapes a budget's scope must have to match any series: BSS product
+// codes are lower case ("ecs", "oss", "yundun_waf"), as QueryAccountBill
+// returns them in ProductCode
+// (https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-queryaccountbill),
+// and owner IDs are account IDs, digits only.
+var (
+	productCodeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	ownerIDRE     = regexp.MustCompile(`^[0-9]{1,20}$`)
+)
+
 // decodeConfig decodes a config file strictly, without validating it:
 // unknown keys and a second YAML document are errors. yaml.v3's own
 // messages (with their line numbers) are passed through.
@@ -219,6 +229,12 @@ func (c *fileConfig) validate() error {
 			return fmt.Errorf("%s.account: %s is not a configured account", field, quote(b.Account))
 		case !knownCurrencies[b.Currency]:
 			return fmt.Errorf("%s.currency: %s is not one BSS bills in (CNY, USD, JPY)", field, quote(b.Currency))
+		case b.ProductCode != "" && productCodeRE.MatchString(strings.ToLower(b.ProductCode)) && !productCodeRE.MatchString(b.ProductCode):
+			return fmt.Errorf("%s.product_code: %s: BSS product codes are lower case; write %s", field, quote(b.ProductCode), quote(strings.ToLower(b.ProductCode)))
+		case b.ProductCode != "" && !productCodeRE.MatchString(b.ProductCode):
+			return fmt.Errorf("%s.product_code: %s is not a BSS product code (lower-case letters, digits, '_', '.' or '-', such as \"ecs\")", field, quote(b.ProductCode))
+		case b.OwnerID != "" && !ownerIDRE.MatchString(b.OwnerID):
+			return fmt.Errorf("%s.owner_id: %s is not an account ID (digits only)", field, quote(b.OwnerID))
 		}
 		if _, err := parseAmount(b.Monthly); err != nil {
 			return fmt.Errorf("%s.monthly_amount: %w", field, err)

@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		return 1
 	}
 	defer stopDemo()
+	budgets := collector.NewBudgetCollector(cfg.budgets)
+	budgets.SetLogger(logger)
+	b.cfg.Budgets = budgets
 	if b.target != nil && !opts.configCheck {
 		level.Info(logger).Log("msg", "demo mode: reading a simulated BSS, no Alibaba Cloud account is used", "endpoint", b.target.endpoint)
 	}
@@ -98,7 +101,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	accounts := newAccountSet(runCtx, b.metrics)
-	budgets := &budgetSwitch{c: collector.NewBudgetCollector(cfg.budgets)}
 	reg.MustRegister(b.metrics, accounts, budgets, versioncollector.NewCollector(exporterName))
 	if !opts.disableExporterMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -21,7 +21,7 @@ type reloader struct {
 	opts     *options
 	builder  *builder
 	accounts *accountSet
-	budgets  *budgetSwitch
+	budgets  *collector.BudgetCollector
 	logger   log.Logger
 	now      func() time.Time
 
@@ -30,7 +30,7 @@ type reloader struct {
 	successTime prometheus.Gauge
 }
 
-func newReloader(opts *options, b *builder, accounts *accountSet, budgets *budgetSwitch, logger log.Logger, reg prometheus.Registerer) *reloader {
+func newReloader(opts *options, b *builder, accounts *accountSet, budgets *collector.BudgetCollector, logger log.Logger, reg prometheus.Registerer) *reloader {
 	r := &reloader{
 		opts: opts, builder: b, accounts: accounts, budgets: budgets, logger: logger, now: time.Now,
 		successful: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -96,7 +96,7 @@ func (r *reloader) swap() error {
 		return err
 	}
 	started, stopped := r.accounts.apply(runs)
-	r.budgets.set(collector.NewBudgetCollector(s.budgets))
+	r.budgets.Set(s.budgets)
 	level.Info(r.logger).Log("msg", "configuration reloaded", "accounts", len(runs), "restarted", started, "stopped", stopped, "budgets", len(s.budgets))
 	return nil
 }
@@ -113,26 +113,4 @@ func (r *reloader) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	_, _ = w.Write([]byte("Reloaded.\n")) // the client may have gone
-}
-
-// budgetSwitch serves the current budgets; a reload replaces them whole.
-type budgetSwitch struct {
-	mu sync.RWMutex
-	c  *collector.BudgetCollector
-}
-
-func (b *budgetSwitch) set(c *collector.BudgetCollector) {
-	b.mu.Lock()
-	b.c = c
-	b.mu.Unlock()
-}
-
-// Describe sends nothing: budgets come and go with reloads.
-func (b *budgetSwitch) Describe(chan<- *prometheus.Desc) {}
-
-func (b *budgetSwitch) Collect(ch chan<- prometheus.Metric) {
-	b.mu.RLock()
-	c := b.c
-	b.mu.RUnlock()
-	c.Collect(ch)
 }
