@@ -49,6 +49,7 @@ type analysisFigure struct {
 
 type savingsPlanCollector struct {
 	acct  Account
+	cfg   Config
 	parts *apiParts
 
 	info, utilization, commitment, expiry *prometheus.Desc
@@ -59,12 +60,12 @@ type savingsPlanCollector struct {
 	figures map[string]analysisFigure // by figure key, last good
 }
 
-func newSavingsPlanCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
+func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
 	id := []string{"account", "instance_id"}
 	const cached = " Cached; refreshed in the background."
 	const daily = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends; 0–1."
 	return &savingsPlanCollector{
-		acct: acct,
+		acct: acct, cfg: cfg,
 		parts: newAPIParts(logger, bssclient.ActionQuerySavingsPlansInstance,
 			bssclient.ActionDescribeSavingsPlansUsageTotal, bssclient.ActionDescribeSavingsPlansCoverageTotal,
 			reservationPart(bssclient.ActionDescribeResourceUsageTotal, bssclient.ResourceTypeRI),
@@ -109,7 +110,7 @@ func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snap
 		return c.snapshot(), err
 	}
 	errPlans := c.refreshPlans(ctx, client)
-	day := bssclient.NewestSettledDay(now, bssclient.KindAmounts)
+	day := c.cfg.NewestSettledDay(now, bssclient.KindAmounts) // the settle margin included, as for the bills
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: analysisPeriod}
 	errs := []error{errPlans,
 		c.figure(ctx, "sp_usage", bssclient.ActionDescribeSavingsPlansUsageTotal, day, func() (float64, error) {

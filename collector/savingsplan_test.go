@@ -118,3 +118,17 @@ func TestSavingsPlans(t *testing.T) {
 		t.Errorf("%d warnings, want one per unavailable action (3):\n%s", n, logs.String())
 	}
 }
+
+// TestSavingsPlansWaitForTheSettleMargin: the day analysed is the newest
+// settled one with the settle margin, as for the bills: an hour after a day
+// settles by BSS's delay alone, the figures are still the day before's.
+func TestSavingsPlansWaitForTheSettleMargin(t *testing.T) {
+	justAfter := at(2025, time.March, 16, 1) // 14 March settled at 00:00 by the delay alone
+	h := startSim(t, simOptions{start: justAfter, collectors: []string{"savingsplan"},
+		configure: func(c *Config) { c.SettleMargin = 3 * time.Hour }})
+	h.mustStep(justAfter)
+	h.assertExposition(savingsPlanSamples(h.world, justAfter, justAfter.Add(-3*time.Hour)), savingsPlanFamilies...)
+	if bssclient.NewestSettledDay(justAfter, bssclient.KindAmounts) == bssclient.NewestSettledDay(justAfter.Add(-3*time.Hour), bssclient.KindAmounts) {
+		t.Fatal("the moment is not within the margin: the test proves nothing")
+	}
+}
