@@ -40,6 +40,14 @@ type Observer interface {
 	Throttled(action string)
 }
 
+// UnexpectedValueObserver is an Observer that also wants to know each value
+// the tolerant reader accepted in a form the API reference does not
+// declare (reader.go): field is its path in Data, rows as "[]". The Client
+// checks for it with a type assertion, as for ClockObserver.
+type UnexpectedValueObserver interface {
+	UnexpectedValue(action, field string)
+}
+
 // ClockObserver is an Observer that also wants the host clock's skew: how far
 // the clock that dates signed requests (Config.Now) runs ahead of BSS's
 // (negative: behind), from the Date header of each answer that carries one.
@@ -173,6 +181,7 @@ type Client struct {
 	now         func() time.Time
 	userAgent   string
 	clockOff    atomic.Bool // the last answer's Date was more than MaxClockSkew off
+	surprises   sync.Map    // action+field already logged by unexpected
 	payerMu     sync.Mutex  // one request learns the payer (payer.go)
 	payer       Payer
 
@@ -376,7 +385,7 @@ func call[T any](ctx context.Context, c *Client, action string, params url.Value
 	var data *T
 	err := c.retry(ctx, action, params, func(status int, body []byte) error {
 		var err error
-		data, err = decodeResponse[T](action, status, body)
+		data, err = decodeResponseReporting[T](action, status, body, func(field string) { c.unexpected(action, field) })
 		return err
 	})
 	if err != nil {
@@ -648,8 +657,14 @@ type response[T any] struct {
 }
 
 // decodeResponse reads one HTTP answer in one encoding/json pass and returns
-// its Data, an *APIError or a *ResponseError.
+// its Data, an *APIError or a *ResponseError. A Data that does not fit T
+// strictly is read again by the tolerant reader (reader.go), which tells
+// unexpected (nil: no one) each field it tolerated.
 func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
+	return decodeResponseReporting[T](action, status, body, nil)
+}
+
+func decodeResponseReporting[T any](action string, status int, body []byte, unexpected func(field string)) (*T, error) {
 	var resp response[T]
 	dataErr := json.Unmarshal(body, &resp)
 	if dataErr != nil {
@@ -672,7 +687,15 @@ func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
 			return nil, err
 		}
 		if dataErr != nil {
-			return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("decoding Data (RequestId %s): %v", env.RequestID, dataErr)}
+			data, err := tolerantDecode[T](action, *env.Data, unexpected)
+			if err != nil {
+				var re *ResponseError
+				if errors.As(err, &re) && env.RequestID != "" {
+					re.Detail += fmt.Sprintf(" (RequestId %s)", env.RequestID)
+				}
+				return nil, err
+			}
+			resp.Data = data
 		}
 	}
 	if err := resp.failure(action, status, resp.Data != nil); err != nil {
@@ -782,5 +805,17 @@ func (c *Client) observeClock(h http.Header) {
 			"; BSS refuses requests dated 15 minutes off, and days are judged settled by this clock", "skew", skew, "bss_date", date.Format(time.RFC3339))
 	} else {
 		level.Info(c.logger).Log("msg", "the host clock agrees with BSS again", "skew", skew)
+	}
+}
+
+// unexpected reports a value the tolerant reader accepted: to the observer
+// each time, and to the log once per action and field, without the value.
+func (c *Client) unexpected(action, field string) {
+	if o, ok := c.observer.(UnexpectedValueObserver); ok {
+		o.UnexpectedValue(action, field)
+	}
+	if _, seen := c.surprises.LoadOrStore(action+" "+field, true); !seen {
+		level.Info(c.logger).Log("msg", "BSS answered a field in a form its reference does not declare; it was read, and is counted in aliyun_billing_bss_unexpected_values_total",
+			"action", action, "field", field)
 	}
 }

@@ -11,11 +11,12 @@ import (
 // the host clock is from BSS's. Register it once and hand Observer(account)
 // to each account's client.
 type BSSMetrics struct {
-	requests  *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	retries   *prometheus.CounterVec
-	throttled *prometheus.CounterVec
-	clockSkew *prometheus.GaugeVec
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	retries    *prometheus.CounterVec
+	throttled  *prometheus.CounterVec
+	unexpected *prometheus.CounterVec
+	clockSkew  *prometheus.GaugeVec
 }
 
 // NewBSSMetrics creates the instruments; they are the only long-lived ones
@@ -39,6 +40,10 @@ func NewBSSMetrics() *BSSMetrics {
 			Namespace: namespace, Subsystem: "bss", Name: "throttled_total",
 			Help: "BSS OpenAPI answers that said the account's quota was exceeded (Throttling*).",
 		}, []string{"account", "action"}),
+		unexpected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "bss", Name: "unexpected_values_total",
+			Help: "Values BSS answered in a form its API reference does not declare (a number for a string, a time without a zone, null), which the client read anyway, by action and field path (rows as []). A needed value that cannot be read exactly fails its page instead.",
+		}, []string{"account", "action", "field"}),
 		clockSkew: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "bss", Name: "clock_skew_seconds",
 			Help: "Host clock minus the Date header of BSS's latest answer, in seconds (whole seconds; positive: the host runs ahead). " +
@@ -53,6 +58,7 @@ func (m *BSSMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.duration.Describe(ch)
 	m.retries.Describe(ch)
 	m.throttled.Describe(ch)
+	m.unexpected.Describe(ch)
 	m.clockSkew.Describe(ch)
 }
 
@@ -62,6 +68,7 @@ func (m *BSSMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 	m.retries.Collect(ch)
 	m.throttled.Collect(ch)
+	m.unexpected.Collect(ch)
 	m.clockSkew.Collect(ch)
 }
 
@@ -70,8 +77,8 @@ func (m *BSSMetrics) Observer(account string) *AccountObserver {
 	return &AccountObserver{m: m, account: account}
 }
 
-// AccountObserver implements bssclient.Observer and bssclient.ClockObserver
-// for one account.
+// AccountObserver implements bssclient.Observer, bssclient.ClockObserver
+// and bssclient.UnexpectedValueObserver for one account.
 type AccountObserver struct {
 	m       *BSSMetrics
 	account string
@@ -93,6 +100,11 @@ func (o *AccountObserver) Throttled(action string) {
 	o.m.throttled.WithLabelValues(o.account, action).Inc()
 }
 
+// UnexpectedValue counts one value the client's tolerant reader accepted.
+func (o *AccountObserver) UnexpectedValue(action, field string) {
+	o.m.unexpected.WithLabelValues(o.account, action, field).Inc()
+}
+
 // ClockSkew records the host clock's skew against BSS's latest answer.
 func (o *AccountObserver) ClockSkew(skew time.Duration) {
 	o.m.clockSkew.WithLabelValues(o.account).Set(skew.Seconds())
@@ -107,5 +119,6 @@ func (m *BSSMetrics) Forget(account string) {
 	m.duration.DeletePartialMatch(labels)
 	m.retries.DeletePartialMatch(labels)
 	m.throttled.DeletePartialMatch(labels)
+	m.unexpected.DeletePartialMatch(labels)
 	m.clockSkew.DeletePartialMatch(labels)
 }
