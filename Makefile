@@ -30,11 +30,15 @@ LDFLAGS = -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVI
 	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
 # Pinned tools, built from the Go module proxy into .build/tools once.
-HELM_VERSION       := v3.22.0
-GORELEASER_VERSION := v2.15.1
-TOOLS_DIR  := .build/tools
-HELM       ?= $(TOOLS_DIR)/helm-$(HELM_VERSION)
-GORELEASER ?= $(TOOLS_DIR)/goreleaser-$(GORELEASER_VERSION)
+# Prometheus 3 (module version v0.316.0 is Prometheus 3.16) runs the
+# dashboards tests a second time, beside Debian's Prometheus 2.
+HELM_VERSION        := v3.22.0
+GORELEASER_VERSION  := v2.15.1
+PROMETHEUS3_VERSION := v0.316.0
+TOOLS_DIR   := .build/tools
+HELM        ?= $(TOOLS_DIR)/helm-$(HELM_VERSION)
+GORELEASER  ?= $(TOOLS_DIR)/goreleaser-$(GORELEASER_VERSION)
+PROMETHEUS3 ?= $(TOOLS_DIR)/prometheus-$(PROMETHEUS3_VERSION)
 
 # The container image: FROM scratch plus the static binary built here and the
 # build host's CA bundle (registries are not needed).
@@ -42,7 +46,7 @@ IMAGE      ?= localhost/aliyun-billing-exporter:$(or $(VERSION),dev)
 GOARCH_IMG ?= $(shell $(GO) env GOARCH)
 CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: all build print-ldflags build-static test unit-test vet fmt-check tools-check \
+.PHONY: all build print-ldflags build-static test unit-test dashboards-prometheus3 vet fmt-check tools-check \
 	image image-test chart-test systemd-test tool-lists-test release-check release-snapshot bench fuzz clean
 
 all: build test
@@ -64,10 +68,21 @@ build-static:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_IMG) $(GO) build $(GOFLAGS) -trimpath -ldflags '$(LDFLAGS)' \
 		-o $(IMAGE_CONTEXT)/linux-$(GOARCH_IMG)/aliyun-billing-exporter ./cmd/aliyun-billing-exporter
 
-test: fmt-check vet tools-check unit-test image-test chart-test systemd-test tool-lists-test release-check
+test: fmt-check vet tools-check unit-test dashboards-prometheus3 image-test chart-test systemd-test tool-lists-test release-check
 
 unit-test:
 	$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./...
+
+# The dashboards tests (rules, alerts, panels, HA deduplication, the
+# backends) once more, with Prometheus 3's prometheus and promtool first on
+# PATH; WANT_PROMETHEUS_MAJOR makes them check that they run the one asked for.
+dashboards-prometheus3: $(PROMETHEUS3)/prometheus
+	PATH=$(abspath $(PROMETHEUS3)):$$PATH WANT_PROMETHEUS_MAJOR=3 $(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./dashboards/
+
+$(TOOLS_DIR)/prometheus-%/prometheus:
+	@mkdir -p $(TOOLS_DIR)/prometheus-$*
+	GOBIN=$(abspath $(TOOLS_DIR)/prometheus-$*) GOFLAGS= $(GO) install \
+		github.com/prometheus/prometheus/cmd/prometheus@$* github.com/prometheus/prometheus/cmd/promtool@$*
 
 # The deployment tests live in their own module (deploy/test), so that the
 # Kubernetes API types they decode into stay out of the exporter's go.mod.
