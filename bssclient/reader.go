@@ -60,7 +60,11 @@ var neededFields = map[string]bool{
 	"SplitItemBillItem.InstanceID": true, "SplitItemBillItem.SplitItemID": true, "SplitItemBillItem.SplitItemName": true,
 	"SplitItemBillItem.Region": true, "SplitItemBillItem.Item": true, "SplitItemBillItem.BillingItemCode": true,
 	"SplitItemBillItem.CommodityCode": true,
-	"AccountBalance.Currency":         true,
+	// Names and subscription fields that label info series.
+	"AccountBillItem.OwnerName": true, "AccountBillItem.ProductName": true,
+	"BillSubscription.SubscribeLanguage": true, "BillSubscription.BucketPath": true, "BillSubscription.BucketOwnerID": true,
+	"BillSubscription.RowLimitPerFile": true,
+	"AccountBalance.Currency":          true,
 	// Commitments: the labels and the times the exporter publishes.
 	"ResourcePackageInstance.InstanceID": true, "ResourcePackageInstance.Region": true, "ResourcePackageInstance.PackageType": true,
 	"ResourcePackageInstance.CommodityCode": true, "ResourcePackageInstance.Status": true, "ResourcePackageInstance.ExpiryTime": true,
@@ -165,9 +169,9 @@ func (r *reader) value(v any, t reflect.Type, path, field string, needed bool) (
 	case reflect.Pointer:
 		return r.value(v, t.Elem(), path, field, needed)
 	case reflect.Struct:
-		return r.object(v, t, path, field)
+		return r.object(v, t, path, field, needed)
 	case reflect.Slice:
-		return r.array(v, t, path, field)
+		return r.array(v, t, path, field, needed)
 	case reflect.String:
 		return r.text(v, path, field, needed)
 	case reflect.Int, reflect.Int32, reflect.Int64:
@@ -181,13 +185,17 @@ func (r *reader) value(v any, t reflect.Type, path, field string, needed bool) (
 // object fits a JSON object to struct type t, field by field; an embedded
 // struct's fields (Amounts) sit in the same object, as encoding/json reads
 // them. Keys t does not have are left for encoding/json to ignore.
-func (r *reader) object(v any, t reflect.Type, path, field string) (any, error) {
+func (r *reader) object(v any, t reflect.Type, path, field string, needed bool) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, r.fail(path, jsonKind(v), "an object")
+		if needed {
+			return nil, r.fail(path, jsonKind(v), "an object")
+		}
+		r.surprise(field)
+		return nil, nil
 	}
 	if err := r.fields(obj, t, path, field); err != nil {
 		return nil, err
@@ -228,26 +236,59 @@ func (r *reader) fields(obj map[string]any, t reflect.Type, path, field string) 
 	return nil
 }
 
-// isContainer reports a slice or a plain struct: what holds rows and their
-// fields, so it must be one.
+// isContainer reports a slice or a plain struct that holds a needed value
+// (rows, their amounts and labels): it must be what it is declared to be.
+// One that holds none (a list of applicable products) is informational.
 func isContainer(t reflect.Type) bool {
 	switch t {
 	case moneyType, flexIntType, isoTimeType:
 		return false
 	}
-	return t.Kind() == reflect.Slice || t.Kind() == reflect.Struct
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice:
+		return holdsNeeded(t.Elem())
+	case reflect.Struct:
+		return holdsNeeded(t)
+	}
+	return false
 }
 
-func (r *reader) array(v any, t reflect.Type, path, field string) (any, error) {
+// holdsNeeded reports whether a value of t holds a needed field.
+func holdsNeeded(t reflect.Type) bool {
+	switch t {
+	case moneyType:
+		return true
+	case flexIntType, isoTimeType:
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice:
+		return holdsNeeded(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if neededFields[t.Name()+"."+f.Name] || isContainer(f.Type) || f.Type == moneyType {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (r *reader) array(v any, t reflect.Type, path, field string, needed bool) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, r.fail(path, jsonKind(v), "an array")
+		if needed {
+			return nil, r.fail(path, jsonKind(v), "an array")
+		}
+		r.surprise(field)
+		return nil, nil
 	}
 	for i, e := range arr {
-		fixed, err := r.value(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), field+"[]", true)
+		fixed, err := r.value(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), field+"[]", needed)
 		if err != nil {
 			return nil, err
 		}

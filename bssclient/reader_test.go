@@ -18,7 +18,7 @@ func TestTolerantReaderKeepsTheAnswer(t *testing.T) {
 		"AccountID":"1857000000000489","AccountName":12345,"BillingCycle":"2024-06","PageNum":"1","PageSize":300,"TotalCount":2,
 		"Items":{"Item":[
 			{"OwnerID":1234567890123456789,"ProductCode":"ecs","PipCode":"ecs","SubscriptionType":"PayAsYouGo","Currency":"CNY",
-			 "BillingDate":"2024-06-01","BizType":{"x":1},"CostUnit":null,"OwnerName":true,"BillAccountID":"181****",
+			 "BillingDate":"2024-06-01","BizType":{"x":1},"CostUnit":null,"BillAccountName":true,"BillAccountID":"181****",
 			 "PretaxAmount":"12.3456","PaymentAmount":1.5,"PretaxGrossAmount":"20"},
 			{"OwnerID":"42","ProductCode":"oss","SubscriptionType":"Subscription","Currency":"CNY","PretaxAmount":0}
 		]}}}`
@@ -33,15 +33,15 @@ func TestTolerantReaderKeepsTheAnswer(t *testing.T) {
 	}
 	r := rows[0]
 	if r.OwnerID != "1234567890123456789" || r.PretaxAmount.String() != "12.3456" || r.PaymentAmount.String() != "1.50" ||
-		r.PretaxGrossAmount.String() != "20.00" || r.BizType != "" || r.CostUnit != "" || r.OwnerName != "" || r.BillAccountID != "181****" {
+		r.PretaxGrossAmount.String() != "20.00" || r.BizType != "" || r.CostUnit != "" || r.BillAccountName != "" || r.BillAccountID != "181****" {
 		t.Errorf("row 0: %+v", r)
 	}
 	if rows[1].OwnerID != "42" || rows[1].ProductCode != "oss" {
 		t.Errorf("row 1: %+v", rows[1])
 	}
 	slices.Sort(got)
-	want := []string{"Data.AccountName", "Data.Items.Item[].BizType", "Data.Items.Item[].CostUnit", "Data.Items.Item[].OwnerID",
-		"Data.Items.Item[].OwnerName", "Data.PageNum"}
+	want := []string{"Data.AccountName", "Data.Items.Item[].BillAccountName", "Data.Items.Item[].BizType", "Data.Items.Item[].CostUnit",
+		"Data.Items.Item[].OwnerID", "Data.PageNum"}
 	if !slices.Equal(got, want) {
 		t.Errorf("reported %v\nwant     %v", got, want)
 	}

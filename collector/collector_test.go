@@ -102,12 +102,15 @@ type simOptions struct {
 	logger     log.Logger
 	// credentials the simulator accepts besides the test key.
 	credentials []bsssim.Credential
+	// dialect is how the simulator writes its answers; "" is documented.
+	dialect bsssim.Dialect
 }
 
 // simHarness is a simulator, a client and an Exporter stepped by hand.
 type simHarness struct {
-	t     *testing.T
-	world bsssimtest.World
+	t       *testing.T
+	metrics *BSSMetrics // the client's requests and unexpected values
+	world   bsssimtest.World
 	// ossSumsDays: the world's MONTHLY split bill disagrees with its DAILY
 	// ones, so the ossbucket cycle gauges sum the settled days.
 	ossSumsDays bool
@@ -143,12 +146,13 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	}
 	clock := bsssim.NewManualClock(o.start)
 	accepted := append([]bsssim.Credential{{AccessKeyID: bsssim.TestAccessKeyID, AccessKeySecret: bsssim.TestAccessKeySecret}}, o.credentials...)
-	server, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, QuotaPerSecond: -1, Credentials: accepted})
+	server, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, QuotaPerSecond: -1, Credentials: accepted, Dialect: o.dialect})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = server.Close() })
 
+	metrics := NewBSSMetrics()
 	creds := &switchableCredentials{}
 	creds.set(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
 	client, err := bssclient.New(bssclient.Config{
@@ -159,6 +163,7 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 		// One attempt per request, so that every injected fault fails
 		// exactly one request and the tests can say which.
 		MaxAttempts: 1,
+		Observer:    metrics.Observer(testAccount),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +201,7 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simHarness{t: t, world: bsssimtest.Wrap(world), ossSumsDays: wc.MonthlySplitNamesFirstDay, clock: clock, server: server, creds: creds, bss: bss,
+	return &simHarness{t: t, metrics: metrics, world: bsssimtest.Wrap(world), ossSumsDays: wc.MonthlySplitNamesFirstDay, clock: clock, server: server, creds: creds, bss: bss,
 		cfg: cfg, exp: exp, names: names, failures: map[[2]string]int{}, memo: map[string]*groupSums{}}
 }
 

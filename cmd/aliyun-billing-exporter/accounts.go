@@ -13,6 +13,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
 // accountRun is one account's collectors: a collector.Exporter of its own,
@@ -50,7 +51,7 @@ func newBuilder(opts *options, logger log.Logger) (b *builder, stop func(), err 
 	if !opts.demo {
 		return b, func() {}, nil
 	}
-	demo, err := startDemo(opts.demoClock, logger)
+	demo, err := startDemo(opts.demoClock, bsssim.Dialect(opts.demoDialect), logger)
 	if err != nil {
 		return nil, nil, err
 	}

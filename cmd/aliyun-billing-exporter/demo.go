@@ -36,7 +36,7 @@ func demoWorldConfig() bsssim.WorldConfig {
 // startDemo serves a small deterministic world on 127.0.0.1. Its billing
 // clock starts at start (RFC 3339; empty means now) and advances with real
 // time, so every collector has settled and unsettled days at once.
-func startDemo(start string, logger log.Logger) (*demoWorld, error) {
+func startDemo(start string, dialect bsssim.Dialect, logger log.Logger) (*demoWorld, error) {
 	t := time.Now()
 	if start != "" {
 		var err error
@@ -49,7 +49,7 @@ func startDemo(start string, logger log.Logger) (*demoWorld, error) {
 		return nil, err
 	}
 	clock := bsssim.NewOffsetClock(t)
-	running, err := bsssim.Start(bsssim.Config{World: world, Clock: clock})
+	running, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, Dialect: dialect})
 	if err != nil {
 		return nil, err
 	}

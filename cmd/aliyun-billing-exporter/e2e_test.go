@@ -295,3 +295,26 @@ func TestEndToEndConfigCheck(t *testing.T) {
 		t.Errorf("--config.check printed the secret:\n%s", out)
 	}
 }
+
+// TestEndToEndDemoGoldenInMixedDialect: the demo's simulator writing its
+// answers in a mix of every representation the documentation shows
+// (numbers as strings, times without a zone, empty, null or absent
+// informational fields, masked ids) gives the same exposition, byte for
+// byte, as the golden file; and the client said it read surprises.
+func TestEndToEndDemoGoldenInMixedDialect(t *testing.T) {
+	bin := buildBinary(t)
+	p := startExporter(t, bin, "--demo", "--demo.clock="+demoClock, "--demo.dialect=mixed")
+	p.waitReady(t)
+	_, body := p.get(t, "/metrics")
+	want, err := os.ReadFile("testdata/e2e-demo.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stableExposition(t, body); got != string(want) {
+		_ = os.WriteFile("testdata/e2e-demo-mixed.prom.actual", []byte(got), 0o644)
+		t.Errorf("/metrics in the mixed dialect differs from testdata/e2e-demo.prom; the output is in testdata/e2e-demo-mixed.prom.actual")
+	}
+	if !strings.Contains(body, "aliyun_billing_bss_unexpected_values_total{") {
+		t.Error("no aliyun_billing_bss_unexpected_values_total: the mixed dialect was not spoken")
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
@@ -63,6 +64,9 @@ type options struct {
 
 	demo      bool
 	demoClock string
+	// demoDialect is how the demo's simulator writes its answers
+	// (bsssim.Dialect); the tests run the demo in each.
+	demoDialect string
 
 	log *logging.Config
 }
@@ -152,6 +156,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)
+	app.Flag("demo.dialect", "With --demo, how the simulator writes its answers: documented, strings, local-times, sparse, masked or mixed. The figures are the same in every dialect.").Hidden().StringVar(&o.demoDialect)
 
 	o.log = logging.AddFlags(app)
 	return app
@@ -182,6 +187,11 @@ func (o *options) validate() error {
 		return fmt.Errorf("--config.check needs --config.file")
 	case !o.demo && o.demoClock != "":
 		return fmt.Errorf("--demo.clock needs --demo")
+	case !o.demo && o.demoDialect != "":
+		return fmt.Errorf("--demo.dialect needs --demo")
+	}
+	if _, err := bsssim.ParseDialect(o.demoDialect); err != nil {
+		return fmt.Errorf("--demo.dialect: %w", err)
 	}
 	if err := checkRateLimit(o.rateLimit); err != nil {
 		return fmt.Errorf("--bss.rate-limit: %w", err)

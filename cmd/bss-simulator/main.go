@@ -58,6 +58,7 @@ type settings struct {
 	quota         int
 	latency       time.Duration
 	faults        *bsssim.Faults
+	dialect       bsssim.Dialect
 	clockStart    time.Time
 	readTimeout   time.Duration
 	idleTimeout   time.Duration
@@ -190,6 +191,15 @@ func newApp(s *settings) *kingpin.Application {
 		"and Date header ahead of the host's, behind if negative), action=<Action> (counted faults hit only that action). "+
 		"Counts apply to the next n requests, e.g. throttle=5,action=DescribeInstanceBill.",
 		"", &s.faults, bsssim.ParseFaults, (*bsssim.Faults).String)
+	dialects := make([]string, len(bsssim.Dialects))
+	for i, d := range bsssim.Dialects {
+		dialects[i] = string(d)
+	}
+	typed(app, "dialect", "How answers write their values, within what the API reference's examples show: "+strings.Join(dialects, ", ")+
+		". documented: as the reference declares; strings: numbers as strings; local-times: times as 2006-01-02 15:04:05 in UTC+8; "+
+		"sparse: informational fields empty, null or absent; masked: ids that are no key masked; mixed: a choice of these per answer. "+
+		"The values, and so every figure a client computes, are the same in every dialect.",
+		string(bsssim.DialectDocumented), &s.dialect, bsssim.ParseDialect, func(d bsssim.Dialect) string { return string(d) })
 	typed(app, "clock.start", "Billing time to start at, RFC 3339 (e.g. 2024-06-03T11:00:00+08:00); it then advances "+
 		"with real time. Default: now. Signature timestamps are always checked against the real clock.",
 		"", &s.clockStart, parseTime, showTime)
@@ -313,6 +323,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		QuotaPerSecond: s.quota,
 		Latency:        s.latency,
 		Faults:         s.faults,
+		Dialect:        s.dialect,
 	})
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot configure the simulator", "err", err)

@@ -43,6 +43,9 @@ type Config struct {
 	// Faults injects failures; nil injects none (Server.Faults still
 	// returns a usable Faults).
 	Faults *Faults
+	// Dialect is how answers write their values (dialect.go); "" is
+	// DialectDocumented.
+	Dialect Dialect
 }
 
 // Server is the simulated BSS OpenAPI endpoint (business.aliyuncs.com).
@@ -61,6 +64,7 @@ type Server struct {
 	nonces   *nonceStore
 	tokenKey []byte
 	stats    statsRecorder
+	dialect  Dialect
 }
 
 // billingWorld is what the server asks the World. Tests of edge cases that
@@ -100,6 +104,10 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 		faults:   cfg.Faults,
 		nonces:   newNonceStore(),
 		tokenKey: make([]byte, 32),
+	}
+	var err error
+	if s.dialect, err = ParseDialect(string(cfg.Dialect)); err != nil {
+		return nil, fmt.Errorf("bsssim: %w", err)
 	}
 	for i, c := range creds {
 		switch {
@@ -472,7 +480,12 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	for _, f := range ans.faults {
 		s.stats.fault(f)
 	}
-	body := buf.Bytes()
+	body, err := s.dialect.rewrite(buf.Bytes(), requestID)
+	if err != nil {
+		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, codeInternalError,
+			msgInternalError+" "+err.Error()))
+		return
+	}
 	switch {
 	case s.faults.take(action, faultMalformed):
 		s.stats.fault(faultMalformed)
