@@ -41,6 +41,10 @@ type builder struct {
 	metrics *collector.BSSMetrics
 	cfg     collector.Config
 	logger  log.Logger
+	// observer, when set, replaces the metrics' observer, and maxAttempts
+	// (0: the client's default) the retries: the first-run checks.
+	observer    bssclient.Observer
+	maxAttempts int
 }
 
 // newBuilder returns the builder startup and backfill share. With --demo it
@@ -82,26 +86,41 @@ func (b *builder) client(a account) (*bssclient.Client, error) {
 		SignatureVersion: a.signature,
 		Timeout:          b.opts.bssTimeout,
 		Observer:         b.metrics.Observer(a.name),
+		MaxAttempts:      b.maxAttempts,
 		UserAgent:        userAgent(),
 		Logger:           log.With(b.logger, "account", a.name),
+	}
+	if b.observer != nil {
+		clientCfg.Observer = b.observer
 	}
 	if clientCfg.Endpoint == "" {
 		clientCfg.Endpoint = siteEndpoint(a.site)
 	}
 	if b.target != nil {
-		clientCfg.Endpoint, clientCfg.Credentials = b.target.endpoint, b.target.credentials
-	} else {
-		p, err := bssclient.NewCredentialsProvider(a.credentials)
-		if err != nil {
-			return nil, fmt.Errorf("account %s: %w", a.name, err)
-		}
-		clientCfg.Credentials = p
+		clientCfg.Endpoint = b.target.endpoint
 	}
+	creds, err := b.credentialsOf(a)
+	if err != nil {
+		return nil, err
+	}
+	clientCfg.Credentials = creds
 	client, err := bssclient.New(clientCfg)
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.name, err)
 	}
 	return client, nil
+}
+
+// credentialsOf is a's credential provider: the demo's, or its source's.
+func (b *builder) credentialsOf(a account) (bssclient.CredentialsProvider, error) {
+	if b.target != nil {
+		return b.target.credentials, nil
+	}
+	p, err := bssclient.NewCredentialsProvider(a.credentials)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", a.name, err)
+	}
+	return p, nil
 }
 
 // buildAll builds every account of s.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/alecthomas/kingpin/v2"
 	"io"
 	"os"
 	"path/filepath"
@@ -89,17 +90,24 @@ func TestBackfillHelp(t *testing.T) {
 // TestREADMEBackfillFlagsTableMatchesCode: the README's table of the
 // backfill's own flags lists exactly those flags, with their defaults.
 func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
+	checkSubcommandFlagsTable(t, backfillCommand, newBackfillApp(&options{}, &backfillOptions{}, io.Discard, io.Discard))
+}
+
+// checkSubcommandFlagsTable checks the README's table of a subcommand's own
+// flags (rows "| `command --flag` | default | meaning |") against app.
+func checkSubcommandFlagsTable(t *testing.T, command string, app *kingpin.Application) {
+	t.Helper()
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	documented := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(line, "| `backfill --") {
+		if !strings.HasPrefix(line, "| `"+command+" --") {
 			continue
 		}
 		cells := strings.Split(strings.Trim(line, "|"), "|")
-		name := strings.TrimPrefix(strings.Trim(strings.TrimSpace(cells[0]), "`"), "backfill --")
+		name := strings.TrimPrefix(strings.Trim(strings.TrimSpace(cells[0]), "`"), command+" --")
 		documented[name] = strings.Trim(strings.TrimSpace(cells[1]), "`")
 	}
 	exporterFlags := map[string]bool{}
@@ -107,7 +115,7 @@ func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
 		exporterFlags[f.Name] = true
 	}
 	seen := map[string]bool{}
-	for _, f := range newBackfillApp(&options{}, &backfillOptions{}, io.Discard, io.Discard).Model().Flags {
+	for _, f := range app.Model().Flags {
 		if exporterFlags[f.Name] {
 			continue
 		}
@@ -119,14 +127,14 @@ func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
 		}
 		switch {
 		case !ok:
-			t.Errorf("backfill flag --%s is not in the README's backfill flags table", f.Name)
+			t.Errorf("%s flag --%s is not in the README's %s flags table", command, f.Name, command)
 		case def != want:
-			t.Errorf("README says backfill --%s defaults to %q; the code says %q", f.Name, def, want)
+			t.Errorf("README says %s --%s defaults to %q; the code says %q", command, f.Name, def, want)
 		}
 	}
 	for name := range documented {
 		if !seen[name] {
-			t.Errorf("README documents backfill --%s, which the backfill does not have", name)
+			t.Errorf("README documents %s --%s, which it does not have", command, name)
 		}
 	}
 }

@@ -46,6 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	if len(args) > 0 && args[0] == backfillCommand { // backfill.go
 		return runBackfill(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == doctorCommand { // doctor.go
+		return runDoctor(ctx, args[1:], stdout, stderr)
+	}
 	opts, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)

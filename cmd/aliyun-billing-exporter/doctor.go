@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/doctor"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
+)
+
+// doctorCommand is the first argument that runs the first-run checks.
+const doctorCommand = "doctor"
+
+// doctorOptions are doctor's own flags; the exporter's come with options.
+type doctorOptions struct {
+	account     string
+	maxRequests int
+	format      string
+}
+
+// defaultDoctorRequests bounds what a doctor run costs: about 20 s of the
+// account's quota at 10/s, enough for every check and one day's walk of a
+// mid-sized account.
+const defaultDoctorRequests = 200
+
+func newDoctorApp(o *options, d *doctorOptions, stdout, stderr io.Writer) *kingpin.Application {
+	app := newApp(o, stdout, stderr)
+	app.Name = "aliyun-billing-exporter " + doctorCommand
+	app.Help = "Checks, read-only and within --max-requests, what the exporter needs of an account (credentials, clock, RAM actions, Split Bill, commitments), " +
+		"how late and how large its bills are, what that size predicts (cold start, requests a day, series), and the exporter's guesses where BSS's documentation is silent. " +
+		"It reads the exporter's flags and --config.file. Exit 0: every enabled collector will work; 1: one will not, or a check could not tell; 2: bad flags."
+	for _, f := range app.Model().Flags {
+		if strings.HasPrefix(f.Name, "web.") || f.Name == "config.check" {
+			app.GetFlag(f.Name).Hidden()
+		}
+	}
+	app.Flag("account", "Account of --config.file to check. Default: the only one.").PlaceHolder("NAME").StringVar(&d.account)
+	app.Flag("max-requests", "The most requests the checks may make.").Default(fmt.Sprint(defaultDoctorRequests)).IntVar(&d.maxRequests)
+	app.Flag("format", "Output: text, or json to attach to a bug report.").Default("text").EnumVar(&d.format, "text", "json")
+	return app
+}
+
+// doctorObserver counts the attempts and keeps what the checks report.
+type doctorObserver struct {
+	mu         sync.Mutex
+	requests   int
+	skew       time.Duration
+	skewSeen   bool
+	unexpected map[string]int
+}
+
+func (o *doctorObserver) RequestDone(string, string, time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.requests++
+}
+func (o *doctorObserver) Retried(string, string) {}
+func (o *doctorObserver) Throttled(string)       {}
+func (o *doctorObserver) ClockSkew(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.skew, o.skewSeen = d, true
+}
+func (o *doctorObserver) UnexpectedValue(action, field string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.unexpected == nil {
+		o.unexpected = map[string]int{}
+	}
+	o.unexpected[action+" "+field]++
+}
+
+// runDoctor is `aliyun-billing-exporter doctor`.
+func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	bad := func(err error) int {
+		fmt.Fprintf(stderr, "aliyun-billing-exporter %s: %v\n", doctorCommand, err)
+		return 2
+	}
+	o, d := &options{}, &doctorOptions{}
+	app := newDoctorApp(o, d, stdout, stderr)
+	exited := false
+	app.Terminate(func(int) { exited = true })
+	if _, err := app.Parse(args); exited {
+		return 0
+	} else if err != nil {
+		return bad(err)
+	}
+	if err := o.validate(); err != nil {
+		return bad(err)
+	}
+	if d.maxRequests < 1 {
+		return bad(fmt.Errorf("--max-requests: must be at least 1, got %d", d.maxRequests))
+	}
+	logs, err := logging.New(stderr, *o.log)
+	if err != nil {
+		return bad(err)
+	}
+	cfg, err := Load(o, logs.Logger)
+	if err != nil {
+		return bad(err)
+	}
+	b, stopDemo, err := newBuilder(o, logs.Logger)
+	if err != nil {
+		return bad(err)
+	}
+	defer stopDemo()
+	a, err := pickAccount(cfg.accounts, d.account, o.configFile)
+	if err != nil {
+		return bad(err)
+	}
+	obs := &doctorObserver{}
+	b.observer = obs
+	b.maxAttempts = 1 // a check asks once: its answer is the finding
+	client, err := b.client(a)
+	if err != nil {
+		return bad(err)
+	}
+	var names []string
+	for _, e := range o.enabledCollectors() {
+		names = append(names, e.Name)
+	}
+	creds, err := b.credentialsOf(a) // a second provider of the same source: it only reads the AccessKey ID
+	if err != nil {
+		return bad(err)
+	}
+	endpoint, source := a.endpoint, a.credentials.Type
+	if endpoint == "" {
+		endpoint = siteEndpoint(a.site)
+	}
+	if b.target != nil {
+		endpoint, source = b.target.endpoint, "demo"
+	}
+	estimate := min(doctor.Estimate(names), d.maxRequests)
+	fmt.Fprintf(stderr, "checking account %s: at most %d requests (%d, plus a walk of one day of the instance and split bills where it fits), %s at %g requests/s\n",
+		a.name, d.maxRequests, estimate, time.Duration(float64(estimate)/a.rateLimit*float64(time.Second)).Round(time.Second), a.rateLimit)
+	report := doctor.Run(ctx, doctor.Input{
+		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,
+		Endpoint: bssclient.RedactURL(endpoint), Site: a.site, SiteCurrency: a.currency, RateLimit: a.rateLimit,
+		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(),
+		Requests: func() int { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.requests },
+		Skew:     func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
+		Unexpected: func() map[string]int {
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			out := map[string]int{}
+			for k, v := range obs.unexpected {
+				out[k] = v
+			}
+			return out
+		},
+	})
+	if d.format == "json" {
+		if err := report.WriteJSON(stdout); err != nil {
+			return 1
+		}
+	} else {
+		report.WriteText(stdout)
+	}
+	return report.ExitCode()
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/doctor"
+)
+
+// doctorSim serves a world for doctor runs and returns a config file for it.
+func doctorSim(t *testing.T, wc bsssim.WorldConfig) (*bsssim.World, *bsssim.Running, string) {
+	t.Helper()
+	world, err := bsssim.NewWorld(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := bsssim.Start(bsssim.Config{World: world, QuotaPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	path := filepath.Join(t.TempDir(), "config.yml")
+	cfg := fmt.Sprintf("accounts:\n  - name: sim\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
+		sim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return world, sim, path
+}
+
+func runDoctorJSON(t *testing.T, args ...string) (int, doctor.Report, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), append([]string{"doctor", "--format=json"}, args...), &stdout, &stderr, nil)
+	var r doctor.Report
+	if code != 2 {
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("doctor --format=json printed no report (%v):\n%s\n%s", err, stdout.String(), stderr.String())
+		}
+	}
+	return code, r, stdout.String() + stderr.String()
+}
+
+// marks returns "name: mark" of every check that is not ✓ or a note.
+func marks(r doctor.Report) []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Mark == doctor.Fail || c.Mark == doctor.Unknown {
+			out = append(out, c.Name+" "+string(c.Mark)+" "+c.Detail)
+		}
+	}
+	return out
+}
+
+var doctorWorld = bsssim.WorldConfig{Seed: 5, Owners: 2, InstancesPerOwner: 30, SplitBillEnabled: true}
+
+// TestDoctorOnAWorkingAccount: ✓ throughout and exit 0, within the budget
+// said first, and no secret or whole AccessKey ID in the output.
+func TestDoctorOnAWorkingAccount(t *testing.T) {
+	_, _, config := doctorSim(t, doctorWorld)
+	code, r, out := runDoctorJSON(t, "--config.file="+config)
+	if code != 0 || len(marks(r)) != 0 {
+		t.Fatalf("exit %d, checks not ✓: %v\n%s", code, marks(r), out)
+	}
+	if r.Requests == 0 || r.Requests > r.MaxRequests {
+		t.Errorf("%d requests, at most %d", r.Requests, r.MaxRequests)
+	}
+	for _, secret := range []string{bsssim.TestAccessKeySecret, bsssim.TestAccessKeyID} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the output shows %q", secret)
+		}
+	}
+	if !strings.Contains(out, bsssim.TestAccessKeyID[:4]+"…") {
+		t.Errorf("the output does not show the AccessKey ID's first 4 characters:\n%s", out)
+	}
+	for _, want := range []string{"payer", "clock", "freshness", "cold start", bssclient.ActionDescribeSplitItemBill, "guess"} {
+		if !strings.Contains(out, `"`+want) {
+			t.Errorf("no %s check:\n%s", want, out)
+		}
+	}
+	// The text form says the same, with a mark on each line.
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"doctor", "--config.file=" + config}, &stdout, &stderr, nil); code != 0 ||
+		!strings.HasPrefix(stdout.String(), "✓ credentials") || !strings.Contains(stderr.String(), "at most 200 requests") {
+		t.Errorf("text: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestDoctorFindsWhatWillNotWork: each fault gives its own ✗ or ? and exit 1.
+func TestDoctorFindsWhatWillNotWork(t *testing.T) {
+	type tc struct {
+		name  string
+		world func(*bsssim.WorldConfig)
+		setup func(*bsssim.World, *bsssim.Faults)
+		want  string
+	}
+	cases := []tc{
+		{name: "split bill off", world: func(w *bsssim.WorldConfig) { w.SplitBillEnabled = false },
+			want: "DescribeSplitItemBill ✗ Split Bill is not enabled"},
+		{name: "sts expired", setup: func(_ *bsssim.World, f *bsssim.Faults) { f.ExpireTokenNext(1000) },
+			want: "InvalidSecurityToken.Expired"},
+		{name: "clock skew +2h", setup: func(_ *bsssim.World, f *bsssim.Faults) { f.SetClockSkew(2 * time.Hour) },
+			want: "clock ✗ the host clock is -2h0m0s off BSS's"},
+		{name: "commitments do not apply", setup: func(w *bsssim.World, _ *bsssim.Faults) {
+			for _, a := range bsssim.CommitmentActions {
+				_ = w.SetCommitmentAPIAvailable(a, false)
+			}
+		}, want: "QueryResourcePackageInstances ? does not apply to this account (NotApplicable)"},
+	}
+	for action, want := range map[string]string{
+		// The payer is QueryAccountBill's first answer.
+		bssclient.ActionQueryAccountBill:      "payer ✗ BSS refused the first request",
+		bssclient.ActionDescribeInstanceBill:  "DescribeInstanceBill ✗ denied: NoPermission",
+		bssclient.ActionDescribeSplitItemBill: "DescribeSplitItemBill ✗ denied: NoPermission",
+		bssclient.ActionQueryCashCoupons:      "QueryCashCoupons ✗ denied: NoPermission",
+	} {
+		cases = append(cases, tc{name: "no permission " + action, setup: func(_ *bsssim.World, f *bsssim.Faults) { f.DenyAction(action) },
+			want: want})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wc := doctorWorld
+			if c.world != nil {
+				c.world(&wc)
+			}
+			world, sim, config := doctorSim(t, wc)
+			if c.setup != nil {
+				c.setup(world, sim.Server.Faults())
+			}
+			code, r, out := runDoctorJSON(t, "--config.file="+config)
+			found := strings.Join(marks(r), "\n")
+			if code != 1 || !strings.Contains(found, c.want) {
+				t.Errorf("exit %d, checks not ✓:\n%s\nwant exit 1 and %q\n%s", code, found, c.want, out)
+			}
+		})
+	}
+}
+
+// TestDoctorStaysWithinItsBudget: --max-requests bounds the requests; what
+// it could not check says so.
+func TestDoctorStaysWithinItsBudget(t *testing.T) {
+	_, _, config := doctorSim(t, doctorWorld)
+	code, r, out := runDoctorJSON(t, "--config.file="+config, "--max-requests=6")
+	if code != 1 || r.Requests > 6 || !strings.Contains(out, "not checked: --max-requests reached") {
+		t.Errorf("exit %d, %d requests, want exit 1 within 6 and the unchecked said:\n%s", code, r.Requests, out)
+	}
+	if code, _, out := runDoctorJSON(t, "--config.file="+config, "--max-requests=0"); code != 2 || !strings.Contains(out, "--max-requests: must be at least 1") {
+		t.Errorf("--max-requests=0: exit %d\n%s", code, out)
+	}
+}
+
+// TestREADMEDoctorFlagsTableMatchesCode: the README's table of doctor's own
+// flags lists exactly those flags, with their defaults.
+func TestREADMEDoctorFlagsTableMatchesCode(t *testing.T) {
+	checkSubcommandFlagsTable(t, doctorCommand, newDoctorApp(&options{}, &doctorOptions{}, io.Discard, io.Discard))
+}

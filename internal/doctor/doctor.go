@@ -1,0 +1,446 @@
+// Package doctor is the first run on a real account: read-only checks of
+// what the exporter needs (credentials, clock, RAM actions, Split Bill,
+// commitments), of how late and how large the account's bills are, with
+// the cold start and the series that size predicts, and of the guesses the
+// exporter makes where BSS's documentation is silent. It costs a bounded
+// number of requests, said before it starts, and prints no secret.
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+)
+
+// Mark is a check's verdict.
+type Mark string
+
+const (
+	OK      Mark = "✓" // works
+	Fail    Mark = "✗" // an enabled collector will not work
+	Unknown Mark = "?" // works only in part, or could not be told
+	Note    Mark = "·" // a guess that cannot be checked here, said why
+)
+
+// Check is one line of the report.
+type Check struct {
+	Mark   Mark   `json:"mark"`
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+	Next   string `json:"next,omitempty"` // what to do, for ✗ and ?
+}
+
+// Prediction is what one collector will cost and publish on this account.
+type Prediction struct {
+	Collector     string `json:"collector"`
+	ColdRequests  int    `json:"cold_start_requests"`
+	DailyRequests int    `json:"requests_per_day"`
+	Series        int    `json:"series,omitempty"` // 0: not predicted
+}
+
+// Report is what Run found.
+type Report struct {
+	Account     string       `json:"account"`
+	MaxRequests int          `json:"max_requests"`
+	Requests    int          `json:"requests"`
+	Checks      []Check      `json:"checks"`
+	Predictions []Prediction `json:"predictions,omitempty"`
+}
+
+// ExitCode is 0 when every enabled collector will work, 1 otherwise.
+func (r Report) ExitCode() int {
+	for _, c := range r.Checks {
+		if c.Mark == Fail || c.Mark == Unknown {
+			return 1
+		}
+	}
+	return 0
+}
+
+// WriteText writes the report for a person.
+func (r Report) WriteText(w io.Writer) {
+	width := 0
+	for _, c := range r.Checks {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range r.Checks {
+		fmt.Fprintf(w, "%s %-*s  %s\n", c.Mark, width, c.Name, c.Detail)
+		if c.Next != "" {
+			fmt.Fprintf(w, "  %-*s  → %s\n", width, "", c.Next)
+		}
+	}
+	if len(r.Predictions) > 0 {
+		fmt.Fprintf(w, "\npredicted at this size (%s):\n", "cold start requests, requests a day after it, series")
+		for _, p := range r.Predictions {
+			series := "-"
+			if p.Series > 0 {
+				series = fmt.Sprint(p.Series)
+			}
+			fmt.Fprintf(w, "  %-13s %7d %7d %9s\n", p.Collector, p.ColdRequests, p.DailyRequests, series)
+		}
+	}
+	fmt.Fprintf(w, "\n%d requests made (at most %d)\n", r.Requests, r.MaxRequests)
+}
+
+// WriteJSON writes the report for a bug report.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// Input is what the checks read.
+type Input struct {
+	Account     string
+	Client      *bssclient.Client
+	Credentials bssclient.CredentialsProvider
+	// CredentialSource names the link of the chain the credentials come
+	// from ("default", "environment", …).
+	CredentialSource string
+	Endpoint         string // as shown: no user info or query
+	Site             string
+	SiteCurrency     string // what the site implies ("" when not known)
+	RateLimit        float64
+	Config           collector.Config
+	Enabled          []string // collector names
+	MaxRequests      int
+	// Requests returns the HTTP attempts made so far; Skew the host clock's
+	// skew against BSS's last answer.
+	Requests   func() int
+	Skew       func() (time.Duration, bool)
+	Unexpected func() map[string]int // action field → values tolerated
+	Now        time.Time
+}
+
+// Actions each collector calls, in the order they are checked.
+var collectorActions = map[string][]string{
+	"account":      {bssclient.ActionQueryAccountBill},
+	"names":        {bssclient.ActionQueryAccountBill},
+	"instance":     {bssclient.ActionDescribeInstanceBill},
+	"ossbucket":    {bssclient.ActionDescribeSplitItemBill},
+	"subscription": {bssclient.ActionQueryBillToOSSSubscription},
+	"balance":      {bssclient.ActionQueryAccountBalance},
+	"credit":       {bssclient.ActionQueryAccountBalance, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards},
+	"renewal":      {bssclient.ActionQueryAvailableInstances},
+	"resourceplan": {bssclient.ActionQueryResourcePackageInstances},
+	"savingsplan": {bssclient.ActionQuerySavingsPlansInstance, bssclient.ActionDescribeSavingsPlansUsageTotal,
+		bssclient.ActionDescribeSavingsPlansCoverageTotal, bssclient.ActionDescribeResourceUsageTotal, bssclient.ActionDescribeResourceCoverageTotal},
+}
+
+// billKinds are the bill actions with their data's delay.
+var billKinds = map[string]bssclient.DataKind{
+	bssclient.ActionQueryAccountBill:      bssclient.KindAmounts,
+	bssclient.ActionDescribeInstanceBill:  bssclient.KindInstanceAttributes,
+	bssclient.ActionDescribeSplitItemBill: bssclient.KindSplitItems,
+}
+
+// Estimate is the requests Run makes at most, for the enabled collectors:
+// said before it starts.
+func Estimate(enabled []string) int {
+	n := 1 // the payer
+	for _, a := range actionsOf(enabled) {
+		if _, bill := billKinds[a]; bill {
+			n += 4 // the newest settled day, the day after, this cycle and the previous
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func actionsOf(enabled []string) []string {
+	var out []string
+	for _, name := range enabled {
+		for _, a := range collectorActions[name] {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+type run struct {
+	in      Input
+	report  Report
+	rows    map[string]billSize // per bill action
+	groups  map[string]int      // series keys of one day, per bill action walked
+	actions map[string]error    // the answer each action gave
+}
+
+// billSize is what one bill action holds.
+type billSize struct {
+	day, month, prevMonth int // rows of the newest settled day, this cycle, the previous
+}
+
+// Run makes the checks. It stops asking BSS at MaxRequests.
+func Run(ctx context.Context, in Input) Report {
+	r := &run{in: in, rows: map[string]billSize{}, actions: map[string]error{},
+		report: Report{Account: in.Account, MaxRequests: in.MaxRequests}}
+	r.credentials(ctx)
+	if r.payer(ctx) {
+		r.clock()
+		for _, a := range actionsOf(in.Enabled) {
+			r.action(ctx, a)
+		}
+		r.countGroups(ctx)
+		r.predict()
+		r.guesses()
+	}
+	r.report.Requests = in.Requests()
+	return r.report
+}
+
+func (r *run) add(mark Mark, name, detail, next string) {
+	r.report.Checks = append(r.report.Checks, Check{Mark: mark, Name: name, Detail: detail, Next: next})
+}
+
+// afford says whether n more requests stay within MaxRequests.
+func (r *run) afford(n int) bool { return r.in.Requests()+n <= r.in.MaxRequests }
+
+func (r *run) credentials(ctx context.Context) {
+	c, err := r.in.Credentials.Credentials(ctx)
+	if err != nil {
+		r.add(Fail, "credentials", fmt.Sprintf("%s: %v", r.in.CredentialSource, err),
+			"set the credentials (README, Credentials); with type default, check which link of the chain should find them")
+		return
+	}
+	kind := "an AccessKey"
+	if c.SecurityToken != "" {
+		kind = "temporary STS credentials"
+	}
+	r.add(OK, "credentials", fmt.Sprintf("%s from %q, AccessKey ID %s…", kind, r.in.CredentialSource, prefix(c.AccessKeyID, 4)), "")
+}
+
+// prefix cuts s to n characters: an AccessKey ID is shown no further.
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (r *run) payer(ctx context.Context) bool {
+	p, err := r.in.Client.Payer(ctx, bssclient.CycleOf(r.in.Now))
+	r.actions[bssclient.ActionQueryAccountBill] = err
+	if err != nil {
+		r.add(Fail, "payer", fmt.Sprintf("BSS refused the first request at %s: %v", r.in.Endpoint, err), nextFor(err, bssclient.ActionQueryAccountBill))
+		if skew, ok := r.in.Skew(); ok {
+			r.clockCheck(skew)
+		}
+		return false
+	}
+	r.add(OK, "payer", fmt.Sprintf("account %s on site %s, at %s", p.AccountID, p.Site, r.in.Endpoint), "")
+	return true
+}
+
+func (r *run) clock() {
+	skew, ok := r.in.Skew()
+	if !ok {
+		r.add(Unknown, "clock", "BSS's answers carried no Date header: the skew is unknown", "keep the host clock synchronised (NTP)")
+		return
+	}
+	r.clockCheck(skew)
+}
+
+func (r *run) clockCheck(skew time.Duration) {
+	switch abs := max(skew, -skew); {
+	case abs >= 15*time.Minute:
+		r.add(Fail, "clock", fmt.Sprintf("the host clock is %s off BSS's: BSS refuses requests dated 15 minutes off", skew.Round(time.Second)),
+			"synchronise the host clock (NTP)")
+	case abs > bssclient.MaxClockSkew:
+		r.add(Unknown, "clock", fmt.Sprintf("the host clock is %s off BSS's: days are judged settled by this clock", skew.Round(time.Second)),
+			"synchronise the host clock (NTP)")
+	default:
+		r.add(OK, "clock", fmt.Sprintf("within %s of BSS's", bssclient.MaxClockSkew), "")
+	}
+}
+
+// nextFor says what to do about an error of action.
+func nextFor(err error, action string) string {
+	switch code := bssclient.ErrorCode(err); {
+	case code == bssclient.CodeInvalidAccessKeyID || code == bssclient.CodeSignatureDoesNotMatch:
+		return "the AccessKey ID or its secret is wrong: check the credentials"
+	case code == bssclient.CodeSecurityTokenExpired:
+		return "the STS token has expired: refresh the credential source (a role's session, the OIDC token file)"
+	case code == bssclient.CodeInvalidTimeStampExpired:
+		return "synchronise the host clock (NTP): BSS refuses requests dated 15 minutes off"
+	case code == bssclient.CodeNoPermission || strings.HasPrefix(code, "Forbidden"):
+		return fmt.Sprintf("add bssapi:%s to the RAM policy (README, RAM policy)", action)
+	case code == bssclient.CodeSplitBillNotEnabled && action == bssclient.ActionDescribeSplitItemBill:
+		return "enable Split Bill in the Billing console (Cost Allocation > Split Bill); data appears 24 h later"
+	}
+	return "see the error; run again with --log.level=debug for each request"
+}
+
+// action checks one action the enabled collectors need. A bill action
+// also measures the account's size and freshness.
+func (r *run) action(ctx context.Context, action string) {
+	name := action
+	if kind, bill := billKinds[action]; bill {
+		r.bill(ctx, action, kind)
+		return
+	}
+	if !r.afford(1) {
+		r.add(Unknown, name, "not checked: --max-requests reached", "run again with a larger --max-requests")
+		return
+	}
+	err := r.probe(ctx, action)
+	r.actions[action] = err
+	switch {
+	case err == nil:
+		r.add(OK, name, "allowed", "")
+	case bssclient.ErrorCode(err) == bssclient.CodeNoPermission || strings.HasPrefix(bssclient.ErrorCode(err), "Forbidden"):
+		r.add(Fail, name, "denied: "+bssclient.ErrorCode(err), nextFor(err, action))
+	case bssclient.IsUnavailable(err):
+		r.add(Unknown, name, fmt.Sprintf("does not apply to this account (%s): its metrics stay off, aliyun_billing_commitments_api_available 0", bssclient.ErrorCode(err)),
+			"nothing to do if the account has none; else enable the service")
+	default:
+		r.add(Fail, name, err.Error(), nextFor(err, action))
+	}
+}
+
+// probe calls a non-bill action once, as its collector does.
+func (r *run) probe(ctx context.Context, action string) error {
+	c := r.in.Client
+	day := r.in.Config.NewestSettledDay(r.in.Now, bssclient.KindAmounts)
+	analysis := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
+	first := func(seq func(yield func(struct{}, error) bool)) error {
+		for _, err := range seq {
+			return err
+		}
+		return nil
+	}
+	switch action {
+	case bssclient.ActionQueryBillToOSSSubscription:
+		_, err := c.QueryBillToOSSSubscription(ctx)
+		return err
+	case bssclient.ActionQueryAccountBalance:
+		b, err := c.QueryAccountBalance(ctx)
+		if err == nil && r.in.SiteCurrency != "" && b.Currency != r.in.SiteCurrency {
+			r.add(Unknown, "guess", fmt.Sprintf("the balance is in %s, the site implies %s", b.Currency, r.in.SiteCurrency),
+				"report it (README, First run): the exporter assumes the China site bills in CNY")
+		}
+		return err
+	case bssclient.ActionQueryCashCoupons:
+		_, err := c.QueryCashCoupons(ctx)
+		return err
+	case bssclient.ActionQueryPrepaidCards:
+		_, err := c.QueryPrepaidCards(ctx)
+		return err
+	case bssclient.ActionQueryAvailableInstances:
+		return first(errorsOf(c.QueryAvailableInstances(ctx, bssclient.AvailableInstancesRequest{})))
+	case bssclient.ActionQueryResourcePackageInstances:
+		return first(errorsOf(c.QueryResourcePackageInstances(ctx, bssclient.ResourcePackageRequest{})))
+	case bssclient.ActionQuerySavingsPlansInstance:
+		return first(errorsOf(c.QuerySavingsPlansInstance(ctx)))
+	case bssclient.ActionDescribeSavingsPlansUsageTotal:
+		v, err := c.DescribeSavingsPlansUsageTotal(ctx, analysis)
+		if err == nil {
+			r.fraction("savings plan utilisation", v.TotalUsage.UsagePercentage)
+		}
+		return err
+	case bssclient.ActionDescribeSavingsPlansCoverageTotal:
+		_, err := c.DescribeSavingsPlansCoverageTotal(ctx, analysis)
+		return err
+	case bssclient.ActionDescribeResourceUsageTotal:
+		analysis.ResourceType = bssclient.ResourceTypeRI
+		_, err := c.DescribeResourceUsageTotal(ctx, analysis)
+		return err
+	case bssclient.ActionDescribeResourceCoverageTotal:
+		analysis.ResourceType = bssclient.ResourceTypeRI
+		_, err := c.DescribeResourceCoverageTotal(ctx, analysis)
+		return err
+	}
+	return fmt.Errorf("doctor: no probe for %s", action)
+}
+
+// errorsOf turns a walk into its errors, stopping after the first page.
+func errorsOf[T any](seq func(yield func([]T, error) bool)) func(yield func(struct{}, error) bool) {
+	return func(yield func(struct{}, error) bool) {
+		for _, err := range seq {
+			yield(struct{}{}, err)
+			return
+		}
+	}
+}
+
+// fraction checks the guess that BSS's percentages are fractions (0–1).
+func (r *run) fraction(what string, v bssclient.Money) {
+	if v.Float64() > 1 {
+		r.add(Unknown, "guess", fmt.Sprintf("%s is %s, above 1: BSS may write percentages as percents here", what, v),
+			"report it (README, First run): the exporter reads them as fractions")
+	}
+}
+
+// bill checks a bill action: allowed, Split Bill, how fresh, how large.
+func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) {
+	name := action
+	if !r.afford(4) {
+		r.add(Unknown, name, "not checked: --max-requests reached", "run again with a larger --max-requests")
+		return
+	}
+	newest := r.in.Config.NewestSettledDay(r.in.Now, kind)
+	cycle := bssclient.CycleOf(r.in.Now)
+	count := func(day bssclient.Day, cyc bssclient.Cycle) (int, error) {
+		switch action {
+		case bssclient.ActionQueryAccountBill:
+			req := bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true}
+			if !day.IsZero() {
+				req.BillingCycle, req.Granularity, req.BillingDate = day.Cycle(), bssclient.Daily, day
+			}
+			return r.in.Client.BillRows(ctx, req)
+		case bssclient.ActionDescribeInstanceBill:
+			req := bssclient.InstanceBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly}
+			if !day.IsZero() {
+				req.BillingCycle, req.Granularity, req.BillingDate = day.Cycle(), bssclient.Daily, day
+			}
+			return r.in.Client.BillRows(ctx, req)
+		}
+		req := bssclient.SplitItemBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, ProductCode: "oss"} // as the ossbucket collector reads it
+		if !day.IsZero() {
+			req.BillingCycle, req.Granularity, req.BillingDate = day.Cycle(), bssclient.Daily, day
+		}
+		return r.in.Client.BillRows(ctx, req)
+	}
+	dayRows, err := count(newest, bssclient.Cycle{})
+	r.actions[action] = err
+	if err != nil {
+		mark := Fail
+		detail := "denied: " + bssclient.ErrorCode(err)
+		if bssclient.ErrorCode(err) == bssclient.CodeSplitBillNotEnabled {
+			detail = "Split Bill is not enabled (" + bssclient.ErrorCode(err) + "): the ossbucket collector has no data"
+		} else if !bssclient.IsUnavailable(err) {
+			detail = err.Error()
+		}
+		r.add(mark, name, detail, nextFor(err, action))
+		return
+	}
+	next, errNext := count(newest.AddDays(1), bssclient.Cycle{})
+	month, errMonth := count(bssclient.Day{}, cycle)
+	prev, errPrev := count(bssclient.Day{}, cycle.Prev())
+	if err := errors.Join(errNext, errMonth, errPrev); err != nil {
+		r.add(Unknown, name, "allowed, but a size probe failed: "+err.Error(), nextFor(err, action))
+		return
+	}
+	r.rows[action] = billSize{day: dayRows, month: month, prevMonth: prev}
+	r.add(OK, name, fmt.Sprintf("allowed; %d rows on %s, the newest settled day; %d this cycle", dayRows, newest, month), "")
+	switch {
+	case dayRows == 0 && next > 0:
+		r.add(Unknown, "freshness", fmt.Sprintf("%s: %s, settled by the documented %s delay, has no rows while %s has: BSS is later than documented", action, newest, kind.Delay(), newest.AddDays(1)),
+			"raise --billing.settle-margin by the delay you see, and report it (README, First run)")
+	case dayRows == 0:
+		r.add(OK, "freshness", fmt.Sprintf("%s: %s and %s have no rows: nothing billed, or nothing to measure", action, newest, newest.AddDays(1)), "")
+	default:
+		r.add(OK, "freshness", fmt.Sprintf("%s: %s has its rows %s after it ended, as documented (and is read %s later)", action, newest, kind.Delay(), r.in.Config.SettleMargin), "")
+	}
+}

@@ -1,0 +1,65 @@
+package doctor
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// unchecked are the guesses the exporter makes where BSS's documentation
+// is silent (each marked INFERRED or UNCONFIRMED in the code) that these
+// checks cannot test on an account, each with why. The ones they can test
+// are checks of their own (site currency, percentages, the codes of
+// actions that do not apply, the representations read).
+var unchecked = []struct{ guess, why string }{
+	{"a MONTHLY split bill books the days not split yet as its DAILY bills do",
+		"the ossbucket collector checks it on every read and says which way it reads in aliyun_billing_ossbucket_cycle_from_monthly_bill"},
+	{"one split row is one billing item of a bucket",
+		"only a day's rows with the billing-item option on tell; compare aliyun_billing_ossbucket_daily_payable with and without --collector.ossbucket.billing-item"},
+	{"resource plan units in GB are binary (GiB)",
+		"BSS reports remaining and total in the same unit, so their ratio is right either way; only the absolute amounts would be off by 7 %"},
+	{"analysis periods and times without a zone are in UTC+8",
+		"BSS's answers carry no zone to compare with; the bills agree with the billing console's days only if this holds"},
+	{"savings plan timestamps are epoch milliseconds",
+		"checked only where the account has a savings plan: the expiry gauges would be off by a factor of 1,000, which the Commitments dashboard shows at once"},
+	{"region names in bills are region IDs (cn-hangzhou)",
+		"the region_id label shows what BSS sends; a name there would show as such in the Regions dashboard"},
+	{"the throttling header's TimeLeft is in milliseconds",
+		"seen only when BSS throttles; aliyun_billing_bss_throttled_total with retries that succeed says it holds"},
+}
+
+// guesses reports the guesses: what this run saw of them, and why the
+// others cannot be seen.
+func (r *run) guesses() {
+	var notApplicable []string
+	for action, err := range r.actions {
+		if err != nil && bssclient.IsUnavailable(err) && bssclient.ErrorCode(err) != bssclient.CodeNoPermission &&
+			!strings.HasPrefix(bssclient.ErrorCode(err), "Forbidden") {
+			notApplicable = append(notApplicable, action+" "+bssclient.ErrorCode(err))
+		}
+	}
+	slices.Sort(notApplicable)
+	if len(notApplicable) > 0 {
+		r.add(Note, "guess", "actions that do not apply answered "+strings.Join(notApplicable, ", ")+
+			": the exporter reads these codes as \"does not apply\"", "")
+	}
+	if r.in.Unexpected != nil {
+		seen := r.in.Unexpected()
+		if len(seen) == 0 {
+			r.add(Note, "guess", "every value came in the representation the API reference declares", "")
+		} else {
+			var fields []string
+			for f, n := range seen {
+				fields = append(fields, fmt.Sprintf("%s (%d)", f, n))
+			}
+			slices.Sort(fields)
+			r.add(Note, "guess", "values read in forms the reference does not declare: "+strings.Join(fields, ", ")+
+				"; they are read, and counted in aliyun_billing_bss_unexpected_values_total", "")
+		}
+	}
+	for _, g := range unchecked {
+		r.add(Note, "guess", g.guess+": not checked here; "+g.why, "")
+	}
+}
