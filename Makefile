@@ -74,10 +74,15 @@ unit-test:
 	$(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./...
 
 # The dashboards tests (rules, alerts, panels, HA deduplication, the
-# backends) once more, with Prometheus 3's prometheus and promtool first on
-# PATH; WANT_PROMETHEUS_MAJOR makes them check that they run the one asked for.
+# backends) and the backfill's end-to-end tests once more, with Prometheus
+# 3's prometheus and promtool first on PATH (WANT_PROMETHEUS_MAJOR makes
+# them check that they run the one asked for), and with the simulator
+# writing a mix of the representations BSS's documentation shows
+# (BSS_SIMULATOR_DIALECT): every number must be the same as in the first run.
+PROMETHEUS3_PASS_ENV = PATH=$(abspath $(PROMETHEUS3)):$$PATH WANT_PROMETHEUS_MAJOR=3 BSS_SIMULATOR_DIALECT=mixed
 dashboards-prometheus3: $(PROMETHEUS3)/prometheus
-	PATH=$(abspath $(PROMETHEUS3)):$$PATH WANT_PROMETHEUS_MAJOR=3 $(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./dashboards/
+	$(PROMETHEUS3_PASS_ENV) $(GO) test $(GOFLAGS) -race -count=1 -timeout 20m ./dashboards/
+	$(PROMETHEUS3_PASS_ENV) $(GO) test $(GOFLAGS) -race -count=1 -timeout 20m -run '^TestBackfill(EndToEnd|VictoriaMetrics)$$' ./cmd/aliyun-billing-exporter/
 
 $(TOOLS_DIR)/prometheus-%/prometheus:
 	@mkdir -p $(TOOLS_DIR)/prometheus-$*

@@ -310,6 +310,9 @@ func startDemoExporter(dir, name string, extraArgs ...string) (*demoExporter, er
 	args := append([]string{
 		"--demo", "--demo.clock=" + shared.clock.Format(time.RFC3339),
 		"--web.listen-address=" + addr, "--log.level=warn",
+		// make test runs this package a second time with the simulator
+		// writing a mix of representations: the numbers must not change.
+		"--demo.dialect=" + os.Getenv("BSS_SIMULATOR_DIALECT"),
 	}, extraArgs...)
 	proc, err := startProcess(name, filepath.Join(dir, name+".log"), dir, shared.bin, args...)
 	if err != nil {

@@ -46,7 +46,9 @@ func backfillSim(t *testing.T) (world bsssimtest.World, sim *bsssim.Running, con
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err = bsssim.Start(bsssim.Config{World: raw, QuotaPerSecond: -1})
+	// make test runs the backfill tests a second time with the simulator
+	// writing a mix of representations: the numbers must not change.
+	sim, err = bsssim.Start(bsssim.Config{World: raw, QuotaPerSecond: -1, Dialect: bsssim.Dialect(os.Getenv("BSS_SIMULATOR_DIALECT"))})
 	if err != nil {
 		t.Fatal(err)
 	}
