@@ -96,11 +96,12 @@ func (c *BudgetCollector) Set(budgets []Budget) {
 func (c *BudgetCollector) ObserveSpend(account string, spent []SpendScope) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
+	n, any := 0, false
 	for _, b := range c.budgets {
 		if b.Account != account {
 			continue
 		}
+		any = true
 		matched := false
 		for _, s := range spent {
 			if b.matches(s) {
@@ -117,6 +118,10 @@ func (c *BudgetCollector) ObserveSpend(account string, spent []SpendScope) {
 			level.Warn(c.logger).Log("msg", "a budget matches no spend of the current or previous billing cycle, so it can never fire; check its product_code, owner_id and currency",
 				"account", b.Account, "product_code", b.ProductCode, "owner_id", b.OwnerID, "currency", b.Currency)
 		}
+	}
+	if !any { // no budget, nothing to count
+		delete(c.unmatched, account)
+		return
 	}
 	c.unmatched[account] = n
 }
