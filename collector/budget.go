@@ -96,12 +96,12 @@ func (c *BudgetCollector) Set(budgets []Budget) {
 func (c *BudgetCollector) ObserveSpend(account string, spent []SpendScope) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n, any := 0, false
+	n, has := 0, false
 	for _, b := range c.budgets {
 		if b.Account != account {
 			continue
 		}
-		any = true
+		has = true
 		matched := false
 		for _, s := range spent {
 			if b.matches(s) {
@@ -119,7 +119,7 @@ func (c *BudgetCollector) ObserveSpend(account string, spent []SpendScope) {
 				"account", b.Account, "product_code", b.ProductCode, "owner_id", b.OwnerID, "currency", b.Currency)
 		}
 	}
-	if !any { // no budget, nothing to count
+	if !has { // no budget, nothing to count
 		delete(c.unmatched, account)
 		return
 	}
