@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 const dialectSample = `{"Code":"Success","Message":"Successful!","RequestId":"R","Success":true,"Data":{"TotalCount":2,"AccountName":"payer@example.com",` +
@@ -51,5 +52,21 @@ func TestDialectsRewriteOnlyTheRepresentation(t *testing.T) {
 	}
 	if _, err := ParseDialect("klingon"); err == nil || !strings.Contains(err.Error(), `dialect "klingon" is not one of documented, strings`) {
 		t.Errorf("ParseDialect: %v", err)
+	}
+}
+
+// The account bill's informational BizType and CostUnit are filled, as the
+// reference's example fills them, so a client that reads them reads them.
+func TestAccountBillFillsBizTypeAndCostUnit(t *testing.T) {
+	w := newTestWorld(t, WorldConfig{Seed: 3, Owners: 2, InstancesPerOwner: 10})
+	at := time.Date(2025, 3, 15, 12, 0, 0, 0, billingZone)
+	rows := w.AccountBill(AccountBillRequest{BillingCycle: cycleOf(at), Granularity: Monthly, IsGroupByProduct: true}, at)
+	if len(rows) == 0 {
+		t.Fatal("no rows")
+	}
+	for _, r := range rows {
+		if r.BizType != accountBizType || r.CostUnit != notAllocated {
+			t.Fatalf("row %+v: BizType %q, CostUnit %q", r, r.BizType, r.CostUnit)
+		}
 	}
 }

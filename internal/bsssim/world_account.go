@@ -160,9 +160,18 @@ func (w *World) accountItem(o int, date string, l leaves) AccountBillItem {
 		OwnerID:         w.owners[o].id,
 		OwnerName:       w.owners[o].name,
 		Currency:        w.currency.code,
-		Amounts:         l.amounts(),
+		// Informational: the values of the reference's example. INFERRED:
+		// the reference does not say what BizType holds, nor which cost
+		// unit a row summing many instances shows.
+		BizType:  accountBizType,
+		CostUnit: notAllocated,
+		Amounts:  l.amounts(),
 	}
 }
+
+// accountBizType is the BizType of every account-bill row: the example's
+// value (https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-queryaccountbill).
+const accountBizType = "trusteeship"
 
 // TruthQuery selects what Truth sums.
 type TruthQuery struct {
