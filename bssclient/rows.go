@@ -3,7 +3,7 @@ package bssclient
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"net/url"
 )
 
 // BillRows returns how many rows a bill request would walk, from the
@@ -18,34 +18,34 @@ func (c *Client) BillRows(ctx context.Context, req any) (int, error) {
 			return 0, err
 		}
 		p.Set("PageNum", "1")
-		p.Set("PageSize", strconv.Itoa(1))
-		d, err := call[AccountBillData](ctx, c, ActionQueryAccountBill, p)
-		if err != nil {
-			return 0, err
-		}
-		return d.TotalCount, nil
+		p.Set("PageSize", "1")
+		return totalOf[AccountBillData](ctx, c, ActionQueryAccountBill, p)
 	case InstanceBillRequest:
 		p, err := r.params()
 		if err != nil {
 			return 0, err
 		}
 		p.Set("MaxResults", "1")
-		d, err := call[InstanceBillData](ctx, c, ActionDescribeInstanceBill, p)
-		if err != nil {
-			return 0, err
-		}
-		return d.TotalCount, nil
+		return totalOf[InstanceBillData](ctx, c, ActionDescribeInstanceBill, p)
 	case SplitItemBillRequest:
 		p, err := r.params()
 		if err != nil {
 			return 0, err
 		}
 		p.Set("MaxResults", "1")
-		d, err := call[SplitItemBillData](ctx, c, ActionDescribeSplitItemBill, p)
-		if err != nil {
-			return 0, err
-		}
-		return d.TotalCount, nil
+		return totalOf[SplitItemBillData](ctx, c, ActionDescribeSplitItemBill, p)
 	}
 	return 0, fmt.Errorf("bssclient: BillRows of %T", req)
+}
+
+// totalOf is the TotalCount of one page of action.
+func totalOf[D any, PD interface {
+	*D
+	totalCount() int
+}](ctx context.Context, c *Client, action string, p url.Values) (int, error) {
+	d, err := call[D](ctx, c, action, p)
+	if err != nil {
+		return 0, err
+	}
+	return PD(d).totalCount(), nil
 }

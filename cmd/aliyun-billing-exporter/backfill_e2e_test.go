@@ -54,12 +54,19 @@ func backfillSim(t *testing.T) (world bsssimtest.World, sim *bsssim.Running, con
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	configFile = filepath.Join(t.TempDir(), "config.yml")
-	cfg := fmt.Sprintf("accounts:\n  - name: sim\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
-		sim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
-	if err := os.WriteFile(configFile, []byte(cfg), 0o600); err != nil {
+	writeSimConfig(t, configFile, "sim", sim)
+	return bsssimtest.Wrap(raw), sim, configFile
+}
+
+// writeSimConfig writes to path a config file of one account, named name,
+// that reads sim with the simulator's test key and no rate limit to speak of.
+func writeSimConfig(t *testing.T, path, name string, sim *bsssim.Running) {
+	t.Helper()
+	cfg := fmt.Sprintf("accounts:\n  - name: %s\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
+		name, sim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return bsssimtest.Wrap(raw), sim, configFile
 }
 
 // TestBackfillEndToEnd backfills the world's whole retention, turns it into

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,10 +45,7 @@ func TestBackfillJournalOfAnotherIdentityIsRefused(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = otherSim.Close() })
 	otherConfig := filepath.Join(t.TempDir(), "other.yml")
-	if err := os.WriteFile(otherConfig, []byte(fmt.Sprintf("accounts:\n  - name: sim\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
-		otherSim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeSimConfig(t, otherConfig, "sim", otherSim)
 
 	for _, tc := range []struct {
 		config string

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,11 +28,7 @@ func doctorSim(t *testing.T, wc bsssim.WorldConfig) (*bsssim.World, *bsssim.Runn
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	path := filepath.Join(t.TempDir(), "config.yml")
-	cfg := fmt.Sprintf("accounts:\n  - name: sim\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
-		sim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeSimConfig(t, path, "sim", sim)
 	return world, sim, path
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,14 +30,7 @@ func TestReloadOntoAnotherPayerReadsItsOwnBills(t *testing.T) {
 	}
 	payerA, payerB := startWorld(3), startWorld(4)
 	dir := t.TempDir()
-	writeConfig := func(path string, sim *bsssim.Running) {
-		t.Helper()
-		cfg := fmt.Sprintf("accounts:\n  - name: a\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
-			sim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
-		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeConfig := func(path string, sim *bsssim.Running) { writeSimConfig(t, path, "a", sim) }
 	only := []string{"--no-collector.balance", "--no-collector.subscription", "--no-collector.credit", "--no-collector.renewal",
 		"--no-collector.resourceplan", "--no-collector.savingsplan"}
 	dailyLines := func(p *exporterProcess) []string {
