@@ -423,7 +423,7 @@ func (c *Client) retry(ctx context.Context, action string, params url.Values, de
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return contextError(action, ctxErr, res.err)
 		}
-		if res.stop || attempt >= c.maxAttempts || !shouldRetry(res.err) {
+		if res.stop || attempt >= c.maxAttempts || !IsRetryable(res.err) {
 			return res.err
 		}
 		wait := c.backoff(attempt, res)
@@ -440,15 +440,6 @@ func (c *Client) retry(ctx context.Context, action string, params url.Values, de
 	}
 }
 
-// shouldRetry is IsRetryable plus one case BSS's error codes cannot express:
-// a gateway 429 without a parseable body is throttling too.
-func shouldRetry(err error) bool {
-	if IsRetryable(err) {
-		return true
-	}
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.Code == "" && apiErr.HTTPStatus == http.StatusTooManyRequests
-}
 
 // contextError reports that ctx ended the call, keeping the last attempt's
 // error as text only: errors.Is(err, context.Canceled) holds, and Classify

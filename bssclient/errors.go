@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 )
 
@@ -105,8 +106,12 @@ func (e *APIError) Class() ErrorClass {
 		strings.HasPrefix(c, "ServiceUnavailable"):
 		return ClassServer
 	}
-	if e.HTTPStatus >= 500 {
+	switch {
+	case e.HTTPStatus >= 500:
 		return ClassServer
+	case e.HTTPStatus == http.StatusTooManyRequests:
+		// A gateway's 429 without a BSS code is throttling too.
+		return ClassThrottled
 	}
 	return ClassBadRequest
 }
@@ -184,19 +189,35 @@ func ErrorCode(err error) string {
 	return CodeTransport
 }
 
-// IsRetryable reports whether trying the same request again may succeed.
-func IsRetryable(err error) bool {
-	if errors.Is(err, context.Canceled) {
+// The one classification of failures by what to do next. Everything that
+// retries (the client's attempts, the collectors' refreshes, readiness) asks
+// these three.
+
+// IsTransient reports a failure that may go away by itself: throttling, a
+// server or network failure, an answer that could not be trusted. The rest
+// (authentication, permission, bad requests) need a person to act, and a
+// cancelled context is no failure of BSS's.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	switch Classify(err) {
 	case ClassThrottled, ClassServer, ClassTransport, ClassInvalidResponse:
-		var respErr *ResponseError
-		// A walk that contradicts itself is restarted by the caller, not retried page by page.
-		if errors.As(err, &respErr) && respErr.Code != CodeInvalidResponse {
-			return false
-		}
 		return true
 	}
 	return false
+}
+
+// IsBrokenWalk reports a paginated walk that contradicted itself: TotalCount
+// changed, a token repeated, a page came back empty. The walk is restarted
+// from its first page, not retried page by page.
+func IsBrokenWalk(err error) bool {
+	var respErr *ResponseError
+	return errors.As(err, &respErr) && respErr.Code != CodeInvalidResponse
+}
+
+// IsRetryable reports whether trying the same request again may succeed: a
+// transient failure of that request, not of the walk it belongs to.
+func IsRetryable(err error) bool {
+	return IsTransient(err) && !IsBrokenWalk(err)
 }

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"context"
-	"errors"
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -33,9 +31,9 @@ const (
 func retryDelay(err error, failures int, interval time.Duration) time.Duration {
 	base := retryAfterPermanent
 	switch {
-	case isBrokenWalk(err):
+	case bssclient.IsBrokenWalk(err):
 		base = retryAfterBrokenWalk
-	case isTransient(err):
+	case bssclient.IsTransient(err):
 		base = retryAfterTransient
 	}
 	d := base
@@ -45,23 +43,3 @@ func retryDelay(err error, failures int, interval time.Duration) time.Duration {
 	return min(d, interval)
 }
 
-// isBrokenWalk reports a paginated walk that contradicted itself: TotalCount
-// changed, a token repeated, a page came back empty.
-func isBrokenWalk(err error) bool {
-	var respErr *bssclient.ResponseError
-	return errors.As(err, &respErr) && respErr.Code != bssclient.CodeInvalidResponse
-}
-
-// isTransient reports an error that may go away by itself: throttling, a
-// server or network failure, an answer that could not be trusted. The rest
-// (authentication, permission, bad requests) need a person to act.
-func isTransient(err error) bool {
-	if errors.Is(err, context.Canceled) {
-		return false
-	}
-	switch bssclient.Classify(err) {
-	case bssclient.ClassThrottled, bssclient.ClassServer, bssclient.ClassTransport, bssclient.ClassInvalidResponse:
-		return true
-	}
-	return false
-}

@@ -293,7 +293,7 @@ func (w *worker) refresh(ctx context.Context) error {
 		}
 		st.lastSuccess = time.Now()
 	} else {
-		st.transient = isTransient(err)
+		st.transient = bssclient.IsTransient(err)
 		code := bssclient.ErrorCode(err)
 		w.failures.WithLabelValues(w.account, w.name, code).Inc()
 		msg := "refresh failed; serving the last good data and every day read so far"
