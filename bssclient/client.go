@@ -440,7 +440,6 @@ func (c *Client) retry(ctx context.Context, action string, params url.Values, de
 	}
 }
 
-
 // contextError reports that ctx ended the call, keeping the last attempt's
 // error as text only: errors.Is(err, context.Canceled) holds, and Classify
 // does not mistake the call for the last attempt's failure.

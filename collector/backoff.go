@@ -42,4 +42,3 @@ func retryDelay(err error, failures int, interval time.Duration) time.Duration {
 	}
 	return min(d, interval)
 }
-
