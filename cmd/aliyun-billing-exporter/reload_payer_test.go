@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
@@ -70,6 +71,9 @@ func TestReloadOntoAnotherPayerReadsItsOwnBills(t *testing.T) {
 		t.Errorf("after the reload onto payer B the daily series differ from a fresh exporter's:\n%s\nwant:\n%s",
 			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The log is read once the process has ended: its writer is the process.
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	p.done <- <-p.done
 	if !strings.Contains(p.stderr.String(), "written for another payer account") {
 		t.Errorf("the log does not say the state was another payer's:\n%s", p.stderr)
 	}
