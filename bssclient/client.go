@@ -196,9 +196,13 @@ type Client struct {
 // New validates cfg and returns a Client. Errors name the field and quote
 // the bad value.
 func New(cfg Config) (*Client, error) {
-	base, err := parseEndpoint(cfg.Endpoint)
+	endpoint := cfg.Endpoint
+	if strings.TrimSpace(endpoint) == "" {
+		endpoint = EndpointChina
+	}
+	base, err := ParseEndpoint(endpoint)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bssclient: Config.Endpoint: %w", err)
 	}
 	if cfg.Credentials == nil {
 		return nil, errors.New("bssclient: Config.Credentials is required")
@@ -304,45 +308,61 @@ func limiterOf(cfg Config) (*Limiter, error) {
 // Endpoint returns the base URL calls go to, e.g. "https://business.aliyuncs.com".
 func (c *Client) Endpoint() string { return c.baseURL.String() }
 
-func parseEndpoint(endpoint string) (*url.URL, error) {
+// ParseEndpoint is the one parser of a BSS endpoint: a host name
+// ("business.aliyuncs.com"), which means HTTPS
+// (https://help.aliyun.com/en/user-center/developer-reference/common-parameters),
+// or an http(s) URL of scheme, host and optional port only: RPC-style calls
+// all go to "/", as the generated SDK sends them
+// (https://github.com/alibabacloud-go/bssopenapi-20171214/blob/master/client/client.go).
+// It returns scheme and host. Errors quote the endpoint through RedactURL:
+// a password in it must not reach a log.
+func ParseEndpoint(endpoint string) (*url.URL, error) {
+	shown := Quote(RedactURL(endpoint))
 	raw := strings.TrimSpace(endpoint)
-	if raw == "" {
-		raw = EndpointChina
-	}
 	if !strings.Contains(raw, "://") {
-		// A bare host: BSS is called over HTTPS
-		// (https://help.aliyun.com/en/user-center/developer-reference/common-parameters).
+		if raw == "" || strings.ContainsAny(raw, "/ ?#@") {
+			return nil, fmt.Errorf("%s is neither a host name nor an http(s) URL", shown)
+		}
 		raw = "https://" + raw
 	}
-	// Every error quotes the endpoint through RedactURL: a password in it
-	// must not reach a log.
-	quoted := truncateForError(RedactURL(endpoint))
 	u, err := url.Parse(raw)
-	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err // its own text quotes the whole URL
-		}
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q is not a URL: %w", quoted, err)
-	}
 	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s is not a valid URL", shown)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: scheme %q is not http or https", quoted, truncateForError(u.Scheme))
-	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q has no host", quoted)
+		return nil, fmt.Errorf("%s: scheme must be http or https", shown)
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("%s has no host", shown)
 	case u.User != nil:
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: user info is not allowed", quoted)
-	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "":
-		// RPC-style calls all go to "/", as the generated SDK sends them
-		// (https://github.com/alibabacloud-go/bssopenapi-20171214/blob/master/client/client.go).
-		return nil, fmt.Errorf("bssclient: Config.Endpoint %q: want scheme and host only, no path, query or fragment", quoted)
+		return nil, fmt.Errorf("%s: user info is not allowed; credentials go under credentials", shown)
+	case u.Path != "" && u.Path != "/":
+		return nil, fmt.Errorf("%s: BSS is served at /, remove the path %s", shown, Quote(u.Path))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("%s: remove the query or fragment; BSS is served at /", shown)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("bssclient: Config.Endpoint %q: invalid port %q", quoted, truncateForError(p))
+			return nil, fmt.Errorf("%s: port %s is not between 1 and 65535", shown, Quote(p))
 		}
 	}
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// maxQuoted is how much of a value an error quotes.
+const maxQuoted = 64
+
+// Quote quotes a value for an error message, cut to maxQuoted bytes (on a
+// rune boundary) with its length said: the one quoting of values the
+// project's messages use, so that no message echoes a huge or binary value.
+func Quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }
 
 func defaultHTTPClient() *http.Client {

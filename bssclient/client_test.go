@@ -188,7 +188,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"host means https", Config{Endpoint: EndpointInternational, Credentials: creds}, "https://business.ap-southeast-1.aliyuncs.com", nil},
 		{"simulator URL", Config{Endpoint: "http://127.0.0.1:8417", Credentials: creds}, "http://127.0.0.1:8417", nil},
 		{"trailing slash", Config{Endpoint: "https://business.aliyuncs.com/", Credentials: creds}, "https://business.aliyuncs.com", nil},
-		{"bad scheme", Config{Endpoint: "ftp://business.aliyuncs.com", Credentials: creds}, "", []string{"Config.Endpoint", `"ftp://business.aliyuncs.com"`, `"ftp"`}},
+		{"bad scheme", Config{Endpoint: "ftp://business.aliyuncs.com", Credentials: creds}, "", []string{"Config.Endpoint", `"ftp://business.aliyuncs.com"`, "scheme must be http or https"}},
 		{"no host", Config{Endpoint: "https://", Credentials: creds}, "", []string{"Config.Endpoint", "no host"}},
 		{"path", Config{Endpoint: "https://business.aliyuncs.com/api", Credentials: creds}, "", []string{"Config.Endpoint", "/api"}},
 		{"not a URL", Config{Endpoint: "http://[::1", Credentials: creds}, "", []string{"Config.Endpoint", "http://[::1"}},

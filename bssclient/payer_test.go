@@ -70,7 +70,7 @@ func TestSiteOfTheDocumentedEndpoints(t *testing.T) {
 		"http://127.0.0.1:8417":          "127.0.0.1",
 		"https://bss-proxy.example:443":  "bss-proxy.example",
 	} {
-		u, err := parseEndpoint(endpoint)
+		u, err := ParseEndpoint(endpoint)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -308,40 +308,11 @@ func parseSignatureVersion(s string) (bssclient.SignatureVersion, error) {
 	return bssclient.ParseSignatureVersion(s)
 }
 
-// checkEndpoint accepts what bssclient.New accepts: a host name (meaning
-// https) or an http(s) URL of scheme, host and optional port only. The
-// value is quoted without its user info: a password there must never be
-// echoed.
+// checkEndpoint accepts what bssclient.New accepts: bssclient.ParseEndpoint
+// is the one parser.
 func checkEndpoint(s string) error {
-	shown := quote(bssclient.RedactURL(s))
-	raw := s
-	if !strings.Contains(raw, "://") {
-		if raw == "" || strings.ContainsAny(raw, "/ ?#@") {
-			return fmt.Errorf("%s is neither a host name nor an http(s) URL", shown)
-		}
-		raw = "https://" + raw
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%s is not a valid URL", shown)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%s: scheme must be http or https", shown)
-	case u.Hostname() == "":
-		return fmt.Errorf("%s has no host", shown)
-	case u.User != nil:
-		return fmt.Errorf("%s: user info is not allowed; credentials go under credentials", shown)
-	case u.Path != "" && u.Path != "/":
-		return fmt.Errorf("%s: BSS is served at /, remove the path %s", shown, quote(u.Path))
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return fmt.Errorf("%s: remove the query or fragment; BSS is served at /", shown)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%s: port %s is not between 1 and 65535", shown, quote(p))
-		}
-	}
-	return nil
+	_, err := bssclient.ParseEndpoint(s)
+	return err
 }
 
 // checkListenAddress accepts what exporter-toolkit can listen on: host:port

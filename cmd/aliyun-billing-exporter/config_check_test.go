@@ -130,7 +130,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 		"bad-not-yaml.yml":                   `yaml: line 1: did not find expected ',' or '}'`,
 		"bad-bad-type.yml":                   "line 3: accounts[0].rate_limit: cannot unmarshal !!str `fast` into float64",
 		"bad-multi-document.yml":             `line 3: a second YAML document; the file must hold exactly one (remove the ---)`,
-		huge:                                 `accounts[0].name: "` + strings.Repeat("x", maxEchoedValue) + `"… (3145728 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`,
+		huge:                                 `accounts[0].name: "` + strings.Repeat("x", 64) + `"… (3145728 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`,
 		tooMany:                              fmt.Sprintf("accounts: %d accounts, at most %d per process: run one exporter per share of the accounts, each with its own --config.file", maxAccounts+1, maxAccounts),
 	}
 	for name, want := range cases {
@@ -196,13 +196,13 @@ func TestBadFlagsCheckAndStartupAgree(t *testing.T) {
 		{"--bss.endpoint=ftp://x", `--bss.endpoint: "ftp://x": scheme must be http or https`},
 		{"--bss.site=moon", `--bss.site: "moon" is not one of china, international`},
 		{"--bss.signature-version=v2", `--bss.signature-version: "v2" is not one of v3, v1`},
-		{"--bss.account-name=" + long, `--bss.account-name: "` + long[:maxEchoedValue] + `"… (5000 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`},
+		{"--bss.account-name=" + long, `--bss.account-name: "` + long[:64] + `"… (5000 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`},
 		{"--log.level=chatty", `--log.level: "chatty" is not one of debug, info, warn, error`},
 		{"--log.format=xml", `--log.format: "xml" is not one of logfmt, json`},
 		{"--collector.account.interval=10s", `--collector.account.interval: must be between 1m (BSS data changes at most hourly) and 1w, got 10s`},
 		{"--collector.account.interval=often", `--collector.account.interval: "often" is not a duration such as 90s, 30m or 6h`},
 		{"--billing.exposure-days=0", `collector options: exposure days must be between 1 and 62, got 0`},
-		{"--billing.exposure-days=" + long, `--billing.exposure-days: "` + long[:maxEchoedValue] + `"… (5000 bytes) is not a whole number`},
+		{"--billing.exposure-days=" + long, `--billing.exposure-days: "` + long[:64] + `"… (5000 bytes) is not a whole number`},
 		{"--collector.nosuch", `unknown long flag '--collector.nosuch'`},
 		{"--config.file=" + filepath.Join(dir, "nope.yml"), `open ` + filepath.Join(dir, "nope.yml") + `: no such file or directory`},
 	} {

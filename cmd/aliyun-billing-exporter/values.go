@@ -7,26 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
-// maxEchoedValue is the most of a bad value an error message quotes: enough
-// to recognise it, never a 5 MB line.
-const maxEchoedValue = 64
-
-// quote quotes s for an error message, cut to maxEchoedValue bytes.
-func quote(s string) string {
-	if len(s) <= maxEchoedValue {
-		return strconv.Quote(s)
-	}
-	cut := maxEchoedValue
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
-}
+// quote quotes a value in an error: bssclient.Quote, the one quoting.
+func quote(s string) string { return bssclient.Quote(s) }
 
 // checkedValue is a kingpin flag value whose parse errors name the flag and
 // quote the value cut to a sane length, which kingpin's own values do not
