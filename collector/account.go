@@ -18,6 +18,8 @@ func init() {
 		Help:            "QueryAccountBill grouped by product: spend by product, owner, subscription type and currency, per settled day and per billing cycle.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
+		DayBook:         true,
+		Kind:            bssclient.KindAmounts,
 	}, newAccountCollector)
 }
 

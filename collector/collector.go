@@ -124,7 +124,13 @@ type Registration struct {
 	Help            string
 	DefaultEnabled  bool
 	DefaultInterval time.Duration
-	factory         Factory
+	// DayBook marks the collectors that keep a book of settled days
+	// (daily.go): they have money columns, daily families and state files,
+	// and the backfill reads their history. Kind is the data their days
+	// hold, which sets when a day settles.
+	DayBook bool
+	Kind    bssclient.DataKind
+	factory Factory
 }
 
 var registry = map[string]Registration{}
@@ -145,6 +151,18 @@ func Registrations() []Registration {
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// DayBookCollectors names the collectors that keep settled days, sorted:
+// those with money columns, daily families and a backfill.
+func DayBookCollectors() []string {
+	var out []string
+	for _, r := range Registrations() {
+		if r.DayBook {
+			out = append(out, r.Name)
+		}
+	}
 	return out
 }
 

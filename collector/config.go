@@ -60,9 +60,6 @@ type OSSBucketConfig struct {
 	BillingItem bool
 }
 
-// amountCollectors are the collectors with money columns.
-var amountCollectors = []string{"account", "instance", "ossbucket"}
-
 // InstanceConfig holds the instance collector's options.
 type InstanceConfig struct {
 	// Zone adds a zone_id label to the aggregated series.
@@ -145,8 +142,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bucket series cap must be at least 1, got %d", c.OSSBucket.MaxBuckets)
 	}
 	for name, cols := range c.Amounts {
-		if !slices.Contains(amountCollectors, name) {
-			return fmt.Errorf("amount columns for %q: only %s have money columns", name, strings.Join(amountCollectors, ", "))
+		if !slices.Contains(DayBookCollectors(), name) {
+			return fmt.Errorf("amount columns for %q: only %s have money columns", name, strings.Join(DayBookCollectors(), ", "))
 		}
 		if _, err := columnsNamed(cols); err != nil {
 			return fmt.Errorf("%s amounts: %w", name, err)

@@ -16,9 +16,6 @@ import (
 // backfilled series have exactly the names, labels and values the live
 // exporter publishes, and dashboards join across the boundary.
 
-// HistoryCollectors names the collectors whose daily families can be
-// backfilled, in the order a backfill reads them.
-var HistoryCollectors = []string{"account", "ossbucket", "instance"}
 
 // DailyHistory reads settled days of one collector's daily families.
 type DailyHistory struct {

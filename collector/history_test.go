@@ -67,7 +67,7 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 	cfg.Instance = InstanceConfig{Zone: true, ResourceGroup: true, CostUnit: true, TagKeys: []string{"env"}, PerInstance: true, MaxInstances: 5}
 
 	var enabled []Enabled
-	for _, name := range HistoryCollectors {
+	for _, name := range DayBookCollectors() {
 		enabled = append(enabled, Enabled{Name: name, Interval: time.Hour})
 	}
 	exp, err := New([]Account{acct}, enabled, cfg, log.NewNopLogger())
@@ -86,7 +86,7 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, name := range HistoryCollectors {
+	for _, name := range DayBookCollectors() {
 		h, err := NewDailyHistory(name, acct, cfg, log.NewNopLogger())
 		if err != nil {
 			t.Fatal(err)

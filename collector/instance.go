@@ -20,6 +20,8 @@ func init() {
 		Help:            "DescribeInstanceBill DAILY aggregated by product, owner, subscription type and region (zone, tags and per-instance series on request).",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
+		DayBook:         true,
+		Kind:            bssclient.KindInstanceAttributes,
 	}, newInstanceCollector)
 }
 

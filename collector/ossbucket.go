@@ -22,6 +22,8 @@ func init() {
 		Help:            "DescribeSplitItemBill for OSS: spend per bucket. Needs Split Bill enabled in the Billing console.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
+		DayBook:         true,
+		Kind:            bssclient.KindSplitItems,
 	}, newOSSBucketCollector)
 }
 

@@ -146,7 +146,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
 	checkedFlag(app, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, parseInt)
 	o.amounts = map[string]*string{}
-	for _, name := range []string{"account", "instance", "ossbucket"} {
+	for _, name := range collector.DayBookCollectors() {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
 	}
 	checkedFlag(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, parseInt)

@@ -39,7 +39,7 @@ type Request struct {
 	// oldest day the live exporter exposes, so history and live data join
 	// without a gap or an overlap.
 	From, To bssclient.Day
-	// Families are collector names from collector.HistoryCollectors.
+	// Families are collector names from collector.DayBookCollectors().
 	// "account" also brings the final monthly totals.
 	Families []string
 }
@@ -75,12 +75,12 @@ func (f FamilyRange) Days() int {
 // day not settled yet, an unknown family.
 func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 	if len(req.Families) == 0 {
-		return Plan{}, fmt.Errorf("%s: name at least one of %s", FlagFamilies, strings.Join(collector.HistoryCollectors, ", "))
+		return Plan{}, fmt.Errorf("%s: name at least one of %s", FlagFamilies, strings.Join(collector.DayBookCollectors(), ", "))
 	}
 	seen := map[string]bool{}
 	for _, f := range req.Families {
-		if !slices.Contains(collector.HistoryCollectors, f) {
-			return Plan{}, fmt.Errorf("%s: %q is not one of %s", FlagFamilies, f, strings.Join(collector.HistoryCollectors, ", "))
+		if !slices.Contains(collector.DayBookCollectors(), f) {
+			return Plan{}, fmt.Errorf("%s: %q is not one of %s", FlagFamilies, f, strings.Join(collector.DayBookCollectors(), ", "))
 		}
 		if seen[f] {
 			return Plan{}, fmt.Errorf("%s: %q is listed twice", FlagFamilies, f)
@@ -101,7 +101,7 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 	}
 
 	p := Plan{Now: now}
-	for _, name := range collector.HistoryCollectors { // a fixed order, whatever the flag's
+	for _, name := range collector.DayBookCollectors() { // a fixed order, whatever the flag's
 		if !seen[name] {
 			continue
 		}
@@ -124,7 +124,7 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 		p.Families = append(p.Families, fr)
 	}
 	if seen["account"] {
-		acct := p.Families[0] // "account" comes first in HistoryCollectors
+		acct := p.Families[0] // "account" comes first: the names are sorted
 		for c := acct.From.Cycle(); !acct.To.Cycle().Before(c); c = c.Next() {
 			if cfg.CycleFinal(c, now, bssclient.KindAmounts) && !acct.To.Before(acct.From) {
 				p.Cycles = append(p.Cycles, c)
@@ -139,13 +139,8 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 }
 
 func kindOf(family string) bssclient.DataKind {
-	switch family {
-	case "instance":
-		return bssclient.KindInstanceAttributes
-	case "ossbucket":
-		return bssclient.KindSplitItems
-	}
-	return bssclient.KindAmounts
+	r, _ := collector.Lookup(family) // a name of DayBookCollectors
+	return r.Kind
 }
 
 // unit is one piece of work: a family's day, or a final cycle's totals.
