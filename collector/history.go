@@ -16,7 +16,6 @@ import (
 // backfilled series have exactly the names, labels and values the live
 // exporter publishes, and dashboards join across the boundary.
 
-
 // DailyHistory reads settled days of one collector's daily families.
 type DailyHistory struct {
 	account string
