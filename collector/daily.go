@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -364,36 +365,33 @@ func eachUnsettledRow[T any](ctx context.Context, limit int, now time.Time, newe
 }
 
 // runParallel runs n jobs with at most limit at once and returns the errors
-// of those that failed. It stops starting jobs once ctx is done.
+// of those that failed: one failed day does not stop the others, whose
+// results are kept. It stops starting jobs once ctx is done.
 func runParallel(ctx context.Context, limit, n int, job func(ctx context.Context, i int) error) []error {
 	var (
-		wg   sync.WaitGroup
+		g    errgroup.Group
 		mu   sync.Mutex
 		errs []error
-		sem  = make(chan struct{}, max(limit, 1))
 	)
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			mu.Lock()
-			errs = append(errs, ctx.Err())
-			mu.Unlock()
-			wg.Wait()
-			return errs
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := job(ctx, i); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
+	g.SetLimit(max(limit, 1))
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
 	}
-	wg.Wait()
+	for i := range n {
+		if ctx.Err() != nil {
+			fail(ctx.Err())
+			break
+		}
+		g.Go(func() error {
+			if err := job(ctx, i); err != nil {
+				fail(err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // the jobs' errors are in errs
 	return errs
 }
 

@@ -8,12 +8,12 @@ import (
 	"iter"
 	"math"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
@@ -238,54 +238,33 @@ func duration(n int, rate float64) string {
 // readAll reads units with the configured concurrency, journaling each as
 // it finishes. The first failure stops the rest.
 func (r *Runner) readAll(ctx context.Context, plan Plan, j *journal, units []unit, requests *atomic.Int64, prog progress) error {
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan unit)
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	fail := func(err error) {
-		once.Do(func() { first = err; cancel() })
-	}
-	for range max(r.Collector.ConcurrentWalks, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for u := range work {
-				n, err := r.readUnit(ctx, plan, j, u)
-				requests.Add(int64(n))
-				var apiErr *bssclient.APIError
-				switch {
-				case errors.As(err, &apiErr) && apiErr.Code == bssclient.CodeSplitBillNotEnabled:
-					fail(fmt.Errorf("%s: %w (Split Bill is not enabled for this account: enable it in the Billing console, or leave ossbucket out of %s)", u.key(), err, FlagFamilies))
-					continue
-				case err != nil:
-					fail(fmt.Errorf("%s: %w", u.key(), err))
-					continue
-				}
-				if prog != nil {
-					prog.done(n)
-				}
-			}
-		}()
-	}
-feed:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(r.Collector.ConcurrentWalks, 1))
 	for _, u := range units {
-		select {
-		case work <- u:
-		case <-ctx.Done():
-			break feed
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			n, err := r.readUnit(gctx, plan, j, u)
+			requests.Add(int64(n))
+			var apiErr *bssclient.APIError
+			switch {
+			case errors.As(err, &apiErr) && apiErr.Code == bssclient.CodeSplitBillNotEnabled:
+				return fmt.Errorf("%s: %w (Split Bill is not enabled for this account: enable it in the Billing console, or leave ossbucket out of %s)", u.key(), err, FlagFamilies)
+			case err != nil:
+				return fmt.Errorf("%s: %w", u.key(), err)
+			}
+			if prog != nil {
+				prog.done(n)
+			}
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
-	if parent.Err() != nil {
-		return fmt.Errorf("interrupted: %w", parent.Err())
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	return first
+	return err
 }
 
 // readUnit reads one unit, journals it, and returns the requests it took.
