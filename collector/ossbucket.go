@@ -102,7 +102,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 			"per OSS bucket and settled billing day (DescribeSplitItemBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 72 h after the day ends, when split items are complete; a value never changes once exposed.",
 			labels, columnsOf(cfg, "ossbucket")),
 		cycle: newAmountFamily(namespace+"_ossbucket_cycle",
-			"per OSS bucket for the current billing cycle to date, as of the newest settled day, including later refunds and adjustments (DescribeSplitItemBill MONTHLY minus the days not settled yet; the sum of the settled days as first read if BSS's MONTHLY and DAILY views disagree, see the README). Cached; read again when a day settles.",
+			"per OSS bucket for the current billing cycle to date, as of the newest settled day, including later refunds and adjustments (DescribeSplitItemBill MONTHLY minus the days not settled yet; the sum of the settled days as first read if BSS's MONTHLY and DAILY views disagree, see docs/operations.md). Cached; read again when a day settles.",
 			append(slices.Clone(labels), "billing_cycle", "cycle"), columnsOf(cfg, "ossbucket")),
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",

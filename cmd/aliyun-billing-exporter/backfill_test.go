@@ -93,11 +93,11 @@ func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
 	checkSubcommandFlagsTable(t, backfillCommand, newBackfillApp(&options{}, &backfillOptions{}, io.Discard, io.Discard))
 }
 
-// checkSubcommandFlagsTable checks the README's table of a subcommand's own
+// checkSubcommandFlagsTable checks docs/configuration.md's table of a subcommand's own
 // flags (rows "| `command --flag` | default | meaning |") against app.
 func checkSubcommandFlagsTable(t *testing.T, command string, app *kingpin.Application) {
 	t.Helper()
-	data, err := os.ReadFile("../../README.md")
+	data, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func checkSubcommandFlagsTable(t *testing.T, command string, app *kingpin.Applic
 		}
 		switch {
 		case !ok:
-			t.Errorf("%s flag --%s is not in the README's %s flags table", command, f.Name, command)
+			t.Errorf("%s flag --%s is not in the %s flags table of docs/configuration.md", command, f.Name, command)
 		case def != want:
 			t.Errorf("README says %s --%s defaults to %q; the code says %q", command, f.Name, def, want)
 		}

@@ -58,7 +58,7 @@ type budgetConfig struct {
 // goroutine per collector and holds its snapshots in memory (about 0.5 MB
 // and 20 goroutines an account were measured at 2,000 accounts); beyond
 // this, run several exporters, each with its own --config.file listing a
-// share of the accounts (README, "Configuration file").
+// share of the accounts (docs/configuration.md, "Configuration file").
 const maxAccounts = 100
 
 // knownCurrencies are those BSS bills in (Currency: CNY, USD, JPY), see

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,32 +16,37 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 )
 
-// readmeTable returns the rows of the README table whose first cell starts
+// docTable returns the rows of the tables under docs/ whose first cell starts
 // with prefix, as cells without backticks.
-func readmeTable(t *testing.T, prefix string) [][]string {
+func docTable(t *testing.T, prefix string) [][]string {
 	t.Helper()
-	data, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("../../docs/*.md")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no docs: %v", err)
 	}
 	var rows [][]string
-	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(line, "| `"+prefix) {
-			continue
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
 		}
-		var cells []string
-		for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
-			cells = append(cells, strings.Trim(strings.TrimSpace(c), "`"))
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(line, "| `"+prefix) {
+				continue
+			}
+			var cells []string
+			for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
+				cells = append(cells, strings.Trim(strings.TrimSpace(c), "`"))
+			}
+			rows = append(rows, cells)
 		}
-		rows = append(rows, cells)
 	}
 	if len(rows) == 0 {
-		t.Fatalf("README has no table rows starting with %q", prefix)
+		t.Fatalf("docs/ has no table rows starting with %q", prefix)
 	}
 	return rows
 }
 
-// expandBraces turns "a_{x,y}" into "a_x", "a_y".
 func expandBraces(s string) []string {
 	open, end := strings.Index(s, "{"), strings.Index(s, "}")
 	if open < 0 || end < open {
@@ -89,28 +95,28 @@ func exporterMetricNames(t *testing.T) []string {
 	return slices.Compact(names)
 }
 
-func TestREADMEMetricsTableMatchesCode(t *testing.T) {
+func TestDocsMetricsTableMatchesCode(t *testing.T) {
 	var documented []string
-	for _, row := range readmeTable(t, "aliyun_billing_") {
+	for _, row := range docTable(t, "aliyun_billing_") {
 		documented = append(documented, expandBraces(row[0])...)
 	}
 	slices.Sort(documented)
 	code := exporterMetricNames(t)
 	for _, n := range code {
 		if !slices.Contains(documented, n) {
-			t.Errorf("metric %s is not in the README's metrics table", n)
+			t.Errorf("metric %s is in no metrics table under docs/", n)
 		}
 	}
 	for _, n := range documented {
 		if !slices.Contains(code, n) {
-			t.Errorf("README documents %s, which the exporter does not expose", n)
+			t.Errorf("docs/ documents %s, which the exporter does not expose", n)
 		}
 	}
 }
 
-func TestREADMEFlagsTableMatchesCode(t *testing.T) {
+func TestDocsFlagsTableMatchesCode(t *testing.T) {
 	documented := map[string]string{} // flag -> default
-	for _, row := range readmeTable(t, "--") {
+	for _, row := range docTable(t, "--") {
 		documented[strings.TrimPrefix(row[0], "--")] = row[1]
 	}
 	app := newApp(&options{}, io.Discard, io.Discard)
@@ -122,7 +128,7 @@ func TestREADMEFlagsTableMatchesCode(t *testing.T) {
 		seen[f.Name] = true
 		def, ok := documented[f.Name]
 		if !ok {
-			t.Errorf("flag --%s is not in the README's flags table", f.Name)
+			t.Errorf("flag --%s is in no flags table under docs/", f.Name)
 			continue
 		}
 		want := strings.Join(f.Default, ",")
@@ -130,12 +136,60 @@ func TestREADMEFlagsTableMatchesCode(t *testing.T) {
 			want = "false"
 		}
 		if def != want {
-			t.Errorf("README says --%s defaults to %q; the code says %q", f.Name, def, want)
+			t.Errorf("docs/ says --%s defaults to %q; the code says %q", f.Name, def, want)
 		}
 	}
 	for name := range documented {
 		if !seen[name] {
-			t.Errorf("README documents --%s, which the exporter does not have", name)
+			t.Errorf("docs/ documents --%s, which the exporter does not have", name)
+		}
+	}
+}
+
+// TestEachCollectorFlagAndMetricInOneTable: across the README and docs/,
+// each metric family and each flag is a row of exactly one table, and the
+// README's collectors table lists every registered collector once.
+func TestEachCollectorFlagAndMetricInOneTable(t *testing.T) {
+	files, err := filepath.Glob("../../docs/*.md")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no docs: %v", err)
+	}
+	files = append(files, "../../README.md")
+	rows := map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.HasPrefix(line, "| `") {
+				continue
+			}
+			first := strings.Trim(strings.TrimSpace(strings.Split(strings.Trim(line, "|"), "|")[0]), "`")
+			if strings.HasPrefix(first, "aliyun_billing_") || strings.HasPrefix(first, "--") {
+				for _, name := range expandBraces(first) {
+					rows[name]++
+				}
+			}
+		}
+	}
+	for _, name := range exporterMetricNames(t) {
+		if rows[name] != 1 {
+			t.Errorf("metric %s is a row of %d tables, want 1", name, rows[name])
+		}
+	}
+	for _, f := range newApp(&options{}, io.Discard, io.Discard).Model().Flags {
+		if !f.Hidden && f.Name != "help" && rows["--"+f.Name] != 1 {
+			t.Errorf("flag --%s is a row of %d tables, want 1", f.Name, rows["--"+f.Name])
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range collector.Registrations() {
+		if n := strings.Count(string(readme), "\n| "+r.Name+" |"); n != 1 {
+			t.Errorf("collector %s is a row of the README's collectors table %d times, want 1", r.Name, n)
 		}
 	}
 }
