@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,10 +16,10 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
-// countingObserver counts attempts.
-type countingObserver struct{ n int }
+// countingObserver counts attempts; the exporter's walks run at once.
+type countingObserver struct{ n atomic.Int64 }
 
-func (o *countingObserver) RequestDone(string, string, time.Duration) { o.n++ }
+func (o *countingObserver) RequestDone(string, string, time.Duration) { o.n.Add(1) }
 func (o *countingObserver) Retried(string, string)                    {}
 func (o *countingObserver) Throttled(string)                          {}
 
@@ -69,7 +70,7 @@ func predictAt(t *testing.T, moment time.Time) {
 	report := Run(context.Background(), Input{
 		Account: "sim", Client: client(doctorObs), Credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, ""),
 		CredentialSource: "access_key", Endpoint: sim.URL, RateLimit: 10, Config: cfg, Enabled: names, MaxRequests: 200,
-		Requests: func() int { return doctorObs.n }, Skew: func() (time.Duration, bool) { return 0, true }, Now: moment,
+		Requests: func() int { return int(doctorObs.n.Load()) }, Skew: func() (time.Duration, bool) { return 0, true }, Now: moment,
 	})
 	if report.ExitCode() != 0 {
 		t.Fatalf("the doctor found faults: %+v", report.Checks)
@@ -108,7 +109,7 @@ func predictAt(t *testing.T, moment time.Time) {
 			}
 		}
 	}
-	made := exporterObs.n
+	made := int(exporterObs.n.Load())
 	if math.Abs(float64(predicted-made)) > 0.2*float64(made) {
 		t.Errorf("predicted %d cold-start requests, the exporter made %d", predicted, made)
 	}
