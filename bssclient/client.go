@@ -550,6 +550,7 @@ func (c *Client) attempt(ctx context.Context, action string, params url.Values, 
 		err = &TransportError{Action: action, Err: c.redactURLError(err)}
 	}
 	c.observer.RequestDone(action, outcome(err), c.stopwatch().Sub(start))
+	countRequest(ctx)
 
 	res := attemptResult{err: err}
 	var apiErr *APIError

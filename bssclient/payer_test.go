@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -77,5 +78,22 @@ func TestSiteOfTheDocumentedEndpoints(t *testing.T) {
 		if got := siteOf(u); got != want {
 			t.Errorf("siteOf(%s) = %q, want %q", endpoint, got, want)
 		}
+	}
+}
+
+// TestRequestCounterCountsAttempts: a counter carried in the context counts
+// every HTTP attempt, retries included: what the quota counts.
+func TestRequestCounterCountsAttempts(t *testing.T) {
+	srv := newFakeBSS(t, errorReply(503, CodeServiceUnavailable), okReply(`{"AvailableAmount":"1.00","Currency":"CNY"}`))
+	c := newTestClient(t, srv)
+	var n atomic.Int64
+	if _, err := c.QueryAccountBalance(WithRequestCounter(context.Background(), &n)); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 2 || srv.count() != 2 {
+		t.Errorf("counted %d requests, the server saw %d; want 2 (a retry after the 503)", n.Load(), srv.count())
+	}
+	if _, err := c.QueryAccountBalance(context.Background()); err != nil || n.Load() != 2 {
+		t.Errorf("a call without the counter in its context counted: %d, %v", n.Load(), err)
 	}
 }

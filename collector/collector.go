@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"iter"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -73,46 +72,6 @@ type Snapshot struct {
 // showing at once. The exporter hands them a function to publish with.
 type partialPublisher interface {
 	setPublisher(publish func(Snapshot))
-}
-
-// countingBSS counts the pages and calls a collector asks BSS for, so that
-// the first-success log line can say what the data cost.
-type countingBSS struct {
-	BSS
-	n *atomic.Int64
-}
-
-func (c *countingBSS) QueryAccountBill(ctx context.Context, req bssclient.AccountBillRequest) iter.Seq2[[]bssclient.AccountBillItem, error] {
-	return countPages(c.n, c.BSS.QueryAccountBill(ctx, req))
-}
-
-func (c *countingBSS) DescribeInstanceBill(ctx context.Context, req bssclient.InstanceBillRequest) iter.Seq2[[]bssclient.InstanceBillItem, error] {
-	return countPages(c.n, c.BSS.DescribeInstanceBill(ctx, req))
-}
-
-func (c *countingBSS) DescribeSplitItemBill(ctx context.Context, req bssclient.SplitItemBillRequest) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
-	return countPages(c.n, c.BSS.DescribeSplitItemBill(ctx, req))
-}
-
-func (c *countingBSS) QueryBillToOSSSubscription(ctx context.Context) ([]bssclient.BillSubscription, error) {
-	c.n.Add(1)
-	return c.BSS.QueryBillToOSSSubscription(ctx)
-}
-
-func (c *countingBSS) QueryAccountBalance(ctx context.Context) (bssclient.AccountBalance, error) {
-	c.n.Add(1)
-	return c.BSS.QueryAccountBalance(ctx)
-}
-
-func countPages[T any](n *atomic.Int64, pages iter.Seq2[T, error]) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		for page, err := range pages {
-			n.Add(1)
-			if !yield(page, err) {
-				return
-			}
-		}
-	}
 }
 
 // Factory builds a collector for an account.

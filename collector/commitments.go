@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -40,68 +39,14 @@ type CommitmentsBSS interface {
 }
 
 // commitmentsClient returns the account's client as a CommitmentsBSS. The
-// exporter hands collectors a countingBSS; its requests are counted here too.
+// commitment collectors ask for it when they are built, so that a client
+// that cannot read commitments fails the start, not the first refresh.
 func commitmentsClient(acct Account) (CommitmentsBSS, error) {
-	client, counter := acct.Client, (*atomic.Int64)(nil)
-	if cb, ok := client.(*countingBSS); ok {
-		client, counter = cb.BSS, cb.n
-	}
-	c, ok := client.(CommitmentsBSS)
+	c, ok := acct.Client.(CommitmentsBSS)
 	if !ok {
-		return nil, fmt.Errorf("the client of account %s (%T) cannot read commitments", acct.Name, client)
-	}
-	if counter != nil {
-		return &countingCommitments{c, counter}, nil
+		return nil, fmt.Errorf("the client of account %s (%T) cannot read commitments", acct.Name, acct.Client)
 	}
 	return c, nil
-}
-
-// countingCommitments is countingBSS for the commitment actions.
-type countingCommitments struct {
-	CommitmentsBSS
-	n *atomic.Int64
-}
-
-func (c *countingCommitments) QueryResourcePackageInstances(ctx context.Context, req bssclient.ResourcePackageRequest) iter.Seq2[[]bssclient.ResourcePackageInstance, error] {
-	return countPages(c.n, c.CommitmentsBSS.QueryResourcePackageInstances(ctx, req))
-}
-
-func (c *countingCommitments) QuerySavingsPlansInstance(ctx context.Context) iter.Seq2[[]bssclient.SavingsPlanInstance, error] {
-	return countPages(c.n, c.CommitmentsBSS.QuerySavingsPlansInstance(ctx))
-}
-
-func (c *countingCommitments) QueryAvailableInstances(ctx context.Context, req bssclient.AvailableInstancesRequest) iter.Seq2[[]bssclient.AvailableInstance, error] {
-	return countPages(c.n, c.CommitmentsBSS.QueryAvailableInstances(ctx, req))
-}
-
-func (c *countingCommitments) DescribeSavingsPlansUsageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.SavingsPlansUsageTotal, error) {
-	c.n.Add(1)
-	return c.CommitmentsBSS.DescribeSavingsPlansUsageTotal(ctx, req)
-}
-
-func (c *countingCommitments) DescribeSavingsPlansCoverageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.SavingsPlansCoverageTotal, error) {
-	c.n.Add(1)
-	return c.CommitmentsBSS.DescribeSavingsPlansCoverageTotal(ctx, req)
-}
-
-func (c *countingCommitments) DescribeResourceUsageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.ResourceUsageTotal, error) {
-	c.n.Add(1)
-	return c.CommitmentsBSS.DescribeResourceUsageTotal(ctx, req)
-}
-
-func (c *countingCommitments) DescribeResourceCoverageTotal(ctx context.Context, req bssclient.AnalysisRequest) (bssclient.ResourceCoverageTotal, error) {
-	c.n.Add(1)
-	return c.CommitmentsBSS.DescribeResourceCoverageTotal(ctx, req)
-}
-
-func (c *countingCommitments) QueryCashCoupons(ctx context.Context) ([]bssclient.CashCoupon, error) {
-	c.n.Add(1)
-	return c.CommitmentsBSS.QueryCashCoupons(ctx)
-}
-
-func (c *countingCommitments) QueryPrepaidCards(ctx context.Context) ([]bssclient.PrepaidCard, error) {
-	c.n.Add(1)
-	return c.CommitmentsBSS.QueryPrepaidCards(ctx)
 }
 
 // apiAvailableDesc is shared by the commitment collectors; each emits the

@@ -27,6 +27,7 @@ type creditKind struct {
 }
 
 type creditCollector struct {
+	client   CommitmentsBSS // checked when the collector is built
 	acct     Account
 	parts    *apiParts
 	kinds    []creditKind
@@ -42,6 +43,10 @@ type creditItem struct {
 }
 
 func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
+	client, err := commitmentsClient(acct)
+	if err != nil {
+		return nil, err
+	}
 	kind := func(action, name, what string) creditKind {
 		const tail = " Cached; refreshed in the background."
 		return creditKind{
@@ -59,8 +64,9 @@ func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, e
 		}
 	}
 	return &creditCollector{
-		acct:  acct,
-		parts: newAPIParts(logger, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards),
+		client: client,
+		acct:   acct,
+		parts:  newAPIParts(logger, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards),
 		kinds: []creditKind{
 			kind(bssclient.ActionQueryCashCoupons, "cash_coupon", "vouchers (cash coupons)"),
 			kind(bssclient.ActionQueryPrepaidCards, "prepaid_card", "prepaid cards"),
@@ -80,10 +86,7 @@ func (c *creditCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	client, err := commitmentsClient(c.acct)
-	if err != nil {
-		return c.snapshot(), err
-	}
+	client := c.client
 	if c.currency == "" {
 		// Vouchers and cards carry no currency; the account's is the
 		// balance's (INFERRED). It never changes, so it is asked once. It

@@ -103,9 +103,7 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 				name: en.Name, account: acct.Name, interval: en.Interval,
 				now: cfg.Now, after: time.After, logger: l, failures: e.refreshFailures,
 			}
-			counted := acct
-			counted.Client = &countingBSS{BSS: acct.Client, n: &w.requests}
-			c, err := reg.factory(counted, cfg, l)
+			c, err := reg.factory(acct, cfg, l)
 			if err != nil {
 				return nil, fmt.Errorf("collector %s for account %s: %w", en.Name, acct.Name, err)
 			}
@@ -230,7 +228,7 @@ type worker struct {
 	after    func(time.Duration) <-chan time.Time
 	logger   log.Logger
 	failures *prometheus.CounterVec
-	requests atomic.Int64 // BSS pages and calls the collector asked for
+	requests atomic.Int64 // BSS requests of the collector's refreshes (bssclient.WithRequestCounter)
 
 	mu      sync.Mutex // serialises refreshes: never two at once for one collector
 	state   atomic.Pointer[workerState]
@@ -276,7 +274,7 @@ func (w *worker) refresh(ctx context.Context) error {
 	if w.started.IsZero() {
 		w.started = start
 	}
-	snap, err := w.collector.Refresh(ctx, w.now())
+	snap, err := w.collector.Refresh(bssclient.WithRequestCounter(ctx, &w.requests), w.now())
 	if ctx.Err() != nil && err != nil {
 		return err // shutting down: publish nothing half-done
 	}

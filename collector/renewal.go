@@ -34,20 +34,26 @@ var renewalWindows = []struct {
 }
 
 type renewalCollector struct {
-	acct  Account
-	cfg   RenewalConfig
-	parts *apiParts
+	client CommitmentsBSS // checked when the collector is built
+	acct   Account
+	cfg    RenewalConfig
+	parts  *apiParts
 
 	expiring, nextExpiry, instanceExpiry *prometheus.Desc
 	last                                 Snapshot
 }
 
 func newRenewalCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	client, err := commitmentsClient(acct)
+	if err != nil {
+		return nil, err
+	}
 	labels := []string{"account", "owner_id", "product_code"}
 	return &renewalCollector{
-		acct:  acct,
-		cfg:   cfg.Renewal,
-		parts: newAPIParts(logger, bssclient.ActionQueryAvailableInstances),
+		client: client,
+		acct:   acct,
+		cfg:    cfg.Renewal,
+		parts:  newAPIParts(logger, bssclient.ActionQueryAvailableInstances),
 		instanceExpiry: prometheus.NewDesc(namespace+"_instance_expiry_without_auto_renew_timestamp_seconds",
 			"When a subscription instance that is not set to auto-renew expires, within 30 days, for the soonest instances; per owner and product, the soonest of the rest under instance_id=\""+overflowInstanceID+"\". Cached; refreshed in the background.",
 			append(slices.Clone(labels), "instance_id"), nil),
@@ -71,10 +77,7 @@ func (c *renewalCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	const action = bssclient.ActionQueryAvailableInstances
-	client, err := commitmentsClient(c.acct)
-	if err != nil {
-		return c.last, err
-	}
+	client := c.client
 	longest := renewalWindows[len(renewalWindows)-1].d
 	req := bssclient.AvailableInstancesRequest{
 		SubscriptionType: bssclient.SubscriptionTypeSubscription,

@@ -37,20 +37,26 @@ var resourcePlanByteUnits = map[string]float64{
 }
 
 type resourcePlanCollector struct {
-	acct  Account
-	cfg   Config
-	parts *apiParts
+	client CommitmentsBSS // checked when the collector is built
+	acct   Account
+	cfg    Config
+	parts  *apiParts
 
 	info, capacityBytes, remainingBytes, capacity, remaining, remainingRatio, effective, expiry *prometheus.Desc
 	last                                                                                        Snapshot
 }
 
 func newResourcePlanCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	client, err := commitmentsClient(acct)
+	if err != nil {
+		return nil, err
+	}
 	id := []string{"account", "instance_id"}
 	unit := []string{"account", "instance_id", "unit"}
 	const cached = " Cached; refreshed in the background."
 	return &resourcePlanCollector{
-		acct: acct, cfg: cfg,
+		client: client,
+		acct:   acct, cfg: cfg,
 		parts: newAPIParts(logger, bssclient.ActionQueryResourcePackageInstances),
 		info: prometheus.NewDesc(namespace+"_resource_plan_info",
 			"A resource plan (QueryResourcePackageInstances); value 1. Expired plans stay for 7 days."+cached,
@@ -79,10 +85,7 @@ func (c *resourcePlanCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	client, err := commitmentsClient(c.acct)
-	if err != nil {
-		return c.last, err
-	}
+	client := c.client
 	var plans []bssclient.ResourcePackageInstance
 	req := bssclient.ResourcePackageRequest{ExpiryTimeStart: now.Add(-resourcePlanExpiredWindow)}
 	for page, err := range client.QueryResourcePackageInstances(ctx, req) {

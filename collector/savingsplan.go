@@ -48,9 +48,10 @@ type analysisFigure struct {
 }
 
 type savingsPlanCollector struct {
-	acct  Account
-	cfg   Config
-	parts *apiParts
+	client CommitmentsBSS // checked when the collector is built
+	acct   Account
+	cfg    Config
+	parts  *apiParts
 
 	info, utilization, commitment, expiry *prometheus.Desc
 	spUtilization, spCoverage             *prometheus.Desc
@@ -61,11 +62,16 @@ type savingsPlanCollector struct {
 }
 
 func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	client, err := commitmentsClient(acct)
+	if err != nil {
+		return nil, err
+	}
 	id := []string{"account", "instance_id"}
 	const cached = " Cached; refreshed in the background."
 	const daily = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends; 0–1."
 	return &savingsPlanCollector{
-		acct: acct, cfg: cfg,
+		client: client,
+		acct:   acct, cfg: cfg,
 		parts: newAPIParts(logger, bssclient.ActionQuerySavingsPlansInstance,
 			bssclient.ActionDescribeSavingsPlansUsageTotal, bssclient.ActionDescribeSavingsPlansCoverageTotal,
 			reservationPart(bssclient.ActionDescribeResourceUsageTotal, bssclient.ResourceTypeRI),
@@ -105,10 +111,7 @@ func (c *savingsPlanCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	client, err := commitmentsClient(c.acct)
-	if err != nil {
-		return c.snapshot(), err
-	}
+	client := c.client
 	errPlans := c.refreshPlans(ctx, client)
 	day := c.cfg.NewestSettledDay(now, bssclient.KindAmounts) // the settle margin included, as for the bills
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: analysisPeriod}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -269,8 +268,9 @@ func (r *Runner) readAll(ctx context.Context, plan Plan, j *journal, units []uni
 
 // readUnit reads one unit, journals it, and returns the requests it took.
 func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (int, error) {
-	pages := new(atomic.Int64)
-	acct := collector.Account{Name: r.Account.Name, Client: countingBSS{BSS: r.Account.Client, pages: pages}}
+	requests := new(atomic.Int64)
+	ctx = bssclient.WithRequestCounter(ctx, requests)
+	acct := r.Account
 	var ms []prometheus.Metric
 	var err error
 	if u.family == cyclesUnit {
@@ -281,7 +281,7 @@ func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (i
 			ms, err = h.ReadDay(ctx, u.day)
 		}
 	}
-	n := int(pages.Load())
+	n := int(requests.Load())
 	if err != nil {
 		return n, err
 	}
@@ -290,35 +290,4 @@ func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (i
 		return n, err
 	}
 	return n, j.record(journalUnit{Unit: u.key(), Requests: n, Families: fams})
-}
-
-// countingBSS counts the pages a unit's walks read: one request each.
-type countingBSS struct {
-	collector.BSS
-	pages *atomic.Int64
-}
-
-func (c countingBSS) QueryAccountBill(ctx context.Context, req bssclient.AccountBillRequest) iter.Seq2[[]bssclient.AccountBillItem, error] {
-	return countPages(c.BSS.QueryAccountBill(ctx, req), c.pages)
-}
-
-func (c countingBSS) DescribeInstanceBill(ctx context.Context, req bssclient.InstanceBillRequest) iter.Seq2[[]bssclient.InstanceBillItem, error] {
-	return countPages(c.BSS.DescribeInstanceBill(ctx, req), c.pages)
-}
-
-func (c countingBSS) DescribeSplitItemBill(ctx context.Context, req bssclient.SplitItemBillRequest) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
-	return countPages(c.BSS.DescribeSplitItemBill(ctx, req), c.pages)
-}
-
-func countPages[T any](seq iter.Seq2[T, error], n *atomic.Int64) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		for v, err := range seq {
-			if err == nil {
-				n.Add(1)
-			}
-			if !yield(v, err) {
-				return
-			}
-		}
-	}
 }
