@@ -1,0 +1,28 @@
+// Package bsssim is a BSS OpenAPI simulator: the independent judge every
+// test, benchmark and the demo run the exporter's client against. It shares
+// no code with bssclient: its wire types, signature checks (V3
+// ACS3-HMAC-SHA256 and V1 HMAC-SHA1), delay table, quota and exact money
+// are its own, read from Alibaba's API reference, and Alibaba's official
+// SDKs call it in its tests.
+//
+// The files, by job:
+//
+//   - world*.go: the billing world, a deterministic function of a seed and
+//     the billing clock: a payer and its members, their instances, the rows
+//     of every bill at any moment (provisional days, the 24/48/72 h delays,
+//     late restatements, final months), commitments, balances. Truth answers
+//     what any query should sum to.
+//   - server*.go: the HTTP endpoint: it checks signatures, credentials and
+//     the quota, validates each action's parameters as BSS does, pages the
+//     World's rows and writes answers (wire*.go holds their JSON types).
+//   - dialect.go: the representations answers may take (numbers as strings,
+//     times without a zone, …), the values unchanged.
+//   - faults.go: injected failures (throttling, 5xx, dropped connections,
+//     malformed answers, pagination faults, denied actions, clock skew).
+//   - auth.go, signature.go: credentials and request signatures.
+//   - calendar.go, clock.go, money.go, quota.go: the billing calendar, the
+//     billing clocks, exact amounts, the flow control.
+//
+// bsssimtest answers the World's truth in the client's types, for the
+// tests of the client and the collectors.
+package bsssim
