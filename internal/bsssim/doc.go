@@ -12,9 +12,12 @@
 //     of every bill at any moment (provisional days, the 24/48/72 h delays,
 //     late restatements, final months), commitments, balances. Truth answers
 //     what any query should sum to.
-//   - server*.go: the HTTP endpoint: it checks signatures, credentials and
-//     the quota, validates each action's parameters as BSS does, pages the
-//     World's rows and writes answers (wire*.go holds their JSON types).
+//   - server.go: the HTTP endpoint: reading a call, its signature,
+//     credentials and quota, and routing it; server_bills.go and
+//     server_commitments.go: each action's parameters, checked as BSS
+//     checks them, and the World's rows paged into answers;
+//     server_reply.go: writing answers and errors; server_stats.go: what
+//     was answered. wire*.go holds the answers' JSON types.
 //   - dialect.go: the representations answers may take (numbers as strings,
 //     times without a zone, …), the values unchanged.
 //   - faults.go: injected failures (throttling, 5xx, dropped connections,

@@ -1,0 +1,468 @@
+package bsssim
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// billParams are the parameters the bill actions share.
+type billParams struct {
+	cycle            Cycle
+	granularity      Granularity
+	date             Day
+	productCode      string
+	subscriptionType string
+	instanceID       string
+	splitItemID      string
+	ownerID          int64
+	groupByProduct   bool
+	billingItem      bool
+	hideZeroCharge   bool
+}
+
+// readBillParams validates what BSS validates: BillingCycle is required,
+// YYYY-MM, within the last 18 months (12 for split bills) and not in the
+// future; BillingDate goes with Granularity=DAILY only and lies in the cycle.
+func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *apiError) {
+	var bp billParams
+	var e *apiError
+	if bp.cycle, e = readBillingCycle(p, kind, at); e != nil {
+		return bp, e
+	}
+	switch g := p.Get("Granularity"); {
+	case g == "" || strings.EqualFold(g, string(Monthly)):
+		bp.granularity = Monthly
+	case strings.EqualFold(g, string(Daily)):
+		bp.granularity = Daily
+	default:
+		return bp, invalidParameter("Granularity", g, "is not one of MONTHLY, DAILY")
+	}
+	if bp.date, e = readBillingDate(p, bp.granularity, bp.cycle); e != nil {
+		return bp, e
+	}
+	if v := p.Get("BillOwnerId"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return bp, invalidParameter("BillOwnerId", v, "is not an account ID")
+		}
+		bp.ownerID = id
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"IsGroupByProduct", &bp.groupByProduct}, {"IsBillingItem", &bp.billingItem}, {"IsHideZeroCharge", &bp.hideZeroCharge}} {
+		switch v := p.Get(b.name); {
+		case v == "" || strings.EqualFold(v, "false"):
+		case strings.EqualFold(v, "true"):
+			*b.dst = true
+		default:
+			return bp, invalidParameter(b.name, v, "is not true or false")
+		}
+	}
+	bp.productCode = p.Get("ProductCode")
+	bp.subscriptionType = p.Get("SubscriptionType")
+	bp.instanceID = p.Get("InstanceID")
+	bp.splitItemID = p.Get("SplitItemID")
+	return bp, nil
+}
+
+// readBillingCycle reads the required BillingCycle: YYYY-MM, within the
+// retention of kind, and not in the future.
+func readBillingCycle(p url.Values, kind DataKind, at time.Time) (Cycle, *apiError) {
+	raw := p.Get("BillingCycle")
+	if raw == "" {
+		return Cycle{}, missingAPIParameter("BillingCycle")
+	}
+	cycle, err := parseCycle(raw)
+	if err != nil || cycle.String() != raw {
+		return Cycle{}, invalidParameter("BillingCycle", raw, "is not a billing cycle in the YYYY-MM format")
+	}
+	if oldest := oldestQueryable(at, kind); cycle.Before(oldest) {
+		return Cycle{}, invalidParameter("BillingCycle", raw,
+			fmt.Sprintf("is older than the latest %d billing cycles (the oldest queryable is %s)", delays[kind].retention, oldest))
+	}
+	if current := cycleOf(at); current.Before(cycle) {
+		return Cycle{}, invalidParameter("BillingCycle", raw, fmt.Sprintf("is in the future (the current billing cycle is %s)", current))
+	}
+	return cycle, nil
+}
+
+// readBillingDate reads BillingDate, which goes with Granularity DAILY
+// only, and then is required and lies in cycle. Zero for MONTHLY.
+func readBillingDate(p url.Values, granularity Granularity, cycle Cycle) (Day, *apiError) {
+	raw := p.Get("BillingDate")
+	switch {
+	case raw == "" && granularity == Daily:
+		return Day{}, invalidParameter("BillingDate", raw, "is required when Granularity is DAILY")
+	case raw != "" && granularity != Daily:
+		return Day{}, invalidParameter("BillingDate", raw, "is accepted only with Granularity DAILY")
+	case raw == "":
+		return Day{}, nil
+	}
+	day, err := parseDay(raw)
+	if err != nil || day.String() != raw {
+		return Day{}, invalidParameter("BillingDate", raw, "is not a date in the YYYY-MM-DD format")
+	}
+	if day.Cycle() != cycle {
+		return Day{}, invalidParameter("BillingDate", raw, "is outside BillingCycle "+cycle.String())
+	}
+	return day, nil
+}
+
+// fingerprint identifies the query a NextToken belongs to: everything but the
+// position and the page size.
+func (bp billParams) fingerprint(action string) string {
+	return strings.Join([]string{
+		action, bp.cycle.String(), string(bp.granularity), dayString(bp.date),
+		bp.productCode, bp.subscriptionType, bp.instanceID, bp.splitItemID,
+		strconv.FormatInt(bp.ownerID, 10),
+		strconv.FormatBool(bp.groupByProduct), strconv.FormatBool(bp.billingItem), strconv.FormatBool(bp.hideZeroCharge),
+	}, "\x00")
+}
+
+func dayString(d Day) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+// pageSize reads PageSize or MaxResults: default 20, at most 300.
+func pageSize(p url.Values, name string) (int, *apiError) {
+	v := p.Get(name)
+	if v == "" {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, invalidParameter(name, v, fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
+	}
+	return int(n), nil
+}
+
+// pageNum reads PageNum: default 1.
+func pageNum(p url.Values) (int, *apiError) {
+	v := p.Get("PageNum")
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 1 {
+		return 0, invalidParameter("PageNum", v, "must be a positive integer")
+	}
+	return int(n), nil
+}
+
+// ---------------------------------------------------------------------------
+// NextToken: stateless and bound to its query. A token is base64 (standard
+// alphabet, padded) of a fixed prefix, the offset and an HMAC of the query
+// fingerprint and offset under a key private to this server. The prefix is
+// chosen so every token contains "+", "/" and "=": a client that does not
+// percent-encode the token breaks on the first page, not in production.
+
+var base64Std = base64.StdEncoding.Strict()
+
+func hmacSHA256(key []byte, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, key)
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+func hmacEqual(a, b []byte) bool { return hmac.Equal(a, b) }
+
+var tokenPrefix = []byte{0x08, 0x01, 0x12, 0xfb, 0xff, 0xbf} // "CAES+/+/"
+
+const (
+	tokenMACLen = 16
+	tokenLen    = 6 + 4 + tokenMACLen // 26 bytes: not a multiple of 3, so always padded
+)
+
+func (s *Server) tokenMAC(fingerprint string, offset uint32) []byte {
+	var off [4]byte
+	off[0], off[1], off[2], off[3] = byte(offset>>24), byte(offset>>16), byte(offset>>8), byte(offset)
+	m := hmacSHA256(s.tokenKey, []byte(fingerprint), off[:])
+	return m[:tokenMACLen]
+}
+
+func (s *Server) issueToken(fingerprint string, offset int) string {
+	b := make([]byte, 0, tokenLen)
+	b = append(b, tokenPrefix...)
+	o := uint32(offset)
+	b = append(b, byte(o>>24), byte(o>>16), byte(o>>8), byte(o))
+	b = append(b, s.tokenMAC(fingerprint, o)...)
+	return base64Std.EncodeToString(b)
+}
+
+// readToken returns the offset a NextToken stands for: 0 for none.
+func (s *Server) readToken(p url.Values, fingerprint string) (int, *apiError) {
+	t := p.Get("NextToken")
+	if t == "" {
+		return 0, nil
+	}
+	bad := invalidParameter("NextToken", t, "is not the NextToken returned by the previous call of this query")
+	b, err := base64Std.DecodeString(t)
+	if err != nil || len(b) != tokenLen || !bytes.Equal(b[:len(tokenPrefix)], tokenPrefix) {
+		return 0, bad
+	}
+	o := uint32(b[6])<<24 | uint32(b[7])<<16 | uint32(b[8])<<8 | uint32(b[9])
+	if !hmacEqual(b[10:], s.tokenMAC(fingerprint, o)) {
+		return 0, bad
+	}
+	return int(o), nil
+}
+
+// ---------------------------------------------------------------------------
+// Actions
+
+func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
+	bp, e := readBillParams(c.params, KindAmounts, at)
+	if e != nil {
+		return answer{}, e
+	}
+	items := s.world.AccountBill(AccountBillRequest{
+		BillingCycle:     bp.cycle,
+		Granularity:      bp.granularity,
+		BillingDate:      bp.date,
+		IsGroupByProduct: bp.groupByProduct,
+		ProductCode:      bp.productCode,
+		BillOwnerID:      bp.ownerID,
+	}, at)
+	total := len(items)
+	num, size, lo, hi, e := pageRange(c.params, total)
+	if e != nil {
+		return answer{}, e
+	}
+
+	ans := successAnswer(true)
+	data := &AccountBillData{
+		AccountID:    s.world.AccountID(),
+		AccountName:  s.world.AccountName(),
+		BillingCycle: bp.cycle.String(),
+		PageNum:      num,
+		PageSize:     size,
+		TotalCount:   s.driftTotal(c, total, &ans),
+	}
+	data.Items.Item = nonNil(items[lo:hi])
+	ans.data, ans.rows = data, hi-lo
+	return ans, nil
+}
+
+// pageRange reads PageNum and PageSize and returns the rows [lo, hi) that
+// page holds of the reachable rows.
+func pageRange(p url.Values, reachable int) (num, size, lo, hi int, e *apiError) {
+	if num, e = pageNum(p); e != nil {
+		return 0, 0, 0, 0, e
+	}
+	if size, e = pageSize(p, "PageSize"); e != nil {
+		return 0, 0, 0, 0, e
+	}
+	lo = min((num-1)*size, reachable)
+	return num, size, lo, min(lo+size, reachable), nil
+}
+
+func instanceBillRequest(bp billParams) InstanceBillRequest {
+	return InstanceBillRequest{
+		BillingCycle:     bp.cycle,
+		Granularity:      bp.granularity,
+		BillingDate:      bp.date,
+		IsBillingItem:    bp.billingItem,
+		IsHideZeroCharge: bp.hideZeroCharge,
+		ProductCode:      bp.productCode,
+		SubscriptionType: bp.subscriptionType,
+		InstanceID:       bp.instanceID,
+		BillOwnerID:      bp.ownerID,
+	}
+}
+
+// queryInstanceBill is the old PageNum API; it "no longer queries data
+// beyond the 50,000th row" while TotalCount stays the true count.
+func (s *Server) queryInstanceBill(c *call, at time.Time) (answer, *apiError) {
+	bp, e := readBillParams(c.params, KindAmounts, at)
+	if e != nil {
+		return answer{}, e
+	}
+	req := instanceBillRequest(bp)
+	total := s.world.InstanceBillCount(req, at)
+	num, size, lo, hi, e := pageRange(c.params, min(total, queryInstanceBillRowCap))
+	if e != nil {
+		return answer{}, e
+	}
+	var rows []InstanceBillItem
+	if hi > lo {
+		rows = s.world.InstanceBillRows(req, at, lo, hi-lo)
+	}
+
+	ans := successAnswer(true)
+	data := &QueryInstanceBillData{
+		AccountID:    s.world.AccountID(),
+		AccountName:  s.world.AccountName(),
+		BillingCycle: bp.cycle.String(),
+		PageNum:      num,
+		PageSize:     size,
+		TotalCount:   s.driftTotal(c, total, &ans),
+	}
+	data.Items.Item = nonNil(rows)
+	ans.data, ans.rows = data, len(rows)
+	return ans, nil
+}
+
+func (s *Server) describeInstanceBill(c *call, at time.Time) (answer, *apiError) {
+	bp, e := readBillParams(c.params, KindAmounts, at)
+	if e != nil {
+		return answer{}, e
+	}
+	req := instanceBillRequest(bp)
+	page, e := tokenPage(s, c, bp, s.world.InstanceBillCount(req, at), func(offset, limit int) []InstanceBillItem {
+		return s.world.InstanceBillRows(req, at, offset, limit)
+	})
+	if e != nil {
+		return answer{}, e
+	}
+	page.ans.data = &InstanceBillData{
+		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
+		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
+	}
+	return page.ans, nil
+}
+
+// tokenAnswer is one page of a NextToken/MaxResults action, with the
+// faults that apply to it already applied.
+type tokenAnswer[T any] struct {
+	ans              answer
+	rows             []T
+	size, totalCount int
+	nextToken        string
+}
+
+// tokenPage reads MaxResults and NextToken and returns the page of a
+// NextToken-paged walk over total rows, read with rows(offset, limit).
+func tokenPage[T any](s *Server, c *call, bp billParams, total int, rows func(offset, limit int) []T) (tokenAnswer[T], *apiError) {
+	size, e := pageSize(c.params, "MaxResults")
+	if e != nil {
+		return tokenAnswer[T]{}, e
+	}
+	fingerprint := bp.fingerprint(c.action)
+	offset, e := s.readToken(c.params, fingerprint)
+	if e != nil {
+		return tokenAnswer[T]{}, e
+	}
+	var page []T
+	if offset < total {
+		page = rows(offset, min(size, total-offset))
+	}
+	t := tokenAnswer[T]{ans: successAnswer(true), rows: nonNil(page), size: size}
+	t.nextToken = s.nextToken(c, fingerprint, offset+len(page), total, &t.ans)
+	t.totalCount = s.driftTotal(c, total, &t.ans)
+	t.ans.rows = len(page)
+	return t, nil
+}
+
+func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError) {
+	if !s.world.SplitBillEnabled() {
+		return answer{}, newAPIError(http.StatusBadRequest, codeSplitBillNotEnabled,
+			"Split Bill is not enabled for this account. Enable Split Bill in the User Center console "+
+				"(Cost Allocation > Split Bill) before calling DescribeSplitItemBill; data appears 24 hours after enabling.")
+	}
+	bp, e := readBillParams(c.params, KindSplitItems, at)
+	if e != nil {
+		return answer{}, e
+	}
+	req := SplitItemBillRequest{
+		BillingCycle:     bp.cycle,
+		Granularity:      bp.granularity,
+		BillingDate:      bp.date,
+		IsHideZeroCharge: bp.hideZeroCharge,
+		ProductCode:      bp.productCode,
+		SubscriptionType: bp.subscriptionType,
+		InstanceID:       bp.instanceID,
+		SplitItemID:      bp.splitItemID,
+		BillOwnerID:      bp.ownerID,
+	}
+	page, e := tokenPage(s, c, bp, s.world.SplitItemBillCount(req, at), func(offset, limit int) []SplitItemBillItem {
+		return s.world.SplitItemBillRows(req, at, offset, limit)
+	})
+	if e != nil {
+		return answer{}, e
+	}
+	page.ans.data = &SplitItemBillData{
+		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
+		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
+	}
+	return page.ans, nil
+}
+
+func (s *Server) queryBillToOSSSubscription() answer {
+	data := &BillSubscriptionData{AccountID: s.world.AccountID(), AccountName: s.world.AccountName()}
+	data.Items.Item = nonNil(s.world.Subscriptions())
+	ans := successAnswer(false)
+	ans.data = data
+	return ans
+}
+
+// queryAccountBalance answers with Code "200" and Message "success", as the
+// API page's example does, not the bills' "Success".
+func (s *Server) queryAccountBalance(at time.Time) answer {
+	b := s.world.Balance(at)
+	return answer{
+		code: "200",
+		msg:  "success",
+		data: &balanceData{
+			AvailableAmount:     b.AvailableAmount.String(),
+			AvailableCashAmount: b.AvailableCashAmount.String(),
+			CreditAmount:        b.CreditAmount.String(),
+			MybankCreditAmount:  b.MybankCreditAmount.String(),
+			Currency:            b.Currency,
+			QuotaLimit:          b.QuotaLimit.String(),
+		},
+	}
+}
+
+func successAnswer(paged bool) answer {
+	return answer{code: "Success", msg: "Successful!", paged: paged}
+}
+
+// driftTotal applies the drift-total fault to a page's TotalCount. Only
+// pages after a walk's first drift: the fault models a bill that changes
+// while it is being walked, which a walk can see only against its first page.
+func (s *Server) driftTotal(c *call, total int, ans *answer) int {
+	continuation := c.params.Get("NextToken") != "" || (c.params.Get("PageNum") != "" && c.params.Get("PageNum") != "1")
+	if continuation && s.faults.take(c.action, faultDriftTotal) {
+		ans.faults = append(ans.faults, faultDriftTotal)
+		return total + 1
+	}
+	return total
+}
+
+// nextToken is "" on the last page, else the token for the next offset. The
+// repeat-token fault answers the request's own token instead.
+func (s *Server) nextToken(c *call, fingerprint string, next, total int, ans *answer) string {
+	if sent := c.params.Get("NextToken"); sent != "" && s.faults.take(c.action, faultRepeatToken) {
+		ans.faults = append(ans.faults, faultRepeatToken)
+		return sent
+	}
+	if next >= total {
+		return ""
+	}
+	return s.issueToken(fingerprint, next)
+}
+
+// nonNil makes an empty page encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ---------------------------------------------------------------------------
+// Stats
