@@ -218,6 +218,12 @@ func (c *fileConfig) validate() error {
 			return fmt.Errorf("%s.%w", field, err) // err starts with "credentials: "
 		}
 	}
+	return c.validateBudgets(names)
+}
+
+// validateBudgets checks the budgets against the accounts named, and each
+// scope for the shape that can match a series.
+func (c *fileConfig) validateBudgets(accounts map[string]bool) error {
 	budgets := map[[4]string]bool{}
 	for i, b := range c.Budgets {
 		field := fmt.Sprintf("budgets[%d]", i)
@@ -225,21 +231,32 @@ func (c *fileConfig) validate() error {
 		switch {
 		case budgets[key]:
 			return fmt.Errorf("%s: a budget for account %s, product_code %s, owner_id %s in %s is already declared", field, quote(b.Account), quote(b.ProductCode), quote(b.OwnerID), quote(b.Currency))
-		case !names[b.Account]:
+		case !accounts[b.Account]:
 			return fmt.Errorf("%s.account: %s is not a configured account", field, quote(b.Account))
 		case !knownCurrencies[b.Currency]:
 			return fmt.Errorf("%s.currency: %s is not one BSS bills in (CNY, USD, JPY)", field, quote(b.Currency))
-		case b.ProductCode != "" && productCodeRE.MatchString(strings.ToLower(b.ProductCode)) && !productCodeRE.MatchString(b.ProductCode):
-			return fmt.Errorf("%s.product_code: %s: BSS product codes are lower case; write %s", field, quote(b.ProductCode), quote(strings.ToLower(b.ProductCode)))
-		case b.ProductCode != "" && !productCodeRE.MatchString(b.ProductCode):
-			return fmt.Errorf("%s.product_code: %s is not a BSS product code (lower-case letters, digits, '_', '.' or '-', such as \"ecs\")", field, quote(b.ProductCode))
-		case b.OwnerID != "" && !ownerIDRE.MatchString(b.OwnerID):
-			return fmt.Errorf("%s.owner_id: %s is not an account ID (digits only)", field, quote(b.OwnerID))
+		}
+		if err := checkBudgetScope(b.ProductCode, b.OwnerID); err != nil {
+			return fmt.Errorf("%s.%w", field, err)
 		}
 		if _, err := parseAmount(b.Monthly); err != nil {
 			return fmt.Errorf("%s.monthly_amount: %w", field, err)
 		}
 		budgets[key] = true
+	}
+	return nil
+}
+
+// checkBudgetScope refuses a product code or owner ID that no series can
+// carry; errors start with the field's name.
+func checkBudgetScope(productCode, ownerID string) error {
+	switch {
+	case productCode != "" && productCodeRE.MatchString(strings.ToLower(productCode)) && !productCodeRE.MatchString(productCode):
+		return fmt.Errorf("product_code: %s: BSS product codes are lower case; write %s", quote(productCode), quote(strings.ToLower(productCode)))
+	case productCode != "" && !productCodeRE.MatchString(productCode):
+		return fmt.Errorf("product_code: %s is not a BSS product code (lower-case letters, digits, '_', '.' or '-', such as \"ecs\")", quote(productCode))
+	case ownerID != "" && !ownerIDRE.MatchString(ownerID):
+		return fmt.Errorf("owner_id: %s is not an account ID (digits only)", quote(ownerID))
 	}
 	return nil
 }

@@ -185,13 +185,9 @@ func (o *options) validate() error {
 		return fmt.Errorf("--bss.timeout: must be between %s and %s, got %s", minBSSTimeout, maxBSSTimeout, o.bssTimeout)
 	case o.configCheck && o.configFile == "":
 		return fmt.Errorf("--config.check needs --config.file")
-	case !o.demo && o.demoClock != "":
-		return fmt.Errorf("--demo.clock needs --demo")
-	case !o.demo && o.demoDialect != "":
-		return fmt.Errorf("--demo.dialect needs --demo")
 	}
-	if _, err := bsssim.ParseDialect(o.demoDialect); err != nil {
-		return fmt.Errorf("--demo.dialect: %w", err)
+	if err := o.validateDemo(); err != nil {
+		return err
 	}
 	if err := checkRateLimit(o.rateLimit); err != nil {
 		return fmt.Errorf("--bss.rate-limit: %w", err)
@@ -203,11 +199,6 @@ func (o *options) validate() error {
 	}
 	if !accountNameRE.MatchString(o.accountName) {
 		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", quote(o.accountName))
-	}
-	if o.demoClock != "" {
-		if _, err := time.Parse(time.RFC3339, o.demoClock); err != nil {
-			return fmt.Errorf("--demo.clock: %s is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00", quote(o.demoClock))
-		}
 	}
 	anyEnabled := false
 	for _, r := range collector.Registrations() {
@@ -299,4 +290,23 @@ func (o *options) enabledCollectors() []collector.Enabled {
 		}
 	}
 	return out
+}
+
+// validateDemo checks the demo's hidden flags.
+func (o *options) validateDemo() error {
+	switch {
+	case !o.demo && o.demoClock != "":
+		return fmt.Errorf("--demo.clock needs --demo")
+	case !o.demo && o.demoDialect != "":
+		return fmt.Errorf("--demo.dialect needs --demo")
+	}
+	if o.demoClock != "" {
+		if _, err := time.Parse(time.RFC3339, o.demoClock); err != nil {
+			return fmt.Errorf("--demo.clock: %s is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00", quote(o.demoClock))
+		}
+	}
+	if _, err := bsssim.ParseDialect(o.demoDialect); err != nil {
+		return fmt.Errorf("--demo.dialect: %w", err)
+	}
+	return nil
 }

@@ -38,16 +38,8 @@ type account struct {
 // checked by parseFlags. Startup, --config.check and reload all call it, so
 // that what one accepts the others accept.
 func Load(opts *options, logger log.Logger) (*settings, error) {
-	// exporter-toolkit's own parser, so the check and the server agree. It
-	// reads any path it is given, so the path is checked to be a regular
-	// file of a sane size first: a pipe would hang it.
-	if path := *opts.webFlags.WebConfigFile; path != "" {
-		if _, err := regularfile.Read(path, maxConfigBytes); err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing file: web.Validate says so
-			return nil, fmt.Errorf("--web.config.file: %w", err)
-		}
-	}
-	if err := web.Validate(*opts.webFlags.WebConfigFile); err != nil {
-		return nil, fmt.Errorf("--web.config.file: %s: %w", *opts.webFlags.WebConfigFile, err)
+	if err := checkWebConfig(*opts.webFlags.WebConfigFile); err != nil {
+		return nil, err
 	}
 	file := &fileConfig{}
 	if opts.configFile != "" {
@@ -109,4 +101,20 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkWebConfig validates --web.config.file with exporter-toolkit's own
+// parser, so the check and the server agree. That parser reads any path it
+// is given, so the path is checked to be a regular file of a sane size
+// first: a pipe would hang it.
+func checkWebConfig(path string) error {
+	if path != "" {
+		if _, err := regularfile.Read(path, maxConfigBytes); err != nil && !errors.Is(err, fs.ErrNotExist) { // a missing file: web.Validate says so
+			return fmt.Errorf("--web.config.file: %w", err)
+		}
+	}
+	if err := web.Validate(path); err != nil {
+		return fmt.Errorf("--web.config.file: %s: %w", path, err)
+	}
+	return nil
 }

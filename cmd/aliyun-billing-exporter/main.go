@@ -43,11 +43,8 @@ func main() {
 // run is the whole program; it returns the exit code. ctx ends it cleanly;
 // each value on hup reloads --config.file.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal) int {
-	if len(args) > 0 && args[0] == backfillCommand { // backfill.go
-		return runBackfill(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == doctorCommand { // doctor.go
-		return runDoctor(ctx, args[1:], stdout, stderr)
+	if command, ok := commands[firstArg(args)]; ok {
+		return command(ctx, args[1:], stdout, stderr)
 	}
 	opts, err := parseFlags(args, stdout, stderr)
 	if err != nil {
@@ -133,11 +130,30 @@ loop:
 			break loop
 		}
 	}
-	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
+	shutdown(srv, accounts, logger)
+	return code
+}
+
+// commands are the subcommands, by their first argument.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
+	backfillCommand: runBackfill, // backfill.go
+	doctorCommand:   runDoctor,   // doctor.go
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+// shutdown stops serving and the collectors within shutdownTimeout: the
+// collectors stop at their next step once cancelled, and one stuck in a
+// read does not hold the process past the timeout.
+func shutdown(srv *http.Server, accounts *accountSet, logger log.Logger) {
+	ctx, done := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer done()
-	_ = srv.Shutdown(shutdownCtx)
-	// The collectors stop at their next step once cancelled; one stuck in a
-	// read does not hold the process past the timeout.
+	_ = srv.Shutdown(ctx)
 	stopped := make(chan struct{})
 	go func() {
 		accounts.stop()
@@ -145,10 +161,9 @@ loop:
 	}()
 	select {
 	case <-stopped:
-	case <-shutdownCtx.Done():
+	case <-ctx.Done():
 		level.Warn(logger).Log("msg", "the collectors did not stop within the shutdown timeout; exiting anyway", "timeout", shutdownTimeout)
 	}
-	return code
 }
 
 // shutdownTimeout bounds the shutdown after SIGTERM: in-flight scrapes

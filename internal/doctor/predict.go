@@ -55,64 +55,9 @@ func (r *run) predict() {
 		total++ // the payer, once per start
 	}
 	for _, name := range r.in.Enabled {
-		p := Prediction{Collector: name}
-		switch name {
-		case "account":
-			s, ok := r.rows[bssclient.ActionQueryAccountBill]
-			if !ok {
-				continue
-			}
-			c := r.calendarOf(bssclient.KindAmounts)
-			cycles := pages(s.month) + c.unsettled*pages(s.day)
-			p.ColdRequests = c.exposed*pages(s.day) + cycles + pages(s.prevMonth) + c.prevOpen*pages(s.day)
-			p.DailyRequests = 2*pages(s.day) + perDay(name, cycles)
-			if !c.prevFinal {
-				p.DailyRequests += perDay(name, pages(s.prevMonth)+c.prevOpen*pages(s.day))
-			}
-			cols := len(columnsOf(r.in.Config, name))
-			p.Series = (c.exposed*s.day+s.month+s.prevMonth)*cols + 2
-		case "names":
-			s, ok := r.rows[bssclient.ActionQueryAccountBill]
-			if !ok {
-				continue
-			}
-			p.ColdRequests, p.DailyRequests = pages(s.month), perDay(name, pages(s.month))
-		case "instance", "ossbucket":
-			action, kind := bssclient.ActionDescribeInstanceBill, bssclient.KindInstanceAttributes
-			if name == "ossbucket" {
-				action, kind = bssclient.ActionDescribeSplitItemBill, bssclient.KindSplitItems
-			}
-			s, ok := r.rows[action]
-			if !ok {
-				continue
-			}
-			c := r.calendarOf(kind)
-			cycle := 0
-			if !c.cycleEmpty {
-				cycle = pages(s.month) + c.unsettled*pages(s.day)
-			}
-			p.ColdRequests = c.exposed*pages(s.day) + cycle
-			p.DailyRequests = 2*pages(s.day) + cycle // a new day, a recheck, the cycle read again as a day settles
-			if groups := r.groups[action]; groups > 0 {
-				cols := len(columnsOf(r.in.Config, name))
-				days := c.exposed
-				if !c.cycleEmpty {
-					days++ // the cycle gauges: about one day's keys
-				}
-				p.Series = days * groups * cols
-				if name == "ossbucket" {
-					p.Series += 2 // split_bill_enabled, cycle_from_monthly_bill
-				}
-			}
-		default:
-			n := 0
-			for range collectorActions[name] {
-				n++
-			}
-			if name == "savingsplan" {
-				n += 2 // the RI and SCU analyses are one action each, asked twice
-			}
-			p.ColdRequests, p.DailyRequests = n, perDay(name, n)
+		p, ok := r.predictOne(name, perDay)
+		if !ok {
+			continue
 		}
 		total += p.ColdRequests
 		r.report.Predictions = append(r.report.Predictions, p)
@@ -209,4 +154,69 @@ func columnsOf(cfg collector.Config, name string) []string {
 		return cols
 	}
 	return collector.DefaultAmounts(name)
+}
+
+// predictOne is what collector name costs and publishes, from the sizes
+// measured; false when its bill could not be measured.
+func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction, bool) {
+	p := Prediction{Collector: name}
+	switch name {
+	case "account":
+		s, ok := r.rows[bssclient.ActionQueryAccountBill]
+		if !ok {
+			return p, false
+		}
+		c := r.calendarOf(bssclient.KindAmounts)
+		cycles := pages(s.month) + c.unsettled*pages(s.day)
+		p.ColdRequests = c.exposed*pages(s.day) + cycles + pages(s.prevMonth) + c.prevOpen*pages(s.day)
+		p.DailyRequests = 2*pages(s.day) + perDay(name, cycles)
+		if !c.prevFinal {
+			p.DailyRequests += perDay(name, pages(s.prevMonth)+c.prevOpen*pages(s.day))
+		}
+		cols := len(columnsOf(r.in.Config, name))
+		p.Series = (c.exposed*s.day+s.month+s.prevMonth)*cols + 2
+	case "names":
+		s, ok := r.rows[bssclient.ActionQueryAccountBill]
+		if !ok {
+			return p, false
+		}
+		p.ColdRequests, p.DailyRequests = pages(s.month), perDay(name, pages(s.month))
+	case "instance", "ossbucket":
+		action, kind := bssclient.ActionDescribeInstanceBill, bssclient.KindInstanceAttributes
+		if name == "ossbucket" {
+			action, kind = bssclient.ActionDescribeSplitItemBill, bssclient.KindSplitItems
+		}
+		s, ok := r.rows[action]
+		if !ok {
+			return p, false
+		}
+		c := r.calendarOf(kind)
+		cycle := 0
+		if !c.cycleEmpty {
+			cycle = pages(s.month) + c.unsettled*pages(s.day)
+		}
+		p.ColdRequests = c.exposed*pages(s.day) + cycle
+		p.DailyRequests = 2*pages(s.day) + cycle // a new day, a recheck, the cycle read again as a day settles
+		if groups := r.groups[action]; groups > 0 {
+			cols := len(columnsOf(r.in.Config, name))
+			days := c.exposed
+			if !c.cycleEmpty {
+				days++ // the cycle gauges: about one day's keys
+			}
+			p.Series = days * groups * cols
+			if name == "ossbucket" {
+				p.Series += 2 // split_bill_enabled, cycle_from_monthly_bill
+			}
+		}
+	default:
+		n := 0
+		for range collectorActions[name] {
+			n++
+		}
+		if name == "savingsplan" {
+			n += 2 // the RI and SCU analyses are one action each, asked twice
+		}
+		p.ColdRequests, p.DailyRequests = n, perDay(name, n)
+	}
+	return p, true
 }
