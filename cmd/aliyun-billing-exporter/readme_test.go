@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 )
 
@@ -73,7 +74,13 @@ func exporterMetricNames(t *testing.T) []string {
 	for _, r := range collector.Registrations() {
 		enabled = append(enabled, collector.Enabled{Name: r.Name, Interval: r.DefaultInterval})
 	}
-	exp, err := collector.New([]collector.Account{{Name: "a"}}, enabled, cfg, log.NewNopLogger())
+	// A client that is never called: the commitment collectors want one
+	// that can read commitments when they are built.
+	client, err := bssclient.New(bssclient.Config{Endpoint: "http://127.0.0.1:1", Credentials: bssclient.StaticCredentials("id", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := collector.New([]collector.Account{{Name: "a", Client: client}}, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
