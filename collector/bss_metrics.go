@@ -52,24 +52,29 @@ func NewBSSMetrics() *BSSMetrics {
 	}
 }
 
+// metricVec is one of the instruments: a vector labelled by account.
+type metricVec interface {
+	prometheus.Collector
+	DeletePartialMatch(prometheus.Labels) int
+}
+
+// vecs are the instruments.
+func (m *BSSMetrics) vecs() []metricVec {
+	return []metricVec{m.requests, m.duration, m.retries, m.throttled, m.unexpected, m.clockSkew}
+}
+
 // Describe implements prometheus.Collector.
 func (m *BSSMetrics) Describe(ch chan<- *prometheus.Desc) {
-	m.requests.Describe(ch)
-	m.duration.Describe(ch)
-	m.retries.Describe(ch)
-	m.throttled.Describe(ch)
-	m.unexpected.Describe(ch)
-	m.clockSkew.Describe(ch)
+	for _, v := range m.vecs() {
+		v.Describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (m *BSSMetrics) Collect(ch chan<- prometheus.Metric) {
-	m.requests.Collect(ch)
-	m.duration.Collect(ch)
-	m.retries.Collect(ch)
-	m.throttled.Collect(ch)
-	m.unexpected.Collect(ch)
-	m.clockSkew.Collect(ch)
+	for _, v := range m.vecs() {
+		v.Collect(ch)
+	}
 }
 
 // Observer returns the bssclient.Observer for one account.
@@ -114,11 +119,7 @@ func (o *AccountObserver) ClockSkew(skew time.Duration) {
 // its counters would otherwise be served, frozen, until the process ends.
 // Call it only once the account's client is no longer used.
 func (m *BSSMetrics) Forget(account string) {
-	labels := prometheus.Labels{"account": account}
-	m.requests.DeletePartialMatch(labels)
-	m.duration.DeletePartialMatch(labels)
-	m.retries.DeletePartialMatch(labels)
-	m.throttled.DeletePartialMatch(labels)
-	m.unexpected.DeletePartialMatch(labels)
-	m.clockSkew.DeletePartialMatch(labels)
+	for _, v := range m.vecs() {
+		v.DeletePartialMatch(prometheus.Labels{"account": account})
+	}
 }
