@@ -37,8 +37,8 @@ func newNamesCollector(acct Account, _ Config, _ log.Logger) (Collector, error) 
 			"Name of an owner (member account) seen in the account bill; value 1. Join with group_left on owner_id. Cached; refreshed in the background.",
 			[]string{"account", "owner_id", "owner_name"}, nil),
 		product: prometheus.NewDesc(namespace+"_product_info",
-			"Name of a product seen in the account bill; value 1. Join with group_left on product_code. Cached; refreshed in the background.",
-			[]string{"account", "product_code", "product_name"}, nil),
+			"Name of a product seen in the account bill, and its FOCUS ServiceCategory; value 1. Join with group_left on product_code. Cached; refreshed in the background.",
+			[]string{"account", "product_code", "product_name", "service_category"}, nil),
 		owners:   map[string]string{},
 		products: map[string]string{},
 	}, nil
@@ -80,7 +80,7 @@ func (c *namesCollector) snapshot() Snapshot {
 		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.owner, prometheus.GaugeValue, 1, c.acct.Name, id, name))
 	}
 	for code, name := range c.products {
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.product, prometheus.GaugeValue, 1, c.acct.Name, code, name))
+		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.product, prometheus.GaugeValue, 1, c.acct.Name, code, name, ServiceCategory(code)))
 	}
 	return s
 }

@@ -35,7 +35,7 @@ func TestNames(t *testing.T) {
 		if code == "" || name == "" {
 			t.Fatalf("product %q named %q", code, name)
 		}
-		want = append(want, sample{name: "aliyun_billing_product_info", value: "1", labels: map[string]string{"account": testAccount, "product_code": code, "product_name": name}})
+		want = append(want, sample{name: "aliyun_billing_product_info", value: "1", labels: map[string]string{"account": testAccount, "product_code": code, "product_name": name, "service_category": ServiceCategory(code)}})
 	}
 	h.assertExposition(want, namesFamilies...)
 
