@@ -101,7 +101,9 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app := kingpin.New("aliyun-billing-exporter",
 		"Exposes Alibaba Cloud spend from the BSS OpenAPI as Prometheus metrics. Bills are read in the background; a scrape never calls BSS.\n\n"+
 			"Credentials come from the Alibaba Cloud default credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, OIDC/RRSA, the aliyun CLI profile, the credentials file, the ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI) or from --config.file; never from flags.\n\n"+
-			"Try it without an account: aliyun-billing-exporter --demo")
+			"Try it without an account: aliyun-billing-exporter --demo\n\n"+
+			"Commands, each with its own --help: aliyun-billing-exporter doctor (read-only checks of an account before the first run), "+
+			"aliyun-billing-exporter backfill (the account's billing history, for promtool or VictoriaMetrics).")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
 	app.HelpFlag.Short('h')
