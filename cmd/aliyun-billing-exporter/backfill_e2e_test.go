@@ -58,6 +58,22 @@ func backfillSim(t *testing.T) (world bsssimtest.World, sim *bsssim.Running, con
 	return bsssimtest.Wrap(raw), sim, configFile
 }
 
+// serveWorld serves the world of wc with no quota to speak of, until the
+// test ends.
+func serveWorld(t *testing.T, wc bsssim.WorldConfig) (*bsssim.World, *bsssim.Running) {
+	t.Helper()
+	world, err := bsssim.NewWorld(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := bsssim.Start(bsssim.Config{World: world, QuotaPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	return world, sim
+}
+
 // writeSimConfig writes to path a config file of one account, named name,
 // that reads sim with the simulator's test key and no rate limit to speak of.
 func writeSimConfig(t *testing.T, path, name string, sim *bsssim.Running) {

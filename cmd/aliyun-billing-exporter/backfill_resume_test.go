@@ -35,15 +35,7 @@ func TestBackfillJournalOfAnotherIdentityIsRefused(t *testing.T) {
 
 	// Another payer under the same account name: another world, same label.
 	other := bsssim.WorldConfig{Seed: backfillWorld.Seed + 1, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true}
-	otherWorld, err := bsssim.NewWorld(other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherSim, err := bsssim.Start(bsssim.Config{World: otherWorld, QuotaPerSecond: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = otherSim.Close() })
+	_, otherSim := serveWorld(t, other)
 	otherConfig := filepath.Join(t.TempDir(), "other.yml")
 	writeSimConfig(t, otherConfig, "sim", otherSim)
 

@@ -18,15 +18,7 @@ import (
 // doctorSim serves a world for doctor runs and returns a config file for it.
 func doctorSim(t *testing.T, wc bsssim.WorldConfig) (*bsssim.World, *bsssim.Running, string) {
 	t.Helper()
-	world, err := bsssim.NewWorld(wc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := bsssim.Start(bsssim.Config{World: world, QuotaPerSecond: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	world, sim := serveWorld(t, wc)
 	path := filepath.Join(t.TempDir(), "config.yml")
 	writeSimConfig(t, path, "sim", sim)
 	return world, sim, path

@@ -18,15 +18,7 @@ import (
 func TestReloadOntoAnotherPayerReadsItsOwnBills(t *testing.T) {
 	bin := buildBinary(t)
 	startWorld := func(seed int64) *bsssim.Running {
-		world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: seed, Owners: 1, InstancesPerOwner: 6, SplitBillEnabled: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sim, err := bsssim.Start(bsssim.Config{World: world, QuotaPerSecond: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sim.Close() })
+		_, sim := serveWorld(t, bsssim.WorldConfig{Seed: seed, Owners: 1, InstancesPerOwner: 6, SplitBillEnabled: true})
 		return sim
 	}
 	payerA, payerB := startWorld(3), startWorld(4)
