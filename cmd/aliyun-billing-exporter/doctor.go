@@ -142,7 +142,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		a.name, d.maxRequests, estimate, time.Duration(float64(estimate)/a.rateLimit*float64(time.Second)).Round(time.Second), a.rateLimit)
 	report := doctor.Run(ctx, doctor.Input{
 		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,
-		Endpoint: bssclient.RedactURL(endpoint), Site: a.site, SiteCurrency: a.currency, RateLimit: a.rateLimit,
+		Endpoint: bssclient.RedactURL(endpoint), SiteCurrency: a.currency, RateLimit: a.rateLimit,
 		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(),
 		Requests: func() int { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.requests },
 		Skew:     func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },

@@ -107,7 +107,6 @@ type Input struct {
 	// from ("default", "environment", …).
 	CredentialSource string
 	Endpoint         string // as shown: no user info or query
-	Site             string
 	SiteCurrency     string // what the site implies ("" when not known)
 	RateLimit        float64
 	Config           collector.Config
