@@ -86,7 +86,6 @@ func (c *creditCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	client := c.client
 	if c.currency == "" {
 		// Vouchers and cards carry no currency; the account's is the
 		// balance's (INFERRED). It never changes, so it is asked once. It
@@ -103,8 +102,8 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 		}
 		c.currency = b.Currency
 	}
-	coupons, errCoupons := client.QueryCashCoupons(ctx)
-	cards, errCards := client.QueryPrepaidCards(ctx)
+	coupons, errCoupons := c.client.QueryCashCoupons(ctx)
+	cards, errCards := c.client.QueryPrepaidCards(ctx)
 	var items [2][]creditItem
 	for _, v := range coupons {
 		items[0] = append(items[0], creditItem{v.Status, v.Balance, v.ExpiryTime.Time})

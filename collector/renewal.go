@@ -77,7 +77,6 @@ func (c *renewalCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	const action = bssclient.ActionQueryAvailableInstances
-	client := c.client
 	longest := renewalWindows[len(renewalWindows)-1].d
 	req := bssclient.AvailableInstancesRequest{
 		SubscriptionType: bssclient.SubscriptionTypeSubscription,
@@ -90,7 +89,7 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	}
 	groups := map[[2]string]*group{}
 	var expiring []expiringInstance // with PerInstance
-	for page, err := range client.QueryAvailableInstances(ctx, req) {
+	for page, err := range c.client.QueryAvailableInstances(ctx, req) {
 		if err != nil {
 			if err := c.parts.settle(action, err); err != nil {
 				return c.last, err

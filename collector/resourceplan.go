@@ -85,10 +85,9 @@ func (c *resourcePlanCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	client := c.client
 	var plans []bssclient.ResourcePackageInstance
 	req := bssclient.ResourcePackageRequest{ExpiryTimeStart: now.Add(-resourcePlanExpiredWindow)}
-	for page, err := range client.QueryResourcePackageInstances(ctx, req) {
+	for page, err := range c.client.QueryResourcePackageInstances(ctx, req) {
 		if err != nil {
 			if err := c.parts.settle(bssclient.ActionQueryResourcePackageInstances, err); err != nil {
 				return c.withParts(c.last), err

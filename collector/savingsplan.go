@@ -111,17 +111,16 @@ func (c *savingsPlanCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	client := c.client
-	errPlans := c.refreshPlans(ctx, client)
+	errPlans := c.refreshPlans(ctx)
 	day := c.cfg.NewestSettledDay(now, bssclient.KindAmounts) // the settle margin included, as for the bills
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: analysisPeriod}
 	errs := []error{errPlans,
 		c.figure(ctx, "sp_usage", bssclient.ActionDescribeSavingsPlansUsageTotal, day, func() (float64, error) {
-			v, err := client.DescribeSavingsPlansUsageTotal(ctx, req)
+			v, err := c.client.DescribeSavingsPlansUsageTotal(ctx, req)
 			return v.TotalUsage.UsagePercentage.Float64(), err
 		}),
 		c.figure(ctx, "sp_coverage", bssclient.ActionDescribeSavingsPlansCoverageTotal, day, func() (float64, error) {
-			v, err := client.DescribeSavingsPlansCoverageTotal(ctx, req)
+			v, err := c.client.DescribeSavingsPlansCoverageTotal(ctx, req)
 			return v.TotalCoverage.CoveragePercentage.Float64(), err
 		}),
 	}
@@ -130,21 +129,21 @@ func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snap
 		r.ResourceType = rt
 		errs = append(errs,
 			c.figure(ctx, string(rt)+"_usage", reservationPart(bssclient.ActionDescribeResourceUsageTotal, rt), day, func() (float64, error) {
-				v, err := client.DescribeResourceUsageTotal(ctx, r)
+				v, err := c.client.DescribeResourceUsageTotal(ctx, r)
 				return v.TotalUsage.UsagePercentage.Float64(), err
 			}),
 			c.figure(ctx, string(rt)+"_coverage", reservationPart(bssclient.ActionDescribeResourceCoverageTotal, rt), day, func() (float64, error) {
-				v, err := client.DescribeResourceCoverageTotal(ctx, r)
+				v, err := c.client.DescribeResourceCoverageTotal(ctx, r)
 				return v.TotalCoverage.CoveragePercentage.Float64(), err
 			}))
 	}
 	return c.snapshot(), firstError(errs...)
 }
 
-func (c *savingsPlanCollector) refreshPlans(ctx context.Context, client CommitmentsBSS) error {
+func (c *savingsPlanCollector) refreshPlans(ctx context.Context) error {
 	const action = bssclient.ActionQuerySavingsPlansInstance
 	var plans []bssclient.SavingsPlanInstance
-	for page, err := range client.QuerySavingsPlansInstance(ctx) {
+	for page, err := range c.client.QuerySavingsPlansInstance(ctx) {
 		if err != nil {
 			if err := c.parts.settle(action, err); err != nil {
 				return err // keep the last good plans
