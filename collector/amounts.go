@@ -87,6 +87,15 @@ func columnsNamed(names []string) ([]amountColumn, error) {
 }
 
 // columnsOf returns the columns cfg asks the named collector to expose.
+// AmountColumns names the money columns collector exposes under cfg.
+func AmountColumns(cfg Config, collector string) []string {
+	var names []string
+	for _, c := range columnsOf(cfg, collector) {
+		names = append(names, c.name)
+	}
+	return names
+}
+
 func columnsOf(cfg Config, collector string) []amountColumn {
 	names, ok := cfg.Amounts[collector]
 	if !ok {

@@ -97,9 +97,5 @@ func stateOptions(cfg Config, collector string) string {
 // Identity. Two runs whose SeriesOptions differ publish series that do not
 // join.
 func SeriesOptions(cfg Config, collector string) string {
-	names := make([]string, 0, len(allColumns))
-	for _, c := range columnsOf(cfg, collector) {
-		names = append(names, c.name)
-	}
-	return stateOptions(cfg, collector) + " amounts=" + strings.Join(names, ",")
+	return stateOptions(cfg, collector) + " amounts=" + strings.Join(AmountColumns(cfg, collector), ",")
 }

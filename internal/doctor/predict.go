@@ -148,14 +148,6 @@ func code(productCode, pipCode string) string {
 	return pipCode
 }
 
-// columnsOf is the money columns a collector exposes under cfg.
-func columnsOf(cfg collector.Config, name string) []string {
-	if cols, ok := cfg.Amounts[name]; ok {
-		return cols
-	}
-	return collector.DefaultAmounts(name)
-}
-
 // predictOne is what collector name costs and publishes, from the sizes
 // measured; false when its bill could not be measured.
 func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction, bool) {
@@ -173,7 +165,7 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 		if !c.prevFinal {
 			p.DailyRequests += perDay(name, pages(s.prevMonth)+c.prevOpen*pages(s.day))
 		}
-		cols := len(columnsOf(r.in.Config, name))
+		cols := len(collector.AmountColumns(r.in.Config, name))
 		p.Series = (c.exposed*s.day+s.month+s.prevMonth)*cols + 2
 	case "names":
 		s, ok := r.rows[bssclient.ActionQueryAccountBill]
@@ -198,7 +190,7 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 		p.ColdRequests = c.exposed*pages(s.day) + cycle
 		p.DailyRequests = 2*pages(s.day) + cycle // a new day, a recheck, the cycle read again as a day settles
 		if groups := r.groups[action]; groups > 0 {
-			cols := len(columnsOf(r.in.Config, name))
+			cols := len(collector.AmountColumns(r.in.Config, name))
 			days := c.exposed
 			if !c.cycleEmpty {
 				days++ // the cycle gauges: about one day's keys
