@@ -76,13 +76,13 @@ func faultCases() []faultCase {
 		{name: "truncated JSON", inject: func(h *simHarness) { faults(h).TruncateNext(persistent) }, clear: clearFaults,
 			codes: []string{bssclient.CodeInvalidResponse}, collectors: all},
 		// Only multi-page walks can drift or repeat a token: the instance
-		// bill of multiPageWorld; the account and bucket walks are one page.
+		// and split bills of multiPageWorld; the account walks are one page.
 		{name: "TotalCount drifts mid-walk", world: &multiPageWorld,
 			inject: func(h *simHarness) { faults(h).DriftTotalCount(persistent) }, clear: clearFaults,
-			codes: []string{bssclient.CodeTotalCountDrift}, collectors: []string{"instance"}},
+			codes: []string{bssclient.CodeTotalCountDrift}, collectors: []string{"instance", "ossbucket"}},
 		{name: "repeated NextToken", world: &multiPageWorld,
 			inject: func(h *simHarness) { faults(h).RepeatNextToken(persistent) }, clear: clearFaults,
-			codes: []string{bssclient.CodeRepeatedToken}, collectors: []string{"instance"}},
+			codes: []string{bssclient.CodeRepeatedToken}, collectors: []string{"instance", "ossbucket"}},
 		{name: "wrong AccessKey secret", inject: useKey(bsssim.TestAccessKeyID, "not-the-secret", ""), clear: testKey,
 			codes: []string{bssclient.CodeSignatureDoesNotMatch}, collectors: all},
 		{name: "expired temporary credentials",

@@ -12,21 +12,43 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
-// splitItemsWorld is testWorld with one split row per billing item of a
-// bucket, as BSS is believed to answer.
+// splitItemsWorld is testWorld, whose split rows are one per billing item
+// of a bucket, as BSS is believed to answer.
 func splitItemsWorld() *bsssim.WorldConfig {
 	w := testWorld
-	w.SplitBillingItems = true
+	return &w
+}
+
+// splitBucketsWorld is testWorld answering the other documented-possible
+// form: one split row per bucket, BillingItem and BillingItemCode empty.
+func splitBucketsWorld() *bsssim.WorldConfig {
+	w := testWorld
+	w.SplitRowPerBucket = true
 	return &w
 }
 
 // TestOSSBucketBillingItem: with --collector.ossbucket.billing-item, the
 // per-bucket per-item series are the simulator's truth, and summed over
-// billing_item they are exactly the per-bucket series without the option.
+// billing_item they are exactly the per-bucket series without the option,
+// whichever form the split bill answers in. Rows without a billing item
+// show billing_item="unknown".
 func TestOSSBucketBillingItem(t *testing.T) {
-	items := startSim(t, simOptions{world: splitItemsWorld(), start: midMarch, collectors: []string{"ossbucket"},
+	for _, form := range []struct {
+		name  string
+		world *bsssim.WorldConfig
+		items []string
+	}{
+		{"row per billing item", splitItemsWorld(), []string{"net_out", "requests", "storage"}},
+		{"row per bucket", splitBucketsWorld(), []string{orUnknown("")}},
+	} {
+		t.Run(form.name, func(t *testing.T) { testOSSBucketBillingItem(t, form.world, form.items) })
+	}
+}
+
+func testOSSBucketBillingItem(t *testing.T, world *bsssim.WorldConfig, wantItems []string) {
+	items := startSim(t, simOptions{world: world, start: midMarch, collectors: []string{"ossbucket"},
 		configure: func(c *Config) { c.OSSBucket.BillingItem = true }})
-	plain := startSim(t, simOptions{world: splitItemsWorld(), start: midMarch, collectors: []string{"ossbucket"}})
+	plain := startSim(t, simOptions{world: world, start: midMarch, collectors: []string{"ossbucket"}})
 	items.mustStep(midMarch)
 	plain.mustStep(midMarch)
 	items.assertModel()
@@ -55,8 +77,8 @@ func TestOSSBucketBillingItem(t *testing.T) {
 			if got := exactSum(sums[k]); got.Cmp(exactSum([]gotSample{b})) != 0 {
 				t.Errorf("%s %s: billing items sum to %s, bucket is %v", family, k, got.FloatString(6), b.value)
 			}
-			if want := []string{"net_out", "requests", "storage"}; !slices.Equal(slices.Sorted(maps.Keys(codes[k])), want) {
-				t.Errorf("%s %s: billing items %v, want %v", family, k, slices.Sorted(maps.Keys(codes[k])), want)
+			if !slices.Equal(slices.Sorted(maps.Keys(codes[k])), wantItems) {
+				t.Errorf("%s %s: billing items %v, want %v", family, k, slices.Sorted(maps.Keys(codes[k])), wantItems)
 			}
 		}
 	}

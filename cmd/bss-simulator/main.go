@@ -180,9 +180,9 @@ func newApp(s *settings) *kingpin.Application {
 	app.Flag("split-bill", "Split Bill is enabled in the console, so DescribeSplitItemBill answers; --no-split-bill "+
 		"makes it answer NotApplicable.").
 		Default("true").BoolVar(&s.world.SplitBillEnabled)
-	app.Flag("split-billing-items", "Each OSS split row is one billing item (storage, traffic, requests) of a bucket, with BillingItem "+
-		"and BillingItemCode set, instead of one row per bucket; bucket totals are the same either way. BSS documents the fields "+
-		"but not which form it answers in.").BoolVar(&s.world.SplitBillingItems)
+	app.Flag("split-row-per-bucket", "Each OSS split row is one bucket's whole day with BillingItem and BillingItemCode empty, "+
+		"instead of one row per billing item (storage, traffic, requests) of a bucket; bucket totals are the same either way. "+
+		"BSS documents the fields but not which form it answers in.").BoolVar(&s.world.SplitRowPerBucket)
 	typed(app, "quota", "Flow control per account, shared by all its keys: requests per second before Throttling.User. "+
 		"0 means BSS's 10; negative, unlimited.",
 		strconv.Itoa(bsssim.DefaultQuotaPerSecond), &s.quota, parseInt, itoa)

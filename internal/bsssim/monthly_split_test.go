@@ -71,7 +71,7 @@ func TestMonthlySplitBillGroupsDailySplitBills(t *testing.T) {
 	}
 	restatements := map[bool]int{} // MONTHLY restatement rows seen, by unnamed
 	for _, items := range []bool{false, true} {
-		w := newTestWorld(t, WorldConfig{Seed: 21, Owners: 2, InstancesPerOwner: 40, SplitBillingItems: items})
+		w := newTestWorld(t, WorldConfig{Seed: 21, Owners: 2, InstancesPerOwner: 40, SplitRowPerBucket: !items})
 		for _, m := range moments {
 			someSplit, someUnsplit := marchSplitState(m.at)
 			for _, hideZero := range []bool{false, true} {
@@ -126,7 +126,7 @@ func TestMonthlySplitBillGroupsDailySplitBills(t *testing.T) {
 // The divided layout pages like any other: small pages and single-instance
 // queries find the same rows, and a SplitItemID query finds its named rows.
 func TestMonthlySplitBillPagesAndFilters(t *testing.T) {
-	w := newTestWorld(t, WorldConfig{Seed: 21, Owners: 2, InstancesPerOwner: 40, SplitBillingItems: true})
+	w := newTestWorld(t, WorldConfig{Seed: 21, Owners: 2, InstancesPerOwner: 40})
 	at := time.Date(2025, 3, 29, 18, 0, 0, 0, billingZone)
 	req := monthlySplitReq(false)
 	rows := allSplitRows(t, w, req, at)

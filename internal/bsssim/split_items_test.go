@@ -4,17 +4,17 @@ import (
 	"testing"
 )
 
-// With SplitBillingItems, each bucket's day is one row per billing item,
-// with BillingItem and BillingItemCode set, and every bucket's total is the
-// same as in the same World without it.
+// By default each bucket's day is one row per billing item, with
+// BillingItem and BillingItemCode set, and every bucket's total is the same
+// as in the same World with SplitRowPerBucket.
 func TestSplitBillingItemsKeepBucketTotals(t *testing.T) {
 	cfg := WorldConfig{Seed: 7, Owners: 3, InstancesPerOwner: 8, Currency: "CNY", SplitBillEnabled: true, BucketsPerOSSInstance: 3}
-	plain, err := NewWorld(cfg)
+	items, err := NewWorld(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.SplitBillingItems = true
-	items, err := NewWorld(cfg)
+	cfg.SplitRowPerBucket = true
+	plain, err := NewWorld(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestSplitBillingItemsKeepBucketTotals(t *testing.T) {
 	}
 	for _, r := range plainRows {
 		if r.BillingItem != "" || r.BillingItemCode != "" {
-			t.Fatalf("split row with a billing item although SplitBillingItems is off: %+v", r)
+			t.Fatalf("split row with a billing item although SplitRowPerBucket is on: %+v", r)
 		}
 	}
 	want, got := perBucket(plainRows), perBucket(itemRows)

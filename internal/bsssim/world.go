@@ -71,16 +71,19 @@ type WorldConfig struct {
 	// BucketsPerOSSInstance is how many split items (buckets) each OSS
 	// instance splits into; default 3, at most maxBucketsPerOSSInstance.
 	BucketsPerOSSInstance int
-	// SplitBillingItems makes each OSS split row one billing item (storage,
-	// traffic, requests) of one bucket, with BillingItem and BillingItemCode
-	// set, instead of one row per bucket. A bucket's total is unchanged: its
-	// share is split first, then divided among its items. INFERRED: the API
-	// documents BillingItem/BillingItemCode on every split row but not
-	// whether a bucket's day is one row or one row per item. Off by default,
-	// so row and request counts stay those of one row per bucket. With it on,
-	// an item's share can round to zero, so IsHideZeroCharge counts are not
-	// modelled for OSS split rows.
-	SplitBillingItems bool
+	// SplitRowPerBucket makes each OSS split row one bucket's whole day,
+	// with BillingItem and BillingItemCode empty. By default (false) each
+	// row is one billing item (storage, traffic, requests) of one bucket,
+	// with both fields set, and a bucket's share is split first, then
+	// divided among its items, so bucket totals are the same either way.
+	// INFERRED: DescribeSplitItemBill documents BillingItem and
+	// BillingItemCode on every split row
+	// (https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-describesplititembill)
+	// but not whether a bucket's day is one row or one row per item; the
+	// documented example has both fields set. Per item, an item's share can
+	// round to zero, so IsHideZeroCharge counts are not modelled for OSS
+	// split rows (the exporter does not send it).
+	SplitRowPerBucket bool
 	// MonthlySplitNamesFirstDay is the opposite guess: MONTHLY names split
 	// items from the cycle's first day for all days (from the row's first
 	// day: a subscription's renewal day). By default (false) a

@@ -126,7 +126,7 @@ func (w *World) parts(c *class, v view) int {
 // itemsPerSplit is how many billing-item rows one split item's row of
 // class c splits into: part = bucket*itemsPerSplit + item.
 func (w *World) itemsPerSplit(c *class) int {
-	if w.cfg.SplitBillingItems && c.product == productOSS {
+	if !w.cfg.SplitRowPerBucket && c.product == productOSS {
 		return len(c.product.items)
 	}
 	return 1
