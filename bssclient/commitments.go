@@ -285,6 +285,35 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// IDText is an id that BSS writes as a JSON number or as a string, kept as
+// its text: QueryAvailableInstances types OwnerId as a long, and its
+// documented example shows it masked as "181****"
+// (https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-queryavailableinstances).
+// Kept as text, a masked id labels a series as BSS wrote it instead of
+// failing the page; an integer would have to guess. Null is "".
+type IDText string
+
+func (id *IDText) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*id = ""
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = IDText(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("invalid id %s: want a number or a string", truncateForError(string(b)))
+	}
+	*id = IDText(n)
+	return nil
+}
+
 // ISOTime is an ISO 8601 UTC time ("2019-03-12T16:00:00Z"); an empty string
 // or null is the zero time (QueryAvailableInstances leaves times it does not
 // know empty: INFERRED).

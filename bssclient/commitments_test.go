@@ -40,7 +40,7 @@ func TestCommitmentDataDecodesAPIExamples(t *testing.T) {
 
 	var instances AvailableInstancesData
 	mustDecode(t, `{"PageNum":1,"PageSize":10,"TotalCount":11,"InstanceList":[{"InstanceID":"rm-1","OwnerId":325352345,"EndTime":"2019-09-08T16:00:00Z","ReleaseTime":"","RenewalDuration":1}]}`, &instances)
-	if in := instances.InstanceList[0]; in.OwnerID != 325352345 || !in.ReleaseTime.IsZero() || in.EndTime.IsZero() {
+	if in := instances.InstanceList[0]; in.OwnerID != "325352345" || !in.ReleaseTime.IsZero() || in.EndTime.IsZero() {
 		t.Errorf("instance decoded as %+v", in)
 	}
 }

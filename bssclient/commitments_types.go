@@ -169,7 +169,7 @@ type AvailableInstance struct {
 	ExpectedReleaseTime ISOTime `json:"ExpectedReleaseTime"`
 	ReleaseTime         ISOTime `json:"ReleaseTime"`
 	StopTime            ISOTime `json:"StopTime"`
-	OwnerID             FlexInt `json:"OwnerId"`
+	OwnerID             IDText  `json:"OwnerId"`
 	Seller              string  `json:"Seller"`
 	SellerID            FlexInt `json:"SellerId"`
 }

@@ -24,6 +24,11 @@ var corpusDecoders = map[string]func([]byte, func(string)) (any, error){
 	ActionQueryPrepaidCards:                 corpusDecode[PrepaidCardsData](ActionQueryPrepaidCards),
 	ActionDescribeResourceUsageTotal:        corpusDecode[ResourceUsageTotal](ActionDescribeResourceUsageTotal),
 	ActionDescribeSavingsPlansCoverageTotal: corpusDecode[SavingsPlansCoverageTotal](ActionDescribeSavingsPlansCoverageTotal),
+	ActionQueryAvailableInstances:           corpusDecode[AvailableInstancesData](ActionQueryAvailableInstances),
+	ActionDescribeSavingsPlansUsageTotal:    corpusDecode[SavingsPlansUsageTotal](ActionDescribeSavingsPlansUsageTotal),
+	ActionDescribeResourceCoverageTotal:     corpusDecode[ResourceCoverageTotal](ActionDescribeResourceCoverageTotal),
+	ActionQueryResourcePackageInstances:     corpusDecode[ResourcePackageData](ActionQueryResourcePackageInstances),
+	ActionQuerySavingsPlansInstance:         corpusDecode[SavingsPlansInstanceData](ActionQuerySavingsPlansInstance),
 }
 
 func corpusDecode[T any](action string) func([]byte, func(string)) (any, error) {

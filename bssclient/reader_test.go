@@ -85,11 +85,11 @@ func TestTolerantReaderTimes(t *testing.T) {
 	if want := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC); !in.EndTime.Equal(want) {
 		t.Errorf("EndTime %s, want %s (08:00 UTC+8)", in.EndTime.Time, want)
 	}
-	if !in.CreateTime.IsZero() || in.RenewalDuration != 0 || in.OwnerID != 123 {
+	if !in.CreateTime.IsZero() || in.RenewalDuration != 0 || in.OwnerID != "123" {
 		t.Errorf("decoded %+v", in)
 	}
 	if len(got) != 3 {
-		t.Errorf("reported %v, want EndTime, CreateTime and RenewalDuration (FlexInt reads \"123\" itself)", got)
+		t.Errorf("reported %v, want EndTime, CreateTime and RenewalDuration (IDText reads \"123\" itself)", got)
 	}
 	_, err = decodeResponse[AvailableInstancesData](ActionQueryAvailableInstances, 200, []byte(strings.Replace(body, "2024-07-01 08:00:00", "soon", 1)))
 	if err == nil || !strings.Contains(err.Error(), "Data.InstanceList[0].EndTime is a string, want a time") {

@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -103,11 +102,7 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 			if in.RenewStatus == bssclient.RenewStatusAutoRenewal || in.EndTime.IsZero() || left < 0 || left > longest {
 				continue
 			}
-			owner := "unknown"
-			if in.OwnerID != 0 {
-				owner = strconv.FormatInt(int64(in.OwnerID), 10)
-			}
-			key := [2]string{owner, orUnknown(in.ProductCode)}
+			key := [2]string{orUnknown(string(in.OwnerID)), orUnknown(in.ProductCode)}
 			g := groups[key]
 			if g == nil {
 				g = &group{counts: make([]int, len(renewalWindows))}

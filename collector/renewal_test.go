@@ -28,7 +28,7 @@ func renewalSamples(instances []bssclient.AvailableInstance, at time.Time) []sam
 		if in.SubscriptionType != "Subscription" || in.RenewStatus == "AutoRenewal" || in.EndTime.IsZero() || left < 0 || left > 30*24*time.Hour {
 			continue
 		}
-		k := [2]string{strconv.FormatInt(int64(in.OwnerID), 10), in.ProductCode}
+		k := [2]string{string(in.OwnerID), in.ProductCode}
 		g := groups[k]
 		if g == nil {
 			g = &group{}
@@ -120,7 +120,7 @@ func instanceExpirySamples(instances []bssclient.AvailableInstance, at time.Time
 	var out []sample
 	overflow := map[[2]string]time.Time{}
 	for i, in := range due {
-		owner, product := strconv.FormatInt(int64(in.OwnerID), 10), in.ProductCode
+		owner, product := string(in.OwnerID), in.ProductCode
 		if i >= maxInstances {
 			if _, ok := overflow[[2]string{owner, product}]; !ok {
 				overflow[[2]string{owner, product}] = in.EndTime.Time
