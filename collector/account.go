@@ -193,6 +193,15 @@ func (c *accountCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, 
 	return cycleTotal{series: total.sorted(), asOf: asOf, final: final}, nil
 }
 
+// accountLabelsOf fills labels (4) from a bill row: owner, product,
+// subscription type and currency.
+func accountLabelsOf(it *bssclient.AccountBillItem, labels []string) {
+	labels[0] = orUnknown(it.OwnerID)
+	labels[1] = orUnknown(productCode(it.ProductCode, it.PipCode))
+	labels[2] = orUnknown(it.SubscriptionType)
+	labels[3] = orUnknown(it.Currency)
+}
+
 // walk reads every page of a QueryAccountBill request into an aggregate
 // keyed by owner, product, subscription type and currency.
 func (c *accountCollector) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
@@ -204,10 +213,7 @@ func (c *accountCollector) walk(ctx context.Context, req bssclient.AccountBillRe
 		}
 		for i := range page {
 			it := &page[i]
-			labels[0] = orUnknown(it.OwnerID)
-			labels[1] = orUnknown(productCode(it.ProductCode, it.PipCode))
-			labels[2] = orUnknown(it.SubscriptionType)
-			labels[3] = orUnknown(it.Currency)
+			accountLabelsOf(it, labels)
 			if err := agg.add(labels, it.Amounts); err != nil {
 				return nil, err
 			}

@@ -138,7 +138,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		endpoint, source = b.target.endpoint, "demo"
 	}
 	estimate := min(doctor.Estimate(names), d.maxRequests)
-	fmt.Fprintf(stderr, "checking account %s: at most %d requests (%d, plus a walk of one day of the instance and split bills where it fits), %s at %g requests/s\n",
+	fmt.Fprintf(stderr, "checking account %s: at most %d requests (%d, plus walks of the exposed days of the account bill and of one day of the instance and split bills, where they fit), %s at %g requests/s\n",
 		a.name, d.maxRequests, estimate, time.Duration(float64(estimate)/a.rateLimit*float64(time.Second)).Round(time.Second), a.rateLimit)
 	report := doctor.Run(ctx, doctor.Input{
 		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,

@@ -74,6 +74,9 @@ func TestDoctorOnAWorkingAccount(t *testing.T) {
 			t.Errorf("no %s check:\n%s", want, out)
 		}
 	}
+	if !strings.Contains(out, "one split row is one billing item of a bucket: of ") || strings.Contains(out, ", 0 name a billing item") {
+		t.Errorf("the split rows' form is not reported from the day read:\n%s", out)
+	}
 	// The text form says the same, with a mark on each line.
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"doctor", "--config.file=" + config}, &stdout, &stderr, nil); code != 0 ||
@@ -88,6 +91,7 @@ func TestDoctorFindsWhatWillNotWork(t *testing.T) {
 		name  string
 		world func(*bsssim.WorldConfig)
 		setup func(*bsssim.World, *bsssim.Faults)
+		args  []string
 		want  string
 	}
 	cases := []tc{
@@ -102,6 +106,9 @@ func TestDoctorFindsWhatWillNotWork(t *testing.T) {
 				_ = w.SetCommitmentAPIAvailable(a, false)
 			}
 		}, want: "QueryResourcePackageInstances ? does not apply to this account (NotApplicable)"},
+		{name: "billing items asked of rows per bucket", world: func(w *bsssim.WorldConfig) { w.SplitRowPerBucket = true },
+			args: []string{"--collector.ossbucket.billing-item"},
+			want: "split rows on the newest settled day, 0 name a billing item"},
 	}
 	for action, want := range map[string]string{
 		// The payer is QueryAccountBill's first answer.
@@ -123,7 +130,7 @@ func TestDoctorFindsWhatWillNotWork(t *testing.T) {
 			if c.setup != nil {
 				c.setup(world, sim.Server.Faults())
 			}
-			code, r, out := runDoctorJSON(t, "--config.file="+config)
+			code, r, out := runDoctorJSON(t, append([]string{"--config.file=" + config}, c.args...)...)
 			found := strings.Join(marks(r), "\n")
 			if code != 1 || !strings.Contains(found, c.want) {
 				t.Errorf("exit %d, checks not ✓:\n%s\nwant exit 1 and %q\n%s", code, found, c.want, out)

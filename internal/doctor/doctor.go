@@ -53,6 +53,9 @@ type Report struct {
 	Requests    int          `json:"requests"`
 	Checks      []Check      `json:"checks"`
 	Predictions []Prediction `json:"predictions,omitempty"`
+	// PeakMemoryMiB is the predicted peak resident memory of a cold start;
+	// 0 when the bills it depends on could not be measured.
+	PeakMemoryMiB int `json:"peak_memory_mib,omitempty"`
 }
 
 // ExitCode is 0 when every enabled collector will work, 1 otherwise.
@@ -169,11 +172,15 @@ func actionsOf(enabled []string) []string {
 }
 
 type run struct {
-	in      Input
-	report  Report
-	rows    map[string]billSize // per bill action
-	groups  map[string]int      // series keys of one day, per bill action walked
-	actions map[string]error    // the answer each action gave
+	in     Input
+	report Report
+	rows   map[string]billSize // per bill action
+	// daySeries is the series the days walked make, per bill action; the
+	// account bill's one figure is its whole count (days and cycles).
+	daySeries map[string][]int
+	actions   map[string]error // the answer each action gave
+	// splitForm is the form of the split rows countGroups walked.
+	splitForm splitForm
 }
 
 // billSize is what one bill action holds.

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"math"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func (o *countingObserver) Throttled(string)                          {}
 // predicted series of each bill collector within 10 % of what it publishes.
 func TestPredictionsMatchAColdStart(t *testing.T) {
 	for _, moment := range []time.Time{
+		time.Date(2026, 3, 6, 11, 0, 0, 0, bssclient.BillingZone),  // early: exposed days of two cycles
 		time.Date(2026, 3, 16, 11, 0, 0, 0, bssclient.BillingZone), // mid-month
 		time.Date(2026, 4, 2, 11, 0, 0, 0, bssclient.BillingZone),  // the previous cycle not final yet
 	} {
@@ -123,4 +125,43 @@ func label(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestPeakMemoryPrediction: the prediction counts the rows of the enabled
+// collectors that hold them, and says "?" with a limit to set when the peak
+// would not fit the chart's default limit.
+func TestPeakMemoryPrediction(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		enabled         []string
+		instanceMonth   int
+		splitDay        int
+		wantMiB         int
+		wantMark        Mark
+		wantNextMention string
+	}{
+		{"no bill collector holds rows", []string{"account", "balance"}, 1_000_000, 1_000_000, peakBaseMiB, OK, ""},
+		{"a small account", []string{"account", "instance", "ossbucket"}, 5783, 6354, peakBaseMiB + (5783+6354)*peakBytesPerRow/(1<<20), OK, ""},
+		{"only ossbucket", []string{"ossbucket"}, 1_000_000, 6354, peakBaseMiB + 6354*peakBytesPerRow/(1<<20), OK, ""},
+		{"a million rows a day", []string{"instance", "ossbucket"}, 1_150_000, 1_270_000, peakBaseMiB + 2_420_000*peakBytesPerRow/(1<<20), Unknown, "resources.limits.memory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &run{in: Input{Enabled: tc.enabled}, rows: map[string]billSize{
+				bssclient.ActionDescribeInstanceBill:  {day: tc.instanceMonth / 30, month: tc.instanceMonth},
+				bssclient.ActionDescribeSplitItemBill: {day: tc.splitDay, month: tc.splitDay * 30},
+			}}
+			r.predictMemory()
+			if r.report.PeakMemoryMiB != tc.wantMiB {
+				t.Errorf("predicted %d MiB, want %d", r.report.PeakMemoryMiB, tc.wantMiB)
+			}
+			if len(r.report.Checks) != 1 || r.report.Checks[0].Mark != tc.wantMark || !strings.Contains(r.report.Checks[0].Next, tc.wantNextMention) {
+				t.Errorf("checks %+v, want one marked %s naming %q", r.report.Checks, tc.wantMark, tc.wantNextMention)
+			}
+		})
+	}
+	r := &run{in: Input{Enabled: []string{"instance"}}, rows: map[string]billSize{}}
+	r.predictMemory()
+	if r.report.PeakMemoryMiB != 0 || len(r.report.Checks) != 0 {
+		t.Errorf("predicted without the instance bill measured: %+v", r.report)
+	}
 }

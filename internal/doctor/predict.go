@@ -72,6 +72,7 @@ func (r *run) predict() {
 	cold := time.Duration(float64(total) / rate * float64(time.Second)).Round(time.Second)
 	r.add(OK, "cold start", fmt.Sprintf("about %d requests, %s at %g requests/s; a restart with --storage.path reads only what can still change", total, cold, rate),
 		"")
+	r.predictMemory()
 	for _, p := range r.report.Predictions {
 		if p.Collector == "instance" && p.Series > 20000 {
 			r.add(Unknown, "series instance", fmt.Sprintf("about %d series: large for one Prometheus target", p.Series),
@@ -80,72 +81,144 @@ func (r *run) predict() {
 	}
 }
 
-// groups counts the distinct series keys of one settled day of the
-// instance and split bills, when a walk of that day fits the budget.
+// The exporter's peak resident memory through a cold start grows with the
+// bill rows its collectors hold at once: the instance collector keys every
+// instance of the cycle's MONTHLY bill, and the ossbucket collector ranks
+// every bucket of a day before it caps them. Measured on simulated
+// accounts from 2,600 to 370,000 such rows (BENCHMARKS.md, "Doctor"), the
+// peak is within 5 % of this line; the rest is the runtime, the client and
+// the exposition.
+const (
+	peakBaseMiB     = 44
+	peakBytesPerRow = 512
+	// chartMemoryLimitMiB is the Helm chart's default memory limit.
+	chartMemoryLimitMiB = 256
+)
+
+// predictMemory predicts the peak resident memory of a cold start from
+// the rows measured, and says when it would not fit the chart's default.
+func (r *run) predictMemory() {
+	held := 0
+	for _, name := range r.in.Enabled {
+		switch name {
+		case "instance":
+			s, ok := r.rows[bssclient.ActionDescribeInstanceBill]
+			if !ok {
+				return
+			}
+			held += s.month
+		case "ossbucket":
+			s, ok := r.rows[bssclient.ActionDescribeSplitItemBill]
+			if !ok {
+				return
+			}
+			held += s.day
+		}
+	}
+	peak := peakBaseMiB + held*peakBytesPerRow/(1<<20)
+	r.report.PeakMemoryMiB = peak
+	detail := fmt.Sprintf("about %d MiB at the peak of a cold start (%d bill rows held at once); it grows as the cycle's instances do", peak, held)
+	if peak > chartMemoryLimitMiB*9/10 {
+		r.add(Unknown, "peak memory", detail+fmt.Sprintf(": near or above the chart's default limit of %d MiB", chartMemoryLimitMiB),
+			fmt.Sprintf("give the exporter at least %d MiB (the chart's resources.limits.memory), or leave out the instance or ossbucket collector", peak*5/4))
+		return
+	}
+	r.add(OK, "peak memory", detail, "")
+}
+
+// countGroups counts, where the walks fit the budget, the series the bill
+// collectors will make, as the collectors count them: of every exposed day
+// and both cycles of the account bill (a page each at most sizes), of the
+// newest settled day of the split bill (buckets are capped, so one day
+// tells), and of as many exposed days of the instance bill as the budget
+// allows, newest first (its series vary from day to day).
 func (r *run) countGroups(ctx context.Context) {
-	r.groups = map[string]int{}
-	for _, action := range []string{bssclient.ActionDescribeInstanceBill, bssclient.ActionDescribeSplitItemBill} {
-		s, ok := r.rows[action]
-		if !ok || !r.afford(pages(s.day)+1) {
-			continue
-		}
-		kind := billKinds[action]
-		day := r.in.Config.NewestSettledDay(r.in.Now, kind)
-		keys := map[string]bool{}
-		var err error
-		if action == bssclient.ActionDescribeInstanceBill {
-			for page, e := range r.in.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}) {
-				if err = e; err != nil {
-					break
+	r.daySeries = map[string][]int{}
+	cfg := r.in.Config
+	r.countAccountSeries(ctx)
+	if s, ok := r.rows[bssclient.ActionDescribeSplitItemBill]; ok && r.afford(pages(s.day)+1) {
+		day := cfg.NewestSettledDay(r.in.Now, bssclient.KindSplitItems)
+		var form splitForm
+		n, err := countSeries(cfg, r.in.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: "oss"}),
+			func(c *collector.SeriesCounter, it *bssclient.SplitItemBillItem) error {
+				form.add(*it)
+				if it.SplitItemID == "" { // a day not split yet: no bucket
+					return nil
 				}
-				for _, row := range page {
-					k := fmt.Sprint(row.OwnerID, "|", code(row.ProductCode, row.PipCode), "|", row.SubscriptionType, "|", row.Region, "|", row.Currency)
-					if r.in.Config.Instance.Zone {
-						k += "|" + row.Zone
-					}
-					if r.in.Config.Instance.ResourceGroup {
-						k += "|" + row.ResourceGroup
-					}
-					if r.in.Config.Instance.CostUnit {
-						k += "|" + row.CostUnit
-					}
-					keys[k] = true
-				}
-			}
-		} else {
-			for page, e := range r.in.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: "oss"}) {
-				if err = e; err != nil {
-					break
-				}
-				for _, row := range page {
-					if row.SplitItemID == "" {
-						continue
-					}
-					k := row.SplitItemID + "|" + row.Currency
-					if r.in.Config.OSSBucket.BillingItem {
-						k += "|" + row.BillingItemCode
-					}
-					keys[k] = true
-				}
-			}
-			if len(keys) > r.in.Config.OSSBucket.MaxBuckets {
-				keys = map[string]bool{}
-				for i := range r.in.Config.OSSBucket.MaxBuckets + 1 { // the cap, and the overflow series
-					keys[fmt.Sprint(i)] = true
-				}
-			}
-		}
+				return c.AddBucketRow(it)
+			})
 		if err == nil {
-			r.groups[action] = len(keys)
+			r.splitForm = form
+			r.daySeries[bssclient.ActionDescribeSplitItemBill] = []int{min(n, cfg.OSSBucket.MaxBuckets+1)} // the cap, and the overflow series
+		}
+	}
+	if s, ok := r.rows[bssclient.ActionDescribeInstanceBill]; ok {
+		day := cfg.NewestSettledDay(r.in.Now, bssclient.KindInstanceAttributes)
+		for range max(1, r.calendarOf(bssclient.KindInstanceAttributes).exposed) {
+			if !r.afford(pages(s.day) + 1) {
+				break
+			}
+			n, err := countSeries(cfg, r.in.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}),
+				(*collector.SeriesCounter).AddInstanceRow)
+			if err != nil {
+				break
+			}
+			r.daySeries[bssclient.ActionDescribeInstanceBill] = append(r.daySeries[bssclient.ActionDescribeInstanceBill], n)
+			day = day.AddDays(-1)
 		}
 	}
 }
 
-func code(productCode, pipCode string) string {
-	if productCode != "" {
-		return productCode
+// countAccountSeries counts the account collector's series: of each
+// exposed day, and of the current and previous cycles.
+func (r *run) countAccountSeries(ctx context.Context) {
+	s, ok := r.rows[bssclient.ActionQueryAccountBill]
+	if !ok {
+		return
 	}
-	return pipCode
+	c := r.calendarOf(bssclient.KindAmounts)
+	if !r.afford(c.exposed*pages(s.day) + pages(s.month) + pages(s.prevMonth)) {
+		return
+	}
+	cycle := bssclient.CycleOf(r.in.Now)
+	cycles := []bssclient.Cycle{cycle.Prev()}
+	if !c.cycleEmpty { // no current cycle gauges before its first settled day
+		cycles = append(cycles, cycle)
+	}
+	var reqs []bssclient.AccountBillRequest
+	for _, cyc := range cycles {
+		reqs = append(reqs, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
+	}
+	day := r.in.Config.NewestSettledDay(r.in.Now, bssclient.KindAmounts)
+	for range c.exposed {
+		reqs = append(reqs, bssclient.AccountBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true})
+		day = day.AddDays(-1)
+	}
+	total := 0
+	for _, req := range reqs {
+		n, err := countSeries(r.in.Config, r.in.Client.QueryAccountBill(ctx, req), (*collector.SeriesCounter).AddAccountRow)
+		if err != nil {
+			return
+		}
+		total += n
+	}
+	r.daySeries[bssclient.ActionQueryAccountBill] = []int{total}
+}
+
+// countSeries walks one bill and counts the series its rows become.
+func countSeries[T any](cfg collector.Config, walk func(yield func([]T, error) bool), add func(*collector.SeriesCounter, *T) error) (int, error) {
+	c := collector.NewSeriesCounter(cfg)
+	for page, err := range walk {
+		if err != nil {
+			return 0, err
+		}
+		for i := range page {
+			if err := add(c, &page[i]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return c.Len(), nil
 }
 
 // predictOne is what collector name costs and publishes, from the sizes
@@ -166,7 +239,11 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 			p.DailyRequests += perDay(name, pages(s.prevMonth)+c.prevOpen*pages(s.day))
 		}
 		cols := len(collector.AmountColumns(r.in.Config, name))
-		p.Series = (c.exposed*s.day+s.month+s.prevMonth)*cols + 2
+		series := c.exposed*s.day + s.month + s.prevMonth // rows, when the keys could not be walked
+		if n, ok := r.daySeries[bssclient.ActionQueryAccountBill]; ok {
+			series = n[0]
+		}
+		p.Series = series*cols + 2
 	case "names":
 		s, ok := r.rows[bssclient.ActionQueryAccountBill]
 		if !ok {
@@ -189,13 +266,25 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 		}
 		p.ColdRequests = c.exposed*pages(s.day) + cycle
 		p.DailyRequests = 2*pages(s.day) + cycle // a new day, a recheck, the cycle read again as a day settles
-		if groups := r.groups[action]; groups > 0 {
-			cols := len(collector.AmountColumns(r.in.Config, name))
-			days := c.exposed
-			if !c.cycleEmpty {
-				days++ // the cycle gauges: about one day's keys
+		if walked := r.daySeries[action]; len(walked) > 0 {
+			// Days not walked, and the cycle gauges, count as the mean
+			// walked day. With no daily series, the one day walked stands
+			// in for the cycle only.
+			sum := 0
+			for _, n := range walked {
+				sum += n
 			}
-			p.Series = days * groups * cols
+			mean := float64(sum) / float64(len(walked))
+			daily := float64(sum)
+			if c.exposed == 0 {
+				daily = 0
+			}
+			rest := float64(max(0, c.exposed-len(walked)))
+			if !c.cycleEmpty {
+				rest++
+			}
+			cols := float64(len(collector.AmountColumns(r.in.Config, name)))
+			p.Series = int((daily + rest*mean) * cols)
 			if name == "ossbucket" {
 				p.Series += 2 // split_bill_enabled, cycle_from_monthly_bill
 			}
@@ -211,4 +300,51 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 		p.ColdRequests, p.DailyRequests = n, perDay(name, n)
 	}
 	return p, true
+}
+
+// splitForm is what one settled day's split rows say of their form: one
+// row per bucket, or one per billing item of a bucket.
+type splitForm struct {
+	rows, withItem int
+	rowsPerBucket  map[string]int
+}
+
+func (f *splitForm) add(row bssclient.SplitItemBillItem) {
+	if f.rowsPerBucket == nil {
+		f.rowsPerBucket = map[string]int{}
+	}
+	f.rows++
+	if row.BillingItemCode != "" {
+		f.withItem++
+	}
+	if row.SplitItemID != "" {
+		f.rowsPerBucket[row.InstanceID+"|"+row.SplitItemID]++
+	}
+}
+
+// check reports the form seen, against the guess that a split row is one
+// billing item of a bucket; false when no day was walked.
+func (f splitForm) check(r *run) bool {
+	if f.rows == 0 {
+		return false
+	}
+	several := 0
+	for _, n := range f.rowsPerBucket {
+		if n > 1 {
+			several++
+		}
+	}
+	seen := fmt.Sprintf("of %d split rows on the newest settled day, %d name a billing item; %d of %d buckets have several rows",
+		f.rows, f.withItem, several, len(f.rowsPerBucket))
+	switch {
+	case f.withItem == f.rows:
+		r.add(Note, "guess", "one split row is one billing item of a bucket: "+seen+"; --collector.ossbucket.billing-item labels each", "")
+	case f.withItem == 0 && r.in.Config.OSSBucket.BillingItem:
+		r.add(Unknown, "guess", "one split row is one billing item of a bucket: "+seen+": one row per bucket",
+			"--collector.ossbucket.billing-item labels every bucket billing_item=\"unknown\" here: leave it off, and report this (README, First run)")
+	default:
+		r.add(Note, "guess", "one split row is one billing item of a bucket: "+seen+
+			"; rows without one show as billing_item=\"unknown\" with --collector.ossbucket.billing-item", "")
+	}
+	return true
 }
