@@ -24,6 +24,7 @@ package collector
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -286,9 +287,11 @@ func BenchmarkBigAccount(b *testing.B) {
 			for b.Loop() {
 				state := b.TempDir()
 				sim := startRealSim(b, a.instancesPerOwner, quota, latency, "")
+				predicted := runDoctor(b, sim.url, exporterFlags...)
 				cold := startExporter(b, sim.url, state, exporterFlags...)
 				cold.watch(b, len(defaultCollectors()), a.timeout)
 				reportFirstSuccess(b, "cold", cold, a.quotaLifted)
+				predicted.compare(b, cold)
 				b.Logf("cold start: ready after %.1f s, %.0f requests, %d samples per scrape, peak RSS %.1f MiB",
 					cold.readyAt, cold.requests, cold.samples, float64(cold.peakRSS)/(1<<20))
 				if a.quotaLifted {
@@ -330,6 +333,64 @@ func BenchmarkBigAccount(b *testing.B) {
 				b.ReportMetric(r.firstOK["instance"], "broken-instance-s")
 			}
 		})
+	}
+}
+
+// doctorReport is what the bench reads of `doctor --format=json`.
+type doctorReport struct {
+	Requests    int `json:"requests"`
+	Predictions []struct {
+		Collector    string `json:"collector"`
+		ColdRequests int    `json:"cold_start_requests"`
+		Series       int    `json:"series"`
+	} `json:"predictions"`
+	PeakMemoryMiB int `json:"peak_memory_mib"`
+}
+
+// runDoctor runs the exporter's doctor against the simulator, with the
+// exporter's flags, before the cold start it predicts.
+func runDoctor(tb testing.TB, simURL string, extra ...string) doctorReport {
+	tb.Helper()
+	bin, err := buildExporter()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"doctor", "--format=json", "--bss.endpoint=" + simURL}, extra...)...)
+	cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tSimulatorKey0001",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=SimulatorSecret0000000000000001", "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output() // exit 1 is a finding (a "?"), not a failure of the bench
+	var r doctorReport
+	if err := json.Unmarshal(out, &r); err != nil || len(r.Predictions) == 0 {
+		tb.Fatalf("doctor printed no predictions (%v):\n%s\n%s", err, out, stderr.String())
+	}
+	return r
+}
+
+var snapshotSeriesRE = regexp.MustCompile(`(?m)^aliyun_billing_snapshot_series\{[^}]*collector="([a-z]+)"[^}]*\} (\S+)$`)
+
+// compare reports the doctor's predictions against the cold start run
+// measured: requests (the doctor's own included in neither), peak RSS and
+// series per bill collector, as ratios predicted ÷ measured.
+func (d doctorReport) compare(b *testing.B, cold *exporterRun) {
+	predicted := 0
+	for _, p := range d.Predictions {
+		predicted += p.ColdRequests
+	}
+	series := map[string]float64{}
+	for _, m := range snapshotSeriesRE.FindAllStringSubmatch(cold.body, -1) {
+		series[m[1]], _ = strconv.ParseFloat(m[2], 64)
+	}
+	rss := float64(cold.peakRSS) / (1 << 20)
+	b.Logf("doctor (%d requests) predicted %d cold-start requests, %.0f made: %.2f×; peak RSS %d MiB, %.1f MiB measured: %.2f×",
+		d.Requests, predicted, cold.requests, float64(predicted)/cold.requests, d.PeakMemoryMiB, rss, float64(d.PeakMemoryMiB)/rss)
+	b.ReportMetric(float64(predicted)/cold.requests, "doctor-requests-ratio")
+	b.ReportMetric(float64(d.PeakMemoryMiB)/rss, "doctor-RSS-ratio")
+	for _, p := range d.Predictions {
+		if p.Series > 0 {
+			b.Logf("doctor predicted %d series of %s, %.0f published: %.2f×", p.Series, p.Collector, series[p.Collector], float64(p.Series)/series[p.Collector])
+		}
 	}
 }
 
