@@ -36,6 +36,13 @@ var resourcePlanByteUnits = map[string]float64{
 	"PB": 1 << 50,
 }
 
+// IsResourcePlanByteUnit says whether the resourceplan collector reads a
+// plan's unit as bytes (binary: 1 GB = 2^30 bytes).
+func IsResourcePlanByteUnit(unit string) bool {
+	_, ok := resourcePlanByteUnits[unit]
+	return ok
+}
+
 type resourcePlanCollector struct {
 	client CommitmentsBSS // checked when the collector is built
 	acct   Account

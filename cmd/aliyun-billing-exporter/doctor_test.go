@@ -74,6 +74,11 @@ func TestDoctorOnAWorkingAccount(t *testing.T) {
 			t.Errorf("no %s check:\n%s", want, out)
 		}
 	}
+	for _, seen := range []string{"the account's plans are in GB", "plans agrees with their EndTime", "peak memory"} {
+		if !strings.Contains(out, seen) {
+			t.Errorf("no %q in the report:\n%s", seen, out)
+		}
+	}
 	if !strings.Contains(out, "one split row is one billing item of a bucket: of ") || strings.Contains(out, ", 0 name a billing item") {
 		t.Errorf("the split rows' form is not reported from the day read:\n%s", out)
 	}

@@ -181,6 +181,12 @@ type run struct {
 	actions   map[string]error // the answer each action gave
 	// splitForm is the form of the split rows countGroups walked.
 	splitForm splitForm
+	// byteUnits are the byte units the resource plans read are in.
+	byteUnits map[string]bool
+	// timestamps counts the savings plans whose EndTimestamp, read in
+	// the unit the exporter reads it in, agrees with their EndTime
+	// within a day, and those where it does not.
+	timestamps struct{ agree, disagree int }
 }
 
 // billSize is what one bill action holds.
@@ -346,9 +352,21 @@ func (r *run) probe(ctx context.Context, action string) error {
 	case bssclient.ActionQueryAvailableInstances:
 		return first(errorsOf(c.QueryAvailableInstances(ctx, bssclient.AvailableInstancesRequest{})))
 	case bssclient.ActionQueryResourcePackageInstances:
-		return first(errorsOf(c.QueryResourcePackageInstances(ctx, bssclient.ResourcePackageRequest{})))
+		for page, err := range c.QueryResourcePackageInstances(ctx, bssclient.ResourcePackageRequest{}) {
+			if err == nil {
+				r.planUnits(page)
+			}
+			return err
+		}
+		return nil
 	case bssclient.ActionQuerySavingsPlansInstance:
-		return first(errorsOf(c.QuerySavingsPlansInstance(ctx)))
+		for page, err := range c.QuerySavingsPlansInstance(ctx) {
+			if err == nil {
+				r.planTimestamps(page)
+			}
+			return err
+		}
+		return nil
 	case bssclient.ActionDescribeSavingsPlansUsageTotal:
 		v, err := c.DescribeSavingsPlansUsageTotal(ctx, analysis)
 		if err == nil {

@@ -165,3 +165,35 @@ func TestPeakMemoryPrediction(t *testing.T) {
 		t.Errorf("predicted without the instance bill measured: %+v", r.report)
 	}
 }
+
+// TestSavingsPlanTimestampGuess: an EndTimestamp in seconds, not the
+// milliseconds the exporter reads, is a "?" naming the guess.
+func TestSavingsPlanTimestampGuess(t *testing.T) {
+	end := time.Date(2027, 5, 1, 0, 0, 0, 0, bssclient.BillingZone)
+	plan := func(stamp int64) bssclient.SavingsPlanInstance {
+		return bssclient.SavingsPlanInstance{EndTime: end.Format("2006-01-02 15:04:05"), EndTimestamp: bssclient.FlexInt(stamp)}
+	}
+	for _, tc := range []struct {
+		name  string
+		plans []bssclient.SavingsPlanInstance
+		want  Mark
+	}{
+		{"milliseconds", []bssclient.SavingsPlanInstance{plan(end.UnixMilli()), plan(end.UnixMilli() + 3_600_000)}, Note},
+		{"seconds", []bssclient.SavingsPlanInstance{plan(end.UnixMilli()), plan(end.Unix())}, Unknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &run{}
+			r.planTimestamps(tc.plans)
+			r.guesses()
+			for _, c := range r.report.Checks {
+				if strings.Contains(c.Detail, "savings plan timestamps") {
+					if c.Mark != tc.want {
+						t.Errorf("%s %s, want mark %s", c.Mark, c.Detail, tc.want)
+					}
+					return
+				}
+			}
+			t.Errorf("no savings plan timestamp check in %+v", r.report.Checks)
+		})
+	}
+}

@@ -2,10 +2,13 @@ package doctor
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 )
 
 // unchecked are the guesses the exporter makes where BSS's documentation
@@ -17,8 +20,6 @@ import (
 var unchecked = []struct{ guess, why string }{
 	{"a MONTHLY split bill books the days not split yet as its DAILY bills do",
 		"the ossbucket collector checks it on every read and says which way it reads in aliyun_billing_ossbucket_cycle_from_monthly_bill"},
-	{"resource plan units in GB are binary (GiB)",
-		"BSS reports remaining and total in the same unit, so their ratio is right either way; only the absolute amounts would be off by 7 %"},
 	{"billing days, analysis periods and times without a zone are in UTC+8",
 		"BSS's answers carry no zone to compare with; the bills agree with the billing console's days only if this holds"},
 	{"vouchers and prepaid cards are in the account's currency (the balance's)",
@@ -31,12 +32,43 @@ var unchecked = []struct{ guess, why string }{
 		"seen only on an account without Split Bill: the DescribeSplitItemBill line above then shows the code BSS sent"},
 	{"an empty time of QueryAvailableInstances means none",
 		"the renewal collector leaves such instances out of the expiry gauges, which an instance without an end time should be"},
-	{"savings plan timestamps are epoch milliseconds",
-		"checked only where the account has a savings plan: the expiry gauges would be off by a factor of 1,000, which the Commitments dashboard shows at once"},
 	{"region names in bills are region IDs (cn-hangzhou)",
 		"the region_id label shows what BSS sends; a name there would show as such in the Regions dashboard"},
 	{"the throttling header's TimeLeft is in milliseconds",
 		"seen only when BSS throttles; aliyun_billing_bss_throttled_total with retries that succeed says it holds"},
+}
+
+// planUnits notes the byte units a page of resource plans is in: the
+// ones the resourceplan collector converts to bytes.
+func (r *run) planUnits(plans []bssclient.ResourcePackageInstance) {
+	for _, p := range plans {
+		for _, u := range []string{p.TotalAmountUnit, p.RemainingAmountUnit} {
+			if collector.IsResourcePlanByteUnit(u) {
+				if r.byteUnits == nil {
+					r.byteUnits = map[string]bool{}
+				}
+				r.byteUnits[u] = true
+			}
+		}
+	}
+}
+
+// planTimestamps compares each savings plan's EndTimestamp, read as the
+// savingsplan collector reads it, with its EndTime ("yyyy-MM-dd HH:mm:ss",
+// UTC+8 as the client reads times without a zone).
+func (r *run) planTimestamps(plans []bssclient.SavingsPlanInstance) {
+	for _, p := range plans {
+		end, err := time.ParseInLocation("2006-01-02 15:04:05", p.EndTime, bssclient.BillingZone)
+		if p.EndTimestamp == 0 || err != nil {
+			continue
+		}
+		stamp := time.Unix(0, int64(p.EndTimestamp)*bssclient.SavingsPlanTimestampUnit)
+		if d := stamp.Sub(end); d < 24*time.Hour && d > -24*time.Hour {
+			r.timestamps.agree++
+		} else {
+			r.timestamps.disagree++
+		}
+	}
 }
 
 // guesses reports the guesses: what this run saw of them, and why the
@@ -70,6 +102,23 @@ func (r *run) guesses() {
 	}
 	if !r.splitForm.check(r) && slices.Contains(r.in.Enabled, "ossbucket") {
 		r.add(Note, "guess", "one split row is one billing item of a bucket: not checked here; no settled day of the split bill was read within --max-requests", "")
+	}
+	if slices.Contains(r.in.Enabled, "resourceplan") {
+		units := "the account's first page of plans has none in GB"
+		if len(r.byteUnits) > 0 {
+			units = "the account's plans are in " + strings.Join(slices.Sorted(maps.Keys(r.byteUnits)), ", ")
+		}
+		r.add(Note, "guess", "resource plan units in GB are binary (GiB): "+units+"; the binary reading cannot be checked here: "+
+			"BSS reports remaining and total in the same unit, so their ratio is right either way; only the absolute amounts would be off by 7 %", "")
+	}
+	switch ts := r.timestamps; {
+	case ts.disagree > 0:
+		r.add(Unknown, "guess", fmt.Sprintf("savings plan timestamps are epoch milliseconds: %d of %d plans' EndTimestamp disagrees with their EndTime by more than a day",
+			ts.disagree, ts.agree+ts.disagree), "report it (README, First run): the savings plan expiry gauges read EndTimestamp")
+	case ts.agree > 0:
+		r.add(Note, "guess", fmt.Sprintf("savings plan timestamps are epoch milliseconds: the EndTimestamp of %d plans agrees with their EndTime", ts.agree), "")
+	case slices.Contains(r.in.Enabled, "savingsplan"):
+		r.add(Note, "guess", "savings plan timestamps are epoch milliseconds: not checked here; the account's first page of savings plans has none with both EndTimestamp and EndTime", "")
 	}
 	for _, g := range unchecked {
 		r.add(Note, "guess", g.guess+": not checked here; "+g.why, "")
