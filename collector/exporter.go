@@ -217,6 +217,19 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	e.refreshFailures.Collect(ch)
 }
 
+// SnapshotSeries is the series each collector's current snapshot holds,
+// by collector name (one account): what aliyun_billing_snapshot_series
+// says, for doctor's predictions.
+func SnapshotSeries(e *Exporter) (map[string]int, error) {
+	out := map[string]int{}
+	for _, w := range e.collectOrder {
+		if st := w.state.Load(); st != nil {
+			out[w.name] += len(st.snapshot.Metrics)
+		}
+	}
+	return out, nil
+}
+
 // worker runs one collector for one account.
 type worker struct {
 	name, account string

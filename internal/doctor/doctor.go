@@ -205,7 +205,7 @@ func Run(ctx context.Context, in Input) Report {
 			r.action(ctx, a)
 		}
 		r.countGroups(ctx)
-		r.predict()
+		r.predict(ctx)
 		r.guesses()
 	}
 	r.report.Requests = in.Requests()

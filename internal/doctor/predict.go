@@ -7,6 +7,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/go-kit/log"
 )
 
 // pages is the requests a walk of n rows takes: at least one.
@@ -44,7 +45,7 @@ func (r *run) calendarOf(kind bssclient.DataKind) calendar {
 // predict says, from the sizes measured, what each enabled collector costs
 // at a cold start and then a day, and how many series the bill collectors
 // publish: the collectors' own walks, counted.
-func (r *run) predict() {
+func (r *run) predict(ctx context.Context) {
 	intervals := map[string]time.Duration{}
 	for _, reg := range collector.Registrations() {
 		intervals[reg.Name] = reg.DefaultInterval
@@ -65,6 +66,7 @@ func (r *run) predict() {
 	if total == 0 {
 		return
 	}
+	r.refreshSmall(ctx)
 	rate := r.in.RateLimit
 	if rate <= 0 {
 		rate = bssclient.DefaultRateLimit
@@ -77,6 +79,45 @@ func (r *run) predict() {
 		if p.Collector == "instance" && p.Series > 20000 {
 			r.add(Unknown, "series instance", fmt.Sprintf("about %d series: large for one Prometheus target", p.Series),
 				"narrow the labels (--collector.instance.tag-keys, zone) or the money columns (--collector.instance.amounts)")
+		}
+	}
+}
+
+// refreshSmall counts the series of the enabled collectors that keep no
+// day book (balance, credit, commitments, names, subscription) the only
+// exact way: it builds them as the exporter does and refreshes each once,
+// when their cold-start requests (a few each) fit the budget. Nothing is
+// kept: no state directory, no budgets.
+func (r *run) refreshSmall(ctx context.Context) {
+	dayBook := map[string]bool{}
+	for _, name := range collector.DayBookCollectors() {
+		dayBook[name] = true
+	}
+	var enabled []collector.Enabled
+	cost := 0
+	for i, p := range r.report.Predictions {
+		if !dayBook[p.Collector] {
+			enabled = append(enabled, collector.Enabled{Name: p.Collector})
+			cost += r.report.Predictions[i].ColdRequests
+		}
+	}
+	if len(enabled) == 0 || !r.afford(cost) {
+		return
+	}
+	cfg := r.in.Config
+	cfg.StateDir, cfg.Budgets = "", nil
+	exp, err := collector.New([]collector.Account{{Name: r.in.Account, Client: r.in.Client}}, enabled, cfg, log.NewNopLogger())
+	if err != nil {
+		return
+	}
+	_ = exp.RefreshOnce(ctx) // a collector that fails has no series to count; its check above says why
+	series, err := collector.SnapshotSeries(exp)
+	if err != nil {
+		return
+	}
+	for i, p := range r.report.Predictions {
+		if n, ok := series[p.Collector]; ok && !dayBook[p.Collector] {
+			r.report.Predictions[i].Series = n
 		}
 	}
 }
@@ -154,8 +195,9 @@ func (r *run) countGroups(ctx context.Context) {
 	}
 	if s, ok := r.rows[bssclient.ActionDescribeInstanceBill]; ok {
 		day := cfg.NewestSettledDay(r.in.Now, bssclient.KindInstanceAttributes)
+		reserve := r.smallReserve()
 		for range max(1, r.calendarOf(bssclient.KindInstanceAttributes).exposed) {
-			if !r.afford(pages(s.day) + 1) {
+			if !r.afford(pages(s.day) + 1 + reserve) {
 				break
 			}
 			n, err := countSeries(cfg, r.in.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}),
@@ -290,16 +332,35 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 			}
 		}
 	default:
-		n := 0
-		for range collectorActions[name] {
-			n++
-		}
-		if name == "savingsplan" {
-			n += 2 // the RI and SCU analyses are one action each, asked twice
-		}
+		n := smallRequests(name)
 		p.ColdRequests, p.DailyRequests = n, perDay(name, n)
 	}
 	return p, true
+}
+
+// smallRequests is a refresh of a collector without a day book: one
+// request per action it calls.
+func smallRequests(name string) int {
+	n := len(collectorActions[name])
+	if name == "savingsplan" {
+		n += 2 // the RI and SCU analyses are one action each, asked twice
+	}
+	return n
+}
+
+// smallReserve is what refreshSmall will spend: the bill walks leave it.
+func (r *run) smallReserve() int {
+	dayBook := map[string]bool{}
+	for _, name := range collector.DayBookCollectors() {
+		dayBook[name] = true
+	}
+	n := 0
+	for _, name := range r.in.Enabled {
+		if !dayBook[name] {
+			n += smallRequests(name)
+		}
+	}
+	return n
 }
 
 // splitForm is what one settled day's split rows say of their form: one
