@@ -84,6 +84,12 @@ func LiveWindowStart(now time.Time, k bssclient.DataKind, cfg Config) bssclient.
 	return exposureStart(now, cfg.NewestSettledDay(now, k), cfg.ExposureDays, k)
 }
 
+// FinalCycleTime is the timestamp a final billing cycle's totals carry
+// wherever they are written with one (the backfill, remote write): the
+// moment the cycle became final, so that writing them twice writes the
+// same samples.
+func FinalCycleTime(cyc bssclient.Cycle) time.Time { return cyc.FinalAt(bssclient.KindAmounts) }
+
 // ReadFinalCycle reads a final billing cycle's totals as the live account
 // collector exposes them after the cycle became final: the
 // aliyun_billing_account_cycle_* gauges with cycle="previous" and
@@ -102,7 +108,7 @@ func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Lo
 	if err != nil {
 		return nil, err
 	}
-	ts := cyc.FinalAt(bssclient.KindAmounts)
+	ts := FinalCycleTime(cyc)
 	front := []string{acct.Name}
 	var out []prometheus.Metric
 	for _, s := range total.series {

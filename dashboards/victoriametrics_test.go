@@ -165,7 +165,13 @@ func sum(samples []promSample) float64 {
 // exporter re-sends samples up to 11 days old at every scrape.
 func startVictoriaMetrics(t *testing.T, bin, dir, name string, args ...string) (promClient, *process) {
 	t.Helper()
-	addr := freeAddr(t)
+	return startVictoriaMetricsOn(t, bin, dir, name, freeAddr(t), args...)
+}
+
+// startVictoriaMetricsOn is startVictoriaMetrics on addr: one a client was
+// pointed at while nothing listened there.
+func startVictoriaMetricsOn(t *testing.T, bin, dir, name, addr string, args ...string) (promClient, *process) {
+	t.Helper()
 	p := startServer(t, name, dir, bin, append([]string{
 		"-httpListenAddr=" + addr, "-storageDataPath=" + filepath.Join(dir, name+"-data"),
 		"-retentionPeriod=400d", "-search.cacheTimestampOffset=288h", "-search.latencyOffset=0s",

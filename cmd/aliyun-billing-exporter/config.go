@@ -17,13 +17,15 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 // fileConfig is the optional YAML file (--config.file) for organisations with
 // more than one payer account, and for budgets. Unknown keys are rejected.
 type fileConfig struct {
-	Accounts []accountConfig `yaml:"accounts"`
-	Budgets  []budgetConfig  `yaml:"budgets"`
+	Accounts    []accountConfig        `yaml:"accounts"`
+	Budgets     []budgetConfig         `yaml:"budgets"`
+	RemoteWrite []remotewrite.Receiver `yaml:"remote_write"`
 }
 
 // accountConfig is one payer account.

@@ -128,6 +128,9 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 		"bad-budget-product-control.yml":     `budgets[0].product_code: "ecs\a" is not a BSS product code (lower-case letters, digits, '_', '.' or '-', such as "ecs")`,
 		"bad-budget-owner.yml":               `budgets[0].owner_id: "1234 5678" is not an account ID (digits only)`,
 		"bad-not-yaml.yml":                   `yaml: line 1: did not find expected ',' or '}'`,
+		"bad-remote-write-password.yml":      `remote_write[0].basic_auth.password: secrets come from files here; use password_file`,
+		"bad-remote-write-header.yml":        `remote_write[0].headers: Authorization is set by the exporter (credentials go in basic_auth or authorization, read from files)`,
+		"bad-remote-write-unknown-key.yml":   `line 5: remote_write[0].tenant: field tenant not found in type remotewrite.Receiver`,
 		"bad-bad-type.yml":                   "line 3: accounts[0].rate_limit: cannot unmarshal !!str `fast` into float64",
 		"bad-multi-document.yml":             `line 3: a second YAML document; the file must hold exactly one (remove the ---)`,
 		huge:                                 `accounts[0].name: "` + strings.Repeat("x", 64) + `"… (3145728 bytes) must be 1 to 63 letters, digits, '_', '.' or '-'`,
@@ -204,6 +207,9 @@ func TestBadFlagsCheckAndStartupAgree(t *testing.T) {
 		{"--billing.exposure-days=0", `collector options: exposure days must be between 1 and 62, got 0`},
 		{"--billing.exposure-days=" + long, `--billing.exposure-days: "` + long[:64] + `"… (5000 bytes) is not a whole number`},
 		{"--collector.nosuch", `unknown long flag '--collector.nosuch'`},
+		{"--remote-write.url=http://127.0.0.1:1/api/v1/write", `remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice`},
+		{"--remote-write.url=ftp://x", `--remote-write.url: url "ftp://x": want an http or https URL with a host`},
+		{"--remote-write.url=https://billing:Hunter2-Secret@mimir.example/api/v1/push", `--remote-write.url: url: holds credentials; use basic_auth with password_file`},
 		{"--config.file=" + filepath.Join(dir, "nope.yml"), `open ` + filepath.Join(dir, "nope.yml") + `: no such file or directory`},
 	} {
 		t.Run(tc.flag[:min(len(tc.flag), 60)], func(t *testing.T) {

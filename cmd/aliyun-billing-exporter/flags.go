@@ -62,6 +62,10 @@ type options struct {
 	storagePath    string
 	settleMargin   time.Duration
 
+	// remoteWriteURLs are --remote-write.url: receivers the settled days
+	// are pushed to, besides the config file's remote_write.
+	remoteWriteURLs []string
+
 	demo      bool
 	demoClock string
 	// demoDialect is how the demo's simulator writes its answers
@@ -155,6 +159,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.ossBillingItem)
 	checkedFlag(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, parseDuration)
 	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
+	app.Flag("remote-write.url", "Push each settled day's daily samples, and each final billing cycle's totals, once to this Prometheus remote-write receiver (repeatable; headers, auth and TLS in the config file's remote_write). Needs --storage.path for its outbox.").PlaceHolder("URL").StringsVar(&o.remoteWriteURLs)
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)

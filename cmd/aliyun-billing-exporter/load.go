@@ -12,14 +12,16 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 // settings is the validated whole of the flags and the file: what startup
 // runs, what --config.check approves, and what a reload swaps in. Load is
 // the only way to get one.
 type settings struct {
-	accounts []account
-	budgets  []collector.Budget
+	accounts    []account
+	budgets     []collector.Budget
+	remoteWrite []remotewrite.Receiver
 }
 
 // account is one payer account with the flags' defaults filled in.
@@ -73,6 +75,21 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 		return nil, err
 	}
 	s := &settings{budgets: file.budgets()}
+	for _, u := range opts.remoteWriteURLs {
+		s.remoteWrite = append(s.remoteWrite, remotewrite.Receiver{URL: u})
+	}
+	s.remoteWrite = append(s.remoteWrite, file.RemoteWrite...)
+	for i, r := range s.remoteWrite {
+		if err := r.Validate(); err != nil {
+			if i < len(opts.remoteWriteURLs) {
+				return nil, fmt.Errorf("--remote-write.url: %w", err)
+			}
+			return nil, fmt.Errorf("%s: remote_write[%d].%w", opts.configFile, i-len(opts.remoteWriteURLs), err)
+		}
+	}
+	if len(s.remoteWrite) > 0 && opts.storagePath == "" {
+		return nil, errors.New("remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice")
+	}
 	currencies := map[string]string{}
 	for _, a := range file.Accounts {
 		r := account{name: a.Name, site: a.Site, endpoint: a.Endpoint, currency: a.Currency,

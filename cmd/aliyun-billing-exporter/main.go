@@ -27,6 +27,7 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 const exporterName = "aliyun_billing_exporter"
@@ -91,6 +92,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 			opts.configFile, len(cfg.accounts), len(cfg.budgets))
 		return 0
 	}
+	rwMetrics := remotewrite.NewMetrics()
+	var pushers []*remotewrite.Pusher
+	for _, r := range cfg.remoteWrite {
+		p, err := remotewrite.New(r, opts.storagePath, rwMetrics, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot push to a remote-write receiver", "err", err)
+			return 1
+		}
+		pushers = append(pushers, p)
+	}
 	listeners, err := listen(opts)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot listen", "err", err)
@@ -106,7 +117,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	reloads := newReloader(opts, b, accounts, budgets, logger, reg)
+	reloads.remoteWrite = cfg.remoteWrite
 	accounts.apply(runs)
+	pushed := make(chan struct{})
+	if len(pushers) > 0 {
+		reg.MustRegister(rwMetrics)
+		// The pushers read what a scrape of the accounts shows, from
+		// their own registry: no BSS request, no self-metrics.
+		fromAccounts := prometheus.NewRegistry()
+		fromAccounts.MustRegister(accounts)
+		go func() {
+			defer close(pushed)
+			remotewrite.Run(runCtx, pushers, fromAccounts, remoteWriteInterval, accounts.Ready)
+		}()
+	} else {
+		close(pushed)
+	}
 
 	srv := newServer(newHandler(reg, reg, accounts, opts, logger), opts, reloads, logger)
 	serveErr := make(chan error, 1)
@@ -130,9 +156,16 @@ loop:
 			break loop
 		}
 	}
+	cancel() // the pushers stop between requests
 	shutdown(srv, accounts, logger)
+	<-pushed
 	return code
 }
+
+// remoteWriteInterval is how often the pushers look for days to send: a
+// day settles once a day per collector, so a minute keeps the delay small
+// at no cost (nothing is sent when nothing is new).
+const remoteWriteInterval = time.Minute
 
 // commands are the subcommands, by their first argument.
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{

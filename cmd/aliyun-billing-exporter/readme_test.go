@@ -15,6 +15,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 // docTable returns the rows of the tables under docs/ whose first cell starts
@@ -86,7 +87,7 @@ func exporterMetricNames(t *testing.T) []string {
 	}
 	ch := make(chan *prometheus.Desc, 1000)
 	reloads := newReloader(nil, nil, nil, nil, nil, prometheus.NewRegistry())
-	for _, c := range []prometheus.Collector{exp, collector.NewBSSMetrics(), collector.NewBudgetCollector(nil), versioncollector.NewCollector(exporterName), reloads.successful, reloads.successTime} {
+	for _, c := range []prometheus.Collector{exp, collector.NewBSSMetrics(), collector.NewBudgetCollector(nil), versioncollector.NewCollector(exporterName), reloads.successful, reloads.successTime, remotewrite.NewMetrics()} {
 		c.Describe(ch)
 	}
 	close(ch)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 // reloader reloads --config.file the way Prometheus does, on SIGHUP and on
@@ -24,6 +26,9 @@ type reloader struct {
 	budgets  *collector.BudgetCollector
 	logger   log.Logger
 	now      func() time.Time
+	// remoteWrite is the receivers the pushers started with; a reload
+	// does not change them.
+	remoteWrite []remotewrite.Receiver
 
 	mu          sync.Mutex // one reload at a time
 	successful  prometheus.Gauge
@@ -97,6 +102,9 @@ func (r *reloader) swap() error {
 	}
 	started, stopped := r.accounts.apply(runs)
 	r.budgets.Set(s.budgets)
+	if !reflect.DeepEqual(s.remoteWrite, r.remoteWrite) {
+		level.Warn(r.logger).Log("msg", "remote_write changed; the receivers change at the next restart, the old ones stay in use until then")
+	}
 	level.Info(r.logger).Log("msg", "configuration reloaded", "accounts", len(runs), "restarted", started, "stopped", stopped, "budgets", len(s.budgets))
 	return nil
 }

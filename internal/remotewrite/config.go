@@ -1,0 +1,101 @@
+package remotewrite
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+)
+
+// DefaultTimeout bounds one remote-write request.
+const DefaultTimeout = 30 * time.Second
+
+// Receiver is one remote-write receiver: --remote-write.url, or an entry
+// of the config file's remote_write list, which adds headers, a timeout
+// and prometheus/common's HTTP client settings (basic_auth,
+// authorization, oauth2, tls_config, proxy_url, …).
+type Receiver struct {
+	URL string `yaml:"url"`
+	// Name is the receiver label of the remote-write metrics; default
+	// the URL's host and path.
+	Name string `yaml:"name"`
+	// Headers are sent with every request, e.g. X-Scope-OrgID for a
+	// Mimir or Thanos tenant. They hold no secret: credentials go in
+	// basic_auth or authorization, read from files.
+	Headers map[string]string `yaml:"headers"`
+	// Timeout bounds one request; default DefaultTimeout.
+	Timeout model.Duration `yaml:"timeout"`
+
+	HTTPClientConfig config.HTTPClientConfig `yaml:",inline"`
+}
+
+// reservedHeaders are set by the protocol, or carry a secret.
+var reservedHeaders = []string{"Content-Type", "Content-Encoding", "Content-Length", "User-Agent",
+	"X-Prometheus-Remote-Write-Version", "Authorization"}
+
+// Validate checks r, naming the field at fault; secrets must come from
+// files, as the BSS credentials do, so that a config file holds none.
+func (r *Receiver) Validate() error {
+	u, err := url.Parse(r.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("url %q: want an http or https URL with a host", redactURL(r.URL))
+	}
+	if u.User != nil {
+		return errors.New("url: holds credentials; use basic_auth with password_file")
+	}
+	for h := range r.Headers {
+		for _, reserved := range reservedHeaders {
+			if strings.EqualFold(h, reserved) {
+				return fmt.Errorf("headers: %s is set by the exporter (credentials go in basic_auth or authorization, read from files)", h)
+			}
+		}
+		if http.CanonicalHeaderKey(h) == "" || strings.ContainsAny(h, " :\r\n") {
+			return fmt.Errorf("headers: %q is not a header name", h)
+		}
+	}
+	if r.Timeout < 0 {
+		return fmt.Errorf("timeout: %s is negative", r.Timeout)
+	}
+	c := r.HTTPClientConfig
+	switch {
+	case c.BasicAuth != nil && c.BasicAuth.Password != "":
+		return errors.New("basic_auth.password: secrets come from files here; use password_file")
+	case c.Authorization != nil && c.Authorization.Credentials != "":
+		return errors.New("authorization.credentials: secrets come from files here; use credentials_file")
+	case c.BearerToken != "":
+		return errors.New("bearer_token: secrets come from files here; use authorization.credentials_file")
+	case c.OAuth2 != nil && c.OAuth2.ClientSecret != "":
+		return errors.New("oauth2.client_secret: secrets come from files here; use client_secret_file")
+	}
+	if err := r.HTTPClientConfig.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// label is the receiver label: Name, or the URL's host and path.
+func (r *Receiver) label() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return "invalid"
+	}
+	return u.Host + u.Path
+}
+
+// redactURL is a URL fit for a log: no user info, query or fragment.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
