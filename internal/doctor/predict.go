@@ -97,7 +97,7 @@ func (r *run) refreshSmall(ctx context.Context) {
 	cost := 0
 	for i, p := range r.report.Predictions {
 		if !dayBook[p.Collector] {
-			enabled = append(enabled, collector.Enabled{Name: p.Collector})
+			enabled = append(enabled, collector.Enabled{Name: p.Collector, Interval: time.Hour}) // refreshed once: any interval
 			cost += r.report.Predictions[i].ColdRequests
 		}
 	}
