@@ -13,6 +13,7 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/doctor"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 // doctorCommand is the first argument that runs the first-run checks.
@@ -140,10 +141,13 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	estimate := min(doctor.Estimate(names), d.maxRequests)
 	fmt.Fprintf(stderr, "checking account %s: at most %d requests (%d, plus walks of the exposed days of the account bill and of one day of the instance and split bills, where they fit), %s at %g requests/s\n",
 		a.name, d.maxRequests, estimate, time.Duration(float64(estimate)/a.rateLimit*float64(time.Second)).Round(time.Second), a.rateLimit)
+	if n := len(cfg.remoteWrite); n > 0 {
+		fmt.Fprintf(stderr, "and one probe sample (%s) to each of %d remote-write receivers\n", remotewrite.ProbeSeries, n)
+	}
 	report := doctor.Run(ctx, doctor.Input{
 		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,
 		Endpoint: bssclient.RedactURL(endpoint), SiteCurrency: a.currency, RateLimit: a.rateLimit,
-		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(),
+		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(), RemoteWrite: cfg.remoteWrite,
 		Requests: func() int { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.requests },
 		Skew:     func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
 		Unexpected: func() map[string]int {

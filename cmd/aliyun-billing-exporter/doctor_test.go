@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,4 +164,34 @@ func TestDoctorStaysWithinItsBudget(t *testing.T) {
 // flags lists exactly those flags, with their defaults.
 func TestREADMEDoctorFlagsTableMatchesCode(t *testing.T) {
 	checkSubcommandFlagsTable(t, doctorCommand, newDoctorApp(&options{}, &doctorOptions{}, io.Discard, io.Discard))
+}
+
+// TestDoctorProbesRemoteWrite: each remote-write receiver gets one probe
+// sample as old as the oldest daily sample; one that refuses it as too old
+// is a ✗ naming the window to set, and exit 1.
+func TestDoctorProbesRemoteWrite(t *testing.T) {
+	receiver := func(status int, message string) (string, *atomic.Int64) {
+		var n atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			if status != http.StatusNoContent {
+				http.Error(w, message, status)
+				return
+			}
+			w.WriteHeader(status)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/api/v1/write", &n
+	}
+	_, _, config := doctorSim(t, doctorWorld)
+	ok, okCalls := receiver(http.StatusNoContent, "")
+	code, r, out := runDoctorJSON(t, "--config.file="+config, "--storage.path="+t.TempDir(), "--remote-write.url="+ok)
+	if code != 0 || okCalls.Load() != 1 || !strings.Contains(out, "took a probe sample") {
+		t.Errorf("a receiver with a window: exit %d, %d requests, checks not ✓: %v\n%s", code, okCalls.Load(), marks(r), out)
+	}
+	narrow, _ := receiver(http.StatusBadRequest, "out of bounds")
+	code, r, out = runDoctorJSON(t, "--config.file="+config, "--storage.path="+t.TempDir(), "--remote-write.url="+narrow)
+	if found := strings.Join(marks(r), "\n"); code != 1 || !strings.Contains(found, "✗ refused a sample") || !strings.Contains(out, "out_of_order_time_window") {
+		t.Errorf("a receiver without a window: exit %d, checks not ✓:\n%s\n%s", code, found, out)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
 // Mark is a check's verdict.
@@ -121,6 +122,9 @@ type Input struct {
 	Skew       func() (time.Duration, bool)
 	Unexpected func() map[string]int // action field → values tolerated
 	Now        time.Time
+	// RemoteWrite are the receivers --remote-write.url and the config
+	// file name; each is sent one probe sample.
+	RemoteWrite []remotewrite.Receiver
 }
 
 // Actions each collector calls, in the order they are checked.
@@ -206,6 +210,7 @@ func Run(ctx context.Context, in Input) Report {
 		}
 		r.countGroups(ctx)
 		r.predict(ctx)
+		r.remoteWrite(ctx)
 		r.guesses()
 	}
 	r.report.Requests = in.Requests()
@@ -466,5 +471,30 @@ func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) 
 		r.add(OK, "freshness", fmt.Sprintf("%s: %s and %s have no rows: nothing billed, or nothing to measure", action, newest, newest.AddDays(1)), "")
 	default:
 		r.add(OK, "freshness", fmt.Sprintf("%s: %s has its rows %s after it ended, as documented (and is read %s later)", action, newest, kind.Delay(), r.in.Config.SettleMargin), "")
+	}
+}
+
+// remoteWrite sends each receiver one sample, aliyun_billing_remote_write_probe,
+// as old as the oldest daily sample the exporter would push, to learn
+// whether its out-of-order window takes them.
+func (r *run) remoteWrite(ctx context.Context) {
+	cfg := r.in.Config
+	at := cfg.NewestSettledDay(r.in.Now, bssclient.KindSplitItems).AddDays(-(cfg.ExposureDays - 1)).Start()
+	age := r.in.Now.Sub(at).Round(time.Hour)
+	for _, rcv := range r.in.RemoteWrite {
+		name := "remote write " + remotewrite.Label(rcv)
+		err := remotewrite.Probe(ctx, rcv, r.in.Account, at)
+		reason, message := remotewrite.Refusal(err)
+		switch {
+		case err == nil:
+			r.add(OK, name, fmt.Sprintf("took a probe sample %s old (%s), as old as the oldest daily sample pushed", age, remotewrite.ProbeSeries), "")
+		case reason == "out_of_window":
+			r.add(Fail, name, fmt.Sprintf("refused a sample %s old as too old or out of order: %s", age, message),
+				fmt.Sprintf("give the receiver an out-of-order window of at least %s (Prometheus: storage.tsdb.out_of_order_time_window; Mimir: out_of_order_time_window)", (age+24*time.Hour).Round(24*time.Hour)))
+		case reason == "rejected":
+			r.add(Fail, name, "refused the probe: "+message, "check the remote_write entry: URL, authentication, tenant header")
+		default:
+			r.add(Unknown, name, "could not be reached: "+err.Error(), "check the URL and the network path; the exporter retries, but nothing is sent until it answers")
+		}
 	}
 }

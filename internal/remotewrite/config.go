@@ -78,6 +78,9 @@ func (r *Receiver) Validate() error {
 	return nil
 }
 
+// Label is the receiver label of rcv's metrics and log lines.
+func Label(rcv Receiver) string { return rcv.label() }
+
 // label is the receiver label: Name, or the URL's host and path.
 func (r *Receiver) label() string {
 	if r.Name != "" {

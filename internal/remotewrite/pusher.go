@@ -29,10 +29,8 @@ const maxMessage = 1024
 
 // Pusher sends units to one receiver.
 type Pusher struct {
-	rcv    Receiver
+	sender
 	label  string
-	url    string // redacted, for logs
-	client *http.Client
 	outbox *outbox
 	m      *Metrics
 	logger log.Logger
@@ -43,27 +41,75 @@ type Pusher struct {
 	warned    bool                 // an out-of-window refusal was logged
 }
 
-// New returns a Pusher for rcv, whose outbox lives in storageDir.
-func New(rcv Receiver, storageDir string, m *Metrics, logger log.Logger) (*Pusher, error) {
+// sender posts requests to one receiver.
+type sender struct {
+	rcv    Receiver
+	url    string // redacted, for logs
+	client *http.Client
+}
+
+func newSender(rcv Receiver) (sender, error) {
 	if err := rcv.Validate(); err != nil {
-		return nil, fmt.Errorf("remote_write %s: %w", redactURL(rcv.URL), err)
+		return sender{}, fmt.Errorf("remote_write %s: %w", redactURL(rcv.URL), err)
 	}
 	client, err := config.NewClientFromConfig(rcv.HTTPClientConfig, "remote_write")
 	if err != nil {
-		return nil, fmt.Errorf("remote_write %s: %w", redactURL(rcv.URL), err)
+		return sender{}, fmt.Errorf("remote_write %s: %w", redactURL(rcv.URL), err)
 	}
 	client.Timeout = time.Duration(rcv.Timeout)
 	if client.Timeout == 0 {
 		client.Timeout = DefaultTimeout
 	}
-	ob, err := openOutbox(storageDir, redactURL(rcv.URL))
+	return sender{rcv: rcv, url: redactURL(rcv.URL), client: client}, nil
+}
+
+// New returns a Pusher for rcv, whose outbox lives in storageDir.
+func New(rcv Receiver, storageDir string, m *Metrics, logger log.Logger) (*Pusher, error) {
+	s, err := newSender(rcv)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pusher{rcv: rcv, label: rcv.label(), url: redactURL(rcv.URL), client: client, outbox: ob, m: m,
+	ob, err := openOutbox(storageDir, s.url)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pusher{sender: s, label: rcv.label(), outbox: ob, m: m,
 		logger: log.With(logger, "receiver", rcv.label()), firstSeen: map[string]time.Time{}, rejected: map[string]bool{}}
 	m.init(p.label)
 	return p, nil
+}
+
+// ProbeSeries is the one sample Probe writes.
+const ProbeSeries = "aliyun_billing_remote_write_probe"
+
+// Probe writes one sample, ProbeSeries{account} 1, stamped at, to rcv,
+// to learn before a first push whether the receiver takes samples that
+// old. It returns nil on a 2xx; otherwise an error that Refusal reads.
+func Probe(ctx context.Context, rcv Receiver, account string, at time.Time) error {
+	s, err := newSender(rcv)
+	if err != nil {
+		return err
+	}
+	req := prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		Labels:  []prompb.Label{{Name: "__name__", Value: ProbeSeries}, {Name: "account", Value: account}},
+		Samples: []prompb.Sample{{Value: 1, Timestamp: at.UnixMilli()}},
+	}}}
+	return s.send(ctx, &req)
+}
+
+// Refusal says what a Probe or push error means: "out_of_window" (the
+// receiver refused the samples as too old or out of order), "rejected"
+// (another 4xx), or "" for a failure worth retrying (network, 5xx, 429).
+// message is the receiver's answer.
+func Refusal(err error) (reason, message string) {
+	var refused *errRefused
+	if !errors.As(err, &refused) {
+		return "", ""
+	}
+	if refused.outOfWindow() {
+		return "out_of_window", refused.message
+	}
+	return "rejected", refused.message
 }
 
 // errRetry is a failure worth retrying soon: a network error, a 5xx or a
@@ -171,10 +217,7 @@ func (p *Pusher) fail(err error, units ...Unit) error {
 		p.m.failed.WithLabelValues(p.label, "retryable").Inc()
 		level.Warn(p.logger).Log("msg", "remote write failed; retrying with backoff", "url", p.url, "err", err)
 	case errors.As(err, &refused):
-		reason := "rejected"
-		if refused.outOfWindow() {
-			reason = "out_of_window"
-		}
+		reason, _ := Refusal(err)
 		for _, u := range units {
 			p.rejected[u.Key] = true
 			delete(p.firstSeen, u.Key)
@@ -218,7 +261,7 @@ func (e *errRefused) outOfWindow() bool {
 
 // send posts one request, in remote-write 1.0: a snappy-compressed
 // prometheus.WriteRequest.
-func (p *Pusher) send(ctx context.Context, req *prompb.WriteRequest) error {
+func (p *sender) send(ctx context.Context, req *prompb.WriteRequest) error {
 	data, err := req.Marshal()
 	if err != nil {
 		return fmt.Errorf("encoding the request: %w", err)
