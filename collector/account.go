@@ -40,9 +40,10 @@ type accountCollector struct {
 	cfg    Config
 	logger log.Logger
 
-	daily amountFamily
-	cycle amountFamily
-	final *prometheus.Desc
+	daily    amountFamily
+	labelled amountFamily // the same days, labelled billing_day (LabelledDays)
+	cycle    amountFamily
+	final    *prometheus.Desc
 
 	book     *dayBook
 	restated restatements
@@ -66,6 +67,9 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		daily: newAmountFamily(namespace+"_account_daily",
 			"per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.",
 			accountLabels, columnsOf(cfg, "account")),
+		labelled: newAmountFamily(namespace+"_account_day",
+			"per settled billing day (QueryAccountBill DAILY), one series per day of the last --billing.labelled-days, labelled billing_day (UTC+8), without a timestamp, for stores that take no past samples; a value never changes once exposed.",
+			append(append([]string{}, accountLabels...), "billing_day"), columnsOf(cfg, "account")),
 		cycle: newAmountFamily(namespace+"_account_cycle",
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
 			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
@@ -80,6 +84,9 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 
 func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.daily.describe(ch)
+	if c.cfg.LabelledDays > 0 {
+		c.labelled.describe(ch)
+	}
 	c.cycle.describe(ch)
 	ch <- c.final
 }
@@ -93,9 +100,9 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	}
 	defer c.state.save(c.book, nil, nil)
 
-	// Daily series only need the exposure window.
-	if c.cfg.DailySeries {
-		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
+	// The book holds the days the daily and the labelled families show.
+	if days := c.bookDays(); days > 0 {
+		from := exposureStart(now, newest, days, bssclient.KindAmounts)
 		c.book.prune(from)
 		c.book.now = now
 		c.book.onDay = c.publishProgress(now, newest)
@@ -230,6 +237,17 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
 		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
 	}
+	if c.cfg.LabelledDays > 0 {
+		from := exposureStart(now, newest, c.cfg.LabelledDays, bssclient.KindAmounts)
+		for _, d := range c.book.sorted(from, newest) {
+			for _, s := range c.book.days[d].series {
+				snap.Metrics = c.labelled.appendMetrics(snap.Metrics, withLabels(s, front, d.String()), time.Time{})
+			}
+		}
+		if complete := c.book.completeThrough(from, newest); snap.NewestCompleteDay.Before(complete) {
+			snap.NewestCompleteDay = complete
+		}
+	}
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "account")
 	current := bssclient.CycleOf(now)
@@ -249,6 +267,16 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		}
 	}
 	return snap
+}
+
+// bookDays is how many settled days the book holds: the longer of the
+// daily and the labelled families' windows; 0 when neither is on.
+func (c *accountCollector) bookDays() int {
+	days := c.cfg.LabelledDays
+	if c.cfg.DailySeries {
+		days = max(days, c.cfg.ExposureDays)
+	}
+	return days
 }
 
 // exposureStart is the first day the daily families expose: ExposureDays

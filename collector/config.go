@@ -21,6 +21,12 @@ type Config struct {
 	// ExposureDays is how many settled days each daily family keeps
 	// exposing, so that Prometheus catches them after a restart of either side.
 	ExposureDays int
+	// LabelledDays, when above 0, also exposes the account collector's
+	// amounts of the last LabelledDays settled days as current gauges
+	// labelled billing_day, with no timestamp: for stores that take no
+	// sample from the past (no out-of-order window), where the daily
+	// families cannot land.
+	LabelledDays int
 	// ConcurrentWalks bounds the paginated walks one collector runs at once.
 	// They share the account's rate limiter, so more walks never exceed the
 	// quota; they only keep it busy while a walk waits for BSS.
@@ -130,6 +136,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("collector config: Now is nil")
 	case c.ExposureDays < 1 || c.ExposureDays > 62:
 		return fmt.Errorf("exposure days must be between 1 and 62, got %d", c.ExposureDays)
+	case c.LabelledDays < 0 || c.LabelledDays > 62:
+		return fmt.Errorf("labelled days must be between 0 (off) and 62, got %d", c.LabelledDays)
 	case c.ConcurrentWalks < 1 || c.ConcurrentWalks > 10:
 		return fmt.Errorf("concurrent walks must be between 1 and 10, got %d", c.ConcurrentWalks)
 	case c.Instance.PerInstance && c.Instance.MaxInstances < 1:

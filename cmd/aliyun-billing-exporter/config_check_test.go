@@ -205,6 +205,8 @@ func TestBadFlagsCheckAndStartupAgree(t *testing.T) {
 		{"--collector.account.interval=10s", `--collector.account.interval: must be between 1m (BSS data changes at most hourly) and 1w, got 10s`},
 		{"--collector.account.interval=often", `--collector.account.interval: "often" is not a duration such as 90s, 30m or 6h`},
 		{"--billing.exposure-days=0", `collector options: exposure days must be between 1 and 62, got 0`},
+		{"--billing.labelled-days=63", `collector options: labelled days must be between 0 (off) and 62, got 63`},
+		{"--billing.labelled-days=-1", `collector options: labelled days must be between 0 (off) and 62, got -1`},
 		{"--billing.exposure-days=" + long, `--billing.exposure-days: "` + long[:64] + `"… (5000 bytes) is not a whole number`},
 		{"--collector.nosuch", `unknown long flag '--collector.nosuch'`},
 		{"--remote-write.url=http://127.0.0.1:1/api/v1/write", `remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice`},

@@ -65,15 +65,19 @@ func startDemo(start string, dialect bsssim.Dialect, logger log.Logger) (*demoWo
 // configure turns on what the demo shows beyond the defaults: per-instance
 // series (the "Top instances" panel reads them), the resource_group and
 // cost_unit labels (the overview's "Top cost units" and "Top resource
-// groups") and the renewal detail (the Commitments dashboard's "Days until
-// each instance expires"), so that every shipped dashboard panel has data
-// on a first look.
+// groups"), the renewal detail (the Commitments dashboard's "Days until
+// each instance expires") and 30 day-labelled days (the Daily trend's "by
+// billing day" row), so that every shipped dashboard panel has data on a
+// first look.
 func (d *demoWorld) configure(cfg *collector.Config) {
 	cfg.Now = d.clock.Now
 	cfg.Instance.PerInstance = true
 	cfg.Instance.ResourceGroup = true
 	cfg.Instance.CostUnit = true
 	cfg.Renewal.PerInstance = true
+	if cfg.LabelledDays == 0 {
+		cfg.LabelledDays = 30
+	}
 }
 
 // demoBudgets are the demo's example budgets, used when the config file

@@ -42,6 +42,7 @@ type options struct {
 
 	dailySeries     bool
 	exposureDays    int
+	labelledDays    int
 	concurrentWalks int
 
 	instanceZone         bool
@@ -131,6 +132,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 
 	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
 	checkedFlag(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, parseInt)
+	checkedFlag(app, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.labelledDays, parseInt)
 	checkedFlag(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.concurrentWalks, parseInt)
 
 	for _, r := range collector.Registrations() {
@@ -258,6 +260,7 @@ func (o *options) collectorConfig() collector.Config {
 	cfg := collector.DefaultConfig()
 	cfg.DailySeries = o.dailySeries
 	cfg.ExposureDays = o.exposureDays
+	cfg.LabelledDays = o.labelledDays
 	cfg.ConcurrentWalks = o.concurrentWalks
 	cfg.Instance = collector.InstanceConfig{
 		Zone:          o.instanceZone,
