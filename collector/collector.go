@@ -41,6 +41,10 @@ type BSS interface {
 type Account struct {
 	Name   string
 	Client BSS
+
+	// currency is the account's billing currency, learnt once and shared
+	// by the collectors of the account that New builds (see Currency).
+	currency *accountCurrency
 }
 
 // Collector refreshes one kind of billing data of one account.

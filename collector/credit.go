@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/go-kit/log"
@@ -87,20 +86,14 @@ func (c *creditCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	if c.currency == "" {
-		// Vouchers and cards carry no currency; the account's is the
-		// balance's (INFERRED). It never changes, so it is asked once. It
-		// labels every balance, so without it the refresh fails and keeps
-		// the last good data: a series labelled "unknown" would change
-		// identity at the next refresh.
-		b, err := c.acct.Client.QueryAccountBalance(ctx)
+		// It labels every balance, so without it the refresh fails and
+		// keeps the last good data: a series labelled "unknown" would
+		// change identity at the next refresh.
+		currency, err := c.acct.Currency(ctx)
 		if err != nil {
-			return c.snapshot(), fmt.Errorf("learning the account's currency: %w", err)
+			return c.snapshot(), err
 		}
-		if b.Currency == "" {
-			return c.snapshot(), &bssclient.ResponseError{Action: bssclient.ActionQueryAccountBalance, Code: bssclient.CodeInvalidResponse,
-				Detail: "Data.Currency is empty: the vouchers' and cards' currency cannot be told"}
-		}
-		c.currency = b.Currency
+		c.currency = currency
 	}
 	coupons, errCoupons := c.client.QueryCashCoupons(ctx)
 	cards, errCards := c.client.QueryPrepaidCards(ctx)

@@ -90,6 +90,7 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 		seenCollectors[en.Name] = true
 	}
 	for _, acct := range accounts {
+		acct.currency = &accountCurrency{} // one per account, shared by its collectors
 		for _, en := range enabled {
 			reg, err := Lookup(en.Name)
 			if err != nil {

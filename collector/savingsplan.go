@@ -41,10 +41,18 @@ func reservationPart(action string, rt bssclient.ResourceType) string {
 	return action + "/" + string(rt)
 }
 
-// analysisFigure is one utilisation or coverage figure of a settled day.
+// analysisFigure is one settled day's answer of an analysis action: its
+// ratio and, where BSS returns them, its amounts in the account's currency.
 type analysisFigure struct {
-	day   bssclient.Day
-	value float64
+	day     bssclient.Day
+	value   float64
+	amounts []analysisAmount
+}
+
+// analysisAmount is one money figure of an analysis answer.
+type analysisAmount struct {
+	desc  *prometheus.Desc
+	value bssclient.Money
 }
 
 type savingsPlanCollector struct {
@@ -54,11 +62,16 @@ type savingsPlanCollector struct {
 	parts  *apiParts
 
 	info, utilization, commitment, expiry *prometheus.Desc
+	saved                                 *prometheus.Desc // per plan
 	spUtilization, spCoverage             *prometheus.Desc
 	riUtilization, riCoverage             *prometheus.Desc
+	// Savings in money, of the newest settled day.
+	spSaved, spPAYG, spCovered *prometheus.Desc
+	riSaved, riPAYG, riCost    *prometheus.Desc
 
-	plans   []prometheus.Metric       // last good per-plan metrics
-	figures map[string]analysisFigure // by figure key, last good
+	plans    []prometheus.Metric       // last good per-plan metrics
+	figures  map[string]analysisFigure // by figure key, last good
+	currency string                    // the account's; "" until known
 }
 
 func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
@@ -69,6 +82,7 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 	id := []string{"account", "instance_id"}
 	const cached = " Cached; refreshed in the background."
 	const daily = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends; 0–1."
+	const dailyMoney = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends, from the same answer as the ratios: no request of its own."
 	return &savingsPlanCollector{
 		client: client,
 		acct:   acct, cfg: cfg,
@@ -88,6 +102,27 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 			[]string{"account", "instance_id", "currency", "deduct_cycle"}, nil),
 		expiry: prometheus.NewDesc(namespace+"_savings_plan_expiry_timestamp_seconds",
 			"When the savings plan ends (EndTimestamp)."+cached, id, nil),
+		saved: prometheus.NewDesc(namespace+"_savings_plan_saved",
+			"What one savings plan has saved against pay-as-you-go since it began (TotalSave), in its currency."+cached,
+			[]string{"account", "instance_id", "currency"}, nil),
+		spSaved: prometheus.NewDesc(namespace+"_savings_plans_saved",
+			"What the savings plans saved against pay-as-you-go (DescribeSavingsPlansUsageTotal SavedCost), in the account's currency."+dailyMoney,
+			[]string{"account", "currency"}, nil),
+		spPAYG: prometheus.NewDesc(namespace+"_savings_plans_payg_equivalent",
+			"What the usage the savings plans paid for would have cost pay-as-you-go (DescribeSavingsPlansUsageTotal PostpaidCost), in the account's currency."+dailyMoney,
+			[]string{"account", "currency"}, nil),
+		spCovered: prometheus.NewDesc(namespace+"_savings_plans_covered",
+			"Pay-as-you-go spend the savings plans covered (DescribeSavingsPlansCoverageTotal DeductAmount), in the account's currency."+dailyMoney,
+			[]string{"account", "currency"}, nil),
+		riSaved: prometheus.NewDesc(namespace+"_reservation_saved",
+			"What reserved instances (RI) or storage capacity units (SCU) saved against pay-as-you-go (DescribeResourceUsageTotal SavedCost), in the account's currency."+dailyMoney,
+			[]string{"account", "resource_type", "currency"}, nil),
+		riPAYG: prometheus.NewDesc(namespace+"_reservation_payg_equivalent",
+			"What the usage the reservations covered would have cost pay-as-you-go (DescribeResourceUsageTotal PostpaidCost), in the account's currency."+dailyMoney,
+			[]string{"account", "resource_type", "currency"}, nil),
+		riCost: prometheus.NewDesc(namespace+"_reservation_cost",
+			"What the reservations cost (DescribeResourceUsageTotal ReservationCost), in the account's currency."+dailyMoney,
+			[]string{"account", "resource_type", "currency"}, nil),
 		spUtilization: prometheus.NewDesc(namespace+"_savings_plans_utilization_ratio",
 			"Share of the savings plans' commitment that was used (DescribeSavingsPlansUsageTotal UsagePercentage)."+daily,
 			[]string{"account"}, nil),
@@ -105,7 +140,8 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 }
 
 func (c *savingsPlanCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.info, c.utilization, c.commitment, c.expiry, c.spUtilization, c.spCoverage, c.riUtilization, c.riCoverage, apiAvailableDesc} {
+	for _, d := range []*prometheus.Desc{c.info, c.utilization, c.commitment, c.expiry, c.saved, c.spUtilization, c.spCoverage, c.riUtilization, c.riCoverage,
+		c.spSaved, c.spPAYG, c.spCovered, c.riSaved, c.riPAYG, c.riCost, apiAvailableDesc} {
 		ch <- d
 	}
 }
@@ -115,28 +151,39 @@ func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snap
 	day := c.cfg.NewestSettledDay(now, bssclient.KindAmounts) // the settle margin included, as for the bills
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: analysisPeriod}
 	errs := []error{errPlans,
-		c.figure(ctx, "sp_usage", bssclient.ActionDescribeSavingsPlansUsageTotal, day, func() (float64, error) {
+		c.figure(ctx, "sp_usage", bssclient.ActionDescribeSavingsPlansUsageTotal, day, func() (analysisFigure, error) {
 			v, err := c.client.DescribeSavingsPlansUsageTotal(ctx, req)
-			return v.TotalUsage.UsagePercentage.Float64(), err
+			u := v.TotalUsage
+			return analysisFigure{value: u.UsagePercentage.Float64(),
+				amounts: []analysisAmount{{c.spSaved, u.SavedCost}, {c.spPAYG, u.PostpaidCost}}}, err
 		}),
-		c.figure(ctx, "sp_coverage", bssclient.ActionDescribeSavingsPlansCoverageTotal, day, func() (float64, error) {
+		c.figure(ctx, "sp_coverage", bssclient.ActionDescribeSavingsPlansCoverageTotal, day, func() (analysisFigure, error) {
 			v, err := c.client.DescribeSavingsPlansCoverageTotal(ctx, req)
-			return v.TotalCoverage.CoveragePercentage.Float64(), err
+			cov := v.TotalCoverage
+			return analysisFigure{value: cov.CoveragePercentage.Float64(), amounts: []analysisAmount{{c.spCovered, cov.DeductAmount}}}, err
 		}),
 	}
 	for _, rt := range reservationTypes {
 		r := req
 		r.ResourceType = rt
 		errs = append(errs,
-			c.figure(ctx, string(rt)+"_usage", reservationPart(bssclient.ActionDescribeResourceUsageTotal, rt), day, func() (float64, error) {
+			c.figure(ctx, string(rt)+"_usage", reservationPart(bssclient.ActionDescribeResourceUsageTotal, rt), day, func() (analysisFigure, error) {
 				v, err := c.client.DescribeResourceUsageTotal(ctx, r)
-				return v.TotalUsage.UsagePercentage.Float64(), err
+				u := v.TotalUsage
+				return analysisFigure{value: u.UsagePercentage.Float64(),
+					amounts: []analysisAmount{{c.riSaved, u.SavedCost}, {c.riPAYG, u.PostpaidCost}, {c.riCost, u.ReservationCost}}}, err
 			}),
-			c.figure(ctx, string(rt)+"_coverage", reservationPart(bssclient.ActionDescribeResourceCoverageTotal, rt), day, func() (float64, error) {
+			c.figure(ctx, string(rt)+"_coverage", reservationPart(bssclient.ActionDescribeResourceCoverageTotal, rt), day, func() (analysisFigure, error) {
 				v, err := c.client.DescribeResourceCoverageTotal(ctx, r)
-				return v.TotalCoverage.CoveragePercentage.Float64(), err
+				return analysisFigure{value: v.TotalCoverage.CoveragePercentage.Float64()}, err
 			}))
 	}
+	// The amounts name no currency: the account's. Without it the ratios
+	// are still published, the amounts are not, and the refresh fails so
+	// that it is retried and counted.
+	currency, errCurrency := c.acct.Currency(ctx)
+	c.currency = currency
+	errs = append(errs, errCurrency)
 	return c.snapshot(), firstError(errs...)
 }
 
@@ -174,6 +221,7 @@ func (c *savingsPlanCollector) planMetrics(plans []bssclient.SavingsPlanInstance
 		gauge(c.info, 1, a, id, orUnknown(strings.ToLower(p.SavingsType)), p.InstanceFamily, orUnknown(p.PayMode), orUnknown(p.Status), currency)
 		gauge(c.utilization, p.Utilization.Float64(), a, id)
 		gauge(c.commitment, p.PoolValue.Float64(), a, id, currency, orUnknown(p.DeductCycleType))
+		gauge(c.saved, p.TotalSave.Float64(), a, id, currency)
 		if p.EndTimestamp > 0 {
 			end := time.Unix(0, int64(p.EndTimestamp)*bssclient.SavingsPlanTimestampUnit)
 			gauge(c.expiry, float64(end.UnixNano())/1e9, a, id)
@@ -184,11 +232,11 @@ func (c *savingsPlanCollector) planMetrics(plans []bssclient.SavingsPlanInstance
 
 // figure reads one utilisation or coverage figure of day, unless it already
 // has it: a settled day's figure is read once.
-func (c *savingsPlanCollector) figure(ctx context.Context, key, action string, day bssclient.Day, read func() (float64, error)) error {
+func (c *savingsPlanCollector) figure(ctx context.Context, key, action string, day bssclient.Day, read func() (analysisFigure, error)) error {
 	if f, ok := c.figures[key]; ok && f.day == day && c.parts.available(action) {
 		return nil
 	}
-	v, err := read()
+	f, err := read()
 	if err != nil {
 		if err := c.parts.settle(action, err); err != nil {
 			return err // keep the last good figure
@@ -197,15 +245,24 @@ func (c *savingsPlanCollector) figure(ctx context.Context, key, action string, d
 		return nil
 	}
 	c.parts.settle(action, nil)
-	c.figures[key] = analysisFigure{day: day, value: v}
+	f.day = day
+	c.figures[key] = f
 	return nil
 }
 
 func (c *savingsPlanCollector) snapshot() Snapshot {
 	s := Snapshot{Metrics: append([]prometheus.Metric(nil), c.plans...)}
 	add := func(key string, d *prometheus.Desc, labels ...string) {
-		if f, ok := c.figures[key]; ok {
-			s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, f.value, labels...))
+		f, ok := c.figures[key]
+		if !ok {
+			return
+		}
+		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, f.value, labels...))
+		if c.currency == "" {
+			return
+		}
+		for _, a := range f.amounts {
+			s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(a.desc, prometheus.GaugeValue, a.value.Float64(), append(labels, c.currency)...))
 		}
 	}
 	add("sp_usage", c.spUtilization, c.acct.Name)

@@ -15,6 +15,9 @@ var savingsPlanFamilies = []string{
 	"aliyun_billing_savings_plan_info", "aliyun_billing_savings_plan_utilization_ratio", "aliyun_billing_savings_plan_commitment",
 	"aliyun_billing_savings_plan_expiry_timestamp_seconds", "aliyun_billing_savings_plans_utilization_ratio",
 	"aliyun_billing_savings_plans_coverage_ratio", "aliyun_billing_reservation_utilization_ratio", "aliyun_billing_reservation_coverage_ratio",
+	"aliyun_billing_savings_plan_saved", "aliyun_billing_savings_plans_saved", "aliyun_billing_savings_plans_payg_equivalent",
+	"aliyun_billing_savings_plans_covered", "aliyun_billing_reservation_saved", "aliyun_billing_reservation_payg_equivalent",
+	"aliyun_billing_reservation_cost",
 	apiAvailableFamily,
 }
 
@@ -37,6 +40,7 @@ func savingsPlanSamples(w bsssimtest.World, at, analysedAt time.Time, down ...st
 	}
 	var out []sample
 	acct := map[string]string{"account": testAccount}
+	money := map[string]string{"account": testAccount, "currency": w.Currency()}
 	if !isDown("QuerySavingsPlansInstance") {
 		for _, p := range w.SavingsPlans(at) {
 			id := map[string]string{"account": testAccount, "instance_id": p.InstanceID}
@@ -46,25 +50,35 @@ func savingsPlanSamples(w bsssimtest.World, at, analysedAt time.Time, down ...st
 				sample{name: "aliyun_billing_savings_plan_utilization_ratio", labels: id, value: p.Utilization.String()},
 				sample{name: "aliyun_billing_savings_plan_commitment", value: p.PoolValue.String(),
 					labels: map[string]string{"account": testAccount, "instance_id": p.InstanceID, "currency": p.Currency, "deduct_cycle": p.DeductCycleType}},
-				sample{name: "aliyun_billing_savings_plan_expiry_timestamp_seconds", labels: id, value: fmtFloat(float64(p.EndTimestamp) / 1000)})
+				sample{name: "aliyun_billing_savings_plan_expiry_timestamp_seconds", labels: id, value: fmtFloat(float64(p.EndTimestamp) / 1000)},
+				sample{name: "aliyun_billing_savings_plan_saved", value: p.TotalSave.String(),
+					labels: map[string]string{"account": testAccount, "instance_id": p.InstanceID, "currency": p.Currency}})
 		}
 	}
 	day := bssclient.NewestSettledDay(analysedAt, bssclient.KindAmounts)
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
 	if !isDown("DescribeSavingsPlansUsageTotal") {
-		out = append(out, sample{name: "aliyun_billing_savings_plans_utilization_ratio", labels: acct,
-			value: w.SavingsPlansUsage(req, at).TotalUsage.UsagePercentage.String()})
+		u := w.SavingsPlansUsage(req, at).TotalUsage
+		out = append(out, sample{name: "aliyun_billing_savings_plans_utilization_ratio", labels: acct, value: u.UsagePercentage.String()},
+			sample{name: "aliyun_billing_savings_plans_saved", labels: money, value: u.SavedCost.String()},
+			sample{name: "aliyun_billing_savings_plans_payg_equivalent", labels: money, value: u.PostpaidCost.String()})
 	}
 	if !isDown("DescribeSavingsPlansCoverageTotal") {
-		out = append(out, sample{name: "aliyun_billing_savings_plans_coverage_ratio", labels: acct,
-			value: w.SavingsPlansCoverage(req, at).TotalCoverage.CoveragePercentage.String()})
+		c := w.SavingsPlansCoverage(req, at).TotalCoverage
+		out = append(out, sample{name: "aliyun_billing_savings_plans_coverage_ratio", labels: acct, value: c.CoveragePercentage.String()},
+			sample{name: "aliyun_billing_savings_plans_covered", labels: money, value: c.DeductAmount.String()})
 	}
 	for _, rt := range []bssclient.ResourceType{bssclient.ResourceTypeRI, bssclient.ResourceTypeSCU} {
 		r := req
 		r.ResourceType = rt
 		labels := map[string]string{"account": testAccount, "resource_type": string(rt)}
 		if !isDown("DescribeResourceUsageTotal/" + string(rt)) {
-			out = append(out, sample{name: "aliyun_billing_reservation_utilization_ratio", labels: labels, value: w.ResourceUsage(r, at).TotalUsage.UsagePercentage.String()})
+			u := w.ResourceUsage(r, at).TotalUsage
+			m := map[string]string{"account": testAccount, "resource_type": string(rt), "currency": w.Currency()}
+			out = append(out, sample{name: "aliyun_billing_reservation_utilization_ratio", labels: labels, value: u.UsagePercentage.String()},
+				sample{name: "aliyun_billing_reservation_saved", labels: m, value: u.SavedCost.String()},
+				sample{name: "aliyun_billing_reservation_payg_equivalent", labels: m, value: u.PostpaidCost.String()},
+				sample{name: "aliyun_billing_reservation_cost", labels: m, value: u.ReservationCost.String()})
 		}
 		if !isDown("DescribeResourceCoverageTotal/" + string(rt)) {
 			out = append(out, sample{name: "aliyun_billing_reservation_coverage_ratio", labels: labels, value: w.ResourceCoverage(r, at).TotalCoverage.CoveragePercentage.String()})
@@ -130,5 +144,29 @@ func TestSavingsPlansWaitForTheSettleMargin(t *testing.T) {
 	h.assertExposition(savingsPlanSamples(h.world, justAfter, justAfter.Add(-3*time.Hour)), savingsPlanFamilies...)
 	if bssclient.NewestSettledDay(justAfter, bssclient.KindAmounts) == bssclient.NewestSettledDay(justAfter.Add(-3*time.Hour), bssclient.KindAmounts) {
 		t.Fatal("the moment is not within the margin: the test proves nothing")
+	}
+}
+
+// TestSavingsInMoneyCostNoRequest: the money figures come from the answers
+// the ratios already read, and the account's currency is asked once for
+// the credit and savingsplan collectors together: a first refresh of
+// balance, credit and savingsplan makes exactly the requests it made before
+// the money figures, one QueryAccountBalance for the balance and one for
+// the shared currency.
+func TestSavingsInMoneyCostNoRequest(t *testing.T) {
+	h := startSim(t, simOptions{start: midMarch, collectors: []string{"balance", "credit", "savingsplan"}})
+	h.mustStep(midMarch)
+	got := h.server.Server.Stats().Requests
+	want := map[string]int64{
+		"QueryAccountBalance": 2, "QueryCashCoupons": 1, "QueryPrepaidCards": 1, "QuerySavingsPlansInstance": 1,
+		"DescribeSavingsPlansUsageTotal": 1, "DescribeSavingsPlansCoverageTotal": 1, "DescribeResourceUsageTotal": 2, "DescribeResourceCoverageTotal": 2,
+	}
+	if !int64MapsEqual(got, want) {
+		t.Errorf("requests %v, want %v", got, want)
+	}
+	for _, family := range []string{"aliyun_billing_savings_plans_saved", "aliyun_billing_reservation_saved", "aliyun_billing_savings_plan_saved"} {
+		if len(gatheredFamily(t, h.exp, family)) == 0 {
+			t.Errorf("%s is not exposed", family)
+		}
 	}
 }
