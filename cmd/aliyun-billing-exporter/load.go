@@ -87,6 +87,13 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 			return nil, fmt.Errorf("%s: remote_write[%d].%w", opts.configFile, i-len(opts.remoteWriteURLs), err)
 		}
 	}
+	if err := remotewrite.CheckDistinct(s.remoteWrite); err != nil {
+		where := "--remote-write.url"
+		if len(file.RemoteWrite) > 0 {
+			where = fmt.Sprintf("%s: remote_write (receivers counted from 0, the --remote-write.url flags first)", opts.configFile)
+		}
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
 	if len(s.remoteWrite) > 0 && opts.storagePath == "" {
 		return nil, errors.New("remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +75,51 @@ func (r *Receiver) Validate() error {
 	}
 	if err := r.HTTPClientConfig.Validate(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// identity names where a receiver's days go: its full URL (a query may
+// name a tenant) and its headers (X-Scope-OrgID does), so that two tenants
+// of one store keep separate outboxes. Only its hash is written down: the
+// URL's query may hold a token.
+func (r *Receiver) identity() string {
+	var b strings.Builder
+	b.WriteString(r.URL)
+	keys := make([]string, 0, len(r.Headers))
+	for k := range r.Headers {
+		keys = append(keys, http.CanonicalHeaderKey(k))
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b.WriteString("\n" + k + ": " + r.header(k))
+	}
+	return b.String()
+}
+
+func (r *Receiver) header(canonical string) string {
+	for k, v := range r.Headers {
+		if http.CanonicalHeaderKey(k) == canonical {
+			return v
+		}
+	}
+	return ""
+}
+
+// CheckDistinct checks that no two receivers share an identity (they would
+// share an outbox) or a receiver label (their metrics would merge); the
+// error names the later one by its index.
+func CheckDistinct(rs []Receiver) error {
+	ids, labels := map[string]int{}, map[string]int{}
+	for i, r := range rs {
+		if j, ok := ids[r.identity()]; ok {
+			return fmt.Errorf("receiver %d is receiver %d again (same url and headers)", i, j)
+		}
+		ids[r.identity()] = i
+		if j, ok := labels[r.label()]; ok {
+			return fmt.Errorf("receiver %d has the receiver label %q of receiver %d; give one a name", i, r.label(), j)
+		}
+		labels[r.label()] = i
 	}
 	return nil
 }

@@ -43,10 +43,12 @@ type outboxFile struct {
 	Sent     map[string]int64 `json:"sent"`
 }
 
-// openOutbox reads the outbox of the receiver at url (its redacted form)
-// from dir, or starts an empty one.
-func openOutbox(dir, receiverURL string) (*outbox, error) {
-	sum := sha256.Sum256([]byte(receiverURL))
+// openOutbox reads the outbox of the receiver with identity id (its URL
+// and headers, see Receiver.identity) from dir, or starts an empty one.
+// The file is named by id's hash and records the redacted URL, for a
+// person reading the directory.
+func openOutbox(dir, id, receiverURL string) (*outbox, error) {
+	sum := sha256.Sum256([]byte(id))
 	o := &outbox{
 		path:     filepath.Join(dir, "remote-write-"+hex.EncodeToString(sum[:8])+".json"),
 		receiver: receiverURL,

@@ -69,7 +69,7 @@ func New(rcv Receiver, storageDir string, m *Metrics, logger log.Logger) (*Pushe
 	if err != nil {
 		return nil, err
 	}
-	ob, err := openOutbox(storageDir, s.url)
+	ob, err := openOutbox(storageDir, rcv.identity(), s.url)
 	if err != nil {
 		return nil, err
 	}

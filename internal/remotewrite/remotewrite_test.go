@@ -406,3 +406,46 @@ func oldestAge(t *testing.T, m *Metrics, receiver string) float64 {
 	t.Fatalf("no oldest_pending_day_age_seconds for %s", receiver)
 	return 0
 }
+
+// TestTenantsKeepTheirOwnOutbox: two tenants of one store (one URL, two
+// X-Scope-OrgID headers) each get every day: their outboxes are apart.
+func TestTenantsKeepTheirOwnOutbox(t *testing.T) {
+	rcv := &receiver{}
+	url := startReceiver(t, rcv)
+	dir := t.TempDir()
+	m := NewMetrics()
+	for _, tenant := range []string{"finance", "platform"} {
+		p, err := New(Receiver{URL: url, Name: tenant, Headers: map[string]string{"X-Scope-OrgID": tenant}}, dir, m, log.NewNopLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := push(t, p, exposition(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, got := rcv.got(); len(got) != 2*len(wantSamples()) {
+		t.Errorf("%d samples for two tenants, want %d: the second tenant's days were taken for sent", len(got), 2*len(wantSamples()))
+	}
+}
+
+// TestReceiversMustDiffer: a receiver listed twice would share an outbox,
+// two with one label would merge their metrics.
+func TestReceiversMustDiffer(t *testing.T) {
+	a := Receiver{URL: "https://mimir.example/api/v1/push", Headers: map[string]string{"X-Scope-OrgID": "a"}}
+	b := Receiver{URL: "https://mimir.example/api/v1/push", Headers: map[string]string{"x-scope-orgid": "b"}}
+	for _, tc := range []struct {
+		rs   []Receiver
+		want string
+	}{
+		{[]Receiver{a, a}, "receiver 1 is receiver 0 again (same url and headers)"},
+		{[]Receiver{a, b}, `receiver 1 has the receiver label "mimir.example/api/v1/push" of receiver 0; give one a name`},
+	} {
+		if err := CheckDistinct(tc.rs); err == nil || err.Error() != tc.want {
+			t.Errorf("%v, want %q", err, tc.want)
+		}
+	}
+	a.Name, b.Name = "a", "b"
+	if err := CheckDistinct([]Receiver{a, b}); err != nil {
+		t.Errorf("two tenants with names: %v", err)
+	}
+}
