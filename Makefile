@@ -162,13 +162,19 @@ fmt-check:
 TOOLS = gcc:gcc git:git promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager \
 	prometheus-alertmanager:prometheus-alertmanager victoria-metrics:victoria-metrics \
 	buildah:buildah podman:podman runc:runc systemd-analyze:systemd
+# Run as root on Debian, it installs what is missing (as .ci/run does);
+# otherwise it names the packages and stops.
 tools-check:
 	@missing=; for tp in $(TOOLS); do \
 		command -v $${tp%%:*} >/dev/null || PATH=$$PATH:/usr/sbin:/sbin command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp#*:}"; \
 	done; \
-	if [ -n "$$missing" ]; then \
-		echo "make test needs these Debian packages:$$(echo $$missing | tr ' ' '\n' | sort -u | sed 's/^/ /' | tr -d '\n')"; \
-		echo "install them with: apt-get install$$(echo $$missing | tr ' ' '\n' | sort -u | sed 's/^/ /' | tr -d '\n')  (or run .ci/run as root)"; \
+	pkgs="$$(echo $$missing | tr ' ' '\n' | sort -u | sed 's/^/ /' | tr -d '\n')"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing the Debian packages make test needs:$$pkgs"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs || exit 1; \
+	elif [ -n "$$missing" ]; then \
+		echo "make test needs these Debian packages:$$pkgs"; \
+		echo "install them with: apt-get install$$pkgs  (or run make test, or .ci/run, as root)"; \
 		exit 1; \
 	fi
 
