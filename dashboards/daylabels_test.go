@@ -31,20 +31,12 @@ func TestDailyTrendWithoutOutOfOrderWindow(t *testing.T) {
 	dir := t.TempDir()
 
 	// The receiver: plain remote-write receiver, no out-of-order window.
-	writeFile(t, filepath.Join(dir, "receiver.yml"), "global: {}\n")
-	rcvAddr := freeAddr(t)
-	rcvProc := startServer(t, "prometheus-receiver", dir, promBin,
-		"--config.file=receiver.yml", "--storage.tsdb.path=receiver-data",
-		"--web.listen-address="+rcvAddr, "--web.enable-remote-write-receiver")
-	if err := waitReady(rcvProc, "http://"+rcvAddr+"/-/ready", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	receiver := promClient{base: "http://" + rcvAddr}
+	receiver, _ := startPrometheus(t, promBin, dir, "receiver", "global: {}\n", "--web.enable-remote-write-receiver")
 
 	// The scraper: no out-of-order window, forwarding all it stores.
 	writeTargets(t, dir, exp, replica)
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
-	writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
+	scraper, promProc := startPrometheus(t, promBin, dir, "prometheus", fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
@@ -55,16 +47,9 @@ scrape_configs:
       - files: [targets.json]
         refresh_interval: 1s
 remote_write:
-  - url: http://%s/api/v1/write
+  - url: %s/api/v1/write
     queue_config: {batch_send_deadline: 1s}
-`, rcvAddr))
-	promAddr := freeAddr(t)
-	promProc := startServer(t, "prometheus", dir, promBin,
-		"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data", "--web.listen-address="+promAddr)
-	if err := waitReady(promProc, "http://"+promAddr+"/-/ready", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	scraper := promClient{base: "http://" + promAddr}
+`, receiver.base))
 	waitScraped(t, scraper, promProc, exp, replica)
 
 	// The premise: neither store holds a timestamped daily sample.

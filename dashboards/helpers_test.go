@@ -108,6 +108,22 @@ func startServer(t *testing.T, name, dir, bin string, args ...string) *process {
 	return p
 }
 
+// startPrometheus runs the prometheus binary bin for one test with config
+// as its configuration file (dir/name.yml), its data in dir/name-data and
+// extra flags, on a free port, and waits until it is ready.
+func startPrometheus(t *testing.T, bin, dir, name, config string, extra ...string) (promClient, *process) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, name+".yml"), config)
+	addr := freeAddr(t)
+	p := startServer(t, name, dir, bin, append([]string{
+		"--config.file=" + name + ".yml", "--storage.tsdb.path=" + name + "-data", "--web.listen-address=" + addr,
+	}, extra...)...)
+	if err := waitReady(p, "http://"+addr+"/-/ready", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return promClient{base: "http://" + addr}, p
+}
+
 func (p *process) stop() {
 	select {
 	case <-p.done:

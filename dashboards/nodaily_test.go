@@ -94,7 +94,7 @@ func prometheusWithoutWindow(t *testing.T, promBin string, exps ...*demoExporter
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
 	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t, alertRulesFile))
 	writeTargets(t, dir, exps...)
-	writeFile(t, filepath.Join(dir, "prometheus.yml"), `global:
+	api, prom := startPrometheus(t, promBin, dir, "prometheus", `global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
@@ -105,13 +105,6 @@ scrape_configs:
       - files: [targets.json]
         refresh_interval: 1s
 `)
-	promAddr := freeAddr(t)
-	prom := startServer(t, "prometheus", dir, promBin,
-		"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data", "--web.listen-address="+promAddr)
-	if err := waitReady(prom, "http://"+promAddr+"/-/ready", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	api := promClient{base: "http://" + promAddr}
 	waitScraped(t, api, prom, exps...)
 	return api
 }

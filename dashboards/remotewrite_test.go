@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,15 +58,9 @@ func TestRemoteWritePush(t *testing.T) {
 	// window Prometheus refuses them as out of bounds. The key is
 	// storage.tsdb.out_of_order_time_window in 2.39+ and 3.x alike (and
 	// Prometheus refuses a config file with an unknown key).
-	writeFile(t, filepath.Join(dir, "prometheus.yml"), "storage:\n  tsdb:\n    out_of_order_time_window: 30d\n")
-	promAddr := freeAddr(t)
-	promProc := startServer(t, "prometheus", dir, promBin,
-		"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
-		"--web.listen-address="+promAddr, "--web.enable-remote-write-receiver")
-	if err := waitReady(promProc, "http://"+promAddr+"/-/ready", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	prom := promClient{base: "http://" + promAddr}
+	prom, _ := startPrometheus(t, promBin, dir, "prometheus", "storage:\n  tsdb:\n    out_of_order_time_window: 30d\n",
+		"--web.enable-remote-write-receiver")
+	promAddr := strings.TrimPrefix(prom.base, "http://")
 
 	// Receiver (b): VictoriaMetrics, down for now. Its address is chosen
 	// but nothing listens on it, so that the exporter's requests fail

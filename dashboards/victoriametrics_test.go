@@ -99,7 +99,7 @@ func TestVictoriaMetrics(t *testing.T) {
 		}
 		readYAML(t, examplePrometheus, &example)
 		writeTargets(t, dir, exp, replica)
-		writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
+		local, _ := startPrometheus(t, promBin, dir, "prometheus", fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
 storage:
@@ -113,15 +113,8 @@ scrape_configs:
       - files: [targets.json]
         refresh_interval: 1s
 `, example.Storage.TSDB.OOOWindow, vm.base))
-		promAddr := freeAddr(t)
-		prom := startServer(t, "prometheus", dir, promBin,
-			"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data", "--web.listen-address="+promAddr)
-		if err := waitReady(prom, "http://"+promAddr+"/-/ready", time.Minute); err != nil {
-			t.Fatal(err)
-		}
 		waitVM(t, vm, 2, false)
 		// Prometheus itself stored the daily samples ...
-		local := promClient{base: "http://" + promAddr}
 		if _, err := local.nonEmpty(`count_over_time(aliyun_billing_account_daily_payable[12d])`, time.Now()); err != nil {
 			t.Fatalf("Prometheus did not store the daily samples: %v", err)
 		}
