@@ -75,27 +75,9 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 		return nil, err
 	}
 	s := &settings{budgets: file.budgets()}
-	for _, u := range opts.remoteWriteURLs {
-		s.remoteWrite = append(s.remoteWrite, remotewrite.Receiver{URL: u})
-	}
-	s.remoteWrite = append(s.remoteWrite, file.RemoteWrite...)
-	for i, r := range s.remoteWrite {
-		if err := r.Validate(); err != nil {
-			if i < len(opts.remoteWriteURLs) {
-				return nil, fmt.Errorf("--remote-write.url: %w", err)
-			}
-			return nil, fmt.Errorf("%s: remote_write[%d].%w", opts.configFile, i-len(opts.remoteWriteURLs), err)
-		}
-	}
-	if err := remotewrite.CheckDistinct(s.remoteWrite); err != nil {
-		where := "--remote-write.url"
-		if len(file.RemoteWrite) > 0 {
-			where = fmt.Sprintf("%s: remote_write (receivers counted from 0, the --remote-write.url flags first)", opts.configFile)
-		}
-		return nil, fmt.Errorf("%s: %w", where, err)
-	}
-	if len(s.remoteWrite) > 0 && opts.storagePath == "" {
-		return nil, errors.New("remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice")
+	var err error
+	if s.remoteWrite, err = loadRemoteWrite(opts, file); err != nil {
+		return nil, err
 	}
 	currencies := map[string]string{}
 	for _, a := range file.Accounts {
@@ -125,6 +107,35 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadRemoteWrite is the receivers of --remote-write.url, then those of
+// the file's remote_write, checked one by one and together.
+func loadRemoteWrite(opts *options, file *fileConfig) ([]remotewrite.Receiver, error) {
+	var rs []remotewrite.Receiver
+	for _, u := range opts.remoteWriteURLs {
+		rs = append(rs, remotewrite.Receiver{URL: u})
+	}
+	rs = append(rs, file.RemoteWrite...)
+	for i, r := range rs {
+		if err := r.Validate(); err != nil {
+			if i < len(opts.remoteWriteURLs) {
+				return nil, fmt.Errorf("--remote-write.url: %w", err)
+			}
+			return nil, fmt.Errorf("%s: remote_write[%d].%w", opts.configFile, i-len(opts.remoteWriteURLs), err)
+		}
+	}
+	if err := remotewrite.CheckDistinct(rs); err != nil {
+		where := "--remote-write.url"
+		if len(file.RemoteWrite) > 0 {
+			where = fmt.Sprintf("%s: remote_write (receivers counted from 0, the --remote-write.url flags first)", opts.configFile)
+		}
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if len(rs) > 0 && opts.storagePath == "" {
+		return nil, errors.New("remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice")
+	}
+	return rs, nil
 }
 
 // checkWebConfig validates --web.config.file with exporter-toolkit's own

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -331,12 +332,6 @@ func (r *run) probe(ctx context.Context, action string) error {
 	c := r.in.Client
 	day := r.in.Config.NewestSettledDay(r.in.Now, bssclient.KindAmounts)
 	analysis := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
-	first := func(seq func(yield func(struct{}, error) bool)) error {
-		for _, err := range seq {
-			return err
-		}
-		return nil
-	}
 	switch action {
 	case bssclient.ActionQueryBillToOSSSubscription:
 		_, err := c.QueryBillToOSSSubscription(ctx)
@@ -355,23 +350,11 @@ func (r *run) probe(ctx context.Context, action string) error {
 		_, err := c.QueryPrepaidCards(ctx)
 		return err
 	case bssclient.ActionQueryAvailableInstances:
-		return first(errorsOf(c.QueryAvailableInstances(ctx, bssclient.AvailableInstancesRequest{})))
+		return firstPage(c.QueryAvailableInstances(ctx, bssclient.AvailableInstancesRequest{}), nil)
 	case bssclient.ActionQueryResourcePackageInstances:
-		for page, err := range c.QueryResourcePackageInstances(ctx, bssclient.ResourcePackageRequest{}) {
-			if err == nil {
-				r.planUnits(page)
-			}
-			return err
-		}
-		return nil
+		return firstPage(c.QueryResourcePackageInstances(ctx, bssclient.ResourcePackageRequest{}), r.planUnits)
 	case bssclient.ActionQuerySavingsPlansInstance:
-		for page, err := range c.QuerySavingsPlansInstance(ctx) {
-			if err == nil {
-				r.planTimestamps(page)
-			}
-			return err
-		}
-		return nil
+		return firstPage(c.QuerySavingsPlansInstance(ctx), r.planTimestamps)
 	case bssclient.ActionDescribeSavingsPlansUsageTotal:
 		v, err := c.DescribeSavingsPlansUsageTotal(ctx, analysis)
 		if err == nil {
@@ -393,14 +376,16 @@ func (r *run) probe(ctx context.Context, action string) error {
 	return fmt.Errorf("doctor: no probe for %s", action)
 }
 
-// errorsOf turns a walk into its errors, stopping after the first page.
-func errorsOf[T any](seq func(yield func([]T, error) bool)) func(yield func(struct{}, error) bool) {
-	return func(yield func(struct{}, error) bool) {
-		for _, err := range seq {
-			yield(struct{}{}, err)
-			return
+// firstPage reads the first page of a walk, shows it to see (if not nil)
+// and returns its error.
+func firstPage[T any](walk iter.Seq2[[]T, error], see func([]T)) error {
+	for page, err := range walk {
+		if err == nil && see != nil {
+			see(page)
 		}
+		return err
 	}
+	return nil
 }
 
 // fraction checks the guess that BSS's percentages are fractions (0–1).
@@ -482,7 +467,7 @@ func (r *run) remoteWrite(ctx context.Context) {
 	at := cfg.NewestSettledDay(r.in.Now, bssclient.KindSplitItems).AddDays(-(cfg.ExposureDays - 1)).Start()
 	age := r.in.Now.Sub(at).Round(time.Hour)
 	for _, rcv := range r.in.RemoteWrite {
-		name := "remote write " + remotewrite.Label(rcv)
+		name := "remote write " + rcv.Label()
 		err := remotewrite.Probe(ctx, rcv, r.in.Account, at)
 		reason, message := remotewrite.Refusal(err)
 		switch {

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -89,14 +90,10 @@ func (r *run) predict(ctx context.Context) {
 // when their cold-start requests (a few each) fit the budget. Nothing is
 // kept: no state directory, no budgets.
 func (r *run) refreshSmall(ctx context.Context) {
-	dayBook := map[string]bool{}
-	for _, name := range collector.DayBookCollectors() {
-		dayBook[name] = true
-	}
 	var enabled []collector.Enabled
 	cost := 0
 	for i, p := range r.report.Predictions {
-		if !dayBook[p.Collector] {
+		if !keepsDayBook(p.Collector) {
 			enabled = append(enabled, collector.Enabled{Name: p.Collector, Interval: time.Hour}) // refreshed once: any interval
 			cost += r.report.Predictions[i].ColdRequests
 		}
@@ -116,7 +113,7 @@ func (r *run) refreshSmall(ctx context.Context) {
 		return
 	}
 	for i, p := range r.report.Predictions {
-		if n, ok := series[p.Collector]; ok && !dayBook[p.Collector] {
+		if n, ok := series[p.Collector]; ok && !keepsDayBook(p.Collector) {
 			r.report.Predictions[i].Series = n
 		}
 	}
@@ -348,15 +345,15 @@ func smallRequests(name string) int {
 	return n
 }
 
+// keepsDayBook says whether collector name walks bills into a day book
+// (its series come from the bills doctor counts); the others are small.
+func keepsDayBook(name string) bool { return slices.Contains(collector.DayBookCollectors(), name) }
+
 // smallReserve is what refreshSmall will spend: the bill walks leave it.
 func (r *run) smallReserve() int {
-	dayBook := map[string]bool{}
-	for _, name := range collector.DayBookCollectors() {
-		dayBook[name] = true
-	}
 	n := 0
 	for _, name := range r.in.Enabled {
-		if !dayBook[name] {
+		if !keepsDayBook(name) {
 			n += smallRequests(name)
 		}
 	}

@@ -116,19 +116,17 @@ func CheckDistinct(rs []Receiver) error {
 			return fmt.Errorf("receiver %d is receiver %d again (same url and headers)", i, j)
 		}
 		ids[r.identity()] = i
-		if j, ok := labels[r.label()]; ok {
-			return fmt.Errorf("receiver %d has the receiver label %q of receiver %d; give one a name", i, r.label(), j)
+		if j, ok := labels[r.Label()]; ok {
+			return fmt.Errorf("receiver %d has the receiver label %q of receiver %d; give one a name", i, r.Label(), j)
 		}
-		labels[r.label()] = i
+		labels[r.Label()] = i
 	}
 	return nil
 }
 
-// Label is the receiver label of rcv's metrics and log lines.
-func Label(rcv Receiver) string { return rcv.label() }
-
-// label is the receiver label: Name, or the URL's host and path.
-func (r *Receiver) label() string {
+// Label is the receiver label of the remote-write metrics and log lines:
+// Name, or the URL's host and path.
+func (r *Receiver) Label() string {
 	if r.Name != "" {
 		return r.Name
 	}

@@ -73,8 +73,8 @@ func New(rcv Receiver, storageDir string, m *Metrics, logger log.Logger) (*Pushe
 	if err != nil {
 		return nil, err
 	}
-	p := &Pusher{sender: s, label: rcv.label(), outbox: ob, m: m,
-		logger: log.With(logger, "receiver", rcv.label()), firstSeen: map[string]time.Time{}, rejected: map[string]bool{}}
+	p := &Pusher{sender: s, label: rcv.Label(), outbox: ob, m: m,
+		logger: log.With(logger, "receiver", rcv.Label()), firstSeen: map[string]time.Time{}, rejected: map[string]bool{}}
 	m.init(p.label)
 	return p, nil
 }
@@ -129,23 +129,7 @@ func (e *errRetry) Unwrap() error { return e.err }
 func (p *Pusher) Push(ctx context.Context, units []Unit, now time.Time) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var pending []Unit
-	seen := map[string]bool{}
-	for _, u := range units {
-		if p.outbox.isSent(u) || p.rejected[u.Key] {
-			continue
-		}
-		seen[u.Key] = true
-		if _, ok := p.firstSeen[u.Key]; !ok {
-			p.firstSeen[u.Key] = now
-		}
-		pending = append(pending, u)
-	}
-	for k := range p.firstSeen {
-		if !seen[k] {
-			delete(p.firstSeen, k) // sent, refused, or out of the exposition
-		}
-	}
+	pending := p.pending(units, now)
 	defer p.gauge(now)
 	var req prompb.WriteRequest
 	var inReq []Unit // units with samples in req: refused together
@@ -201,6 +185,30 @@ func (p *Pusher) Push(ctx context.Context, units []Unit, now time.Time) error {
 // stopping says whether err is the exporter shutting down, not a failure.
 func stopping(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && errors.Is(err, ctx.Err())
+}
+
+// pending is the units not yet acknowledged nor refused, each recorded in
+// firstSeen from the first time it was; a key that left (sent, refused,
+// or out of the exposition) leaves firstSeen.
+func (p *Pusher) pending(units []Unit, now time.Time) []Unit {
+	var pending []Unit
+	seen := map[string]bool{}
+	for _, u := range units {
+		if p.outbox.isSent(u) || p.rejected[u.Key] {
+			continue
+		}
+		seen[u.Key] = true
+		if _, ok := p.firstSeen[u.Key]; !ok {
+			p.firstSeen[u.Key] = now
+		}
+		pending = append(pending, u)
+	}
+	for k := range p.firstSeen {
+		if !seen[k] {
+			delete(p.firstSeen, k)
+		}
+	}
+	return pending
 }
 
 // fail counts and logs a failed request; a refusal (a 4xx other than 429)

@@ -50,17 +50,7 @@ const (
 // stamped as the backfill stamps them (collector.FinalCycleTime). Gauges of
 // anything else are what a scrape is for, and are not pushed.
 func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
-	final := map[string]bool{} // account + billing_cycle
-	for _, mf := range mfs {
-		if mf.GetName() != cycleFinalFamily {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if label(m, "collector") == "account" && label(m, "cycle") == "previous" && m.GetGauge().GetValue() == 1 {
-				final[label(m, "account")+"\xff"+label(m, "billing_cycle")] = true
-			}
-		}
-	}
+	final := finalCycles(mfs)
 	byKey := map[string]*Unit{}
 	add := func(key string, at time.Time, ts prompb.TimeSeries) {
 		u := byKey[key]
@@ -106,6 +96,23 @@ func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 		return strings.Compare(a.Key, b.Key)
 	})
 	return out, nil
+}
+
+// finalCycles are the accounts' previous cycles that
+// aliyun_billing_cycle_final says are final, as account + "\xff" + cycle.
+func finalCycles(mfs []*dto.MetricFamily) map[string]bool {
+	final := map[string]bool{}
+	for _, mf := range mfs {
+		if mf.GetName() != cycleFinalFamily {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label(m, "collector") == "account" && label(m, "cycle") == "previous" && m.GetGauge().GetValue() == 1 {
+				final[label(m, "account")+"\xff"+label(m, "billing_cycle")] = true
+			}
+		}
+	}
+	return final
 }
 
 // series is one sample as remote-write carries it: labels sorted by name,
