@@ -37,6 +37,14 @@ const (
 	// KindSplitItems are split-bill items such as OSS buckets, domains and EIPs:
 	// "72 h for split items" (DescribeSplitItemBill).
 	KindSplitItems
+	// KindAmortized is amortized (effective) cost by amortization month
+	// (DescribeProductAmortizedCostByAmortizationPeriod,
+	// https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-describeproductamortizedcostbyamortizationperiod):
+	// "updated 48 hours after the detailed bill is generated", final "after
+	// 12:00 on the sixth day of the following month", "for the past 12
+	// months". It has no days of its own: only Delay, FinalAt and the
+	// retention apply.
+	KindAmortized
 )
 
 // String names the kind for logs and labels.
@@ -48,6 +56,8 @@ func (k DataKind) String() string {
 		return "instance_attributes"
 	case KindSplitItems:
 		return "split_items"
+	case KindAmortized:
+		return "amortized"
 	}
 	return fmt.Sprintf("DataKind(%d)", int(k))
 }
@@ -55,7 +65,7 @@ func (k DataKind) String() string {
 // Delay is how long after a billing day ends its data of this kind is complete.
 func (k DataKind) Delay() time.Duration {
 	switch k {
-	case KindInstanceAttributes:
+	case KindInstanceAttributes, KindAmortized:
 		return 48 * time.Hour
 	case KindSplitItems:
 		return 72 * time.Hour
@@ -65,18 +75,25 @@ func (k DataKind) Delay() time.Duration {
 }
 
 // finalDayOfNextMonth is the day of the following month on whose noon (UTC+8)
-// a cycle's bill becomes final: the 3rd for bills, the 4th for split bills.
+// a cycle's bill becomes final: the 3rd for bills, the 4th for split bills,
+// the 6th for amortized cost.
 func (k DataKind) finalDayOfNextMonth() int {
-	if k == KindSplitItems {
+	switch k {
+	case KindSplitItems:
 		return 4
+	case KindAmortized:
+		return 6
 	}
 	return 3
 }
 
 // RetentionCycles is how many billing cycles, counting the current one, the
-// API still serves: 18 months for bills, 12 for split bills.
+// API still serves: 18 months for bills, 12 for split bills and amortized
+// cost. Whether amortized cost's "past 12 months" counts the current month
+// is INFERRED (counted, the safer reading: it asks one month less).
 func (k DataKind) RetentionCycles() int {
-	if k == KindSplitItems {
+	switch k {
+	case KindSplitItems, KindAmortized:
 		return 12
 	}
 	return 18
@@ -187,8 +204,8 @@ func (c Cycle) Before(o Cycle) bool {
 func (c Cycle) Start() time.Time { return c.FirstDay().Start() }
 
 // FinalAt is when the cycle's bill of kind k becomes final and is never
-// restated again: 12:00 UTC+8 on the 3rd of the next month, or the 4th for
-// split bills. Until then refunds, adjustments and late usage may change it.
+// restated again: 12:00 UTC+8 on the 3rd of the next month, the 4th for
+// split bills, the 6th for amortized cost. Until then refunds, adjustments and late usage may change it.
 func (c Cycle) FinalAt(k DataKind) time.Time {
 	n := c.Next()
 	return time.Date(n.Year, n.Month, k.finalDayOfNextMonth(), 12, 0, 0, 0, BillingZone)

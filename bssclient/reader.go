@@ -78,6 +78,13 @@ var neededFields = map[string]bool{
 	"CashCoupon.Status": true, "CashCoupon.ExpiryTime": true,
 	"PrepaidCard.Status": true, "PrepaidCard.ExpiryTime": true,
 	"BillSubscription.SubscribeBucket": true, "BillSubscription.SubscribeType": true,
+	// Amortized cost: paging, and the labels and keys of its series.
+	"ProductAmortizedCostData.NextToken": true, "ProductAmortizedCostData.TotalCount": true, "ProductAmortizedCostData.MaxResults": true,
+	"InstanceAmortizedCostData.NextToken": true, "InstanceAmortizedCostData.TotalCount": true, "InstanceAmortizedCostData.MaxResults": true,
+	"ProductAmortizedCostItem.BillOwnerID": true, "ProductAmortizedCostItem.ProductCode": true,
+	"ProductAmortizedCostItem.SubscriptionType": true, "ProductAmortizedCostItem.AmortizationPeriod": true,
+	"ProductAmortizedCostItem.ConsumePeriod": true, "InstanceAmortizedCostItem.InstanceID": true,
+	"InstanceAmortizedCostItem.Region": true,
 }
 
 // zonelessLayouts are the time forms without a zone that the reference
