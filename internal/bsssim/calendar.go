@@ -16,6 +16,11 @@ import (
 //     third day of the next month"; "the last 18 months".
 //   - DescribeSplitItemBill, https://www.alibabacloud.com/help/en/boa/latest/api-bssopenapi-2017-12-14-describesplititembill:
 //     split items 72 hours late, final on the 4th, 12 months of history.
+//   - DescribeProductAmortizedCostByAmortizationPeriod, https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-describeproductamortizedcostbyamortizationperiod:
+//     amortized cost "updated 48 hours after the detailed bill is
+//     generated", final "after 12:00 on the sixth day of the following
+//     month", "the past 12 months" (counted here with the current one:
+//     INFERRED).
 //
 // That a billing day is a UTC+8 calendar day is INFERRED from the documented
 // "(UTC+8)" final-bill times; billingZone is the one place to change.
@@ -33,6 +38,8 @@ const (
 	// KindSplitItems are the split items (OSS buckets, ECS instances) of
 	// split-bill rows.
 	KindSplitItems
+	// KindAmortized is amortized cost by amortization month.
+	KindAmortized
 )
 
 // String names the kind.
@@ -44,6 +51,8 @@ func (k DataKind) String() string {
 		return "instance_attributes"
 	case KindSplitItems:
 		return "split_items"
+	case KindAmortized:
+		return "amortized"
 	}
 	return fmt.Sprintf("DataKind(%d)", int(k))
 }
@@ -60,6 +69,7 @@ var delays = map[DataKind]struct {
 	KindAmounts:            {24 * time.Hour, 3, 18},
 	KindInstanceAttributes: {48 * time.Hour, 3, 18},
 	KindSplitItems:         {72 * time.Hour, 4, 12},
+	KindAmortized:          {48 * time.Hour, 6, 12},
 }
 
 // finalHour is the hour (UTC+8) of the final day at which a bill is final.

@@ -281,6 +281,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ans = s.queryBillToOSSSubscription()
 	case actionQueryAccountBalance:
 		ans = s.queryAccountBalance(at)
+	case actionDescribeProductAmortizedCost, actionDescribeInstanceAmortizedCost:
+		ans, apiErr = s.serveAmortized(c, at) // server_amortized.go
 	default:
 		ans, apiErr = s.serveCommitment(c, at) // server_commitments.go
 	}

@@ -47,6 +47,8 @@ type World struct {
 	splitBill atomic.Bool
 	// commitments are the commitment actions the account cannot use (world_commitments.go).
 	commitments commitmentSwitches
+	// amortized is the Amortized Cost switch and cache (world_amortized.go).
+	amortized amortizedWorldState
 
 	aggregates *boundedCache[aggregateKey, *dayAggregate]
 	plans      *boundedCache[planKey, *plan]
@@ -68,6 +70,10 @@ type WorldConfig struct {
 	// SplitBillEnabled: DescribeSplitItemBill answers only if true. The World
 	// serves split rows either way; the server enforces the switch.
 	SplitBillEnabled bool
+	// AmortizedCostDisabled: the amortized-cost actions answer only while
+	// it is false (the console's Amortized Cost switch, on by default);
+	// World.SetAmortizedCostEnabled switches it while serving.
+	AmortizedCostDisabled bool
 	// BucketsPerOSSInstance is how many split items (buckets) each OSS
 	// instance splits into; default 3, at most maxBucketsPerOSSInstance.
 	BucketsPerOSSInstance int
@@ -217,6 +223,7 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		currency:   cur,
 	}
 	w.splitBill.Store(cfg.SplitBillEnabled)
+	w.amortized.disabled = cfg.AmortizedCostDisabled
 	// Bound the caches by memory as well as entries: a world with many
 	// owners has large aggregates and plans.
 	owners := cfg.Owners + 1

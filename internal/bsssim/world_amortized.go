@@ -1,0 +1,209 @@
+package bsssim
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Amortized cost, the simulator's own model (INFERRED where BSS documents
+// nothing, and kept here):
+//   - Each instance-bill row is spread over its service term, one share a
+//     day. A pay-as-you-go row's term is its own day. A subscription row's
+//     term runs from its day to the day before the instance's next renewal
+//     day (renewalDay), so a SubscriptionOrder pays for one month and a
+//     Refund or Adjustment of a subscription reverses (or corrects) what is
+//     left of the term it falls in.
+//   - The share of each day is the row's payable divided by the term's
+//     days, truncated to the 10^-8 unit; the remainder of the division lands
+//     on the term's last day, so a term's shares sum to the row's payable
+//     exactly.
+//   - A row joins amortized cost once its day's amortized data is
+//     complete: the day's end plus the KindAmortized delay (48 h), as the
+//     instance bill shows it at that moment (late restatements join when
+//     they appear).
+//   - A row of either action is one consume period (the cycle the rows were
+//     billed in) of one owner, product and subscription type (and instance),
+//     listed for every amortization month its terms touch.
+
+// amortizedWorldState is the World's part for amortized cost: the console
+// switch and a cache of the last answer, which the pages of one walk share.
+type amortizedWorldState struct {
+	mu       sync.Mutex
+	disabled bool
+	last     struct {
+		key  amortizedCacheKey
+		rows []AmortizedCostItem
+	}
+}
+
+type amortizedCacheKey struct {
+	cycle       Cycle
+	at          time.Time
+	perInstance bool
+}
+
+// AmortizedCostEnabled reports whether the account enabled Amortized Cost.
+func (w *World) AmortizedCostEnabled() bool {
+	w.amortized.mu.Lock()
+	defer w.amortized.mu.Unlock()
+	return !w.amortized.disabled
+}
+
+// SetAmortizedCostEnabled switches Amortized Cost on or off, as the console
+// does. (BSS shows data 48 h after enabling; the simulator at once.)
+func (w *World) SetAmortizedCostEnabled(enabled bool) {
+	w.amortized.mu.Lock()
+	defer w.amortized.mu.Unlock()
+	w.amortized.disabled = !enabled
+}
+
+// amortizedTerm is the service term a row of day d is spread over.
+func (w *World) amortizedTerm(it *InstanceBillItem, d Day) (first, last Day) {
+	if it.SubscriptionType != subscriptionPrepaid {
+		return d, d
+	}
+	g, ok := w.instanceByID(it.InstanceID)
+	if !ok {
+		return d, d
+	}
+	e := w.econAt(g)
+	r := renewalDay(&e)
+	next := Day{d.Year, d.Month, r}
+	if d.Day >= r {
+		c := d.Cycle().Next()
+		next = Day{c.Year, c.Month, r}
+	}
+	return d, next.AddDays(-1)
+}
+
+// AmortizedShares splits payable over days days: every day gets the
+// truncated quotient, the last day also the remainder, so the shares sum to
+// payable exactly, whatever its sign.
+func AmortizedShares(payable Money, days int) []Money {
+	if days < 1 {
+		return nil
+	}
+	q := int64(payable) / int64(days)
+	out := make([]Money, days)
+	for i := range out {
+		out[i] = Money(q)
+	}
+	out[days-1] = Money(int64(payable) - q*int64(days-1))
+	return out
+}
+
+// amortizedCell sums one output row.
+type amortizedCell struct {
+	item    AmortizedCostItem
+	touches bool // some share falls in the amortization month
+}
+
+// AmortizedCost returns every row of the amortization month cycle at at:
+// per owner, product, subscription type and consume period, and per
+// instance too when perInstance. Sorted, so pages are stable.
+func (w *World) AmortizedCost(cycle Cycle, perInstance bool, at time.Time) []AmortizedCostItem {
+	key := amortizedCacheKey{cycle, at, perInstance}
+	w.amortized.mu.Lock()
+	if w.amortized.last.key == key && w.amortized.last.rows != nil {
+		rows := w.amortized.last.rows
+		w.amortized.mu.Unlock()
+		return rows
+	}
+	w.amortized.mu.Unlock()
+
+	rows := w.computeAmortizedCost(cycle, perInstance, at)
+	w.amortized.mu.Lock()
+	w.amortized.last.key, w.amortized.last.rows = key, rows
+	w.amortized.mu.Unlock()
+	return rows
+}
+
+func (w *World) computeAmortizedCost(cycle Cycle, perInstance bool, at time.Time) []AmortizedCostItem {
+	cells := map[string]*amortizedCell{}
+	var order []string
+	// A term lasts at most a month (renewal days are 1–28), so only rows
+	// of this cycle and the one before reach into it.
+	for d := cycle.AddMonths(-1).FirstDay(); !cycle.LastDay().Before(d); d = d.AddDays(1) {
+		if at.Before(d.SettledAt(KindAmortized)) {
+			break
+		}
+		req := InstanceBillRequest{BillingCycle: d.Cycle(), Granularity: Daily, BillingDate: d}
+		for _, it := range w.InstanceBillRows(req, at, 0, w.InstanceBillCount(req, at)) {
+			k := w.amortizedKey(&it, d, perInstance)
+			c, ok := cells[k]
+			if !ok {
+				c = &amortizedCell{item: w.amortizedItem(&it, d, cycle, perInstance)}
+				cells[k] = c
+				order = append(order, k)
+			}
+			first, last := w.amortizedTerm(&it, d)
+			c.add(it.PretaxAmount, first, last, cycle)
+		}
+	}
+	out := make([]AmortizedCostItem, 0, len(order))
+	slices.Sort(order)
+	for _, k := range order {
+		if c := cells[k]; c.touches {
+			out = append(out, c.item)
+		}
+	}
+	return out
+}
+
+// add spreads one row's payable over [first, last] into the cell's
+// previously, current and remaining amounts for cycle.
+func (c *amortizedCell) add(payable Money, first, last Day, cycle Cycle) {
+	days := int(last.Start().Sub(first.Start()).Hours()/24+0.5) + 1
+	it := &c.item
+	it.PretaxAmount += payable
+	for i, share := range AmortizedShares(payable, days) {
+		switch d := first.AddDays(i); {
+		case d.Cycle().Before(cycle):
+			it.PreviouslyAmortizedPretaxAmount += share
+		case cycle.Before(d.Cycle()):
+			it.RemainingAmortizationPretaxAmount += share
+		default:
+			it.CurrentAmortizationPretaxAmount += share
+			c.touches = true
+		}
+	}
+}
+
+func (w *World) amortizedKey(it *InstanceBillItem, d Day, perInstance bool) string {
+	k := it.OwnerID + "\x00" + it.ProductCode + "\x00" + it.SubscriptionType + "\x00" + yyyymm(d.Cycle())
+	if perInstance {
+		k += "\x00" + it.InstanceID
+	}
+	return k
+}
+
+func (w *World) amortizedItem(it *InstanceBillItem, d Day, cycle Cycle, perInstance bool) AmortizedCostItem {
+	payer, _ := strconv.ParseInt(w.AccountID(), 10, 64)
+	owner, _ := strconv.ParseInt(it.OwnerID, 10, 64)
+	out := AmortizedCostItem{
+		AmortizationPeriod: yyyymm(cycle), ConsumePeriod: yyyymm(d.Cycle()), AmortizationStatus: "amortized",
+		BillAccountID: payer, BillAccountName: w.AccountName(), BillOwnerID: owner, BillOwnerName: w.OwnerName(it.OwnerID),
+		ProductCode: it.ProductCode, SubscriptionType: it.SubscriptionType,
+	}
+	if perInstance {
+		out.InstanceID, out.Region = it.InstanceID, it.Region
+	}
+	return out
+}
+
+// yyyymm writes a cycle as the amortized-cost rows do: "202210".
+func yyyymm(c Cycle) string { return strconv.Itoa(c.Year*100 + int(c.Month)) }
+
+// AmortizedTruth is the exact effective cost of cycle at at per owner,
+// product and subscription type (keys "owner/product/subscription"): the
+// sum of what the rows amortize into it. Tests hold the exporter to it.
+func (w *World) AmortizedTruth(cycle Cycle, at time.Time) map[string]Money {
+	out := map[string]Money{}
+	for _, it := range w.AmortizedCost(cycle, false, at) {
+		k := strconv.FormatInt(it.BillOwnerID, 10) + "/" + it.ProductCode + "/" + it.SubscriptionType
+		out[k] += it.CurrentAmortizationPretaxAmount
+	}
+	return out
+}
