@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"net/url"
-	"time"
 )
 
 // Amortized (effective) cost: what a cycle costs when each subscription
@@ -54,8 +53,8 @@ const CodeAmortizedCostNotEnabled = "NotApplicable"
 // AmortizedCostRequest asks for the amortized cost of one amortization
 // month. The client manages NextToken and MaxResults.
 type AmortizedCostRequest struct {
-	// BillingCycle is the amortization month: required, one of the last
-	// KindAmortized.RetentionCycles() cycles, not in the future.
+	// BillingCycle is the amortization month: required; BSS serves only
+	// the last KindAmortized.RetentionCycles() cycles.
 	BillingCycle     Cycle
 	ProductCode      string
 	SubscriptionType string
@@ -150,7 +149,7 @@ func (d *InstanceAmortizedCostData) nextToken() string { return d.NextToken }
 // is validated before any call.
 func (c *Client) DescribeProductAmortizedCost(ctx context.Context, req AmortizedCostRequest) iter.Seq2[[]ProductAmortizedCostItem, error] {
 	const action = ActionDescribeProductAmortizedCost
-	params, err := req.params(action, c.now())
+	params, err := req.params(action)
 	if err != nil {
 		return failed[ProductAmortizedCostItem](err)
 	}
@@ -162,31 +161,25 @@ func (c *Client) DescribeProductAmortizedCost(ctx context.Context, req Amortized
 // product.
 func (c *Client) DescribeInstanceAmortizedCost(ctx context.Context, req AmortizedCostRequest) iter.Seq2[[]InstanceAmortizedCostItem, error] {
 	const action = ActionDescribeInstanceAmortizedCost
-	params, err := req.params(action, c.now())
+	params, err := req.params(action)
 	if err != nil {
 		return failed[InstanceAmortizedCostItem](err)
 	}
 	return walkToken[InstanceAmortizedCostItem, InstanceAmortizedCostData](ctx, c, action, params)
 }
 
-// params checks the request against the documented limits at now: BSS keeps
-// amortized cost for the past 12 months only, and a month that has not begun
-// has none.
-func (r AmortizedCostRequest) params(action string, now time.Time) (url.Values, error) {
+// params checks what the request can be checked for without a clock. The
+// documented window (the past 12 months, KindAmortized.RetentionCycles)
+// is BSS's to enforce against its own clock, as it does for the bills: the
+// client's clock signs requests and need not be the collectors' billing
+// clock, and the collectors ask only for the current and previous cycles.
+func (r AmortizedCostRequest) params(action string) (url.Values, error) {
 	cyc := r.BillingCycle
 	if cyc.IsZero() {
 		return nil, localParamError(action, CodeMissingParameter, "BillingCycle is required")
 	}
 	if cyc.Year < 1 || cyc.Year > 9999 || cyc.Month < 1 || cyc.Month > 12 {
 		return nil, localParamError(action, CodeInvalidParameter, "BillingCycle %q is not a valid YYYY-MM", cyc.String())
-	}
-	oldest, current := OldestQueryable(now, KindAmortized), CycleOf(now)
-	switch {
-	case cyc.Before(oldest):
-		return nil, localParamError(action, CodeInvalidParameter, "BillingCycle %s is older than the %d cycles BSS keeps amortized cost for (oldest %s)",
-			cyc, KindAmortized.RetentionCycles(), oldest)
-	case current.Before(cyc):
-		return nil, localParamError(action, CodeInvalidParameter, "BillingCycle %s has not begun (current %s)", cyc, current)
 	}
 	p := url.Values{}
 	p.Set("BillingCycle", cyc.String())

@@ -61,6 +61,12 @@ type cycleTotal struct {
 
 var accountLabels = []string{"account", "owner_id", "product_code", "subscription_type", "currency"}
 
+// cycleFinalDesc is shared by the collectors with cycle gauges (account,
+// amortized), each emitting its own collector label.
+var cycleFinalDesc = prometheus.NewDesc(namespace+"_cycle_final",
+	"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills, the 6th for amortized cost) and will not be restated; 0 while it may still change.",
+	[]string{"account", "collector", "billing_cycle", "cycle"}, nil)
+
 func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
 	return &accountCollector{
 		acct: acct, cfg: cfg, logger: logger,
@@ -73,9 +79,7 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		cycle: newAmountFamily(namespace+"_account_cycle",
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
 			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
-		final: prometheus.NewDesc(namespace+"_cycle_final",
-			"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.",
-			[]string{"account", "collector", "billing_cycle", "cycle"}, nil),
+		final:  cycleFinalDesc,
 		book:   newDayBook(bssclient.KindAmounts, cfg.SettleMargin),
 		state:  newStateStore(cfg, acct, "account", len(accountLabels)-1, 0, logger),
 		cycles: map[bssclient.Cycle]cycleTotal{},

@@ -33,6 +33,7 @@ type Config struct {
 	ConcurrentWalks int
 	Instance        InstanceConfig
 	Renewal         RenewalConfig
+	Amortized       AmortizedConfig
 	OSSBucket       OSSBucketConfig
 	// Amounts names the money columns each bill collector (account,
 	// instance, ossbucket) exposes; a collector not listed gets
@@ -84,6 +85,15 @@ type InstanceConfig struct {
 	MaxInstances int
 }
 
+// AmortizedConfig holds the amortized collector's options.
+type AmortizedConfig struct {
+	// PerInstance adds per-instance effective cost series, at most
+	// MaxInstances per cycle; the rest are summed into one overflow series
+	// per currency so totals stay exact.
+	PerInstance  bool
+	MaxInstances int
+}
+
 // RenewalConfig holds the renewal collector's options.
 type RenewalConfig struct {
 	// PerInstance adds the expiry of each instance expiring without
@@ -102,6 +112,7 @@ func DefaultConfig() Config {
 		ConcurrentWalks: 4,
 		Instance:        InstanceConfig{MaxInstances: 1000},
 		Renewal:         RenewalConfig{MaxInstances: 100},
+		Amortized:       AmortizedConfig{MaxInstances: 1000},
 		OSSBucket:       OSSBucketConfig{MaxBuckets: 200},
 		SettleMargin:    DefaultSettleMargin,
 	}
@@ -144,6 +155,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("instance series cap must be at least 1, got %d", c.Instance.MaxInstances)
 	case c.Renewal.PerInstance && c.Renewal.MaxInstances < 1:
 		return fmt.Errorf("renewal instance series cap must be at least 1, got %d", c.Renewal.MaxInstances)
+	case c.Amortized.PerInstance && c.Amortized.MaxInstances < 1:
+		return fmt.Errorf("amortized instance series cap must be at least 1, got %d", c.Amortized.MaxInstances)
 	case c.SettleMargin < 0 || c.SettleMargin > 48*time.Hour:
 		return fmt.Errorf("settle margin must be between 0 and 48h, got %s", c.SettleMargin)
 	case c.OSSBucket.MaxBuckets < 1:

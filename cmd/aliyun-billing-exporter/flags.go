@@ -45,14 +45,16 @@ type options struct {
 	labelledDays    int
 	concurrentWalks int
 
-	instanceZone         bool
-	instanceRG           bool
-	instanceCostUnit     bool
-	instanceTagKeys      string
-	instancePerInstance  bool
-	instanceMaxInstances int
-	renewalPerInstance   bool
-	renewalMaxInstances  int
+	instanceZone          bool
+	instanceRG            bool
+	instanceCostUnit      bool
+	instanceTagKeys       string
+	instancePerInstance   bool
+	instanceMaxInstances  int
+	renewalPerInstance    bool
+	renewalMaxInstances   int
+	amortizedPerInstance  bool
+	amortizedMaxInstances int
 
 	collectors map[string]*collectorFlags
 
@@ -152,6 +154,8 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
 	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
 	app.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
+	app.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.amortizedPerInstance)
+	checkedFlag(app, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.amortizedMaxInstances, parseInt)
 	checkedFlag(app, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, parseInt)
 	o.amounts = map[string]*string{}
 	for _, name := range collector.DayBookCollectors() {
@@ -270,6 +274,7 @@ func (o *options) collectorConfig() collector.Config {
 		MaxInstances:  o.instanceMaxInstances,
 	}
 	cfg.Renewal = collector.RenewalConfig{PerInstance: o.renewalPerInstance, MaxInstances: o.renewalMaxInstances}
+	cfg.Amortized = collector.AmortizedConfig{PerInstance: o.amortizedPerInstance, MaxInstances: o.amortizedMaxInstances}
 	for _, k := range strings.Split(o.instanceTagKeys, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			cfg.Instance.TagKeys = append(cfg.Instance.TagKeys, k)

@@ -131,6 +131,8 @@ func kind(k bssclient.DataKind) bsssim.DataKind {
 		return bsssim.KindInstanceAttributes
 	case bssclient.KindSplitItems:
 		return bsssim.KindSplitItems
+	case bssclient.KindAmortized:
+		return bsssim.KindAmortized
 	}
 	panic(fmt.Sprintf("bsssimtest: unknown data kind %v", k))
 }
