@@ -114,16 +114,19 @@ func TestDoctorFindsWhatWillNotWork(t *testing.T) {
 				_ = w.SetCommitmentAPIAvailable(a, false)
 			}
 		}, want: "QueryResourcePackageInstances ? does not apply to this account (NotApplicable)"},
+		{name: "amortized cost off", world: func(w *bsssim.WorldConfig) { w.AmortizedCostDisabled = true },
+			want: bssclient.ActionDescribeProductAmortizedCost + " ? Amortized Cost is not enabled or not permitted (NotApplicable): the amortized collector stays off"},
 		{name: "billing items asked of rows per bucket", world: func(w *bsssim.WorldConfig) { w.SplitRowPerBucket = true },
 			args: []string{"--collector.ossbucket.billing-item"},
 			want: "split rows on the newest settled day, 0 name a billing item"},
 	}
 	for action, want := range map[string]string{
 		// The payer is QueryAccountBill's first answer.
-		bssclient.ActionQueryAccountBill:      "payer ✗ BSS refused the first request",
-		bssclient.ActionDescribeInstanceBill:  "DescribeInstanceBill ✗ denied: NoPermission",
-		bssclient.ActionDescribeSplitItemBill: "DescribeSplitItemBill ✗ denied: NoPermission",
-		bssclient.ActionQueryCashCoupons:      "QueryCashCoupons ✗ denied: NoPermission",
+		bssclient.ActionQueryAccountBill:             "payer ✗ BSS refused the first request",
+		bssclient.ActionDescribeInstanceBill:         "DescribeInstanceBill ✗ denied: NoPermission",
+		bssclient.ActionDescribeSplitItemBill:        "DescribeSplitItemBill ✗ denied: NoPermission",
+		bssclient.ActionQueryCashCoupons:             "QueryCashCoupons ✗ denied: NoPermission",
+		bssclient.ActionDescribeProductAmortizedCost: bssclient.ActionDescribeProductAmortizedCost + " ✗ denied: NoPermission",
 	} {
 		cases = append(cases, tc{name: "no permission " + action, setup: func(_ *bsssim.World, f *bsssim.Faults) { f.DenyAction(action) },
 			want: want})

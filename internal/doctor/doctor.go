@@ -138,6 +138,10 @@ var collectorActions = map[string][]string{
 	"balance":      {bssclient.ActionQueryAccountBalance},
 	"credit":       {bssclient.ActionQueryAccountBalance, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards},
 	"renewal":      {bssclient.ActionQueryAvailableInstances},
+	// The amortized collector labels its series with the balance's
+	// currency; with --collector.amortized.per-instance it also calls the
+	// instance action, which needs the same RAM action and feature.
+	"amortized":    {bssclient.ActionQueryAccountBalance, bssclient.ActionDescribeProductAmortizedCost},
 	"resourceplan": {bssclient.ActionQueryResourcePackageInstances},
 	"savingsplan": {bssclient.ActionQuerySavingsPlansInstance, bssclient.ActionDescribeSavingsPlansUsageTotal,
 		bssclient.ActionDescribeSavingsPlansCoverageTotal, bssclient.ActionDescribeResourceUsageTotal, bssclient.ActionDescribeResourceCoverageTotal},
@@ -292,6 +296,10 @@ func nextFor(err error, action string) string {
 		return "the STS token has expired: refresh the credential source (a role's session, the OIDC token file)"
 	case code == bssclient.CodeInvalidTimeStampExpired:
 		return "synchronise the host clock (NTP): BSS refuses requests dated 15 minutes off"
+	case isAmortized(action) && (code == bssclient.CodeNoPermission || strings.HasPrefix(code, "Forbidden")):
+		return fmt.Sprintf("add %s to the RAM policy (README, RAM policy): the amortized-cost actions need it", bssclient.RAMActionAmortizedCost)
+	case isAmortized(action) && code == bssclient.CodeAmortizedCostNotEnabled:
+		return "enable Amortized Cost in the Billing console; data appears 48 h later, the amortized collector picks it up without a restart"
 	case code == bssclient.CodeNoPermission || strings.HasPrefix(code, "Forbidden"):
 		return fmt.Sprintf("add bssapi:%s to the RAM policy (README, RAM policy)", action)
 	case code == bssclient.CodeSplitBillNotEnabled && action == bssclient.ActionDescribeSplitItemBill:
@@ -319,6 +327,9 @@ func (r *run) action(ctx context.Context, action string) {
 		r.add(OK, name, "allowed", "")
 	case bssclient.ErrorCode(err) == bssclient.CodeNoPermission || strings.HasPrefix(bssclient.ErrorCode(err), "Forbidden"):
 		r.add(Fail, name, "denied: "+bssclient.ErrorCode(err), nextFor(err, action))
+	case bssclient.IsUnavailable(err) && isAmortized(action):
+		r.add(Unknown, name, fmt.Sprintf("Amortized Cost is not enabled or not permitted (%s): the amortized collector stays off, aliyun_billing_commitments_api_available 0; the others are unaffected", bssclient.ErrorCode(err)),
+			nextFor(err, action))
 	case bssclient.IsUnavailable(err):
 		r.add(Unknown, name, fmt.Sprintf("does not apply to this account (%s): its metrics stay off, aliyun_billing_commitments_api_available 0", bssclient.ErrorCode(err)),
 			"nothing to do if the account has none; else enable the service")
@@ -372,8 +383,16 @@ func (r *run) probe(ctx context.Context, action string) error {
 		analysis.ResourceType = bssclient.ResourceTypeRI
 		_, err := c.DescribeResourceCoverageTotal(ctx, analysis)
 		return err
+	case bssclient.ActionDescribeProductAmortizedCost:
+		return firstPage(c.DescribeProductAmortizedCost(ctx, bssclient.AmortizedCostRequest{BillingCycle: bssclient.CycleOf(r.in.Now)}), nil)
 	}
 	return fmt.Errorf("doctor: no probe for %s", action)
+}
+
+// isAmortized reports the amortized-cost actions, which have their own RAM
+// action and console switch.
+func isAmortized(action string) bool {
+	return action == bssclient.ActionDescribeProductAmortizedCost || action == bssclient.ActionDescribeInstanceAmortizedCost
 }
 
 // firstPage reads the first page of a walk, shows it to see (if not nil)

@@ -28,6 +28,8 @@ var unchecked = []struct{ guess, why string }{
 		"only throttling would tell; aliyun_billing_bss_throttled_total staying at 0 says the client's spacing holds"},
 	{"savings plan analyses settle 24 h after the day, with the bills",
 		"a day's figure is read once; a later change would show only in the billing console"},
+	{"Amortized Cost off answers NotApplicable",
+		"seen only on an account without Amortized Cost: the DescribeProductAmortizedCostByAmortizationPeriod line above then shows the code BSS sent"},
 	{"Split Bill off answers NotApplicable",
 		"seen only on an account without Split Bill: the DescribeSplitItemBill line above then shows the code BSS sent"},
 	{"an empty time of QueryAvailableInstances means none",

@@ -329,7 +329,7 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 			}
 		}
 	default:
-		n := smallRequests(name)
+		n := r.smallRequests(name)
 		p.ColdRequests, p.DailyRequests = n, perDay(name, n)
 	}
 	return p, true
@@ -337,10 +337,16 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 
 // smallRequests is a refresh of a collector without a day book: one
 // request per action it calls.
-func smallRequests(name string) int {
+func (r *run) smallRequests(name string) int {
 	n := len(collectorActions[name])
-	if name == "savingsplan" {
+	switch name {
+	case "savingsplan":
 		n += 2 // the RI and SCU analyses are one action each, asked twice
+	case "amortized":
+		n++ // the current and the previous cycle (one page each at most accounts)
+		if r.in.Config.Amortized.PerInstance {
+			n += 2 // and the same per instance
+		}
 	}
 	return n
 }
@@ -354,7 +360,7 @@ func (r *run) smallReserve() int {
 	n := 0
 	for _, name := range r.in.Enabled {
 		if !keepsDayBook(name) {
-			n += smallRequests(name)
+			n += r.smallRequests(name)
 		}
 	}
 	return n
