@@ -70,6 +70,7 @@ func exporterMetricNames(t *testing.T) []string {
 	cfg := collector.DefaultConfig()
 	cfg.Instance.PerInstance = true
 	cfg.Renewal.PerInstance = true
+	cfg.Amortized.PerInstance = true
 	cfg.LabelledDays = 30
 	cfg.Amounts = map[string][]string{"account": collector.AmountNames(), "instance": collector.AmountNames(), "ossbucket": collector.AmountNames()}
 	var enabled []collector.Enabled
