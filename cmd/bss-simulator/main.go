@@ -55,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 type settings struct {
 	listenAddress string
 	world         bsssim.WorldConfig
+	amortizedCost bool // the inverse of world.AmortizedCostDisabled, as the console shows it
 	quota         int
 	latency       time.Duration
 	faults        *bsssim.Faults
@@ -180,6 +181,9 @@ func newApp(s *settings) *kingpin.Application {
 	app.Flag("split-bill", "Split Bill is enabled in the console, so DescribeSplitItemBill answers; --no-split-bill "+
 		"makes it answer NotApplicable.").
 		Default("true").BoolVar(&s.world.SplitBillEnabled)
+	app.Flag("amortized-cost", "Amortized Cost is enabled in the console, so the amortized-cost actions answer; --no-amortized-cost "+
+		"makes them answer NotApplicable.").
+		Default("true").BoolVar(&s.amortizedCost)
 	app.Flag("split-row-per-bucket", "Each OSS split row is one bucket's whole day with BillingItem and BillingItemCode empty, "+
 		"instead of one row per billing item (storage, traffic, requests) of a bucket; bucket totals are the same either way. "+
 		"BSS documents the fields but not which form it answers in.").BoolVar(&s.world.SplitRowPerBucket)
@@ -314,6 +318,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger := logs.Logger
 
+	s.world.AmortizedCostDisabled = !s.amortizedCost
 	world, err := bsssim.NewWorld(s.world)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the billing world; check --owners, --instances-per-owner and --buckets-per-oss-instance", "err", err)

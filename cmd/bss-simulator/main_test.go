@@ -108,7 +108,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 		t.Fatalf("--help exited %d; stderr %s", code, stderr.String())
 	}
 	for _, flag := range []string{"--listen-address", "--seed", "--owners", "--instances-per-owner", "--buckets-per-oss-instance",
-		"--currency", "--[no-]split-bill", "--quota", "--latency", "--faults", "--clock.start", "--http.read-timeout",
+		"--currency", "--[no-]split-bill", "--[no-]amortized-cost", "--quota", "--latency", "--faults", "--clock.start", "--http.read-timeout",
 		"--http.idle-timeout", "--access-key-id", "--access-key-secret", "--log.level", "--log.format"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("--help does not explain %s", flag)
