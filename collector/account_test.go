@@ -152,7 +152,7 @@ aliyun_billing_account_daily_list_price{account="main",currency="CNY",owner_id="
 aliyun_billing_account_daily_payable{account="main",currency="CNY",owner_id="1000000000000001",product_code="ecs",subscription_type="PayAsYouGo"} 8.5 1741795200000
 aliyun_billing_account_daily_payable{account="main",currency="CNY",owner_id="1000000000000001",product_code="oss",subscription_type="unknown"} 0.01 1741795200000
 aliyun_billing_account_daily_payable{account="main",currency="CNY",owner_id="1000000000000001",product_code="rds",subscription_type="Subscription"} 75 1741795200000
-# HELP aliyun_billing_cycle_final 1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills) and will not be restated; 0 while it may still change.
+# HELP aliyun_billing_cycle_final 1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills, the 6th for amortized cost) and will not be restated; 0 while it may still change.
 # TYPE aliyun_billing_cycle_final gauge
 aliyun_billing_cycle_final{account="main",billing_cycle="2025-02",collector="account",cycle="previous"} 1
 aliyun_billing_cycle_final{account="main",billing_cycle="2025-03",collector="account",cycle="current"} 0

@@ -256,7 +256,7 @@ func TestNewRejects(t *testing.T) {
 	}{
 		{"no accounts", nil, hourly, DefaultConfig(), "no accounts configured"},
 		{"unknown collector", acct, []Enabled{{Name: "billz", Interval: time.Hour}}, DefaultConfig(),
-			`unknown collector "billz" (known: [account balance credit instance names ossbucket renewal resourceplan savingsplan subscription])`},
+			`unknown collector "billz" (known: [account amortized balance credit instance names ossbucket renewal resourceplan savingsplan subscription])`},
 		{"zero interval", acct, []Enabled{{Name: "balance"}}, DefaultConfig(),
 			"collector balance: refresh interval must be positive, got 0s"},
 		{"negative interval", acct, []Enabled{{Name: "account", Interval: -time.Minute}}, DefaultConfig(),
@@ -284,7 +284,7 @@ func TestRegistrations(t *testing.T) {
 			t.Errorf("registration %+v: want help, a positive interval and enabled by default", r)
 		}
 	}
-	if want := slices.Sorted(slices.Values(append(slices.Clone(allCollectors), commitmentCollectors...))); !slices.Equal(got, want) {
+	if want := slices.Sorted(slices.Values(append(slices.Clone(allCollectors), append(commitmentCollectors, "amortized")...))); !slices.Equal(got, want) {
 		t.Errorf("registrations %v, want %v", got, want)
 	}
 	if r, err := Lookup("instance"); err != nil || r.Name != "instance" {
