@@ -260,7 +260,8 @@ func TestEndToEndDemoDailyTimestamps(t *testing.T) {
 			t.Errorf("%s: %d days exposed, want the 7 exposure days", prefix, len(days))
 		}
 	}
-	if mf := families["aliyun_billing_cycle_final"]; mf == nil || len(mf.Metric) != 2 {
+	// Two cycles each of the account and the amortized collectors.
+	if mf := families["aliyun_billing_cycle_final"]; mf == nil || len(mf.Metric) != 4 {
 		t.Fatalf("aliyun_billing_cycle_final: %v", mf)
 	} else {
 		for _, m := range mf.Metric {
