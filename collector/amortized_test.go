@@ -2,6 +2,8 @@ package collector
 
 import (
 	"cmp"
+	"context"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -178,4 +180,60 @@ func TestAmortizedOffDisablesOnlyItself(t *testing.T) {
 	h.mustStep(later)
 	h.assertExposition(append(h.expectAmortized(later, false, 0), availableSample(bssclient.ActionDescribeProductAmortizedCost, true)),
 		effectiveCostFamily, apiAvailableFamily)
+}
+
+// TestAmortizedPreviousCycleIsFinalAtNoonOnTheSixth: the previous cycle's
+// effective cost turns final at 12:00 UTC+8 on the 6th (the bills' 3rd
+// does not count), with the settle margin, as the calendar says; after
+// that it is never read again.
+func TestAmortizedPreviousCycleIsFinalAtNoonOnTheSixth(t *testing.T) {
+	h := startSim(t, simOptions{start: at(2025, time.March, 4, 12), collectors: []string{"amortized"}, configure: func(c *Config) {
+		c.SettleMargin = time.Hour
+	}})
+	finalOf := func() string {
+		for _, s := range h.expectAmortized(h.now(), false, 0) {
+			if s.name == cycleFinalFamily && s.labels["cycle"] == "previous" {
+				return s.value
+			}
+		}
+		return ""
+	}
+	for _, step := range []struct {
+		at    time.Time
+		final string
+	}{
+		{at(2025, time.March, 4, 12), "0"}, // the bills are final; amortized cost is not
+		{at(2025, time.March, 6, 12), "0"}, // the documented moment, inside the margin
+		{at(2025, time.March, 6, 13), "1"},
+	} {
+		h.mustStep(step.at)
+		if got := finalOf(); got != step.final {
+			t.Fatalf("at %s the model says final %s, want %s", step.at, got, step.final)
+		}
+		h.assertExposition(append(h.expectAmortized(step.at, false, 0), availableSample(bssclient.ActionDescribeProductAmortizedCost, true)), amortizedFamilies...)
+	}
+	reads := func() int {
+		n := 0
+		for _, w := range h.bss.takeWalks() {
+			if strings.Contains(w, bssclient.ActionDescribeProductAmortizedCost) && strings.Contains(w, "2025-02") {
+				n++
+			}
+		}
+		return n
+	}
+	reads()
+	h.mustStep(at(2025, time.March, 7, 13))
+	if n := reads(); n != 0 {
+		t.Errorf("the final previous cycle was read %d more times", n)
+	}
+}
+
+func (r *recordingBSS) DescribeProductAmortizedCost(ctx context.Context, req bssclient.AmortizedCostRequest) iter.Seq2[[]bssclient.ProductAmortizedCostItem, error] {
+	r.record(walkRecord{action: bssclient.ActionDescribeProductAmortizedCost, cycle: req.BillingCycle})
+	return r.Client.DescribeProductAmortizedCost(ctx, req)
+}
+
+func (r *recordingBSS) DescribeInstanceAmortizedCost(ctx context.Context, req bssclient.AmortizedCostRequest) iter.Seq2[[]bssclient.InstanceAmortizedCostItem, error] {
+	r.record(walkRecord{action: bssclient.ActionDescribeInstanceAmortizedCost, cycle: req.BillingCycle})
+	return r.Client.DescribeInstanceAmortizedCost(ctx, req)
 }
