@@ -29,6 +29,7 @@ var corpusDecoders = map[string]func([]byte, func(string)) (any, error){
 	ActionDescribeResourceCoverageTotal:     corpusDecode[ResourceCoverageTotal](ActionDescribeResourceCoverageTotal),
 	ActionQueryResourcePackageInstances:     corpusDecode[ResourcePackageData](ActionQueryResourcePackageInstances),
 	ActionQuerySavingsPlansInstance:         corpusDecode[SavingsPlansInstanceData](ActionQuerySavingsPlansInstance),
+	ActionQueryBillOverview:                 corpusDecode[BillOverviewData](ActionQueryBillOverview),
 }
 
 func corpusDecode[T any](action string) func([]byte, func(string)) (any, error) {

@@ -78,6 +78,9 @@ var neededFields = map[string]bool{
 	"CashCoupon.Status": true, "CashCoupon.ExpiryTime": true,
 	"PrepaidCard.Status": true, "PrepaidCard.ExpiryTime": true,
 	"BillSubscription.SubscribeBucket": true, "BillSubscription.SubscribeType": true,
+	// The overview: labels of its tax and payable, and the items' keys.
+	"BillOverviewItem.ProductCode": true, "BillOverviewItem.PipCode": true, "BillOverviewItem.SubscriptionType": true,
+	"BillOverviewItem.Currency": true,
 }
 
 // zonelessLayouts are the time forms without a zone that the reference

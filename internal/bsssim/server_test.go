@@ -351,6 +351,12 @@ func (w *fakeWorld) Subscriptions() []BillSubscription {
 		SubscribeType: "BillingItemDetailForBillingPeriod", SubscribeTime: "2019-10-30 15:40:11", RowLimitPerFile: 300000}}
 }
 
+func (w *fakeWorld) BillOverview(req BillOverviewRequest, at time.Time) []BillOverviewItem {
+	return []BillOverviewItem{{OwnerID: "1857000000000489", ProductCode: "ecs", SubscriptionType: "PayAsYouGo",
+		Item: "PayAsYouGoBill", Currency: "CNY", Amounts: Amounts{PretaxAmount: mustParseMoney("106.5")},
+		Tax: mustParseMoney("6.39"), AfterTaxAmount: mustParseMoney("100.11")}}
+}
+
 func (w *fakeWorld) Balance(at time.Time) AccountBalance {
 	return AccountBalance{AvailableAmount: mustParseMoney("10000"), AvailableCashAmount: mustParseMoney("9000.5"), Currency: "CNY"}
 }
@@ -419,6 +425,18 @@ var successCases = []struct {
 			decodeStrict(t, data, &d)
 			if d.AccountID != e.world.AccountID() || len(d.Items.Item) != len(e.world.Subscriptions()) {
 				t.Errorf("data %+v", d)
+			}
+		}},
+	{actionQueryBillOverview, vals("BillingCycle", "2024-05"),
+		func(t *testing.T, e *testEnv, data json.RawMessage) {
+			var d BillOverviewData
+			decodeStrict(t, data, &d)
+			if d.BillingCycle != "2024-05" || len(d.Items.Item) != 1 || d.Items.Item[0].Tax.String() != "6.39" {
+				t.Errorf("data %+v", d)
+			}
+			// Overview amounts are JSON numbers, as bills' are.
+			if !strings.Contains(string(data), `"Tax":6.39`) || !strings.Contains(string(data), `"AfterTaxAmount":100.11`) {
+				t.Errorf("amounts are not numbers: %s", data)
 			}
 		}},
 	{actionQueryAccountBalance, nil,

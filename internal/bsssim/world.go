@@ -42,6 +42,8 @@ type World struct {
 	regionTotal int                   // sum of regionWeight
 	restateMax  int                   // most restatement rows of one kind per day
 	currency    currencyInfo
+	// taxRate and overviewSkew are TaxRate and OverviewPayableSkew, read.
+	taxRate, overviewSkew Money
 	// splitBill starts as cfg.SplitBillEnabled and can be switched while
 	// serving, as an account owner would in the console.
 	splitBill atomic.Bool
@@ -98,6 +100,16 @@ type WorldConfig struct {
 	// the row's first day is split, so the granularities disagree about
 	// the days not split yet; it exists to test clients against that guess.
 	MonthlySplitNamesFirstDay bool
+	// TaxRate is the share of each QueryBillOverview item's PretaxAmount
+	// shown as its Tax, a decimal fraction such as "0.06"; "" shows no
+	// tax. The account bill has no tax column, so only the overview
+	// changes.
+	TaxRate string
+	// OverviewPayableSkew is added to the first QueryBillOverview item's
+	// PretaxAmount, so that the overview disagrees with the account bill
+	// by exactly this much ("-0.01", "100"); "" keeps them equal. It
+	// tests the exporter's reconciliation.
+	OverviewPayableSkew string
 }
 
 // Limits and model constants. The ones marked INFERRED are the simulator's
@@ -209,12 +221,18 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 			cfg.InstancesPerOwner, total, maxInstances)
 	}
 
+	taxRate, skew, err := parseOverviewConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	w := &World{
-		cfg:        cfg,
-		seedKey:    mix64(uint64(cfg.Seed) ^ 0x5eed_b111_1a9e_0001),
-		instances:  total,
-		restateMax: max(1, total/restatementInstancesPerRow),
-		currency:   cur,
+		taxRate:      taxRate,
+		overviewSkew: skew,
+		cfg:          cfg,
+		seedKey:      mix64(uint64(cfg.Seed) ^ 0x5eed_b111_1a9e_0001),
+		instances:    total,
+		restateMax:   max(1, total/restatementInstancesPerRow),
+		currency:     cur,
 	}
 	w.splitBill.Store(cfg.SplitBillEnabled)
 	// Bound the caches by memory as well as entries: a world with many
