@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -431,12 +432,13 @@ var successCases = []struct {
 		func(t *testing.T, e *testEnv, data json.RawMessage) {
 			var d BillOverviewData
 			decodeStrict(t, data, &d)
-			if d.BillingCycle != "2024-05" || len(d.Items.Item) != 1 || d.Items.Item[0].Tax.String() != "6.39" {
-				t.Errorf("data %+v", d)
+			want := e.world.BillOverview(BillOverviewRequest{BillingCycle: Cycle{Year: 2024, Month: 5}}, e.billing.Now())
+			if d.BillingCycle != "2024-05" || len(want) == 0 || !reflect.DeepEqual(d.Items.Item, want) {
+				t.Errorf("data %+v, want the items %+v", d, want)
 			}
 			// Overview amounts are JSON numbers, as bills' are.
-			if !strings.Contains(string(data), `"Tax":6.39`) || !strings.Contains(string(data), `"AfterTaxAmount":100.11`) {
-				t.Errorf("amounts are not numbers: %s", data)
+			if !regexp.MustCompile(`"Tax":-?[0-9]`).Match(data) || !regexp.MustCompile(`"AfterTaxAmount":-?[0-9]`).Match(data) {
+				t.Errorf("amounts are not numbers: %.300s", data)
 			}
 		}},
 	{actionQueryAccountBalance, nil,
