@@ -9,7 +9,7 @@ import (
 
 // commitmentCollectors are the commitment collectors (commitments.go) and
 // names; allCollectors lists the bill collectors.
-var commitmentCollectors = []string{"credit", "names", "renewal", "resourceplan", "savingsplan"}
+var commitmentCollectors = []string{"credit", "names", "overview", "renewal", "resourceplan", "savingsplan"}
 
 // The commitment actions as efficiencyBSS records them. Lists (plans,
 // instances, credits) change at any time, so their minimum is their pages
@@ -77,4 +77,11 @@ func (b *efficiencyBSS) QueryCashCoupons(ctx context.Context) ([]bssclient.CashC
 func (b *efficiencyBSS) QueryPrepaidCards(ctx context.Context) ([]bssclient.PrepaidCard, error) {
 	b.record(bssclient.ActionQueryPrepaidCards, bssclient.Day{}, bssclient.Cycle{}, 1, false)
 	return b.Client.QueryPrepaidCards(ctx)
+}
+
+// QueryBillOverview of a cycle that is not final changes at any time, so
+// every read is part of the minimum; a final cycle's is needed once.
+func (b *efficiencyBSS) QueryBillOverview(ctx context.Context, req bssclient.BillOverviewRequest) ([]bssclient.BillOverviewItem, error) {
+	b.record(bssclient.ActionQueryBillOverview, bssclient.Day{}, req.BillingCycle, 1, req.BillingCycle.IsFinal(b.settledNow(), bssclient.KindAmounts))
+	return b.Client.QueryBillOverview(ctx, req)
 }
