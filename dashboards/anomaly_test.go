@@ -179,6 +179,64 @@ func TestAnomalyAlertsOnBackfilledHistory(t *testing.T) {
 			spikeProduct, spikeDay, spent, median, wantBand, spent-wantBand)
 	})
 
+	t.Run("DashboardPanel", func(t *testing.T) {
+		// The daily-trend panel draws, under the bar of each day D, the band
+		// of the 28 days before it (D-28 … D-1) with today's k and m.
+		var panel *gPanel
+		for _, d := range loadDashboards(t) {
+			for _, p := range d.allPanels() {
+				if strings.HasPrefix(p.Title, "Pay-as-you-go band per product") {
+					panel = &p
+				}
+			}
+		}
+		if panel == nil || len(panel.Targets) != 2 {
+			t.Fatalf("no daily-trend panel \"Pay-as-you-go band per product\" with a bars and a band query: %+v", panel)
+		}
+		// The range ends where the thresholds are recorded: a whole second
+		// (the query's end), at or after the rules' first evaluation.
+		var end time.Time
+		if err := eventually(time.Minute, time.Second, func() error {
+			end = time.Now().Truncate(time.Second)
+			_, err := api.nonEmpty("threshold:aliyun_billing_anomaly:iqr_factor", end)
+			return err
+		}); err != nil {
+			t.Fatalf("the thresholds are not recorded: %v", err)
+		}
+		var window []float64
+		for d := spikeDay.AddDays(-28); d.Before(spikeDay); d = d.AddDays(1) {
+			window = append(window, payable(world, d, ecsPAYG))
+		}
+		k := value(t, "threshold:aliyun_billing_anomaly:iqr_factor", to, "", "")
+		m := value(t, "threshold:aliyun_billing_anomaly:median_factor", to, "", "")
+		median := promQuantile(0.5, window)
+		want := map[string]float64{
+			"A": payable(world, spikeDay, ecsPAYG),
+			"B": median + math.Max(k*(promQuantile(0.75, window)-promQuantile(0.25, window)), m*median),
+		}
+		got := map[string]float64{}
+		for _, tg := range panel.Targets {
+			series, err := api.nonEmptyRange(substitute(tg.Expr), spikeDay.Start(), end, 24*time.Hour)
+			if err != nil {
+				t.Fatalf("query %s: %v\n%s", tg.RefID, err, tg.Expr)
+			}
+			for _, s := range series {
+				if s.Metric["product_code"] == spikeProduct && len(s.Values) > 0 && s.Values[0].time() == float64(spikeDay.Start().Unix()) {
+					got[tg.RefID] = s.Values[0].value()
+				}
+			}
+		}
+		for ref, w := range want {
+			if g, ok := got[ref]; !ok || !near(g, w) {
+				t.Errorf("query %s at the bar of %s: %v (found %v), the simulator's days give %v", ref, spikeDay, g, ok, w)
+			}
+		}
+		if got["A"] <= got["B"] {
+			t.Errorf("the spike's bar %v is not above its band %v", got["A"], got["B"])
+		}
+		t.Logf("panel at %s: bar %.2f, band %.2f (days %s … %s)", spikeDay, got["A"], got["B"], spikeDay.AddDays(-28), spikeDay.AddDays(-1))
+	})
+
 	t.Run("SubscriptionPurchaseQuiet", func(t *testing.T) {
 		// The purchase would clear the band if it counted: the test could fail.
 		all := payable(world, purchaseDay, bsssim.TruthQuery{ProductCode: spikeProduct})
@@ -261,7 +319,11 @@ func backfilledPrometheus(t *testing.T, promBin, dir string, world *bsssim.World
 	if err := os.Remove(history); err != nil {
 		t.Fatal(err)
 	}
-	api, _ := startPrometheus(t, promBin, dir, "prometheus", "global:\n  scrape_interval: 1m\n", "--storage.tsdb.retention.time=1000d")
+	// The recording rules run too, for the thresholds the dashboard panel
+	// reads at the end of its range (now).
+	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
+	api, _ := startPrometheus(t, promBin, dir, "prometheus",
+		"global:\n  scrape_interval: 1m\n  evaluation_interval: 1s\nrule_files:\n  - recording.yml\n", "--storage.tsdb.retention.time=1000d")
 	return api
 }
 
