@@ -23,7 +23,9 @@ import (
 //
 //   - an ordinary month: 30 newest days in a row, no alert;
 //   - a pay-as-you-go spike of product ecs: AliyunBillingProductSpendAnomaly,
-//     with the band and impact the simulator's own amounts give;
+//     and AliyunBillingRegionSpendAnomaly for its region, with the bands
+//     and impacts the simulator's own amounts give, and the Daily trend
+//     panel's bar and band;
 //   - a subscription purchase of ecs of the same gross: no alert, though
 //     counted as spend it would clear the band by more than the impact floor;
 //   - a region whose instances start billing: AliyunBillingRegionNewSpend.
@@ -127,20 +129,28 @@ func TestAnomalyAlertsOnBackfilledHistory(t *testing.T) {
 		return 0
 	}
 	const (
-		band    = "account_product_currency:aliyun_billing_payg_daily_payable:band_28d"
-		days28  = "account_product_currency:aliyun_billing_payg_daily_payable:days_28d"
-		newest  = "account_product_currency:aliyun_billing_payg_daily_payable:newest_day"
-		floorID = "threshold:aliyun_billing_anomaly:min_impact"
-		histID  = "threshold:aliyun_billing_anomaly:min_history_days"
+		band         = "account_product_currency:aliyun_billing_payg_daily_payable:band_28d"
+		days28       = "account_product_currency:aliyun_billing_payg_daily_payable:days_28d"
+		newest       = "account_product_currency:aliyun_billing_payg_daily_payable:newest_day"
+		regionDays28 = "account_region_currency:aliyun_billing_payg_daily_payable:days_28d"
+		regionBand   = "account_region_currency:aliyun_billing_payg_daily_payable:band_28d"
+		floorID      = "threshold:aliyun_billing_anomaly:min_impact"
+		histID       = "threshold:aliyun_billing_anomaly:min_history_days"
 	)
 	minImpact := value(t, floorID, to, "", "")
 	minHistory := value(t, histID, to, "", "")
 
 	t.Run("OrdinaryMonth", func(t *testing.T) {
 		for d := ordinary; d.Before(ordinary.AddDays(30)); d = d.AddDays(1) {
-			// Not quiet for want of a band: it has its history.
+			// Not quiet for want of a band: it has its history, per
+			// product and per region.
 			if h := value(t, days28, d, "product_code", spikeProduct); h < minHistory {
 				t.Fatalf("%s: %s has %v days of history, fewer than the alert's %v", d, spikeProduct, h, minHistory)
+			}
+			if got, err := api.nonEmpty(eval.record(regionDays28)+" >= "+strconv.FormatFloat(minHistory, 'f', -1, 64), at(d)); err != nil {
+				t.Fatalf("%s: no region has %v days of history: %v", d, minHistory, err)
+			} else if len(got) < 3 {
+				t.Fatalf("%s: only %d regions have %v days of history", d, len(got), minHistory)
 			}
 			for _, a := range anomalyAlerts {
 				if got := fired(t, a, d); len(got) != 0 {
@@ -177,6 +187,51 @@ func TestAnomalyAlertsOnBackfilledHistory(t *testing.T) {
 		}
 		t.Logf("%s on %s: spent %.2f CNY pay-as-you-go, median %.2f, band %.2f, impact %.2f",
 			spikeProduct, spikeDay, spent, median, wantBand, spent-wantBand)
+	})
+
+	t.Run("PayAsYouGoSpikeByRegion", func(t *testing.T) {
+		// The spike's region: the one whose instance bills grew on the
+		// spike day, against the same world without the spike.
+		noSpikeCfg := cfg
+		noSpikeCfg.UsageSpike = bsssim.ExtraSpend{}
+		noSpike, err := bsssim.NewWorld(noSpikeCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		regionPAYG := func(w *bsssim.World, d bssclient.Day, region string) float64 {
+			q := bsssim.TruthQuery{Day: simDay(d), Region: region, SubscriptionType: "PayAsYouGo", Kind: bsssim.KindInstanceAttributes}
+			return float64(w.Truth(q, now).PretaxAmount.Units()) / 1e8
+		}
+		spiked := ""
+		for _, r := range bsssim.RegionIDs() {
+			if regionPAYG(world, spikeDay, r) != regionPAYG(noSpike, spikeDay, r) {
+				if spiked != "" {
+					t.Fatalf("the spike changed regions %s and %s", spiked, r)
+				}
+				spiked = r
+			}
+		}
+		// The instance family's band reads offset 4d: days D-31 … D-4 here.
+		var window []float64
+		for d := spikeDay.AddDays(-31); d.Before(spikeDay.AddDays(-3)); d = d.AddDays(1) {
+			window = append(window, regionPAYG(world, d, spiked))
+		}
+		k := value(t, "threshold:aliyun_billing_anomaly:iqr_factor", to, "", "")
+		m := value(t, "threshold:aliyun_billing_anomaly:median_factor", to, "", "")
+		median := promQuantile(0.5, window)
+		wantBand := median + math.Max(k*(promQuantile(0.75, window)-promQuantile(0.25, window)), m*median)
+		spent := regionPAYG(world, spikeDay, spiked)
+		if got := value(t, regionBand, spikeDay, "region_id", spiked); !near(got, wantBand) {
+			t.Errorf("band of %s on %s: %v, the simulator's instance bills give %v", spiked, spikeDay, got, wantBand)
+		}
+		if spent-wantBand < minImpact {
+			t.Fatalf("the spike lifts %s to %v, band %v: less than the impact floor, the test shows nothing", spiked, spent, wantBand)
+		}
+		got := fired(t, regionAnomaly, spikeDay)
+		if len(got) != 1 || got[0].Metric["region_id"] != spiked || !near(got[0].value(), spent-wantBand) {
+			t.Fatalf("%s on %s: %v, want region_id=%q alone with impact %v", regionAnomaly, spikeDay, got, spiked, spent-wantBand)
+		}
+		t.Logf("%s on %s: spent %.2f CNY pay-as-you-go, band %.2f, impact %.2f", spiked, spikeDay, spent, wantBand, spent-wantBand)
 	})
 
 	t.Run("DashboardPanel", func(t *testing.T) {
