@@ -30,6 +30,7 @@ var corpusDecoders = map[string]func([]byte, func(string)) (any, error){
 	ActionQueryResourcePackageInstances:     corpusDecode[ResourcePackageData](ActionQueryResourcePackageInstances),
 	ActionQuerySavingsPlansInstance:         corpusDecode[SavingsPlansInstanceData](ActionQuerySavingsPlansInstance),
 	ActionDescribeProductAmortizedCost:      corpusDecode[ProductAmortizedCostData](ActionDescribeProductAmortizedCost),
+	ActionQueryBillOverview:                 corpusDecode[BillOverviewData](ActionQueryBillOverview),
 }
 
 func corpusDecode[T any](action string) func([]byte, func(string)) (any, error) {

@@ -85,6 +85,9 @@ var neededFields = map[string]bool{
 	"ProductAmortizedCostItem.SubscriptionType": true, "ProductAmortizedCostItem.AmortizationPeriod": true,
 	"ProductAmortizedCostItem.ConsumePeriod": true, "InstanceAmortizedCostItem.InstanceID": true,
 	"InstanceAmortizedCostItem.Region": true,
+	// The overview: labels of its tax and payable, and the items' keys.
+	"BillOverviewItem.ProductCode": true, "BillOverviewItem.PipCode": true, "BillOverviewItem.SubscriptionType": true,
+	"BillOverviewItem.Currency": true,
 }
 
 // zonelessLayouts are the time forms without a zone that the reference

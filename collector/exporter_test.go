@@ -256,7 +256,7 @@ func TestNewRejects(t *testing.T) {
 	}{
 		{"no accounts", nil, hourly, DefaultConfig(), "no accounts configured"},
 		{"unknown collector", acct, []Enabled{{Name: "billz", Interval: time.Hour}}, DefaultConfig(),
-			`unknown collector "billz" (known: [account amortized balance credit instance names ossbucket renewal resourceplan savingsplan subscription])`},
+			`unknown collector "billz" (known: [account amortized balance credit instance names ossbucket overview renewal resourceplan savingsplan subscription])`},
 		{"zero interval", acct, []Enabled{{Name: "balance"}}, DefaultConfig(),
 			"collector balance: refresh interval must be positive, got 0s"},
 		{"negative interval", acct, []Enabled{{Name: "account", Interval: -time.Minute}}, DefaultConfig(),

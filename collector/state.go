@@ -242,77 +242,102 @@ func (s *stateStore) read() (*stateData, error) {
 // restore decodes everything first and changes book and acc only if all of
 // it is valid.
 func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator, total *settledCycleSum) error {
+	days, rechecked, err := s.restoreDays(d.Days)
+	if err != nil {
+		return err
+	}
+	var cyc restoredCycle
+	if acc != nil && d.Cycle != nil {
+		if cyc, err = s.restoreCycle(d.Cycle); err != nil {
+			return err
+		}
+	}
+	var restoredTotal *settledCycleSum
+	if total != nil && d.Total != nil {
+		if restoredTotal, err = s.restoreTotal(d.Total); err != nil {
+			return err
+		}
+	}
+	book.days, book.rechecked = days, rechecked
+	if restoredTotal != nil {
+		*total = *restoredTotal
+	}
+	if cyc.sum != nil {
+		acc.mu.Lock()
+		acc.cycle, acc.days, acc.sum = cyc.cycle, cyc.days, cyc.sum
+		acc.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *stateStore) restoreDays(saved []stateDay) (map[bssclient.Day]bookedDay, map[bssclient.Day]bool, error) {
 	days := map[bssclient.Day]bookedDay{}
 	rechecked := map[bssclient.Day]bool{}
-	for _, sd := range d.Days {
+	for _, sd := range saved {
 		day, err := bssclient.ParseDay(sd.Day)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		var b bookedDay
 		if b.series, err = fromStateSeries(sd.Series, s.width); err != nil {
-			return fmt.Errorf("day %s: %w", day, err)
+			return nil, nil, fmt.Errorf("day %s: %w", day, err)
 		}
 		if b.extra, err = fromStateSeries(sd.Extra, s.extra); err != nil {
-			return fmt.Errorf("day %s: %w", day, err)
+			return nil, nil, fmt.Errorf("day %s: %w", day, err)
 		}
 		days[day] = b
 		if sd.Rechecked {
 			rechecked[day] = true
 		}
 	}
-	var cyc bssclient.Cycle
-	var cycDays map[bssclient.Day]bool
-	var sum *aggregate
-	if acc != nil && d.Cycle != nil {
-		var err error
-		if cyc, err = bssclient.ParseCycle(d.Cycle.Cycle); err != nil {
-			return err
-		}
-		cycDays = map[bssclient.Day]bool{}
-		for _, ds := range d.Cycle.Days {
-			day, err := bssclient.ParseDay(ds)
-			if err != nil {
-				return err
-			}
-			cycDays[day] = true
-		}
-		ss, err := fromStateSeries(d.Cycle.Series, s.width)
+	return days, rechecked, nil
+}
+
+// restoredCycle is a cycleAccumulator's saved content.
+type restoredCycle struct {
+	cycle bssclient.Cycle
+	days  map[bssclient.Day]bool
+	sum   *aggregate
+}
+
+func (s *stateStore) restoreCycle(saved *stateCycle) (restoredCycle, error) {
+	cyc, err := bssclient.ParseCycle(saved.Cycle)
+	if err != nil {
+		return restoredCycle{}, err
+	}
+	r := restoredCycle{cycle: cyc, days: map[bssclient.Day]bool{}, sum: newAggregate()}
+	for _, ds := range saved.Days {
+		day, err := bssclient.ParseDay(ds)
 		if err != nil {
-			return fmt.Errorf("cycle %s: %w", cyc, err)
+			return restoredCycle{}, err
 		}
-		sum = newAggregate()
-		if err := sum.addAll(ss); err != nil {
-			return err
+		r.days[day] = true
+	}
+	ss, err := fromStateSeries(saved.Series, s.width)
+	if err != nil {
+		return restoredCycle{}, fmt.Errorf("cycle %s: %w", cyc, err)
+	}
+	if err := r.sum.addAll(ss); err != nil {
+		return restoredCycle{}, err
+	}
+	return r, nil
+}
+
+func (s *stateStore) restoreTotal(saved *stateTotal) (*settledCycleSum, error) {
+	t := settledCycleSum{}
+	var err error
+	if t.cycle, err = bssclient.ParseCycle(saved.Cycle); err != nil {
+		return nil, err
+	}
+	if saved.AsOf != "" {
+		if t.asOf, err = bssclient.ParseDay(saved.AsOf); err != nil {
+			return nil, err
 		}
 	}
-	var restoredTotal *settledCycleSum
-	if total != nil && d.Total != nil {
-		t := settledCycleSum{}
-		var err error
-		if t.cycle, err = bssclient.ParseCycle(d.Total.Cycle); err != nil {
-			return err
-		}
-		if d.Total.AsOf != "" {
-			if t.asOf, err = bssclient.ParseDay(d.Total.AsOf); err != nil {
-				return err
-			}
-		}
-		if t.series, err = fromStateSeries(d.Total.Series, s.width); err != nil {
-			return fmt.Errorf("cycle %s: %w", t.cycle, err)
-		}
-		restoredTotal = &t
+	if t.series, err = fromStateSeries(saved.Series, s.width); err != nil {
+		return nil, fmt.Errorf("cycle %s: %w", t.cycle, err)
 	}
-	book.days, book.rechecked = days, rechecked
-	if restoredTotal != nil {
-		*total = *restoredTotal
-	}
-	if sum != nil {
-		acc.mu.Lock()
-		acc.cycle, acc.days, acc.sum = cyc, cycDays, sum
-		acc.mu.Unlock()
-	}
-	return nil
+	return &t, nil
 }
 
 // save writes the book (and acc) if they changed since the last write. A

@@ -317,6 +317,12 @@ func startSharedExporter() (*demoExporter, error) {
 // billing clock as the shared one, on a free port, and waits until it is
 // ready. The caller stops it.
 func startDemoExporter(dir, name string, extraArgs ...string) (*demoExporter, error) {
+	return startDemoExporterAt(dir, name, shared.clock, extraArgs...)
+}
+
+// startDemoExporterAt is startDemoExporter with the billing clock starting
+// at clock.
+func startDemoExporterAt(dir, name string, clock time.Time, extraArgs ...string) (*demoExporter, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -324,7 +330,7 @@ func startDemoExporter(dir, name string, extraArgs ...string) (*demoExporter, er
 	addr := l.Addr().String()
 	l.Close()
 	args := append([]string{
-		"--demo", "--demo.clock=" + shared.clock.Format(time.RFC3339),
+		"--demo", "--demo.clock=" + clock.Format(time.RFC3339),
 		"--web.listen-address=" + addr, "--log.level=warn",
 		// make test runs this package a second time with the simulator
 		// writing a mix of representations: the numbers must not change.
@@ -334,7 +340,7 @@ func startDemoExporter(dir, name string, extraArgs ...string) (*demoExporter, er
 	if err != nil {
 		return nil, err
 	}
-	exp := &demoExporter{addr: addr, clock: shared.clock, shift: time.Since(shared.clock), proc: proc}
+	exp := &demoExporter{addr: addr, clock: clock, shift: time.Since(clock), proc: proc}
 	// Ready once every collector has refreshed once (the instance and OSS
 	// bucket collectors first read the whole cycle).
 	if err := waitReady(proc, "http://"+addr+"/-/ready", 2*time.Minute); err != nil {

@@ -18,7 +18,7 @@ import (
 // demoWorldConfig): rebuilt here, from the seed, as the independent judge
 // of what the dashboards show. If the two drift apart, the totals differ
 // and the tests below fail.
-var demoWorldConfig = bsssim.WorldConfig{Seed: 20171214, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true}
+var demoWorldConfig = bsssim.WorldConfig{Seed: 20171214, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true, TaxRate: "0.06"}
 
 // demoTruth answers what BSS shows about the demo world at the billing time
 // the exporters read it.

@@ -55,7 +55,7 @@ func newBuilder(opts *options, logger log.Logger) (b *builder, stop func(), err 
 	if !opts.demo {
 		return b, func() {}, nil
 	}
-	demo, err := startDemo(opts.demoClock, bsssim.Dialect(opts.demoDialect), logger)
+	demo, err := startDemo(opts.demoClock, bsssim.Dialect(opts.demoDialect), opts.demoOverviewSkew, logger)
 	if err != nil {
 		return nil, nil, err
 	}

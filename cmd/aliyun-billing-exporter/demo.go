@@ -28,15 +28,18 @@ const demoAccountName = "demo"
 const demoSeed = 20171214
 
 // demoWorldConfig is the demo's world: 3 member accounts with 12 instances
-// each, and Split Bill on so the OSS bucket panels have data.
+// each, Split Bill on so the OSS bucket panels have data, and a 6 % tax
+// (China's VAT rate for IT services) so the overview shows tax.
 func demoWorldConfig() bsssim.WorldConfig {
-	return bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true}
+	return bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true, TaxRate: "0.06"}
 }
 
 // startDemo serves a small deterministic world on 127.0.0.1. Its billing
 // clock starts at start (RFC 3339; empty means now) and advances with real
 // time, so every collector has settled and unsettled days at once.
-func startDemo(start string, dialect bsssim.Dialect, logger log.Logger) (*demoWorld, error) {
+// overviewSkew, if not empty, makes its bill overview disagree with its
+// account bill by that amount.
+func startDemo(start string, dialect bsssim.Dialect, overviewSkew string, logger log.Logger) (*demoWorld, error) {
 	t := time.Now()
 	if start != "" {
 		var err error
@@ -44,7 +47,9 @@ func startDemo(start string, dialect bsssim.Dialect, logger log.Logger) (*demoWo
 			return nil, err
 		}
 	}
-	world, err := bsssim.NewWorld(demoWorldConfig())
+	wc := demoWorldConfig()
+	wc.OverviewPayableSkew = overviewSkew
+	world, err := bsssim.NewWorld(wc)
 	if err != nil {
 		return nil, err
 	}

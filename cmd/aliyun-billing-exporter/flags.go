@@ -74,6 +74,10 @@ type options struct {
 	// demoDialect is how the demo's simulator writes its answers
 	// (bsssim.Dialect); the tests run the demo in each.
 	demoDialect string
+	// demoOverviewSkew makes the demo's bill overview disagree with its
+	// account bill (bsssim.WorldConfig.OverviewPayableSkew), to see
+	// AliyunBillingReconciliationMismatch fire.
+	demoOverviewSkew string
 
 	log *logging.Config
 }
@@ -170,6 +174,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)
 	app.Flag("demo.dialect", "With --demo, how the simulator writes its answers: documented, strings, local-times, sparse, masked or mixed. The figures are the same in every dialect.").Hidden().StringVar(&o.demoDialect)
+	app.Flag("demo.overview-payable-skew", "With --demo, an amount by which the simulator's bill overview disagrees with its account bill (e.g. -0.01), so that AliyunBillingReconciliationMismatch fires once the previous cycle is final.").Hidden().StringVar(&o.demoOverviewSkew)
 
 	o.log = logging.AddFlags(app)
 	return app
@@ -314,6 +319,13 @@ func (o *options) validateDemo() error {
 		return fmt.Errorf("--demo.clock needs --demo")
 	case !o.demo && o.demoDialect != "":
 		return fmt.Errorf("--demo.dialect needs --demo")
+	case !o.demo && o.demoOverviewSkew != "":
+		return fmt.Errorf("--demo.overview-payable-skew needs --demo")
+	}
+	if o.demoOverviewSkew != "" {
+		if _, err := bssclient.ParseMoney(o.demoOverviewSkew); err != nil {
+			return fmt.Errorf("--demo.overview-payable-skew: %w", err)
+		}
 	}
 	if o.demoClock != "" {
 		if _, err := time.Parse(time.RFC3339, o.demoClock); err != nil {

@@ -21,7 +21,7 @@ func TestFlagDefaults(t *testing.T) {
 	for _, e := range o.enabledCollectors() {
 		names = append(names, e.Name+"="+e.Interval.String())
 	}
-	if got, want := strings.Join(names, " "), "account=1h0m0s amortized=3h0m0s balance=5m0s credit=6h0m0s instance=1h0m0s names=6h0m0s ossbucket=1h0m0s renewal=1h0m0s resourceplan=1h0m0s savingsplan=1h0m0s subscription=6h0m0s"; got != want {
+	if got, want := strings.Join(names, " "), "account=1h0m0s amortized=3h0m0s balance=5m0s credit=6h0m0s instance=1h0m0s names=6h0m0s ossbucket=1h0m0s overview=6h0m0s renewal=1h0m0s resourceplan=1h0m0s savingsplan=1h0m0s subscription=6h0m0s"; got != want {
 		t.Errorf("enabled collectors %q, want %q", got, want)
 	}
 }
@@ -64,9 +64,11 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--collector.instance.per-instance", "--collector.instance.max-instances=0"}, "collector options: instance series cap must be at least 1, got 0"},
 		{[]string{"--config.check"}, "--config.check needs --config.file"},
 		{[]string{"--demo.clock=2026-01-01T00:00:00Z"}, "--demo.clock needs --demo"},
+		{[]string{"--demo.overview-payable-skew=-0.01"}, "--demo.overview-payable-skew needs --demo"},
+		{[]string{"--demo", "--demo.overview-payable-skew=a lot"}, `--demo.overview-payable-skew: invalid amount "a lot": not a decimal number`},
 		{[]string{"--demo", "--demo.clock=yesterday"}, `--demo.clock: "yesterday" is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00`},
 		{[]string{"--bss.account-name=a b"}, `--bss.account-name: "a b" must be 1 to 63 letters, digits, '_', '.' or '-'`},
-		{[]string{"--no-collector.account", "--no-collector.instance", "--no-collector.ossbucket", "--no-collector.subscription", "--no-collector.balance", "--no-collector.credit", "--no-collector.names", "--no-collector.renewal", "--no-collector.resourceplan", "--no-collector.savingsplan", "--no-collector.amortized"}, "every collector is disabled: enable at least one with --collector.<name>"},
+		{[]string{"--no-collector.account", "--no-collector.instance", "--no-collector.ossbucket", "--no-collector.subscription", "--no-collector.balance", "--no-collector.credit", "--no-collector.names", "--no-collector.overview", "--no-collector.renewal", "--no-collector.resourceplan", "--no-collector.savingsplan", "--no-collector.amortized"}, "every collector is disabled: enable at least one with --collector.<name>"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, err := parseFlags(tc.args, io.Discard, io.Discard)

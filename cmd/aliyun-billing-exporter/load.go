@@ -43,6 +43,32 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 	if err := checkWebConfig(*opts.webFlags.WebConfigFile); err != nil {
 		return nil, err
 	}
+	file, err := loadFile(opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{budgets: file.budgets()}
+	if s.remoteWrite, err = loadRemoteWrite(opts, file); err != nil {
+		return nil, err
+	}
+	currencies := map[string]string{}
+	for _, a := range file.Accounts {
+		r := resolveAccount(opts, a)
+		currencies[r.name] = r.currency
+		s.accounts = append(s.accounts, r)
+	}
+	for i, b := range file.Budgets {
+		if c := currencies[b.Account]; c != "" && c != b.Currency {
+			return nil, fmt.Errorf("%s: budgets[%d].currency: %s, but account %q bills in %s", opts.configFile, i, quote(b.Currency), b.Account, c)
+		}
+	}
+	return s, nil
+}
+
+// loadFile reads --config.file, if any, fills in the accounts the flags
+// imply (the demo's, or --bss.account-name's when there is no file), and
+// validates the whole.
+func loadFile(opts *options, logger log.Logger) (*fileConfig, error) {
 	file := &fileConfig{}
 	if opts.configFile != "" {
 		var err error
@@ -74,39 +100,30 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 		}
 		return nil, err
 	}
-	s := &settings{budgets: file.budgets()}
-	var err error
-	if s.remoteWrite, err = loadRemoteWrite(opts, file); err != nil {
-		return nil, err
+	return file, nil
+}
+
+// resolveAccount is a validated account of the file with the flags'
+// defaults filled in where the file is silent.
+func resolveAccount(opts *options, a accountConfig) account {
+	r := account{name: a.Name, site: a.Site, endpoint: a.Endpoint, currency: a.Currency,
+		rateLimit: opts.rateLimit, signature: opts.signatureVersion, credentials: a.Credentials}
+	if r.site == "" && r.endpoint == "" {
+		r.site, r.endpoint = opts.site, opts.endpoint
 	}
-	currencies := map[string]string{}
-	for _, a := range file.Accounts {
-		r := account{name: a.Name, site: a.Site, endpoint: a.Endpoint, currency: a.Currency,
-			rateLimit: opts.rateLimit, signature: opts.signatureVersion, credentials: a.Credentials}
-		if r.site == "" && r.endpoint == "" {
-			r.site, r.endpoint = opts.site, opts.endpoint
-		}
-		if a.RateLimit != nil {
-			r.rateLimit = *a.RateLimit
-		}
-		if a.SignatureVersion != "" {
-			r.signature, _ = parseSignatureVersion(a.SignatureVersion) // validated with the file
-		}
-		if r.credentials.Type == "" {
-			r.credentials.Type = "default"
-		}
-		if r.currency == "" && r.endpoint == "" {
-			r.currency = siteCurrency[r.site]
-		}
-		currencies[r.name] = r.currency
-		s.accounts = append(s.accounts, r)
+	if a.RateLimit != nil {
+		r.rateLimit = *a.RateLimit
 	}
-	for i, b := range file.Budgets {
-		if c := currencies[b.Account]; c != "" && c != b.Currency {
-			return nil, fmt.Errorf("%s: budgets[%d].currency: %s, but account %q bills in %s", opts.configFile, i, quote(b.Currency), b.Account, c)
-		}
+	if a.SignatureVersion != "" {
+		r.signature, _ = parseSignatureVersion(a.SignatureVersion) // validated with the file
 	}
-	return s, nil
+	if r.credentials.Type == "" {
+		r.credentials.Type = "default"
+	}
+	if r.currency == "" && r.endpoint == "" {
+		r.currency = siteCurrency[r.site]
+	}
+	return r
 }
 
 // loadRemoteWrite is the receivers of --remote-write.url, then those of

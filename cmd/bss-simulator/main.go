@@ -187,6 +187,10 @@ func newApp(s *settings) *kingpin.Application {
 	app.Flag("split-row-per-bucket", "Each OSS split row is one bucket's whole day with BillingItem and BillingItemCode empty, "+
 		"instead of one row per billing item (storage, traffic, requests) of a bucket; bucket totals are the same either way. "+
 		"BSS documents the fields but not which form it answers in.").BoolVar(&s.world.SplitRowPerBucket)
+	app.Flag("tax-rate", "Share of each QueryBillOverview item's PretaxAmount shown as its Tax, a decimal fraction such as 0.06; "+
+		"empty shows no tax.").StringVar(&s.world.TaxRate)
+	app.Flag("overview-payable-skew", "Amount added to the first QueryBillOverview item's PretaxAmount, so that the overview "+
+		"disagrees with the account bill by exactly this much (e.g. -0.01); empty keeps them equal.").StringVar(&s.world.OverviewPayableSkew)
 	typed(app, "quota", "Flow control per account, shared by all its keys: requests per second before Throttling.User. "+
 		"0 means BSS's 10; negative, unlimited.",
 		strconv.Itoa(bsssim.DefaultQuotaPerSecond), &s.quota, parseInt, itoa)

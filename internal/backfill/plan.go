@@ -74,54 +74,18 @@ func (f FamilyRange) Days() int {
 // plan. Errors name the flag: a range beyond retention, an inverted range, a
 // day not settled yet, an unknown family.
 func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
-	if len(req.Families) == 0 {
-		return Plan{}, fmt.Errorf("%s: name at least one of %s", FlagFamilies, strings.Join(collector.DayBookCollectors(), ", "))
+	seen, err := checkFamilies(req.Families)
+	if err != nil {
+		return Plan{}, err
 	}
-	seen := map[string]bool{}
-	for _, f := range req.Families {
-		if !slices.Contains(collector.DayBookCollectors(), f) {
-			return Plan{}, fmt.Errorf("%s: %q is not one of %s", FlagFamilies, f, strings.Join(collector.DayBookCollectors(), ", "))
-		}
-		if seen[f] {
-			return Plan{}, fmt.Errorf("%s: %q is listed twice", FlagFamilies, f)
-		}
-		seen[f] = true
+	if err := checkRange(req, now, cfg); err != nil {
+		return Plan{}, err
 	}
-	oldest := bssclient.OldestQueryable(now, bssclient.KindAmounts).FirstDay()
-	newestSettled := cfg.NewestSettledDay(now, bssclient.KindAmounts)
-	switch {
-	case !req.From.IsZero() && req.From.Before(oldest):
-		return Plan{}, fmt.Errorf("%s: %s is beyond BSS's retention of %d billing cycles; the oldest day it keeps is %s",
-			FlagFrom, req.From, bssclient.KindAmounts.RetentionCycles(), oldest)
-	case !req.To.IsZero() && newestSettled.Before(req.To):
-		return Plan{}, fmt.Errorf("%s: %s has not settled yet; the newest settled day is %s (a day's amounts settle 24 h after it ends, UTC+8, plus the settle margin of %s)",
-			FlagTo, req.To, newestSettled, cfg.SettleMargin)
-	case !req.From.IsZero() && !req.To.IsZero() && req.To.Before(req.From):
-		return Plan{}, fmt.Errorf("%s: %s is before %s %s", FlagTo, req.To, FlagFrom, req.From)
-	}
-
 	p := Plan{Now: now}
 	for _, name := range collector.DayBookCollectors() { // a fixed order, whatever the flag's
-		if !seen[name] {
-			continue
+		if seen[name] {
+			p.Families = append(p.Families, familyRange(name, req, now, cfg))
 		}
-		kind := kindOf(name)
-		fr := FamilyRange{Name: name, Kind: kind, From: req.From, To: req.To}
-		if famOldest := bssclient.OldestQueryable(now, kind).FirstDay(); fr.From.IsZero() || fr.From.Before(famOldest) {
-			if !fr.From.IsZero() {
-				fr.Clipped = fmt.Sprintf("BSS keeps %s for %d billing cycles: from %s", kind, kind.RetentionCycles(), famOldest)
-			}
-			fr.From = famOldest
-		}
-		liveStart := collector.LiveWindowStart(now, kind, cfg)
-		switch settled := cfg.NewestSettledDay(now, kind); {
-		case fr.To.IsZero():
-			fr.To = liveStart.AddDays(-1)
-		case settled.Before(fr.To):
-			fr.Clipped = fmt.Sprintf("%s settle %s after the day ends: up to %s", kind, kind.Delay(), settled)
-			fr.To = settled
-		}
-		p.Families = append(p.Families, fr)
 	}
 	if seen["account"] {
 		acct := p.Families[0] // "account" comes first: the names are sorted
@@ -136,6 +100,65 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 			FlagFrom, FlagTo, p.Families[0].Name, p.Families[0].From, p.Families[0].To, FlagTo)
 	}
 	return p, nil
+}
+
+// checkFamilies checks --families and returns the set it names.
+func checkFamilies(families []string) (map[string]bool, error) {
+	known := collector.DayBookCollectors()
+	if len(families) == 0 {
+		return nil, fmt.Errorf("%s: name at least one of %s", FlagFamilies, strings.Join(known, ", "))
+	}
+	seen := map[string]bool{}
+	for _, f := range families {
+		if !slices.Contains(known, f) {
+			return nil, fmt.Errorf("%s: %q is not one of %s", FlagFamilies, f, strings.Join(known, ", "))
+		}
+		if seen[f] {
+			return nil, fmt.Errorf("%s: %q is listed twice", FlagFamilies, f)
+		}
+		seen[f] = true
+	}
+	return seen, nil
+}
+
+// checkRange checks --from and --to against the account bill's calendar:
+// within retention, settled, in order.
+func checkRange(req Request, now time.Time, cfg collector.Config) error {
+	oldest := bssclient.OldestQueryable(now, bssclient.KindAmounts).FirstDay()
+	newestSettled := cfg.NewestSettledDay(now, bssclient.KindAmounts)
+	switch {
+	case !req.From.IsZero() && req.From.Before(oldest):
+		return fmt.Errorf("%s: %s is beyond BSS's retention of %d billing cycles; the oldest day it keeps is %s",
+			FlagFrom, req.From, bssclient.KindAmounts.RetentionCycles(), oldest)
+	case !req.To.IsZero() && newestSettled.Before(req.To):
+		return fmt.Errorf("%s: %s has not settled yet; the newest settled day is %s (a day's amounts settle 24 h after it ends, UTC+8, plus the settle margin of %s)",
+			FlagTo, req.To, newestSettled, cfg.SettleMargin)
+	case !req.From.IsZero() && !req.To.IsZero() && req.To.Before(req.From):
+		return fmt.Errorf("%s: %s is before %s %s", FlagTo, req.To, FlagFrom, req.From)
+	}
+	return nil
+}
+
+// familyRange is the days of one family the request reads: clipped to its
+// retention and its settled days, and by default ending the day before the
+// live exporter's oldest.
+func familyRange(name string, req Request, now time.Time, cfg collector.Config) FamilyRange {
+	kind := kindOf(name)
+	fr := FamilyRange{Name: name, Kind: kind, From: req.From, To: req.To}
+	if famOldest := bssclient.OldestQueryable(now, kind).FirstDay(); fr.From.IsZero() || fr.From.Before(famOldest) {
+		if !fr.From.IsZero() {
+			fr.Clipped = fmt.Sprintf("BSS keeps %s for %d billing cycles: from %s", kind, kind.RetentionCycles(), famOldest)
+		}
+		fr.From = famOldest
+	}
+	switch settled := cfg.NewestSettledDay(now, kind); {
+	case fr.To.IsZero():
+		fr.To = collector.LiveWindowStart(now, kind, cfg).AddDays(-1)
+	case settled.Before(fr.To):
+		fr.Clipped = fmt.Sprintf("%s settle %s after the day ends: up to %s", kind, kind.Delay(), settled)
+		fr.To = settled
+	}
+	return fr
 }
 
 func kindOf(family string) bssclient.DataKind {

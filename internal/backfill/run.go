@@ -95,8 +95,40 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 		fmt.Fprintf(r.Out, "resuming: %d of %d units are already in %s\n", res.Resumed, len(units), JournalPath(r.Output))
 	}
 
-	// Measure what a unit of each family costs on its first pending unit
-	// (the journal's finished units count too), then say what the rest costs.
+	var requests atomic.Int64
+	rest, calibrated, err := r.estimate(ctx, plan, j, pending, &requests, &res)
+	if err != nil {
+		return r.stopped(res, &requests, err)
+	}
+	if r.EstimateOnly {
+		fmt.Fprintf(r.Out, "estimate only: the %d units read to measure the cost are kept in %s for the run\n", calibrated, JournalPath(r.Output))
+		res.Requests = int(requests.Load())
+		res.Elapsed = clock().Sub(start)
+		return res, nil
+	}
+
+	prog := newProgress(r.Out, r.Terminal, len(rest), clock)
+	err = r.readAll(ctx, plan, j, rest, &requests, prog)
+	prog.finish()
+	if err != nil {
+		return r.stopped(res, &requests, err)
+	}
+	res.Requests = int(requests.Load())
+	families, err := r.writeOutput(j, units, &res)
+	if err != nil {
+		return res, err
+	}
+	res.Elapsed = clock().Sub(start)
+	fmt.Fprintf(r.Out, "wrote %s: %d samples in %d families; %d requests in %s\n",
+		r.Output, res.Samples, families, res.Requests, res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+// estimate measures what a unit of each family costs on its first pending
+// unit (the journal's finished units count too), says what the rest costs,
+// and sets res.Estimate. It returns the units still to read and how many it
+// read to measure.
+func (r *Runner) estimate(ctx context.Context, plan Plan, j *journal, pending []unit, requests *atomic.Int64, res *Result) ([]unit, int, error) {
 	perUnit := r.costsFromJournal(j)
 	var calibration []unit
 	measured := map[string]bool{}
@@ -110,9 +142,8 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 		fmt.Fprintf(r.Out, "cost: at least %d requests (one page per unit), %s at %g requests/s; measuring one unit of each family first\n",
 			len(pending), duration(len(pending), r.RateLimit), r.RateLimit)
 	}
-	var requests atomic.Int64
-	if err := r.readAll(ctx, plan, j, calibration, &requests, nil); err != nil {
-		return r.stopped(res, &requests, err)
+	if err := r.readAll(ctx, plan, j, calibration, requests, nil); err != nil {
+		return nil, 0, err
 	}
 	perUnit = r.costsFromJournal(j)
 	res.Estimate = int(requests.Load())
@@ -130,28 +161,20 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	res.Estimate += int(math.Round(more))
 	fmt.Fprintf(r.Out, "cost: about %d requests in all (per unit: %s), %s at %g requests/s\n",
 		res.Estimate, strings.Join(parts, ", "), duration(res.Estimate, r.RateLimit), r.RateLimit)
-	if r.EstimateOnly {
-		fmt.Fprintf(r.Out, "estimate only: the %d units read to measure the cost are kept in %s for the run\n", len(calibration), JournalPath(r.Output))
-		res.Requests = int(requests.Load())
-		res.Elapsed = clock().Sub(start)
-		return res, nil
-	}
+	return rest, len(calibration), nil
+}
 
-	prog := newProgress(r.Out, r.Terminal, len(rest), clock)
-	err = r.readAll(ctx, plan, j, rest, &requests, prog)
-	prog.finish()
-	if err != nil {
-		return r.stopped(res, &requests, err)
-	}
-	res.Requests = int(requests.Load())
-
+// writeOutput merges every unit of the journal into the output file, sets
+// res.Samples, removes the journal and returns the number of families
+// written.
+func (r *Runner) writeOutput(j *journal, units []unit, res *Result) (int, error) {
 	finished := make([]journalUnit, 0, len(units))
 	for _, u := range units {
 		finished = append(finished, j.done[u.key()])
 	}
 	fams, err := merge(finished)
 	if err != nil {
-		return res, err
+		return 0, err
 	}
 	for _, f := range fams {
 		for _, s := range f.series {
@@ -159,15 +182,12 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 		}
 	}
 	if err := atomicfile.Write(r.Output, 0o644, func(w io.Writer) error { return write(w, r.Format, fams) }); err != nil {
-		return res, fmt.Errorf("writing %s (the journal %s keeps what was read): %w", r.Output, JournalPath(r.Output), err)
+		return 0, fmt.Errorf("writing %s (the journal %s keeps what was read): %w", r.Output, JournalPath(r.Output), err)
 	}
 	if err := j.remove(); err != nil {
-		return res, fmt.Errorf("removing the journal after writing %s: %w", r.Output, err)
+		return 0, fmt.Errorf("removing the journal after writing %s: %w", r.Output, err)
 	}
-	res.Elapsed = clock().Sub(start)
-	fmt.Fprintf(r.Out, "wrote %s: %d samples in %d families; %d requests in %s\n",
-		r.Output, res.Samples, len(fams), res.Requests, res.Elapsed.Round(time.Millisecond))
-	return res, nil
+	return len(fams), nil
 }
 
 // stopped explains a run that ended early: what is kept, and how to resume.

@@ -2,6 +2,7 @@ package bsssim_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
@@ -119,5 +120,36 @@ func TestOfficialSDKReadsCommitments(t *testing.T) {
 	}
 	if want := world.PrepaidCards(sdkBillingNow); len(pcr.Data.PrepaidCard) != len(want) || pcr.Data.PrepaidCard[0].Balance != want[0].Balance {
 		t.Errorf("QueryPrepaidCards parsed as %+v", pcr.Data)
+	}
+}
+
+// TestOfficialSDKReadsBillOverview: the classic SDK's typed QueryBillOverview
+// reads the World's overview, tax included.
+func TestOfficialSDKReadsBillOverview(t *testing.T) {
+	run, world := startSDKSim(t)
+	client, err := bssopenapi.NewClientWithAccessKey("cn-hangzhou", bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := bssopenapi.CreateQueryBillOverviewRequest()
+	req.Scheme, req.Domain = "http", run.Host
+	req.BillingCycle = sdkDay.Cycle().String()
+	resp, err := client.QueryBillOverview(req)
+	if err != nil {
+		t.Fatal(classicError(err))
+	}
+	want := world.BillOverview(bsssim.BillOverviewRequest{BillingCycle: sdkDay.Cycle()}, sdkBillingNow)
+	got := resp.Data.Items.Item
+	if len(want) == 0 || len(got) != len(want) {
+		t.Fatalf("%d items, want %d", len(got), len(want))
+	}
+	for i, it := range got {
+		w := want[i]
+		// The SDK reads amounts as float64; compare their text.
+		if it.ProductCode != w.ProductCode || it.SubscriptionType != w.SubscriptionType ||
+			strconv.FormatFloat(it.PretaxAmount, 'f', -1, 64) != strings.TrimRight(strings.TrimRight(w.PretaxAmount.String(), "0"), ".") {
+			t.Errorf("item %d: %s %s %v, want %s %s %s", i, it.ProductCode, it.SubscriptionType, it.PretaxAmount,
+				w.ProductCode, w.SubscriptionType, w.PretaxAmount)
+		}
 	}
 }

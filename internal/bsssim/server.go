@@ -74,6 +74,7 @@ type billingWorld interface {
 	SplitItemBillRows(req SplitItemBillRequest, at time.Time, offset, limit int) []SplitItemBillItem
 	Subscriptions() []BillSubscription
 	Balance(at time.Time) AccountBalance
+	BillOverview(req BillOverviewRequest, at time.Time) []BillOverviewItem
 }
 
 // NewServer checks cfg and fills in its defaults.
@@ -283,6 +284,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ans = s.queryAccountBalance(at)
 	case actionDescribeProductAmortizedCost, actionDescribeInstanceAmortizedCost:
 		ans, apiErr = s.serveAmortized(c, at) // server_amortized.go
+	case actionQueryBillOverview:
+		ans, apiErr = s.queryBillOverview(c, at)
 	default:
 		ans, apiErr = s.serveCommitment(c, at) // server_commitments.go
 	}

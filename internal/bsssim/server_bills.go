@@ -48,12 +48,8 @@ func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *api
 	if bp.date, e = readBillingDate(p, bp.granularity, bp.cycle); e != nil {
 		return bp, e
 	}
-	if v := p.Get("BillOwnerId"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			return bp, invalidParameter("BillOwnerId", v, "is not an account ID")
-		}
-		bp.ownerID = id
+	if bp.ownerID, e = readBillOwner(p); e != nil {
+		return bp, e
 	}
 	for _, b := range []struct {
 		name string
@@ -72,6 +68,19 @@ func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *api
 	bp.instanceID = p.Get("InstanceID")
 	bp.splitItemID = p.Get("SplitItemID")
 	return bp, nil
+}
+
+// readBillOwner reads the optional BillOwnerId: 0 when absent.
+func readBillOwner(p url.Values) (int64, *apiError) {
+	v := p.Get("BillOwnerId")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalidParameter("BillOwnerId", v, "is not an account ID")
+	}
+	return id, nil
 }
 
 // readBillingCycle reads the required BillingCycle: YYYY-MM, within the
@@ -466,3 +475,34 @@ func nonNil[T any](s []T) []T {
 
 // ---------------------------------------------------------------------------
 // Stats
+
+// queryBillOverview answers QueryBillOverview: one answer, not paged.
+func (s *Server) queryBillOverview(c *call, at time.Time) (answer, *apiError) {
+	cycle, e := readBillingCycle(c.params, KindAmounts, at)
+	if e != nil {
+		return answer{}, e
+	}
+	owner, e := readBillOwner(c.params)
+	if e != nil {
+		return answer{}, e
+	}
+	st := c.params.Get("SubscriptionType")
+	if st != "" && st != "Subscription" && st != "PayAsYouGo" {
+		return answer{}, invalidParameter("SubscriptionType", st, "is not one of Subscription, PayAsYouGo")
+	}
+	items := s.world.BillOverview(BillOverviewRequest{
+		BillingCycle:     cycle,
+		ProductCode:      c.params.Get("ProductCode"),
+		SubscriptionType: st,
+		BillOwnerID:      owner,
+	}, at)
+	data := &BillOverviewData{
+		AccountID:    s.world.AccountID(),
+		AccountName:  s.world.AccountName(),
+		BillingCycle: cycle.String(),
+	}
+	data.Items.Item = nonNil(items)
+	ans := successAnswer(false)
+	ans.data, ans.rows = data, len(items)
+	return ans, nil
+}

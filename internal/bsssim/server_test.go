@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -351,6 +352,12 @@ func (w *fakeWorld) Subscriptions() []BillSubscription {
 		SubscribeType: "BillingItemDetailForBillingPeriod", SubscribeTime: "2019-10-30 15:40:11", RowLimitPerFile: 300000}}
 }
 
+func (w *fakeWorld) BillOverview(req BillOverviewRequest, at time.Time) []BillOverviewItem {
+	return []BillOverviewItem{{OwnerID: "1857000000000489", ProductCode: "ecs", SubscriptionType: "PayAsYouGo",
+		Item: "PayAsYouGoBill", Currency: "CNY", Amounts: Amounts{PretaxAmount: mustParseMoney("106.5")},
+		Tax: mustParseMoney("6.39"), AfterTaxAmount: mustParseMoney("100.11")}}
+}
+
 func (w *fakeWorld) Balance(at time.Time) AccountBalance {
 	return AccountBalance{AvailableAmount: mustParseMoney("10000"), AvailableCashAmount: mustParseMoney("9000.5"), Currency: "CNY"}
 }
@@ -419,6 +426,19 @@ var successCases = []struct {
 			decodeStrict(t, data, &d)
 			if d.AccountID != e.world.AccountID() || len(d.Items.Item) != len(e.world.Subscriptions()) {
 				t.Errorf("data %+v", d)
+			}
+		}},
+	{actionQueryBillOverview, vals("BillingCycle", "2024-05"),
+		func(t *testing.T, e *testEnv, data json.RawMessage) {
+			var d BillOverviewData
+			decodeStrict(t, data, &d)
+			want := e.world.BillOverview(BillOverviewRequest{BillingCycle: Cycle{Year: 2024, Month: 5}}, e.billing.Now())
+			if d.BillingCycle != "2024-05" || len(want) == 0 || !reflect.DeepEqual(d.Items.Item, want) {
+				t.Errorf("data %+v, want the items %+v", d, want)
+			}
+			// Overview amounts are JSON numbers, as bills' are.
+			if !regexp.MustCompile(`"Tax":-?[0-9]`).Match(data) || !regexp.MustCompile(`"AfterTaxAmount":-?[0-9]`).Match(data) {
+				t.Errorf("amounts are not numbers: %.300s", data)
 			}
 		}},
 	{actionQueryAccountBalance, nil,

@@ -42,6 +42,8 @@ type World struct {
 	regionTotal int                   // sum of regionWeight
 	restateMax  int                   // most restatement rows of one kind per day
 	currency    currencyInfo
+	// taxRate and overviewSkew are TaxRate and OverviewPayableSkew, read.
+	taxRate, overviewSkew Money
 	// splitBill starts as cfg.SplitBillEnabled and can be switched while
 	// serving, as an account owner would in the console.
 	splitBill atomic.Bool
@@ -49,6 +51,12 @@ type World struct {
 	commitments commitmentSwitches
 	// amortized is the Amortized Cost switch and cache (world_amortized.go).
 	amortized amortizedWorldState
+
+	// extras are cfg.UsageSpike and cfg.Purchase resolved to instances; newRegion is the
+	// index of cfg.NewRegion (-1 when unset), newRegionFrom its day's key.
+	extras        []extraSpend
+	newRegion     int
+	newRegionFrom uint64
 
 	aggregates *boundedCache[aggregateKey, *dayAggregate]
 	plans      *boundedCache[planKey, *plan]
@@ -104,6 +112,44 @@ type WorldConfig struct {
 	// the row's first day is split, so the granularities disagree about
 	// the days not split yet; it exists to test clients against that guess.
 	MonthlySplitNamesFirstDay bool
+	// TaxRate is the share of each QueryBillOverview item's PretaxAmount
+	// shown as its Tax, a decimal fraction such as "0.06"; "" shows no
+	// tax. The account bill has no tax column, so only the overview
+	// changes.
+	TaxRate string
+	// OverviewPayableSkew is added to the first QueryBillOverview item's
+	// PretaxAmount, so that the overview disagrees with the account bill
+	// by exactly this much ("-0.01", "100"); "" keeps them equal. It
+	// tests the exporter's reconciliation.
+	OverviewPayableSkew string
+
+	// Injected spend, for the tests of the anomaly rules
+	// (dashboards/anomaly_test.go). All are off by default, and a world
+	// without them bills exactly as before.
+	//
+	// UsageSpike and Purchase each add one row when their Day is set: on
+	// that Day, one more row of the world's first non-zero instance of
+	// ProductCode, of gross Amount in the world's currency. UsageSpike is a
+	// PayAsYouGoBill row of a pay-as-you-go instance, Purchase a
+	// SubscriptionOrder row of a subscription instance. Each shows in every
+	// view (account, instance and split bills, Truth) like a restatement.
+	UsageSpike ExtraSpend
+	Purchase   ExtraSpend
+	// NewRegion (a region ID such as "eu-central-1") and NewRegionFrom: the
+	// instances the world places in NewRegion bill nothing before
+	// NewRegionFrom, as if they were all created that day, so the region's
+	// first spend is on that day.
+	NewRegion     string
+	NewRegionFrom Day
+}
+
+// ExtraSpend is one injected row: see WorldConfig.UsageSpike.
+type ExtraSpend struct {
+	Day         Day
+	ProductCode string
+	// Amount is the row's gross (PretaxGrossAmount) in whole units of the
+	// world's currency; discounts and coupons apply as to any row.
+	Amount int64
 }
 
 // Limits and model constants. The ones marked INFERRED are the simulator's
@@ -215,12 +261,18 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 			cfg.InstancesPerOwner, total, maxInstances)
 	}
 
+	taxRate, skew, err := parseOverviewConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	w := &World{
-		cfg:        cfg,
-		seedKey:    mix64(uint64(cfg.Seed) ^ 0x5eed_b111_1a9e_0001),
-		instances:  total,
-		restateMax: max(1, total/restatementInstancesPerRow),
-		currency:   cur,
+		taxRate:      taxRate,
+		overviewSkew: skew,
+		cfg:          cfg,
+		seedKey:      mix64(uint64(cfg.Seed) ^ 0x5eed_b111_1a9e_0001),
+		instances:    total,
+		restateMax:   max(1, total/restatementInstancesPerRow),
+		currency:     cur,
 	}
 	w.splitBill.Store(cfg.SplitBillEnabled)
 	w.amortized.disabled = cfg.AmortizedCostDisabled
@@ -236,7 +288,70 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 	}
 	w.makeOwners()
 	w.makePatterns()
+	if err := w.resolveInjected(); err != nil {
+		return nil, err
+	}
 	return w, nil
+}
+
+// extraSpend is an ExtraSpend with its instance and row found.
+type extraSpend struct {
+	day   uint64
+	g     int
+	item  string
+	gross int64 // units of 10^-8
+}
+
+// resolveInjected checks WorldConfig.UsageSpike, Purchase and NewRegion and finds
+// what they touch. Errors name the bad field.
+func (w *World) resolveInjected() error {
+	w.newRegion = -1
+	if w.cfg.NewRegion != "" {
+		for i := range regions {
+			if regions[i].id == w.cfg.NewRegion {
+				w.newRegion = i
+			}
+		}
+		if w.newRegion < 0 || w.cfg.NewRegionFrom.IsZero() {
+			return fmt.Errorf("bsssim: WorldConfig.NewRegion %q: want a region ID of the world and a NewRegionFrom day", shortForError(w.cfg.NewRegion))
+		}
+		w.newRegionFrom = dayKey(w.cfg.NewRegionFrom)
+	}
+	for _, x := range []struct {
+		field        string
+		subscription bool
+		ExtraSpend
+	}{{"UsageSpike", false, w.cfg.UsageSpike}, {"Purchase", true, w.cfg.Purchase}} {
+		if x.Day.IsZero() {
+			continue
+		}
+		if x.Amount <= 0 {
+			return fmt.Errorf("bsssim: WorldConfig.%s: Amount %d, want a positive amount", x.field, x.Amount)
+		}
+		g := -1
+		for k := 0; k < w.instances && g < 0; k++ {
+			e := w.econAt(k)
+			if e.cls.product.code == x.ProductCode && e.cls.sub == x.subscription && !e.slot.zero && !w.notCreated(&e, dayKey(x.Day)) {
+				g = k
+			}
+		}
+		if g < 0 {
+			return fmt.Errorf("bsssim: WorldConfig.%s: the world has no billing instance of product %q of that billing method",
+				x.field, shortForError(x.ProductCode))
+		}
+		item := itemPayAsYouGo
+		if x.subscription {
+			item = itemSubscriptionOrder
+		}
+		w.extras = append(w.extras, extraSpend{day: dayKey(x.Day), g: g, item: item, gross: x.Amount * 100_000_000})
+	}
+	return nil
+}
+
+// notCreated reports whether instance e does not exist yet on the day with
+// key day (WorldConfig.NewRegion).
+func (w *World) notCreated(e *econ, day uint64) bool {
+	return e.region == w.newRegion && day < w.newRegionFrom
 }
 
 // makeOwners draws the payer and member IDs: 16 digits starting with 1, unique.

@@ -93,7 +93,7 @@ func (l *leaves) splitInto(weights []int64, total int64, out []leaves) {
 // regularFinal is the final amount of an instance's regular row on a day: a
 // PayAsYouGoBill row every day, or a SubscriptionOrder on the renewal day.
 func (w *World) regularFinal(e *econ, day uint64) leaves {
-	if e.slot.zero {
+	if e.slot.zero || w.notCreated(e, day) {
 		return leaves{}
 	}
 	h := w.hash(tagAmount, uint64(e.g), day, 0)
@@ -196,7 +196,7 @@ func (w *World) restatementsOf(d Day) []restatement {
 		for r := 0; r < n; r++ {
 			hr := w.hash(tagRestate, key, kind, uint64(r+1))
 			e := w.econAt(int(hr % uint64(w.instances)))
-			if e.slot.zero {
+			if e.slot.zero || w.notCreated(&e, key) {
 				continue // nothing to refund
 			}
 			item := itemAdjustment
@@ -210,6 +210,16 @@ func (w *World) restatementsOf(d Day) []restatement {
 			}
 			out = append(out, rs)
 		}
+	}
+	// Injected rows (WorldConfig.UsageSpike, Purchase) go last, after the world's own.
+	for i := range w.extras {
+		x := &w.extras[i]
+		if x.day != key {
+			continue
+		}
+		e := w.econAt(x.g)
+		h := w.hash(tagExtraSpend, key, uint64(i), 0)
+		out = append(out, restatement{e: e, item: x.item, final: w.leavesFor(&e, x.gross, h)})
 	}
 	return out
 }

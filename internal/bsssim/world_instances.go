@@ -26,6 +26,7 @@ const (
 	tagItems
 	tagSubscription
 	tagBalance
+	tagExtraSpend
 )
 
 // mix64 is the splitmix64 finaliser: a fast bijective 64-bit mixer.

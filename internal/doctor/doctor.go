@@ -134,6 +134,7 @@ var collectorActions = map[string][]string{
 	"names":        {bssclient.ActionQueryAccountBill},
 	"instance":     {bssclient.ActionDescribeInstanceBill},
 	"ossbucket":    {bssclient.ActionDescribeSplitItemBill},
+	"overview":     {bssclient.ActionQueryBillOverview},
 	"subscription": {bssclient.ActionQueryBillToOSSSubscription},
 	"balance":      {bssclient.ActionQueryAccountBalance},
 	"credit":       {bssclient.ActionQueryAccountBalance, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards},
@@ -353,6 +354,9 @@ func (r *run) probe(ctx context.Context, action string) error {
 			r.add(Unknown, "guess", fmt.Sprintf("the balance is in %s, the site implies %s", b.Currency, r.in.SiteCurrency),
 				"report it (README, First run): the exporter assumes the China site bills in CNY")
 		}
+		return err
+	case bssclient.ActionQueryBillOverview:
+		_, err := c.QueryBillOverview(ctx, bssclient.BillOverviewRequest{BillingCycle: day.Cycle()})
 		return err
 	case bssclient.ActionQueryCashCoupons:
 		_, err := c.QueryCashCoupons(ctx)

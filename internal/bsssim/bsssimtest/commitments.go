@@ -58,3 +58,8 @@ func (w World) CashCoupons(at time.Time) []bssclient.CashCoupon {
 func (w World) PrepaidCards(at time.Time) []bssclient.PrepaidCard {
 	return viaJSON[[]bssclient.PrepaidCard](w.World.PrepaidCards(at))
 }
+
+// BillOverview is QueryBillOverview's items for the cycle at at.
+func (w World) BillOverview(cyc bssclient.Cycle, at time.Time) []bssclient.BillOverviewItem {
+	return viaJSON[[]bssclient.BillOverviewItem](w.World.BillOverview(bsssim.BillOverviewRequest{BillingCycle: cycle(cyc)}, at))
+}
