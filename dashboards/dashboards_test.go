@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -51,6 +52,17 @@ type gVariable struct {
 	Query      json.RawMessage `json:"query"`
 	Datasource *dsRef          `json:"datasource"`
 	AllValue   string          `json:"allValue"`
+	IncludeAll bool            `json:"includeAll"`
+	Current    struct {
+		Value string `json:"value"`
+	} `json:"current"`
+	Options []gOption `json:"options"`
+}
+
+// gOption is an option of a custom variable.
+type gOption struct {
+	Text  string `json:"text"`
+	Value string `json:"value"`
 }
 
 // queryText is the variable's query, stored as a string or, by Grafana 10's
@@ -165,6 +177,20 @@ func TestDashboardStructure(t *testing.T) {
 			for _, v := range d.Templating.List {
 				if v.Type == "query" && (v.Datasource == nil || *v.Datasource != (dsRef{"prometheus", datasourceUID})) {
 					t.Errorf("variable $%s: datasource %+v, want prometheus %s", v.Name, v.Datasource, datasourceUID)
+				}
+			}
+			// A custom variable (the Cost choice) means the same everywhere:
+			// the query tests run every panel with each of its options.
+			for _, v := range d.Templating.List {
+				if v.Type != "custom" {
+					continue
+				}
+				shared, ok := customVariables()[v.Name]
+				if v.IncludeAll || len(v.Options) < 2 || !ok || !reflect.DeepEqual(v.Options, shared.Options) {
+					t.Errorf("custom variable $%s: want one choice of at least two options, the same in every dashboard, got %+v", v.Name, v)
+				}
+				if !slices.ContainsFunc(v.Options, func(o gOption) bool { return o.Value == v.Current.Value }) {
+					t.Errorf("custom variable $%s starts at %q, which is not one of its options", v.Name, v.Current.Value)
 				}
 			}
 
@@ -368,7 +394,9 @@ func TestQueriesUseRealMetrics(t *testing.T) {
 		}
 		for _, p := range d.allPanels() {
 			for _, tg := range p.Targets {
-				check(fmt.Sprintf("%s panel %d %q", d.file, p.ID, p.Title), tg.Expr)
+				for _, expr := range choices(tg.Expr) {
+					check(fmt.Sprintf("%s panel %d %q", d.file, p.ID, p.Title), expr)
+				}
 			}
 		}
 	}

@@ -481,18 +481,61 @@ func testAlertDelivery(t *testing.T, amURL string, hooks *webhookRecorder) {
 var grafanaVarRE = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
 
 // substitute does what Grafana does before sending a query: $datasource is
-// not in queries; every selection variable becomes "All" (.*); interval
-// variables get the durations Grafana would compute for a 1s scrape.
+// not in queries; every selection variable becomes "All" (.*); a custom
+// variable of one choice (the Cost variable) gets the value it starts with;
+// interval variables get the durations Grafana would compute for a 1s
+// scrape.
 func substitute(expr string) string {
 	return grafanaVarRE.ReplaceAllStringFunc(expr, func(m string) string {
-		switch strings.Trim(m, "${}") {
+		name := strings.Trim(m, "${}")
+		switch name {
 		case "__rate_interval", "__interval":
 			return "1m"
 		case "__range":
 			return "1h"
 		}
+		if v, ok := customVariables()[name]; ok {
+			return v.Current.Value
+		}
 		return ".*"
 	})
+}
+
+// customVariables are the shipped dashboards' custom variables of one
+// choice, by name. A name means the same variable in every dashboard.
+var customVariables = sync.OnceValue(func() map[string]gVariable {
+	out := map[string]gVariable{}
+	files, _ := filepath.Glob(filepath.Join(grafanaDir, "*.json"))
+	for _, f := range files {
+		var d gDashboard
+		if b, err := os.ReadFile(f); err == nil && json.Unmarshal(b, &d) == nil {
+			for _, v := range d.Templating.List {
+				if v.Type == "custom" && !v.IncludeAll {
+					out[v.Name] = v
+				}
+			}
+		}
+	}
+	return out
+})
+
+// choices is expr once per option of each custom variable it uses, each
+// other variable left as it is: a panel must work whichever is chosen.
+func choices(expr string) []string {
+	out := []string{expr}
+	for name, v := range customVariables() {
+		if !strings.Contains(expr, "$"+name) && !strings.Contains(expr, "${"+name+"}") {
+			continue
+		}
+		var next []string
+		for _, e := range out {
+			for _, o := range v.Options {
+				next = append(next, strings.NewReplacer("${"+name+"}", o.Value, "$"+name, o.Value).Replace(e))
+			}
+		}
+		out = next
+	}
+	return out
 }
 
 // dailyStart is where Grafana would start a 1d-step range query in a
@@ -509,24 +552,26 @@ func testDashboardQueries(t *testing.T, api promClient, exp *demoExporter) {
 	for _, d := range loadDashboards(t) {
 		for _, p := range d.allPanels() {
 			for _, tg := range p.Targets {
-				expr := substitute(tg.Expr)
-				name := fmt.Sprintf("%s panel %d %q query %s", filepath.Base(d.file), p.ID, p.Title, tg.RefID)
-				var err error
-				switch {
-				case tg.Instant:
-					_, err = api.nonEmpty(expr, now)
-				case p.Interval == "1d" || tg.Interval == "1d":
-					_, err = api.nonEmptyRange(expr, dailyStart(now.Add(-12*24*time.Hour-exp.shift)), now, 24*time.Hour)
-				default:
-					_, err = api.nonEmptyRange(expr, now.Add(-2*time.Minute), now, 15*time.Second)
-				}
-				checked++
-				if errors.Is(err, errEmpty) && mayBeEmpty(exp, expr) {
-					t.Logf("%s: no data, as expected while no day of the month is complete", name)
-					continue
-				}
-				if err != nil {
-					t.Errorf("%s: %v\n%s", name, err, expr)
+				for _, chosen := range choices(tg.Expr) {
+					expr := substitute(chosen)
+					name := fmt.Sprintf("%s panel %d %q query %s", filepath.Base(d.file), p.ID, p.Title, tg.RefID)
+					var err error
+					switch {
+					case tg.Instant:
+						_, err = api.nonEmpty(expr, now)
+					case p.Interval == "1d" || tg.Interval == "1d":
+						_, err = api.nonEmptyRange(expr, dailyStart(now.Add(-12*24*time.Hour-exp.shift)), now, 24*time.Hour)
+					default:
+						_, err = api.nonEmptyRange(expr, now.Add(-2*time.Minute), now, 15*time.Second)
+					}
+					checked++
+					if errors.Is(err, errEmpty) && mayBeEmpty(exp, expr) {
+						t.Logf("%s: no data, as expected while no day of the month is complete", name)
+						continue
+					}
+					if err != nil {
+						t.Errorf("%s: %v\n%s", name, err, expr)
+					}
 				}
 			}
 		}
