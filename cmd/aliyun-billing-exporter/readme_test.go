@@ -67,6 +67,22 @@ var fqNameRE = regexp.MustCompile(`fqName: "([^"]+)"`)
 // optional family switched on.
 func exporterMetricNames(t *testing.T) []string {
 	t.Helper()
+	var names []string
+	for _, d := range exporterDescs(t) {
+		m := fqNameRE.FindStringSubmatch(d.String())
+		if m == nil {
+			t.Fatalf("cannot read the name of %s", d)
+		}
+		names = append(names, m[1])
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// exporterDescs are the descriptors of every metric the exporter can emit,
+// with every optional family switched on.
+func exporterDescs(t *testing.T) []*prometheus.Desc {
+	t.Helper()
 	cfg := collector.DefaultConfig()
 	cfg.Instance.PerInstance = true
 	cfg.Renewal.PerInstance = true
@@ -93,16 +109,11 @@ func exporterMetricNames(t *testing.T) []string {
 		c.Describe(ch)
 	}
 	close(ch)
-	var names []string
+	var out []*prometheus.Desc
 	for d := range ch {
-		m := fqNameRE.FindStringSubmatch(d.String())
-		if m == nil {
-			t.Fatalf("cannot read the name of %s", d)
-		}
-		names = append(names, m[1])
+		out = append(out, d)
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return out
 }
 
 func TestDocsMetricsTableMatchesCode(t *testing.T) {
@@ -202,4 +213,65 @@ func TestEachCollectorFlagAndMetricInOneTable(t *testing.T) {
 			t.Errorf("collector %s is a row of the README's collectors table %d times, want 1", r.Name, n)
 		}
 	}
+}
+
+var (
+	variableLabelsRE = regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
+	focusNameRE      = regexp.MustCompile("`([a-z_*{},]+)`")
+)
+
+// TestFOCUSTableNamesEveryMoneyFamily: every family with a currency label
+// (money) has a row in the FOCUS table of docs/metrics.md, by its name, a
+// `*_suffix` pattern, or a `prefix_{a,b}` form, so that a new money family
+// cannot ship without saying what FOCUS column it is, or that it has none.
+func TestFOCUSTableNamesEveryMoneyFamily(t *testing.T) {
+	data, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "## FOCUS names")
+	if !ok {
+		t.Fatal("docs/metrics.md has no FOCUS names section")
+	}
+	var names, suffixes []string
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " | ")
+		for _, m := range focusNameRE.FindAllStringSubmatch(first, -1) {
+			for _, n := range expandBraces(m[1]) {
+				if s, ok := strings.CutPrefix(n, "*"); ok {
+					suffixes = append(suffixes, s)
+				} else {
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	money := moneyFamilies(t)
+	if len(money) < 10 {
+		t.Fatalf("found only %d money families; reading the descriptors is broken", len(money))
+	}
+	for _, f := range money {
+		if slices.Contains(names, f) || slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(f, s) }) {
+			continue
+		}
+		t.Errorf("money family %s has no row in the FOCUS table of docs/metrics.md", f)
+	}
+}
+
+// moneyFamilies are the families the exporter can emit with a currency
+// label, other than info metrics (value 1).
+func moneyFamilies(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, d := range exporterDescs(t) {
+		m := variableLabelsRE.FindStringSubmatch(d.String())
+		if m != nil && slices.Contains(strings.Split(m[1], ","), "currency") && !strings.Contains(d.String(), `_info"`) {
+			out = append(out, fqNameRE.FindStringSubmatch(d.String())[1])
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
