@@ -162,6 +162,14 @@ func (c Config) Validate() error {
 	case c.OSSBucket.MaxBuckets < 1:
 		return fmt.Errorf("bucket series cap must be at least 1, got %d", c.OSSBucket.MaxBuckets)
 	}
+	if err := c.validateAmounts(); err != nil {
+		return err
+	}
+	return c.validateTagKeys()
+}
+
+// validateAmounts checks the money columns asked of each collector.
+func (c Config) validateAmounts() error {
 	for name, cols := range c.Amounts {
 		if !slices.Contains(DayBookCollectors(), name) {
 			return fmt.Errorf("amount columns for %q: only %s have money columns", name, strings.Join(DayBookCollectors(), ", "))
@@ -170,6 +178,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s amounts: %w", name, err)
 		}
 	}
+	return nil
+}
+
+// validateTagKeys checks that each tag key can become a label, once.
+func (c Config) validateTagKeys() error {
 	seen := map[string]bool{}
 	for _, k := range c.Instance.TagKeys {
 		if k == "" || !labelNameRE.MatchString("tag_"+k) { // "" would be a label no tag fills

@@ -218,6 +218,15 @@ func (o *options) validate() error {
 	if !accountNameRE.MatchString(o.accountName) {
 		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", quote(o.accountName))
 	}
+	if err := o.validateCollectors(); err != nil {
+		return err
+	}
+	return o.log.Validate()
+}
+
+// validateCollectors checks the --collector.* flags: intervals, at least one
+// collector on, and the options together.
+func (o *options) validateCollectors() error {
 	anyEnabled := false
 	for _, r := range collector.Registrations() {
 		cf := o.collectors[r.Name]
@@ -232,7 +241,7 @@ func (o *options) validate() error {
 	if err := o.collectorConfig().Validate(); err != nil {
 		return fmt.Errorf("collector options: %w", err)
 	}
-	return o.log.Validate()
+	return nil
 }
 
 // Bounds of durations the flags accept: a request that may take a day, or
