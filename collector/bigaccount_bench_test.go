@@ -27,7 +27,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,6 +36,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
 
 // The simulator's billing clock starts at the wall clock: the exporter
@@ -57,7 +58,7 @@ const (
 // answering after latency.
 func startRealSim(tb testing.TB, instancesPerOwner, quota int, latency time.Duration, faults string) *simProcess {
 	tb.Helper()
-	bin, err := buildSimulator()
+	bin, err := proctest.Built("bss-simulator")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -106,13 +107,13 @@ type exporterRun struct {
 // the flags in extra.
 func startExporter(tb testing.TB, simURL, stateDir string, extra ...string) *exporterRun {
 	tb.Helper()
-	bin, err := buildExporter()
+	bin, err := proctest.Built("aliyun-billing-exporter")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	port := freePort(tb)
-	r := &exporterRun{base: "http://127.0.0.1:" + port, logs: &lockedBuffer{}, firstOK: map[string]float64{}}
-	r.cmd = exec.Command(bin, append([]string{"--web.listen-address=127.0.0.1:" + port, "--bss.endpoint=" + simURL, "--storage.path=" + stateDir}, extra...)...)
+	addr := proctest.FreeAddr(tb)
+	r := &exporterRun{base: "http://" + addr, logs: &lockedBuffer{}, firstOK: map[string]float64{}}
+	r.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr, "--bss.endpoint=" + simURL, "--storage.path=" + stateDir}, extra...)...)
 	r.cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tSimulatorKey0001",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=SimulatorSecret0000000000000001", "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
 	r.cmd.Stderr = r.logs
@@ -205,17 +206,6 @@ func vmHWM(pid int) int64 {
 		}
 	}
 	return 0
-}
-
-func freePort(tb testing.TB) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := strings.Cut(l.Addr().String(), ":")
-	return port
 }
 
 // firstSuccessRE reads the exporter's "first refresh succeeded" lines.
@@ -351,7 +341,7 @@ type doctorReport struct {
 // exporter's flags, before the cold start it predicts.
 func runDoctor(tb testing.TB, simURL string, extra ...string) doctorReport {
 	tb.Helper()
-	bin, err := buildExporter()
+	bin, err := proctest.Built("aliyun-billing-exporter")
 	if err != nil {
 		tb.Fatal(err)
 	}

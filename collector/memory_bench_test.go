@@ -8,15 +8,15 @@ import (
 	"iter"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
@@ -40,32 +40,11 @@ type simProcess struct {
 	url string
 }
 
-// buildCommand builds the module's command cmd/<name> into a temporary
-// directory and returns its path.
-func buildCommand(name string) (string, error) {
-	dir, err := os.MkdirTemp("", name+"-bench")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, name)
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/aliyun-billing-exporter/aliyun-billing-exporter/cmd/"+name).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building %s: %v: %s", name, err, out)
-	}
-	return bin, nil
-}
-
-// buildSimulator and buildExporter build each command once per benchmark run.
-var (
-	buildSimulator = sync.OnceValues(func() (string, error) { return buildCommand("bss-simulator") })
-	buildExporter  = sync.OnceValues(func() (string, error) { return buildCommand("aliyun-billing-exporter") })
-)
-
 // startSimProcess runs bss-simulator with the quota lifted on a free
 // loopback port, its billing clock starting at start.
 func startSimProcess(tb testing.TB, owners, instancesPerOwner int, start time.Time) *simProcess {
 	tb.Helper()
-	bin, err := buildSimulator()
+	bin, err := proctest.Built("bss-simulator")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -244,3 +223,6 @@ func (r *rowCounter) DescribeInstanceBill(ctx context.Context, req bssclient.Ins
 		}
 	}
 }
+
+// TestMain removes the binaries the benchmarks built (proctest.Built).
+func TestMain(m *testing.M) { proctest.Main(m) }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
@@ -362,10 +363,7 @@ func backfilledPrometheus(t *testing.T, promBin, dir string, world *bsssim.World
 	config := filepath.Join(dir, "config.yml")
 	writeFile(t, config, fmt.Sprintf("accounts:\n  - name: sim\n    endpoint: %s\n    rate_limit: 1000\n    credentials:\n      type: access_key\n      access_key_id: %s\n      access_key_secret: %s\n",
 		sim.URL, bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret))
-	bin := filepath.Join(dir, "aliyun-billing-exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/aliyun-billing-exporter").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	history := filepath.Join(dir, "history.om")
 	runTool(t, dir, bin, "backfill", "--config.file="+config, "--families=account,instance",
 		"--from="+from.String(), "--to="+to.String(), "--output="+history, "--log.level=warn")

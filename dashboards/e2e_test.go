@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -142,26 +144,26 @@ func TestEndToEnd(t *testing.T) {
 	hookServer := httptest.NewServer(hooks)
 	t.Cleanup(hookServer.Close)
 
-	amAddr := freeAddr(t)
+	amAddr := proctest.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "alertmanager.yml"), alertmanagerConfig(t, hookServer.URL))
-	am := startServer(t, "alertmanager", dir, amBin,
+	am := proctest.StartT(t, "alertmanager", dir, amBin,
 		"--config.file=alertmanager.yml", "--storage.path=am-data",
 		"--web.listen-address="+amAddr, "--cluster.listen-address=")
 
-	promAddr := freeAddr(t)
+	promAddr := proctest.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))
 	writeFile(t, filepath.Join(dir, "alerts.yml"), fastAlerts(t, alertRulesFile))
 	writeFile(t, filepath.Join(dir, "commitments.yml"), fastAlerts(t, commitmentRulesFile))
 	writeTargets(t, dir, exp, replica)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), prometheusConfig(t, exp, amAddr))
-	prom := startServer(t, "prometheus", dir, promBin,
+	prom := proctest.StartT(t, "prometheus", dir, promBin,
 		"--config.file=prometheus.yml", "--storage.tsdb.path=prom-data",
 		"--web.listen-address="+promAddr)
 
-	if err := waitReady(am, "http://"+amAddr+"/-/ready", time.Minute); err != nil {
+	if err := am.WaitReady("http://"+amAddr+"/-/ready", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitReady(prom, "http://"+promAddr+"/-/ready", time.Minute); err != nil {
+	if err := prom.WaitReady("http://"+promAddr+"/-/ready", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	api := promClient{base: "http://" + promAddr}
@@ -173,7 +175,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("HAPairTotalsEqualTruth", func(t *testing.T) { testTotalsEqualTruth(t, api, exp, truth, 2, true) })
 
 	// The replica moves: a new process on a new port, under a new instance.
-	replica.proc.stop()
+	replica.proc.Stop()
 	moved := anotherExporter(t, "moved-replica")
 	writeTargets(t, dir, exp, moved)
 	waitScraped(t, api, prom, exp, moved)
@@ -197,10 +199,10 @@ func TestEndToEnd(t *testing.T) {
 
 // waitScraped waits until Prometheus has scraped every exporter a few times
 // and evaluated the rules on them.
-func waitScraped(t *testing.T, api promClient, prom *process, exps ...*demoExporter) {
+func waitScraped(t *testing.T, api promClient, prom *proctest.Process, exps ...*demoExporter) {
 	t.Helper()
 	err := eventually(90*time.Second, 500*time.Millisecond, func() error {
-		if err := prom.exited(); err != nil {
+		if err := prom.Exited(); err != nil {
 			return err
 		}
 		for _, e := range exps {

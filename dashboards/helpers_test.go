@@ -1,8 +1,6 @@
 package dashboards
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
 
 // installHint is the fix for a missing tool: the tests fail, never skip.
@@ -46,146 +46,20 @@ func runTool(t *testing.T, dir, name string, args ...string) string {
 	return string(out)
 }
 
-// freeAddr returns a 127.0.0.1 address nobody listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatalf("closing %s: %v", addr, err)
-	}
-	return addr
-}
-
-// process is a server started by a test, with its output in a log file.
-type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{}
-	waitErr error
-}
-
-func startProcess(name, logPath, dir, bin string, args ...string) (*process, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// startServer starts a server for one test and kills it in t.Cleanup,
-// printing the end of its log if the test failed.
-func startServer(t *testing.T, name, dir, bin string, args ...string) *process {
-	t.Helper()
-	p, err := startProcess(name, filepath.Join(dir, name+".log"), dir, bin, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			t.Logf("last lines of the %s log:\n%s", name, p.logTail(40))
-		}
-	})
-	return p
-}
-
 // startPrometheus runs the prometheus binary bin for one test with config
 // as its configuration file (dir/name.yml), its data in dir/name-data and
 // extra flags, on a free port, and waits until it is ready.
-func startPrometheus(t *testing.T, bin, dir, name, config string, extra ...string) (promClient, *process) {
+func startPrometheus(t *testing.T, bin, dir, name, config string, extra ...string) (promClient, *proctest.Process) {
 	t.Helper()
 	writeFile(t, filepath.Join(dir, name+".yml"), config)
-	addr := freeAddr(t)
-	p := startServer(t, name, dir, bin, append([]string{
+	addr := proctest.FreeAddr(t)
+	p := proctest.StartT(t, name, dir, bin, append([]string{
 		"--config.file=" + name + ".yml", "--storage.tsdb.path=" + name + "-data", "--web.listen-address=" + addr,
 	}, extra...)...)
-	if err := waitReady(p, "http://"+addr+"/-/ready", time.Minute); err != nil {
+	if err := p.WaitReady("http://"+addr+"/-/ready", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	return promClient{base: "http://" + addr}, p
-}
-
-func (p *process) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-func (p *process) exited() error {
-	select {
-	case <-p.done:
-		if p.waitErr == nil {
-			return fmt.Errorf("%s exited", p.name)
-		}
-		return fmt.Errorf("%s exited: %w", p.name, p.waitErr)
-	default:
-		return nil
-	}
-}
-
-func (p *process) logTail(n int) string {
-	b, err := os.ReadFile(p.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// waitReady polls url until it answers 200, the process dies, or the
-// deadline passes.
-func waitReady(p *process, url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: 5 * time.Second}
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		if err := p.exited(); err != nil {
-			return fmt.Errorf("%w; log:\n%s", err, p.logTail(20))
-		}
-		resp, err := client.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-		last = err
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready at %s after %s: %v", p.name, url, timeout, last)
 }
 
 // httpGet fetches url and returns the body of a 200 answer.
@@ -236,7 +110,7 @@ type demoExporter struct {
 	// (--demo.clock); shift is how far it runs behind real time.
 	clock time.Time
 	shift time.Duration
-	proc  *process
+	proc  *proctest.Process
 }
 
 var shared struct {
@@ -251,11 +125,12 @@ var shared struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.exp != nil {
-		shared.exp.proc.stop()
+		shared.exp.proc.Stop()
 	}
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 	}
+	proctest.RemoveBuilds()
 	os.Exit(code)
 }
 
@@ -297,16 +172,9 @@ func startSharedExporter() (*demoExporter, error) {
 		return nil, err
 	}
 	shared.dir = dir
-	goBin, err := exec.LookPath("go")
+	bin, err := proctest.Built("aliyun-billing-exporter")
 	if err != nil {
-		return nil, fmt.Errorf("the go command is needed to build the exporter: %w", err)
-	}
-	bin := filepath.Join(dir, "aliyun-billing-exporter")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, goBin, "build", "-o", bin, "../cmd/aliyun-billing-exporter")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ../cmd/aliyun-billing-exporter: %w\n%s", err, out)
+		return nil, err
 	}
 	shared.bin = bin
 	shared.clock = demoClock(time.Now())
@@ -336,15 +204,15 @@ func startDemoExporterAt(dir, name string, clock time.Time, extraArgs ...string)
 		// writing a mix of representations: the numbers must not change.
 		"--demo.dialect=" + os.Getenv("BSS_SIMULATOR_DIALECT"),
 	}, extraArgs...)
-	proc, err := startProcess(name, filepath.Join(dir, name+".log"), dir, shared.bin, args...)
+	proc, err := proctest.Start(name, filepath.Join(dir, name+".log"), dir, shared.bin, args...)
 	if err != nil {
 		return nil, err
 	}
 	exp := &demoExporter{addr: addr, clock: clock, shift: time.Since(clock), proc: proc}
 	// Ready once every collector has refreshed once (the instance and OSS
 	// bucket collectors first read the whole cycle).
-	if err := waitReady(proc, "http://"+addr+"/-/ready", 2*time.Minute); err != nil {
-		proc.stop()
+	if err := proc.WaitReady("http://"+addr+"/-/ready", 2*time.Minute); err != nil {
+		proc.Stop()
 		return nil, err
 	}
 	return exp, nil
@@ -360,9 +228,9 @@ func anotherExporter(t *testing.T, name string, extraArgs ...string) *demoExport
 		t.Fatalf("%s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		exp.proc.stop()
+		exp.proc.Stop()
 		if t.Failed() {
-			t.Logf("last lines of the %s log:\n%s", name, exp.proc.logTail(20))
+			t.Logf("last lines of the %s log:\n%s", name, exp.proc.LogTail(20))
 		}
 	})
 	return exp

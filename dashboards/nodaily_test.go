@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
 
 // needsDailySeries reports whether a query reads the timestamped daily
@@ -97,7 +99,7 @@ func prometheusWithoutWindow(t *testing.T, promBin string, exps ...*demoExporter
 
 // prometheusWithShippedRules runs Prometheus with the shipped rules (for:
 // shortened) and no out-of-order window, scraping exps every second.
-func prometheusWithShippedRules(t *testing.T, promBin string, exps ...*demoExporter) (promClient, *process) {
+func prometheusWithShippedRules(t *testing.T, promBin string, exps ...*demoExporter) (promClient, *proctest.Process) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "recording.yml"), string(mustRead(t, recordingRulesFile)))

@@ -37,12 +37,12 @@ func TestReconciliationAlert(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(exp.proc.stop)
+			t.Cleanup(exp.proc.Stop)
 			api, prom := prometheusWithShippedRules(t, promBin, exp)
 			const difference = `aliyun_billing_overview_reconciliation_difference{billing_cycle="2026-02"}`
 			const firing = `ALERTS{alertname="AliyunBillingReconciliationMismatch", alertstate="firing"}`
 			err = eventually(90*time.Second, 500*time.Millisecond, func() error {
-				if err := prom.exited(); err != nil {
+				if err := prom.Exited(); err != nil {
 					return err
 				}
 				got, err := api.nonEmpty(difference, time.Now())

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -65,7 +67,7 @@ func TestRemoteWritePush(t *testing.T) {
 	// Receiver (b): VictoriaMetrics, down for now. Its address is chosen
 	// but nothing listens on it, so that the exporter's requests fail
 	// with a network error, as in an outage.
-	vmAddr := freeAddr(t)
+	vmAddr := proctest.FreeAddr(t)
 	promRcv, vmRcv := promAddr+"/api/v1/write", vmAddr+"/api/v1/write" // the receiver labels: host and path
 	args := []string{"--storage.path=" + storage,
 		"--remote-write.url=http://" + promRcv, "--remote-write.url=http://" + vmRcv}
@@ -106,7 +108,7 @@ func TestRemoteWritePush(t *testing.T) {
 	t.Logf("before the restart (%s after the exporter was ready):\n%s", time.Since(since).Round(time.Second), rwSelfMetrics(firstFams))
 
 	// --- the restart: the exporter stops with VM's days still pending ----
-	first.proc.stop()
+	first.proc.Stop()
 	vm, _ := startVictoriaMetricsOn(t, vmBin, dir, "vm", vmAddr)
 	second := anotherExporter(t, "rw-exporter-restarted", args...)
 
@@ -223,7 +225,7 @@ func TestRemoteWritePush(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Logf("the restarted exporter's log:\n%s", second.proc.logTail(40))
+		t.Logf("the restarted exporter's log:\n%s", second.proc.LogTail(40))
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
 
 // vmDedupInterval is what the README recommends for VictoriaMetrics (with
@@ -75,11 +77,11 @@ func TestVictoriaMetrics(t *testing.T) {
 		dir := t.TempDir()
 		vm, vmProc := startVictoriaMetrics(t, vmBin, dir, "vm", "-dedup.minScrapeInterval="+vmDedupInterval)
 		writeFile(t, filepath.Join(dir, "scrape.yml"), scrapeConfig)
-		agentAddr := freeAddr(t)
-		agent := startServer(t, "vmagent", dir, vmagentBin,
+		agentAddr := proctest.FreeAddr(t)
+		agent := proctest.StartT(t, "vmagent", dir, vmagentBin,
 			"-httpListenAddr="+agentAddr, "-promscrape.config=scrape.yml",
 			"-remoteWrite.url="+vm.base+"/api/v1/write", "-remoteWrite.tmpDataPath="+filepath.Join(dir, "vmagent-data"))
-		if err := waitReady(agent, "http://"+agentAddr+"/health", time.Minute); err != nil {
+		if err := agent.WaitReady("http://"+agentAddr+"/health", time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		waitVM(t, vm, 2, true)
@@ -156,20 +158,20 @@ func sum(samples []promSample) float64 {
 // -search.cacheTimestampOffset=288h (README): a sample older than this
 // offset makes VictoriaMetrics reset its whole rollup result cache, and the
 // exporter re-sends samples up to 11 days old at every scrape.
-func startVictoriaMetrics(t *testing.T, bin, dir, name string, args ...string) (promClient, *process) {
+func startVictoriaMetrics(t *testing.T, bin, dir, name string, args ...string) (promClient, *proctest.Process) {
 	t.Helper()
-	return startVictoriaMetricsOn(t, bin, dir, name, freeAddr(t), args...)
+	return startVictoriaMetricsOn(t, bin, dir, name, proctest.FreeAddr(t), args...)
 }
 
 // startVictoriaMetricsOn is startVictoriaMetrics on addr: one a client was
 // pointed at while nothing listened there.
-func startVictoriaMetricsOn(t *testing.T, bin, dir, name, addr string, args ...string) (promClient, *process) {
+func startVictoriaMetricsOn(t *testing.T, bin, dir, name, addr string, args ...string) (promClient, *proctest.Process) {
 	t.Helper()
-	p := startServer(t, name, dir, bin, append([]string{
+	p := proctest.StartT(t, name, dir, bin, append([]string{
 		"-httpListenAddr=" + addr, "-storageDataPath=" + filepath.Join(dir, name+"-data"),
 		"-retentionPeriod=400d", "-search.cacheTimestampOffset=288h", "-search.latencyOffset=0s",
 	}, args...)...)
-	if err := waitReady(p, "http://"+addr+"/health", time.Minute); err != nil {
+	if err := p.WaitReady("http://"+addr+"/health", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	// nocache: the daily samples arrive with old timestamps; the test must
@@ -179,10 +181,10 @@ func startVictoriaMetricsOn(t *testing.T, bin, dir, name, addr string, args ...s
 
 // noCacheResets fails the test if VictoriaMetrics reset its rollup result
 // cache, which it does for every sample older than -search.cacheTimestampOffset.
-func noCacheResets(t *testing.T, p *process) {
+func noCacheResets(t *testing.T, p *proctest.Process) {
 	t.Helper()
-	if log := p.logTail(100000); strings.Contains(log, "resetting rollup result cache") {
-		t.Errorf("%s reset its rollup result cache on the re-sent daily samples: -search.cacheTimestampOffset is too small", p.name)
+	if log := p.LogTail(100000); strings.Contains(log, "resetting rollup result cache") {
+		t.Errorf("%s reset its rollup result cache on the re-sent daily samples: -search.cacheTimestampOffset is too small", p.Name)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -90,7 +92,7 @@ func writeSimConfig(t *testing.T, path, name string, sim *bsssim.Running) {
 // 17 months back and a bucket 11 months back against the simulator's truth,
 // and that the live exporter's oldest days follow the newest backfilled ones.
 func TestBackfillEndToEnd(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	world, sim, configFile := backfillSim(t)
 	dir := t.TempDir()
 	output := filepath.Join(dir, "history.om")
@@ -354,7 +356,7 @@ func startPrometheusOn(t *testing.T, dir string) *promServer {
 	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &promServer{addr: freeAddress(t)}
+	p := &promServer{addr: proctest.FreeAddr(t)}
 	startServer(t, exec.Command("prometheus", "--config.file="+cfg, "--storage.tsdb.path="+dir,
 		"--storage.tsdb.retention.time=1000d", "--web.listen-address="+p.addr), "http://"+p.addr+"/-/ready")
 	return p
@@ -423,7 +425,7 @@ func (p *promServer) query(t *testing.T, q string, ts time.Time) model.Vector {
 // VictoriaMetrics with the documented commands' settings and checks the same
 // days against the simulator's truth.
 func TestBackfillVictoriaMetrics(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	world, _, configFile := backfillSim(t)
 	dir := t.TempDir()
 	output := filepath.Join(dir, "history.jsonl")
@@ -433,7 +435,7 @@ func TestBackfillVictoriaMetrics(t *testing.T) {
 		t.Fatalf("backfill: %v\n%s", err, out)
 	}
 
-	vm := &promServer{addr: freeAddress(t)}
+	vm := &promServer{addr: proctest.FreeAddr(t)}
 	startServer(t, exec.Command("victoria-metrics", "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=100y",
 		"-httpListenAddr="+vm.addr, "-search.disableCache"), "http://"+vm.addr+"/health")
 	f, err := os.Open(output)

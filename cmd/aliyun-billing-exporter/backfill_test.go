@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/alecthomas/kingpin/v2"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/alecthomas/kingpin/v2"
 )
 
 // TestBackfillBadInput: every bad input exits 2 with one line that names

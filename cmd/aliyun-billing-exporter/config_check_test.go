@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
 
 // binaryVerdict runs the built binary with args and returns its exit code
@@ -79,7 +81,7 @@ func startupAndCheckAgree(t *testing.T, bin string, args []string, want string) 
 // Every bad configuration file is refused with the same exact message by
 // --config.check and by a start of the built binary.
 func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	dir := t.TempDir()
 	huge := filepath.Join(dir, "huge-name.yml")
 	if err := os.WriteFile(huge, []byte("accounts:\n  - name: "+strings.Repeat("x", 3<<20)+"\n"), 0o600); err != nil {
@@ -157,7 +159,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 // 2 and a message naming the flag and quoting at most a sane length of
 // the value; a password in an endpoint is never echoed.
 func TestBadFlagsCheckAndStartupAgree(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	dir := t.TempDir()
 	config := filepath.Join(dir, "ok.yml")
 	if err := os.WriteFile(config, []byte("accounts:\n  - name: a\n"), 0o600); err != nil {
@@ -227,7 +229,7 @@ func TestBadFlagsCheckAndStartupAgree(t *testing.T) {
 
 // A taken listen address fails the start before any collector calls BSS.
 func TestListenFailsBeforeCollectorsStart(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	var hits atomic.Int64
 	bss := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)

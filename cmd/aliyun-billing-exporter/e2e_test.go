@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -30,27 +31,8 @@ var update = flag.Bool("update", false, "rewrite the golden files from the curre
 // on 3 March), and each collector has settled and unsettled days.
 const demoClock = "2026-03-02T10:20:00+08:00"
 
-// buildBinary builds the exporter once per test binary run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "aliyun-billing-exporter")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return bin
-}
-
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// TestMain removes the binaries the tests built (proctest.Build).
+func TestMain(m *testing.M) { proctest.Main(m) }
 
 // exporterProcess is the built binary running on a free loopback port.
 type exporterProcess struct {
@@ -62,7 +44,7 @@ type exporterProcess struct {
 
 func startExporter(t *testing.T, bin string, args ...string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: freeAddress(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	p := &exporterProcess{addr: proctest.FreeAddr(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + p.addr}, args...)...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -153,7 +135,7 @@ func stableExposition(t *testing.T, body string) string {
 }
 
 func TestEndToEndDemoGolden(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	p := startExporter(t, bin, "--demo", "--demo.clock="+demoClock)
 	p.waitReady(t)
 
@@ -282,7 +264,7 @@ func labelValue(m *dto.Metric, name string) string {
 }
 
 func TestEndToEndConfigCheck(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	path := filepath.Join(t.TempDir(), "ok.yml")
 	data, _ := os.ReadFile("testdata/config/good-multi-account.yml")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -303,7 +285,7 @@ func TestEndToEndConfigCheck(t *testing.T) {
 // informational fields, masked ids) gives the same exposition, byte for
 // byte, as the golden file; and the client said it read surprises.
 func TestEndToEndDemoGoldenInMixedDialect(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	p := startExporter(t, bin, "--demo", "--demo.clock="+demoClock, "--demo.dialect=mixed")
 	p.waitReady(t)
 	_, body := p.get(t, "/metrics")

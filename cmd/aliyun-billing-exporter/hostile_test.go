@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -45,7 +47,7 @@ func exporterGauge(t *testing.T, addr, name string) float64 {
 // what they took: the server closes every one of them, and goroutines and
 // file descriptors return to where they were.
 func TestHostileClientsCannotStarveScrapes(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	const maxRequests = 10
 	p := startExporter(t, bin, "--demo", "--web.max-requests="+strconv.Itoa(maxRequests), "--collector.instance.per-instance", "--log.format=json", "--log.level=debug")
 	p.waitReady(t)

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 )
 
@@ -16,7 +18,7 @@ import (
 // directory, publishes exactly what a fresh exporter of that payer does:
 // the state the first payer left under the same name is not reused.
 func TestReloadOntoAnotherPayerReadsItsOwnBills(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	startWorld := func(seed int64) *bsssim.Running {
 		_, sim := serveWorld(t, bsssim.WorldConfig{Seed: seed, Owners: 1, InstancesPerOwner: 6, SplitBillEnabled: true})
 		return sim

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -76,7 +78,7 @@ func post(t *testing.T, url string) (int, string) {
 // file is swapped in, restarting only the accounts it changed; an invalid
 // one changes nothing, is logged once and shows in the reload metrics.
 func TestReload(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 3, Owners: 1, InstancesPerOwner: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +227,7 @@ func TestReload(t *testing.T) {
 
 // Without --web.enable-lifecycle, /-/reload is refused; SIGHUP still works.
 func TestReloadEndpointNeedsLifecycleFlag(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	path := filepath.Join(t.TempDir(), "budgets.yml")
 	if err := os.WriteFile(path, []byte("budgets:\n  - account: demo\n    monthly_amount: \"10\"\n    currency: CNY\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
@@ -35,7 +37,7 @@ const (
 )
 
 func TestSecretNeverAppears(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 7, Owners: 1, InstancesPerOwner: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +157,7 @@ func newTestPKI(t *testing.T, dir string) testPKI {
 }
 
 func TestWebConfigTLSAndBasicAuth(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	dir := t.TempDir()
 	pki := newTestPKI(t, dir)
 	hash, err := bcrypt.GenerateFromPassword([]byte("right-password"), bcrypt.MinCost)
@@ -252,7 +254,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 // --web.max-requests bounds concurrent scrapes: with 1, a burst of
 // simultaneous scrapes gets some 503s; with 0 (no limit) none.
 func TestWebMaxRequests(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t, "aliyun-billing-exporter")
 	for _, tc := range []struct {
 		limit    string
 		want503s bool

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 
 	"github.com/prometheus/common/version"
 )
@@ -166,12 +167,7 @@ func checkServedVersion(t *testing.T, bin, wantVersion, wantRev, wantBranch stri
 	}))
 	defer bss.Close()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := proctest.FreeAddr(t)
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "--web.listen-address="+addr, "--bss.endpoint="+bss.URL)
 	cmd.Env = append(os.Environ(),

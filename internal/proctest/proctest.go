@@ -1,0 +1,224 @@
+// Package proctest runs the project's own binaries and the tools the tests
+// need (Prometheus, Alertmanager, VictoriaMetrics) as processes: it builds
+// each command of cmd/ once per test binary, finds free loopback ports,
+// starts processes with their output in a log file, and waits for them to
+// be ready. Only tests import it.
+package proctest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// modulePath is the module the commands are built from, so that Build works
+// from any package's directory.
+const modulePath = "github.com/aliyun-billing-exporter/aliyun-billing-exporter"
+
+var (
+	buildDir  = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "proctest-") })
+	buildsMu  sync.Mutex
+	buildOnce = map[string]func() (string, error){}
+	built     atomic.Bool // a build was tried: there is a directory to remove
+)
+
+// Build builds cmd/<command> of this module once per test binary and
+// returns the path of the binary. Main (or RemoveBuilds) removes it after
+// the tests.
+func Build(tb testing.TB, command string) string {
+	tb.Helper()
+	bin, err := Built(command)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bin
+}
+
+// Built is Build for code that has no testing.TB at hand.
+func Built(command string) (string, error) {
+	buildsMu.Lock()
+	build, ok := buildOnce[command]
+	if !ok {
+		build = sync.OnceValues(func() (string, error) { return buildCommand(command) })
+		buildOnce[command] = build
+	}
+	buildsMu.Unlock()
+	return build()
+}
+
+func buildCommand(command string) (string, error) {
+	built.Store(true)
+	dir, err := buildDir()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, command)
+	out, err := exec.Command("go", "build", "-o", bin, modulePath+"/cmd/"+command).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build cmd/%s: %v\n%s", command, err, out)
+	}
+	return bin, nil
+}
+
+// Main runs the tests of m and then removes what Build built. A package
+// that calls Build calls it from its TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	RemoveBuilds()
+	os.Exit(code)
+}
+
+// RemoveBuilds removes what Build built, for a TestMain that does more
+// than Main.
+func RemoveBuilds() {
+	if !built.Load() {
+		return
+	}
+	if dir, err := buildDir(); err == nil {
+		os.RemoveAll(dir)
+	}
+}
+
+// FreeAddr is a loopback address with a port that was free a moment ago.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Process is a process started by a test, with its output in a log file.
+type Process struct {
+	Name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{}
+	waitErr error
+}
+
+// Start runs bin with args in dir, its output in logPath.
+func Start(name, logPath, dir, bin string, args ...string) (*Process, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	p := &Process{Name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// StartT is Start for one test: the log is dir/name.log, the process is
+// killed when the test ends, and the end of its log is printed if the test
+// failed.
+func StartT(tb testing.TB, name, dir, bin string, args ...string) *Process {
+	tb.Helper()
+	p, err := Start(name, filepath.Join(dir, name+".log"), dir, bin, args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		p.Stop()
+		if tb.Failed() {
+			tb.Logf("last lines of the %s log:\n%s", name, p.LogTail(40))
+		}
+	})
+	return p
+}
+
+// Stop kills the process and waits for it.
+func (p *Process) Stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// Exited is nil while the process runs, and says how it ended after.
+func (p *Process) Exited() error {
+	select {
+	case <-p.done:
+		if p.waitErr == nil {
+			return fmt.Errorf("%s exited", p.Name)
+		}
+		return fmt.Errorf("%s exited: %w", p.Name, p.waitErr)
+	default:
+		return nil
+	}
+}
+
+// Done is closed when the process has ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Signal sends sig to the process.
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Log is the whole log so far.
+func (p *Process) Log() string {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// LogTail is the last n lines of the log.
+func (p *Process) LogTail(n int) string {
+	lines := strings.Split(strings.TrimRight(p.Log(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// WaitReady polls url until it answers 200, the process ends, or timeout
+// passes.
+func (p *Process) WaitReady(url string, timeout time.Duration) error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(timeout)
+	last := errors.New("not asked yet")
+	for time.Now().Before(deadline) {
+		if err := p.Exited(); err != nil {
+			return fmt.Errorf("%w; log:\n%s", err, p.LogTail(20))
+		}
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready at %s after %s: %v", p.Name, url, timeout, last)
+}
