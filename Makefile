@@ -200,7 +200,7 @@ bench:
 	$(BENCH) -bench '^BenchmarkScrape$$' -benchtime 21x ./cmd/aliyun-billing-exporter/
 	$(BENCH) -bench '^BenchmarkScrapeLoad$$' -benchtime 1x -v ./cmd/aliyun-billing-exporter/
 	@echo "== 6. big accounts and bad days"
-	$(BENCH) -bench '^BenchmarkBigAccount$$' -benchtime 1x -v ./collector/
+	$(BENCH) -bench '^BenchmarkBigAccount$$' -benchtime 1x -v ./internal/benchmarks/
 	@echo "== 7. history backfill"
 	$(BENCH) -bench '^BenchmarkBackfillQuota$$' -benchtime 1x -v ./internal/backfill/
 	@echo "== the simulator"

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -396,7 +398,7 @@ aliyun_billing_bss_throttled_total{account="main",action="QueryAccountBill"} 1
 // product the account does not use, another currency) is counted and
 // logged once; one that matches is not.
 func TestBudgetsThatMatchNoSpend(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	budgets := NewBudgetCollector([]Budget{
 		{Account: testAccount, Currency: "CNY", Monthly: bssclient.MustParseMoney("1000")},
 		{Account: testAccount, ProductCode: "ecs", Currency: "CNY", Monthly: bssclient.MustParseMoney("500")},

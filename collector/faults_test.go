@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -114,7 +116,7 @@ func TestFaultMatrix(t *testing.T) {
 	t0 := midMarch
 	for _, tc := range faultCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &lockedBuffer{}
+			logs := &proctest.Buffer{}
 			h := startSim(t, simOptions{world: tc.world, start: t0, credentials: tc.credentials, logger: log.NewLogfmtLogger(logs)})
 			h.mustStep(t0)
 			h.assertModel()

@@ -1,17 +1,11 @@
 package collector
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"iter"
-	"os"
-	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,64 +28,12 @@ import (
 // one-day exposure window.
 var memoryStart = at(2025, time.March, 4, 12)
 
-// simProcess is a bss-simulator child process.
-type simProcess struct {
-	cmd *exec.Cmd
-	url string
-}
-
-// startSimProcess runs bss-simulator with the quota lifted on a free
-// loopback port, its billing clock starting at start.
-func startSimProcess(tb testing.TB, owners, instancesPerOwner int, start time.Time) *simProcess {
+// startSimProcess runs bss-simulator with the quota lifted, its billing
+// clock starting at start.
+func startSimProcess(tb testing.TB, owners, instancesPerOwner int, start time.Time) *proctest.Simulator {
 	tb.Helper()
-	bin, err := proctest.Built("bss-simulator")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--listen-address=127.0.0.1:0", "--seed=41",
-		"--owners="+strconv.Itoa(owners), "--instances-per-owner="+strconv.Itoa(instancesPerOwner),
+	return proctest.StartSimulator(tb, "--seed=41", "--owners="+strconv.Itoa(owners), "--instances-per-owner="+strconv.Itoa(instancesPerOwner),
 		"--quota=-1", "--latency=0s", "--clock.start="+start.Format(time.RFC3339), "--log.level=warn")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	p := &simProcess{cmd: cmd}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		// "BSS simulator (BssOpenApi 2017-12-14) listening on http://127.0.0.1:port"
-		if _, url, ok := strings.Cut(lines.Text(), " listening on "); ok {
-			p.url = strings.TrimSpace(url)
-			break
-		}
-	}
-	if p.url == "" {
-		tb.Fatal("bss-simulator printed no address")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return p
-}
-
-// peakRSS is the child's peak resident set (VmHWM), in bytes.
-func (p *simProcess) peakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // heapSampler records the largest heap seen: in use (objects plus free
@@ -170,7 +112,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 			for b.Loop() {
 				sim := startSimProcess(b, 9, size.instancesPerOwner, memoryStart)
 				obs := &countingObserver{}
-				client := &rowCounter{Client: benchClient(b, sim.url, 1e9, nil, obs)}
+				client := &rowCounter{Client: benchClient(b, sim.URL, 1e9, nil, obs)}
 				exp := newBenchExporter(b, client, func() time.Time { return memoryStart }, []string{"instance"},
 					func(c *Config) {
 						c.ExposureDays = 1
@@ -199,7 +141,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 				b.ReportMetric(float64(rows), "rows")
 				b.ReportMetric(float64(len(st.snapshot.Metrics)), "metrics")
 				b.ReportMetric(float64(rows)/took.Seconds(), "rows/s")
-				b.ReportMetric(float64(sim.peakRSS())/mib, "simulator-peak-rss-MiB")
+				b.ReportMetric(float64(sim.PeakRSS())/mib, "simulator-peak-rss-MiB")
 				b.Logf("%d rows in %d requests, %s; %d series (%d metrics, six amount columns each)",
 					rows, obs.requests, took.Round(time.Millisecond), len(st.snapshot.Metrics)/6, len(st.snapshot.Metrics))
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
@@ -148,7 +150,7 @@ func TestStateWithoutBillingItemIsNotReused(t *testing.T) {
 	dir := t.TempDir()
 	startSim(t, simOptions{world: splitItemsWorld(), start: midMarch, collectors: []string{"ossbucket"},
 		configure: func(c *Config) { c.StateDir = dir }}).mustStep(midMarch)
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{world: splitItemsWorld(), start: midMarch, collectors: []string{"ossbucket"}, logger: log.NewLogfmtLogger(logs),
 		configure: func(c *Config) { c.StateDir = dir; c.OSSBucket.BillingItem = true }})
 	h.mustStep(midMarch)

@@ -1,12 +1,12 @@
 package collector
 
 import (
-	"bytes"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 
 	"github.com/go-kit/log"
 
@@ -14,31 +14,13 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim/bsssimtest"
 )
 
-// lockedBuffer is a log destination safe for the collectors' goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestOSSBucketSplitBillDisabled: without Split Bill the ossbucket collector
 // says so in a gauge and in one warning, counts the error, and leaves the
 // other collectors alone.
 func TestOSSBucketSplitBillDisabled(t *testing.T) {
 	world := testWorld
 	world.SplitBillEnabled = false
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{world: &world, start: midMarch, logger: log.NewLogfmtLogger(logs)})
 
 	for i, now := range []time.Time{midMarch, midMarch.Add(time.Hour), midMarch.Add(24 * time.Hour)} {
@@ -134,7 +116,7 @@ func TestOSSBucketColdStartDoesNotGrowWithTheMonth(t *testing.T) {
 func TestOSSBucketViewsThatDisagreeAreSummed(t *testing.T) {
 	world := testWorld
 	world.MonthlySplitNamesFirstDay = true
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{world: &world, start: midMarch, collectors: []string{"ossbucket"}, logger: log.NewLogfmtLogger(logs)})
 	h.mustStep(midMarch)
 	h.assertModel()
@@ -165,7 +147,7 @@ func TestOSSBucketViewsThatDisagreeAreSummed(t *testing.T) {
 // MONTHLY read and a DAILY read (BSS restates on the hour) looks like a
 // disagreement once. The collector reads again rather than fall back.
 func TestOSSBucketOneDisagreementIsLookedAtTwice(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{start: midMarch, collectors: []string{"ossbucket"}, logger: log.NewLogfmtLogger(logs)})
 	dropped := false
 	h.bss.editSplitPage = func(req bssclient.SplitItemBillRequest, page []bssclient.SplitItemBillItem) []bssclient.SplitItemBillItem {

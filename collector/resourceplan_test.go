@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -77,7 +79,7 @@ func availableSample(action string, up bool) sample {
 // moves; an account that cannot use the API gets one warning, no plan
 // series, and a successful refresh.
 func TestResourcePlans(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{start: midMarch, collectors: []string{"resourceplan"}, logger: log.NewLogfmtLogger(logs)})
 	families := append([]string{apiAvailableFamily}, resourcePlanFamilies...)
 	const action = bssclient.ActionQueryResourcePackageInstances

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -94,7 +96,7 @@ func savingsPlanSamples(w bsssimtest.World, at, analysedAt time.Time, down ...st
 // read once per settled day; an account without savings plans keeps its RI
 // figures.
 func TestSavingsPlans(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{start: midMarch, collectors: []string{"savingsplan"}, logger: log.NewLogfmtLogger(logs)})
 	h.mustStep(midMarch)
 	h.assertExposition(savingsPlanSamples(h.world, midMarch, midMarch), savingsPlanFamilies...)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+
 	"github.com/go-kit/log"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -41,7 +43,7 @@ func TestRestartWithStateReadsNoSettledDay(t *testing.T) {
 	first.assertModel()
 	want := formatText(t, first.exp, billFamiliesOf()...)
 
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	second := startSim(t, simOptions{start: midMarch, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
 	second.mustStep(midMarch)
 	for _, w := range second.bss.takeWalks() {
@@ -121,7 +123,7 @@ func TestCorruptStateIsRefetchedNeverWrong(t *testing.T) {
 			if err := os.WriteFile(path, tc.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			logs := &lockedBuffer{}
+			logs := &proctest.Buffer{}
 			h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
 			h.mustStep(midMarch)
 			h.mustStep(midMarch.Add(time.Hour))
@@ -156,7 +158,7 @@ func TestCorruptStateIsRefetchedNeverWrong(t *testing.T) {
 func TestStateOfOtherOptionsIsNotReused(t *testing.T) {
 	dir := t.TempDir()
 	startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, configure: func(c *Config) { c.StateDir = dir }}).mustStep(midMarch)
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}, logger: log.NewLogfmtLogger(logs),
 		configure: func(c *Config) { c.StateDir = dir; c.Instance.Zone = true }})
 	h.mustStep(midMarch)
@@ -250,7 +252,7 @@ func TestStateOfAnotherPayerIsNotReused(t *testing.T) {
 		t.Fatal("the two payers' bills are the same: the test proves nothing")
 	}
 
-	logs := &lockedBuffer{}
+	logs := &proctest.Buffer{}
 	payerB := startSim(t, simOptions{world: &worldB, start: midMarch, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
 	payerB.mustStep(midMarch)
 	payerB.assertModel()
@@ -265,7 +267,7 @@ func TestStateOfAnotherPayerIsNotReused(t *testing.T) {
 	}
 
 	// The files are B's now: a restart of B reads them, and A's state is gone.
-	logs = &lockedBuffer{}
+	logs = &proctest.Buffer{}
 	again := startSim(t, simOptions{world: &worldB, start: midMarch, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
 	again.mustStep(midMarch)
 	if n := strings.Count(logs.String(), "read settled days from the state file"); n != 3 {
@@ -307,7 +309,7 @@ func TestStateFileThatIsNotARegularFile(t *testing.T) {
 			if err := make(filepath.Join(dir, testAccount+".account.json")); err != nil {
 				t.Fatal(err)
 			}
-			logs := &lockedBuffer{}
+			logs := &proctest.Buffer{}
 			h := startSim(t, simOptions{start: midMarch, collectors: []string{"account"}, configure: withState(dir), logger: log.NewLogfmtLogger(logs)})
 			h.mustStep(midMarch)
 			h.assertModel()

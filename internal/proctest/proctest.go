@@ -6,6 +6,8 @@
 package proctest
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,4 +224,74 @@ func (p *Process) WaitReady(url string, timeout time.Duration) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("%s not ready at %s after %s: %v", p.Name, url, timeout, last)
+}
+
+// Simulator is a bss-simulator process started by StartSimulator.
+type Simulator struct {
+	URL string // http://127.0.0.1:port
+	cmd *exec.Cmd
+}
+
+// StartSimulator runs bss-simulator with args on a free loopback port,
+// waits for the address it prints, and interrupts it when the test ends.
+func StartSimulator(tb testing.TB, args ...string) *Simulator {
+	tb.Helper()
+	cmd := exec.Command(Build(tb, "bss-simulator"), append([]string{"--listen-address=127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		// "BSS simulator (BssOpenApi 2017-12-14) listening on http://127.0.0.1:port"
+		if _, url, ok := strings.Cut(lines.Text(), " listening on "); ok {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return &Simulator{URL: strings.TrimSpace(url), cmd: cmd}
+		}
+	}
+	tb.Fatal("bss-simulator printed no address")
+	return nil
+}
+
+// PeakRSS is the simulator's peak resident set so far.
+func (s *Simulator) PeakRSS() int64 { return PeakRSS(s.cmd.Process.Pid) }
+
+// PeakRSS is the peak resident set (VmHWM) of process pid, in bytes; 0
+// once it has ended.
+func PeakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// Buffer is a log destination that goroutines may write while a test
+// reads it.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

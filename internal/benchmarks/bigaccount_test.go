@@ -1,4 +1,4 @@
-package collector
+package benchmarks
 
 // Figure 6, big accounts and bad days (issue 9): the exporter binary at its
 // defaults against bss-simulator processes with BSS's real quota (10
@@ -23,7 +23,6 @@ package collector
 // lifted (see BenchmarkBigAccount).
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +35,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
@@ -56,37 +57,15 @@ const (
 // startRealSim runs bss-simulator for the account with instancesPerOwner
 // instances per owner, allowing quota requests a second (-1: no limit) and
 // answering after latency.
-func startRealSim(tb testing.TB, instancesPerOwner, quota int, latency time.Duration, faults string) *simProcess {
+func startRealSim(tb testing.TB, instancesPerOwner, quota int, latency time.Duration, faults string) *proctest.Simulator {
 	tb.Helper()
-	bin, err := proctest.Built("bss-simulator")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	args := []string{"--listen-address=127.0.0.1:0", "--seed=11", "--owners=5",
+	args := []string{"--seed=11", "--owners=5",
 		"--instances-per-owner=" + strconv.Itoa(instancesPerOwner), "--quota=" + strconv.Itoa(quota),
 		"--latency=" + latency.String(), "--clock.start=" + time.Now().Format(time.RFC3339), "--log.level=warn"}
 	if faults != "" {
 		args = append(args, "--faults="+faults)
 	}
-	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if _, url, ok := strings.Cut(lines.Text(), " listening on "); ok {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return &simProcess{cmd: cmd, url: strings.TrimSpace(url)}
-		}
-	}
-	tb.Fatal("bss-simulator printed no address")
-	return nil
+	return proctest.StartSimulator(tb, args...)
 }
 
 // exporterRun is one exporter process and what was seen of it.
@@ -94,7 +73,7 @@ type exporterRun struct {
 	cmd      *exec.Cmd
 	base     string
 	start    time.Time
-	logs     *lockedBuffer
+	logs     *proctest.Buffer
 	firstOK  map[string]float64 // collector → seconds to its first success
 	readyAt  float64            // seconds to /-/ready 200; 0 if never
 	requests float64            // BSS requests when all succeeded (or at the end)
@@ -112,7 +91,7 @@ func startExporter(tb testing.TB, simURL, stateDir string, extra ...string) *exp
 		tb.Fatal(err)
 	}
 	addr := proctest.FreeAddr(tb)
-	r := &exporterRun{base: "http://" + addr, logs: &lockedBuffer{}, firstOK: map[string]float64{}}
+	r := &exporterRun{base: "http://" + addr, logs: &proctest.Buffer{}, firstOK: map[string]float64{}}
 	r.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr, "--bss.endpoint=" + simURL, "--storage.path=" + stateDir}, extra...)...)
 	r.cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tSimulatorKey0001",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=SimulatorSecret0000000000000001", "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
@@ -139,14 +118,14 @@ var (
 
 // watch polls the exporter every 250 ms until every collector has
 // succeeded once and /-/ready answers 200, or timeout. collectors is how
-// many the exporter runs: len(defaultCollectors()) at its defaults.
+// many the exporter runs: defaultCollectors() at its defaults.
 func (r *exporterRun) watch(tb testing.TB, collectors int, timeout time.Duration) {
 	tb.Helper()
 	client := &http.Client{Timeout: 10 * time.Second}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		time.Sleep(250 * time.Millisecond)
-		r.peakRSS = max(r.peakRSS, vmHWM(r.cmd.Process.Pid))
+		r.peakRSS = max(r.peakRSS, proctest.PeakRSS(r.cmd.Process.Pid))
 		body, err := get(client, r.base+"/metrics")
 		if err != nil {
 			continue
@@ -192,20 +171,6 @@ func get(c *http.Client, url string) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
-}
-
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // firstSuccessRE reads the exporter's "first refresh succeeded" lines.
@@ -277,16 +242,16 @@ func BenchmarkBigAccount(b *testing.B) {
 			for b.Loop() {
 				state := b.TempDir()
 				sim := startRealSim(b, a.instancesPerOwner, quota, latency, "")
-				predicted := runDoctor(b, sim.url, exporterFlags...)
-				cold := startExporter(b, sim.url, state, exporterFlags...)
-				cold.watch(b, len(defaultCollectors()), a.timeout)
+				predicted := runDoctor(b, sim.URL, exporterFlags...)
+				cold := startExporter(b, sim.URL, state, exporterFlags...)
+				cold.watch(b, defaultCollectors(), a.timeout)
 				reportFirstSuccess(b, "cold", cold, a.quotaLifted)
 				predicted.compare(b, cold)
 				b.Logf("cold start: ready after %.1f s, %.0f requests, %d samples per scrape, peak RSS %.1f MiB",
 					cold.readyAt, cold.requests, cold.samples, float64(cold.peakRSS)/(1<<20))
 				if a.quotaLifted {
 					b.Logf("cold start at 10/s would take at least %.1f s (requests ÷ 10/s); the simulator's peak RSS was %.1f MiB",
-						cold.requests/realQuota, float64(sim.peakRSS())/(1<<20))
+						cold.requests/realQuota, float64(sim.PeakRSS())/(1<<20))
 				}
 				logFamilySamples(b, cold.body)
 				b.ReportMetric(cold.readyAt, "cold-ready-s")
@@ -297,8 +262,8 @@ func BenchmarkBigAccount(b *testing.B) {
 
 				// A restart on the state directory, against the same
 				// simulator (its quota window and clock carry on).
-				warm := startExporter(b, sim.url, state, exporterFlags...)
-				warm.watch(b, len(defaultCollectors()), a.timeout)
+				warm := startExporter(b, sim.URL, state, exporterFlags...)
+				warm.watch(b, defaultCollectors(), a.timeout)
 				b.Logf("restart with the state directory: ready after %.1f s, %.0f requests, peak RSS %.1f MiB",
 					warm.readyAt, warm.requests, float64(warm.peakRSS)/(1<<20))
 				b.ReportMetric(warm.readyAt, "restart-ready-s")
@@ -313,13 +278,13 @@ func BenchmarkBigAccount(b *testing.B) {
 		b.Run("5k-broken-walk", func(b *testing.B) {
 			for b.Loop() {
 				sim := startRealSim(b, 1412, realQuota, realLatency, "drift-total=1,action=DescribeInstanceBill")
-				r := startExporter(b, sim.url, b.TempDir())
-				r.watch(b, len(defaultCollectors()), 5*time.Minute)
+				r := startExporter(b, sim.URL, b.TempDir())
+				r.watch(b, defaultCollectors(), 5*time.Minute)
 				if !strings.Contains(r.logs.String(), "Pagination.TotalCountChanged") {
 					b.Fatalf("no walk was broken; the run proves nothing:\n%s", r.logs)
 				}
 				reportFirstSuccess(b, "broken", r, false)
-				b.Logf("broken walk: instance succeeded after %.1f s (the retry comes %s after the failure)", r.firstOK["instance"], retryAfterBrokenWalk)
+				b.Logf("broken walk: instance succeeded after %.1f s (the exporter retries a broken walk 30 s after the failure)", r.firstOK["instance"])
 				b.ReportMetric(r.firstOK["instance"], "broken-instance-s")
 			}
 		})
@@ -414,3 +379,18 @@ func logFamilySamples(b *testing.B, body string) {
 	}
 	b.Logf("samples per metric name:%s", out.String())
 }
+
+// defaultCollectors is how many collectors the exporter runs at its
+// defaults.
+func defaultCollectors() int {
+	n := 0
+	for _, r := range collector.Registrations() {
+		if r.DefaultEnabled {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMain removes the binaries the benchmarks built (proctest.Build).
+func TestMain(m *testing.M) { proctest.Main(m) }
