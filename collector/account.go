@@ -45,11 +45,8 @@ type accountCollector struct {
 	cycle    amountFamily
 	final    *prometheus.Desc
 
-	book     *dayBook
-	restated restatements
-	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
-	state    *stateStore
-	cycles   map[bssclient.Cycle]cycleTotal
+	dayBookParts
+	cycles map[bssclient.Cycle]cycleTotal
 }
 
 // cycleTotal is a billing cycle's spend to date.
@@ -79,10 +76,9 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		cycle: newAmountFamily(namespace+"_account_cycle",
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
 			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
-		final:  cycleFinalDesc,
-		book:   newDayBook(bssclient.KindAmounts, cfg.SettleMargin),
-		state:  newStateStore(cfg, acct, "account", len(accountLabels)-1, 0, logger),
-		cycles: map[bssclient.Cycle]cycleTotal{},
+		final:        cycleFinalDesc,
+		dayBookParts: newDayBookParts("account", bssclient.KindAmounts, acct, cfg, len(accountLabels)-1, 0, logger),
+		cycles:       map[bssclient.Cycle]cycleTotal{},
 	}, nil
 }
 
@@ -107,13 +103,11 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	// The book holds the days the daily and the labelled families show.
 	if days := c.bookDays(); days > 0 {
 		from := exposureStart(now, newest, days, bssclient.KindAmounts)
-		c.book.prune(from)
-		c.book.now = now
-		c.book.onDay = c.publishProgress(now, newest)
+		done := c.startReading(now, from, func() Snapshot { return c.snapshot(now, newest) })
 		if err := c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay); err != nil {
 			errs = append(errs, err)
 		}
-		c.book.onDay = nil
+		done()
 		if err := c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated); err != nil {
 			errs = append(errs, err)
 		}
@@ -308,14 +302,4 @@ func productCode(code, pip string) string {
 		return code
 	}
 	return pip
-}
-
-func (c *accountCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
-
-// publishProgress returns the book's onDay: publish the days read so far.
-func (c *accountCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
-	if c.publish == nil {
-		return nil
-	}
-	return func() { c.publish(c.snapshot(now, newest)) }
 }

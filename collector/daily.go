@@ -8,11 +8,46 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-kit/log"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
+
+// dayBookParts is what the day-book collectors (account, instance,
+// ossbucket) share: the book of settled days, its state file, the count of
+// late restatements, and the publishing of the days read so far while a
+// refresh is still reading. Each collector embeds it and keeps only what
+// differs: its walks, its labels and its cycle gauges.
+type dayBookParts struct {
+	book     *dayBook
+	state    *stateStore
+	restated restatements
+	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
+}
+
+func newDayBookParts(name string, kind bssclient.DataKind, acct Account, cfg Config, width, extra int, logger log.Logger) dayBookParts {
+	return dayBookParts{
+		book:  newDayBook(kind, cfg.SettleMargin),
+		state: newStateStore(cfg, acct, name, width, extra, logger),
+	}
+}
+
+func (p *dayBookParts) setPublisher(publish func(Snapshot)) { p.publish = publish }
+
+// startReading readies the book for a refresh at now: the days before from
+// go, and each day read publishes snapshot(). The returned func ends the
+// publishing; call it when the refresh stops reading days.
+func (p *dayBookParts) startReading(now time.Time, from bssclient.Day, snapshot func() Snapshot) (done func()) {
+	p.book.prune(from)
+	p.book.now = now
+	if p.publish != nil {
+		p.book.onDay = func() { p.publish(snapshot()) }
+	}
+	return func() { p.book.onDay = nil }
+}
 
 // dayBook keeps the aggregated series of settled days. A day enters the book
 // only when its whole walk succeeded, and is never fetched again while it is

@@ -49,10 +49,7 @@ type instanceCollector struct {
 	cycle       amountFamily
 	perInstance amountFamily
 
-	book     *dayBook
-	restated restatements
-	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
-	state    *stateStore
+	dayBookParts
 	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
 }
 
@@ -94,8 +91,7 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
-		book:  newDayBook(bssclient.KindInstanceAttributes, cfg.SettleMargin),
-		state: newStateStore(cfg, acct, "instance", len(labels), extraWidth, logger),
+		dayBookParts: newDayBookParts("instance", bssclient.KindInstanceAttributes, acct, cfg, len(labels), extraWidth, logger),
 	}, nil
 }
 
@@ -116,11 +112,9 @@ func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 	var daysErr, cycleErr error
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
-		c.book.prune(from)
-		c.book.now = now
-		c.book.onDay = c.publishProgress(now, newest)
+		done := c.startReading(now, from, func() Snapshot { return c.snapshot(now, newest) })
 		daysErr = c.book.fill(ctx, from, newest, c.cfg.ConcurrentWalks, c.fetchDay)
-		c.book.onDay = nil
+		done()
 		if daysErr == nil {
 			daysErr = c.book.recheck(ctx, c.cfg.ConcurrentWalks, c.fetchDay, &c.restated)
 		}
@@ -292,14 +286,4 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 	c.restated.appendTo(&snap, c.acct.Name, "instance")
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	return snap
-}
-
-func (c *instanceCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
-
-// publishProgress returns the book's onDay: publish the days read so far.
-func (c *instanceCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
-	if c.publish == nil {
-		return nil
-	}
-	return func() { c.publish(c.snapshot(now, newest)) }
 }

@@ -58,10 +58,7 @@ type ossBucketCollector struct {
 	enabled     *prometheus.Desc
 	fromMonthly *prometheus.Desc
 
-	book     *dayBook
-	restated restatements
-	publish  func(Snapshot) // publishes the days read so far during a refresh; nil: no one listens
-	state    *stateStore
+	dayBookParts
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
@@ -110,8 +107,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 		fromMonthly: prometheus.NewDesc(namespace+"_ossbucket_cycle_from_monthly_bill",
 			"1 if the OSS bucket cycle gauges come from the MONTHLY split bill minus the days not settled yet; 0 if, in this cycle, the MONTHLY view did not book the days not split yet as their DAILY views do, so they sum the settled days as first read (one walk per settled day on a cold start, no later restatements).",
 			[]string{"account"}, nil),
-		book:  newDayBook(bssclient.KindSplitItems, cfg.SettleMargin),
-		state: newStateStore(cfg, acct, "ossbucket", len(labels)-1, 0, logger),
+		dayBookParts: newDayBookParts("ossbucket", bssclient.KindSplitItems, acct, cfg, len(labels)-1, 0, logger),
 	}, nil
 }
 
@@ -140,10 +136,7 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	if oldest := bssclient.OldestQueryable(now, bssclient.KindSplitItems).FirstDay(); from.Before(oldest) {
 		from = oldest // split bills keep 12 months only
 	}
-	c.book.prune(from)
-	c.book.now = now
-	c.book.onDay = c.publishProgress(now, newest)
-	defer func() { c.book.onDay = nil }()
+	defer c.startReading(now, from, func() Snapshot { return c.snapshot(now, newest) })()
 	if summing {
 		c.forgetUnsummedDays(current, newest)
 	} else {
@@ -448,14 +441,4 @@ func (c *ossBucketCollector) updateCycleSum(now time.Time, newest bssclient.Day)
 		return // beyond ±92 billion: keep the last sum rather than show a wrong one
 	}
 	c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
-}
-
-func (c *ossBucketCollector) setPublisher(publish func(Snapshot)) { c.publish = publish }
-
-// publishProgress returns the book's onDay: publish the days read so far.
-func (c *ossBucketCollector) publishProgress(now time.Time, newest bssclient.Day) func() {
-	if c.publish == nil {
-		return nil
-	}
-	return func() { c.publish(c.snapshot(now, newest)) }
 }
