@@ -146,6 +146,8 @@ func (c *accountCollector) spendScopes() []SpendScope {
 	return out
 }
 
+func (c *accountCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
+
 func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg, err := c.walk(ctx, bssclient.AccountBillRequest{
 		BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true,

@@ -42,24 +42,18 @@ func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	h := &DailyHistory{account: acct.Name, margin: cfg.SettleMargin}
-	switch c := c.(type) {
-	case *accountCollector:
-		h.kind, h.fetch = bssclient.KindAmounts, c.fetchDay
-		h.views = []historyView{{c.daily, mainView}}
-	case *instanceCollector:
-		h.kind, h.fetch = bssclient.KindInstanceAttributes, c.fetchDay
-		h.views = []historyView{{c.daily, mainView}}
-		if cfg.Instance.PerInstance {
-			h.views = append(h.views, historyView{c.perInstance, extraView})
-		}
-	case *ossBucketCollector:
-		h.kind, h.fetch = bssclient.KindSplitItems, c.fetchDay
-		h.views = []historyView{{c.daily, mainView}}
-	default:
+	dc, ok := c.(dailyCollector)
+	if !ok || !reg.DayBook {
 		return nil, fmt.Errorf("collector %s has no daily families to backfill", name)
 	}
-	return h, nil
+	return &DailyHistory{account: acct.Name, margin: cfg.SettleMargin, kind: reg.Kind, fetch: dc.fetchDay, views: dc.dailyViews()}, nil
+}
+
+// dailyCollector is a day-book collector as the backfill reads it: its
+// walk of one day, and the daily families a day's book fills.
+type dailyCollector interface {
+	fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error)
+	dailyViews() []historyView
 }
 
 // ReadDay walks one day, as the live collector does when the day settles,

@@ -224,6 +224,14 @@ func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []st
 	labels[n] = orUnknown(it.Currency)
 }
 
+func (c *instanceCollector) dailyViews() []historyView {
+	views := []historyView{{c.daily, mainView}}
+	if c.cfg.Instance.PerInstance {
+		views = append(views, historyView{c.perInstance, extraView})
+	}
+	return views
+}
+
 func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg := newAggregate()
 	var byInstance *aggregate

@@ -290,6 +290,8 @@ func splitRowKeyOf(it *bssclient.SplitItemBillItem) splitRowKey {
 	return splitRowKey{it.InstanceID, it.Item, it.SplitItemID, it.BillingItemCode}
 }
 
+func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
+
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg := newAggregate()
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
