@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		close(pushed)
 	}
 
-	srv := newServer(newHandler(reg, reg, accounts, opts, logger), opts, reloads, logger)
+	srv := newServer(newRouter(reg, reg, accounts, reloads, opts, logger), logger)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- serve(srv, listeners, opts, logs.Slog) }()
 	level.Info(logger).Log("msg", "starting aliyun-billing-exporter", "version", version.Info(), "accounts", len(runs))
@@ -243,9 +243,11 @@ func serve(srv *http.Server, listeners []net.Listener, opts *options, logger *sl
 // readiness is what /-/ready asks.
 type readiness interface{ Ready() bool }
 
-// newHandler routes the landing page, metrics and health endpoints. Metrics
-// come from gatherer; reg is where the handler registers its own.
-func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp readiness, opts *options, logger log.Logger) http.Handler {
+// newRouter is the exporter's one router: the landing page, metrics, and
+// the health, readiness and reload endpoints. Metrics come from gatherer;
+// reg is where the router registers its own. reload serves /-/reload with
+// --web.enable-lifecycle; without it, /-/reload says how to turn it on.
+func newRouter(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp readiness, reload http.Handler, opts *options, logger log.Logger) http.Handler {
 	mux := http.NewServeMux()
 	var metrics http.Handler = promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
 		ErrorLog:            promLogger{logger},
@@ -266,6 +268,13 @@ func newHandler(reg *prometheus.Registry, gatherer prometheus.Gatherer, exp read
 		}
 		fmt.Fprintln(w, "Ready")
 	})
+	if opts.enableLifecycle {
+		mux.Handle("/-/reload", reload)
+	} else {
+		mux.HandleFunc("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle, or send it SIGHUP.", http.StatusForbidden)
+		})
+	}
 	if opts.telemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "Alibaba Cloud Billing Exporter",

@@ -105,7 +105,7 @@ func newScrapeFixture() (*scrapeFixture, error) {
 		return nil, err
 	}
 	var gatherer prometheus.Gatherer = reg
-	handler := newHandler(reg, gatherer, exp, opts, logger)
+	handler := newRouter(reg, gatherer, exp, nil, opts, logger)
 	srv := httptest.NewServer(handler) // 127.0.0.1, a free port
 	mfs, err := gatherer.Gather()
 	if err != nil {
@@ -128,7 +128,7 @@ func newScrapeFixture() (*scrapeFixture, error) {
 func (f *scrapeFixture) serveWithLimit(b *testing.B, limit int) string {
 	opts := *f.opts
 	opts.maxRequests = limit
-	srv := httptest.NewServer(newHandler(f.reg, f.gatherer, f.exp, &opts, log.NewNopLogger()))
+	srv := httptest.NewServer(newRouter(f.reg, f.gatherer, f.exp, nil, &opts, log.NewNopLogger()))
 	b.Cleanup(srv.Close)
 	return srv.URL + opts.telemetryPath
 }

@@ -32,20 +32,10 @@ const (
 	idleTimeout = 2 * time.Minute
 )
 
-// newServer wraps handler with the protections every endpoint needs and
-// the exporter's own /-/reload.
-func newServer(handler http.Handler, opts *options, reload http.Handler, logger log.Logger) *http.Server {
-	mux := http.NewServeMux()
-	mux.Handle("/", handler)
-	if opts.enableLifecycle {
-		mux.Handle("/-/reload", reload)
-	} else {
-		mux.HandleFunc("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle, or send it SIGHUP.", http.StatusForbidden)
-		})
-	}
+// newServer wraps the router with the protections every endpoint needs.
+func newServer(router http.Handler, logger log.Logger) *http.Server {
 	return &http.Server{
-		Handler:           refuseBodies(mux),
+		Handler:           refuseBodies(router),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
