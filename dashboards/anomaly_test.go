@@ -129,6 +129,16 @@ func TestAnomalyAlertsOnBackfilledHistory(t *testing.T) {
 		t.Fatalf("%s at %s has no %s=%q: %v", record, d, label, is, got)
 		return 0
 	}
+	// bandOf is the rules' band over window, the way PromQL's
+	// quantile_over_time computes it, with k and m as the thresholds group
+	// holds them: median + max(k × IQR, m × median).
+	bandOf := func(t *testing.T, window []float64) (median, band float64) {
+		t.Helper()
+		k := value(t, "threshold:aliyun_billing_anomaly:iqr_factor", to, "", "")
+		m := value(t, "threshold:aliyun_billing_anomaly:median_factor", to, "", "")
+		median = promQuantile(0.5, window)
+		return median, median + math.Max(k*(promQuantile(0.75, window)-promQuantile(0.25, window)), m*median)
+	}
 	const (
 		band         = "account_product_currency:aliyun_billing_payg_daily_payable:band_28d"
 		days28       = "account_product_currency:aliyun_billing_payg_daily_payable:days_28d"
@@ -168,10 +178,7 @@ func TestAnomalyAlertsOnBackfilledHistory(t *testing.T) {
 		for d := spikeDay.AddDays(-30); d.Before(spikeDay.AddDays(-2)); d = d.AddDays(1) {
 			window = append(window, payable(world, d, ecsPAYG))
 		}
-		k := value(t, "threshold:aliyun_billing_anomaly:iqr_factor", to, "", "")
-		m := value(t, "threshold:aliyun_billing_anomaly:median_factor", to, "", "")
-		median := promQuantile(0.5, window)
-		wantBand := median + math.Max(k*(promQuantile(0.75, window)-promQuantile(0.25, window)), m*median)
+		median, wantBand := bandOf(t, window)
 		spent := payable(world, spikeDay, ecsPAYG)
 		if got := value(t, band, spikeDay, "product_code", spikeProduct); !near(got, wantBand) {
 			t.Errorf("band of %s on %s: %v, the simulator's days give %v", spikeProduct, spikeDay, got, wantBand)
@@ -217,10 +224,7 @@ func TestAnomalyAlertsOnBackfilledHistory(t *testing.T) {
 		for d := spikeDay.AddDays(-31); d.Before(spikeDay.AddDays(-3)); d = d.AddDays(1) {
 			window = append(window, regionPAYG(world, d, spiked))
 		}
-		k := value(t, "threshold:aliyun_billing_anomaly:iqr_factor", to, "", "")
-		m := value(t, "threshold:aliyun_billing_anomaly:median_factor", to, "", "")
-		median := promQuantile(0.5, window)
-		wantBand := median + math.Max(k*(promQuantile(0.75, window)-promQuantile(0.25, window)), m*median)
+		_, wantBand := bandOf(t, window)
 		spent := regionPAYG(world, spikeDay, spiked)
 		if got := value(t, regionBand, spikeDay, "region_id", spiked); !near(got, wantBand) {
 			t.Errorf("band of %s on %s: %v, the simulator's instance bills give %v", spiked, spikeDay, got, wantBand)

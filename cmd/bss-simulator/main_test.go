@@ -10,9 +10,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 
 	"github.com/alibabacloud-go/darabonba-openapi/v2/utils"
 	"github.com/alibabacloud-go/tea/dara"
@@ -116,29 +117,11 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	}
 }
 
-// syncBuffer collects output written by the running simulator.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestStartServeAndStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdoutR, stdoutW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &proctest.Buffer{}
 	exited := make(chan int, 1)
 	go func() {
 		defer stdoutW.Close()
@@ -207,7 +190,7 @@ func startSimulator(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdoutR, stdoutW := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &proctest.Buffer{}
 	exited := make(chan int, 1)
 	go func() {
 		defer stdoutW.Close()
