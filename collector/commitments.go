@@ -52,7 +52,7 @@ func commitmentsClient(acct Account) (CommitmentsBSS, error) {
 // apiAvailableDesc is shared by the commitment collectors; each emits the
 // actions it calls, so no series is emitted twice.
 var apiAvailableDesc = prometheus.NewDesc(namespace+"_commitments_api_available",
-	"1 if the account could use the commitment action at its last call; 0 if BSS answered that it cannot (not enabled, not offered on its site, or not in the RAM policy). Its metrics are absent while 0.",
+	"1 if the account could use the BSS action at its last call (the commitment actions, the bill overview, amortized cost); 0 if BSS answered that it cannot (not enabled, not offered on its site, or not in the RAM policy). Its metrics are absent while 0.",
 	[]string{"account", "action"}, nil)
 
 // apiParts tracks which actions of one collector the account can use.
