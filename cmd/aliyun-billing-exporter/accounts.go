@@ -143,32 +143,36 @@ func siteEndpoint(site string) string {
 	return bssclient.EndpointChina
 }
 
-// accountSet serves every account's exporter as one prometheus.Collector
-// and swaps accounts on reload.
+// accountSet serves every account's exporter and the budgets as one
+// prometheus.Collector, and swaps both together on reload: a scrape sees
+// the accounts and the budgets of one configuration.
 type accountSet struct {
 	ctx context.Context // ends every run
 
 	metrics *collector.BSSMetrics // the accounts' request metrics; nil: none
 
-	mu   sync.RWMutex
-	runs []*accountRun // by account name
+	mu      sync.RWMutex
+	runs    []*accountRun // by account name
+	budgets *collector.BudgetCollector
 }
 
-func newAccountSet(ctx context.Context, metrics *collector.BSSMetrics) *accountSet {
-	return &accountSet{ctx: ctx, metrics: metrics}
+func newAccountSet(ctx context.Context, metrics *collector.BSSMetrics, budgets *collector.BudgetCollector) *accountSet {
+	return &accountSet{ctx: ctx, metrics: metrics, budgets: budgets}
 }
 
 // Describe sends nothing: the set of accounts changes on reload, so the
 // registry treats the set as an unchecked collector.
 func (s *accountSet) Describe(chan<- *prometheus.Desc) {}
 
-// Collect sends every account's published snapshot; it calls nothing.
+// Collect sends every account's published snapshot and the budgets; it
+// calls nothing.
 func (s *accountSet) Collect(ch chan<- prometheus.Metric) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range s.runs {
 		r.exp.Collect(ch)
 	}
+	s.budgets.Collect(ch)
 }
 
 // Ready reports whether every account's collectors have refreshed once.
@@ -183,14 +187,14 @@ func (s *accountSet) Ready() bool {
 	return true
 }
 
-// apply makes the set run next: an account whose configuration did not
+// apply makes the set run next, with budgets: an account whose configuration did not
 // change keeps its running exporter, and with it its data; a changed or new
 // one starts the freshly built exporter; a removed one stops, and its
 // request metrics go. A changed account's old run stops before its new one
 // starts, so the two never write the same state file; it serves its last
 // data until the new one takes its place. It returns how many accounts
 // were (re)started and stopped. Reloads call it one at a time.
-func (s *accountSet) apply(next []*accountRun) (started, stopped int) {
+func (s *accountSet) apply(next []*accountRun, budgets []collector.Budget) (started, stopped int) {
 	s.mu.RLock()
 	old := map[string]*accountRun{}
 	for _, r := range s.runs {
@@ -220,6 +224,7 @@ func (s *accountSet) apply(next []*accountRun) (started, stopped int) {
 	slices.SortFunc(runs, func(a, b *accountRun) int { return strings.Compare(a.config.name, b.config.name) })
 	s.mu.Lock()
 	s.runs = runs
+	s.budgets.Set(budgets)
 	s.mu.Unlock()
 	for name := range old {
 		if !kept[name] && s.metrics != nil {

@@ -111,14 +111,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	reg := prometheus.NewRegistry()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	accounts := newAccountSet(runCtx, b.metrics)
-	reg.MustRegister(b.metrics, accounts, budgets, versioncollector.NewCollector(exporterName))
+	accounts := newAccountSet(runCtx, b.metrics, budgets)
+	reg.MustRegister(b.metrics, accounts, versioncollector.NewCollector(exporterName))
 	if !opts.disableExporterMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	reloads := newReloader(opts, b, accounts, budgets, logger, reg)
+	reloads := newReloader(opts, b, accounts, logger, reg)
 	reloads.remoteWrite = cfg.remoteWrite
-	accounts.apply(runs)
+	accounts.apply(runs, cfg.budgets)
 	pushed := make(chan struct{})
 	if len(pushers) > 0 {
 		reg.MustRegister(rwMetrics)

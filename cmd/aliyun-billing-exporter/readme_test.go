@@ -104,7 +104,7 @@ func exporterDescs(t *testing.T) []*prometheus.Desc {
 		t.Fatal(err)
 	}
 	ch := make(chan *prometheus.Desc, 1000)
-	reloads := newReloader(nil, nil, nil, nil, nil, prometheus.NewRegistry())
+	reloads := newReloader(nil, nil, nil, nil, prometheus.NewRegistry())
 	for _, c := range []prometheus.Collector{exp, collector.NewBSSMetrics(), collector.NewBudgetCollector(nil), versioncollector.NewCollector(exporterName), reloads.successful, reloads.successTime, remotewrite.NewMetrics()} {
 		c.Describe(ch)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
@@ -23,7 +22,6 @@ type reloader struct {
 	opts     *options
 	builder  *builder
 	accounts *accountSet
-	budgets  *collector.BudgetCollector
 	logger   log.Logger
 	now      func() time.Time
 	// remoteWrite is the receivers the pushers started with; a reload
@@ -35,9 +33,9 @@ type reloader struct {
 	successTime prometheus.Gauge
 }
 
-func newReloader(opts *options, b *builder, accounts *accountSet, budgets *collector.BudgetCollector, logger log.Logger, reg prometheus.Registerer) *reloader {
+func newReloader(opts *options, b *builder, accounts *accountSet, logger log.Logger, reg prometheus.Registerer) *reloader {
 	r := &reloader{
-		opts: opts, builder: b, accounts: accounts, budgets: budgets, logger: logger, now: time.Now,
+		opts: opts, builder: b, accounts: accounts, logger: logger, now: time.Now,
 		successful: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "aliyun_billing", Name: "config_last_reload_successful",
 			Help: "1 if the last configuration reload (SIGHUP or POST /-/reload) succeeded, 0 if the old configuration is still in use.",
@@ -100,8 +98,7 @@ func (r *reloader) swap() error {
 	if err != nil {
 		return err
 	}
-	started, stopped := r.accounts.apply(runs)
-	r.budgets.Set(s.budgets)
+	started, stopped := r.accounts.apply(runs, s.budgets)
 	if !reflect.DeepEqual(s.remoteWrite, r.remoteWrite) {
 		level.Warn(r.logger).Log("msg", "remote_write changed; the receivers change at the next restart, the old ones stay in use until then")
 	}
