@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -447,5 +448,65 @@ func TestReceiversMustDiffer(t *testing.T) {
 	a.Name, b.Name = "a", "b"
 	if err := CheckDistinct([]Receiver{a, b}); err != nil {
 		t.Errorf("two tenants with names: %v", err)
+	}
+}
+
+// TestEffectiveCostWaitsForItsOwnFinality: the amortized collector's
+// previous cycle is final on the 6th, not with the account bill on the 3rd.
+// Until its own aliyun_billing_cycle_final says so, its effective cost is
+// not pushed (a unit is sent once, and the value may still change); then it
+// is one unit of its own, stamped at 12:00 UTC+8 on the 6th.
+func TestEffectiveCostWaitsForItsOwnFinality(t *testing.T) {
+	mfs := func(amortizedFinal float64) []*dto.MetricFamily {
+		return []*dto.MetricFamily{
+			family("aliyun_billing_account_cycle_payable",
+				gauge(900.5, nil, "account", "a", "billing_cycle", "2026-11", "cycle", "previous")),
+			family("aliyun_billing_account_cycle_effective_cost",
+				gauge(700.25, nil, "account", "a", "billing_cycle", "2026-11", "cycle", "previous"),
+				gauge(20, nil, "account", "a", "billing_cycle", "2026-12", "cycle", "current")),
+			family("aliyun_billing_cycle_final",
+				gauge(1, nil, "account", "a", "collector", "account", "billing_cycle", "2026-11", "cycle", "previous"),
+				gauge(amortizedFinal, nil, "account", "a", "collector", "amortized", "billing_cycle", "2026-11", "cycle", "previous")),
+		}
+	}
+	names := func(units []Unit) map[string][]string {
+		out := map[string][]string{}
+		for _, u := range units {
+			for _, s := range u.Series {
+				out[u.Key] = append(out[u.Key], s.Labels[0].Value)
+			}
+		}
+		return out
+	}
+	before, err := Units(mfs(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := names(before)
+	if want := map[string][]string{`cycle{account="a"}@2026-11`: {"aliyun_billing_account_cycle_payable", "aliyun_billing_cycle_final"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("before the 6th: units %v, want %v", got, want)
+	}
+	after, err := Units(mfs(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sixth := time.Date(2026, 12, 6, 12, 0, 0, 0, bssclient.BillingZone)
+	found := false
+	for _, u := range after {
+		if u.Key != `effective_cycle{account="a"}@2026-11` {
+			continue
+		}
+		found = true
+		if !u.Time.Equal(sixth) || len(u.Series) != 2 {
+			t.Errorf("effective cost unit at %s with %d series, want %s and 2", u.Time, len(u.Series), sixth)
+		}
+		for _, s := range u.Series {
+			if s.Samples[0].Timestamp != sixth.UnixMilli() {
+				t.Errorf("%v stamped %d, want the 6th", s.Labels, s.Samples[0].Timestamp)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("after the 6th: no effective cost unit in %v", names(after))
 	}
 }

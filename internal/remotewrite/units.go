@@ -24,7 +24,6 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 )
 
 // Unit is what is sent, and recorded as sent, at once.
@@ -41,14 +40,52 @@ type Unit struct {
 const (
 	cycleFinalFamily   = "aliyun_billing_cycle_final"
 	accountCyclePrefix = "aliyun_billing_account_cycle_"
+	effectiveCost      = "aliyun_billing_account_cycle_effective_cost"
+	instanceEffective  = "aliyun_billing_instance_cycle_by_instance_effective_cost"
 )
+
+// finalCycleCollector is a collector whose previous cycle's gauges are a
+// unit once its aliyun_billing_cycle_final says so. Each has its own
+// finality: the account bill's on the 3rd, amortized cost's on the 6th. A
+// gauge pushed before its own collector's moment could still change, and a
+// unit is sent once.
+type finalCycleCollector struct {
+	kind bssclient.DataKind
+	key  string // the unit's key prefix; the account's is the one outboxes already hold
+	owns func(family string) bool
+}
+
+var finalCycleCollectors = map[string]finalCycleCollector{
+	"account": {bssclient.KindAmounts, "cycle", func(f string) bool {
+		return strings.HasPrefix(f, accountCyclePrefix) && f != effectiveCost
+	}},
+	"amortized": {bssclient.KindAmortized, "effective_cycle", func(f string) bool {
+		return f == effectiveCost || f == instanceEffective
+	}},
+}
+
+// cycleCollectorOf is the collector whose final cycle the gauge m of
+// family belongs to, or "".
+func cycleCollectorOf(family string, m *dto.Metric) string {
+	if family == cycleFinalFamily {
+		return label(m, "collector")
+	}
+	for name, c := range finalCycleCollectors {
+		if c.owns(family) {
+			return name
+		}
+	}
+	return ""
+}
 
 // Units cuts the gathered families into units, ordered by time, then key.
 // Samples with a timestamp (the *_daily_* families) are grouped by family,
-// account and timestamp. The account collector's cycle="previous" gauges
-// are a unit once aliyun_billing_cycle_final says that cycle is final,
-// stamped as the backfill stamps them (collector.FinalCycleTime). Gauges of
-// anything else are what a scrape is for, and are not pushed.
+// account and timestamp. The cycle="previous" gauges of the account and
+// amortized collectors are a unit once that collector's
+// aliyun_billing_cycle_final says the cycle is final, stamped with the
+// moment it became final (the account's as the backfill stamps them,
+// collector.FinalCycleTime). Gauges of anything else are what a scrape is
+// for, and are not pushed.
 func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 	final := finalCycles(mfs)
 	byKey := map[string]*Unit{}
@@ -71,17 +108,18 @@ func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 			case m.TimestampMs != nil:
 				at := time.UnixMilli(m.GetTimestampMs())
 				add(fmt.Sprintf("%s{account=%q}@%s", name, acct, at.In(bssclient.BillingZone).Format(time.DateOnly)), at, series(name, m, at))
-			case strings.HasPrefix(name, accountCyclePrefix) || name == cycleFinalFamily:
-				if label(m, "cycle") != "previous" || (name == cycleFinalFamily && label(m, "collector") != "account") ||
-					!final[acct+"\xff"+label(m, "billing_cycle")] {
+			default:
+				owner := cycleCollectorOf(name, m)
+				c, ok := finalCycleCollectors[owner]
+				if !ok || label(m, "cycle") != "previous" || !final[owner+"\xff"+acct+"\xff"+label(m, "billing_cycle")] {
 					continue
 				}
 				cyc, err := bssclient.ParseCycle(label(m, "billing_cycle"))
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", name, err)
 				}
-				at := collector.FinalCycleTime(cyc)
-				add(fmt.Sprintf("cycle{account=%q}@%s", acct, cyc), at, series(name, m, at))
+				at := cyc.FinalAt(c.kind)
+				add(fmt.Sprintf("%s{account=%q}@%s", c.key, acct, cyc), at, series(name, m, at))
 			}
 		}
 	}
@@ -98,8 +136,8 @@ func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 	return out, nil
 }
 
-// finalCycles are the accounts' previous cycles that
-// aliyun_billing_cycle_final says are final, as account + "\xff" + cycle.
+// finalCycles are the previous cycles that aliyun_billing_cycle_final says
+// are final, as collector + "\xff" + account + "\xff" + cycle.
 func finalCycles(mfs []*dto.MetricFamily) map[string]bool {
 	final := map[string]bool{}
 	for _, mf := range mfs {
@@ -107,8 +145,8 @@ func finalCycles(mfs []*dto.MetricFamily) map[string]bool {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			if label(m, "collector") == "account" && label(m, "cycle") == "previous" && m.GetGauge().GetValue() == 1 {
-				final[label(m, "account")+"\xff"+label(m, "billing_cycle")] = true
+			if label(m, "cycle") == "previous" && m.GetGauge().GetValue() == 1 {
+				final[label(m, "collector")+"\xff"+label(m, "account")+"\xff"+label(m, "billing_cycle")] = true
 			}
 		}
 	}
