@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/go-kit/log"
@@ -113,11 +114,7 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 		}
 	}
 
-	for cyc := range c.cycles {
-		if cyc != current && cyc != current.Prev() {
-			delete(c.cycles, cyc)
-		}
-	}
+	keepCurrentAndPrevious(c.cycles, current)
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
 		if have, ok := c.cycles[cyc]; ok && have.final {
 			continue // final: it will never change again
@@ -287,6 +284,31 @@ func exposureStart(now time.Time, newest bssclient.Day, exposureDays int, kind b
 		return oldest
 	}
 	return from
+}
+
+// keepCurrentAndPrevious drops from cycles every billing cycle but the
+// current one and the one before: the only two the cycle gauges show.
+func keepCurrentAndPrevious[V any](cycles map[bssclient.Cycle]V, current bssclient.Cycle) {
+	for cyc := range cycles {
+		if cyc != current && cyc != current.Prev() {
+			delete(cycles, cyc)
+		}
+	}
+}
+
+// eachRow hands every row of a walk to add, stopping at the first error.
+func eachRow[T any](walk iter.Seq2[[]T, error], add func(*T) error) error {
+	for page, err := range walk {
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			if err := add(&page[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // cycleName is the cycle label: "current" or "previous".

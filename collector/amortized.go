@@ -102,11 +102,7 @@ func (c *amortizedCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 		c.currency = currency
 	}
 	current := bssclient.CycleOf(now)
-	for cyc := range c.cycles {
-		if cyc != current && cyc != current.Prev() {
-			delete(c.cycles, cyc)
-		}
-	}
+	keepCurrentAndPrevious(c.cycles, current)
 	var errs []error
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
 		if have, ok := c.cycles[cyc]; ok && have.final && c.parts.available(bssclient.ActionDescribeProductAmortizedCost) {
@@ -133,7 +129,7 @@ func (c *amortizedCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle
 	req := bssclient.AmortizedCostRequest{BillingCycle: cyc}
 	products := newAggregate()
 	labels := make([]string, 4)
-	err = walkAmortized(c.client.DescribeProductAmortizedCost(ctx, req), func(it *bssclient.ProductAmortizedCostItem) error {
+	err = eachRow(c.client.DescribeProductAmortizedCost(ctx, req), func(it *bssclient.ProductAmortizedCostItem) error {
 		c.labelsOf(it, labels)
 		return products.add(labels, bssclient.Amounts{PretaxAmount: it.CurrentAmortizationPretaxAmount})
 	})
@@ -146,7 +142,7 @@ func (c *amortizedCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle
 	}
 	instances := newAggregate()
 	instLabels := make([]string, 5)
-	err = walkAmortized(c.client.DescribeInstanceAmortizedCost(ctx, req), func(it *bssclient.InstanceAmortizedCostItem) error {
+	err = eachRow(c.client.DescribeInstanceAmortizedCost(ctx, req), func(it *bssclient.InstanceAmortizedCostItem) error {
 		instLabels[0] = orUnknown(it.InstanceID)
 		c.labelsOf(&it.ProductAmortizedCostItem, instLabels[1:])
 		return instances.add(instLabels, bssclient.Amounts{PretaxAmount: it.CurrentAmortizationPretaxAmount})
@@ -178,21 +174,6 @@ func (c *amortizedCollector) labelsOf(it *bssclient.ProductAmortizedCostItem, la
 	labels[1] = orUnknown(it.ProductCode)
 	labels[2] = orUnknown(it.SubscriptionType)
 	labels[3] = orUnknown(c.currency)
-}
-
-// walkAmortized hands every row of a walk to add, stopping at the first error.
-func walkAmortized[T any](walk iter.Seq2[[]T, error], add func(*T) error) error {
-	for page, err := range walk {
-		if err != nil {
-			return err
-		}
-		for i := range page {
-			if err := add(&page[i]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func (c *amortizedCollector) snapshot(now time.Time) Snapshot {

@@ -100,11 +100,7 @@ func (c *overviewCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *overviewCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	current := bssclient.CycleOf(now)
-	for cyc := range c.cycles {
-		if cyc != current && cyc != current.Prev() {
-			delete(c.cycles, cyc)
-		}
-	}
+	keepCurrentAndPrevious(c.cycles, current)
 	var errs []error
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
 		if c.cycles[cyc].final {
@@ -188,20 +184,14 @@ func sumOverview(items []bssclient.BillOverviewItem) ([]overviewRow, error) {
 // currency: the bill the account collector publishes.
 func accountBillPayable(ctx context.Context, client BSS, cyc bssclient.Cycle) (map[string]bssclient.Money, error) {
 	out := map[string]bssclient.Money{}
-	for rows, err := range client.QueryAccountBill(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true}) {
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			cur := orUnknown(r.Currency)
-			sum, err := out[cur].Add(r.PretaxAmount)
-			if err != nil {
-				return nil, err
-			}
-			out[cur] = sum
-		}
-	}
-	return out, nil
+	req := bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true}
+	err := eachRow(client.QueryAccountBill(ctx, req), func(r *bssclient.AccountBillItem) error {
+		cur := orUnknown(r.Currency)
+		sum, err := out[cur].Add(r.PretaxAmount)
+		out[cur] = sum
+		return err
+	})
+	return out, err
 }
 
 // reconcile is bill − overview per currency, over the currencies of both.
