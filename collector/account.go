@@ -57,6 +57,10 @@ type cycleTotal struct {
 	final  bool          // read after the cycle's bill became final
 }
 
+// accountCyclePrefix is the prefix of the account collector's cycle
+// families (aliyun_billing_account_cycle_<column>).
+const accountCyclePrefix = namespace + "_account_cycle"
+
 var accountLabels = []string{"account", "owner_id", "product_code", "subscription_type", "currency"}
 
 // cycleFinalDesc is shared by the collectors with cycle gauges (account,
@@ -74,7 +78,7 @@ func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		labelled: newAmountFamily(namespace+"_account_day",
 			"per settled billing day (QueryAccountBill DAILY), one series per day of the last --billing.labelled-days, labelled billing_day (UTC+8), without a timestamp, for stores that take no past samples; a value never changes once exposed.",
 			append(append([]string{}, accountLabels...), "billing_day"), columnsOf(cfg, "account")),
-		cycle: newAmountFamily(namespace+"_account_cycle",
+		cycle: newAmountFamily(accountCyclePrefix,
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
 			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
 		final:        cycleFinalDesc,

@@ -24,6 +24,13 @@ func init() {
 	}, newAmortizedCollector)
 }
 
+// The amortized collector's families. The first shares the account cycle
+// families' prefix but not their finality (FinalCycleOwner).
+const (
+	effectiveCostName         = namespace + "_account_cycle_effective_cost"
+	instanceEffectiveCostName = namespace + "_instance_cycle_by_instance_effective_cost"
+)
+
 // AmortizedBSS is the part of the BSS API the amortized collector reads.
 // *bssclient.Client implements it; it is separate from BSS so that clients
 // and fakes written for the bill collectors need not grow.
@@ -72,10 +79,10 @@ func newAmortizedCollector(acct Account, cfg Config, logger log.Logger) (Collect
 	return &amortizedCollector{
 		client: client, acct: acct, cfg: cfg,
 		parts: newAPIParts(logger, actions...),
-		cycle: prometheus.NewDesc(namespace+"_account_cycle_effective_cost",
+		cycle: prometheus.NewDesc(effectiveCostName,
 			"Effective (amortized) cost of the billing cycle: the payable amortized into it, subscriptions spread over the days they pay for (DescribeProductAmortizedCostByAmortizationPeriod CurrentAmortizationPretaxAmount), in the account's currency."+how,
 			[]string{"account", "owner_id", "product_code", "subscription_type", "currency", "billing_cycle", "cycle"}, nil),
-		perInstance: prometheus.NewDesc(namespace+"_instance_cycle_by_instance_effective_cost",
+		perInstance: prometheus.NewDesc(instanceEffectiveCostName,
 			"Effective (amortized) cost of the billing cycle per instance (DescribeInstanceAmortizedCostByAmortizationPeriod CurrentAmortizationPretaxAmount), for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\"."+how,
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "currency", "billing_cycle", "cycle"}, nil),
 		cycles: map[bssclient.Cycle]amortizedCycle{},

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -83,6 +84,36 @@ func LiveWindowStart(now time.Time, k bssclient.DataKind, cfg Config) bssclient.
 // moment the cycle became final, so that writing them twice writes the
 // same samples.
 func FinalCycleTime(cyc bssclient.Cycle) time.Time { return cyc.FinalAt(bssclient.KindAmounts) }
+
+// FinalCycleOwner names the collector whose aliyun_billing_cycle_final says
+// when a family's cycle="previous" gauges are final: "account" for the
+// account bill's columns, "amortized" for effective cost. ok is false for
+// the other families: their gauges are never final. Writers that send a
+// final cycle once (remote write) ask it, so that a family is never sent
+// before its own collector says it will not change.
+func FinalCycleOwner(family string) (owner string, ok bool) {
+	switch {
+	case family == effectiveCostName || family == instanceEffectiveCostName:
+		return "amortized", true
+	case strings.HasPrefix(family, accountCyclePrefix+"_"):
+		return "account", true
+	}
+	return "", false
+}
+
+// FinalCycleAt is the moment cyc becomes final for the collector owner, as
+// FinalCycleTime is the account's: 12:00 UTC+8 on the 3rd of the next
+// month for the account bill, the 6th for amortized cost. ok is false for a
+// collector without final cycles.
+func FinalCycleAt(owner string, cyc bssclient.Cycle) (at time.Time, ok bool) {
+	switch owner {
+	case "account":
+		return FinalCycleTime(cyc), true
+	case "amortized":
+		return cyc.FinalAt(bssclient.KindAmortized), true
+	}
+	return time.Time{}, false
+}
 
 // ReadFinalCycle reads a final billing cycle's totals as the live account
 // collector exposes them after the cycle became final: the

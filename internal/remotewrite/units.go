@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 )
 
 // Unit is what is sent, and recorded as sent, at once.
@@ -36,47 +37,12 @@ type Unit struct {
 	Series []prompb.TimeSeries
 }
 
-// Names of the families whose current gauges become a unit once final.
-const (
-	cycleFinalFamily   = "aliyun_billing_cycle_final"
-	accountCyclePrefix = "aliyun_billing_account_cycle_"
-	effectiveCost      = "aliyun_billing_account_cycle_effective_cost"
-	instanceEffective  = "aliyun_billing_instance_cycle_by_instance_effective_cost"
-)
+// cycleFinalFamily says, per collector, which previous cycle is final.
+const cycleFinalFamily = "aliyun_billing_cycle_final"
 
-// finalCycleCollector is a collector whose previous cycle's gauges are a
-// unit once its aliyun_billing_cycle_final says so. Each has its own
-// finality: the account bill's on the 3rd, amortized cost's on the 6th. A
-// gauge pushed before its own collector's moment could still change, and a
-// unit is sent once.
-type finalCycleCollector struct {
-	kind bssclient.DataKind
-	key  string // the unit's key prefix; the account's is the one outboxes already hold
-	owns func(family string) bool
-}
-
-var finalCycleCollectors = map[string]finalCycleCollector{
-	"account": {bssclient.KindAmounts, "cycle", func(f string) bool {
-		return strings.HasPrefix(f, accountCyclePrefix) && f != effectiveCost
-	}},
-	"amortized": {bssclient.KindAmortized, "effective_cycle", func(f string) bool {
-		return f == effectiveCost || f == instanceEffective
-	}},
-}
-
-// cycleCollectorOf is the collector whose final cycle the gauge m of
-// family belongs to, or "".
-func cycleCollectorOf(family string, m *dto.Metric) string {
-	if family == cycleFinalFamily {
-		return label(m, "collector")
-	}
-	for name, c := range finalCycleCollectors {
-		if c.owns(family) {
-			return name
-		}
-	}
-	return ""
-}
+// unitPrefix names a final cycle's unit by the collector it is final for;
+// the account's is the one outboxes already hold.
+var unitPrefix = map[string]string{"account": "cycle", "amortized": "effective_cycle"}
 
 // Units cuts the gathered families into units, ordered by time, then key.
 // Samples with a timestamp (the *_daily_* families) are grouped by family,
@@ -109,8 +75,10 @@ func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 				at := time.UnixMilli(m.GetTimestampMs())
 				add(fmt.Sprintf("%s{account=%q}@%s", name, acct, at.In(bssclient.BillingZone).Format(time.DateOnly)), at, series(name, m, at))
 			default:
-				owner := cycleCollectorOf(name, m)
-				c, ok := finalCycleCollectors[owner]
+				owner, ok := collector.FinalCycleOwner(name)
+				if name == cycleFinalFamily {
+					owner, ok = label(m, "collector"), true
+				}
 				if !ok || label(m, "cycle") != "previous" || !final[owner+"\xff"+acct+"\xff"+label(m, "billing_cycle")] {
 					continue
 				}
@@ -118,8 +86,11 @@ func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", name, err)
 				}
-				at := cyc.FinalAt(c.kind)
-				add(fmt.Sprintf("%s{account=%q}@%s", c.key, acct, cyc), at, series(name, m, at))
+				at, ok := collector.FinalCycleAt(owner, cyc)
+				if !ok {
+					continue
+				}
+				add(fmt.Sprintf("%s{account=%q}@%s", unitPrefix[owner], acct, cyc), at, series(name, m, at))
 			}
 		}
 	}
