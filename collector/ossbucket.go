@@ -244,7 +244,7 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
 	sum := newAggregate()
-	seriesOf := map[splitRowKey]int{} // → index in sum.series
+	seriesOf := map[rowDigest]int{} // splitRowDigest → index in sum.series
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
 	req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Monthly, ProductCode: ossProductCode}
 	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
@@ -259,7 +259,7 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 			if err := sum.add(labels, it.Amounts); err != nil {
 				return nil, err
 			}
-			seriesOf[splitRowKeyOf(it)] = sum.index[string(sum.key)]
+			seriesOf[splitRowDigest(it)] = sum.index[string(sum.key)]
 		}
 	}
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
@@ -270,7 +270,7 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 		if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 			return nil
 		}
-		k, ok := seriesOf[splitRowKeyOf(it)]
+		k, ok := seriesOf[splitRowDigest(it)]
 		if !ok {
 			agree = false
 			return nil
@@ -283,11 +283,10 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 	return sum, nil
 }
 
-// splitRowKey identifies a split-bill row across the DAILY and MONTHLY views.
-type splitRowKey struct{ instance, item, splitItem, billingItem string }
-
-func splitRowKeyOf(it *bssclient.SplitItemBillItem) splitRowKey {
-	return splitRowKey{it.InstanceID, it.Item, it.SplitItemID, it.BillingItemCode}
+// splitRowDigest identifies a split-bill row across the DAILY and MONTHLY
+// views: instance, item, split item and billing item.
+func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
+	return digestOf(it.InstanceID, it.Item, it.SplitItemID, it.BillingItemCode)
 }
 
 func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
