@@ -30,6 +30,11 @@ type options struct {
 	maxRequests            int
 	enableLifecycle        bool
 
+	// autoGoMemLimit sets the Go runtime's soft memory limit from the
+	// container's, as Prometheus does, with the same flag names.
+	autoGoMemLimit      bool
+	autoGoMemLimitRatio float64
+
 	configFile  string
 	configCheck bool
 
@@ -126,6 +131,9 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	checkedFlag(app, "web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.", "50", &o.maxRequests, parseInt)
 	app.Flag("web.enable-lifecycle", "Enable POST /-/reload, which reloads --config.file as SIGHUP does.").BoolVar(&o.enableLifecycle)
 
+	app.Flag("auto-gomemlimit", "Set the Go runtime's soft memory limit (GOMEMLIMIT) to --auto-gomemlimit.ratio of the container's memory limit (cgroup), so that the garbage collector works harder before the limit kills the process rather than after. A GOMEMLIMIT environment variable wins; without a cgroup limit nothing is set.").Default("true").BoolVar(&o.autoGoMemLimit)
+	checkedFlag(app, "auto-gomemlimit.ratio", "The fraction of the container's memory limit that --auto-gomemlimit gives the Go runtime; the rest is for what the runtime does not count (stacks, the binary, fragmentation).", "0.9", &o.autoGoMemLimitRatio, parseFloat)
+
 	app.Flag("config.file", "YAML file listing payer accounts (name, site or endpoint, credentials, rate limit) and budgets. Without it, one account named by --bss.account-name is read with the default credential chain.").PlaceHolder("FILE").StringVar(&o.configFile)
 	app.Flag("config.check", "Validate --config.file and the flags, then exit.").BoolVar(&o.configCheck)
 
@@ -206,6 +214,9 @@ func (o *options) validate() error {
 	}
 	if err := o.validateDemo(); err != nil {
 		return err
+	}
+	if o.autoGoMemLimitRatio <= 0 || o.autoGoMemLimitRatio > 1 {
+		return fmt.Errorf("--auto-gomemlimit.ratio: must be more than 0 and at most 1, got %g", o.autoGoMemLimitRatio)
 	}
 	if err := checkRateLimit(o.rateLimit); err != nil {
 		return fmt.Errorf("--bss.rate-limit: %w", err)

@@ -62,6 +62,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--collector.instance.tag-keys=env,env"}, `collector options: tag key "env" is listed twice`},
 		{[]string{"--collector.instance.tag-keys=cost-center"}, `collector options: tag key "cost-center" cannot become a label name: use letters, digits and underscores`},
 		{[]string{"--collector.instance.per-instance", "--collector.instance.max-instances=0"}, "collector options: instance series cap must be at least 1, got 0"},
+		{[]string{"--auto-gomemlimit.ratio=0"}, "--auto-gomemlimit.ratio: must be more than 0 and at most 1, got 0"},
+		{[]string{"--auto-gomemlimit.ratio=1.1"}, "--auto-gomemlimit.ratio: must be more than 0 and at most 1, got 1.1"},
 		{[]string{"--config.check"}, "--config.check needs --config.file"},
 		{[]string{"--demo.clock=2026-01-01T00:00:00Z"}, "--demo.clock needs --demo"},
 		{[]string{"--demo.overview-payable-skew=-0.01"}, "--demo.overview-payable-skew needs --demo"},
