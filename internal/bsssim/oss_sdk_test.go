@@ -276,6 +276,11 @@ func TestOSSSDKErrors(t *testing.T) {
 		{"tomorrow's file", "NoSuchKey", get(fx.goodClient(), fx.bucket, fx.key("InstanceDetailForBillingPeriod", "20240609"))},
 		{"unknown bucket", "NoSuchBucket", get(fx.goodClient(), "someone-elses-bucket", key)},
 	}
+	skewed := startOSS(t, fx.world, bsssim.OSSConfig{WallClock: func() time.Time { return time.Now().Add(time.Hour) }})
+	cases = append(cases, struct {
+		name, want string
+		err        error
+	}{"a clock an hour off", "RequestTimeTooSkewed", get(skewed.goodClient(), fx.bucket, key)})
 	_, headErr := fx.goodClient().HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(fx.bucket), Key: oss.Ptr(key + ".old")})
 	cases = append(cases, struct {
 		name, want string
