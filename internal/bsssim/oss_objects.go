@@ -72,9 +72,9 @@ func readListParams(q url.Values) (listParams, *ossError) {
 		fetchOwner: q.Get("fetch-owner") == "true"}
 	if v := q.Get("max-keys"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > maxMaxKeys {
+		if err != nil || n < 1 || n > maxMaxKeys {
 			return p, newOSSError(http.StatusBadRequest, ossInvalidArgument,
-				fmt.Sprintf("Argument max-keys must be an integer between 0 and %d.", maxMaxKeys)).with("ArgumentName", "max-keys")
+				fmt.Sprintf("Argument max-keys must be an integer between 1 and %d.", maxMaxKeys)).with("ArgumentName", "max-keys")
 		}
 		p.maxKeys = n
 	}
@@ -109,6 +109,9 @@ func (s *OSSServer) listObjectsV2(w http.ResponseWriter, req *ossRequest) *ossEr
 		Delimiter: p.delimiter, EncodingType: p.encoding, ContinuationToken: p.token}
 	last := ""
 	for _, f := range s.filesAt(req.bucket, at) {
+		if base := f.base(); !strings.HasPrefix(base, p.prefix) && !strings.HasPrefix(p.prefix, base) {
+			continue // not counted: a listing by prefix costs only its files
+		}
 		s.completeFile(&f)
 		key := f.key()
 		if !strings.HasPrefix(key, p.prefix) || !listedAfter(key, p.after, p.delimiter) {

@@ -461,8 +461,9 @@ func TestOSSMonthSoFarFiles(t *testing.T) {
 func TestOSSDayFileTiming(t *testing.T) {
 	fx := startOSS(t, newOSSWorld(t, bsssim.WorldConfig{}), bsssim.OSSConfig{})
 	key := fx.key("InstanceDetailForBillingPeriod", "20240609")
-	head := func() error {
-		_, err := fx.goodClient().HeadObject(context.Background(), &oss.HeadObjectRequest{Bucket: oss.Ptr(fx.bucket), Key: oss.Ptr(key)})
+	var res *oss.HeadObjectResult
+	head := func() (err error) {
+		res, err = fx.goodClient().HeadObject(context.Background(), &oss.HeadObjectRequest{Bucket: oss.Ptr(fx.bucket), Key: oss.Ptr(key)})
 		return err
 	}
 	settles := time.Date(2024, time.June, 11, 0, 0, 0, 0, utc8)
@@ -472,7 +473,19 @@ func TestOSSDayFileTiming(t *testing.T) {
 	}
 	fx.clock.Set(settles)
 	if err := head(); err != nil {
-		t.Errorf("once it settles: %v", err)
+		t.Fatalf("once it settles: %v", err)
+	}
+	first, firstTag := oss.ToTime(res.LastModified), oss.ToString(res.ETag)
+	// The instance attributes fill in 24 h later: the file is rewritten.
+	attrs := settles.Add(24 * time.Hour)
+	fx.clock.Set(attrs.Add(-time.Second))
+	if err := head(); err != nil || oss.ToString(res.ETag) != firstTag {
+		t.Errorf("the file changed before its attributes filled in: %v", err)
+	}
+	fx.clock.Set(attrs)
+	if err := head(); err != nil || oss.ToString(res.ETag) == firstTag || !oss.ToTime(res.LastModified).Equal(attrs) ||
+		!first.Equal(settles) {
+		t.Errorf("Last-Modified %s then %s, want %s then %s (err %v)", first, oss.ToTime(res.LastModified), settles, attrs, err)
 	}
 }
 
