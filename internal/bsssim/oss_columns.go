@@ -18,11 +18,11 @@ package bsssim
 type fileKind uint8
 
 const (
-	kindInstanceDaily     fileKind = 1 << iota // InstanceDetail_YYYYMMDD
-	kindInstanceMonthly                        // InstanceDetail_YYYYMM, InstanceDetailMonthly_YYYYMM
-	kindBillingItemDaily                       // BillingItemDetail_YYYYMMDD
-	kindBillingItemMonthly                     // BillingItemDetail_YYYYMM, BillingItemDetailMonthly_YYYYMM
-	kindSplitDaily                             // SplitItemDetailDaily_YYYYMM: the month's DAILY split rows
+	kindInstanceDaily      fileKind = 1 << iota // InstanceDetail_YYYYMMDD
+	kindInstanceMonthly                         // InstanceDetail_YYYYMM, InstanceDetailMonthly_YYYYMM
+	kindBillingItemDaily                        // BillingItemDetail_YYYYMMDD
+	kindBillingItemMonthly                      // BillingItemDetail_YYYYMM, BillingItemDetailMonthly_YYYYMM
+	kindSplitDaily                              // SplitItemDetailDaily_YYYYMM: the month's DAILY split rows
 
 	kindsInstance     = kindInstanceDaily | kindInstanceMonthly
 	kindsBillingItem  = kindBillingItemDaily | kindBillingItemMonthly
@@ -33,12 +33,12 @@ const (
 
 // fileRow is one row of any file, its fields taken from the API row.
 type fileRow struct {
-	cycle, date, billAccount, owner                        string
-	productCode, productName, subscriptionType, item       string
-	instanceID, nick, region, zone                         string
+	cycle, date, billAccount, owner                          string
+	productCode, productName, subscriptionType, item         string
+	instanceID, nick, region, zone                           string
 	billingItem, billingItemCode, splitItemID, splitItemName string
-	resourceGroup, costUnit, tag, currency                 string
-	amounts                                                Amounts
+	resourceGroup, costUnit, tag, currency                   string
+	amounts                                                  Amounts
 }
 
 // fileColumn is one column: its header in each subscription language, the

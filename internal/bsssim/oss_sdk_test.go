@@ -220,14 +220,14 @@ func checkHeader(t *testing.T, header []string, subscribeType string, daily bool
 func checkMoney(t *testing.T, rows [][]string, lang string, want bsssim.Amounts) {
 	t.Helper()
 	columns := map[string]bsssim.Money{
-		columnName(lang, "原价", "Pretax Gross Amount"):           want.PretaxGrossAmount,
-		columnName(lang, "优惠金额", "Discount"):                    want.InvoiceDiscount,
-		columnName(lang, "优惠券抵扣", "Deducted By Coupons"):        want.DeductedByCoupons,
-		columnName(lang, "代金券抵扣", "Deducted By Cash Coupons"):   want.DeductedByCashCoupons,
-		columnName(lang, "储值卡抵扣", "Deducted By Prepaid Card"):   want.DeductedByPrepaidCard,
-		columnName(lang, "应付金额", "Payable Amount"):              want.PretaxAmount,
-		columnName(lang, "现金支付", "Payment Amount"):              want.PaymentAmount,
-		columnName(lang, "欠费金额", "Outstanding Amount"):          want.OutstandingAmount,
+		columnName(lang, "原价", "Pretax Gross Amount"):         want.PretaxGrossAmount,
+		columnName(lang, "优惠金额", "Discount"):                  want.InvoiceDiscount,
+		columnName(lang, "优惠券抵扣", "Deducted By Coupons"):      want.DeductedByCoupons,
+		columnName(lang, "代金券抵扣", "Deducted By Cash Coupons"): want.DeductedByCashCoupons,
+		columnName(lang, "储值卡抵扣", "Deducted By Prepaid Card"): want.DeductedByPrepaidCard,
+		columnName(lang, "应付金额", "Payable Amount"):            want.PretaxAmount,
+		columnName(lang, "现金支付", "Payment Amount"):            want.PaymentAmount,
+		columnName(lang, "欠费金额", "Outstanding Amount"):        want.OutstandingAmount,
 	}
 	if want.PretaxGrossAmount.IsZero() {
 		t.Fatal("the World bills nothing here: the test would prove nothing")
