@@ -65,6 +65,16 @@ type settings struct {
 	idleTimeout   time.Duration
 	credential    bsssim.Credential
 	log           *logging.Config
+	oss           ossSettings
+}
+
+// ossSettings are the --oss.* flags: the OSS endpoint holding the bill
+// files of the world's subscriptions.
+type ossSettings struct {
+	listenAddress string // "" serves no OSS endpoint
+	region        string
+	rowLimit      int
+	faults        *bsssim.OSSFaults
 }
 
 // typedValue is a flag parsed into its type as kingpin reads it. Kingpin's
@@ -222,9 +232,41 @@ func newApp(s *settings) *kingpin.Application {
 		Default(bsssim.TestAccessKeyID).Envar("BSS_SIMULATOR_ACCESS_KEY_ID").StringVar(&s.credential.AccessKeyID)
 	app.Flag("access-key-secret", "AccessKey secret the simulator accepts. The default is the simulator's own fake test secret.").
 		Default(bsssim.TestAccessKeySecret).Envar("BSS_SIMULATOR_ACCESS_KEY_SECRET").StringVar(&s.credential.AccessKeySecret)
+	addOSSFlags(app, s)
 	// The exporter's --log.level and --log.format (debug logs every request).
 	s.log = logging.AddFlags(app)
 	return app
+}
+
+// addOSSFlags declares the --oss.* flags and --split-item-subscription.
+func addOSSFlags(app *kingpin.Application, s *settings) {
+	typed(app, "oss.listen-address", "Address to serve the bill files on, host:port, as an OSS endpoint (ListObjectsV2, "+
+		"GetObject, HeadObject; V4 and V1 signatures; path-style, or virtual-hosted with the bucket as the Host's first label): "+
+		"the files BSS writes for the subscriptions QueryBillToOSSSubscription lists, from the same world and billing clock. "+
+		"Empty (the default) serves none; port 0 picks a free port.", "", &s.oss.listenAddress, parseHostPortOrEmpty, same)
+	typed(app, "oss.region", "Region of the simulated bucket, which V4 signatures must name.",
+		bsssim.DefaultOSSRegion, &s.oss.region, nonEmpty, same)
+	typed(app, "oss.row-limit", "Rows per CSV file before a bill file is split into a zip of parts; 0 keeps each "+
+		"subscription's RowLimitPerFile (300000).", "0", &s.oss.rowLimit, parseInt, itoa)
+	typed(app, "oss.faults", "OSS faults, comma-separated: missing-day=YYYY-MM-DD (that day's files absent), "+
+		"missing-key=<key> (one object absent), drop-column=<key>:<column> (one file's header and rows lack the column).",
+		"", &s.oss.faults, bsssim.ParseOSSFaults, (*bsssim.OSSFaults).String)
+	app.Flag("split-item-subscription", "Add a SplitItemDetailDaily subscription (split bills by day) to "+
+		"QueryBillToOSSSubscription and the OSS endpoint.").BoolVar(&s.world.SplitItemSubscription)
+}
+
+func parseHostPortOrEmpty(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return parseHostPort(s)
+}
+
+func nonEmpty(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("want a value")
+	}
+	return s, nil
 }
 
 // check refuses what kingpin's types let through; errors name the flag.
@@ -255,6 +297,8 @@ func (s *settings) check() error {
 		return errors.New("--access-key-id is empty")
 	case s.credential.AccessKeySecret == "":
 		return errors.New("--access-key-secret is empty") // never quote a secret
+	case s.oss.rowLimit < 0:
+		return fmt.Errorf("--oss.row-limit=%d: want 0 or more", s.oss.rowLimit)
 	}
 	return s.log.Validate()
 }
@@ -298,6 +342,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (s settings, code int, 
 	if s.faults == nil {
 		s.faults = bsssim.NewFaults()
 	}
+	if s.oss.faults == nil {
+		s.oss.faults = bsssim.NewOSSFaults()
+	}
 	if err := s.check(); err != nil {
 		fmt.Fprintf(stderr, "bss-simulator: error: %v\n", err)
 		return s, exitUsage, true
@@ -328,10 +375,11 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		level.Error(logger).Log("msg", "cannot build the billing world; check --owners, --instances-per-owner and --buckets-per-oss-instance", "err", err)
 		return exitUsage
 	}
+	clock := bsssim.NewOffsetClock(clockStart)
 	server, err := bsssim.NewServer(bsssim.Config{
 		World:          world,
 		Credentials:    []bsssim.Credential{s.credential},
-		Clock:          bsssim.NewOffsetClock(clockStart),
+		Clock:          clock,
 		QuotaPerSecond: s.quota,
 		Latency:        s.latency,
 		Faults:         s.faults,
@@ -353,30 +401,85 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		"split_bill", s.world.SplitBillEnabled, "quota_per_second", s.quota, "latency", s.latency,
 		"faults", s.faults.String(), "billing_clock_start", clockStart.Format(time.RFC3339))
 
-	srv := bsssim.NewHTTPServer(logRequests(server, logger))
-	srv.ReadTimeout, srv.IdleTimeout = s.readTimeout, s.idleTimeout
-	srv.ReadHeaderTimeout = min(srv.ReadHeaderTimeout, s.readTimeout)
-	srv.ErrorLog = stdlog.New(log.NewStdlibAdapter(level.Warn(logger)), "", 0) // one log format
-	served := make(chan error, 1)
+	srv := newHTTPServer(logRequests(server, logger), &s, logger)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
+	if s.oss.listenAddress != "" {
+		ossSrv, err := serveOSS(&s, world, clock, logger, stdout, served)
+		if err != nil {
+			_ = srv.Close()
+			<-served
+			return exitError
+		}
+		servers = append(servers, ossSrv)
+	}
 
 	select {
 	case err := <-served:
 		level.Error(logger).Log("msg", "serving failed", "err", err)
+		closeAll(servers, served, len(servers)-1)
 		return exitError
 	case <-ctx.Done():
 	}
 	level.Info(logger).Log("msg", "shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		_ = srv.Close() // answers still waiting on --latency or a latency fault
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			_ = srv.Close() // answers still waiting on --latency or a latency fault
+		}
 	}
-	<-served
+	closeAll(nil, served, len(servers))
 	st := server.Stats()
 	level.Info(logger).Log("msg", "stopped", "requests", st.TotalRequests(), "pages", st.Pages, "rows", st.Rows,
 		"throttled", st.Throttled)
 	return exitOK
+}
+
+// newHTTPServer wraps h with the simulator's timeouts, the flags' read and
+// idle timeouts and the logger.
+func newHTTPServer(h http.Handler, s *settings, logger log.Logger) *http.Server {
+	srv := bsssim.NewHTTPServer(h)
+	srv.ReadTimeout, srv.IdleTimeout = s.readTimeout, s.idleTimeout
+	srv.ReadHeaderTimeout = min(srv.ReadHeaderTimeout, s.readTimeout)
+	srv.ErrorLog = stdlog.New(log.NewStdlibAdapter(level.Warn(logger)), "", 0) // one log format
+	return srv
+}
+
+// serveOSS starts the OSS endpoint of --oss.listen-address on the BSS
+// endpoint's world and clock; its Serve result goes to served.
+func serveOSS(s *settings, world *bsssim.World, clock bsssim.Clock, logger log.Logger, stdout io.Writer, served chan<- error) (*http.Server, error) {
+	handler, err := bsssim.NewOSSHandler(world, bsssim.OSSConfig{
+		Credentials: []bsssim.Credential{s.credential}, Clock: clock, Region: s.oss.region,
+		RowLimitPerFile: s.oss.rowLimit, Faults: s.oss.faults,
+	})
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot configure the OSS endpoint", "err", err)
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", s.oss.listenAddress)
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot listen", "address", s.oss.listenAddress, "err", err)
+		return nil, err
+	}
+	bucket := world.Subscriptions()[0].SubscribeBucket
+	fmt.Fprintf(stdout, "OSS bill files: bucket %s, region %s, endpoint http://%s (path style)\n", bucket, s.oss.region, ln.Addr())
+	level.Info(logger).Log("msg", "serving OSS bill files", "url", "http://"+ln.Addr().String(), "bucket", bucket,
+		"region", s.oss.region, "faults", s.oss.faults.String())
+	srv := newHTTPServer(logRequests(handler, logger), s, logger)
+	go func() { served <- srv.Serve(ln) }()
+	return srv, nil
+}
+
+// closeAll closes servers and waits for n Serve results.
+func closeAll(servers []*http.Server, served <-chan error, n int) {
+	for _, srv := range servers {
+		_ = srv.Close()
+	}
+	for range n {
+		<-served
+	}
 }
 
 // printBanner tells a person how to use the simulator. The keys printed are

@@ -48,6 +48,9 @@ func TestBadFlagsAreRefusedByName(t *testing.T) {
 		{[]string{"--log.level=loud"}, `--log.level: "loud" is not one of debug, info, warn, error`}, // internal/logging's wording
 		{[]string{"--log.format=xml"}, `--log.format: "xml" is not one of logfmt, json`},
 		{[]string{"--owners=2000"}, "Owners 2000 out of range"}, // the World's own limit
+		{[]string{"--oss.listen-address=8418"}, `--oss.listen-address="8418": want host:port`},
+		{[]string{"--oss.row-limit=-5"}, `--oss.row-limit=-5: want 0 or more`},
+		{[]string{"--oss.faults=missing-day=June"}, `--oss.faults="missing-day=June": OSS fault "missing-day=June"`},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -110,7 +113,8 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	}
 	for _, flag := range []string{"--listen-address", "--seed", "--owners", "--instances-per-owner", "--buckets-per-oss-instance",
 		"--currency", "--[no-]split-bill", "--[no-]amortized-cost", "--quota", "--latency", "--faults", "--clock.start", "--http.read-timeout",
-		"--http.idle-timeout", "--access-key-id", "--access-key-secret", "--log.level", "--log.format"} {
+		"--http.idle-timeout", "--access-key-id", "--access-key-secret", "--log.level", "--log.format",
+		"--oss.listen-address", "--oss.region", "--oss.row-limit", "--oss.faults", "--[no-]split-item-subscription"} {
 		if !strings.Contains(stdout.String(), flag) {
 			t.Errorf("--help does not explain %s", flag)
 		}

@@ -25,6 +25,15 @@
 //   - auth.go, signature.go: credentials and request signatures.
 //   - calendar.go, clock.go, money.go, quota.go: the billing calendar, the
 //     billing clocks, exact amounts, the flow control.
+//   - oss*.go: the OSS endpoint holding the bill files of the World's
+//     subscriptions (SubscribeBillToOSS): oss.go reads, authenticates and
+//     routes a request; oss_signature.go checks OSS4-HMAC-SHA256 and V1
+//     signatures; oss_objects.go answers ListObjectsV2, GetObject and
+//     HeadObject and writes OSS's XML errors; oss_files.go decides which
+//     files exist at a billing moment and which API rows each holds;
+//     oss_columns.go is the one table of CSV columns; oss_write.go streams a
+//     file as CSV or a zip of CSV parts; oss_faults.go removes files and
+//     columns.
 //
 // bsssimtest answers the World's truth in the client's types, for the
 // tests of the client and the collectors.

@@ -422,8 +422,7 @@ type Running struct {
 	// Host is 127.0.0.1:port, for clients that take an endpoint without a scheme.
 	Host   string
 	Server *Server
-	srv    *http.Server
-	done   chan struct{}
+	loop   *loopback
 }
 
 // Start serves a new Server on 127.0.0.1 with a free port.
@@ -436,28 +435,39 @@ func Start(cfg Config) (*Running, error) {
 }
 
 func serve(s *Server) (*Running, error) {
+	loop, err := serveLoopback(s)
+	if err != nil {
+		return nil, err
+	}
+	return &Running{URL: "http://" + loop.addr, Host: loop.addr, Server: s, loop: loop}, nil
+}
+
+// Close stops listening and ends open connections, waiting answers included.
+func (r *Running) Close() error { return r.loop.close() }
+
+// loopback is a handler served on 127.0.0.1 with a free port.
+type loopback struct {
+	addr string
+	srv  *http.Server
+	done chan struct{}
+}
+
+func serveLoopback(h http.Handler) (*loopback, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("bsssim: listening on 127.0.0.1: %w", err)
 	}
-	run := &Running{
-		URL:    "http://" + ln.Addr().String(),
-		Host:   ln.Addr().String(),
-		Server: s,
-		srv:    NewHTTPServer(s),
-		done:   make(chan struct{}),
-	}
+	l := &loopback{addr: ln.Addr().String(), srv: NewHTTPServer(h), done: make(chan struct{})}
 	go func() {
-		defer close(run.done)
-		_ = run.srv.Serve(ln) // returns ErrServerClosed after Close
+		defer close(l.done)
+		_ = l.srv.Serve(ln) // returns ErrServerClosed after Close
 	}()
-	return run, nil
+	return l, nil
 }
 
-// Close stops listening and ends open connections, waiting answers included.
-func (r *Running) Close() error {
-	err := r.srv.Close()
-	<-r.done
+func (l *loopback) close() error {
+	err := l.srv.Close()
+	<-l.done
 	return err
 }
 

@@ -122,6 +122,11 @@ type WorldConfig struct {
 	// by exactly this much ("-0.01", "100"); "" keeps them equal. It
 	// tests the exporter's reconciliation.
 	OverviewPayableSkew string
+	// SplitItemSubscription adds a SplitItemDetailDaily subscription
+	// (BucketPath "billing/split-item-detail-daily/") to Subscriptions,
+	// whose files hold the split bill's DAILY rows (OSSServer). Off by
+	// default so that worlds answer QueryBillToOSSSubscription as before.
+	SplitItemSubscription bool
 
 	// Injected spend, for the tests of the anomaly rules
 	// (dashboards/anomaly_test.go). All are off by default, and a world
@@ -600,6 +605,11 @@ func (w *World) Subscriptions() []BillSubscription {
 		subs = append(subs, BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer,
 			BucketPath: "billing/instance-detail-monthly/", SubscribeType: "InstanceDetailMonthly",
 			SubscribeLanguage: lang, SubscribeTime: stamp(3), RowLimitPerFile: 300000})
+	}
+	if w.cfg.SplitItemSubscription {
+		subs = append(subs, BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer,
+			BucketPath: "billing/split-item-detail-daily/", SubscribeType: "SplitItemDetailDaily",
+			SubscribeLanguage: lang, SubscribeTime: stamp(4), RowLimitPerFile: 300000})
 	}
 	return subs
 }
