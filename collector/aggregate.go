@@ -88,6 +88,22 @@ func (a *aggregate) subtractAll(b []series) error {
 	return nil
 }
 
+// take returns the series whose amounts are not all zero, in the order
+// they were added, and ends the aggregate. It hands over the aggregate's
+// own slice instead of a sorted copy: for the aggregates of every bucket of
+// a day, which are capped (ranked) next, a copy would be some 30 MiB more.
+func (a *aggregate) take() []series {
+	out := a.series[:0]
+	for _, s := range a.series {
+		if s.amounts != (bssclient.Amounts{}) {
+			out = append(out, s)
+		}
+	}
+	clear(a.series[len(out):]) // the dropped series' labels
+	a.series, a.index = nil, nil
+	return out
+}
+
 // sorted returns the series ordered by labels, dropping those whose amounts
 // are all zero (a series that exists only in data a subtraction removed).
 func (a *aggregate) sorted() []series {
@@ -141,20 +157,29 @@ func orUnknown(s string) string {
 // that billed nothing still make an overflow series of 0, so a capped set
 // has the same overflow series whatever the amounts.
 func capSeries(all []series, maxSeries int, overflowOf func(series) []string) ([]series, error) {
-	ranked := slices.Clone(all)
-	slices.SortFunc(ranked, func(a, b series) int {
+	// Rank positions rather than a copy of the series: all may hold every
+	// bucket of a day, and a copy would double what the ranking holds.
+	order := make([]int32, len(all))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &all[i], &all[j]
 		if c := cmp.Compare(b.amounts.PretaxAmount.Units(), a.amounts.PretaxAmount.Units()); c != 0 {
 			return c
 		}
 		return slices.Compare(a.labels, b.labels)
 	})
-	if len(ranked) <= maxSeries {
-		return ranked, nil
+	kept := make([]series, 0, min(maxSeries, len(all)))
+	for _, i := range order[:cap(kept)] {
+		kept = append(kept, all[i])
 	}
-	kept := ranked[:maxSeries:maxSeries]
+	if len(all) <= maxSeries {
+		return kept, nil
+	}
 	overflow := newAggregate()
-	for _, s := range ranked[maxSeries:] {
-		if err := overflow.add(overflowOf(s), s.amounts); err != nil {
+	for _, i := range order[maxSeries:] {
+		if err := overflow.add(overflowOf(all[i]), all[i].amounts); err != nil {
 			return nil, err
 		}
 	}

@@ -157,7 +157,7 @@ func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, new
 func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
 	sum := newAggregate()
-	seriesOf := map[rowDigest]int{} // instance and item → index in sum.series
+	var seriesOf rowIndex // instance and item → index in sum.series
 	labels := make([]string, len(c.labels))
 	req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly}
 	for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
@@ -170,14 +170,14 @@ func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest
 			if err := sum.add(labels, it.Amounts); err != nil {
 				return nil, err
 			}
-			seriesOf[digestOf(it.InstanceID, it.Item)] = sum.index[string(sum.key)]
+			seriesOf.add(digestOf(it.InstanceID, it.Item), sum.index[string(sum.key)])
 		}
 	}
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		return c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
 	}
 	err := eachUnsettledRow(ctx, c.cfg.ConcurrentWalks, now, newest, daily, func(it *bssclient.InstanceBillItem) error {
-		if k, ok := seriesOf[digestOf(it.InstanceID, it.Item)]; ok {
+		if k, ok := seriesOf.lookup(digestOf(it.InstanceID, it.Item)); ok {
 			return sum.subtractAt(k, it.Amounts)
 		}
 		c.labelsOf(it, labels)
