@@ -201,24 +201,60 @@ func decodeZipPart[T any](p *zip.File, name string, layout fileLayout, b *rowBat
 	return decodeCSVPart(rc, name, layout, b)
 }
 
-// seekReaderAt makes a file that seeks (the SDK's ReadOnlyFile) an
-// io.ReaderAt. Reads that follow each other continue the same ranged
-// download, as ReadOnlyFile keeps its stream while the offset matches: a
-// zip's parts, read in order, cost one GET after the directory's few.
-type seekReaderAt struct {
-	mu sync.Mutex
-	f  io.ReadSeeker
+// windowReaderAt makes a file that seeks (the SDK's ReadOnlyFile) an
+// io.ReaderAt for archive/zip, through one reused window of the file.
+// ReadOnlyFile keeps its ranged download open while reads follow each
+// other; the window makes zip's reads follow each other: a part's local
+// header (30 bytes), its name and its data are read through the window,
+// and a refill that starts where the last one ended continues the same
+// download. So a zip costs a few GETs for its directory and one for all
+// its parts, and memory is the window.
+type windowReaderAt struct {
+	mu     sync.Mutex
+	f      io.ReadSeeker
+	size   int64
+	buf    []byte
+	bufOff int64 // the file offset of buf[0]
+	n      int   // valid bytes in buf
 }
 
-func (r *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+func newWindowReaderAt(f io.ReadSeeker, size int64) *windowReaderAt {
+	return &windowReaderAt{f: f, size: size, buf: make([]byte, billFileReadBuffer)}
+}
+
+func (r *windowReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := r.f.Seek(off, io.SeekStart); err != nil {
-		return 0, err
+	done := 0
+	for done < len(p) {
+		at := off + int64(done)
+		if at >= r.size {
+			return done, io.EOF
+		}
+		if at < r.bufOff || at >= r.bufOff+int64(r.n) {
+			if err := r.fill(at); err != nil {
+				return done, err
+			}
+		}
+		done += copy(p[done:], r.buf[at-r.bufOff:r.n])
 	}
-	n, err := io.ReadFull(r.f, p)
-	if err == io.ErrUnexpectedEOF {
+	return done, nil
+}
+
+// fill reads the window from off.
+func (r *windowReaderAt) fill(off int64) error {
+	r.n = 0
+	if _, err := r.f.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	want := int(min(int64(len(r.buf)), r.size-off))
+	n, err := io.ReadFull(r.f, r.buf[:want])
+	r.bufOff, r.n = off, n
+	if n > 0 {
+		return nil
+	}
+	if err == nil || err == io.ErrUnexpectedEOF {
 		err = io.EOF
 	}
-	return n, err
+	return err
 }

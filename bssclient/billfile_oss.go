@@ -388,7 +388,7 @@ func decodeBillFile[T any](f *BillFile) iter.Seq2[[]T, error] {
 		b := newRowBatch(yield)
 		var err error
 		if f.Zipped {
-			err = decodeZip(&seekReaderAt{f: f.file}, f.Size, f.name(), f.layout, b)
+			err = decodeZip(newWindowReaderAt(f.file, f.Size), f.Size, f.name(), f.layout, b)
 		} else {
 			err = decodeCSVPart(f.file, f.name(), f.layout, b)
 		}
