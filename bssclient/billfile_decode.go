@@ -70,6 +70,10 @@ func (b *rowBatch[T]) flush(final bool) error {
 func decodeCSVPart[T any](r io.Reader, name string, layout fileLayout, b *rowBatch[T]) error {
 	cr := csv.NewReader(bufio.NewReaderSize(r, billFileReadBuffer))
 	cr.ReuseRecord = true
+	// A stray quote inside a nickname or tag must not lose the file: it is
+	// read as a character. The field count still guards the row's shape,
+	// and amounts still parse strictly.
+	cr.LazyQuotes = true
 	header, err := cr.Read()
 	if err == io.EOF {
 		return fmt.Errorf("bill file %s: empty, without a header", name)

@@ -118,7 +118,7 @@ func TestBillFileBadRows(t *testing.T) {
 		{"short row", instanceHeaderEN + instanceLine(1, "1") + "2024-05,2024-05-20,1001\n", []string{"test.csv", "line 3", "3 fields", "24"}},
 		{"bad amount", instanceHeaderEN + instanceLine(1, "1") + instanceLine(2, "12,34"), []string{"test.csv", "line 3", "Payable Amount", "12,34"}},
 		{"too precise", instanceHeaderEN + instanceLine(1, "0.000000001"), []string{"line 2", "Payable Amount", "8 decimal"}},
-		{"bare quote", instanceHeaderEN + `2024-05,2024-05-20,10"01` + "\n", []string{"test.csv", "line 2, column"}},
+		{"unterminated quote", instanceHeaderEN + instanceLine(1, "1") + `2024-05,"2024-05-20,1001` + "\n", []string{"test.csv", "line 3"}},
 		{"empty", "", []string{"test.csv", "empty"}},
 	}
 	for _, tt := range tests {
@@ -132,6 +132,16 @@ func TestBillFileBadRows(t *testing.T) {
 				t.Errorf("%s: %q lacks %q", tt.name, err, w)
 			}
 		}
+	}
+}
+
+// TestBillFileStrayQuote: a quote inside an informational field is a
+// character, not a broken file.
+func TestBillFileStrayQuote(t *testing.T) {
+	line := strings.Replace(instanceLine(1, "2"), `"nick, 1"`, `my "nick"`, 1)
+	rows, err := decodeTestFile[InstanceBillItem](t, []byte(instanceHeaderEN+line), false, fileLayout{dailyRows: true})
+	if err != nil || len(rows) != 1 || rows[0].NickName != `my "nick"` || rows[0].PretaxAmount != MustParseMoney("2") {
+		t.Errorf("rows %+v, err %v", rows, err)
 	}
 }
 

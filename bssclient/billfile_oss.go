@@ -128,6 +128,12 @@ func (e *BillFileMissingError) Error() string {
 // Is makes errors.Is(err, ErrBillFileMissing) true.
 func (e *BillFileMissingError) Is(target error) bool { return target == ErrBillFileMissing }
 
+// Unwrap gives Classify and ErrorCode OSS's answer, NoSuchKey: not
+// transient, as asking again soon will not make BSS push the file.
+func (e *BillFileMissingError) Unwrap() error {
+	return &APIError{Action: "OSS HeadObject", HTTPStatus: http.StatusNotFound, Code: "NoSuchKey", Message: e.Error()}
+}
+
 // OSSError is an error answer of OSS. It unwraps to an APIError with the
 // same code, so that Classify, ErrorCode and IsTransient judge it as they
 // judge BSS's answers.
@@ -318,7 +324,9 @@ func openAndRead[T any](open func() (*BillFile, error), rows func(*BillFile) ite
 	}
 }
 
-// BillFile is one opened bill file. Its rows can be read once.
+// BillFile is one opened bill file. Its rows can be read once. The string
+// fields of a row share one allocation (the CSV record's): a caller that
+// keeps one value for long keeps the row's text, and may strings.Clone it.
 type BillFile struct {
 	Bucket string
 	Key    string // with its extension

@@ -284,7 +284,7 @@ func TestBillFileMissingDay(t *testing.T) {
 	_, err := all(files.InstanceBillOfDay(context.Background(), may20))
 	var missing *bssclient.BillFileMissingError
 	if !errors.Is(err, bssclient.ErrBillFileMissing) || !errors.As(err, &missing) || missing.Key != files.DayKey(may20) ||
-		!strings.Contains(err.Error(), "20240520") {
+		!strings.Contains(err.Error(), "20240520") || bssclient.ErrorCode(err) != "NoSuchKey" || bssclient.IsTransient(err) {
 		t.Fatalf("err = %v, want ErrBillFileMissing naming %s", err, files.DayKey(may20))
 	}
 	// The day before is there.
