@@ -88,22 +88,6 @@ func (a *aggregate) subtractAll(b []series) error {
 	return nil
 }
 
-// take returns the series whose amounts are not all zero, in the order
-// they were added, and ends the aggregate. It hands over the aggregate's
-// own slice instead of a sorted copy: for the aggregates of every bucket of
-// a day, which are capped (ranked) next, a copy would be some 30 MiB more.
-func (a *aggregate) take() []series {
-	out := a.series[:0]
-	for _, s := range a.series {
-		if s.amounts != (bssclient.Amounts{}) {
-			out = append(out, s)
-		}
-	}
-	clear(a.series[len(out):]) // the dropped series' labels
-	a.series, a.index = nil, nil
-	return out
-}
-
 // sorted returns the series ordered by labels, dropping those whose amounts
 // are all zero (a series that exists only in data a subtraction removed).
 func (a *aggregate) sorted() []series {

@@ -359,6 +359,13 @@ func (a *cycleAccumulator) sums(cyc bssclient.Cycle) bool {
 	return a.sum != nil && a.cycle == cyc
 }
 
+// wants reports whether add would sum day in.
+func (a *cycleAccumulator) wants(day bssclient.Day) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sum != nil && day.Cycle() == a.cycle && !a.days[day]
+}
+
 // has reports whether day is summed in.
 func (a *cycleAccumulator) has(day bssclient.Day) bool {
 	a.mu.Lock()

@@ -217,7 +217,7 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 			return err
 		}
 		if sum != nil {
-			capped, err := c.capBuckets(sum.take())
+			capped, err := c.capBuckets(sum)
 			if err != nil {
 				return err
 			}
@@ -243,11 +243,11 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 // until the day is split, and under the same bucket in both after. BSS
 // documents neither; a DAILY row whose key the MONTHLY bill lacks shows
 // that it does not hold, and readCycle returns a nil sum.
-func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*keyedSums, error) {
 	current := bssclient.CycleOf(now)
-	sum := newAggregate()
-	var seriesOf rowIndex // splitRowDigest → index in sum.series
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
+	sum := newKeyedSums(len(labels))
+	var seriesOf rowIndex // splitRowDigest → position in sum
 	req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Monthly, ProductCode: ossProductCode}
 	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
 		if err != nil {
@@ -258,10 +258,11 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 			if !c.labelsOf(it, labels) {
 				continue
 			}
-			if err := sum.add(labels, it.Amounts); err != nil {
+			at, err := sum.add(labels, it.Amounts)
+			if err != nil {
 				return nil, err
 			}
-			seriesOf.add(splitRowDigest(it), sum.index[string(sum.key)])
+			seriesOf.add(splitRowDigest(it), at)
 		}
 	}
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
@@ -294,8 +295,8 @@ func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
 func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
-	agg := newAggregate()
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
+	sums := newKeyedSums(len(labels))
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
 	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
 		if err != nil {
@@ -306,16 +307,17 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 			if !c.labelsOf(it, labels) {
 				continue
 			}
-			if err := agg.add(labels, it.Amounts); err != nil {
+			if _, err := sums.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
 			}
 		}
 	}
-	all := agg.take()
-	if err := c.acc.add(day, all); err != nil {
-		return bookedDay{}, err
+	if c.acc.wants(day) {
+		if err := c.acc.add(day, sums.series()); err != nil {
+			return bookedDay{}, err
+		}
 	}
-	capped, err := c.capBuckets(all)
+	capped, err := c.capBuckets(sums)
 	if err != nil {
 		return bookedDay{}, err
 	}
@@ -351,13 +353,24 @@ func (c *ossBucketCollector) labelsOf(it *bssclient.SplitItemBillItem, labels []
 
 // capBuckets keeps the MaxBuckets largest series and sums the rest per
 // currency into bucket="__overflow__".
-func (c *ossBucketCollector) capBuckets(all []series) ([]series, error) {
+func (c *ossBucketCollector) capBuckets(sums *keyedSums) ([]series, error) {
+	if c.cfg.OSSBucket.BillingItem {
+		return capBucketItems(sums.series(), c.cfg.OSSBucket.MaxBuckets)
+	}
+	return sums.capped(c.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
+}
+
+// overflowBucketOf labels the overflow series of a bucket's currency.
+func overflowBucketOf(s series) []string {
+	return []string{"", overflowBucket, "", s.labels[len(s.labels)-1]}
+}
+
+// capSeries caps series already summed: the cycle the accumulator sums.
+func (c *ossBucketCollector) capSeries(all []series) ([]series, error) {
 	if c.cfg.OSSBucket.BillingItem {
 		return capBucketItems(all, c.cfg.OSSBucket.MaxBuckets)
 	}
-	return capSeries(all, c.cfg.OSSBucket.MaxBuckets, func(s series) []string {
-		return []string{"", overflowBucket, "", s.labels[len(s.labels)-1]}
-	})
+	return capSeries(all, c.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
 }
 
 // capBucketItems is capBuckets with billing_item labels: it ranks buckets
@@ -441,7 +454,7 @@ func (c *ossBucketCollector) updateCycleSum(now time.Time, newest bssclient.Day)
 			return
 		}
 	}
-	capped, err := c.capBuckets(c.acc.sum.sorted())
+	capped, err := c.capSeries(c.acc.sum.sorted())
 	if err != nil {
 		return // beyond ±92 billion: keep the last sum rather than show a wrong one
 	}

@@ -1,0 +1,127 @@
+package collector
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// keyedSums sums bill rows into series as aggregate does, but holds each
+// series as its key and amounts only, and makes label slices just for the
+// series a cap keeps. The ossbucket collector's sums hold every bucket of a
+// day or of a cycle, 330,000 and more on the biggest simulated account;
+// without a label slice and a series header a bucket takes about 90 bytes
+// less, some 30 MiB at that size.
+type keyedSums struct {
+	index   map[string]int32
+	keys    []string // label values, each ended by 0xff, as aggregate keys them
+	amounts []bssclient.Amounts
+	width   int // label values per key
+	key     []byte
+}
+
+func newKeyedSums(width int) *keyedSums {
+	return &keyedSums{index: map[string]int32{}, width: width}
+}
+
+// add sums amounts into the series with these label values and returns its
+// position.
+func (s *keyedSums) add(labels []string, amounts bssclient.Amounts) (int, error) {
+	s.key = s.key[:0]
+	for _, l := range labels {
+		s.key = append(s.key, l...)
+		s.key = append(s.key, 0xff) // not valid UTF-8, so never inside a label value
+	}
+	if i, ok := s.index[string(s.key)]; ok {
+		sum, err := s.amounts[i].Add(amounts)
+		if err != nil {
+			return 0, err
+		}
+		s.amounts[i] = sum
+		return int(i), nil
+	}
+	key := string(s.key)
+	s.index[key] = int32(len(s.keys))
+	s.keys = append(s.keys, key)
+	s.amounts = append(s.amounts, amounts)
+	return len(s.keys) - 1, nil
+}
+
+// subtractAt subtracts amounts from the series at position i.
+func (s *keyedSums) subtractAt(i int, amounts bssclient.Amounts) error {
+	diff, err := s.amounts[i].Add(negate(amounts))
+	if err != nil {
+		return err
+	}
+	s.amounts[i] = diff
+	return nil
+}
+
+func (s *keyedSums) seriesAt(i int) series {
+	return series{labels: splitKey(s.keys[i], s.width), amounts: s.amounts[i]}
+}
+
+// nonZero returns the positions of the series whose amounts are not all
+// zero, as aggregate.sorted and take drop the others.
+func (s *keyedSums) nonZero() []int32 {
+	var out []int32
+	for i := range s.amounts {
+		if s.amounts[i] != (bssclient.Amounts{}) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
+// series returns every series whose amounts are not all zero, with labels.
+func (s *keyedSums) series() []series {
+	nz := s.nonZero()
+	out := make([]series, len(nz))
+	for j, i := range nz {
+		out[j] = s.seriesAt(int(i))
+	}
+	return out
+}
+
+// capped is capSeries of series(): the same series in the same order,
+// without making labels for the series the cap sums into overflow.
+func (s *keyedSums) capped(maxSeries int, overflowOf func(series) []string) ([]series, error) {
+	order := s.nonZero()
+	slices.SortFunc(order, func(i, j int32) int {
+		if c := cmp.Compare(s.amounts[j].PretaxAmount.Units(), s.amounts[i].PretaxAmount.Units()); c != 0 {
+			return c
+		}
+		return compareKeys(s.keys[i], s.keys[j])
+	})
+	kept := make([]series, 0, min(maxSeries, len(order)))
+	for _, i := range order[:cap(kept)] {
+		kept = append(kept, s.seriesAt(int(i)))
+	}
+	if len(order) <= maxSeries {
+		return kept, nil
+	}
+	overflow := newAggregate()
+	for _, i := range order[maxSeries:] {
+		if err := overflow.add(overflowOf(s.seriesAt(int(i))), s.amounts[i]); err != nil {
+			return nil, err
+		}
+	}
+	rest := overflow.series // not sorted(), which drops all-zero series
+	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
+	return append(kept, rest...), nil
+}
+
+// compareKeys orders two keys of the same width as slices.Compare orders
+// their label values.
+func compareKeys(a, b string) int {
+	for a != "" && b != "" {
+		i, j := strings.IndexByte(a, 0xff), strings.IndexByte(b, 0xff)
+		if c := strings.Compare(a[:i], b[:j]); c != 0 {
+			return c
+		}
+		a, b = a[i+1:], b[j+1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
