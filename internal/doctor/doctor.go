@@ -55,9 +55,11 @@ type Report struct {
 	Requests    int          `json:"requests"`
 	Checks      []Check      `json:"checks"`
 	Predictions []Prediction `json:"predictions,omitempty"`
-	// PeakMemoryMiB is the predicted peak resident memory of a cold start;
-	// 0 when the bills it depends on could not be measured.
-	PeakMemoryMiB int `json:"peak_memory_mib,omitempty"`
+	// PeakHeapMiB is the predicted peak live heap of a cold start, and
+	// MemoryLimitMiB the container memory limit that holds it; 0 when the
+	// bills they depend on could not be measured.
+	PeakHeapMiB    int `json:"peak_heap_mib,omitempty"`
+	MemoryLimitMiB int `json:"memory_limit_mib,omitempty"`
 }
 
 // ExitCode is 0 when every enabled collector will work, 1 otherwise.

@@ -128,22 +128,24 @@ func label(m *dto.Metric, name string) string {
 }
 
 // TestPeakMemoryPrediction: the prediction counts the rows of the enabled
-// collectors that hold them, and says "?" with a limit to set when the peak
-// would not fit the chart's default limit.
+// collectors that hold them, and says "?" with a limit to set when the
+// limit the peak needs is above the chart's default.
 func TestPeakMemoryPrediction(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		enabled         []string
 		instanceMonth   int
 		splitDay        int
-		wantMiB         int
+		wantHeapMiB     int
+		wantLimitMiB    int
 		wantMark        Mark
 		wantNextMention string
 	}{
-		{"no bill collector holds rows", []string{"account", "balance"}, 1_000_000, 1_000_000, peakBaseMiB, OK, ""},
-		{"a small account", []string{"account", "instance", "ossbucket"}, 5783, 6354, peakBaseMiB + (5783+6354)*peakBytesPerRow/(1<<20), OK, ""},
-		{"only ossbucket", []string{"ossbucket"}, 1_000_000, 6354, peakBaseMiB + 6354*peakBytesPerRow/(1<<20), OK, ""},
-		{"a million rows a day", []string{"instance", "ossbucket"}, 1_150_000, 1_270_000, peakBaseMiB + 2_420_000*peakBytesPerRow/(1<<20), Unknown, "resources.limits.memory"},
+		{"no bill collector holds rows", []string{"account", "balance"}, 1_000_000, 1_000_000, 15, 25, OK, ""},
+		{"a small account", []string{"account", "instance", "ossbucket"}, 5783, 6354, 15, 25, OK, ""},
+		{"only ossbucket", []string{"ossbucket"}, 1_000_000, 1_000_000, 15 + 48, 105, OK, ""},
+		{"a million rows a day", []string{"instance", "ossbucket"}, 1_150_000, 1_270_000, 15 + 117, 220, OK, ""},
+		{"two million rows a day", []string{"instance", "ossbucket"}, 2_300_000, 2_540_000, 15 + 235, 417, Unknown, "at least 417 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &run{in: Input{Enabled: tc.enabled}, rows: map[string]billSize{
@@ -151,8 +153,8 @@ func TestPeakMemoryPrediction(t *testing.T) {
 				bssclient.ActionDescribeSplitItemBill: {day: tc.splitDay, month: tc.splitDay * 30},
 			}}
 			r.predictMemory()
-			if r.report.PeakMemoryMiB != tc.wantMiB {
-				t.Errorf("predicted %d MiB, want %d", r.report.PeakMemoryMiB, tc.wantMiB)
+			if r.report.PeakHeapMiB != tc.wantHeapMiB || r.report.MemoryLimitMiB != tc.wantLimitMiB {
+				t.Errorf("predicted %d MiB of heap and a %d MiB limit, want %d and %d", r.report.PeakHeapMiB, r.report.MemoryLimitMiB, tc.wantHeapMiB, tc.wantLimitMiB)
 			}
 			if len(r.report.Checks) != 1 || r.report.Checks[0].Mark != tc.wantMark || !strings.Contains(r.report.Checks[0].Next, tc.wantNextMention) {
 				t.Errorf("checks %+v, want one marked %s naming %q", r.report.Checks, tc.wantMark, tc.wantNextMention)
@@ -161,7 +163,7 @@ func TestPeakMemoryPrediction(t *testing.T) {
 	}
 	r := &run{in: Input{Enabled: []string{"instance"}}, rows: map[string]billSize{}}
 	r.predictMemory()
-	if r.report.PeakMemoryMiB != 0 || len(r.report.Checks) != 0 {
+	if r.report.PeakHeapMiB != 0 || len(r.report.Checks) != 0 {
 		t.Errorf("predicted without the instance bill measured: %+v", r.report)
 	}
 }
