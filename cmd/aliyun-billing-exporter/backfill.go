@@ -195,6 +195,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return bad(err)
 	}
 	logger := logs.Logger
+	if opts.autoGoMemLimit { // a backfill reads the same big bills a cold start does
+		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
+	}
 
 	cfg, err := Load(opts, logger)
 	if err != nil {

@@ -38,7 +38,7 @@ func newDoctorApp(o *options, d *doctorOptions, stdout, stderr io.Writer) *kingp
 		"how late and how large its bills are, what that size predicts (cold start, requests a day, series), and the exporter's guesses where BSS's documentation is silent. " +
 		"It reads the exporter's flags and --config.file. Exit 0: every enabled collector will work; 1: one will not, or a check could not tell; 2: bad flags."
 	for _, f := range app.Model().Flags {
-		if strings.HasPrefix(f.Name, "web.") || f.Name == "config.check" {
+		if strings.HasPrefix(f.Name, "web.") || strings.HasPrefix(f.Name, "auto-gomemlimit") || f.Name == "config.check" {
 			app.GetFlag(f.Name).Hidden()
 		}
 	}
