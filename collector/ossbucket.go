@@ -176,10 +176,12 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 
 // maxBucketWalks bounds the split-bill walks the collector runs at once,
 // below --billing.concurrent-walks: each holds every bucket of its day until
-// the cap ranks them, about 110 MiB on an account with 330,000 buckets a
-// day. One walk asks 6.7 requests a second at BSS's usual 150 ms; on a
-// cold start the instance collector's walks use the rest of the 10/s
-// quota, so the cold start is no longer for it.
+// the cap ranks them, about 70 MiB on an account with 330,000 buckets a
+// day. One walk asks 6.7 requests a second at BSS's usual 150 ms, so once
+// the instance collector is done a cold start leaves a third of the quota
+// unused: at 50,000 rows a day it is ready about 80 s later than with two
+// walks (BENCHMARKS.md, figure 6), the price of a biggest account's cold
+// start staying inside the chart's 256 MiB.
 const maxBucketWalks = 1
 
 func (c *ossBucketCollector) walks() int { return min(c.cfg.ConcurrentWalks, maxBucketWalks) }
