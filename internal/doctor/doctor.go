@@ -128,6 +128,9 @@ type Input struct {
 	// RemoteWrite are the receivers --remote-write.url and the config
 	// file name; each is sent one probe sample.
 	RemoteWrite []remotewrite.Receiver
+	// BillFiles, when set, reads the bucket the account's bill
+	// subscription pushes to, for the bill files check.
+	BillFiles *bssclient.OSSReader
 }
 
 // Actions each collector calls, in the order they are checked.
@@ -184,9 +187,10 @@ func actionsOf(enabled []string) []string {
 }
 
 type run struct {
-	in     Input
-	report Report
-	rows   map[string]billSize // per bill action
+	in      Input
+	report  Report
+	payerID string              // the payer account's ID, which names its bill files
+	rows    map[string]billSize // per bill action
 	// daySeries is the series the days walked make, per bill action; the
 	// account bill's one figure is its whole count (days and cycles).
 	daySeries map[string][]int
@@ -219,6 +223,7 @@ func Run(ctx context.Context, in Input) Report {
 		r.countGroups(ctx)
 		r.predict(ctx)
 		r.remoteWrite(ctx)
+		r.billFiles(ctx)
 		r.guesses()
 	}
 	r.report.Requests = in.Requests()
@@ -264,6 +269,7 @@ func (r *run) payer(ctx context.Context) bool {
 		}
 		return false
 	}
+	r.payerID = p.AccountID
 	r.add(OK, "payer", fmt.Sprintf("account %s on site %s, at %s", p.AccountID, p.Site, r.in.Endpoint), "")
 	return true
 }
