@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -62,6 +63,9 @@ type ossBucketCollector struct {
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
+	// dayBuckets is how many buckets the last day read held; it decides
+	// how many days are read at once (walks).
+	dayBuckets atomic.Int64
 	// cycleSum is the cycle's gauges as published: from the MONTHLY bill,
 	// or, while acc sums the cycle, from acc, capped.
 	cycleSum settledCycleSum
@@ -175,16 +179,27 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 }
 
 // maxBucketWalks bounds the split-bill walks the collector runs at once,
-// below --billing.concurrent-walks: each holds every bucket of its day until
-// the cap ranks them, about 70 MiB on an account with 330,000 buckets a
-// day. One walk asks 6.7 requests a second at BSS's usual 150 ms, so once
-// the instance collector is done a cold start leaves a third of the quota
-// unused: at 50,000 rows a day it is ready about 80 s later than with two
-// walks (BENCHMARKS.md, figure 6), the price of a biggest account's cold
-// start staying inside the chart's 256 MiB.
-const maxBucketWalks = 1
+// below --billing.concurrent-walks. Two walks still ask more than the 10/s
+// quota at BSS's usual 150 ms; one asks 6.7 a second.
+const maxBucketWalks = 2
 
-func (c *ossBucketCollector) walks() int { return min(c.cfg.ConcurrentWalks, maxBucketWalks) }
+// manyBucketsADay is where a day's walk holds enough (about 200 bytes a
+// bucket until the cap ranks them) that the collector reads one day at a
+// time: two walks of 330,000 buckets a day would take a cold start of the
+// biggest simulated account past the chart's 256 MiB (BENCHMARKS.md,
+// figure 6), while one leaves a third of the quota unused once the
+// instance collector is done.
+const manyBucketsADay = 100_000
+
+// walks is how many days the collector reads at once. A cold start reads
+// the newest day alone first (the Split Bill probe), so the first fill
+// already knows how big a day is.
+func (c *ossBucketCollector) walks() int {
+	if c.dayBuckets.Load() > manyBucketsADay {
+		return 1
+	}
+	return min(c.cfg.ConcurrentWalks, maxBucketWalks)
+}
 
 // forgetUnsummedDays drops the booked days of the cycle that acc has not
 // summed (it started over, or they were read before the fallback), so that
@@ -314,6 +329,7 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 			}
 		}
 	}
+	c.dayBuckets.Store(int64(len(sums.keys)))
 	if c.acc.wants(day) {
 		if err := c.acc.add(day, sums.series()); err != nil {
 			return bookedDay{}, err

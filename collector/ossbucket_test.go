@@ -214,3 +214,24 @@ func isRecheck(walk string, first, now time.Time) bool {
 	due := day.SettledAt(bssclient.KindSplitItems).Add(recheckAfter)
 	return first.Before(due) && !now.Before(due)
 }
+
+// The collector reads two days at once, and one once a day's buckets are
+// many: what a walk holds until the cap ranks them grows with them.
+func TestOSSBucketWalksOneDayAtATimeWhenDaysAreBig(t *testing.T) {
+	c := &ossBucketCollector{cfg: Config{ConcurrentWalks: 4}}
+	for _, tc := range []struct {
+		buckets, concurrent int
+		want                int
+	}{
+		{0, 4, 2},
+		{manyBucketsADay, 4, 2},
+		{manyBucketsADay + 1, 4, 1},
+		{0, 1, 1},
+	} {
+		c.cfg.ConcurrentWalks = tc.concurrent
+		c.dayBuckets.Store(int64(tc.buckets))
+		if got := c.walks(); got != tc.want {
+			t.Errorf("%d buckets a day, --billing.concurrent-walks=%d: %d walks, want %d", tc.buckets, tc.concurrent, got, tc.want)
+		}
+	}
+}
