@@ -143,9 +143,9 @@ func TestPeakMemoryPrediction(t *testing.T) {
 	}{
 		{"no bill collector holds rows", []string{"account", "balance"}, 1_000_000, 1_000_000, 15, 25, OK, ""},
 		{"a small account", []string{"account", "instance", "ossbucket"}, 5783, 6354, 15, 25, OK, ""},
-		{"only ossbucket", []string{"ossbucket"}, 1_000_000, 1_000_000, 15 + 48, 105, OK, ""},
-		{"a million rows a day", []string{"instance", "ossbucket"}, 1_150_000, 1_270_000, 15 + 117, 220, OK, ""},
-		{"two million rows a day", []string{"instance", "ossbucket"}, 2_300_000, 2_540_000, 15 + 235, 417, Unknown, "at least 417 MiB"},
+		{"only ossbucket", []string{"ossbucket"}, 1_000_000, 1_000_000, 15 + 81, 160, OK, ""},
+		{"half a million rows a day", []string{"instance", "ossbucket"}, 575_000, 635_000, 15 + 98, 189, OK, ""},
+		{"a million rows a day", []string{"instance", "ossbucket"}, 1_150_000, 1_270_000, 15 + 196, 352, Unknown, "at least 352 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &run{in: Input{Enabled: tc.enabled}, rows: map[string]billSize{
