@@ -32,16 +32,7 @@ func TestBillFilesCheck(t *testing.T) {
 		{"missing column", func(f *bsssim.OSSFaults, key string) { f.DropColumn(key, "应付金额") }, 200, Fail, []string{"应付金额"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 11, Owners: 2, InstancesPerOwner: 200})
-			if err != nil {
-				t.Fatal(err)
-			}
-			clock := bsssim.NewManualClock(moment)
-			sim, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, QuotaPerSecond: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = sim.Close() })
+			world, clock, sim := startSim(t, bsssim.WorldConfig{Seed: 11, Owners: 2, InstancesPerOwner: 200}, moment)
 			faults := bsssim.NewOSSFaults()
 			files, err := bsssim.StartOSS(world, bsssim.OSSConfig{Clock: clock, Faults: faults})
 			if err != nil {

@@ -38,8 +38,11 @@ func TestPredictionsMatchAColdStart(t *testing.T) {
 	}
 }
 
-func predictAt(t *testing.T, moment time.Time) {
-	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 11, Owners: 5, InstancesPerOwner: 1412, SplitBillEnabled: true})
+// startSim starts a simulator of a world at moment, without a quota, until
+// the test ends.
+func startSim(t *testing.T, wc bsssim.WorldConfig, moment time.Time) (*bsssim.World, *bsssim.ManualClock, *bsssim.Running) {
+	t.Helper()
+	world, err := bsssim.NewWorld(wc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +52,11 @@ func predictAt(t *testing.T, moment time.Time) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	return world, clock, sim
+}
+
+func predictAt(t *testing.T, moment time.Time) {
+	_, clock, sim := startSim(t, bsssim.WorldConfig{Seed: 11, Owners: 5, InstancesPerOwner: 1412, SplitBillEnabled: true}, moment)
 	client := func(o bssclient.Observer) *bssclient.Client {
 		c, err := bssclient.New(bssclient.Config{Endpoint: sim.URL, RateLimit: 1000, Burst: 100, Observer: o,
 			Credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, "")})
