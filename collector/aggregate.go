@@ -26,11 +26,7 @@ func newAggregate() *aggregate { return &aggregate{index: map[string]int{}} }
 // add sums amounts into the series with these label values. labels is
 // copied only when the series is new, so callers may reuse the slice.
 func (a *aggregate) add(labels []string, amounts bssclient.Amounts) error {
-	a.key = a.key[:0]
-	for _, l := range labels {
-		a.key = append(a.key, l...)
-		a.key = append(a.key, 0xff) // not valid UTF-8, so never inside a label value
-	}
+	a.key = appendKey(a.key[:0], labels)
 	if i, ok := a.index[string(a.key)]; ok {
 		sum, err := a.series[i].amounts.Add(amounts)
 		if err != nil {
@@ -154,20 +150,39 @@ func capSeries(all []series, maxSeries int, overflowOf func(series) []string) ([
 		}
 		return slices.Compare(a.labels, b.labels)
 	})
-	kept := make([]series, 0, min(maxSeries, len(all)))
+	return keepRanked(order, maxSeries, func(i int32) series { return all[i] }, overflowOf)
+}
+
+// keepRanked returns the series at the first maxSeries positions of order
+// (ranked, largest first) and sums the rest into overflow series labelled
+// by overflowOf, sorted by labels. seriesAt makes the series at a position:
+// keyedSums makes labels only when asked.
+func keepRanked(order []int32, maxSeries int, seriesAt func(int32) series, overflowOf func(series) []string) ([]series, error) {
+	kept := make([]series, 0, min(maxSeries, len(order)))
 	for _, i := range order[:cap(kept)] {
-		kept = append(kept, all[i])
+		kept = append(kept, seriesAt(i))
 	}
-	if len(all) <= maxSeries {
+	if len(order) <= maxSeries {
 		return kept, nil
 	}
 	overflow := newAggregate()
 	for _, i := range order[maxSeries:] {
-		if err := overflow.add(overflowOf(all[i]), all[i].amounts); err != nil {
+		s := seriesAt(i)
+		if err := overflow.add(overflowOf(s), s.amounts); err != nil {
 			return nil, err
 		}
 	}
 	rest := overflow.series // not sorted(), which drops all-zero series
 	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
 	return append(kept, rest...), nil
+}
+
+// appendKey appends the key of labels to dst: each value ended by 0xff,
+// which is not valid UTF-8 and so never inside a label value.
+func appendKey(dst []byte, labels []string) []byte {
+	for _, l := range labels {
+		dst = append(dst, l...)
+		dst = append(dst, 0xff)
+	}
+	return dst
 }

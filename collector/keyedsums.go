@@ -29,11 +29,7 @@ func newKeyedSums(width int) *keyedSums {
 // add sums amounts into the series with these label values and returns its
 // position.
 func (s *keyedSums) add(labels []string, amounts bssclient.Amounts) (int, error) {
-	s.key = s.key[:0]
-	for _, l := range labels {
-		s.key = append(s.key, l...)
-		s.key = append(s.key, 0xff) // not valid UTF-8, so never inside a label value
-	}
+	s.key = appendKey(s.key[:0], labels)
 	if i, ok := s.index[string(s.key)]; ok {
 		sum, err := s.amounts[i].Add(amounts)
 		if err != nil {
@@ -95,22 +91,7 @@ func (s *keyedSums) capped(maxSeries int, overflowOf func(series) []string) ([]s
 		}
 		return compareKeys(s.keys[i], s.keys[j])
 	})
-	kept := make([]series, 0, min(maxSeries, len(order)))
-	for _, i := range order[:cap(kept)] {
-		kept = append(kept, s.seriesAt(int(i)))
-	}
-	if len(order) <= maxSeries {
-		return kept, nil
-	}
-	overflow := newAggregate()
-	for _, i := range order[maxSeries:] {
-		if err := overflow.add(overflowOf(s.seriesAt(int(i))), s.amounts[i]); err != nil {
-			return nil, err
-		}
-	}
-	rest := overflow.series // not sorted(), which drops all-zero series
-	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
-	return append(kept, rest...), nil
+	return keepRanked(order, maxSeries, func(i int32) series { return s.seriesAt(int(i)) }, overflowOf)
 }
 
 // compareKeys orders two keys of the same width as slices.Compare orders

@@ -373,7 +373,7 @@ func (c *ossBucketCollector) labelsOf(it *bssclient.SplitItemBillItem, labels []
 // currency into bucket="__overflow__".
 func (c *ossBucketCollector) capBuckets(sums *keyedSums) ([]series, error) {
 	if c.cfg.OSSBucket.BillingItem {
-		return capBucketItems(sums.series(), c.cfg.OSSBucket.MaxBuckets)
+		return c.capBucketSeries(sums.series())
 	}
 	return sums.capped(c.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
 }
@@ -383,8 +383,9 @@ func overflowBucketOf(s series) []string {
 	return []string{"", overflowBucket, "", s.labels[len(s.labels)-1]}
 }
 
-// capSeries caps series already summed: the cycle the accumulator sums.
-func (c *ossBucketCollector) capSeries(all []series) ([]series, error) {
+// capBucketSeries is capBuckets of series with labels: the cycle the
+// accumulator sums.
+func (c *ossBucketCollector) capBucketSeries(all []series) ([]series, error) {
 	if c.cfg.OSSBucket.BillingItem {
 		return capBucketItems(all, c.cfg.OSSBucket.MaxBuckets)
 	}
@@ -472,7 +473,7 @@ func (c *ossBucketCollector) updateCycleSum(now time.Time, newest bssclient.Day)
 			return
 		}
 	}
-	capped, err := c.capSeries(c.acc.sum.sorted())
+	capped, err := c.capBucketSeries(c.acc.sum.sorted())
 	if err != nil {
 		return // beyond ±92 billion: keep the last sum rather than show a wrong one
 	}
