@@ -24,13 +24,19 @@ const dailyInstanceSubscription = "InstanceDetailForBillingPeriod"
 
 // billFiles runs the check when the doctor was given the bucket's region.
 func (r *run) billFiles(ctx context.Context) {
-	if r.in.BillFiles == nil || !r.afford(1) {
+	if r.in.BillFiles == nil {
 		return
 	}
-	subs, err := r.in.Client.QueryBillToOSSSubscription(ctx)
-	if err != nil {
-		r.add(Fail, "bill files", fmt.Sprintf("QueryBillToOSSSubscription: %v", err), nextFor(err, bssclient.ActionQueryBillToOSSSubscription))
-		return
+	subs := r.subscriptions
+	if subs == nil { // the subscription collector is off: not read yet
+		if !r.afford(1) {
+			return
+		}
+		var err error
+		if subs, err = r.in.Client.QueryBillToOSSSubscription(ctx); err != nil {
+			r.add(Fail, "bill files", fmt.Sprintf("QueryBillToOSSSubscription: %v", err), nextFor(err, bssclient.ActionQueryBillToOSSSubscription))
+			return
+		}
 	}
 	i := slices.IndexFunc(subs, func(s bssclient.BillSubscription) bool { return s.SubscribeType == dailyInstanceSubscription })
 	if i < 0 {

@@ -189,8 +189,11 @@ func actionsOf(enabled []string) []string {
 type run struct {
 	in      Input
 	report  Report
-	payerID string              // the payer account's ID, which names its bill files
-	rows    map[string]billSize // per bill action
+	payerID string // the payer account's ID, which names its bill files
+	// subscriptions are the bill subscriptions, once the subscription
+	// collector's probe read them.
+	subscriptions []bssclient.BillSubscription
+	rows          map[string]billSize // per bill action
 	// daySeries is the series the days walked make, per bill action; the
 	// account bill's one figure is its whole count (days and cycles).
 	daySeries map[string][]int
@@ -354,7 +357,8 @@ func (r *run) probe(ctx context.Context, action string) error {
 	analysis := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
 	switch action {
 	case bssclient.ActionQueryBillToOSSSubscription:
-		_, err := c.QueryBillToOSSSubscription(ctx)
+		subs, err := c.QueryBillToOSSSubscription(ctx)
+		r.subscriptions = subs
 		return err
 	case bssclient.ActionQueryAccountBalance:
 		b, err := c.QueryAccountBalance(ctx)
