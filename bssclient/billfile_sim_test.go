@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
@@ -21,6 +23,7 @@ import (
 // fileSim is a World served by both endpoints on one clock.
 type fileSim struct {
 	world  *bsssim.World
+	clock  *bsssim.ManualClock
 	bss    *bsssim.Running
 	oss    *bsssim.RunningOSS
 	client *bssclient.Client
@@ -70,7 +73,7 @@ func startFileSim(t *testing.T, wcfg bsssim.WorldConfig, ossCfg bsssim.OSSConfig
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = oss.Close() })
-	s := &fileSim{world: world, bss: bss, oss: oss, ossRequests: &requestCounter{n: map[string]int{}}}
+	s := &fileSim{world: world, clock: clock, bss: bss, oss: oss, ossRequests: &requestCounter{n: map[string]int{}}}
 	s.client, _ = newSimClient(t, sim{run: bss})
 	return s
 }
@@ -191,23 +194,99 @@ func TestBillFileDayEqualsDescribeInstanceBill(t *testing.T) {
 	compareRows(t, got, api, instanceInFile, instanceAmounts)
 }
 
+var june2024 = bssclient.Cycle{Year: 2024, Month: time.June}
+
+// june10 is when June's month-so-far files are last written before
+// billingNow: June 1–8 have settled (are pushed), June 9 and 10 are
+// provisional.
+var june10 = time.Date(2024, 6, 10, 0, 0, 0, 0, bssclient.BillingZone)
+
+// TestBillFileSplitMonthEqualsDescribeSplitItemBill: the split file is the
+// DAILY answers of the days pushed by its snapshot, read at that moment:
+// all of a final cycle, and of a running one no provisional day.
 func TestBillFileSplitMonthEqualsDescribeSplitItemBill(t *testing.T) {
-	s := startFileSim(t, fileWorld, bsssim.OSSConfig{})
-	ctx := context.Background()
-	files := s.files(t, "SplitItemDetailDaily", nil)
-	got, err := all(files.SplitItemBillOfMonth(ctx, may2024))
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		cycle  bssclient.Cycle
+		at     time.Time
+		pushed int
+	}{
+		{may2024, billingNow, 31},
+		{june2024, june10, 8},
+	} {
+		t.Run(tt.cycle.String(), func(t *testing.T) {
+			s := startFileSim(t, fileWorld, bsssim.OSSConfig{})
+			s.clock.Set(tt.at)
+			ctx := context.Background()
+			files := s.files(t, "SplitItemDetailDaily", nil)
+			got, err := all(files.SplitItemBillOfMonth(ctx, tt.cycle))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := tt.cycle.FirstDay().AddDays(tt.pushed - 1)
+			for i := range got {
+				if got[i].BillingDate > last.String() {
+					t.Fatalf("row %d is dated %s, after %s, the last day pushed by %s", i, got[i].BillingDate, last, tt.at)
+				}
+			}
+			var api []bssclient.SplitItemBillItem
+			for d := tt.cycle.FirstDay(); !last.Before(d); d = d.AddDays(1) {
+				day, err := all(s.client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: tt.cycle, Granularity: bssclient.Daily, BillingDate: d}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				api = append(api, day...)
+			}
+			compareRows(t, got, api, splitInFile, splitAmounts)
+		})
 	}
-	var api []bssclient.SplitItemBillItem
-	for d := may2024.FirstDay(); d.Cycle() == may2024; d = d.AddDays(1) {
-		day, err := all(s.client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: may2024, Granularity: bssclient.Daily, BillingDate: d}))
+}
+
+// TestBillFileInstanceMonthEqualsPushedDays: an InstanceDetailMonthly file
+// of a running cycle sums, per instance and item, exactly the DAILY answers
+// of the days pushed by its snapshot, and nothing of the provisional days.
+func TestBillFileInstanceMonthEqualsPushedDays(t *testing.T) {
+	wcfg := fileWorld
+	wcfg.Seed = 11 // a world with an InstanceDetailMonthly subscription
+	s := startFileSim(t, wcfg, bsssim.OSSConfig{})
+	s.clock.Set(june10)
+	ctx := context.Background()
+	type key struct{ instance, item string }
+	add := func(m map[key]bssclient.Amounts, it *bssclient.InstanceBillItem) {
+		k := key{it.InstanceID, it.Item}
+		sum, err := m[k].Add(amountsInFile(it.Amounts))
 		if err != nil {
 			t.Fatal(err)
 		}
-		api = append(api, day...)
+		m[k] = sum
 	}
-	compareRows(t, got, api, splitInFile, splitAmounts)
+	rows, err := all(s.files(t, "InstanceDetailMonthly", nil).InstanceBillOfMonth(ctx, june2024))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[key]bssclient.Amounts{}
+	for i := range rows {
+		add(got, &rows[i])
+	}
+	daily := func(d bssclient.Day) []bssclient.InstanceBillItem {
+		day, err := all(s.client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: june2024, Granularity: bssclient.Daily, BillingDate: d}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return day
+	}
+	want := map[key]bssclient.Amounts{}
+	for d := june2024.FirstDay(); d.Day <= 8; d = d.AddDays(1) {
+		day := daily(d)
+		for i := range day {
+			add(want, &day[i])
+		}
+	}
+	if len(daily(bssclient.Day{Year: 2024, Month: time.June, Day: 9})) == 0 {
+		t.Fatal("June 9 bills nothing: the test would prove nothing")
+	}
+	if len(rows) != len(got) || len(got) == 0 || !maps.Equal(got, want) {
+		t.Errorf("%d rows (%d keys) in the file, not the sums of June 1–8's DAILY answers (%d keys)", len(rows), len(got), len(want))
+	}
 }
 
 // TestBillFileZipEqualsCSV: over the row limit the object is a zip of CSV

@@ -26,9 +26,19 @@ import (
 //     a late restatement of the day lands, and never after the cycle is
 //     final, as the World restates nothing later.
 //   - A month-so-far file appears when the month's first day settles and is
-//     rewritten every day at 00:00 UTC+8 with the World as it stands then,
-//     the last time at fullMonthAt (12:00 UTC+8 on the 4th of the next
-//     month, the split bill's final time), after which it never changes.
+//     rewritten every day at 00:00 UTC+8, the last time at fullMonthAt
+//     (12:00 UTC+8 on the 4th of the next month, the split bill's final
+//     time), after which it never changes. The SubscribeBillToOSS page
+//     (https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-subscribebilltooss)
+//     says such a file "contains the full data generated from the beginning
+//     of the month to the current day, and is updated every day", and that
+//     BSS pushes the previous day's data daily. We read that (INFERRED) as:
+//     it holds the days BSS has pushed by the rewrite, those whose amounts
+//     have settled, each as the World shows it then, and no provisional day
+//     (pushedDays). Day files appear as days settle too, so a month-so-far
+//     file always holds the days the cycle's day files (of a
+//     ...ForBillingPeriod subscription) exist for, as a reader subtracting
+//     the one from the other needs.
 //   - The full-month file of a ...ForBillingPeriod subscription appears at
 //     fullMonthAt ("full previous-month data on the 4th") and never changes.
 //   - Files of the last 12 cycles (the current one included) are listed,
@@ -224,20 +234,35 @@ func (s *OSSServer) completeFile(f *billFile) {
 	f.drop = s.faults.droppedColumn(f)
 }
 
-// instanceRequest is the DescribeInstanceBill request whose rows a file of
-// the instance views holds.
-func (f *billFile) instanceRequest() InstanceBillRequest {
+// instanceQuery resolves the rows a file of the instance views holds: a
+// day file's are DescribeInstanceBill's DAILY answer, a month file's its
+// MONTHLY answer over the pushed days only.
+func (w *World) instanceQuery(f *billFile) (*billQuery, bool) {
 	req := InstanceBillRequest{BillingCycle: f.cycle, Granularity: Monthly,
 		IsBillingItem: f.kind()&kindsBillingItem != 0}
 	if !f.day.IsZero() {
 		req.Granularity, req.BillingDate = Daily, f.day
 	}
-	return req
+	filter := instanceFilter(req)
+	filter.pushedOnly = f.day.IsZero()
+	return w.newBillQuery(filter, instanceView(req), f.snapshot)
 }
 
-// splitDays are the days whose DAILY split rows a split file holds: the
-// cycle's days started at the snapshot.
-func (f *billFile) splitDays() []dayState { return cycleDays(f.cycle, f.snapshot) }
+// pushedDays is the leading run of days (a cycle's, in order) whose
+// amounts settled by the snapshot: the days a month-so-far file written
+// then holds (INFERRED, see the top of this file; the one place to change).
+func pushedDays(days []dayState, snapshot time.Time) []dayState {
+	n := 0
+	for n < len(days) && !snapshot.Before(days[n].day.SettledAt(KindAmounts)) {
+		n++
+	}
+	return days[:n]
+}
+
+// splitDays are the days whose DAILY split rows a split file holds.
+func (f *billFile) splitDays() []dayState {
+	return pushedDays(cycleDays(f.cycle, f.snapshot), f.snapshot)
+}
 
 func splitDayRequest(c Cycle, d Day) SplitItemBillRequest {
 	return SplitItemBillRequest{BillingCycle: c, Granularity: Daily, BillingDate: d}
@@ -247,7 +272,11 @@ func splitDayRequest(c Cycle, d Day) SplitItemBillRequest {
 // the API's TotalCount answers.
 func (w *World) fileRowCount(f *billFile) int {
 	if !f.typ.dailyRows {
-		return w.InstanceBillCount(f.instanceRequest(), f.snapshot)
+		q, ok := w.instanceQuery(f)
+		if !ok {
+			return 0
+		}
+		return q.total
 	}
 	n := 0
 	for _, ds := range f.splitDays() {
@@ -266,8 +295,7 @@ const fileRowChunk = 4096
 // row being written.
 func (w *World) eachFileRow(f *billFile, fn func(*fileRow) error) error {
 	if !f.typ.dailyRows {
-		req := f.instanceRequest()
-		q, ok := w.newBillQuery(instanceFilter(req), instanceView(req), f.snapshot)
+		q, ok := w.instanceQuery(f)
 		if !ok {
 			return nil
 		}

@@ -3,6 +3,7 @@ package bsssim
 import (
 	"net/http"
 	"net/url"
+	"reflect"
 	"runtime"
 	"testing"
 	"time"
@@ -90,6 +91,101 @@ func TestOSSDayFileFollowsLateRestatements(t *testing.T) {
 	if before.etag() == after.etag() || !after.snapshot.Equal(lands) || after.rows != before.rows+1 {
 		t.Errorf("before %s: %d rows, modified %s; after: %d rows, modified %s",
 			lands, before.rows, before.snapshot, after.rows, after.snapshot)
+	}
+}
+
+// TestOSSMonthFileHoldsPushedDays: a month-so-far file written while the
+// cycle's last two days are provisional holds only the days settled by its
+// snapshot, each (instance, item) row exactly the sum of those days' DAILY
+// rows at the snapshot, for the instance and the billing-item view; the
+// API's MONTHLY answer at the same moment still sums every started day.
+func TestOSSMonthFileHoldsPushedDays(t *testing.T) {
+	w := newTestWorld(t, WorldConfig{Seed: 12, Owners: 2})
+	s, err := NewOSSHandler(w, OSSConfig{Clock: NewManualClock(worldMidMarch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot := time.Date(2025, 3, 15, 0, 0, 0, 0, billingZone)
+	// March 13 ended at March 14 00:00 and settled at the snapshot; the 14th
+	// and the 15th have started but are provisional.
+	const pushed, started = 13, 15
+	for d := pushed + 1; d <= started; d++ {
+		if ds := dayStateAt(marchDay(d), snapshot); !ds.started || ds.scale >= scaleFinal {
+			t.Fatalf("March %d at the snapshot: %+v, want started and provisional", d, ds)
+		}
+	}
+	for _, items := range []bool{false, true} {
+		daily := func(last int) map[worldRowKey]Amounts {
+			m := map[worldRowKey]Amounts{}
+			for d := 1; d <= last; d++ {
+				req := dailyInstanceReq(marchDay(d))
+				req.IsBillingItem = items
+				for _, r := range allInstanceRows(t, w, req, snapshot) {
+					k := worldRowKey{r.InstanceID, r.Item, r.BillingItemCode}
+					m[k] = addAmounts(t, m[k], r.Amounts)
+				}
+			}
+			return m
+		}
+		want := daily(pushed)
+		restated := false
+		for k := range want {
+			restated = restated || k.item == itemRefund || k.item == itemAdjustment
+		}
+		if !restated {
+			t.Fatal("no restatement in the pushed days: the grouped restatement rows go untested")
+		}
+
+		typ := "InstanceDetailMonthly"
+		if items {
+			typ = "BillingItemDetailMonthly"
+		}
+		sub := BillSubscription{SubscribeBucket: "b", BucketPath: "p/", SubscribeType: typ}
+		files := s.cycleFiles(&sub, fileTypeOf(typ), march2025, worldMidMarch, 1<<20)
+		if len(files) != 1 || !files[0].snapshot.Equal(snapshot) {
+			t.Fatalf("%s: %d files, want one written at %s", typ, len(files), snapshot)
+		}
+		f := &files[0]
+		got := map[worldRowKey]Amounts{}
+		n := 0
+		err := w.eachFileRow(f, func(r *fileRow) error {
+			if r.date != "" {
+				t.Errorf("%s row dated %s", typ, r.date)
+			}
+			k := worldRowKey{r.instanceID, r.item, r.billingItemCode}
+			got[k] = addAmounts(t, got[k], r.amounts)
+			n++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != w.fileRowCount(f) || n != len(got) {
+			t.Errorf("%s: %d rows written, %d counted, %d keys", typ, n, w.fileRowCount(f), len(got))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %d rows != the sums of March 1–%d's DAILY rows (%d keys)", typ, len(got), pushed, len(want))
+			for k, a := range want {
+				if got[k] != a {
+					t.Errorf("first difference: %+v: file %+v, DAILY %+v", k, got[k], a)
+					break
+				}
+			}
+		}
+
+		// The API is unchanged: its MONTHLY answer sums every started day.
+		api := map[worldRowKey]Amounts{}
+		req := InstanceBillRequest{BillingCycle: march2025, Granularity: Monthly, IsBillingItem: items}
+		for _, r := range allInstanceRows(t, w, req, snapshot) {
+			k := worldRowKey{r.InstanceID, r.Item, r.BillingItemCode}
+			api[k] = addAmounts(t, api[k], r.Amounts)
+		}
+		if !reflect.DeepEqual(api, daily(started)) {
+			t.Errorf("IsBillingItem=%v: the MONTHLY API answer does not sum March 1–%d's DAILY rows", items, started)
+		}
+		if reflect.DeepEqual(api, got) {
+			t.Errorf("%s equals the MONTHLY API answer, provisional days included", typ)
+		}
 	}
 }
 

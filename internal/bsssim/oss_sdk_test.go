@@ -12,6 +12,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -401,9 +402,9 @@ func TestOSSZipParts(t *testing.T) {
 func must(b []byte, _ *oss.GetObjectResult) []byte { return b }
 
 // TestOSSMonthSoFarFiles: the month-so-far files change every day until
-// 12:00 UTC+8 on the 4th of the next month, and never after; each equals
-// the API's MONTHLY (or, for the split file, the month's DAILY) bill at
-// its snapshot.
+// 12:00 UTC+8 on the 4th of the next month, and never after; once every
+// day of the cycle is pushed, each equals the API's MONTHLY (or, for the
+// split file, the month's DAILY) bill at its snapshot.
 func TestOSSMonthSoFarFiles(t *testing.T) {
 	world := newOSSWorld(t, bsssim.WorldConfig{InstancesPerOwner: 40})
 	fx := startOSS(t, world, bsssim.OSSConfig{})
@@ -455,6 +456,107 @@ func TestOSSMonthSoFarFiles(t *testing.T) {
 	checkHeader(t, full[0], "InstanceDetailForBillingPeriod", false, world.Subscriptions()[0].SubscribeLanguage)
 	checkMoney(t, full, world.Subscriptions()[0].SubscribeLanguage,
 		world.Truth(bsssim.TruthQuery{Cycle: may, Kind: bsssim.KindInstanceAttributes}, ossNow))
+}
+
+// TestOSSMonthSoFarFilesHoldPushedDays: mid-cycle, the month-so-far files
+// hold the days whose amounts settled by their snapshot and no provisional
+// day: the split file is those days' DAILY split rows, none dated later,
+// and the instance file sums those days' DAILY instance rows exactly.
+func TestOSSMonthSoFarFilesHoldPushedDays(t *testing.T) {
+	// Seed 11 has an InstanceDetailMonthly subscription.
+	world := newOSSWorld(t, bsssim.WorldConfig{Seed: 11, InstancesPerOwner: 40})
+	fx := startOSS(t, world, bsssim.OSSConfig{})
+	lang := world.Subscriptions()[0].SubscribeLanguage
+	june := bsssim.Cycle{Year: 2024, Month: time.June}
+	// At ossNow the files were last written at June 10 00:00, when June 1–8
+	// had settled and June 9 and 10 were provisional.
+	snapshot := time.Date(2024, time.June, 10, 0, 0, 0, 0, utc8)
+	var pushed []bsssim.Day
+	for d := 1; d <= 8; d++ {
+		pushed = append(pushed, bsssim.Day{Year: 2024, Month: time.June, Day: d})
+	}
+	lastPushed := pushed[len(pushed)-1].String()
+	provisional := bsssim.Day{Year: 2024, Month: time.June, Day: 9}
+	if world.InstanceBillCount(bsssim.InstanceBillRequest{BillingCycle: june, Granularity: bsssim.Daily, BillingDate: provisional}, snapshot) == 0 {
+		t.Fatal("June 9 bills nothing at the snapshot: the test would prove nothing")
+	}
+
+	t.Run("SplitItemDetailDaily", func(t *testing.T) {
+		body, res := getBody(t, fx.goodClient(), fx.bucket, fx.key("SplitItemDetailDaily", "202406"))
+		if !oss.ToTime(res.LastModified).Equal(snapshot) {
+			t.Errorf("Last-Modified %s, want %s", oss.ToTime(res.LastModified), snapshot)
+		}
+		rows := readCSV(t, body)
+		checkHeader(t, rows[0], "SplitItemDetailDaily", false, lang)
+		dateCol := slices.Index(rows[0], columnName(lang, "账单日期", "Billing Date"))
+		idCol := slices.Index(rows[0], columnName(lang, "实例ID", "Instance ID"))
+		for i, r := range rows[1:] {
+			if r[dateCol] > lastPushed {
+				t.Fatalf("row %d is dated %s, after %s, the last day pushed by %s", i, r[dateCol], lastPushed, snapshot)
+			}
+		}
+		var api []bsssim.SplitItemBillItem
+		var want bsssim.Amounts
+		for _, d := range pushed {
+			req := bsssim.SplitItemBillRequest{BillingCycle: june, Granularity: bsssim.Daily, BillingDate: d}
+			api = append(api, world.SplitItemBillRows(req, snapshot, 0, world.SplitItemBillCount(req, snapshot))...)
+			want = sumAmounts(want, world.Truth(bsssim.TruthQuery{Day: d, Kind: bsssim.KindSplitItems}, snapshot))
+		}
+		if len(api) != len(rows)-1 {
+			t.Fatalf("%d rows in the file, %d in the DAILY answers of June 1–8", len(rows)-1, len(api))
+		}
+		for i, it := range api {
+			if r := rows[i+1]; r[dateCol] != it.BillingDate || r[idCol] != it.InstanceID {
+				t.Fatalf("row %d: %s %s in the file, %s %s in the API", i, r[dateCol], r[idCol], it.BillingDate, it.InstanceID)
+			}
+		}
+		checkMoney(t, rows, lang, want)
+	})
+
+	t.Run("InstanceDetailMonthly", func(t *testing.T) {
+		rows := readCSV(t, must(getBody(t, fx.goodClient(), fx.bucket, fx.key("InstanceDetailMonthly", "202406"))))
+		checkHeader(t, rows[0], "InstanceDetailMonthly", false, lang)
+		type key struct{ instance, item string }
+		idCol := slices.Index(rows[0], columnName(lang, "实例ID", "Instance ID"))
+		itemCol := slices.Index(rows[0], columnName(lang, "账单类型", "Bill Type"))
+		payCol := slices.Index(rows[0], columnName(lang, "应付金额", "Payable Amount"))
+		got := map[key]bsssim.Money{}
+		for _, r := range rows[1:] {
+			var m bsssim.Money
+			if err := m.UnmarshalJSON([]byte(r[payCol])); err != nil {
+				t.Fatal(err)
+			}
+			got[key{r[idCol], r[itemCol]}] += m
+		}
+		daily := map[key]bsssim.Money{}
+		var want bsssim.Amounts
+		for _, d := range pushed {
+			req := bsssim.InstanceBillRequest{BillingCycle: june, Granularity: bsssim.Daily, BillingDate: d}
+			for _, it := range world.InstanceBillRows(req, snapshot, 0, world.InstanceBillCount(req, snapshot)) {
+				daily[key{it.InstanceID, it.Item}] += it.PretaxAmount
+			}
+			want = sumAmounts(want, world.Truth(bsssim.TruthQuery{Day: d, Kind: bsssim.KindInstanceAttributes}, snapshot))
+		}
+		if len(got) != len(rows)-1 || !maps.Equal(got, daily) {
+			t.Errorf("%d rows (%d keys) in the file, not the sums of June 1–8's DAILY rows (%d keys)", len(rows)-1, len(got), len(daily))
+		}
+		checkMoney(t, rows, lang, want)
+	})
+}
+
+// sumAmounts adds b to a, field by field.
+func sumAmounts(a, b bsssim.Amounts) bsssim.Amounts {
+	a.PretaxGrossAmount += b.PretaxGrossAmount
+	a.InvoiceDiscount += b.InvoiceDiscount
+	a.DeductedByCoupons += b.DeductedByCoupons
+	a.DeductedByCashCoupons += b.DeductedByCashCoupons
+	a.DeductedByPrepaidCard += b.DeductedByPrepaidCard
+	a.PretaxAmount += b.PretaxAmount
+	a.CashAmount += b.CashAmount
+	a.PaymentAmount += b.PaymentAmount
+	a.OutstandingAmount += b.OutstandingAmount
+	a.AdjustAmount += b.AdjustAmount
+	return a
 }
 
 // TestOSSDayFileTiming: a day's file is absent until its amounts settle.

@@ -246,7 +246,7 @@ func (w *World) instanceAt(seg *segment, k int) int {
 // billQuery is one request's rows: which days, which filters, which view.
 type billQuery struct {
 	key    planKey
-	days   []dayState // DAILY: the day; MONTHLY: the cycle's started days
+	days   []dayState // DAILY: the day; MONTHLY: the cycle's started (pushedOnly: pushed) days
 	at     time.Time
 	cycle  Cycle
 	plan   *plan
@@ -274,6 +274,10 @@ type billFilter struct {
 	subType     string
 	instanceID  string
 	hideZero    bool
+	// pushedOnly makes a MONTHLY query a month-so-far bill file's: only the
+	// days pushed by the query's moment (pushedDays), not every started day
+	// the API's MONTHLY answer sums.
+	pushedOnly bool
 }
 
 // newBillQuery resolves a request; ok=false means it matches no rows.
@@ -305,6 +309,9 @@ func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bo
 			return nil, false
 		}
 		q.cycle, q.days = f.cycle, cycleDays(f.cycle, at)
+		if f.pushedOnly {
+			q.days = pushedDays(q.days, at)
+		}
 		q.key.monthly, q.key.dom = true, len(q.days)
 		if len(q.days) == 0 {
 			return nil, false
