@@ -121,7 +121,7 @@ func bindColumns(header []string, t reflect.Type, layout fileLayout) ([]boundCol
 	for i := range billFileColumns {
 		c := &billFileColumns[i]
 		if !seen[c] && columnNeeded(t, c, layout) {
-			return nil, fmt.Errorf("header lacks the column %q (%s)", c.zh, c.en)
+			return nil, fmt.Errorf("header lacks the column %q (%s): %w", c.zh, c.en, ErrBillFileColumnMissing)
 		}
 	}
 	return bound, nil

@@ -57,17 +57,14 @@ func NewOSSReader(cfg OSSConfig) (*OSSReader, error) {
 	if cfg.Credentials == nil {
 		return nil, errors.New("OSS reader: no credentials provider")
 	}
-	if !ossRegionPattern.MatchString(cfg.Region) {
-		return nil, fmt.Errorf("OSS reader: region %q is not a region ID such as cn-hangzhou", truncateForError(cfg.Region))
+	if err := CheckOSSLocation(cfg.Region, cfg.Endpoint); err != nil {
+		return nil, err
 	}
 	sdk := oss.LoadDefaultConfig().
 		WithCredentialsProvider(OSSCredentials(cfg.Credentials)).
 		WithRegion(cfg.Region).
 		WithEndpoint(ossEndpoint(cfg.Region))
 	if cfg.Endpoint != "" {
-		if err := checkOSSEndpoint(cfg.Endpoint); err != nil {
-			return nil, err
-		}
 		sdk.WithEndpoint(cfg.Endpoint).WithUsePathStyle(true)
 	}
 	if cfg.HTTPClient != nil {
@@ -88,8 +85,13 @@ func NewOSSReader(cfg OSSConfig) (*OSSReader, error) {
 // (https://www.alibabacloud.com/help/en/oss/user-guide/regions-and-endpoints).
 func ossEndpoint(region string) string { return "https://oss-" + region + ".aliyuncs.com" }
 
-func checkOSSEndpoint(endpoint string) error {
-	if !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
+// CheckOSSLocation checks a bucket's region and, if set, the endpoint
+// that replaces the region's: what NewOSSReader accepts.
+func CheckOSSLocation(region, endpoint string) error {
+	if !ossRegionPattern.MatchString(region) {
+		return fmt.Errorf("OSS reader: region %q is not a region ID such as cn-hangzhou", truncateForError(region))
+	}
+	if endpoint != "" && !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
 		return fmt.Errorf("OSS reader: endpoint %q is not an http(s) URL", truncateForError(RedactURL(endpoint)))
 	}
 	return nil
@@ -113,6 +115,12 @@ func OSSCredentials(p CredentialsProvider) osscred.CredentialsProvider {
 // day's push has not happened or failed, and the caller may fall back to
 // the API.
 var ErrBillFileMissing = errors.New("bill file missing")
+
+// ErrBillFileColumnMissing is the error a file whose header lacks a column
+// the rows need is (errors.Is): the file's layout is not the one this
+// reader knows, which no other day's file or the API will mend, so a
+// caller fails loudly rather than fall back.
+var ErrBillFileColumnMissing = errors.New("bill file column missing")
 
 // BillFileMissingError names the object that is not there.
 type BillFileMissingError struct {
@@ -302,8 +310,8 @@ func (b *BillFiles) InstanceBillOfMonth(ctx context.Context, cycle Cycle) iter.S
 }
 
 // SplitItemBillOfMonth reads cycle's SplitItemDetailDaily file into
-// DescribeSplitItemBill's DAILY rows (every day of the month so far, each
-// row's BillingDate set), as InstanceBillOfDay does.
+// DescribeSplitItemBill's DAILY rows (every day the file holds, each row's
+// BillingDate set), as InstanceBillOfDay does.
 func (b *BillFiles) SplitItemBillOfMonth(ctx context.Context, cycle Cycle) iter.Seq2[[]SplitItemBillItem, error] {
 	return openAndRead(func() (*BillFile, error) { return b.OpenMonth(ctx, cycle) }, (*BillFile).SplitItemBill)
 }
