@@ -14,23 +14,24 @@ import (
 // amountColumn is one money column a finance user reads, and the BSS field
 // it comes from.
 type amountColumn struct {
-	name string
-	help string
-	get  func(*bssclient.Amounts) bssclient.Money
+	name  string
+	help  string
+	field string // of bssclient.Amounts
+	get   func(*bssclient.Amounts) bssclient.Money
 }
 
 var (
-	columnListPrice = amountColumn{"list_price", "List price before discounts (PretaxGrossAmount)",
+	columnListPrice = amountColumn{"list_price", "List price before discounts (PretaxGrossAmount)", "PretaxGrossAmount",
 		func(a *bssclient.Amounts) bssclient.Money { return a.PretaxGrossAmount }}
-	columnDiscount = amountColumn{"discount", "Discount (InvoiceDiscount)",
+	columnDiscount = amountColumn{"discount", "Discount (InvoiceDiscount)", "InvoiceDiscount",
 		func(a *bssclient.Amounts) bssclient.Money { return a.InvoiceDiscount }}
-	columnCoupon = amountColumn{"coupon_deduction", "Deducted by coupons (DeductedByCoupons)",
+	columnCoupon = amountColumn{"coupon_deduction", "Deducted by coupons (DeductedByCoupons)", "DeductedByCoupons",
 		func(a *bssclient.Amounts) bssclient.Money { return a.DeductedByCoupons }}
-	columnPayable = amountColumn{"payable", "Payable amount after discounts and coupons (PretaxAmount)",
+	columnPayable = amountColumn{"payable", "Payable amount after discounts and coupons (PretaxAmount)", "PretaxAmount",
 		func(a *bssclient.Amounts) bssclient.Money { return a.PretaxAmount }}
-	columnCash = amountColumn{"cash_paid", "Paid in cash (CashAmount)",
+	columnCash = amountColumn{"cash_paid", "Paid in cash (CashAmount)", "CashAmount",
 		func(a *bssclient.Amounts) bssclient.Money { return a.CashAmount }}
-	columnOutstanding = amountColumn{"outstanding", "Outstanding: unsettled or paid by credit (OutstandingAmount)",
+	columnOutstanding = amountColumn{"outstanding", "Outstanding: unsettled or paid by credit (OutstandingAmount)", "OutstandingAmount",
 		func(a *bssclient.Amounts) bssclient.Money { return a.OutstandingAmount }}
 
 	// allColumns are the amounts a bill family can expose, in exposition order.

@@ -41,6 +41,9 @@ type BSS interface {
 type Account struct {
 	Name   string
 	Client BSS
+	// BillFiles reads the bucket the account's bill subscriptions push to,
+	// for the collectors whose source is SourceBillFiles; nil otherwise.
+	BillFiles *bssclient.OSSReader
 
 	// currency is the account's billing currency, learnt once and shared
 	// by the collectors of the account that New builds (see Currency).

@@ -65,6 +65,9 @@ type OSSBucketConfig struct {
 	// series by the billing items per bucket, so it is opt-in; MaxBuckets
 	// still counts buckets, not bucket×item.
 	BillingItem bool
+	// Source is where days and the cycle are read: the API, or the month
+	// files of the account's SplitItemDetailDaily subscription.
+	Source Source
 }
 
 // InstanceConfig holds the instance collector's options.
@@ -83,6 +86,10 @@ type InstanceConfig struct {
 	// day; the rest are summed into one overflow series so totals stay exact.
 	PerInstance  bool
 	MaxInstances int
+	// Source is where days and the cycle are read: the API, or the bill
+	// files of the account's InstanceDetailForBillingPeriod subscription
+	// (days) and InstanceDetailMonthly subscription (the cycle).
+	Source Source
 }
 
 // AmortizedConfig holds the amortized collector's options.
@@ -110,10 +117,10 @@ func DefaultConfig() Config {
 		DailySeries:     true,
 		ExposureDays:    7,
 		ConcurrentWalks: 4,
-		Instance:        InstanceConfig{MaxInstances: 1000},
+		Instance:        InstanceConfig{MaxInstances: 1000, Source: SourceAPI},
 		Renewal:         RenewalConfig{MaxInstances: 100},
 		Amortized:       AmortizedConfig{MaxInstances: 1000},
-		OSSBucket:       OSSBucketConfig{MaxBuckets: 200},
+		OSSBucket:       OSSBucketConfig{MaxBuckets: 200, Source: SourceAPI},
 		SettleMargin:    DefaultSettleMargin,
 	}
 }
@@ -165,6 +172,12 @@ func (c Config) Validate() error {
 	if err := c.validateAmounts(); err != nil {
 		return err
 	}
+	if err := c.validateSource("instance", c.Instance.Source); err != nil {
+		return err
+	}
+	if err := c.validateSource("ossbucket", c.OSSBucket.Source); err != nil {
+		return err
+	}
 	return c.validateTagKeys()
 }
 
@@ -176,6 +189,26 @@ func (c Config) validateAmounts() error {
 		}
 		if _, err := columnsNamed(cols); err != nil {
 			return fmt.Errorf("%s amounts: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// validateSource checks a collector's source, and that the amounts it
+// exposes are columns of the bill files when it reads them: a file lacks
+// some, and a zero read from no column is no answer.
+func (c Config) validateSource(collector string, source Source) error {
+	switch source {
+	case SourceAPI, "":
+		return nil
+	case SourceBillFiles:
+	default:
+		return fmt.Errorf("%s source %q: use %s", collector, source, strings.Join(Sources(), " or "))
+	}
+	notInFiles := bssclient.AmountsNotInBillFiles()
+	for _, col := range columnsOf(c, collector) {
+		if slices.Contains(notInFiles, col.field) {
+			return fmt.Errorf("%s amount %s: bill files carry no %s column, so it cannot be read with source %s; drop it from the %s amounts or read the API", collector, col.name, col.field, SourceBillFiles, collector)
 		}
 	}
 	return nil

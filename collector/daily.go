@@ -168,6 +168,23 @@ func (r *restatements) add(published, again []series) {
 // fetchDayFunc walks one day and returns its series (and optional extra view).
 type fetchDayFunc func(ctx context.Context, day bssclient.Day) (bookedDay, error)
 
+// wanted lists the days fill and recheck would read now: those of [from,
+// to] not booked, and the booked ones due to be read again.
+func (b *dayBook) wanted(from, to bssclient.Day) []bssclient.Day {
+	var out []bssclient.Day
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		if _, ok := b.days[d]; !ok {
+			out = append(out, d)
+		}
+	}
+	for d := range b.days {
+		if !b.rechecked[d] && !b.now.Before(b.recheckDue(d)) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // prune drops the booked days before from: they left the window for good.
 func (b *dayBook) prune(from bssclient.Day) {
 	for d := range b.days {
@@ -373,16 +390,21 @@ func (a *cycleAccumulator) has(day bssclient.Day) bool {
 	return a.days[day]
 }
 
-// eachUnsettledRow walks the DAILY bills of the days of now's cycle after
-// newest (the days a MONTHLY bill holds that have not settled), at most
-// limit at once, and hands each row to take, one row at a time.
-func eachUnsettledRow[T any](ctx context.Context, limit int, now time.Time, newest bssclient.Day,
-	walk func(ctx context.Context, day bssclient.Day) iter.Seq2[[]T, error], take func(row *T) error) error {
+// unsettledDays are the days of now's cycle after newest, through now's
+// day: the days a MONTHLY bill read at now holds that have not settled.
+func unsettledDays(now time.Time, newest bssclient.Day) []bssclient.Day {
 	current := bssclient.CycleOf(now)
 	var days []bssclient.Day
 	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
 		days = append(days, d)
 	}
+	return days
+}
+
+// eachDayRow walks the DAILY bills of days, at most limit at once, and
+// hands each row to take, one row at a time.
+func eachDayRow[T any](ctx context.Context, limit int, days []bssclient.Day,
+	walk func(ctx context.Context, day bssclient.Day) iter.Seq2[[]T, error], take func(row *T) error) error {
 	var mu sync.Mutex
 	errs := runParallel(ctx, limit, len(days), func(ctx context.Context, i int) error {
 		for page, err := range walk(ctx, days[i]) {

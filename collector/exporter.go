@@ -171,6 +171,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- e.newestDay
 	ch <- lateRestatementsDesc
 	ch <- lateRestatementAmountDesc
+	ch <- billFileFallbacksDesc
 	e.refreshFailures.Describe(ch)
 	described := map[string]bool{}
 	for _, w := range e.workers {

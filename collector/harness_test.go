@@ -104,6 +104,9 @@ type simOptions struct {
 	credentials []bsssim.Credential
 	// dialect is how the simulator writes its answers; "" is documented.
 	dialect bsssim.Dialect
+	// ossFaults, when set, also serves the World's bill files (the
+	// simulator's OSS endpoint, with these faults) to the account.
+	ossFaults *bsssim.OSSFaults
 }
 
 // simHarness is a simulator, a client and an Exporter stepped by hand.
@@ -197,7 +200,18 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	exp, err := New([]Account{{Name: testAccount, Client: bss}}, enabled, cfg, logger)
+	acct := Account{Name: testAccount, Client: bss}
+	if o.ossFaults != nil {
+		oss, err := bsssim.StartOSS(world, bsssim.OSSConfig{Clock: clock, Faults: o.ossFaults})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = oss.Close() })
+		if acct.BillFiles, err = bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: bsssim.DefaultOSSRegion, Endpoint: oss.URL}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp, err := New([]Account{acct}, enabled, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,7 @@ type instanceCollector struct {
 
 	dayBookParts
 	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
+	files    *billFiles      // nil: rows come from the API
 }
 
 // instanceLabelsOf is the aggregated series' labels after "account".
@@ -92,6 +93,7 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
 		dayBookParts: newDayBookParts("instance", bssclient.KindInstanceAttributes, acct, cfg, len(labels), extraWidth, logger),
+		files:        newBillFiles(cfg.Instance.Source, acct, "instance", logger),
 	}, nil
 }
 
@@ -109,6 +111,7 @@ func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 		return c.snapshot(now, newest), err
 	}
 	defer c.state.save(c.book, nil, &c.cycleSum)
+	c.files.newRefresh()
 	var daysErr, cycleErr error
 	if c.cfg.DailySeries {
 		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
@@ -150,17 +153,73 @@ func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, new
 }
 
 // readCycle reads the MONTHLY bill of the current cycle and subtracts the
-// DAILY bills of its days after newest. The DAILY rows of those days lack
-// instance attributes (they come 48 h after a day ends), so each is taken
-// off the series of its instance and item as the MONTHLY bill labels it,
-// not a series of its own with region "unknown".
+// DAILY bills of its days after newest, from the bill files when the
+// collector reads them, else (or when they fall back) from the API.
 func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
+	if c.files != nil {
+		sum, err := c.readCycleFiles(ctx, now, newest)
+		if !fallsBack(ctx, err) {
+			return sum, err
+		}
+		c.files.fellBack("instance bill of "+current.String(), err)
+	}
+	monthly := c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly})
+	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
+		return c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
+	}
+	return c.sumCycle(ctx, monthly, unsettledDays(now, newest), daily)
+}
+
+// readCycleFiles is readCycle from the cycle's month-so-far file and the
+// daily files. The month file holds the days BSS had pushed when it wrote
+// it (INFERRED from "the full data generated from the beginning of the
+// month to the current day", SubscribeBillToOSS), those whose amounts had
+// settled, so those of them after newest are the days to subtract. Any
+// file that cannot serve fails the whole read, for the API to stand in.
+func (c *instanceCollector) readCycleFiles(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+	current := bssclient.CycleOf(now)
+	monthFiles, err := c.files.of(ctx, monthlyInstanceFiles, current)
+	if err != nil {
+		return nil, err
+	}
+	dayFiles, err := c.files.of(ctx, dailyInstanceFiles, current)
+	if err != nil {
+		return nil, err
+	}
+	f, err := monthFiles.OpenMonth(ctx, current)
+	monthly, err := openedRows(f, err, newest.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
+	if err != nil {
+		return nil, err
+	}
+	var days []bssclient.Day
+	for _, d := range unsettledDays(now, newest) {
+		if !f.LastModified.Before(d.SettledAt(bssclient.KindAmounts)) {
+			days = append(days, d)
+		}
+	}
+	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
+		f, err := dayFiles.OpenDay(ctx, day)
+		rows, err := openedRows(f, err, day.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
+		if err != nil {
+			return func(yield func([]bssclient.InstanceBillItem, error) bool) { yield(nil, err) }
+		}
+		return fileRows(rows)
+	}
+	return c.sumCycle(ctx, fileRows(monthly), days, daily)
+}
+
+// sumCycle sums a MONTHLY bill's rows and subtracts the DAILY bills of
+// days. The DAILY rows of days not settled lack instance attributes (they
+// come 48 h after a day ends), so each is taken off the series of its
+// instance and item as the MONTHLY bill labels it, not a series of its own
+// with region "unknown".
+func (c *instanceCollector) sumCycle(ctx context.Context, monthly iter.Seq2[[]bssclient.InstanceBillItem, error], days []bssclient.Day,
+	daily func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error]) (*aggregate, error) {
 	sum := newAggregate()
 	var seriesOf rowIndex // instance and item → index in sum.series
 	labels := make([]string, len(c.labels))
-	req := bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly}
-	for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
+	for page, err := range monthly {
 		if err != nil {
 			return nil, err
 		}
@@ -173,10 +232,7 @@ func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest
 			seriesOf.add(digestOf(it.InstanceID, it.Item), sum.index[string(sum.key)])
 		}
 	}
-	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
-		return c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
-	}
-	err := eachUnsettledRow(ctx, c.cfg.ConcurrentWalks, now, newest, daily, func(it *bssclient.InstanceBillItem) error {
+	err := eachDayRow(ctx, c.cfg.ConcurrentWalks, days, daily, func(it *bssclient.InstanceBillItem) error {
 		if k, ok := seriesOf.lookup(digestOf(it.InstanceID, it.Item)); ok {
 			return sum.subtractAt(k, it.Amounts)
 		}
@@ -228,7 +284,26 @@ func (c *instanceCollector) dailyViews() []historyView {
 	return views
 }
 
+// fetchDay reads day's DAILY bill, from the day's file when the collector
+// reads files: one written once the day's instance attributes settled.
 func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+	fromFile := func() (iter.Seq2[[]bssclient.InstanceBillItem, error], error) {
+		files, err := c.files.of(ctx, dailyInstanceFiles, day.Cycle())
+		if err != nil {
+			return nil, err
+		}
+		f, err := files.OpenDay(ctx, day)
+		return openedRows(f, err, day.SettledAt(bssclient.KindInstanceAttributes), (*bssclient.BillFile).InstanceBill)
+	}
+	fromAPI := func() iter.Seq2[[]bssclient.InstanceBillItem, error] {
+		req := bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}
+		return c.acct.Client.DescribeInstanceBill(ctx, req)
+	}
+	return withFallback(ctx, c.files, "instance bill of "+day.String(), fromFile, fromAPI, c.bookDay)
+}
+
+// bookDay sums a day's rows into its series.
+func (c *instanceCollector) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, error]) (bookedDay, error) {
 	agg := newAggregate()
 	var byInstance *aggregate
 	if c.cfg.Instance.PerInstance {
@@ -236,8 +311,7 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 	}
 	labels := make([]string, len(c.labels))
 	instLabels := make([]string, 6)
-	req := bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}
-	for page, err := range c.acct.Client.DescribeInstanceBill(ctx, req) {
+	for page, err := range rows {
 		if err != nil {
 			return bookedDay{}, err
 		}
@@ -289,5 +363,6 @@ func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapsh
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "instance")
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
+	c.files.appendTo(&snap)
 	return snap
 }

@@ -76,6 +76,10 @@ type ossBucketCollector struct {
 	// the current cycle is also which way the cycle gauges are read, and a
 	// state file carries that across a restart.
 	acc cycleAccumulator
+	// files is nil when rows come from the API; fromFiles is what this
+	// refresh read from the month files, which fetchDay serves from.
+	files     *billFiles
+	fromFiles *splitFileRead
 }
 
 var ossBucketLabels = []string{"account", "owner_id", "bucket", "region_id", "currency"}
@@ -112,6 +116,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 			"1 if the OSS bucket cycle gauges come from the MONTHLY split bill minus the days not settled yet; 0 if, in this cycle, the MONTHLY view did not book the days not split yet as their DAILY views do, so they sum the settled days as first read (one walk per settled day on a cold start, no later restatements).",
 			[]string{"account"}, nil),
 		dayBookParts: newDayBookParts("ossbucket", bssclient.KindSplitItems, acct, cfg, len(labels)-1, 0, logger),
+		files:        newBillFiles(cfg.OSSBucket.Source, acct, "ossbucket", logger),
 	}, nil
 }
 
@@ -147,6 +152,14 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 		c.acc.clear() // the MONTHLY bill serves (or a new cycle tries it again): sum nothing
 	}
 	var err error
+	if c.files != nil {
+		c.files.newRefresh()
+		wantCycle := !newest.Before(current.FirstDay()) && (c.cycleSum.cycle != current || c.cycleSum.asOf != newest)
+		if c.fromFiles, err = c.readSplitFiles(ctx, now, newest, c.book.wanted(from, newest), wantCycle); err != nil {
+			return c.snapshot(now, newest), err
+		}
+		defer func() { c.fromFiles = nil }()
+	}
 	if !c.splitBill {
 		// Known to be disabled: probe one day rather than spend a request
 		// per day on answers already known; the rest follow at once if it works.
@@ -225,6 +238,18 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
 		return nil // nothing settled since
 	}
+	if c.files != nil {
+		if r := c.fromFiles; r != nil && r.cycle != nil {
+			capped, err := c.capBuckets(r.cycle)
+			if err != nil {
+				return err
+			}
+			c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
+			return nil
+		} else if r != nil && r.cycleErr != nil {
+			c.files.fellBack("split bill of "+current.String(), r.cycleErr)
+		}
+	}
 	// A row that appears between the MONTHLY read and a DAILY read (the
 	// hour's restatements, a day's first rows) also looks like a
 	// disagreement; it does not happen twice in a row, a real one does.
@@ -286,7 +311,7 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 		return c.acct.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode})
 	}
 	agree := true
-	err := eachUnsettledRow(ctx, c.walks(), now, newest, daily, func(it *bssclient.SplitItemBillItem) error {
+	err := eachDayRow(ctx, c.walks(), unsettledDays(now, newest), daily, func(it *bssclient.SplitItemBillItem) error {
 		if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 			return nil
 		}
@@ -311,7 +336,24 @@ func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
 
 func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 
+// fetchDay books day from what the refresh read of the month files, or
+// from the API: when the collector reads the API, when the file could not
+// serve the day (a fallback), or for the backfill, which reads one day at
+// a time and would read a month's file for each.
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+	if r := c.fromFiles; r != nil {
+		if d, ok := r.days[day]; ok {
+			return d, nil
+		}
+		if err := r.failed[day]; err != nil {
+			c.files.fellBack("split bill of "+day.String(), err)
+		}
+	}
+	return c.fetchDayAPI(ctx, day)
+}
+
+// fetchDayAPI reads day's DAILY split bill from the API.
+func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
 	sums := newKeyedSums(len(labels))
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
@@ -453,6 +495,7 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 	snap.Metrics = append(snap.Metrics,
 		prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name),
 		prometheus.MustNewConstMetric(c.fromMonthly, prometheus.GaugeValue, boolValue(!c.acc.sums(bssclient.CycleOf(now))), c.acct.Name))
+	c.files.appendTo(&snap)
 	return snap
 }
 

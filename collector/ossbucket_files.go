@@ -1,0 +1,177 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+)
+
+// The ossbucket collector's bill-file source. SplitItemDetailDaily pushes
+// one file per month, the month so far, rewritten daily until the 4th of
+// the next month, holding the split bill's DAILY rows of every day it
+// holds (SubscribeBillToOSS,
+// https://www.alibabacloud.com/help/en/user-center/developer-reference/api-bssopenapi-2017-12-14-subscribebilltooss).
+// Reading a month's file once per day would read each row some thirty
+// times, so a refresh reads each month's file once, before the day book
+// asks: every day the book will ask for (missing, or due to be read again)
+// and, from the current month's file, the cycle's settled days.
+
+// splitFileRead is what a refresh read from the month files: the days it
+// booked, why it could not book the others, and the current cycle.
+type splitFileRead struct {
+	days   map[bssclient.Day]bookedDay
+	failed map[bssclient.Day]error
+	// cycle sums the current cycle's days through newest, when asked and
+	// the file could serve; cycleErr is why it could not.
+	cycle    *keyedSums
+	cycleErr error
+}
+
+// readSplitFiles reads the month files of the days wanted and, when
+// wantCycle, the current cycle's settled days. A failure of a file is
+// recorded for the days it should have served, for the API to stand in; an
+// error is returned only when BSS fails to list the subscriptions.
+func (c *ossBucketCollector) readSplitFiles(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
+	read := &splitFileRead{days: map[bssclient.Day]bookedDay{}, failed: map[bssclient.Day]error{}}
+	current := bssclient.CycleOf(now)
+	byCycle := map[bssclient.Cycle][]bssclient.Day{}
+	for _, d := range wanted {
+		byCycle[d.Cycle()] = append(byCycle[d.Cycle()], d)
+	}
+	if wantCycle {
+		if _, ok := byCycle[current]; !ok {
+			byCycle[current] = nil
+		}
+	}
+	cycles := make([]bssclient.Cycle, 0, len(byCycle))
+	for cyc := range byCycle {
+		cycles = append(cycles, cyc)
+	}
+	slices.SortFunc(cycles, func(a, b bssclient.Cycle) int { return compareDays(a.FirstDay(), b.FirstDay()) })
+	for _, cyc := range cycles { // one month file at a time: memory holds one
+		sumCycle := wantCycle && cyc == current
+		err := c.readSplitMonth(ctx, cyc, byCycle[cyc], sumCycle, newest, read)
+		if err == nil {
+			continue
+		}
+		if !fallsBack(ctx, err) {
+			return nil, err
+		}
+		for _, d := range byCycle[cyc] {
+			if _, ok := read.days[d]; !ok && read.failed[d] == nil {
+				read.failed[d] = err
+			}
+		}
+		if sumCycle {
+			read.cycle, read.cycleErr = nil, err
+		}
+	}
+	return read, nil
+}
+
+// readSplitMonth reads one month file into read. Its rows come day after
+// day (INFERRED: the page does not say; a file whose days are not in order
+// fails, and its days are read from the API), so a day is summed, capped
+// and booked when the next one starts, and only one day's buckets are held.
+func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.Cycle, days []bssclient.Day, sumCycle bool, newest bssclient.Day, read *splitFileRead) error {
+	files, err := c.files.of(ctx, splitItemFiles, cyc)
+	if err != nil {
+		return err
+	}
+	f, err := files.OpenMonth(ctx, cyc)
+	if err != nil {
+		return &billFileError{err}
+	}
+	defer f.Close()
+	// A day is in the file once BSS wrote it after the day's split items
+	// settled; the others wait for a later file, or the API.
+	wanted := map[bssclient.Day]bool{}
+	for _, d := range days {
+		if settled := d.SettledAt(bssclient.KindSplitItems); f.LastModified.Before(settled) {
+			read.failed[d] = staleFile(f, settled)
+		} else {
+			wanted[d] = true
+		}
+	}
+	if sumCycle && f.LastModified.Before(newest.SettledAt(bssclient.KindSplitItems)) {
+		read.cycleErr = staleFile(f, newest.SettledAt(bssclient.KindSplitItems))
+		sumCycle = false
+	}
+	if len(wanted) == 0 && !sumCycle {
+		return nil
+	}
+	width := len(ossBucketLabelsOf(c.cfg)) - 1
+	labels := make([]string, width)
+	var cycle *keyedSums
+	if sumCycle {
+		cycle = newKeyedSums(width)
+	}
+	booked := map[bssclient.Day]bookedDay{}
+	var day bssclient.Day // the day being summed into sums
+	var sums *keyedSums
+	finish := func() error {
+		if sums == nil {
+			return nil
+		}
+		c.dayBuckets.Store(int64(len(sums.keys)))
+		capped, err := c.capBuckets(sums)
+		if err != nil {
+			return err
+		}
+		booked[day], sums = bookedDay{series: capped}, nil
+		return nil
+	}
+	for page, err := range fileRows(f.SplitItemBill()) {
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			it := &page[i]
+			if !c.labelsOf(it, labels) {
+				continue
+			}
+			d, err := bssclient.ParseDay(it.BillingDate)
+			if err != nil || d.Cycle() != cyc {
+				return &billFileError{fmt.Errorf("bill file oss://%s/%s: a row of billing date %q, not a day of %s", f.Bucket, f.Key, it.BillingDate, cyc)}
+			}
+			if cycle != nil && !newest.Before(d) {
+				if _, err := cycle.add(labels, it.Amounts); err != nil {
+					return err
+				}
+			}
+			if !wanted[d] {
+				continue
+			}
+			if d != day || sums == nil {
+				if _, done := booked[d]; done {
+					return &billFileError{fmt.Errorf("bill file oss://%s/%s: rows of %s after those of %s; its days are not in order", f.Bucket, f.Key, d, day)}
+				}
+				if err := finish(); err != nil {
+					return err
+				}
+				day, sums = d, newKeyedSums(width)
+			}
+			if _, err := sums.add(labels, it.Amounts); err != nil {
+				return err
+			}
+		}
+	}
+	if err := finish(); err != nil {
+		return err
+	}
+	// A wanted day without a row had no OSS spend.
+	for d := range wanted {
+		if b, ok := booked[d]; ok {
+			read.days[d] = b
+		} else {
+			read.days[d] = bookedDay{}
+		}
+	}
+	if cycle != nil {
+		read.cycle = cycle
+	}
+	return nil
+}
