@@ -31,6 +31,7 @@ type accountRun struct {
 type bssTarget struct {
 	endpoint    string
 	credentials bssclient.CredentialsProvider
+	billFiles   billFilesConfig // the simulator's OSS endpoint
 }
 
 // builder makes accountRuns from validated accounts. The same builder
@@ -60,7 +61,8 @@ func newBuilder(opts *options, logger log.Logger) (b *builder, stop func(), err 
 		return nil, nil, err
 	}
 	demo.configure(&b.cfg)
-	b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials}
+	b.target = &bssTarget{endpoint: demo.URL, credentials: demo.credentials,
+		billFiles: billFilesConfig{Region: bsssim.DefaultOSSRegion, Endpoint: demo.oss.URL}}
 	return b, func() { _ = demo.Close() }, nil
 }
 
@@ -71,7 +73,11 @@ func (b *builder) build(a account) (*accountRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, err := collector.New([]collector.Account{{Name: a.name, Client: client}}, b.opts.enabledCollectors(), b.cfg, b.logger)
+	billFiles, err := b.billFiles(a)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := collector.New([]collector.Account{{Name: a.name, Client: client, BillFiles: billFiles}}, b.opts.enabledCollectors(), b.cfg, b.logger)
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.name, err)
 	}
@@ -109,6 +115,29 @@ func (b *builder) client(a account) (*bssclient.Client, error) {
 		return nil, fmt.Errorf("account %s: %w", a.name, err)
 	}
 	return client, nil
+}
+
+// billFiles is the reader of a's bill files bucket, with a credentials
+// provider of its own of a's source; nil when a names no bucket region.
+func (b *builder) billFiles(a account) (*bssclient.OSSReader, error) {
+	loc := a.billFiles
+	if b.target != nil && (loc.Region != "" || b.opts.billFilesSource() != "") {
+		loc = b.target.billFiles
+	}
+	if loc.Region == "" {
+		return nil, nil
+	}
+	creds, err := b.credentialsOf(a)
+	if err != nil {
+		return nil, err
+	}
+	// No client timeout: it would bound a whole file's download, which is
+	// as long as the file is; the SDK times out connecting and each read.
+	r, err := bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: loc.Region, Endpoint: loc.Endpoint, UserAgent: userAgent()})
+	if err != nil {
+		return nil, fmt.Errorf("account %s: bill files: %w", a.name, err)
+	}
+	return r, nil
 }
 
 // credentialsOf is a's credential provider: the demo's, or its source's.

@@ -217,12 +217,16 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return bad(err)
 	}
+	billFiles, err := b.billFiles(a)
+	if err != nil {
+		return bad(err)
+	}
 	plan, err := backfill.NewPlan(bopts.request(), b.cfg.Now(), b.cfg)
 	if err != nil {
 		return bad(err)
 	}
 	runner := &backfill.Runner{
-		Account:      collector.Account{Name: a.name, Client: client},
+		Account:      collector.Account{Name: a.name, Client: client, BillFiles: billFiles},
 		Collector:    b.cfg,
 		RateLimit:    a.rateLimit,
 		Output:       bopts.output,

@@ -44,6 +44,28 @@ type accountConfig struct {
 	RateLimit        *float64                   `yaml:"rate_limit"`
 	SignatureVersion string                     `yaml:"signature_version"`
 	Credentials      bssclient.CredentialSource `yaml:"credentials"`
+	// BillFiles locates the bucket the account's bill subscriptions push
+	// to; unset, --bill-files.region and --bill-files.endpoint apply.
+	BillFiles billFilesConfig `yaml:"bill_files"`
+}
+
+// billFilesConfig is where an account's bill files are read: the bucket's
+// region, and an endpoint that replaces the region's public one.
+type billFilesConfig struct {
+	Region   string `yaml:"region"`
+	Endpoint string `yaml:"endpoint"`
+}
+
+// checkBillFilesLocation accepts what bssclient.NewOSSReader accepts; an
+// endpoint needs the region, which OSS signatures name.
+func checkBillFilesLocation(region, endpoint string) error {
+	switch {
+	case region == "" && endpoint != "":
+		return fmt.Errorf("an endpoint needs the bucket's region too: OSS signatures name it")
+	case region == "":
+		return nil
+	}
+	return bssclient.CheckOSSLocation(region, endpoint)
 }
 
 // budgetConfig is a monthly budget, exposed as a gauge so that alert rules
@@ -211,6 +233,9 @@ func (c *fileConfig) validate() error {
 			if _, err := parseSignatureVersion(a.SignatureVersion); err != nil {
 				return fmt.Errorf("%s.signature_version: %s %w", field, quote(a.SignatureVersion), err)
 			}
+		}
+		if err := checkBillFilesLocation(a.BillFiles.Region, a.BillFiles.Endpoint); err != nil {
+			return fmt.Errorf("%s.bill_files: %w", field, err)
 		}
 		src := a.Credentials
 		if src.Type == "" {

@@ -101,3 +101,37 @@ func TestConfigFilePermissionWarning(t *testing.T) {
 		})
 	}
 }
+
+// A source of bill files needs each account's bucket region, from the
+// flag or the file; the file's own location is checked as the flags' is.
+func TestBillFilesLocation(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "config.yml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	two := write("accounts:\n  - name: a\n    bill_files:\n      region: cn-shanghai\n      endpoint: http://127.0.0.1:8418\n  - name: b\n")
+	_, _, err := loadWith(t, "--config.file="+two, "--collector.instance.source=bill-files")
+	if want := `--collector.instance.source=bill-files reads the bill files of account "b", which names no bucket region: set --bill-files.region, or accounts[1].bill_files.region in the config file`; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	s, _, err := loadWith(t, "--config.file="+two, "--collector.instance.source=bill-files", "--bill-files.region=cn-hangzhou")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := s.accounts[0].billFiles, s.accounts[1].billFiles; a != (billFilesConfig{"cn-shanghai", "http://127.0.0.1:8418"}) || b != (billFilesConfig{Region: "cn-hangzhou"}) {
+		t.Fatalf("resolved %+v and %+v", a, b)
+	}
+	// The API source needs no region.
+	if _, _, err := loadWith(t, "--config.file="+two); err != nil {
+		t.Fatal(err)
+	}
+	bad := write("accounts:\n  - name: a\n    bill_files:\n      endpoint: http://127.0.0.1:8418\n")
+	_, _, err = loadWith(t, "--config.file="+bad)
+	if want := bad + ": accounts[0] (a).bill_files: an endpoint needs the bucket's region too: OSS signatures name it"; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"time"
 
 	"github.com/go-kit/log"
@@ -14,6 +15,7 @@ import (
 // demoWorld is the embedded simulator --demo reads instead of Alibaba Cloud.
 type demoWorld struct {
 	*bsssim.Running
+	oss         *bsssim.RunningOSS
 	world       *bsssim.World
 	clock       bsssim.Clock
 	credentials bssclient.CredentialsProvider
@@ -58,9 +60,16 @@ func startDemo(start string, dialect bsssim.Dialect, overviewSkew string, logger
 	if err != nil {
 		return nil, err
 	}
+	// The bill files of the same World, for --collector.*.source=bill-files.
+	oss, err := bsssim.StartOSS(world, bsssim.OSSConfig{Clock: clock})
+	if err != nil {
+		_ = running.Close()
+		return nil, err
+	}
 	level.Debug(logger).Log("msg", "demo simulator started", "endpoint", running.URL, "billing_time", t.Format(time.RFC3339))
 	return &demoWorld{
 		Running:     running,
+		oss:         oss,
 		world:       world,
 		clock:       clock,
 		credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, ""),
@@ -107,4 +116,9 @@ func demoBudgets() ([]budgetConfig, error) {
 		)
 	}
 	return out, nil
+}
+
+// Close stops the simulator's BSS and OSS endpoints.
+func (d *demoWorld) Close() error {
+	return errors.Join(d.Running.Close(), d.oss.Close())
 }

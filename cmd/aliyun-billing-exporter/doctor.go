@@ -24,10 +24,6 @@ type doctorOptions struct {
 	account     string
 	maxRequests int
 	format      string
-	// billFilesRegion and billFilesEndpoint reach the bucket the account's
-	// bill subscription pushes to; with a region the bill files check runs.
-	billFilesRegion   string
-	billFilesEndpoint string
 }
 
 // defaultDoctorRequests bounds what a doctor run costs: about 20 s of the
@@ -49,8 +45,6 @@ func newDoctorApp(o *options, d *doctorOptions, stdout, stderr io.Writer) *kingp
 	app.Flag("account", "Account of --config.file to check. Default: the only one.").PlaceHolder("NAME").StringVar(&d.account)
 	app.Flag("max-requests", "The most requests the checks may make.").Default(fmt.Sprint(defaultDoctorRequests)).IntVar(&d.maxRequests)
 	app.Flag("format", "Output: text, or json to attach to a bug report.").Default("text").EnumVar(&d.format, "text", "json")
-	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscription (InstanceDetailForBillingPeriod) pushes to; with it, doctor reads the newest settled day from the file and from DescribeInstanceBill and compares them. Needs oss:GetObject on the bucket.").PlaceHolder("REGION").StringVar(&d.billFilesRegion)
-	app.Flag("bill-files.endpoint", "With --bill-files.region, an OSS endpoint URL to use instead of the region's public one (an internal endpoint, or bss-simulator's --oss.listen-address).").PlaceHolder("URL").StringVar(&d.billFilesEndpoint)
 	return app
 }
 
@@ -105,9 +99,6 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if d.maxRequests < 1 {
 		return bad(fmt.Errorf("--max-requests: must be at least 1, got %d", d.maxRequests))
 	}
-	if d.billFilesEndpoint != "" && d.billFilesRegion == "" {
-		return bad(fmt.Errorf("--bill-files.endpoint needs --bill-files.region: OSS signatures name the bucket's region"))
-	}
 	logs, err := logging.New(stderr, *o.log)
 	if err != nil {
 		return bad(err)
@@ -140,11 +131,9 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return bad(err)
 	}
-	var billFiles *bssclient.OSSReader
-	if d.billFilesRegion != "" {
-		if billFiles, err = bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: d.billFilesRegion, Endpoint: d.billFilesEndpoint}); err != nil {
-			return bad(fmt.Errorf("--bill-files.region, --bill-files.endpoint: %w", err))
-		}
+	billFiles, err := b.billFiles(a) // nil without a region: the bill files check is skipped
+	if err != nil {
+		return bad(err)
 	}
 	endpoint, source := a.endpoint, a.credentials.Type
 	if endpoint == "" {

@@ -45,6 +45,11 @@ type options struct {
 	signatureVersion bssclient.SignatureVersion
 	bssTimeout       time.Duration
 
+	// billFilesRegion and billFilesEndpoint reach the bucket the account's
+	// bill subscriptions push to; an account of the file may set its own.
+	billFilesRegion   string
+	billFilesEndpoint string
+
 	dailySeries     bool
 	exposureDays    int
 	labelledDays    int
@@ -56,6 +61,8 @@ type options struct {
 	instanceTagKeys       string
 	instancePerInstance   bool
 	instanceMaxInstances  int
+	instanceSource        string
+	ossSource             string
 	renewalPerInstance    bool
 	renewalMaxInstances   int
 	amortizedPerInstance  bool
@@ -143,6 +150,8 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	checkedFlag(app, "bss.rate-limit", "BSS requests per second per account, shared by all collectors of the account. BSS allows 10.", "10", &o.rateLimit, parseFloat)
 	checkedFlag(app, "bss.signature-version", "Request signature: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1).", "v3", &o.signatureVersion, parseSignatureVersion)
 	checkedFlag(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, parseDuration)
+	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscriptions push to (QueryBillToOSSSubscription names the bucket), for --collector.instance.source=bill-files and doctor's bill files check. Needs oss:GetObject on the bucket. An account of --config.file may set its own bill_files.region.").PlaceHolder("REGION").StringVar(&o.billFilesRegion)
+	app.Flag("bill-files.endpoint", "With --bill-files.region, an OSS endpoint URL to use instead of the region's public one (an internal endpoint, or bss-simulator's --oss.listen-address).").PlaceHolder("URL").StringVar(&o.billFilesEndpoint)
 
 	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
 	checkedFlag(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, parseInt)
@@ -164,6 +173,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.instanceCostUnit)
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
+	checkedFlag(app, "collector.instance.source", "Where the instance collector reads days and the cycle: api, or bill-files (the files the account's InstanceDetailForBillingPeriod and InstanceDetailMonthly subscriptions push to OSS, which cost no BSS quota; needs --bill-files.region). A missing, stale or unreadable file is read from the API instead.", string(collector.SourceAPI), &o.instanceSource, oneOf(collector.Sources()...))
 	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
 	app.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
 	app.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.amortizedPerInstance)
@@ -174,6 +184,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
 	}
 	checkedFlag(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, parseInt)
+	checkedFlag(app, "collector.ossbucket.source", "Where the ossbucket collector reads days and the cycle: api, or bill-files (the month files the account's SplitItemDetailDaily subscription pushes to OSS, each read once a refresh; needs --bill-files.region). A day the files cannot serve is read from the API instead.", string(collector.SourceAPI), &o.ossSource, oneOf(collector.Sources()...))
 	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.ossBillingItem)
 	checkedFlag(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, parseDuration)
 	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
@@ -225,6 +236,9 @@ func (o *options) validate() error {
 		if err := checkEndpoint(o.endpoint); err != nil {
 			return fmt.Errorf("--bss.endpoint: %w", err)
 		}
+	}
+	if err := checkBillFilesLocation(o.billFilesRegion, o.billFilesEndpoint); err != nil {
+		return fmt.Errorf("--bill-files.region, --bill-files.endpoint: %w", err)
 	}
 	if !accountNameRE.MatchString(o.accountName) {
 		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", quote(o.accountName))
@@ -284,6 +298,17 @@ func checkTelemetryPath(p string) error {
 	return nil
 }
 
+// billFilesSource names the enabled collector flag that reads bill files,
+// or "" when none does.
+func (o *options) billFilesSource() string {
+	for _, c := range []struct{ name, source string }{{"instance", o.instanceSource}, {"ossbucket", o.ossSource}} {
+		if c.source == string(collector.SourceBillFiles) && *o.collectors[c.name].enabled {
+			return "--collector." + c.name + ".source=" + c.source
+		}
+	}
+	return ""
+}
+
 // collectorConfig builds the collectors' configuration from the flags.
 func (o *options) collectorConfig() collector.Config {
 	cfg := collector.DefaultConfig()
@@ -297,6 +322,7 @@ func (o *options) collectorConfig() collector.Config {
 		CostUnit:      o.instanceCostUnit,
 		PerInstance:   o.instancePerInstance,
 		MaxInstances:  o.instanceMaxInstances,
+		Source:        collector.Source(o.instanceSource),
 	}
 	cfg.Renewal = collector.RenewalConfig{PerInstance: o.renewalPerInstance, MaxInstances: o.renewalMaxInstances}
 	cfg.Amortized = collector.AmortizedConfig{PerInstance: o.amortizedPerInstance, MaxInstances: o.amortizedMaxInstances}
@@ -307,6 +333,7 @@ func (o *options) collectorConfig() collector.Config {
 	}
 	cfg.OSSBucket.MaxBuckets = o.ossMaxBuckets
 	cfg.OSSBucket.BillingItem = o.ossBillingItem
+	cfg.OSSBucket.Source = collector.Source(o.ossSource)
 	cfg.StateDir = o.storagePath
 	cfg.SettleMargin = o.settleMargin
 	cfg.Amounts = map[string][]string{}

@@ -33,6 +33,7 @@ type account struct {
 	rateLimit   float64
 	signature   bssclient.SignatureVersion
 	credentials bssclient.CredentialSource
+	billFiles   billFilesConfig // Region "": no bill files
 }
 
 // Load validates what the flags point at (the web config file, the config
@@ -52,8 +53,11 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 		return nil, err
 	}
 	currencies := map[string]string{}
-	for _, a := range file.Accounts {
+	for i, a := range file.Accounts {
 		r := resolveAccount(opts, a)
+		if src := opts.billFilesSource(); src != "" && r.billFiles.Region == "" && !opts.demo {
+			return nil, fmt.Errorf("%s reads the bill files of account %q, which names no bucket region: set --bill-files.region, or accounts[%d].bill_files.region in the config file", src, r.name, i)
+		}
 		currencies[r.name] = r.currency
 		s.accounts = append(s.accounts, r)
 	}
@@ -119,6 +123,10 @@ func resolveAccount(opts *options, a accountConfig) account {
 	}
 	if r.credentials.Type == "" {
 		r.credentials.Type = "default"
+	}
+	r.billFiles = a.BillFiles
+	if r.billFiles.Region == "" {
+		r.billFiles = billFilesConfig{Region: opts.billFilesRegion, Endpoint: opts.billFilesEndpoint}
 	}
 	if r.currency == "" && r.endpoint == "" {
 		r.currency = siteCurrency[r.site]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,11 @@ type Runner struct {
 	Logger  log.Logger
 	// Clock is wall time, for progress and durations. Default time.Now.
 	Clock func() time.Time
+
+	// histories are the readers of each family's days, built once a run:
+	// a reader of bill files learns the account's subscriptions once.
+	mu        sync.Mutex
+	histories map[string]*collector.DailyHistory
 }
 
 // Result sums up a run.
@@ -286,6 +292,24 @@ func (r *Runner) readAll(ctx context.Context, plan Plan, j *journal, units []uni
 	return err
 }
 
+// history is the reader of family's days, the same for the whole run.
+func (r *Runner) history(family string) (*collector.DailyHistory, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.histories[family]; ok {
+		return h, nil
+	}
+	h, err := collector.NewDailyHistory(family, r.Account, r.Collector, r.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if r.histories == nil {
+		r.histories = map[string]*collector.DailyHistory{}
+	}
+	r.histories[family] = h
+	return h, nil
+}
+
 // readUnit reads one unit, journals it, and returns the requests it took.
 func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (int, error) {
 	requests := new(atomic.Int64)
@@ -297,7 +321,7 @@ func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (i
 		ms, err = collector.ReadFinalCycle(ctx, acct, r.Collector, r.Logger, u.cycle, plan.Now)
 	} else {
 		var h *collector.DailyHistory
-		if h, err = collector.NewDailyHistory(u.family, acct, r.Collector, r.Logger); err == nil {
+		if h, err = r.history(u.family); err == nil {
 			ms, err = h.ReadDay(ctx, u.day)
 		}
 	}

@@ -219,3 +219,80 @@ func TestRunSaysWhenSplitBillIsOff(t *testing.T) {
 		t.Errorf("got %v, want the Split Bill advice", err)
 	}
 }
+
+// TestRunReadsBillFiles backfills the instance family from the bill files
+// BSS pushes to OSS: the output is byte for byte the API's, with one BSS
+// request (the subscriptions) instead of a walk a day; a day
+// whose file is missing is read from the API, and the output stays the same.
+// (The payer, asked once for the journal's identity, is not a unit's
+// request.)
+func TestRunReadsBillFiles(t *testing.T) {
+	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 11, Owners: 2, InstancesPerOwner: 8, SplitBillEnabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := bsssim.NewManualClock(planNow)
+	sim, err := bsssim.Start(bsssim.Config{World: world, Clock: clock, QuotaPerSecond: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	faults := bsssim.NewOSSFaults()
+	oss, err := bsssim.StartOSS(world, bsssim.OSSConfig{Clock: clock, Faults: faults})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = oss.Close() })
+	creds := bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, "")
+	account := func() collector.Account {
+		client, err := bssclient.New(bssclient.Config{Endpoint: sim.URL, RateLimit: 1000, Credentials: creds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return collector.Account{Name: "sim", Client: client}
+	}
+	plan, err := NewPlan(Request{From: day("2026-01-20"), To: day("2026-02-10"), Families: []string{"instance"}}, planNow, collector.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run := func(name string, files bool) ([]byte, Result) {
+		acct := account()
+		r := testRunner(acct, filepath.Join(dir, name), OpenMetrics)
+		r.Collector.Instance.PerInstance = true
+		if files {
+			r.Collector.Instance.Source = collector.SourceBillFiles
+			if r.Account.BillFiles, err = bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: bsssim.DefaultOSSRegion, Endpoint: oss.URL}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := r.Run(context.Background(), plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.ReadFile(r.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, res
+	}
+	fromAPI, apiRes := run("api.om", false)
+	if apiRes.Requests < 22 {
+		t.Fatalf("the API run made %d requests for 22 days", apiRes.Requests)
+	}
+	fromFiles, filesRes := run("files.om", true)
+	if !bytes.Equal(fromFiles, fromAPI) {
+		t.Fatalf("the bill files' backfill differs from the API's:\n%s\nAPI:\n%s", fromFiles, fromAPI)
+	}
+	if filesRes.Requests != 1 {
+		t.Errorf("the bill files' run made %d BSS requests, want 1 (the subscriptions)", filesRes.Requests)
+	}
+	faults.MissDay(bsssim.Day{Year: 2026, Month: 2, Day: 1})
+	withFallback, fallbackRes := run("fallback.om", true)
+	if !bytes.Equal(withFallback, fromAPI) {
+		t.Fatalf("with a missing file the backfill differs from the API's:\n%s", withFallback)
+	}
+	if fallbackRes.Requests != 2 {
+		t.Errorf("with a missing file the run made %d BSS requests, want 2 (the subscriptions, the day's one page)", fallbackRes.Requests)
+	}
+}
