@@ -70,7 +70,7 @@ func decodeMemory(t testing.TB, data []byte, zipped bool) (rows int, bytesPerRow
 	})
 	var err error
 	if zipped {
-		err = decodeZip(bytes.NewReader(data), int64(len(data)), "alloc.zip", fileLayout{dailyRows: true}, b)
+		err = decodeZip(bytes.NewReader(data), "alloc.zip", fileLayout{dailyRows: true}, b)
 	} else {
 		err = decodeCSVPart(bytes.NewReader(data), "alloc.csv", fileLayout{dailyRows: true}, b)
 	}

@@ -1,23 +1,22 @@
 package bssclient
 
 import (
-	"archive/zip"
 	"bufio"
+	"compress/flate"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"reflect"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 )
 
 // Decoding bill files as a stream: one CSV record at a time into a reused
 // batch of the API's row types, so a file of a million rows costs what a
-// file of one page costs. A zip's parts are read one after the other
-// through an io.ReaderAt, as the zip directory sits at the end.
+// file of one page costs. A zip's parts are inflated as they download.
 
 // billFileBatchRows is how many rows a batch holds: an API page's worth,
 // so a collector's loop over pages sees files the way it sees the API.
@@ -145,120 +144,205 @@ func fillRow(row reflect.Value, rec []string, cols []boundColumn) *cellError {
 	return nil
 }
 
-// zipCSVParts lists a zip's CSV parts in part order. INFERRED: parts are
-// named <name>_1.csv, <name>_2.csv, …; any .csv entry is taken, ordered by
-// the number before ".csv" when there is one, so a different naming still
-// reads every row.
-func zipCSVParts(zr *zip.Reader) []*zip.File {
-	var parts []*zip.File
-	for _, f := range zr.File {
-		if !f.FileInfo().IsDir() && strings.HasSuffix(strings.ToLower(f.Name), ".csv") {
-			parts = append(parts, f)
+// decodeZip decodes every CSV part of a zip, in the order the archive
+// holds them, as the zip streams in: a part is found by its local header
+// and inflated as it arrives, so a file costs one download whatever its
+// size, and nothing waits for the directory at its end. Each part carries
+// its own header. The parts are in their archive order (INFERRED: BSS
+// writes _1, _2, … in order); a collector that needs rows in day order
+// checks it.
+func decodeZip[T any](body io.Reader, name string, layout fileLayout, b *rowBatch[T]) error {
+	r := bufio.NewReaderSize(body, billFileReadBuffer)
+	parts := 0
+	for {
+		part, err := nextZipPart(r)
+		if err != nil {
+			return fmt.Errorf("bill file %s: reading the zip: %w", name, err)
+		}
+		if part == nil { // the directory: every part was read
+			if parts == 0 {
+				return fmt.Errorf("bill file %s: the zip holds no CSV part", name)
+			}
+			return nil
+		}
+		if !strings.HasSuffix(part.name, "/") && strings.HasSuffix(strings.ToLower(part.name), ".csv") {
+			parts++
+			if err := decodeCSVPart(part, name+" part "+part.name, layout, b); err != nil {
+				return err
+			}
+		}
+		if err := part.finish(); err != nil {
+			return fmt.Errorf("bill file %s part %s: %w", name, part.name, err)
 		}
 	}
-	slices.SortStableFunc(parts, func(a, b *zip.File) int {
-		na, nb := partNumber(a.Name), partNumber(b.Name)
-		if na != nb {
-			return na - nb
+}
+
+// The signatures of a zip's records (APPNOTE.TXT, 4.3).
+const (
+	zipLocalHeader   = 0x04034b50
+	zipDirectory     = 0x02014b50
+	zipEndRecord     = 0x06054b50
+	zipDescriptor    = 0x08074b50
+	zipDeflate       = 8
+	zipStore         = 0
+	zipFlagEncrypted = 1 << 0
+	zipFlagTrailing  = 1 << 3 // sizes and CRC follow the data
+	zipExtraZip64    = 0x0001
+)
+
+// zipPart is one entry of a streamed zip: its data as it inflates, checked
+// against its CRC once read to the end.
+type zipPart struct {
+	name       string
+	r          *bufio.Reader
+	compressed *countingReader // r, counted: the compressed bytes read
+	data       io.Reader       // the entry's bytes, inflated
+	inflater   io.ReadCloser
+	size       int64 // inflated bytes read
+	crc        hash.Hash32
+	wantCRC    uint32
+	trailing   bool // the CRC and sizes follow the data
+	zip64      bool
+}
+
+func (p *zipPart) Read(b []byte) (int, error) {
+	n, err := p.data.Read(b)
+	p.crc.Write(b[:n])
+	p.size += int64(n)
+	if err == io.ErrUnexpectedEOF {
+		err = noEOF(err)
+	}
+	return n, err
+}
+
+// countingReader counts the bytes read through it, byte by byte too, so
+// that flate reads no byte past its stream.
+type countingReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
+}
+
+// nextZipPart reads the next local header from r, or returns nil at the
+// central directory.
+func nextZipPart(r *bufio.Reader) (*zipPart, error) {
+	var h [30]byte
+	if _, err := io.ReadFull(r, h[:4]); err != nil {
+		return nil, noEOF(err)
+	}
+	switch binary.LittleEndian.Uint32(h[:4]) {
+	case zipLocalHeader:
+	case zipDirectory, zipEndRecord:
+		return nil, nil
+	default:
+		return nil, errors.New("not a zip: no local file header where one belongs")
+	}
+	if _, err := io.ReadFull(r, h[4:]); err != nil {
+		return nil, noEOF(err)
+	}
+	flags, method := binary.LittleEndian.Uint16(h[6:]), binary.LittleEndian.Uint16(h[8:])
+	size := int64(binary.LittleEndian.Uint32(h[18:]))
+	nameAndExtra := make([]byte, int(binary.LittleEndian.Uint16(h[26:]))+int(binary.LittleEndian.Uint16(h[28:])))
+	if _, err := io.ReadFull(r, nameAndExtra); err != nil {
+		return nil, noEOF(err)
+	}
+	nameLen := int(binary.LittleEndian.Uint16(h[26:]))
+	p := &zipPart{name: string(nameAndExtra[:nameLen]), r: r, compressed: &countingReader{r: r}, crc: crc32.NewIEEE(),
+		wantCRC: binary.LittleEndian.Uint32(h[14:]), trailing: flags&zipFlagTrailing != 0}
+	if size64, ok := zip64Size(nameAndExtra[nameLen:]); ok {
+		p.zip64 = true
+		if size == 0xFFFFFFFF {
+			size = size64
 		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	return parts
+	}
+	switch {
+	case flags&zipFlagEncrypted != 0:
+		return nil, fmt.Errorf("part %s is encrypted", p.name)
+	case method == zipDeflate:
+		p.inflater = flate.NewReader(p.compressed) // an io.ByteReader: flate reads no byte past the part
+		p.data = p.inflater
+	case method == zipStore && !p.trailing:
+		p.data = io.LimitReader(r, size)
+	default:
+		return nil, fmt.Errorf("part %s: compression method %d cannot be read as a stream", p.name, method)
+	}
+	return p, nil
 }
 
-// partNumber is the N of "…_N.csv", or 0.
-func partNumber(name string) int {
-	stem := name[:len(name)-len(".csv")]
-	i := strings.LastIndexByte(stem, '_')
-	n, err := strconv.Atoi(stem[i+1:])
-	if i < 0 || err != nil {
-		return 0
+// zip64Size is the uncompressed-size field of a zip64 extra block, which a
+// local header holds for parts of 4 GiB or more.
+func zip64Size(extra []byte) (int64, bool) {
+	for len(extra) >= 4 {
+		id, n := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
+		if len(extra) < 4+n {
+			break
+		}
+		if id == zipExtraZip64 {
+			if n >= 16 {
+				return int64(binary.LittleEndian.Uint64(extra[12:])), true // compressed size
+			}
+			return 0, true
+		}
+		extra = extra[4+n:]
 	}
-	return n
+	return 0, false
 }
 
-// decodeZip decodes every CSV part of the zip at ra into b, one part at a
-// time; each part carries its own header.
-func decodeZip[T any](ra io.ReaderAt, size int64, name string, layout fileLayout, b *rowBatch[T]) error {
-	zr, err := zip.NewReader(ra, size)
-	if err != nil {
-		return fmt.Errorf("bill file %s: reading the zip: %w", name, err)
+// finish reads the rest of the part, and its trailing descriptor, and
+// checks its CRC: a truncated or corrupt download fails here rather than
+// passing for a shorter bill.
+func (p *zipPart) finish() error {
+	if _, err := io.Copy(io.Discard, p); err != nil {
+		return err
 	}
-	parts := zipCSVParts(zr)
-	if len(parts) == 0 {
-		return fmt.Errorf("bill file %s: the zip holds no CSV part", name)
-	}
-	for _, p := range parts {
-		if err := decodeZipPart(p, name+" part "+p.Name, layout, b); err != nil {
+	if p.inflater != nil {
+		if err := p.inflater.Close(); err != nil {
 			return err
 		}
+	}
+	if p.trailing {
+		var w [4]byte
+		if _, err := io.ReadFull(p.r, w[:]); err != nil {
+			return noEOF(err)
+		}
+		if binary.LittleEndian.Uint32(w[:]) == zipDescriptor { // the signature is optional
+			if _, err := io.ReadFull(p.r, w[:]); err != nil {
+				return noEOF(err)
+			}
+		}
+		p.wantCRC = binary.LittleEndian.Uint32(w[:])
+		// The sizes are 8 bytes each past 4 GiB (zip64), else 4.
+		sizes := 8
+		if p.zip64 || p.compressed.n >= 0xFFFFFFFF || p.size >= 0xFFFFFFFF {
+			sizes = 16
+		}
+		if _, err := p.r.Discard(sizes); err != nil {
+			return noEOF(err)
+		}
+	}
+	if got := p.crc.Sum32(); got != p.wantCRC {
+		return fmt.Errorf("CRC-32 %08x, the zip says %08x: the download is corrupt", got, p.wantCRC)
 	}
 	return nil
 }
 
-func decodeZipPart[T any](p *zip.File, name string, layout fileLayout, b *rowBatch[T]) error {
-	rc, err := p.Open()
-	if err != nil {
-		return fmt.Errorf("bill file %s: %w", name, err)
-	}
-	defer rc.Close()
-	return decodeCSVPart(rc, name, layout, b)
-}
-
-// windowReaderAt makes a file that seeks (the SDK's ReadOnlyFile) an
-// io.ReaderAt for archive/zip, through one reused window of the file.
-// ReadOnlyFile keeps its ranged download open while reads follow each
-// other; the window makes zip's reads follow each other: a part's local
-// header (30 bytes), its name and its data are read through the window,
-// and a refill that starts where the last one ended continues the same
-// download. So a zip costs a few GETs for its directory and one for all
-// its parts, and memory is the window.
-type windowReaderAt struct {
-	mu     sync.Mutex
-	f      io.ReadSeeker
-	size   int64
-	buf    []byte
-	bufOff int64 // the file offset of buf[0]
-	n      int   // valid bytes in buf
-}
-
-func newWindowReaderAt(f io.ReadSeeker, size int64) *windowReaderAt {
-	return &windowReaderAt{f: f, size: size, buf: make([]byte, billFileReadBuffer)}
-}
-
-func (r *windowReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	done := 0
-	for done < len(p) {
-		at := off + int64(done)
-		if at >= r.size {
-			return done, io.EOF
-		}
-		if at < r.bufOff || at >= r.bufOff+int64(r.n) {
-			if err := r.fill(at); err != nil {
-				return done, err
-			}
-		}
-		done += copy(p[done:], r.buf[at-r.bufOff:r.n])
-	}
-	return done, nil
-}
-
-// fill reads the window from off.
-func (r *windowReaderAt) fill(off int64) error {
-	r.n = 0
-	if _, err := r.f.Seek(off, io.SeekStart); err != nil {
-		return err
-	}
-	want := int(min(int64(len(r.buf)), r.size-off))
-	n, err := io.ReadFull(r.f, r.buf[:want])
-	r.bufOff, r.n = off, n
-	if n > 0 {
-		return nil
-	}
-	if err == nil || err == io.ErrUnexpectedEOF {
-		err = io.EOF
+// noEOF says a zip that ends early is cut short.
+func noEOF(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.New("the zip ends before its directory: the download was cut short")
 	}
 	return err
 }

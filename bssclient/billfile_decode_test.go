@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +23,7 @@ func decodeTestFile[T any](t *testing.T, data []byte, zipped bool, layout fileLa
 	})
 	var err error
 	if zipped {
-		err = decodeZip(bytes.NewReader(data), int64(len(data)), "test.zip", layout, b)
+		err = decodeZip(bytes.NewReader(data), "test.zip", layout, b)
 	} else {
 		err = decodeCSVPart(bytes.NewReader(data), "test.csv", layout, b)
 	}
@@ -145,40 +147,87 @@ func TestBillFileStrayQuote(t *testing.T) {
 	}
 }
 
+// zipOf zips parts (name, content) in order, deflated with a trailing
+// descriptor as Go and Java write a stream, or stored.
+func zipOf(t *testing.T, stored bool, parts ...[2]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, p := range parts {
+		var w io.Writer
+		var err error
+		if stored { // sizes and CRC in the local header, as a streamed store needs
+			w, err = zw.CreateRaw(&zip.FileHeader{Name: p[0], Method: zip.Store, CRC32: crc32.ChecksumIEEE([]byte(p[1])),
+				CompressedSize64: uint64(len(p[1])), UncompressedSize64: uint64(len(p[1]))})
+		} else {
+			w, err = zw.Create(p[0])
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprint(w, p[1])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestBillFileZipParts reads a zip as it streams in: every CSV part, in
+// the archive's order, each with its own header; other entries skipped;
+// deflated and stored parts alike.
 func TestBillFileZipParts(t *testing.T) {
 	var lines []string
 	for i := range 7 {
 		lines = append(lines, instanceLine(i, fmt.Sprint(i)))
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	// Written out of order: the part number, not the directory, orders rows.
-	for _, part := range []struct {
-		n    int
-		rows []string
-	}{{2, lines[3:6]}, {1, lines[:3]}, {3, lines[6:]}} {
-		w, err := zw.Create(fmt.Sprintf("1001_InstanceDetail_20240520_%d.csv", part.n))
+	parts := [][2]string{
+		{"1001_InstanceDetail_20240520_1.csv", instanceHeaderEN + strings.Join(lines[:3], "")},
+		{"README.txt", "not a bill"},
+		{"1001_InstanceDetail_20240520_2.csv", instanceHeaderEN + strings.Join(lines[3:6], "")},
+		{"1001_InstanceDetail_20240520_3.csv", instanceHeaderEN + strings.Join(lines[6:], "")},
+	}
+	for _, stored := range []bool{false, true} {
+		rows, err := decodeTestFile[InstanceBillItem](t, zipOf(t, stored, parts...), true, fileLayout{dailyRows: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprint(w, instanceHeaderEN+strings.Join(part.rows, ""))
+		var ids []string
+		for _, r := range rows {
+			ids = append(ids, r.InstanceID)
+		}
+		if want := []string{"i-000", "i-001", "i-002", "i-003", "i-004", "i-005", "i-006"}; !slices.Equal(ids, want) {
+			t.Errorf("stored %v: instances %v, want %v", stored, ids, want)
+		}
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := decodeTestFile[InstanceBillItem](t, buf.Bytes(), true, fileLayout{dailyRows: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, r := range rows {
-		ids = append(ids, r.InstanceID)
-	}
-	if want := []string{"i-000", "i-001", "i-002", "i-003", "i-004", "i-005", "i-006"}; !slices.Equal(ids, want) {
-		t.Errorf("instances %v, want %v", ids, want)
-	}
-	if _, err := decodeTestFile[InstanceBillItem](t, []byte("not a zip"), true, fileLayout{}); err == nil || !strings.Contains(err.Error(), "test.zip") {
-		t.Errorf("not a zip: %v", err)
+}
+
+// TestBillFileBadZips: a zip that is not one, is cut short, is corrupt or
+// holds no CSV part fails, naming the file; none passes for a shorter bill.
+func TestBillFileBadZips(t *testing.T) {
+	good := zipOf(t, false, [2]string{"a_1.csv", instanceHeaderEN + instanceLine(1, "1") + instanceLine(2, "2")})
+	corrupt := bytes.Clone(good)
+	// The CRC of the part's data, in its trailing descriptor: the data
+	// decodes, the check fails.
+	i := bytes.Index(corrupt, []byte{0x50, 0x4b, 0x07, 0x08})
+	corrupt[i+4] ^= 0xff
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"not a zip", []byte("not a zip at all"), "not a zip"},
+		{"cut short", good[:len(good)/2], "cut short"},
+		{"cut before its directory", good[:bytes.Index(good, []byte{0x50, 0x4b, 0x01, 0x02})], "cut short"},
+		{"corrupt", corrupt, "CRC-32"},
+		{"no CSV part", zipOf(t, false, [2]string{"README.txt", "x"}), "holds no CSV part"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decodeTestFile[InstanceBillItem](t, tc.data, true, fileLayout{dailyRows: true})
+			if err == nil || !strings.Contains(err.Error(), "test.zip") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error naming test.zip and %q", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"regexp"
@@ -139,14 +140,14 @@ func (e *BillFileMissingError) Is(target error) bool { return target == ErrBillF
 // Unwrap gives Classify and ErrorCode OSS's answer, NoSuchKey: not
 // transient, as asking again soon will not make BSS push the file.
 func (e *BillFileMissingError) Unwrap() error {
-	return &APIError{Action: "OSS HeadObject", HTTPStatus: http.StatusNotFound, Code: "NoSuchKey", Message: e.Error()}
+	return &APIError{Action: "OSS GetObject", HTTPStatus: http.StatusNotFound, Code: "NoSuchKey", Message: e.Error()}
 }
 
 // OSSError is an error answer of OSS. It unwraps to an APIError with the
 // same code, so that Classify, ErrorCode and IsTransient judge it as they
 // judge BSS's answers.
 type OSSError struct {
-	Operation  string // HeadObject, GetObject
+	Operation  string // GetObject
 	Bucket     string
 	Key        string
 	HTTPStatus int
@@ -176,9 +177,8 @@ func ossFailure(op, bucket, key string, err error) error {
 	return fmt.Errorf("OSS %s oss://%s/%s: %w", op, bucket, key, err)
 }
 
-// isNoSuchKey reports OSS saying the object is not there. A HEAD answer
-// has no body; the SDK reads the code from the x-oss-err header when
-// present, and a bare 404 is taken as the same.
+// isNoSuchKey reports OSS saying the object is not there; a bare 404 is
+// taken as the same.
 func isNoSuchKey(err error) bool {
 	var se *oss.ServiceError
 	return errors.As(err, &se) && (se.Code == "NoSuchKey" || (se.Code == "" && se.StatusCode == http.StatusNotFound))
@@ -278,17 +278,18 @@ func (b *BillFiles) OpenMonth(ctx context.Context, cycle Cycle) (*BillFile, erro
 	return b.open(ctx, b.MonthKey(cycle), b.typ.monthRows)
 }
 
-// open finds base as .csv, else as .zip, by HEAD: reading needs no
-// oss:ListObjects permission.
+// open finds base as .csv, else as .zip, and starts reading it: one GET
+// per file (two when it is zipped), and no oss:ListObjects permission.
 func (b *BillFiles) open(ctx context.Context, base string, layout fileLayout) (*BillFile, error) {
 	bucket := b.sub.SubscribeBucket
 	for _, ext := range []string{billFileExtCSV, billFileExtZip} {
-		f, err := b.reader.client.OpenFile(ctx, bucket, base+ext)
+		key := base + ext
+		res, err := b.reader.client.GetObject(ctx, &oss.GetObjectRequest{Bucket: &bucket, Key: &key})
 		if err == nil {
-			return newBillFile(f, bucket, base+ext, ext == billFileExtZip, b.typ.split, layout)
+			return newBillFile(res, bucket, key, ext == billFileExtZip, b.typ.split, layout), nil
 		}
 		if !isNoSuchKey(err) {
-			return nil, ossFailure("HeadObject", bucket, base+ext, err)
+			return nil, ossFailure("GetObject", bucket, key, err)
 		}
 	}
 	return nil, &BillFileMissingError{Bucket: bucket, Key: base}
@@ -338,7 +339,6 @@ func openAndRead[T any](open func() (*BillFile, error), rows func(*BillFile) ite
 type BillFile struct {
 	Bucket string
 	Key    string // with its extension
-	Size   int64
 	ETag   string
 	// LastModified is when BSS last wrote the file: a day's file is
 	// rewritten as its data completes, a month-so-far file daily.
@@ -347,28 +347,25 @@ type BillFile struct {
 	// object is a zip of CSV parts.
 	Zipped bool
 
-	file   *oss.ReadOnlyFile
+	body   io.ReadCloser
 	split  bool
 	layout fileLayout
 	read   bool
 }
 
-func newBillFile(f *oss.ReadOnlyFile, bucket, key string, zipped, split bool, layout fileLayout) (*BillFile, error) {
-	bf := &BillFile{Bucket: bucket, Key: key, Zipped: zipped, file: f, split: split, layout: layout}
-	st, err := f.Stat()
-	if err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("bill file oss://%s/%s: %w", bucket, key, err)
+func newBillFile(res *oss.GetObjectResult, bucket, key string, zipped, split bool, layout fileLayout) *BillFile {
+	f := &BillFile{Bucket: bucket, Key: key, Zipped: zipped, body: res.Body, split: split, layout: layout}
+	if res.LastModified != nil {
+		f.LastModified = *res.LastModified
 	}
-	bf.Size, bf.LastModified = st.Size(), st.ModTime()
-	if h, ok := st.Sys().(http.Header); ok {
-		bf.ETag = h.Get("ETag")
+	if res.ETag != nil {
+		f.ETag = *res.ETag
 	}
-	return bf, nil
+	return f
 }
 
 // Close ends the file's download.
-func (f *BillFile) Close() error { return f.file.Close() }
+func (f *BillFile) Close() error { return f.body.Close() }
 
 func (f *BillFile) name() string { return "oss://" + f.Bucket + "/" + f.Key }
 
@@ -404,9 +401,9 @@ func decodeBillFile[T any](f *BillFile) iter.Seq2[[]T, error] {
 		b := newRowBatch(yield)
 		var err error
 		if f.Zipped {
-			err = decodeZip(newWindowReaderAt(f.file, f.Size), f.Size, f.name(), f.layout, b)
+			err = decodeZip(f.body, f.name(), f.layout, b)
 		} else {
-			err = decodeCSVPart(f.file, f.name(), f.layout, b)
+			err = decodeCSVPart(f.body, f.name(), f.layout, b)
 		}
 		if err == nil {
 			err = b.flush(true)
@@ -417,7 +414,7 @@ func decodeBillFile[T any](f *BillFile) iter.Seq2[[]T, error] {
 	}
 }
 
-// readFailure reports OSS refusing a ranged read as OSS's error; any other
+// readFailure reports OSS failing the download as OSS's error; any other
 // failure already names the file.
 func (f *BillFile) readFailure(err error) error {
 	var se *oss.ServiceError
