@@ -41,9 +41,11 @@ import (
 //     the one from the other needs.
 //   - The full-month file of a ...ForBillingPeriod subscription appears at
 //     fullMonthAt ("full previous-month data on the 4th") and never changes.
-//   - Files of the last 12 cycles (the current one included) are listed,
-//     whatever the subscription's SubscribeTime: SubscribeBillToOSS pushes
-//     the last year's data when subscribed.
+//   - A subscription's files stay in its bucket from the year before its
+//     SubscribeTime (SubscribeBillToOSS pushes the last year's data when
+//     subscribed), or at least the last 12 cycles (the current one
+//     included): the bucket is the account's, and BSS deletes nothing
+//     from it.
 //
 // A file's content is a pure function of the World at its snapshot, which
 // is also its Last-Modified, so the ETag is a hash of the key and the
@@ -88,8 +90,21 @@ const (
 // zipPartName names part n (from 1) of a split file inside its zip.
 func zipPartName(base string, n int) string { return base + "_" + strconv.Itoa(n) + fileExtCSV }
 
-// fileRetentionCycles is how many cycles of files are listed (INFERRED).
+// fileRetentionCycles is how many cycles of files a subscription pushes
+// when it starts, and the fewest a bucket holds (INFERRED).
 const fileRetentionCycles = 12
+
+// firstFileCycle is the oldest cycle whose files sub's bucket holds when
+// current is the current cycle.
+func firstFileCycle(sub *BillSubscription, current Cycle) Cycle {
+	first := current.AddMonths(1 - fileRetentionCycles)
+	if t, err := time.ParseInLocation(time.DateTime, sub.SubscribeTime, billingZone); err == nil {
+		if c := cycleOf(t).AddMonths(1 - fileRetentionCycles); c.Before(first) {
+			first = c
+		}
+	}
+	return first
+}
 
 // fullMonthAt is when a cycle's full-month file appears and its month-so-far
 // files are written for the last time: 12:00 UTC+8 on the 4th of the next
@@ -172,7 +187,7 @@ func (s *OSSServer) filesAt(bucket string, at time.Time) []billFile {
 			limit = s.rowLimit
 		}
 		current := cycleOf(at)
-		for c := current.AddMonths(1 - fileRetentionCycles); !current.Before(c); c = c.Next() {
+		for c := firstFileCycle(sub, current); !current.Before(c); c = c.Next() {
 			out = append(out, s.cycleFiles(sub, t, c, at, limit)...)
 		}
 	}
