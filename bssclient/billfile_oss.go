@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
@@ -347,14 +348,14 @@ type BillFile struct {
 	// object is a zip of CSV parts.
 	Zipped bool
 
-	body   io.ReadCloser
+	body   *countedBody
 	split  bool
 	layout fileLayout
 	read   bool
 }
 
 func newBillFile(res *oss.GetObjectResult, bucket, key string, zipped, split bool, layout fileLayout) *BillFile {
-	f := &BillFile{Bucket: bucket, Key: key, Zipped: zipped, body: res.Body, split: split, layout: layout}
+	f := &BillFile{Bucket: bucket, Key: key, Zipped: zipped, body: &countedBody{ReadCloser: res.Body}, split: split, layout: layout}
 	if res.LastModified != nil {
 		f.LastModified = *res.LastModified
 	}
@@ -366,6 +367,22 @@ func newBillFile(res *oss.GetObjectResult, bucket, key string, zipped, split boo
 
 // Close ends the file's download.
 func (f *BillFile) Close() error { return f.body.Close() }
+
+// BytesRead is how many bytes of the object were downloaded so far: what
+// OSS bills as outbound traffic on a public endpoint.
+func (f *BillFile) BytesRead() int64 { return f.body.n.Load() }
+
+// countedBody counts the bytes read from an object's body.
+type countedBody struct {
+	io.ReadCloser
+	n atomic.Int64
+}
+
+func (c *countedBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
 
 func (f *BillFile) name() string { return "oss://" + f.Bucket + "/" + f.Key }
 

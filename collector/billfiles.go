@@ -43,9 +43,14 @@ const (
 
 // billFileFallbacksDesc is shared by the collectors that read files:
 // described once by the Exporter, emitted by each from its count.
-var billFileFallbacksDesc = prometheus.NewDesc(namespace+"_bill_file_fallbacks_total",
-	"Bill files (--collector.<name>.source=bill-files) that were missing, older than the data they must hold, or unreadable, so that their rows were read from the API instead.",
-	[]string{"account", "collector"}, nil)
+var (
+	billFileFallbacksDesc = prometheus.NewDesc(namespace+"_bill_file_fallbacks_total",
+		"Bill files (--collector.<name>.source=bill-files) that were missing, older than the data they must hold, or unreadable, so that their rows were read from the API instead.",
+		[]string{"account", "collector"}, nil)
+	billFileBytesDesc = prometheus.NewDesc(namespace+"_bill_file_read_bytes_total",
+		"Bytes of bill files downloaded from OSS (--collector.<name>.source=bill-files): outbound traffic, which OSS bills on a public endpoint.",
+		[]string{"account", "collector"}, nil)
+)
 
 // billFiles is one collector's way to an account's bill files: which
 // subscription pushes which files, and the fallbacks to the API.
@@ -57,7 +62,8 @@ type billFiles struct {
 	mu        sync.Mutex
 	subs      []bssclient.BillSubscription // as of the refresh that asked; nil: not asked this refresh
 	fallbacks int
-	logged    bool // the first fallback is logged at warn, the rest at debug
+	bytes     int64 // downloaded
+	logged    bool  // the first fallback is logged at warn, the rest at debug
 }
 
 // newBillFiles returns the collector's bill files under source, or nil for
@@ -167,9 +173,19 @@ func (f *billFiles) appendTo(snap *Snapshot) {
 		return
 	}
 	f.mu.Lock()
-	n := f.fallbacks
+	n, bytes := f.fallbacks, f.bytes
 	f.mu.Unlock()
-	snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(billFileFallbacksDesc, prometheus.CounterValue, float64(n), f.acct.Name, f.collector))
+	snap.Metrics = append(snap.Metrics,
+		prometheus.MustNewConstMetric(billFileFallbacksDesc, prometheus.CounterValue, float64(n), f.acct.Name, f.collector),
+		prometheus.MustNewConstMetric(billFileBytesDesc, prometheus.CounterValue, float64(bytes), f.acct.Name, f.collector))
+}
+
+// close ends a file's download and counts what was downloaded of it.
+func (f *billFiles) close(file *bssclient.BillFile) {
+	_ = file.Close()
+	f.mu.Lock()
+	f.bytes += file.BytesRead()
+	f.mu.Unlock()
 }
 
 // withFallback reads with the file's rows when f is set, and again with
@@ -201,16 +217,16 @@ func withFallback[R, V any](ctx context.Context, f *billFiles, what string,
 // rewrites a file as its data completes (SubscribeBillToOSS: "data may be
 // pushed again"), so one older than the moment its data settled holds the
 // data as it was then.
-func openedRows[T any](f *bssclient.BillFile, err error, notBefore time.Time, rows func(*bssclient.BillFile) iter.Seq2[[]T, error]) (iter.Seq2[[]T, error], error) {
+func openedRows[T any](files *billFiles, f *bssclient.BillFile, err error, notBefore time.Time, rows func(*bssclient.BillFile) iter.Seq2[[]T, error]) (iter.Seq2[[]T, error], error) {
 	if err != nil {
 		return nil, &billFileError{err}
 	}
 	if f.LastModified.Before(notBefore) {
-		_ = f.Close()
+		files.close(f)
 		return nil, staleFile(f, notBefore)
 	}
 	return func(yield func([]T, error) bool) {
-		defer f.Close()
+		defer files.close(f)
 		for page, err := range rows(f) {
 			if !yield(page, err) || err != nil {
 				return

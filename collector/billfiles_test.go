@@ -114,10 +114,18 @@ func TestInstanceBillFileFallsBack(t *testing.T) {
 	if n := fallbacks(t, files); n != 1 {
 		t.Fatalf("%s = %v, want 1", fallbacksFamily, n)
 	}
-	// The day is booked: the next refresh reads nothing again.
+	// The day is booked: the next refresh reads nothing again, from
+	// either source.
+	read := counter(t, files, "aliyun_billing_bill_file_read_bytes_total")
+	if read < 10_000 {
+		t.Fatalf("%v bytes of bill files read for the exposed days and the cycle", read)
+	}
 	files.mustStep(now.Add(time.Hour))
 	if got := instanceWalks(files.bss.takeWalks()); len(got) > 0 {
 		t.Fatalf("walks %v after the fallback", got)
+	}
+	if again := counter(t, files, "aliyun_billing_bill_file_read_bytes_total"); again != read {
+		t.Fatalf("%v bytes read by a refresh with nothing to read", again-read)
 	}
 }
 
@@ -156,11 +164,14 @@ func TestInstanceBillFileMissingColumnFails(t *testing.T) {
 }
 
 // fallbacks is the collector's bill file fallback counter (one collector a harness).
-func fallbacks(t *testing.T, h *simHarness) float64 {
+func fallbacks(t *testing.T, h *simHarness) float64 { return counter(t, h, fallbacksFamily) }
+
+// counter is the value of a family with one sample.
+func counter(t *testing.T, h *simHarness, family string) float64 {
 	t.Helper()
-	got := gatheredFamily(t, h.exp, fallbacksFamily)
+	got := gatheredFamily(t, h.exp, family)
 	if len(got) != 1 {
-		t.Fatalf("%s: %d samples, want 1", fallbacksFamily, len(got))
+		t.Fatalf("%s: %d samples, want 1", family, len(got))
 	}
 	return got[0].value
 }

@@ -172,6 +172,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- lateRestatementsDesc
 	ch <- lateRestatementAmountDesc
 	ch <- billFileFallbacksDesc
+	ch <- billFileBytesDesc
 	e.refreshFailures.Describe(ch)
 	described := map[string]bool{}
 	for _, w := range e.workers {

@@ -188,7 +188,7 @@ func (c *instanceCollector) readCycleFiles(ctx context.Context, now time.Time, n
 		return nil, err
 	}
 	f, err := monthFiles.OpenMonth(ctx, current)
-	monthly, err := openedRows(f, err, newest.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
+	monthly, err := openedRows(c.files, f, err, newest.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (c *instanceCollector) readCycleFiles(ctx context.Context, now time.Time, n
 	}
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		f, err := dayFiles.OpenDay(ctx, day)
-		rows, err := openedRows(f, err, day.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
+		rows, err := openedRows(c.files, f, err, day.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
 		if err != nil {
 			return func(yield func([]bssclient.InstanceBillItem, error) bool) { yield(nil, err) }
 		}
@@ -293,7 +293,7 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 			return nil, err
 		}
 		f, err := files.OpenDay(ctx, day)
-		return openedRows(f, err, day.SettledAt(bssclient.KindInstanceAttributes), (*bssclient.BillFile).InstanceBill)
+		return openedRows(c.files, f, err, day.SettledAt(bssclient.KindInstanceAttributes), (*bssclient.BillFile).InstanceBill)
 	}
 	fromAPI := func() iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		req := bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}

@@ -55,6 +55,12 @@ func (s *keyedSums) subtractAt(i int, amounts bssclient.Amounts) error {
 	return nil
 }
 
+// over is a read-only view of the same keys with other amounts, one per
+// key (a zero one is no series).
+func (s *keyedSums) over(amounts []bssclient.Amounts) *keyedSums {
+	return &keyedSums{keys: s.keys, amounts: amounts, width: s.width}
+}
+
 func (s *keyedSums) seriesAt(i int) series {
 	return series{labels: splitKey(s.keys[i], s.width), amounts: s.amounts[i]}
 }

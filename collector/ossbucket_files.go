@@ -75,7 +75,7 @@ func (c *ossBucketCollector) readSplitFiles(ctx context.Context, now time.Time, 
 // readSplitMonth reads one month file into read. Its rows come day after
 // day (INFERRED: the page does not say; a file whose days are not in order
 // fails, and its days are read from the API), so a day is summed, capped
-// and booked when the next one starts, and only one day's buckets are held.
+// and booked when the next one starts, and one day's amounts are held.
 func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.Cycle, days []bssclient.Day, sumCycle bool, newest bssclient.Day, read *splitFileRead) error {
 	files, err := c.files.of(ctx, splitItemFiles, cyc)
 	if err != nil {
@@ -85,7 +85,7 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 	if err != nil {
 		return &billFileError{err}
 	}
-	defer f.Close()
+	defer c.files.close(f)
 	// A day is in the file once BSS wrote it after the day's split items
 	// settled; the others wait for a later file, or the API.
 	wanted := map[bssclient.Day]bool{}
@@ -103,25 +103,31 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 	if len(wanted) == 0 && !sumCycle {
 		return nil
 	}
+	// Every bucket of the file gets one key, in keys: the cycle's sums when
+	// the cycle is summed, else a registry of keys. A day's amounts are
+	// kept by key position, so a bucket's key is held once, however many
+	// days and the cycle sum it: at a million rows a day, some 330,000
+	// buckets, that is 40 MiB less than a day's own keyed sums.
 	width := len(ossBucketLabelsOf(c.cfg)) - 1
 	labels := make([]string, width)
-	var cycle *keyedSums
-	if sumCycle {
-		cycle = newKeyedSums(width)
-	}
+	keys := newKeyedSums(width)
 	booked := map[bssclient.Day]bookedDay{}
-	var day bssclient.Day // the day being summed into sums
-	var sums *keyedSums
+	var day bssclient.Day              // the day being summed into dayAmounts
+	var dayAmounts []bssclient.Amounts // by position in keys
+	buckets := 0                       // of the day
 	finish := func() error {
-		if sums == nil {
+		if buckets == 0 && dayAmounts == nil {
 			return nil
 		}
-		c.dayBuckets.Store(int64(len(sums.keys)))
-		capped, err := c.capBuckets(sums)
+		c.dayBuckets.Store(int64(buckets))
+		dayAmounts = append(dayAmounts, make([]bssclient.Amounts, len(keys.keys)-len(dayAmounts))...)
+		capped, err := c.capBuckets(keys.over(dayAmounts))
 		if err != nil {
 			return err
 		}
-		booked[day], sums = bookedDay{series: capped}, nil
+		booked[day] = bookedDay{series: capped}
+		clear(dayAmounts)
+		buckets = 0
 		return nil
 	}
 	for page, err := range fileRows(f.SplitItemBill()) {
@@ -137,24 +143,40 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 			if err != nil || d.Cycle() != cyc {
 				return &billFileError{fmt.Errorf("bill file oss://%s/%s: a row of billing date %q, not a day of %s", f.Bucket, f.Key, it.BillingDate, cyc)}
 			}
-			if cycle != nil && !newest.Before(d) {
-				if _, err := cycle.add(labels, it.Amounts); err != nil {
-					return err
-				}
+			inCycle := sumCycle && !newest.Before(d)
+			if !inCycle && !wanted[d] {
+				continue
+			}
+			var toCycle bssclient.Amounts
+			if inCycle {
+				toCycle = it.Amounts
+			}
+			at, err := keys.add(labels, toCycle)
+			if err != nil {
+				return err
 			}
 			if !wanted[d] {
 				continue
 			}
-			if d != day || sums == nil {
+			if d != day || dayAmounts == nil {
 				if _, done := booked[d]; done {
 					return &billFileError{fmt.Errorf("bill file oss://%s/%s: rows of %s after those of %s; its days are not in order", f.Bucket, f.Key, d, day)}
 				}
 				if err := finish(); err != nil {
 					return err
 				}
-				day, sums = d, newKeyedSums(width)
+				day = d
+				if dayAmounts == nil {
+					dayAmounts = []bssclient.Amounts{}
+				}
 			}
-			if _, err := sums.add(labels, it.Amounts); err != nil {
+			if at >= len(dayAmounts) {
+				dayAmounts = append(dayAmounts, make([]bssclient.Amounts, at+1-len(dayAmounts))...)
+			}
+			if dayAmounts[at] == (bssclient.Amounts{}) {
+				buckets++
+			}
+			if dayAmounts[at], err = dayAmounts[at].Add(it.Amounts); err != nil {
 				return err
 			}
 		}
@@ -170,8 +192,8 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 			read.days[d] = bookedDay{}
 		}
 	}
-	if cycle != nil {
-		read.cycle = cycle
+	if sumCycle {
+		read.cycle = keys
 	}
 	return nil
 }
