@@ -57,7 +57,7 @@ const (
 // startRealSim runs bss-simulator for the account with instancesPerOwner
 // instances per owner, allowing quota requests a second (-1: no limit) and
 // answering after latency.
-func startRealSim(tb testing.TB, instancesPerOwner, quota int, latency time.Duration, faults string) *proctest.Simulator {
+func startRealSim(tb testing.TB, instancesPerOwner, quota int, latency time.Duration, faults string, extra ...string) *proctest.Simulator {
 	tb.Helper()
 	args := []string{"--seed=11", "--owners=5",
 		"--instances-per-owner=" + strconv.Itoa(instancesPerOwner), "--quota=" + strconv.Itoa(quota),
@@ -65,7 +65,19 @@ func startRealSim(tb testing.TB, instancesPerOwner, quota int, latency time.Dura
 	if faults != "" {
 		args = append(args, "--faults="+faults)
 	}
-	return proctest.StartSimulator(tb, args...)
+	return proctest.StartSimulator(tb, append(args, extra...)...)
+}
+
+// billFiles serves the simulator's bill files on a free port (its World
+// pushes InstanceDetailForBillingPeriod, InstanceDetailMonthly and, with
+// --split-item-subscription, SplitItemDetailDaily) and returns the
+// simulator's flags and the exporter's, which read both collectors' days
+// from them.
+func billFiles(tb testing.TB) (simFlags, exporterFlags []string) {
+	addr := proctest.FreeAddr(tb)
+	return []string{"--oss.listen-address=" + addr, "--split-item-subscription"},
+		[]string{"--collector.instance.source=bill-files", "--collector.ossbucket.source=bill-files",
+			"--bill-files.region=cn-hangzhou", "--bill-files.endpoint=http://" + addr}
 }
 
 // podGoMemLimit is what --auto-gomemlimit sets in the Helm chart's pod,
@@ -234,14 +246,21 @@ func BenchmarkBigAccount(b *testing.B) {
 		instancesPerOwner int
 		timeout           time.Duration
 		quotaLifted       bool // and opt-in: only with BIG_ACCOUNT=<name>
+		// files reads the instance and ossbucket days from the bill files,
+		// at BSS's real quota; opt-in too at 1m, whose simulator takes
+		// minutes to write the files.
+		files bool
 	}{
-		{"5k", 1412, 5 * time.Minute, false},
-		{"50k", 14368, 20 * time.Minute, false},
-		{"1m", 282400, 60 * time.Minute, true},
+		{"5k", 1412, 5 * time.Minute, false, false},
+		{"50k", 14368, 20 * time.Minute, false, false},
+		{"50k-files", 14368, 20 * time.Minute, false, true},
+		{"1m", 282400, 60 * time.Minute, true, false},
+		{"1m-files", 282400, 30 * time.Minute, false, true},
 	}
 	for _, a := range accounts {
 		only := os.Getenv("BIG_ACCOUNT")
-		if only != a.name && (only != "" || a.quotaLifted) {
+		optIn := a.quotaLifted || a.name == "1m-files"
+		if only != a.name && (only != "" || optIn) {
 			continue
 		}
 		b.Run(a.name, func(b *testing.B) {
@@ -249,9 +268,16 @@ func BenchmarkBigAccount(b *testing.B) {
 			if a.quotaLifted {
 				quota, latency, exporterFlags, collectors = -1, 0, liftedQuotaExporterFlags, collectors-1
 			}
+			var simFlags []string
+			if a.files {
+				simFlags, exporterFlags = billFiles(b)
+			}
+			if a.name == "1m-files" { // see liftedQuotaExporterFlags
+				exporterFlags, collectors = append(exporterFlags, "--no-collector.amortized"), collectors-1
+			}
 			for b.Loop() {
 				state := b.TempDir()
-				sim := startRealSim(b, a.instancesPerOwner, quota, latency, "")
+				sim := startRealSim(b, a.instancesPerOwner, quota, latency, "", simFlags...)
 				predicted := runDoctor(b, sim.URL, exporterFlags...)
 				cold := startExporter(b, sim.URL, state, exporterFlags...)
 				cold.watch(b, collectors, a.timeout)
