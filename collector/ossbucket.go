@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +81,9 @@ type ossBucketCollector struct {
 	// refresh read from the month files, which fetchDay serves from.
 	files     *billFiles
 	fromFiles *splitFileRead
+	// months are the month files read for days asked one at a time (the
+	// backfill), the latest few.
+	months monthReads
 }
 
 var ossBucketLabels = []string{"account", "owner_id", "bucket", "region_id", "currency"}
@@ -337,11 +341,18 @@ func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
 func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 
 // fetchDay books day from what the refresh read of the month files, or
-// from the API: when the collector reads the API, when the file could not
-// serve the day (a fallback), or for the backfill, which reads one day at
-// a time and would read a month's file for each.
+// from the API: when the collector reads the API, or when the file could
+// not serve the day (a fallback). The backfill asks outside a refresh, one
+// day at a time: the day's month file is read once for all its days.
 func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
-	if r := c.fromFiles; r != nil {
+	r := c.fromFiles
+	if r == nil && c.files != nil { // asked outside a refresh: the backfill
+		var err error
+		if r, err = c.months.of(ctx, day.Cycle(), c.readMonthDays); err != nil {
+			return bookedDay{}, err
+		}
+	}
+	if r != nil {
 		if d, ok := r.days[day]; ok {
 			return d, nil
 		}
@@ -350,6 +361,53 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 		}
 	}
 	return c.fetchDayAPI(ctx, day)
+}
+
+// readMonthDays reads every day of cyc from its month file.
+func (c *ossBucketCollector) readMonthDays(ctx context.Context, cyc bssclient.Cycle) (*splitFileRead, error) {
+	var days []bssclient.Day
+	for d := cyc.FirstDay(); d.Cycle() == cyc; d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	return c.readSplitFiles(ctx, time.Time{}, bssclient.Day{}, days, false)
+}
+
+// monthReads keeps the month files read last, so that the backfill, which
+// asks for days one at a time and in order, reads each month's file once.
+type monthReads struct {
+	mu    sync.Mutex
+	reads []monthRead // the latest last
+}
+
+type monthRead struct {
+	cycle bssclient.Cycle
+	read  *splitFileRead
+}
+
+// keptMonthReads bounds the months kept: the backfill's concurrent days
+// straddle two months at most.
+const keptMonthReads = 2
+
+// of returns cyc's days, read with read unless kept. One month is read at
+// a time: a month file is read whole, and two at once would hold two
+// months' buckets.
+func (m *monthReads) of(ctx context.Context, cyc bssclient.Cycle, read func(context.Context, bssclient.Cycle) (*splitFileRead, error)) (*splitFileRead, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.reads {
+		if r.cycle == cyc {
+			return r.read, nil
+		}
+	}
+	r, err := read(ctx, cyc)
+	if err != nil {
+		return nil, err
+	}
+	m.reads = append(m.reads, monthRead{cyc, r})
+	if len(m.reads) > keptMonthReads {
+		m.reads = m.reads[1:]
+	}
+	return r, nil
 }
 
 // fetchDayAPI reads day's DAILY split bill from the API.

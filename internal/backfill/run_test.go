@@ -220,14 +220,15 @@ func TestRunSaysWhenSplitBillIsOff(t *testing.T) {
 	}
 }
 
-// TestRunReadsBillFiles backfills the instance family from the bill files
-// BSS pushes to OSS: the output is byte for byte the API's, with one BSS
-// request (the subscriptions) instead of a walk a day; a day
+// TestRunReadsBillFiles backfills the instance and ossbucket families from
+// the bill files BSS pushes to OSS: the output is byte for byte the API's,
+// with one BSS request a family (the subscriptions) instead of a walk a
+// day; a day
 // whose file is missing is read from the API, and the output stays the same.
 // (The payer, asked once for the journal's identity, is not a unit's
 // request.)
 func TestRunReadsBillFiles(t *testing.T) {
-	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 11, Owners: 2, InstancesPerOwner: 8, SplitBillEnabled: true})
+	world, err := bsssim.NewWorld(bsssim.WorldConfig{Seed: 11, Owners: 2, InstancesPerOwner: 8, SplitBillEnabled: true, SplitItemSubscription: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestRunReadsBillFiles(t *testing.T) {
 		}
 		return collector.Account{Name: "sim", Client: client}
 	}
-	plan, err := NewPlan(Request{From: day("2026-01-20"), To: day("2026-02-10"), Families: []string{"instance"}}, planNow, collector.DefaultConfig())
+	plan, err := NewPlan(Request{From: day("2026-01-20"), To: day("2026-02-10"), Families: []string{"instance", "ossbucket"}}, planNow, collector.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +263,7 @@ func TestRunReadsBillFiles(t *testing.T) {
 		r.Collector.Instance.PerInstance = true
 		if files {
 			r.Collector.Instance.Source = collector.SourceBillFiles
+			r.Collector.OSSBucket.Source = collector.SourceBillFiles
 			if r.Account.BillFiles, err = bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: bsssim.DefaultOSSRegion, Endpoint: oss.URL}); err != nil {
 				t.Fatal(err)
 			}
@@ -277,22 +279,22 @@ func TestRunReadsBillFiles(t *testing.T) {
 		return out, res
 	}
 	fromAPI, apiRes := run("api.om", false)
-	if apiRes.Requests < 22 {
-		t.Fatalf("the API run made %d requests for 22 days", apiRes.Requests)
+	if apiRes.Requests < 44 {
+		t.Fatalf("the API run made %d requests for 22 days of two families", apiRes.Requests)
 	}
 	fromFiles, filesRes := run("files.om", true)
 	if !bytes.Equal(fromFiles, fromAPI) {
 		t.Fatalf("the bill files' backfill differs from the API's:\n%s\nAPI:\n%s", fromFiles, fromAPI)
 	}
-	if filesRes.Requests != 1 {
-		t.Errorf("the bill files' run made %d BSS requests, want 1 (the subscriptions)", filesRes.Requests)
+	if filesRes.Requests != 2 {
+		t.Errorf("the bill files' run made %d BSS requests, want 2 (the subscriptions, for each family)", filesRes.Requests)
 	}
 	faults.MissDay(bsssim.Day{Year: 2026, Month: 2, Day: 1})
 	withFallback, fallbackRes := run("fallback.om", true)
 	if !bytes.Equal(withFallback, fromAPI) {
 		t.Fatalf("with a missing file the backfill differs from the API's:\n%s", withFallback)
 	}
-	if fallbackRes.Requests != 2 {
-		t.Errorf("with a missing file the run made %d BSS requests, want 2 (the subscriptions, the day's one page)", fallbackRes.Requests)
+	if fallbackRes.Requests != 3 {
+		t.Errorf("with a missing file the run made %d BSS requests, want 3 (the subscriptions twice, the day's one page)", fallbackRes.Requests)
 	}
 }
