@@ -59,8 +59,10 @@ type billFiles struct {
 	collector string
 	logger    log.Logger
 
+	subsMu sync.Mutex
+	subs   []bssclient.BillSubscription // as of the refresh that asked; nil: not asked this refresh
+
 	mu        sync.Mutex
-	subs      []bssclient.BillSubscription // as of the refresh that asked; nil: not asked this refresh
 	fallbacks int
 	bytes     int64 // downloaded
 	logged    bool  // the first fallback is logged at warn, the rest at debug
@@ -82,9 +84,9 @@ func (f *billFiles) newRefresh() {
 	if f == nil {
 		return
 	}
-	f.mu.Lock()
+	f.subsMu.Lock()
 	f.subs = nil
-	f.mu.Unlock()
+	f.subsMu.Unlock()
 }
 
 // of returns the files of the subscription of type typ, or a
@@ -93,18 +95,18 @@ func (f *billFiles) of(ctx context.Context, typ string, cycle bssclient.Cycle) (
 	if f.acct.BillFiles == nil {
 		return nil, errors.New("bill files: no OSS bucket region configured for this account")
 	}
-	f.mu.Lock()
-	subs := f.subs
-	f.mu.Unlock()
-	if subs == nil {
-		var err error
-		if subs, err = f.acct.Client.QueryBillToOSSSubscription(ctx); err != nil {
+	// One request a refresh, however many days ask at once.
+	f.subsMu.Lock()
+	if f.subs == nil {
+		subs, err := f.acct.Client.QueryBillToOSSSubscription(ctx)
+		if err != nil {
+			f.subsMu.Unlock()
 			return nil, err
 		}
-		f.mu.Lock()
 		f.subs = subs
-		f.mu.Unlock()
 	}
+	subs := f.subs
+	f.subsMu.Unlock()
 	i := slices.IndexFunc(subs, func(s bssclient.BillSubscription) bool { return s.SubscribeType == typ })
 	if i < 0 {
 		return nil, &billFileError{fmt.Errorf("the account pushes no %s bill files to OSS (QueryBillToOSSSubscription)", typ)}

@@ -68,7 +68,13 @@ func TestInstanceSourcesAgree(t *testing.T) {
 	changed, cycles := 0, 0 // steps at which the API read something, and with cycle gauges
 	for now := start; now.Before(at(2026, 6, 4, 12)); now = now.Add(7 * time.Hour) {
 		api.mustStep(now)
+		before := files.server.Server.Stats()
 		files.mustStep(now)
+		// The days read at once ask for the subscriptions once: the first
+		// step reads three days and the cycle, and the payer once.
+		if delta := requestsDelta(before, files.server.Server.Stats()); delta[bssclient.ActionQueryBillToOSSSubscription] > 1 {
+			t.Fatalf("at %s: %v", now, delta)
+		}
 		want := formatText(t, api.exp, instanceFamilies...)
 		if got := formatText(t, files.exp, instanceFamilies...); got != want {
 			t.Fatalf("at %s the bill files give\n%s\nthe API gives\n%s", now, got, want)

@@ -194,6 +194,16 @@ func (c Config) validateAmounts() error {
 	return nil
 }
 
+// SourceOf is where the named collector reads its bill rows.
+func (c Config) SourceOf(collector string) Source {
+	switch {
+	case collector == "instance" && c.Instance.Source == SourceBillFiles,
+		collector == "ossbucket" && c.OSSBucket.Source == SourceBillFiles:
+		return SourceBillFiles
+	}
+	return SourceAPI
+}
+
 // validateSource checks a collector's source, and that the amounts it
 // exposes are columns of the bill files when it reads them: a file lacks
 // some, and a zero read from no column is no answer.

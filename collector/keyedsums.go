@@ -22,8 +22,14 @@ type keyedSums struct {
 	key     []byte
 }
 
-func newKeyedSums(width int) *keyedSums {
-	return &keyedSums{index: map[string]int32{}, width: width}
+func newKeyedSums(width int) *keyedSums { return newKeyedSumsFor(width, 0) }
+
+// newKeyedSumsFor is newKeyedSums sized for about n series: at 330,000
+// buckets, growing the map and slices by doubling holds the old and the
+// new ones at once, half as much again as the sums themselves.
+func newKeyedSumsFor(width, n int) *keyedSums {
+	return &keyedSums{index: make(map[string]int32, n), keys: make([]string, 0, n),
+		amounts: make([]bssclient.Amounts, 0, n), width: width}
 }
 
 // add sums amounts into the series with these label values and returns its

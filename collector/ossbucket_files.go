@@ -110,7 +110,9 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 	// buckets, that is 40 MiB less than a day's own keyed sums.
 	width := len(ossBucketLabelsOf(c.cfg)) - 1
 	labels := make([]string, width)
-	keys := newKeyedSums(width)
+	// Sized for the last day's buckets and a tenth more: the month's
+	// buckets are mostly each day's.
+	keys := newKeyedSumsFor(width, int(c.dayBuckets.Load()*11/10))
 	booked := map[bssclient.Day]bookedDay{}
 	var day bssclient.Day              // the day being summed into dayAmounts
 	var dayAmounts []bssclient.Amounts // by position in keys
@@ -167,7 +169,7 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 				}
 				day = d
 				if dayAmounts == nil {
-					dayAmounts = []bssclient.Amounts{}
+					dayAmounts = make([]bssclient.Amounts, 0, cap(keys.amounts))
 				}
 			}
 			if at >= len(dayAmounts) {

@@ -34,8 +34,10 @@ func TestPredictionsMatchAColdStart(t *testing.T) {
 		time.Date(2026, 3, 16, 11, 0, 0, 0, bssclient.BillingZone), // mid-month
 		time.Date(2026, 4, 2, 11, 0, 0, 0, bssclient.BillingZone),  // the previous cycle not final yet
 	} {
-		t.Run(moment.Format("Jan 2"), func(t *testing.T) { predictAt(t, moment) })
+		t.Run(moment.Format("Jan 2"), func(t *testing.T) { predictAt(t, moment, false) })
 	}
+	// Reading both bill collectors' days from the bill files.
+	t.Run("bill files", func(t *testing.T) { predictAt(t, time.Date(2026, 3, 16, 11, 0, 0, 0, bssclient.BillingZone), true) })
 }
 
 // startSim starts a simulator of a world at moment, without a quota, until
@@ -55,8 +57,8 @@ func startSim(t *testing.T, wc bsssim.WorldConfig, moment time.Time) (*bsssim.Wo
 	return world, clock, sim
 }
 
-func predictAt(t *testing.T, moment time.Time) {
-	_, clock, sim := startSim(t, bsssim.WorldConfig{Seed: 11, Owners: 5, InstancesPerOwner: 1412, SplitBillEnabled: true}, moment)
+func predictAt(t *testing.T, moment time.Time, billFiles bool) {
+	world, clock, sim := startSim(t, bsssim.WorldConfig{Seed: 11, Owners: 5, InstancesPerOwner: 1412, SplitBillEnabled: true, SplitItemSubscription: true}, moment)
 	client := func(o bssclient.Observer) *bssclient.Client {
 		c, err := bssclient.New(bssclient.Config{Endpoint: sim.URL, RateLimit: 1000, Burst: 100, Observer: o,
 			Credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, "")})
@@ -67,6 +69,19 @@ func predictAt(t *testing.T, moment time.Time) {
 	}
 	cfg := collector.DefaultConfig()
 	cfg.Now = clock.Now
+	acct := collector.Account{Name: "sim"}
+	if billFiles {
+		cfg.Instance.Source, cfg.OSSBucket.Source = collector.SourceBillFiles, collector.SourceBillFiles
+		oss, err := bsssim.StartOSS(world, bsssim.OSSConfig{Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = oss.Close() })
+		creds := bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, "")
+		if acct.BillFiles, err = bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: bsssim.DefaultOSSRegion, Endpoint: oss.URL}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var enabled []collector.Enabled
 	var names []string
 	for _, r := range collector.Registrations() {
@@ -87,7 +102,8 @@ func predictAt(t *testing.T, moment time.Time) {
 	}
 
 	exporterObs := &countingObserver{}
-	exp, err := collector.New([]collector.Account{{Name: "sim", Client: client(exporterObs)}}, enabled, cfg, log.NewNopLogger())
+	acct.Client = client(exporterObs)
+	exp, err := collector.New([]collector.Account{acct}, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -318,6 +318,10 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 		}
 		p.ColdRequests = c.exposed*pages(s.day) + cycle
 		p.DailyRequests = 2*pages(s.day) + cycle // a new day, a recheck, the cycle read again as a day settles
+		if r.in.Config.SourceOf(name) == collector.SourceBillFiles {
+			// The subscriptions, asked by each refresh that reads a file.
+			p.ColdRequests, p.DailyRequests = 1, 1
+		}
 		if walked := r.daySeries[action]; len(walked) > 0 {
 			// Days not walked, and the cycle gauges, count as the mean
 			// walked day. With no daily series, the one day walked stands
