@@ -41,8 +41,8 @@ const (
 	splitItemFiles       = "SplitItemDetailDaily" // the split bill's DAILY rows, a month per file
 )
 
-// billFileFallbacksDesc is shared by the collectors that read files:
-// described once by the Exporter, emitted by each from its count.
+// The bill file counters are shared by the collectors that read files:
+// described once by the Exporter, emitted by each from its counts.
 var (
 	billFileFallbacksDesc = prometheus.NewDesc(namespace+"_bill_file_fallbacks_total",
 		"Bill files (--collector.<name>.source=bill-files) that were missing, older than the data they must hold, or unreadable, so that their rows were read from the API instead.",

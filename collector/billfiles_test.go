@@ -32,23 +32,34 @@ func instanceSourcePair(t *testing.T, start time.Time, faults *bsssim.OSSFaults)
 	if !slices.Contains(types, dailyInstanceFiles) || !slices.Contains(types, monthlyInstanceFiles) {
 		t.Fatalf("billFilesWorld pushes %v; pick a seed that pushes %s and %s", types, dailyInstanceFiles, monthlyInstanceFiles)
 	}
-	configure := func(source Source) func(*Config) {
-		return func(c *Config) {
-			c.Instance.Source = source
-			c.Instance.PerInstance = true
-			c.Instance.Zone = true
-			c.Instance.ResourceGroup = true
-			c.Instance.CostUnit = true
-			// Bill files carry no cash_paid column; the rest are compared.
-			c.Amounts["instance"] = []string{"list_price", "discount", "coupon_deduction", "payable", "outstanding"}
-		}
+	return sourcePair(t, world, start, faults, "instance", func(c *Config, source Source) {
+		c.Instance.Source = source
+		c.Instance.PerInstance = true
+		c.Instance.Zone = true
+		c.Instance.ResourceGroup = true
+		c.Instance.CostUnit = true
+	})
+}
+
+// sourcePair starts two harnesses of world with one collector each,
+// configured by configure for SourceAPI and for SourceBillFiles, the
+// second with the simulator's bill files and faults. Both expose every
+// amount the files carry (not cash_paid).
+func sourcePair(t *testing.T, world bsssim.WorldConfig, start time.Time, faults *bsssim.OSSFaults, collector string, configure func(*Config, Source)) (api, files *simHarness) {
+	t.Helper()
+	options := func(source Source) simOptions {
+		return simOptions{world: &world, start: start, collectors: []string{collector}, configure: func(c *Config) {
+			c.Amounts[collector] = []string{"list_price", "discount", "coupon_deduction", "payable", "outstanding"}
+			configure(c, source)
+		}}
 	}
-	api = startSim(t, simOptions{world: &world, start: start, collectors: []string{"instance"}, configure: configure(SourceAPI)})
+	api = startSim(t, options(SourceAPI))
+	withFiles := options(SourceBillFiles)
+	withFiles.ossFaults = faults
 	if faults == nil {
-		faults = bsssim.NewOSSFaults()
+		withFiles.ossFaults = bsssim.NewOSSFaults()
 	}
-	files = startSim(t, simOptions{world: &world, start: start, collectors: []string{"instance"}, configure: configure(SourceBillFiles), ossFaults: faults})
-	return api, files
+	return api, startSim(t, withFiles)
 }
 
 var instanceFamilies = concat(instanceDailyFamilies, instanceCycleFamilies, []string{perInstanceFamily})
@@ -65,30 +76,40 @@ func instanceWalks(walks []string) []string {
 func TestInstanceSourcesAgree(t *testing.T) {
 	start := at(2026, 5, 28, 10)
 	api, files := instanceSourcePair(t, start, nil)
-	changed, cycles := 0, 0 // steps at which the API read something, and with cycle gauges
-	for now := start; now.Before(at(2026, 6, 4, 12)); now = now.Add(7 * time.Hour) {
+	stepBothSources(t, api, files, start, at(2026, 6, 4, 12), "instance", instanceFamilies, instanceWalks)
+}
+
+// stepBothSources steps two harnesses of one collector, api and files,
+// every 7 hours from start to end, and fails unless the families are the
+// same at every step, the files' collector walks nothing (walks picks its
+// bill walks), asks for the subscriptions at most once a refresh, and
+// falls back never; and unless the API read something new at 7 steps and
+// the cycle gauges were there at 15.
+func stepBothSources(t *testing.T, api, files *simHarness, start, end time.Time, collector string, families []string, walks func([]string) []string) {
+	t.Helper()
+	changed, cycles := 0, 0
+	for now := start; now.Before(end); now = now.Add(7 * time.Hour) {
 		api.mustStep(now)
 		before := files.server.Server.Stats()
 		files.mustStep(now)
-		// The days read at once ask for the subscriptions once: the first
-		// step reads three days and the cycle, and the payer once.
+		// The days read at once ask for the subscriptions once.
 		if delta := requestsDelta(before, files.server.Server.Stats()); delta[bssclient.ActionQueryBillToOSSSubscription] > 1 {
 			t.Fatalf("at %s: %v", now, delta)
 		}
-		want := formatText(t, api.exp, instanceFamilies...)
-		if got := formatText(t, files.exp, instanceFamilies...); got != want {
+		want := formatText(t, api.exp, families...)
+		if got := formatText(t, files.exp, families...); got != want {
 			t.Fatalf("at %s the bill files give\n%s\nthe API gives\n%s", now, got, want)
 		}
-		if !strings.Contains(want, "instance_daily_payable") {
+		if !strings.Contains(want, collector+"_daily_payable") {
 			t.Fatalf("at %s no day to compare:\n%s", now, want)
 		}
-		if strings.Contains(want, "instance_cycle_payable") {
+		if strings.Contains(want, collector+"_cycle_payable") {
 			cycles++
 		}
-		if w := instanceWalks(files.bss.takeWalks()); len(w) > 0 {
+		if w := walks(files.bss.takeWalks()); len(w) > 0 {
 			t.Fatalf("at %s the bill files' collector walked %v", now, w)
 		}
-		if len(instanceWalks(api.bss.takeWalks())) > 0 {
+		if len(walks(api.bss.takeWalks())) > 0 {
 			changed++
 		}
 		if n := fallbacks(t, files); n != 0 {
@@ -190,20 +211,10 @@ var ossBucketFamilies = concat(ossDailyFamilies, ossCycleFamilies)
 // ossBucketSourcePair is the same World read by two ossbucket collectors.
 func ossBucketSourcePair(t *testing.T, start time.Time, faults *bsssim.OSSFaults) (api, files *simHarness) {
 	t.Helper()
-	world := splitFilesWorld
-	configure := func(source Source) func(*Config) {
-		return func(c *Config) {
-			c.OSSBucket.Source = source
-			c.OSSBucket.MaxBuckets = 5 // the cap ranks and sums the same on both
-			c.Amounts["ossbucket"] = []string{"list_price", "discount", "coupon_deduction", "payable", "outstanding"}
-		}
-	}
-	api = startSim(t, simOptions{world: &world, start: start, collectors: []string{"ossbucket"}, configure: configure(SourceAPI)})
-	if faults == nil {
-		faults = bsssim.NewOSSFaults()
-	}
-	files = startSim(t, simOptions{world: &world, start: start, collectors: []string{"ossbucket"}, configure: configure(SourceBillFiles), ossFaults: faults})
-	return api, files
+	return sourcePair(t, splitFilesWorld, start, faults, "ossbucket", func(c *Config, source Source) {
+		c.OSSBucket.Source = source
+		c.OSSBucket.MaxBuckets = 5 // the cap ranks and sums the same on both
+	})
 }
 
 // splitItemWalks are the DescribeSplitItemBill walks among walks.
@@ -216,33 +227,7 @@ func splitItemWalks(walks []string) []string {
 func TestOSSBucketSourcesAgree(t *testing.T) {
 	start := at(2026, 5, 28, 10)
 	api, files := ossBucketSourcePair(t, start, nil)
-	changed, cycles := 0, 0
-	for now := start; now.Before(at(2026, 6, 6, 12)); now = now.Add(7 * time.Hour) {
-		api.mustStep(now)
-		files.mustStep(now)
-		want := formatText(t, api.exp, ossBucketFamilies...)
-		if got := formatText(t, files.exp, ossBucketFamilies...); got != want {
-			t.Fatalf("at %s the bill files give\n%s\nthe API gives\n%s", now, got, want)
-		}
-		if !strings.Contains(want, "ossbucket_daily_payable") {
-			t.Fatalf("at %s no day to compare:\n%s", now, want)
-		}
-		if strings.Contains(want, "ossbucket_cycle_payable") {
-			cycles++
-		}
-		if w := splitItemWalks(files.bss.takeWalks()); len(w) > 0 {
-			t.Fatalf("at %s the bill files' collector walked %v", now, w)
-		}
-		if len(splitItemWalks(api.bss.takeWalks())) > 0 {
-			changed++
-		}
-		if n := fallbacks(t, files); n != 0 {
-			t.Fatalf("at %s, %v fallbacks", now, n)
-		}
-	}
-	if changed < 7 || cycles < 15 {
-		t.Fatalf("the API read something new at %d steps and had cycle gauges at %d: too little compared", changed, cycles)
-	}
+	stepBothSources(t, api, files, start, at(2026, 6, 6, 12), "ossbucket", ossBucketFamilies, splitItemWalks)
 }
 
 // TestOSSBucketBillFileFallsBack: without the month's file, the days and

@@ -129,8 +129,9 @@ func (r *exporterRun) stop() {
 }
 
 var (
-	lastSuccessRE = regexp.MustCompile(`(?m)^aliyun_billing_last_refresh_success_timestamp_seconds\{[^}]*collector="([a-z]+)"`)
-	requestsRE    = regexp.MustCompile(`(?m)^aliyun_billing_bss_requests_total\{[^}]*\} (\S+)$`)
+	billFileBytesRE = regexp.MustCompile(`(?m)^aliyun_billing_bill_file_read_bytes_total\{[^}]*collector="([a-z]+)"[^}]*\} (\S+)$`)
+	lastSuccessRE   = regexp.MustCompile(`(?m)^aliyun_billing_last_refresh_success_timestamp_seconds\{[^}]*collector="([a-z]+)"`)
+	requestsRE      = regexp.MustCompile(`(?m)^aliyun_billing_bss_requests_total\{[^}]*\} (\S+)$`)
 )
 
 // watch polls the exporter every 250 ms until every collector has
@@ -288,6 +289,15 @@ func BenchmarkBigAccount(b *testing.B) {
 				if a.quotaLifted {
 					b.Logf("cold start at 10/s would take at least %.1f s (requests ÷ 10/s); the simulator's peak RSS was %.1f MiB",
 						cold.requests/realQuota, float64(sim.PeakRSS())/(1<<20))
+				}
+				if a.files {
+					var read float64
+					for _, m := range billFileBytesRE.FindAllStringSubmatch(cold.body, -1) {
+						v, _ := strconv.ParseFloat(m[2], 64)
+						read += v
+						b.Logf("%s read %.1f MiB of bill files", m[1], v/(1<<20))
+					}
+					b.ReportMetric(read/(1<<20), "cold-oss-MiB")
 				}
 				logFamilySamples(b, cold.body)
 				b.ReportMetric(cold.readyAt, "cold-ready-s")
