@@ -203,6 +203,7 @@ bench:
 	$(BENCH) -bench '^BenchmarkBigAccount$$' -benchtime 1x -v ./internal/benchmarks/
 	@echo "== 7. history backfill"
 	$(BENCH) -bench '^BenchmarkBackfillQuota$$' -benchtime 1x -v ./internal/backfill/
+	$(BENCH) -bench '^BenchmarkBackfillBillFiles$$' -benchtime 1x -v ./internal/benchmarks/
 	@echo "== the simulator"
 	$(BENCH) -bench . ./internal/bsssim/
 
