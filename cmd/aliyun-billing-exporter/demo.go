@@ -33,7 +33,7 @@ const demoSeed = 20171214
 // each, Split Bill on so the OSS bucket panels have data, and a 6 % tax
 // (China's VAT rate for IT services) so the overview shows tax.
 func demoWorldConfig() bsssim.WorldConfig {
-	return bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true, TaxRate: "0.06"}
+	return bsssim.WorldConfig{Seed: demoSeed, Owners: 3, InstancesPerOwner: 12, SplitBillEnabled: true, SplitItemSubscription: true, TaxRate: "0.06"}
 }
 
 // startDemo serves a small deterministic world on 127.0.0.1. Its billing

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -299,5 +300,43 @@ func TestEndToEndDemoGoldenInMixedDialect(t *testing.T) {
 	}
 	if !strings.Contains(body, "aliyun_billing_bss_unexpected_values_total{") {
 		t.Error("no aliyun_billing_bss_unexpected_values_total: the mixed dialect was not spoken")
+	}
+}
+
+// TestEndToEndDemoBillFiles: the demo reading the instance and ossbucket
+// collectors' days from its simulator's bill files publishes their
+// families exactly as the golden demo, read from the API, does, with no
+// fallback to the API.
+func TestEndToEndDemoBillFiles(t *testing.T) {
+	bin := proctest.Build(t, "aliyun-billing-exporter")
+	p := startExporter(t, bin, "--demo", "--demo.clock="+demoClock,
+		"--collector.instance.source=bill-files", "--collector.ossbucket.source=bill-files")
+	p.waitReady(t)
+	code, body := p.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics answered %d", code)
+	}
+	golden, err := os.ReadFile("testdata/e2e-demo.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bills := func(exposition string) []string {
+		var out []string
+		for line := range strings.SplitSeq(exposition, "\n") {
+			if strings.HasPrefix(line, "aliyun_billing_instance_") || strings.HasPrefix(line, "aliyun_billing_ossbucket_") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	got, want := bills(stableExposition(t, body)), bills(string(golden))
+	if len(want) < 100 || !slices.Equal(got, want) {
+		t.Fatalf("from bill files, %d samples of the bill families; from the API (the golden file), %d; they differ", len(got), len(want))
+	}
+	for _, collector := range []string{"instance", "ossbucket"} {
+		fallbacks := fmt.Sprintf(`aliyun_billing_bill_file_fallbacks_total{account="demo",collector=%q} 0`, collector)
+		if !strings.Contains(body, fallbacks) {
+			t.Errorf("no %s in:\n%s", fallbacks, body)
+		}
 	}
 }
