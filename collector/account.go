@@ -149,6 +149,9 @@ func (c *accountCollector) spendScopes() []SpendScope {
 
 func (c *accountCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 
+// billFiles is nil: the account bill has no bill file of its grouping.
+func (c *accountCollector) billFiles() *billFiles { return nil }
+
 func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg, err := c.walk(ctx, bssclient.AccountBillRequest{
 		BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true,

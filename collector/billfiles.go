@@ -57,6 +57,7 @@ var (
 type billFiles struct {
 	acct      Account
 	collector string
+	types     []string // the subscription types it reads, the days' first
 	logger    log.Logger
 
 	subsMu sync.Mutex
@@ -70,11 +71,11 @@ type billFiles struct {
 
 // newBillFiles returns the collector's bill files under source, or nil for
 // the API.
-func newBillFiles(source Source, acct Account, collector string, logger log.Logger) *billFiles {
+func newBillFiles(source Source, acct Account, collector string, logger log.Logger, types ...string) *billFiles {
 	if source != SourceBillFiles {
 		return nil
 	}
-	return &billFiles{acct: acct, collector: collector, logger: logger}
+	return &billFiles{acct: acct, collector: collector, types: types, logger: logger}
 }
 
 // newRefresh forgets the subscriptions, so that the first file a refresh

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ type DailyHistory struct {
 	margin  time.Duration
 	fetch   fetchDayFunc
 	views   []historyView
+	files   *billFiles // nil: the family reads the API
+	now     func() time.Time
 }
 
 type historyView struct {
@@ -47,7 +50,23 @@ func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (
 	if !ok || !reg.DayBook {
 		return nil, fmt.Errorf("collector %s has no daily families to backfill", name)
 	}
-	return &DailyHistory{account: acct.Name, margin: cfg.SettleMargin, kind: reg.Kind, fetch: dc.fetchDay, views: dc.dailyViews()}, nil
+	return &DailyHistory{account: acct.Name, margin: cfg.SettleMargin, kind: reg.Kind, fetch: dc.fetchDay, views: dc.dailyViews(),
+		files: dc.billFiles(), now: cfg.Now}, nil
+}
+
+// Prepare asks, for a family read from bill files, which subscription
+// pushes them: the one request reading files costs, made before the days
+// so that a day's cost is its own. It does nothing for the API.
+func (h *DailyHistory) Prepare(ctx context.Context) error {
+	if h.files == nil {
+		return nil
+	}
+	_, err := h.files.of(ctx, h.files.types[0], bssclient.CycleOf(h.now()))
+	var fe *billFileError
+	if errors.As(err, &fe) {
+		return nil // no such subscription: each day falls back, and says so
+	}
+	return err
 }
 
 // dailyCollector is a day-book collector as the backfill reads it: its
@@ -55,6 +74,7 @@ func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (
 type dailyCollector interface {
 	fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error)
 	dailyViews() []historyView
+	billFiles() *billFiles // nil when its days come from the API
 }
 
 // ReadDay walks one day, as the live collector does when the day settles,

@@ -93,7 +93,7 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
 		dayBookParts: newDayBookParts("instance", bssclient.KindInstanceAttributes, acct, cfg, len(labels), extraWidth, logger),
-		files:        newBillFiles(cfg.Instance.Source, acct, "instance", logger),
+		files:        newBillFiles(cfg.Instance.Source, acct, "instance", logger, dailyInstanceFiles, monthlyInstanceFiles),
 	}, nil
 }
 
@@ -275,6 +275,8 @@ func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []st
 	}
 	labels[n] = orUnknown(it.Currency)
 }
+
+func (c *instanceCollector) billFiles() *billFiles { return c.files }
 
 func (c *instanceCollector) dailyViews() []historyView {
 	views := []historyView{{c.daily, mainView}}

@@ -120,7 +120,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 			"1 if the OSS bucket cycle gauges come from the MONTHLY split bill minus the days not settled yet; 0 if, in this cycle, the MONTHLY view did not book the days not split yet as their DAILY views do, so they sum the settled days as first read (one walk per settled day on a cold start, no later restatements).",
 			[]string{"account"}, nil),
 		dayBookParts: newDayBookParts("ossbucket", bssclient.KindSplitItems, acct, cfg, len(labels)-1, 0, logger),
-		files:        newBillFiles(cfg.OSSBucket.Source, acct, "ossbucket", logger),
+		files:        newBillFiles(cfg.OSSBucket.Source, acct, "ossbucket", logger, splitItemFiles),
 	}, nil
 }
 
@@ -337,6 +337,8 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
 	return digestOf(it.InstanceID, it.Item, it.SplitItemID, it.BillingItemCode)
 }
+
+func (c *ossBucketCollector) billFiles() *billFiles { return c.files }
 
 func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 

@@ -102,6 +102,9 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	}
 
 	var requests atomic.Int64
+	if err := r.prepare(bssclient.WithRequestCounter(ctx, &requests), plan); err != nil {
+		return r.stopped(res, &requests, err)
+	}
 	rest, calibrated, err := r.estimate(ctx, plan, j, pending, &requests, &res)
 	if err != nil {
 		return r.stopped(res, &requests, err)
@@ -290,6 +293,22 @@ func (r *Runner) readAll(ctx context.Context, plan Plan, j *journal, units []uni
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	return err
+}
+
+// prepare readies each family's reader before any day is read, so that
+// what a family costs once (the subscriptions of its bill files) is not
+// counted as what each of its days costs.
+func (r *Runner) prepare(ctx context.Context, plan Plan) error {
+	for _, f := range plan.Families {
+		h, err := r.history(f.Name)
+		if err != nil {
+			return err
+		}
+		if err := h.Prepare(ctx); err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	return nil
 }
 
 // history is the reader of family's days, the same for the whole run.

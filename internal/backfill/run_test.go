@@ -286,8 +286,8 @@ func TestRunReadsBillFiles(t *testing.T) {
 	if !bytes.Equal(fromFiles, fromAPI) {
 		t.Fatalf("the bill files' backfill differs from the API's:\n%s\nAPI:\n%s", fromFiles, fromAPI)
 	}
-	if filesRes.Requests != 2 {
-		t.Errorf("the bill files' run made %d BSS requests, want 2 (the subscriptions, for each family)", filesRes.Requests)
+	if filesRes.Requests != 2 || filesRes.Estimate != 2 {
+		t.Errorf("the bill files' run made %d BSS requests and estimated %d, want 2 (the subscriptions, for each family)", filesRes.Requests, filesRes.Estimate)
 	}
 	faults.MissDay(bsssim.Day{Year: 2026, Month: 2, Day: 1})
 	withFallback, fallbackRes := run("fallback.om", true)
