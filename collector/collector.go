@@ -48,6 +48,28 @@ type Account struct {
 	// currency is the account's billing currency, learnt once and shared
 	// by the collectors of the account that New builds (see Currency).
 	currency *accountCurrency
+	// monthReads lets one collector of the account at a time read a
+	// month's bill (see holdMonth); nil outside New.
+	monthReads chan struct{}
+}
+
+// holdMonth waits until no other collector of the account is reading a
+// month's bill, and returns the func that lets the next one in. A month's
+// rows are the most a collector holds at once: at a million instance-bill
+// rows a day the instance collector's cycle and the ossbucket collector's
+// pass each reach about 150 MiB of live heap, and the two at once reached
+// 210 MiB (BENCHMARKS.md, figure 6). They share the account's quota, so
+// taking turns costs the API path no time.
+func (a Account) holdMonth(ctx context.Context) (release func(), err error) {
+	if a.monthReads == nil {
+		return func() {}, nil
+	}
+	select {
+	case a.monthReads <- struct{}{}:
+		return func() { <-a.monthReads }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Collector refreshes one kind of billing data of one account.

@@ -91,6 +91,7 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 	}
 	for _, acct := range accounts {
 		acct.currency = &accountCurrency{} // one per account, shared by its collectors
+		acct.monthReads = make(chan struct{}, 1)
 		for _, en := range enabled {
 			reg, err := Lookup(en.Name)
 			if err != nil {

@@ -144,6 +144,11 @@ func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, new
 	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
 		return nil // nothing settled since
 	}
+	release, err := c.acct.holdMonth(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	sum, err := c.readCycle(ctx, now, newest)
 	if err != nil {
 		return err

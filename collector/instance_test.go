@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -224,4 +225,41 @@ func keptSamples(before, after []gotSample, from bssclient.Day) []string {
 		}
 	}
 	return lost
+}
+
+// TestMonthReadsTakeTurns: an account's collectors read a month's bill one
+// at a time. While another holds the turn, the instance and ossbucket
+// collectors read their days and wait for it before their cycles; the
+// wait ends with the refresh's context, and the next refresh reads them.
+func TestMonthReadsTakeTurns(t *testing.T) {
+	now := at(2026, 5, 20, 10)
+	for _, name := range []string{"instance", "ossbucket"} {
+		t.Run(name, func(t *testing.T) {
+			h := startSim(t, simOptions{start: now, collectors: []string{name}})
+			var turn chan struct{}
+			switch c := h.exp.workers[0].collector.(type) {
+			case *instanceCollector:
+				turn = c.acct.monthReads
+			case *ossBucketCollector:
+				turn = c.acct.monthReads
+			}
+			turn <- struct{}{} // another collector's month read
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			h.clock.Set(now)
+			if err := h.exp.RefreshOnce(ctx); !strings.Contains(fmt.Sprint(err), name+": billing cycle 2026-05: context deadline exceeded") {
+				t.Errorf("the collector did not wait for its turn: %v", err)
+			}
+			walks := h.bss.takeWalks()
+			if slices.ContainsFunc(walks, func(w string) bool { return strings.Contains(w, "MONTHLY") }) {
+				t.Errorf("a month was read out of turn: %v", walks)
+			}
+			if !slices.ContainsFunc(walks, func(w string) bool { return strings.Contains(w, "DAILY") }) {
+				t.Errorf("no day was read while waiting: %v", walks)
+			}
+			<-turn
+			h.mustStep(now)
+			h.assertModel()
+		})
+	}
 }

@@ -159,7 +159,7 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	if c.files != nil {
 		c.files.newRefresh()
 		wantCycle := !newest.Before(current.FirstDay()) && (c.cycleSum.cycle != current || c.cycleSum.asOf != newest)
-		if c.fromFiles, err = c.readSplitFiles(ctx, now, newest, c.book.wanted(from, newest), wantCycle); err != nil {
+		if c.fromFiles, err = c.readSplitFilesHeld(ctx, now, newest, c.book.wanted(from, newest), wantCycle); err != nil {
 			return c.snapshot(now, newest), err
 		}
 		defer func() { c.fromFiles = nil }()
@@ -254,6 +254,11 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 			c.files.fellBack("split bill of "+current.String(), r.cycleErr)
 		}
 	}
+	release, err := c.acct.holdMonth(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// A row that appears between the MONTHLY read and a DAILY read (the
 	// hour's restatements, a day's first rows) also looks like a
 	// disagreement; it does not happen twice in a row, a real one does.

@@ -30,6 +30,20 @@ type splitFileRead struct {
 	cycleErr error
 }
 
+// readSplitFilesHeld is readSplitFiles in the account's turn to read a
+// month (Account.holdMonth) when it has days to read.
+func (c *ossBucketCollector) readSplitFilesHeld(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
+	if len(wanted) == 0 && !wantCycle {
+		return &splitFileRead{}, nil
+	}
+	release, err := c.acct.holdMonth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return c.readSplitFiles(ctx, now, newest, wanted, wantCycle)
+}
+
 // readSplitFiles reads the month files of the days wanted and, when
 // wantCycle, the current cycle's settled days. A failure of a file is
 // recorded for the days it should have served, for the API to stand in; an
