@@ -57,13 +57,18 @@ func TestOSSEndpointFromTheCommandLine(t *testing.T) {
 	c := oss.NewClient(oss.LoadDefaultConfig().WithRegion(bsssim.DefaultOSSRegion).WithEndpoint(endpoint).
 		WithRetryMaxAttempts(1).
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret)))
-	res, err := c.ListObjectsV2(context.Background(), &oss.ListObjectsV2Request{Bucket: oss.Ptr(bucket), MaxKeys: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Every page: the bucket holds the files of the year before each
+	// subscription started, more than one page of keys.
 	var keys []string
-	for _, o := range res.Contents {
-		keys = append(keys, oss.ToString(o.Key))
+	pages := c.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{Bucket: oss.Ptr(bucket), MaxKeys: 1000})
+	for pages.HasNext() {
+		res, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Contents {
+			keys = append(keys, oss.ToString(o.Key))
+		}
 	}
 	all := strings.Join(keys, "\n")
 	for _, want := range []string{"_InstanceDetail_20240608.csv", "_SplitItemDetailDaily_202405.csv"} {
