@@ -21,8 +21,9 @@
 // SplitItemBillOfMonth stream the rows into the API's row types, a page of
 // 300 at a time, so the loop that walks DescribeInstanceBill reads a file
 // unchanged. A file not pushed is ErrBillFileMissing, for a fallback to
-// the API. Memory does not grow with the file: one CSV record at a time, and
-// a zip read through ranged GETs into a fixed window. The CSV headers are
+// the API; a header without a needed column is ErrBillFileColumnMissing.
+// A file is one GET, and memory does not grow with it: one CSV record at a
+// time, a zip inflated part by part as it downloads. The CSV headers are
 // not documented: the column table in billfile_columns.go is INFERRED, and
 // files carry no CashAmount or AdjustAmount (AmountsNotInBillFiles).
 package bssclient
