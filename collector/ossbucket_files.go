@@ -129,21 +129,20 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 	keys := newKeyedSumsFor(width, int(c.dayBuckets.Load()*11/10))
 	booked := map[bssclient.Day]bookedDay{}
 	var day bssclient.Day              // the day being summed into dayAmounts
-	var dayAmounts []bssclient.Amounts // by position in keys
-	buckets := 0                       // of the day
+	var dayAmounts []bssclient.Amounts // by position in keys; nil before the first day
 	finish := func() error {
-		if buckets == 0 && dayAmounts == nil {
+		if dayAmounts == nil {
 			return nil
 		}
-		c.dayBuckets.Store(int64(buckets))
 		dayAmounts = append(dayAmounts, make([]bssclient.Amounts, len(keys.keys)-len(dayAmounts))...)
-		capped, err := c.capBuckets(keys.over(dayAmounts))
+		view := keys.over(dayAmounts)
+		c.dayBuckets.Store(int64(len(view.nonZero())))
+		capped, err := c.capBuckets(view)
 		if err != nil {
 			return err
 		}
 		booked[day] = bookedDay{series: capped}
 		clear(dayAmounts)
-		buckets = 0
 		return nil
 	}
 	for page, err := range fileRows(f.SplitItemBill()) {
@@ -188,9 +187,6 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 			}
 			if at >= len(dayAmounts) {
 				dayAmounts = append(dayAmounts, make([]bssclient.Amounts, at+1-len(dayAmounts))...)
-			}
-			if dayAmounts[at] == (bssclient.Amounts{}) {
-				buckets++
 			}
 			if dayAmounts[at], err = dayAmounts[at].Add(it.Amounts); err != nil {
 				return err
