@@ -43,12 +43,14 @@ func instanceSourcePair(t *testing.T, start time.Time, faults *bsssim.OSSFaults)
 
 // sourcePair starts two harnesses of world with one collector each,
 // configured by configure for SourceAPI and for SourceBillFiles, the
-// second with the simulator's bill files and faults. Both expose every
-// amount the files carry (not cash_paid).
+// second with the simulator's bill files and faults. BSS answers both in
+// its most varied dialect (numbers as strings, other time formats, masked
+// fields, absent ones); the files are the same in every dialect. Both
+// expose every amount the files carry (not cash_paid).
 func sourcePair(t *testing.T, world bsssim.WorldConfig, start time.Time, faults *bsssim.OSSFaults, collector string, configure func(*Config, Source)) (api, files *simHarness) {
 	t.Helper()
 	options := func(source Source) simOptions {
-		return simOptions{world: &world, start: start, collectors: []string{collector}, configure: func(c *Config) {
+		return simOptions{world: &world, start: start, collectors: []string{collector}, dialect: bsssim.DialectMixed, configure: func(c *Config) {
 			c.Amounts[collector] = []string{"list_price", "discount", "coupon_deduction", "payable", "outstanding"}
 			configure(c, source)
 		}}
