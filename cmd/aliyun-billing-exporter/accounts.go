@@ -69,11 +69,7 @@ func newBuilder(opts *options, logger log.Logger) (b *builder, stop func(), err 
 // build makes a client and an exporter for a, starting nothing. What it
 // refuses, --config.check refuses too: it runs there as well.
 func (b *builder) build(a account) (*accountRun, error) {
-	client, err := b.client(a)
-	if err != nil {
-		return nil, err
-	}
-	billFiles, err := b.billFiles(a)
+	client, billFiles, err := b.clients(a)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +80,28 @@ func (b *builder) build(a account) (*accountRun, error) {
 	return &accountRun{config: a, exp: exp}, nil
 }
 
-// client makes a's BSS client, with a rate limiter of its own.
-func (b *builder) client(a account) (*bssclient.Client, error) {
+// clients makes a's BSS client, with a rate limiter of its own, and the
+// reader of its bill files' bucket when it names one (nil otherwise). Both
+// sign with one credentials provider: a role's session is assumed and
+// refreshed once for both.
+func (b *builder) clients(a account) (*bssclient.Client, *bssclient.OSSReader, error) {
+	creds, err := b.credentialsOf(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := b.client(a, creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := b.billFiles(a, creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, files, nil
+}
+
+// client makes a's BSS client signing with creds.
+func (b *builder) client(a account, creds bssclient.CredentialsProvider) (*bssclient.Client, error) {
 	clientCfg := bssclient.Config{
 		Endpoint:         a.endpoint,
 		RateLimit:        a.rateLimit,
@@ -105,10 +121,6 @@ func (b *builder) client(a account) (*bssclient.Client, error) {
 	if b.target != nil {
 		clientCfg.Endpoint = b.target.endpoint
 	}
-	creds, err := b.credentialsOf(a)
-	if err != nil {
-		return nil, err
-	}
 	clientCfg.Credentials = creds
 	client, err := bssclient.New(clientCfg)
 	if err != nil {
@@ -117,19 +129,15 @@ func (b *builder) client(a account) (*bssclient.Client, error) {
 	return client, nil
 }
 
-// billFiles is the reader of a's bill files bucket, with a credentials
-// provider of its own of a's source; nil when a names no bucket region.
-func (b *builder) billFiles(a account) (*bssclient.OSSReader, error) {
+// billFiles is the reader of a's bill files' bucket, signing with creds;
+// nil when a names no bucket region.
+func (b *builder) billFiles(a account, creds bssclient.CredentialsProvider) (*bssclient.OSSReader, error) {
 	loc := a.billFiles
 	if b.target != nil && (loc.Region != "" || b.opts.billFilesSource() != "") {
 		loc = b.target.billFiles
 	}
 	if loc.Region == "" {
 		return nil, nil
-	}
-	creds, err := b.credentialsOf(a)
-	if err != nil {
-		return nil, err
 	}
 	// No client timeout: it would bound a whole file's download, which is
 	// as long as the file is; the SDK times out connecting and each read.

@@ -213,11 +213,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return bad(err)
 	}
-	client, err := b.client(a)
-	if err != nil {
-		return bad(err)
-	}
-	billFiles, err := b.billFiles(a)
+	client, billFiles, err := b.clients(a)
 	if err != nil {
 		return bad(err)
 	}

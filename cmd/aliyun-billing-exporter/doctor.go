@@ -119,21 +119,22 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	obs := &doctorObserver{}
 	b.observer = obs
 	b.maxAttempts = 1 // a check asks once: its answer is the finding
-	client, err := b.client(a)
+	// One provider signs BSS and OSS, and tells the checks the AccessKey ID.
+	creds, err := b.credentialsOf(a)
+	if err != nil {
+		return bad(err)
+	}
+	client, err := b.client(a, creds)
+	if err != nil {
+		return bad(err)
+	}
+	billFiles, err := b.billFiles(a, creds) // nil without a region: the bill files check is skipped
 	if err != nil {
 		return bad(err)
 	}
 	var names []string
 	for _, e := range o.enabledCollectors() {
 		names = append(names, e.Name)
-	}
-	creds, err := b.credentialsOf(a) // a second provider of the same source: it only reads the AccessKey ID
-	if err != nil {
-		return bad(err)
-	}
-	billFiles, err := b.billFiles(a) // nil without a region: the bill files check is skipped
-	if err != nil {
-		return bad(err)
 	}
 	endpoint, source := a.endpoint, a.credentials.Type
 	if endpoint == "" {
