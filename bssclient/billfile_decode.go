@@ -282,8 +282,9 @@ func nextZipPart(r *bufio.Reader) (*zipPart, error) {
 	return p, nil
 }
 
-// zip64Size is the uncompressed-size field of a zip64 extra block, which a
-// local header holds for parts of 4 GiB or more.
+// zip64Size is the compressed-size field of a zip64 extra block (the
+// bytes a stored part spans), which a local header holds for parts of
+// 4 GiB or more; ok reports that the block is there.
 func zip64Size(extra []byte) (int64, bool) {
 	for len(extra) >= 4 {
 		id, n := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
@@ -292,7 +293,7 @@ func zip64Size(extra []byte) (int64, bool) {
 		}
 		if id == zipExtraZip64 {
 			if n >= 16 {
-				return int64(binary.LittleEndian.Uint64(extra[12:])), true // compressed size
+				return int64(binary.LittleEndian.Uint64(extra[12:])), true // after the uncompressed size
 			}
 			return 0, true
 		}
