@@ -115,7 +115,7 @@ func TestBillFilesLocation(t *testing.T) {
 	}
 	two := write("accounts:\n  - name: a\n    bill_files:\n      region: cn-shanghai\n      endpoint: http://127.0.0.1:8418\n  - name: b\n")
 	_, _, err := loadWith(t, "--config.file="+two, "--collector.instance.source=bill-files")
-	if want := `--collector.instance.source=bill-files reads the bill files of account "b", which names no bucket region: set --bill-files.region, or accounts[1].bill_files.region in the config file`; err == nil || err.Error() != want {
+	if want := `--collector.instance.source=bill-files reads the bill files of account "b", which names no bucket region: set --bill-files.region, or accounts[1].bill_files.region in ` + two; err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
 	}
 	s, _, err := loadWith(t, "--config.file="+two, "--collector.instance.source=bill-files", "--bill-files.region=cn-hangzhou")
@@ -124,6 +124,11 @@ func TestBillFilesLocation(t *testing.T) {
 	}
 	if a, b := s.accounts[0].billFiles, s.accounts[1].billFiles; a != (billFilesConfig{"cn-shanghai", "http://127.0.0.1:8418"}) || b != (billFilesConfig{Region: "cn-hangzhou"}) {
 		t.Fatalf("resolved %+v and %+v", a, b)
+	}
+	// Without a file, the flag is the only way.
+	_, _, err = loadWith(t, "--collector.ossbucket.source=bill-files")
+	if want := `--collector.ossbucket.source=bill-files reads the bill files of account "default", which names no bucket region: set --bill-files.region`; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
 	}
 	// The API source needs no region.
 	if _, _, err := loadWith(t, "--config.file="+two); err != nil {

@@ -150,7 +150,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	checkedFlag(app, "bss.rate-limit", "BSS requests per second per account, shared by all collectors of the account. BSS allows 10.", "10", &o.rateLimit, parseFloat)
 	checkedFlag(app, "bss.signature-version", "Request signature: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1).", "v3", &o.signatureVersion, parseSignatureVersion)
 	checkedFlag(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, parseDuration)
-	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscriptions push to (QueryBillToOSSSubscription names the bucket), for --collector.instance.source=bill-files and doctor's bill files check. Needs oss:GetObject on the bucket. An account of --config.file may set its own bill_files.region.").PlaceHolder("REGION").StringVar(&o.billFilesRegion)
+	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscriptions push to (QueryBillToOSSSubscription names the bucket), for --collector.<name>.source=bill-files and doctor's bill files check. Needs oss:GetObject on the bucket. An account of --config.file may set its own bill_files.region.").PlaceHolder("REGION").StringVar(&o.billFilesRegion)
 	app.Flag("bill-files.endpoint", "With --bill-files.region, an OSS endpoint URL to use instead of the region's public one (an internal endpoint, or bss-simulator's --oss.listen-address).").PlaceHolder("URL").StringVar(&o.billFilesEndpoint)
 
 	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)

@@ -56,7 +56,11 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 	for i, a := range file.Accounts {
 		r := resolveAccount(opts, a)
 		if src := opts.billFilesSource(); src != "" && r.billFiles.Region == "" && !opts.demo {
-			return nil, fmt.Errorf("%s reads the bill files of account %q, which names no bucket region: set --bill-files.region, or accounts[%d].bill_files.region in the config file", src, r.name, i)
+			where := "set --bill-files.region"
+			if opts.configFile != "" {
+				where += fmt.Sprintf(", or accounts[%d].bill_files.region in %s", i, opts.configFile)
+			}
+			return nil, fmt.Errorf("%s reads the bill files of account %q, which names no bucket region: %s", src, r.name, where)
 		}
 		currencies[r.name] = r.currency
 		s.accounts = append(s.accounts, r)
