@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -20,7 +21,10 @@ func TestKeyedSumsCapAsCapSeries(t *testing.T) {
 		sums, agg := newKeyedSums(4), newAggregate()
 		for range rng.IntN(400) {
 			labels := []string{owners[rng.IntN(3)], fmt.Sprint("bucket-", rng.IntN(120)), "cn-hangzhou", currencies[rng.IntN(2)]}
-			amounts := bssclient.Amounts{PretaxAmount: bssclient.MoneyFromUnits(int64(rng.IntN(5)-1) * 1e6), PretaxGrossAmount: bssclient.MoneyFromUnits(int64(rng.IntN(3)))}
+			// Payables tie often; list prices are finer than a slot and
+			// some past its range, so kept whole.
+			amounts := bssclient.Amounts{PretaxAmount: bssclient.MoneyFromUnits(int64(rng.IntN(5)-1) * 1e6),
+				PretaxGrossAmount: bssclient.MoneyFromUnits([]int64{0, 1, 3e13, -7e16}[rng.IntN(4)])}
 			if _, err := sums.add(labels, amounts); err != nil {
 				t.Fatal(err)
 			}
@@ -47,13 +51,7 @@ func TestKeyedSumsCapAsCapSeries(t *testing.T) {
 }
 
 func TestCompareKeysOrdersAsLabels(t *testing.T) {
-	key := func(l ...string) string {
-		var b []byte
-		for _, v := range l {
-			b = append(append(b, v...), 0xff)
-		}
-		return string(b)
-	}
+	key := func(l ...string) []byte { return appendKey(nil, l) }
 	pairs := [][2][]string{
 		{{"1", "b"}, {"12", "a"}},
 		{{"12", "a"}, {"1", "b"}},
@@ -64,6 +62,77 @@ func TestCompareKeysOrdersAsLabels(t *testing.T) {
 	for _, p := range pairs {
 		if got, want := compareKeys(key(p[0]...), key(p[1]...)), slices.Compare(p[0], p[1]); got != want {
 			t.Errorf("compareKeys(%q, %q) = %d, slices.Compare says %d", p[0], p[1], got, want)
+		}
+	}
+}
+
+// An amountTable gives back exactly what was added, whatever the units:
+// sums a slot holds, sums finer or larger than a slot, sums that pass from
+// one to the other and back, and an overflow that changes nothing.
+func TestAmountTableIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	units := []int64{0, 1e4, -1e4, 123_4567_0000, 1, -3, 5e12, -5e12, 21_474_836_470_000, 21_474_836_480_000, -21_474_836_480_000, -21_474_836_470_000, 9e17}
+	var table amountTable
+	want := make([]bssclient.Amounts, 3000)
+	for range 20000 {
+		i := rng.IntN(len(want))
+		var a bssclient.Amounts
+		for _, f := range amountFields(&a) {
+			*f = bssclient.MoneyFromUnits(units[rng.IntN(len(units))])
+		}
+		sum, err := want[i].Add(a)
+		if got := table.add(i, a); (got != nil) != (err != nil) {
+			t.Fatalf("add(%d, %v) = %v, Amounts.Add says %v", i, a, got, err)
+		}
+		if err == nil {
+			want[i] = sum
+		}
+		if got := table.get(i); got != want[i] {
+			t.Fatalf("position %d holds %v, want %v", i, got, want[i])
+		}
+	}
+	for i := range want {
+		if got := table.get(i); got != want[i] || table.isZero(i) != (want[i] == bssclient.Amounts{}) || table.payable(i) != want[i].PretaxAmount.Units() {
+			t.Fatalf("position %d holds %v (zero %t, payable %d), want %v", i, got, table.isZero(i), table.payable(i), want[i])
+		}
+	}
+	wide := 0
+	for i := range table.slots.len() {
+		for _, slot := range table.slots.at(i) {
+			if slot == slotWide {
+				wide++
+			}
+		}
+	}
+	if wide == 0 || wide != len(table.wide) {
+		t.Fatalf("%d slots say their sum is kept whole, and %d sums are: want as many, and some", wide, len(table.wide))
+	}
+	table.clear()
+	for i := range want {
+		if !table.isZero(i) || len(table.wide) != 0 {
+			t.Fatalf("position %d after clear: %v, %d sums kept whole", i, table.get(i), len(table.wide))
+		}
+	}
+}
+
+// A keyTable gives each key one position, across chunks and table growth,
+// a key longer than a chunk and the empty key included.
+func TestKeyTablePositions(t *testing.T) {
+	keys := [][]byte{{}, bytes.Repeat([]byte("x"), 3<<20)}
+	for i := range 200_000 {
+		keys = append(keys, fmt.Appendf(nil, "1%015d\xffprod-logs-%08x\xff", i%37, i))
+	}
+	table := newKeyTable()
+	for round := range 2 {
+		for i, k := range keys {
+			if got := table.put(k); got != i {
+				t.Fatalf("round %d: key %d put at %d", round, i, got)
+			}
+		}
+	}
+	for i, k := range keys {
+		if !bytes.Equal(table.key(i), k) {
+			t.Fatalf("key %d reads back as %.40q", i, table.key(i))
 		}
 	}
 }

@@ -436,7 +436,7 @@ func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day)
 			}
 		}
 	}
-	c.dayBuckets.Store(int64(len(sums.keys)))
+	c.dayBuckets.Store(int64(sums.len()))
 	if c.acc.wants(day) {
 		if err := c.acc.add(day, sums.series()); err != nil {
 			return bookedDay{}, err

@@ -120,21 +120,17 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 	// Every bucket of the file gets one key, in keys: the cycle's sums when
 	// the cycle is summed, else a registry of keys. A day's amounts are
 	// kept by key position, so a bucket's key is held once, however many
-	// days and the cycle sum it: at a million rows a day, some 330,000
-	// buckets, that is 40 MiB less than a day's own keyed sums.
+	// days and the cycle sum it.
 	width := len(ossBucketLabelsOf(c.cfg)) - 1
 	labels := make([]string, width)
-	// Sized for the last day's buckets and a tenth more: the month's
-	// buckets are mostly each day's.
-	keys := newKeyedSumsFor(width, int(c.dayBuckets.Load()*11/10))
+	keys := newKeyedSums(width)
 	booked := map[bssclient.Day]bookedDay{}
-	var day bssclient.Day              // the day being summed into dayAmounts
-	var dayAmounts []bssclient.Amounts // by position in keys; nil before the first day
+	var day bssclient.Day       // the day being summed into dayAmounts
+	var dayAmounts *amountTable // by position in keys; nil before the first day
 	finish := func() error {
 		if dayAmounts == nil {
 			return nil
 		}
-		dayAmounts = append(dayAmounts, make([]bssclient.Amounts, len(keys.keys)-len(dayAmounts))...)
 		view := keys.over(dayAmounts)
 		c.dayBuckets.Store(int64(len(view.nonZero())))
 		capped, err := c.capBuckets(view)
@@ -142,7 +138,7 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 			return err
 		}
 		booked[day] = bookedDay{series: capped}
-		clear(dayAmounts)
+		dayAmounts.clear()
 		return nil
 	}
 	for page, err := range fileRows(f.SplitItemBill()) {
@@ -182,13 +178,10 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 				}
 				day = d
 				if dayAmounts == nil {
-					dayAmounts = make([]bssclient.Amounts, 0, cap(keys.amounts))
+					dayAmounts = &amountTable{}
 				}
 			}
-			if at >= len(dayAmounts) {
-				dayAmounts = append(dayAmounts, make([]bssclient.Amounts, at+1-len(dayAmounts))...)
-			}
-			if dayAmounts[at], err = dayAmounts[at].Add(it.Amounts); err != nil {
+			if err := dayAmounts.add(at, it.Amounts); err != nil {
 				return err
 			}
 		}
