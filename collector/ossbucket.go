@@ -95,6 +95,10 @@ var ossBucketItemLabels = []string{"account", "owner_id", "bucket", "billing_ite
 
 const billingItemLabel = 2
 
+// ossBucketLabel is the bucket's index in a series' labels (which lack
+// "account"): the one label with a value per series.
+const ossBucketLabel = 1
+
 // ossBucketLabelsOf returns the ossbucket collector's labels under cfg.
 func ossBucketLabelsOf(cfg Config) []string {
 	if cfg.OSSBucket.BillingItem {
@@ -297,7 +301,7 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*keyedSums, error) {
 	current := bssclient.CycleOf(now)
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
-	sum := newKeyedSums(len(labels))
+	sum := newKeyedSums(len(labels), ossBucketLabel)
 	var seriesOf rowIndex // splitRowDigest → position in sum
 	req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Monthly, ProductCode: ossProductCode}
 	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
@@ -420,7 +424,7 @@ func (m *monthReads) of(ctx context.Context, cyc bssclient.Cycle, read func(cont
 // fetchDayAPI reads day's DAILY split bill from the API.
 func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
-	sums := newKeyedSums(len(labels))
+	sums := newKeyedSums(len(labels), ossBucketLabel)
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
 	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
 		if err != nil {

@@ -123,7 +123,7 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 	// days and the cycle sum it.
 	width := len(ossBucketLabelsOf(c.cfg)) - 1
 	labels := make([]string, width)
-	keys := newKeyedSums(width)
+	keys := newKeyedSums(width, ossBucketLabel)
 	booked := map[bssclient.Day]bookedDay{}
 	var day bssclient.Day       // the day being summed into dayAmounts
 	var dayAmounts *amountTable // by position in keys; nil before the first day
