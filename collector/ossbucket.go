@@ -432,8 +432,8 @@ func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day)
 		}
 		for i := range page {
 			it := &page[i]
-			if !c.labelsOf(it, labels) {
-				continue
+			if !c.labelsOf(it, labels) || it.Amounts == (bssclient.Amounts{}) {
+				continue // a zero row adds nothing, and gives no series
 			}
 			if _, err := sums.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
