@@ -151,13 +151,16 @@ func label(m *dto.Metric, name string) string {
 	return ""
 }
 
-// TestPeakMemoryPrediction: the prediction counts the rows of the enabled
-// collectors that hold them, and says "?" with a limit to set when the
-// limit the peak needs is above the chart's default.
+// TestPeakMemoryPrediction: the prediction takes the larger read of the
+// enabled collectors that hold rows (they take turns), costs a bucket
+// read by its source, and says "?" with a limit to set when the limit the
+// peak needs is above the chart's default.
 func TestPeakMemoryPrediction(t *testing.T) {
+	api, files := collector.SourceAPI, collector.SourceBillFiles
 	for _, tc := range []struct {
 		name            string
 		enabled         []string
+		source          collector.Source
 		instanceMonth   int
 		splitDay        int
 		wantHeapMiB     int
@@ -165,14 +168,18 @@ func TestPeakMemoryPrediction(t *testing.T) {
 		wantMark        Mark
 		wantNextMention string
 	}{
-		{"no bill collector holds rows", []string{"account", "balance"}, 1_000_000, 1_000_000, 15, 25, OK, ""},
-		{"a small account", []string{"account", "instance", "ossbucket"}, 5783, 6354, 15, 25, OK, ""},
-		{"only ossbucket", []string{"ossbucket"}, 1_000_000, 1_000_000, 15 + 81, 160, OK, ""},
-		{"half a million rows a day", []string{"instance", "ossbucket"}, 575_000, 635_000, 15 + 98, 189, OK, ""},
-		{"a million rows a day", []string{"instance", "ossbucket"}, 1_150_000, 1_270_000, 15 + 196, 352, Unknown, "at least 352 MiB"},
+		{"no bill collector holds rows", []string{"account", "balance"}, api, 1_000_000, 1_000_000, 15, 25, OK, ""},
+		{"a small account", []string{"account", "instance", "ossbucket"}, api, 5783, 6354, 15, 25, OK, ""},
+		{"only ossbucket", []string{"ossbucket"}, api, 1_000_000, 1_000_000, 15 + 49, 107, OK, ""},
+		{"the instance month is the larger read", []string{"instance", "ossbucket"}, api, 8_000_000, 1_000_000, 15 + 122, 229, OK, ""},
+		{"a million rows a day", []string{"instance", "ossbucket"}, api, 1_150_000, 1_270_000, 15 + 62, 129, OK, ""},
+		{"a million rows a day from bill files", []string{"instance", "ossbucket"}, files, 1_150_000, 1_270_000, 15 + 30, 75, OK, ""},
+		{"five million split rows a day", []string{"instance", "ossbucket"}, api, 1_150_000, 5_000_000, 15 + 247, 437, Unknown, "at least 437 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &run{in: Input{Enabled: tc.enabled}, rows: map[string]billSize{
+			cfg := collector.DefaultConfig()
+			cfg.OSSBucket.Source = tc.source
+			r := &run{in: Input{Enabled: tc.enabled, Config: cfg}, rows: map[string]billSize{
 				bssclient.ActionDescribeInstanceBill:  {day: tc.instanceMonth / 30, month: tc.instanceMonth},
 				bssclient.ActionDescribeSplitItemBill: {day: tc.splitDay, month: tc.splitDay * 30},
 			}}

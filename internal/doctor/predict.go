@@ -121,16 +121,19 @@ func (r *run) refreshSmall(ctx context.Context) {
 }
 
 // The exporter's peak live heap through a cold start grows with the bill
-// rows its collectors hold at once: the instance collector indexes every
-// row of the cycle's MONTHLY bill (16 bytes a row), and the ossbucket
-// collector sums every bucket of a day, or of the cycle, before it caps
-// them. The line runs through the largest peaks measured in BENCHMARKS.md,
-// figure 6: 21 MiB at about 123,000 such rows, and at 2,420,000 from 133
-// MiB to 210 MiB, as the two collectors' reads of the month happened to
-// overlap or not; the line takes the overlap.
+// rows its collectors hold at once. An account's collectors read a month
+// one at a time, so the peak is the larger of two reads: the instance
+// collector's index of every row of the cycle's MONTHLY bill (16 bytes a
+// row), and the ossbucket collector's sums of every bucket of a day and of
+// the cycle. The bytes a split row of a day costs are measured
+// (BENCHMARKS.md, figure 6, at 1,270,000 split rows a day): 45 MiB of live
+// heap from bill files, 25 bytes a row over the base; 78 MiB from the API,
+// 52 bytes a row, as its cycle also indexes every MONTHLY row.
 const (
-	peakHeapBaseMiB     = 15
-	peakHeapBytesPerRow = 85
+	peakHeapBaseMiB          = 15
+	instanceBytesPerMonthRow = 16
+	splitBytesPerDayRowAPI   = 52
+	splitBytesPerDayRowFiles = 25
 	// heapShareOfLimit is how much of a container's memory limit the live
 	// heap may take. --auto-gomemlimit gives the Go runtime 0.9 of the
 	// limit; the rest of that share is the garbage the collector needs room
@@ -147,27 +150,34 @@ const (
 // measured, and the memory limit that holds it; it says when the chart's
 // default would not.
 func (r *run) predictMemory() {
-	held := 0
+	held, heldBytes := 0, 0 // of the larger read
 	for _, name := range r.in.Enabled {
+		rows, perRow := 0, 0
 		switch name {
 		case "instance":
 			s, ok := r.rows[bssclient.ActionDescribeInstanceBill]
 			if !ok {
 				return
 			}
-			held += s.month
+			rows, perRow = s.month, instanceBytesPerMonthRow
 		case "ossbucket":
 			s, ok := r.rows[bssclient.ActionDescribeSplitItemBill]
 			if !ok {
 				return
 			}
-			held += s.day
+			rows, perRow = s.day, splitBytesPerDayRowAPI
+			if r.in.Config.SourceOf(name) == collector.SourceBillFiles {
+				perRow = splitBytesPerDayRowFiles
+			}
+		}
+		if rows*perRow > heldBytes {
+			held, heldBytes = rows, rows*perRow
 		}
 	}
-	heap := peakHeapBaseMiB + held*peakHeapBytesPerRow/(1<<20)
+	heap := peakHeapBaseMiB + heldBytes/(1<<20)
 	limit := int(math.Ceil(float64(heap) / heapShareOfLimit))
 	r.report.PeakHeapMiB, r.report.MemoryLimitMiB = heap, limit
-	detail := fmt.Sprintf("about %d MiB of live heap at the peak of a cold start (%d bill rows held at once), which a memory limit of %d MiB holds with --auto-gomemlimit; it grows as the cycle's instances do",
+	detail := fmt.Sprintf("about %d MiB of live heap at the peak of a cold start (%d bill rows held at once), which a memory limit of %d MiB holds with --auto-gomemlimit; it grows as the cycle's instances and a day's buckets do",
 		heap, held, limit)
 	if limit > chartMemoryLimitMiB {
 		r.add(Unknown, "peak memory", detail+fmt.Sprintf(": above the chart's default limit of %d MiB", chartMemoryLimitMiB),
