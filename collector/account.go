@@ -16,6 +16,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "account",
+		Actions:         []string{bssclient.ActionQueryAccountBill},
 		Help:            "QueryAccountBill grouped by product: spend by product, owner, subscription type and currency, per settled day and per billing cycle.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,

@@ -16,7 +16,11 @@ import (
 func init() {
 	register(Registration{
 		Name: "amortized",
-		Help: "DescribeProductAmortizedCostByAmortizationPeriod: effective (amortized) cost of the current and previous billing cycle by product, owner and subscription type; per instance with --collector.amortized.per-instance.",
+		// The series are labelled with the balance's currency; with
+		// --collector.amortized.per-instance it also calls the instance
+		// action, which needs the same RAM action and feature.
+		Actions: []string{bssclient.ActionQueryAccountBalance, bssclient.ActionDescribeProductAmortizedCost},
+		Help:    "DescribeProductAmortizedCostByAmortizationPeriod: effective (amortized) cost of the current and previous billing cycle by product, owner and subscription type; per instance with --collector.amortized.per-instance.",
 		// Amortized cost is "updated 48 hours after the detailed bill is
 		// generated": a few reads a day see every change.
 		DefaultEnabled:  true,

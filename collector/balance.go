@@ -6,11 +6,14 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 func init() {
 	register(Registration{
 		Name:            "balance",
+		Actions:         []string{bssclient.ActionQueryAccountBalance},
 		Help:            "QueryAccountBalance: available amount, available cash and credit.",
 		DefaultEnabled:  true,
 		DefaultInterval: 5 * time.Minute,

@@ -112,6 +112,9 @@ type Registration struct {
 	Help            string
 	DefaultEnabled  bool
 	DefaultInterval time.Duration
+	// Actions are the BSS actions the collector calls, in the order doctor
+	// checks them.
+	Actions []string
 	// DayBook marks the collectors that keep a book of settled days
 	// (daily.go): they have money columns, daily families and state files,
 	// and the backfill reads their history. Kind is the data their days

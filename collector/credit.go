@@ -13,6 +13,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "credit",
+		Actions:         []string{bssclient.ActionQueryAccountBalance, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards},
 		Help:            "QueryCashCoupons and QueryPrepaidCards: remaining balance, count and soonest expiry of vouchers and prepaid cards.",
 		DefaultEnabled:  true,
 		DefaultInterval: 6 * time.Hour,

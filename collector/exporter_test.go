@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -424,5 +425,21 @@ func TestBudgetsThatMatchNoSpend(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("no warning names %s:\n%s", want, logs)
 		}
+	}
+}
+
+// TestRegisteredActions: each collector calls, on a cold start, exactly
+// the BSS actions its registration lists, which doctor checks for it.
+func TestRegisteredActions(t *testing.T) {
+	for _, r := range Registrations() {
+		t.Run(r.Name, func(t *testing.T) {
+			h := startSim(t, simOptions{start: midMarch, collectors: []string{r.Name}})
+			before := h.server.Server.Stats()
+			h.mustStep(midMarch)
+			called := slices.Sorted(maps.Keys(requestsDelta(before, h.server.Server.Stats())))
+			if want := slices.Sorted(slices.Values(r.Actions)); !slices.Equal(called, slices.Compact(want)) {
+				t.Errorf("a refresh called %v, the registration lists %v", called, r.Actions)
+			}
+		})
 	}
 }

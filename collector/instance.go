@@ -17,6 +17,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "instance",
+		Actions:         []string{bssclient.ActionDescribeInstanceBill},
 		Help:            "DescribeInstanceBill DAILY aggregated by product, owner, subscription type and region (zone, tags and per-instance series on request).",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,

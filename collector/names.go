@@ -13,6 +13,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "names",
+		Actions:         []string{bssclient.ActionQueryAccountBill},
 		Help:            "QueryAccountBill MONTHLY grouped by product: owner and product names as info metrics, for dashboards to join with group_left.",
 		DefaultEnabled:  true,
 		DefaultInterval: 6 * time.Hour,

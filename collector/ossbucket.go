@@ -21,6 +21,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "ossbucket",
+		Actions:         []string{bssclient.ActionDescribeSplitItemBill},
 		Help:            "DescribeSplitItemBill for OSS: spend per bucket. Needs Split Bill enabled in the Billing console.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,

@@ -25,7 +25,9 @@ import (
 
 func init() {
 	register(Registration{
-		Name:            "overview",
+		Name: "overview",
+		// The account bill is what the final previous cycle is compared with.
+		Actions:         []string{bssclient.ActionQueryBillOverview, bssclient.ActionQueryAccountBill},
 		Help:            "QueryBillOverview: tax, after-tax amount and payable of the current and previous billing cycle per product, and, once the previous cycle is final, its difference from the account bill.",
 		DefaultEnabled:  true,
 		DefaultInterval: 6 * time.Hour,

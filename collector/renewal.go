@@ -15,6 +15,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "renewal",
+		Actions:         []string{bssclient.ActionQueryAvailableInstances},
 		Help:            "QueryAvailableInstances: subscription instances expiring within 7 and 30 days without auto-renew, per owner and product.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,

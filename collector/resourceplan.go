@@ -13,6 +13,7 @@ import (
 func init() {
 	register(Registration{
 		Name:            "resourceplan",
+		Actions:         []string{bssclient.ActionQueryResourcePackageInstances},
 		Help:            "QueryResourcePackageInstances: resource plans (OSS, CDN, NAS … packages) with their capacity, remaining amount and expiry.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,

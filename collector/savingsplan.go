@@ -13,7 +13,11 @@ import (
 
 func init() {
 	register(Registration{
-		Name:            "savingsplan",
+		Name: "savingsplan",
+		// The balance gives the currency of the amounts.
+		Actions: []string{bssclient.ActionQuerySavingsPlansInstance, bssclient.ActionDescribeSavingsPlansUsageTotal,
+			bssclient.ActionDescribeSavingsPlansCoverageTotal, bssclient.ActionDescribeResourceUsageTotal, bssclient.ActionDescribeResourceCoverageTotal,
+			bssclient.ActionQueryAccountBalance},
 		Help:            "Savings plans (QuerySavingsPlansInstance) and the utilisation and coverage of savings plans, reserved instances and storage capacity units (Describe{SavingsPlans,Resource}{Usage,Coverage}Total).",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,

@@ -7,11 +7,14 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 func init() {
 	register(Registration{
 		Name:            "subscription",
+		Actions:         []string{bssclient.ActionQueryBillToOSSSubscription},
 		Help:            "QueryBillToOSSSubscription: the bills the account pushes to OSS buckets, as an info metric.",
 		DefaultEnabled:  true,
 		DefaultInterval: 6 * time.Hour,

@@ -133,24 +133,14 @@ type Input struct {
 	BillFiles *bssclient.OSSReader
 }
 
-// Actions each collector calls, in the order they are checked.
-var collectorActions = map[string][]string{
-	"account":      {bssclient.ActionQueryAccountBill},
-	"names":        {bssclient.ActionQueryAccountBill},
-	"instance":     {bssclient.ActionDescribeInstanceBill},
-	"ossbucket":    {bssclient.ActionDescribeSplitItemBill},
-	"overview":     {bssclient.ActionQueryBillOverview},
-	"subscription": {bssclient.ActionQueryBillToOSSSubscription},
-	"balance":      {bssclient.ActionQueryAccountBalance},
-	"credit":       {bssclient.ActionQueryAccountBalance, bssclient.ActionQueryCashCoupons, bssclient.ActionQueryPrepaidCards},
-	"renewal":      {bssclient.ActionQueryAvailableInstances},
-	// The amortized collector labels its series with the balance's
-	// currency; with --collector.amortized.per-instance it also calls the
-	// instance action, which needs the same RAM action and feature.
-	"amortized":    {bssclient.ActionQueryAccountBalance, bssclient.ActionDescribeProductAmortizedCost},
-	"resourceplan": {bssclient.ActionQueryResourcePackageInstances},
-	"savingsplan": {bssclient.ActionQuerySavingsPlansInstance, bssclient.ActionDescribeSavingsPlansUsageTotal,
-		bssclient.ActionDescribeSavingsPlansCoverageTotal, bssclient.ActionDescribeResourceUsageTotal, bssclient.ActionDescribeResourceCoverageTotal},
+// collectorActions are the actions the named collector calls; none for a
+// name no collector has.
+func collectorActions(name string) []string {
+	r, err := collector.Lookup(name)
+	if err != nil {
+		return nil
+	}
+	return r.Actions
 }
 
 // billKinds are the bill actions with their data's delay.
@@ -177,7 +167,7 @@ func Estimate(enabled []string) int {
 func actionsOf(enabled []string) []string {
 	var out []string
 	for _, name := range enabled {
-		for _, a := range collectorActions[name] {
+		for _, a := range collectorActions(name) {
 			if !slices.Contains(out, a) {
 				out = append(out, a)
 			}

@@ -365,7 +365,7 @@ func (r *run) predictOne(name string, perDay func(string, int) int) (Prediction,
 // smallRequests is a refresh of a collector without a day book: one
 // request per action it calls.
 func (r *run) smallRequests(name string) int {
-	n := len(collectorActions[name])
+	n := len(collectorActions(name))
 	switch name {
 	case "savingsplan":
 		n += 2 // the RI and SCU analyses are one action each, asked twice
