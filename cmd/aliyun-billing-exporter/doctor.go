@@ -48,20 +48,15 @@ func newDoctorApp(o *options, d *doctorOptions, stdout, stderr io.Writer) *kingp
 	return app
 }
 
-// doctorObserver counts the attempts and keeps what the checks report.
+// doctorObserver keeps what the checks report.
 type doctorObserver struct {
 	mu         sync.Mutex
-	requests   int
 	skew       time.Duration
 	skewSeen   bool
 	unexpected map[string]int
 }
 
-func (o *doctorObserver) RequestDone(string, string, time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.requests++
-}
+func (o *doctorObserver) RequestDone(string, string, time.Duration) {}
 func (o *doctorObserver) Retried(string, string) {}
 func (o *doctorObserver) Throttled(string)       {}
 func (o *doctorObserver) ClockSkew(d time.Duration) {
@@ -153,7 +148,6 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,
 		Endpoint: bssclient.RedactURL(endpoint), SiteCurrency: a.currency, RateLimit: a.rateLimit,
 		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(), RemoteWrite: cfg.remoteWrite, BillFiles: billFiles,
-		Requests: func() int { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.requests },
 		Skew:     func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
 		Unexpected: func() map[string]int {
 			obs.mu.Lock()

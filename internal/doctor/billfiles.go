@@ -106,7 +106,7 @@ func (r *run) compareSums(ctx context.Context, day bssclient.Day, fromFile daySu
 	pages := (fromFile.rows + bssclient.MaxPageSize - 1) / bssclient.MaxPageSize
 	if !r.afford(max(pages, 1)) {
 		r.add(Unknown, "bill files", fmt.Sprintf("the file of %s reads: %s; the API's %d pages of that day do not fit --max-requests", day, fromFile, pages),
-			fmt.Sprintf("run doctor with --max-requests=%d to compare the two", r.in.Requests()+pages+1))
+			fmt.Sprintf("run doctor with --max-requests=%d to compare the two", int(r.requests.Load())+pages+1))
 		return
 	}
 	fromAPI := daySums{payable: map[string]bssclient.Money{}}

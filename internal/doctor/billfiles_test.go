@@ -52,10 +52,10 @@ func TestBillFilesCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &run{in: Input{Client: client, Config: cfg, Now: moment, MaxRequests: tc.maxRequests, BillFiles: reader,
-				Requests: func() int { return int(obs.n.Load()) }}, rows: map[string]billSize{}, actions: map[string]error{}}
+			r := &run{in: Input{Client: client, Config: cfg, Now: moment, MaxRequests: tc.maxRequests, BillFiles: reader},
+				rows: map[string]billSize{}, actions: map[string]error{}}
 			r.payerID = world.AccountID()
-			r.billFiles(context.Background())
+			r.billFiles(r.counting(context.Background()))
 			if len(r.report.Checks) != 1 {
 				t.Fatalf("checks %+v, want one", r.report.Checks)
 			}

@@ -15,6 +15,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
@@ -119,9 +120,7 @@ type Input struct {
 	Config           collector.Config
 	Enabled          []string // collector names
 	MaxRequests      int
-	// Requests returns the HTTP attempts made so far; Skew the host clock's
-	// skew against BSS's last answer.
-	Requests   func() int
+	// Skew returns the host clock's skew against BSS's last answer.
 	Skew       func() (time.Duration, bool)
 	Unexpected func() map[string]int // action field → values tolerated
 	Now        time.Time
@@ -188,6 +187,9 @@ type run struct {
 	// account bill's one figure is its whole count (days and cycles).
 	daySeries map[string][]int
 	actions   map[string]error // the answer each action gave
+	// requests counts the HTTP attempts made, as the exporter counts them
+	// (bssclient.WithRequestCounter).
+	requests atomic.Int64
 	// splitForm is the form of the split rows countGroups walked.
 	splitForm splitForm
 	// byteUnits are the byte units the resource plans read are in.
@@ -207,6 +209,7 @@ type billSize struct {
 func Run(ctx context.Context, in Input) Report {
 	r := &run{in: in, rows: map[string]billSize{}, actions: map[string]error{},
 		report: Report{Account: in.Account, MaxRequests: in.MaxRequests}}
+	ctx = r.counting(ctx)
 	r.credentials(ctx)
 	if r.payer(ctx) {
 		r.clock()
@@ -219,8 +222,13 @@ func Run(ctx context.Context, in Input) Report {
 		r.billFiles(ctx)
 		r.guesses()
 	}
-	r.report.Requests = in.Requests()
+	r.report.Requests = int(r.requests.Load())
 	return r.report
+}
+
+// counting returns ctx whose BSS requests the run counts.
+func (r *run) counting(ctx context.Context) context.Context {
+	return bssclient.WithRequestCounter(ctx, &r.requests)
 }
 
 func (r *run) add(mark Mark, name, detail, next string) {
@@ -228,7 +236,7 @@ func (r *run) add(mark Mark, name, detail, next string) {
 }
 
 // afford says whether n more requests stay within MaxRequests.
-func (r *run) afford(n int) bool { return r.in.Requests()+n <= r.in.MaxRequests }
+func (r *run) afford(n int) bool { return int(r.requests.Load())+n <= r.in.MaxRequests }
 
 func (r *run) credentials(ctx context.Context) {
 	c, err := r.in.Credentials.Credentials(ctx)

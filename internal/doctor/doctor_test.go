@@ -95,10 +95,13 @@ func predictAt(t *testing.T, moment time.Time, billFiles bool) {
 	report := Run(context.Background(), Input{
 		Account: "sim", Client: client(doctorObs), Credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, ""),
 		CredentialSource: "access_key", Endpoint: sim.URL, RateLimit: 10, Config: cfg, Enabled: names, MaxRequests: 200,
-		Requests: func() int { return int(doctorObs.n.Load()) }, Skew: func() (time.Duration, bool) { return 0, true }, Now: moment,
+		Skew: func() (time.Duration, bool) { return 0, true }, Now: moment,
 	})
 	if report.ExitCode() != 0 {
 		t.Fatalf("the doctor found faults: %+v", report.Checks)
+	}
+	if seen := int(doctorObs.n.Load()); report.Requests != seen {
+		t.Errorf("the doctor reports %d requests, its client's observer saw %d", report.Requests, seen)
 	}
 
 	exporterObs := &countingObserver{}
