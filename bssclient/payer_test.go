@@ -96,4 +96,14 @@ func TestRequestCounterCountsAttempts(t *testing.T) {
 	if _, err := c.QueryAccountBalance(context.Background()); err != nil || n.Load() != 2 {
 		t.Errorf("a call without the counter in its context counted: %d, %v", n.Load(), err)
 	}
+	// Work inside other work counts in both; work beside it in neither.
+	var inner, beside atomic.Int64
+	outer := WithRequestCounter(context.Background(), &n)
+	_ = WithRequestCounter(outer, &beside)
+	if _, err := c.QueryAccountBalance(WithRequestCounter(outer, &inner)); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 3 || inner.Load() != 1 || beside.Load() != 0 {
+		t.Errorf("counted %d around, %d inside and %d beside, want 3, 1 and 0", n.Load(), inner.Load(), beside.Load())
+	}
 }

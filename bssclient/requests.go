@@ -9,18 +9,27 @@ import (
 // quota counts, failed attempts and retries included. The Observer is told
 // of each (RequestDone); a caller that wants the requests of one piece of
 // work (a collector's refresh, a backfill's day) carries a counter in the
-// context instead of wrapping the client.
+// context instead of wrapping the client. Work inside other work (doctor
+// refreshing collectors) counts in both.
 
 type requestCounterKey struct{}
 
-// WithRequestCounter returns ctx whose requests add to n.
-func WithRequestCounter(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, requestCounterKey{}, n)
+// requestCounter is a counter and the counters of the work around it.
+type requestCounter struct {
+	n     *atomic.Int64
+	outer *requestCounter
 }
 
-// countRequest adds one request to the counter ctx carries, if any.
+// WithRequestCounter returns ctx whose requests add to n, and to the
+// counters ctx already carries.
+func WithRequestCounter(ctx context.Context, n *atomic.Int64) context.Context {
+	outer, _ := ctx.Value(requestCounterKey{}).(*requestCounter)
+	return context.WithValue(ctx, requestCounterKey{}, &requestCounter{n: n, outer: outer})
+}
+
+// countRequest adds one request to each counter ctx carries.
 func countRequest(ctx context.Context) {
-	if n, ok := ctx.Value(requestCounterKey{}).(*atomic.Int64); ok {
-		n.Add(1)
+	for c, _ := ctx.Value(requestCounterKey{}).(*requestCounter); c != nil; c = c.outer {
+		c.n.Add(1)
 	}
 }
