@@ -354,11 +354,14 @@ const maxQuoted = 64
 // Quote quotes a value for an error message, cut to maxQuoted bytes (on a
 // rune boundary) with its length said: the one quoting of values the
 // project's messages use, so that no message echoes a huge or binary value.
-func Quote(s string) string {
-	if len(s) <= maxQuoted {
+func Quote(s string) string { return QuoteUpTo(s, maxQuoted) }
+
+// QuoteUpTo is Quote cut to at most n bytes.
+func QuoteUpTo(s string, n int) string {
+	if len(s) <= n {
 		return strconv.Quote(s)
 	}
-	cut := maxQuoted
+	cut := n
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
@@ -686,7 +689,7 @@ func decodeResponseReporting[T any](action string, status int, body []byte, unex
 		if err := json.Unmarshal(body, &env); err != nil {
 			if status >= 400 {
 				// An error page from a proxy or gateway: the status is all we have.
-				return nil, &APIError{Action: action, HTTPStatus: status, Message: "undecodable error body " + quoteBody(body)}
+				return nil, &APIError{Action: action, HTTPStatus: status, Message: "undecodable error body " + QuoteUpTo(string(body), errorBodyQuote)}
 			}
 			return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: describeBadBody(status, body, err)}
 		}
@@ -713,7 +716,7 @@ func decodeResponseReporting[T any](action string, status int, body []byte, unex
 		return nil, err
 	}
 	if resp.Data == nil {
-		return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d success without Data: %s", status, quoteBody(body))}
+		return nil, &ResponseError{Action: action, Code: CodeInvalidResponse, Detail: fmt.Sprintf("HTTP %d success without Data: %s", status, QuoteUpTo(string(body), errorBodyQuote))}
 	}
 	return resp.Data, nil
 }
@@ -758,20 +761,7 @@ func describeBadBody(status int, body []byte, err error) string {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return fmt.Sprintf("HTTP %d with an empty body", status)
 	}
-	return fmt.Sprintf("HTTP %d body is not a JSON envelope (%v): %s", status, err, quoteBody(body))
-}
-
-// quoteBody quotes at most errorBodyQuote bytes of body, cut on a rune
-// boundary.
-func quoteBody(body []byte) string {
-	if len(body) <= errorBodyQuote {
-		return strconv.Quote(string(body))
-	}
-	cut := errorBodyQuote
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	return strconv.Quote(string(body[:cut])) + fmt.Sprintf("… (%d bytes)", len(body))
+	return fmt.Sprintf("HTTP %d body is not a JSON envelope (%v): %s", status, err, QuoteUpTo(string(body), errorBodyQuote))
 }
 
 // throttlingTimeLeft returns the larger TimeLeft of the two rate-limit

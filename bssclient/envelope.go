@@ -25,8 +25,8 @@ func (f *successFlag) UnmarshalJSON(b []byte) error {
 		*f = false
 	default:
 		shown := string(b) // valid JSON: encoding/json checked it first
-		if len(b) > 64 {
-			shown = quoteBody(b[:64]) + "…"
+		if len(b) > maxQuoted {
+			shown = Quote(shown)
 		}
 		return fmt.Errorf("field Success is %s, want true or false (a JSON boolean, or the string \"true\" or \"false\")", shown)
 	}

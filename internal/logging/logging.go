@@ -9,13 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	slgk "github.com/tjhop/slog-gokit"
+
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
 // TimestampKey is the one key every log line carries its time under, in
@@ -46,20 +47,12 @@ func AddFlags(app *kingpin.Application) *Config {
 // Validate reports a level or format New would refuse, naming the flag.
 func (c Config) Validate() error {
 	if !slices.Contains(Formats, c.Format) {
-		return fmt.Errorf("--log.format: %s is not one of logfmt, json", short(c.Format))
+		return fmt.Errorf("--log.format: %s is not one of logfmt, json", bssclient.QuoteUpTo(c.Format, 32))
 	}
 	if !slices.Contains(Levels, c.Level) {
-		return fmt.Errorf("--log.level: %s is not one of debug, info, warn, error", short(c.Level))
+		return fmt.Errorf("--log.level: %s is not one of debug, info, warn, error", bssclient.QuoteUpTo(c.Level, 32))
 	}
 	return nil
-}
-
-// short quotes a bad value, cut so that an error line stays short.
-func short(s string) string {
-	if len(s) > 32 {
-		return strconv.Quote(s[:32]) + "…"
-	}
-	return strconv.Quote(s)
 }
 
 // Logger is a process's logger pair: Base for go-kit callers, Slog for
