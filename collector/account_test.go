@@ -119,7 +119,7 @@ func TestAccountLiteralExposition(t *testing.T) {
 	cfg.Amounts = map[string][]string{"account": {"payable", "list_price"}} // two columns keep the literal short
 	cfg.ExposureDays = 1
 	cfg.Now = func() time.Time { return at(2025, time.March, 15, 12) }
-	exp, err := New([]Account{{Name: "main", Client: fake}}, []Enabled{{Name: "account", Interval: time.Hour}}, cfg, log.NewNopLogger())
+	exp, err := New(Account{Name: "main", Client: fake}, []Enabled{{Name: "account", Interval: time.Hour}}, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,12 +18,12 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
-// Exporter runs every enabled collector for every account in the background
-// and serves their snapshots. It is a prometheus.Collector; Collect never
+// Exporter runs an account's enabled collectors in the background and
+// serves their snapshots. It is a prometheus.Collector; Collect never
 // calls BSS.
 type Exporter struct {
 	workers      []*worker
-	collectOrder []*worker // workers by account, then collector name
+	collectOrder []*worker // workers by collector name
 	logger       log.Logger
 
 	refreshDuration *prometheus.Desc
@@ -42,13 +41,12 @@ type Enabled struct {
 	Interval time.Duration
 }
 
-// New builds the collectors. Nothing is fetched until Run or RefreshOnce.
-func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (*Exporter, error) {
+// New builds an account's collectors. Nothing is fetched until Run or
+// RefreshOnce. An exporter serves one account: the caller owns the set,
+// so that a reload restarts only the accounts it changed.
+func New(acct Account, enabled []Enabled, cfg Config, logger log.Logger) (*Exporter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if len(accounts) == 0 {
-		return nil, errors.New("no accounts configured")
 	}
 	if cfg.StateDir != "" {
 		if err := checkStateDir(cfg.StateDir); err != nil {
@@ -74,52 +72,42 @@ func New(accounts []Account, enabled []Enabled, cfg Config, logger log.Logger) (
 			Help: "Background refreshes that failed, by the code of the error that failed them.",
 		}, []string{"account", "collector", "code"}),
 	}
-	// A repeated account or collector would emit every series twice, and a
-	// registry fails the whole scrape on a duplicate.
-	seenAccounts, seenCollectors := map[string]bool{}, map[string]bool{}
-	for _, acct := range accounts {
-		if seenAccounts[acct.Name] {
-			return nil, fmt.Errorf("account %q is listed twice", acct.Name)
-		}
-		seenAccounts[acct.Name] = true
-	}
+	// A repeated collector would emit every series twice, and a registry
+	// fails the whole scrape on a duplicate.
+	seenCollectors := map[string]bool{}
 	for _, en := range enabled {
 		if seenCollectors[en.Name] {
 			return nil, fmt.Errorf("collector %s is listed twice", en.Name)
 		}
 		seenCollectors[en.Name] = true
 	}
-	for _, acct := range accounts {
-		acct.currency = &accountCurrency{} // one per account, shared by its collectors
-		acct.monthReads = make(chan struct{}, 1)
-		for _, en := range enabled {
-			reg, err := Lookup(en.Name)
-			if err != nil {
-				return nil, err
-			}
-			if en.Interval <= 0 {
-				return nil, fmt.Errorf("collector %s: refresh interval must be positive, got %s", en.Name, en.Interval)
-			}
-			l := log.With(logger, "collector", en.Name, "account", acct.Name)
-			w := &worker{
-				name: en.Name, account: acct.Name, interval: en.Interval,
-				now: cfg.Now, after: time.After, logger: l, failures: e.refreshFailures,
-			}
-			c, err := reg.factory(acct, cfg, l)
-			if err != nil {
-				return nil, fmt.Errorf("collector %s for account %s: %w", en.Name, acct.Name, err)
-			}
-			w.collector = c
-			if p, ok := c.(partialPublisher); ok {
-				p.setPublisher(w.publishPartial)
-			}
-			e.workers = append(e.workers, w)
+	acct.currency = &accountCurrency{} // shared by the account's collectors
+	acct.monthReads = make(chan struct{}, 1)
+	for _, en := range enabled {
+		reg, err := Lookup(en.Name)
+		if err != nil {
+			return nil, err
 		}
+		if en.Interval <= 0 {
+			return nil, fmt.Errorf("collector %s: refresh interval must be positive, got %s", en.Name, en.Interval)
+		}
+		l := log.With(logger, "collector", en.Name, "account", acct.Name)
+		w := &worker{
+			name: en.Name, account: acct.Name, interval: en.Interval,
+			now: cfg.Now, after: time.After, logger: l, failures: e.refreshFailures,
+		}
+		c, err := reg.factory(acct, cfg, l)
+		if err != nil {
+			return nil, fmt.Errorf("collector %s for account %s: %w", en.Name, acct.Name, err)
+		}
+		w.collector = c
+		if p, ok := c.(partialPublisher); ok {
+			p.setPublisher(w.publishPartial)
+		}
+		e.workers = append(e.workers, w)
 	}
 	e.collectOrder = slices.Clone(e.workers)
-	slices.SortStableFunc(e.collectOrder, func(a, b *worker) int {
-		return cmp.Or(strings.Compare(a.account, b.account), strings.Compare(a.name, b.name))
-	})
+	slices.SortStableFunc(e.collectOrder, func(a, b *worker) int { return strings.Compare(a.name, b.name) })
 	return e, nil
 }
 
@@ -148,7 +136,7 @@ func (e *Exporter) RefreshOnce(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Ready reports whether every collector of every account has something
+// Ready reports whether every collector of the account has something
 // to say: it has published data, or its last refresh failed in a way that
 // needs a person (authentication, permission, a bad request). A collector
 // still retrying a transient failure on its first refresh is not ready.

@@ -246,18 +246,17 @@ func sameLinesFor(a, b string, collectors ...string) bool {
 }
 
 func TestNewRejects(t *testing.T) {
-	acct := []Account{{Name: testAccount, Client: &fakeAccountBill{}}}
+	acct := Account{Name: testAccount, Client: &fakeAccountBill{}}
 	hourly := []Enabled{{Name: "account", Interval: time.Hour}}
 	bad := DefaultConfig()
 	bad.ExposureDays = 0
 	cases := []struct {
-		name     string
-		accounts []Account
-		enabled  []Enabled
-		cfg      Config
-		want     string
+		name    string
+		account Account
+		enabled []Enabled
+		cfg     Config
+		want    string
 	}{
-		{"no accounts", nil, hourly, DefaultConfig(), "no accounts configured"},
 		{"unknown collector", acct, []Enabled{{Name: "billz", Interval: time.Hour}}, DefaultConfig(),
 			`unknown collector "billz" (known: [account amortized balance credit instance names ossbucket overview renewal resourceplan savingsplan subscription])`},
 		{"zero interval", acct, []Enabled{{Name: "balance"}}, DefaultConfig(),
@@ -265,13 +264,12 @@ func TestNewRejects(t *testing.T) {
 		{"negative interval", acct, []Enabled{{Name: "account", Interval: -time.Minute}}, DefaultConfig(),
 			"collector account: refresh interval must be positive, got -1m0s"},
 		{"invalid config", acct, hourly, bad, "exposure days must be between 1 and 62, got 0"},
-		{"account twice", []Account{acct[0], {Name: testAccount}}, hourly, DefaultConfig(), `account "main" is listed twice`},
 		{"collector twice", acct, []Enabled{{Name: "account", Interval: time.Hour}, {Name: "account", Interval: 2 * time.Hour}}, DefaultConfig(),
 			"collector account is listed twice"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(tc.accounts, tc.enabled, tc.cfg, log.NewNopLogger())
+			_, err := New(tc.account, tc.enabled, tc.cfg, log.NewNopLogger())
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
@@ -295,28 +293,6 @@ func TestRegistrations(t *testing.T) {
 	}
 }
 
-// TestTwoAccounts: each account's series carry its name, and one account's
-// failure does not touch the other's data.
-func TestTwoAccounts(t *testing.T) {
-	h := startSim(t, simOptions{start: midMarch, collectors: []string{"balance"}})
-	broken := &fakeAccountBill{}
-	exp, err := New([]Account{{Name: "main", Client: h.bss}, {Name: "other", Client: broken}},
-		[]Enabled{{Name: "balance", Interval: time.Hour}}, h.cfg, log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := exp.RefreshOnce(t.Context()); err == nil || !strings.Contains(err.Error(), "other/balance: ") {
-		t.Fatalf("error %v, want one naming other/balance", err)
-	}
-	samples := balanceSamples(h.world.Balance(midMarch))
-	samples = append(samples,
-		sample{name: successFamily, labels: map[string]string{"account": "main", "collector": "balance"}, value: "1"},
-		sample{name: successFamily, labels: map[string]string{"account": "other", "collector": "balance"}, value: "0"},
-		sample{name: failuresFamily, labels: map[string]string{"account": "other", "collector": "balance", "code": bssclient.CodeTransport}, value: "1"},
-	)
-	assertCollected(t, exp, samples, concat(balanceFamilies, []string{successFamily, failuresFamily})...)
-}
-
 // cancellingBalance answers one balance and ends the Run that asked for it.
 type cancellingBalance struct {
 	fakeAccountBill
@@ -333,7 +309,7 @@ func (f *cancellingBalance) QueryAccountBalance(context.Context) (bssclient.Acco
 // ends (here: during that first refresh).
 func TestRunRefreshesAtOnceAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	exp, err := New([]Account{{Name: testAccount, Client: &cancellingBalance{cancel: cancel}}},
+	exp, err := New(Account{Name: testAccount, Client: &cancellingBalance{cancel: cancel}},
 		[]Enabled{{Name: "balance", Interval: time.Hour}}, DefaultConfig(), log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)

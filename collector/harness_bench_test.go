@@ -98,7 +98,7 @@ func newBenchExporter(tb testing.TB, client BSS, now func() time.Time, names []s
 		}
 		enabled = append(enabled, Enabled{Name: n, Interval: reg.DefaultInterval})
 	}
-	exp, err := New([]Account{{Name: "bench", Client: client}}, enabled, cfg, log.NewNopLogger())
+	exp, err := New(Account{Name: "bench", Client: client}, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -211,7 +211,7 @@ func startSim(t *testing.T, o simOptions) *simHarness {
 			t.Fatal(err)
 		}
 	}
-	exp, err := New([]Account{acct}, enabled, cfg, logger)
+	exp, err := New(acct, enabled, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 	for _, name := range DayBookCollectors() {
 		enabled = append(enabled, Enabled{Name: name, Interval: time.Hour})
 	}
-	exp, err := New([]Account{acct}, enabled, cfg, log.NewNopLogger())
+	exp, err := New(acct, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

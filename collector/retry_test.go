@@ -203,7 +203,7 @@ func TestDaysArePublishedAsTheyFinish(t *testing.T) {
 	h := startSim(t, simOptions{start: midMarch, collectors: []string{"instance"}})
 	from, to := h.bookRange("instance", midMarch)
 	slow := &blockingBSS{BSS: h.bss, day: to, release: make(chan struct{})}
-	exp, err := New([]Account{{Name: testAccount, Client: slow}}, []Enabled{{Name: "instance", Interval: time.Hour}}, h.cfg, log.NewNopLogger())
+	exp, err := New(Account{Name: testAccount, Client: slow}, []Enabled{{Name: "instance", Interval: time.Hour}}, h.cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

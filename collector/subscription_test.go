@@ -68,7 +68,7 @@ func TestSubscriptionRepeatedRow(t *testing.T) {
 	b.SubscribeType = "InstanceDetailForBillingPeriod"
 	fake := &fakeSubscriptions{subs: []bssclient.BillSubscription{a, again, b}}
 	cfg := DefaultConfig()
-	exp, err := New([]Account{{Name: testAccount, Client: fake}}, []Enabled{{Name: "subscription", Interval: time.Hour}}, cfg, log.NewNopLogger())
+	exp, err := New(Account{Name: testAccount, Client: fake}, []Enabled{{Name: "subscription", Interval: time.Hour}}, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func (b *builder) build(a account) (*accountRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	exp, err := collector.New([]collector.Account{{Name: a.name, Client: client, BillFiles: billFiles}}, b.opts.enabledCollectors(), b.cfg, b.logger)
+	exp, err := collector.New(collector.Account{Name: a.name, Client: client, BillFiles: billFiles}, b.opts.enabledCollectors(), b.cfg, b.logger)
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", a.name, err)
 	}

@@ -57,8 +57,8 @@ type doctorObserver struct {
 }
 
 func (o *doctorObserver) RequestDone(string, string, time.Duration) {}
-func (o *doctorObserver) Retried(string, string) {}
-func (o *doctorObserver) Throttled(string)       {}
+func (o *doctorObserver) Retried(string, string)                    {}
+func (o *doctorObserver) Throttled(string)                          {}
 func (o *doctorObserver) ClockSkew(d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -148,7 +148,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,
 		Endpoint: bssclient.RedactURL(endpoint), SiteCurrency: a.currency, RateLimit: a.rateLimit,
 		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(), RemoteWrite: cfg.remoteWrite, BillFiles: billFiles,
-		Skew:     func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
+		Skew: func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
 		Unexpected: func() map[string]int {
 			obs.mu.Lock()
 			defer obs.mu.Unlock()

@@ -99,7 +99,7 @@ func exporterDescs(t *testing.T) []*prometheus.Desc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, err := collector.New([]collector.Account{{Name: "a", Client: client}}, enabled, cfg, log.NewNopLogger())
+	exp, err := collector.New(collector.Account{Name: "a", Client: client}, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func newScrapeFixture() (*scrapeFixture, error) {
 	cfg := opts.collectorConfig()
 	cfg.Now = clock.Now
 	logger := log.NewNopLogger()
-	exp, err := collector.New([]collector.Account{{Name: "bench", Client: client}}, opts.enabledCollectors(), cfg, logger)
+	exp, err := collector.New(collector.Account{Name: "bench", Client: client}, opts.enabledCollectors(), cfg, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func predictAt(t *testing.T, moment time.Time, billFiles bool) {
 
 	exporterObs := &countingObserver{}
 	acct.Client = client(exporterObs)
-	exp, err := collector.New([]collector.Account{acct}, enabled, cfg, log.NewNopLogger())
+	exp, err := collector.New(acct, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

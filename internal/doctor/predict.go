@@ -104,7 +104,7 @@ func (r *run) refreshSmall(ctx context.Context) {
 	}
 	cfg := r.in.Config
 	cfg.StateDir, cfg.Budgets = "", nil
-	exp, err := collector.New([]collector.Account{{Name: r.in.Account, Client: r.in.Client}}, enabled, cfg, log.NewNopLogger())
+	exp, err := collector.New(collector.Account{Name: r.in.Account, Client: r.in.Client}, enabled, cfg, log.NewNopLogger())
 	if err != nil {
 		return
 	}
