@@ -121,7 +121,7 @@ func TestAmortizedCycleIsFinalAtNoonOnTheSixth(t *testing.T) {
 	if !got.Equal(want) {
 		t.Errorf("FinalAt = %s, want %s", got, want)
 	}
-	if dec.IsFinal(want.Add(-time.Nanosecond), KindAmortized) || !dec.IsFinal(want, KindAmortized) {
+	if dec.isFinal(want.Add(-time.Nanosecond), KindAmortized) || !dec.isFinal(want, KindAmortized) {
 		t.Error("final one nanosecond early, or not at the moment")
 	}
 	if got := OldestQueryable(time.Date(2024, 6, 1, 0, 0, 0, 0, BillingZone), KindAmortized); got != (Cycle{2023, 7}) {

@@ -148,10 +148,35 @@ func (d Day) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(
 // any later: the day's end plus the kind's delay.
 func (d Day) SettledAt(k DataKind) time.Time { return d.End().Add(k.Delay()) }
 
-// NewestSettledDay is the latest day whose data of kind k is complete at now.
-func NewestSettledDay(now time.Time, k DataKind) Day {
+// newestSettledDay is the latest day whose data of kind k is complete at
+// now, without a margin: Calendar adds it.
+func newestSettledDay(now time.Time, k DataKind) Day {
 	return DayOf(now.Add(-k.Delay())).AddDays(-1)
 }
+
+// Calendar is the billing calendar as the exporter, the backfill and
+// doctor read it: BSS's documented delays plus Margin. BSS documents its
+// delays as approximate, so a day is taken as settled, and a cycle as
+// final, Margin after it documents; the calendar carries the margin so
+// that no caller can leave it out, and every one publishes a day at the
+// same moment.
+type Calendar struct {
+	Margin time.Duration
+}
+
+// NewestSettledDay is the latest day whose data of kind k is settled at
+// now.
+func (c Calendar) NewestSettledDay(now time.Time, k DataKind) Day {
+	return newestSettledDay(now.Add(-c.Margin), k)
+}
+
+// CycleFinal reports whether cyc's bill of kind k is final at now.
+func (c Calendar) CycleFinal(cyc Cycle, now time.Time, k DataKind) bool {
+	return cyc.isFinal(now.Add(-c.Margin), k)
+}
+
+// SettledAt is when d's data of kind k is settled.
+func (c Calendar) SettledAt(d Day, k DataKind) time.Time { return d.SettledAt(k).Add(c.Margin) }
 
 // Cycle is a billing cycle: a calendar month in BillingZone.
 type Cycle struct {
@@ -211,8 +236,9 @@ func (c Cycle) FinalAt(k DataKind) time.Time {
 	return time.Date(n.Year, n.Month, k.finalDayOfNextMonth(), 12, 0, 0, 0, BillingZone)
 }
 
-// IsFinal reports whether the cycle's bill of kind k is final at now.
-func (c Cycle) IsFinal(now time.Time, k DataKind) bool { return !now.Before(c.FinalAt(k)) }
+// isFinal reports whether the cycle's bill of kind k is final at now,
+// without a margin: Calendar adds it.
+func (c Cycle) isFinal(now time.Time, k DataKind) bool { return !now.Before(c.FinalAt(k)) }
 
 // OldestQueryable is the earliest cycle the API still serves at now for kind k.
 func OldestQueryable(now time.Time, k DataKind) Cycle {

@@ -386,12 +386,12 @@ func TestNewestSettledDay(t *testing.T) {
 			KindSplitItems:         tc.splits,
 		} {
 			at := calendarTime(t, boundary)
-			if got := NewestSettledDay(at, kind); got != tc.day {
-				t.Errorf("NewestSettledDay(%s, %s) = %s, want %s", boundary, kind, got, tc.day)
+			if got := newestSettledDay(at, kind); got != tc.day {
+				t.Errorf("newestSettledDay(%s, %s) = %s, want %s", boundary, kind, got, tc.day)
 			}
 			before := at.Add(-time.Nanosecond)
-			if got, want := NewestSettledDay(before, kind), tc.day.AddDays(-1); got != want {
-				t.Errorf("NewestSettledDay(%s - 1ns, %s) = %s, want %s", boundary, kind, got, want)
+			if got, want := newestSettledDay(before, kind), tc.day.AddDays(-1); got != want {
+				t.Errorf("newestSettledDay(%s - 1ns, %s) = %s, want %s", boundary, kind, got, want)
 			}
 		}
 	}
@@ -405,9 +405,9 @@ func TestNewestSettledDayAgreesWithSettledAt(t *testing.T) {
 	to := calendarTime(t, "2028-03-05T00:00:00Z")
 	for _, kind := range []DataKind{KindAmounts, KindInstanceAttributes, KindSplitItems} {
 		for now := from; now.Before(to); now = now.Add(time.Hour + time.Minute) {
-			d := NewestSettledDay(now, kind)
+			d := newestSettledDay(now, kind)
 			if d.SettledAt(kind).After(now) || !d.AddDays(1).SettledAt(kind).After(now) {
-				t.Fatalf("NewestSettledDay(%s, %s) = %s, which settles at %s", now, kind, d, d.SettledAt(kind))
+				t.Fatalf("newestSettledDay(%s, %s) = %s, which settles at %s", now, kind, d, d.SettledAt(kind))
 			}
 		}
 	}
@@ -434,14 +434,14 @@ func TestFinalAt(t *testing.T) {
 			if got := tc.cycle.FinalAt(kind); !got.Equal(final) {
 				t.Errorf("%s.FinalAt(%s) = %s, want %s", tc.cycle, kind, got, want)
 			}
-			if !tc.cycle.IsFinal(final, kind) {
-				t.Errorf("%s.IsFinal(%s, %s) = false, want true", tc.cycle, want, kind)
+			if !tc.cycle.isFinal(final, kind) {
+				t.Errorf("%s.isFinal(%s, %s) = false, want true", tc.cycle, want, kind)
 			}
-			if tc.cycle.IsFinal(final.Add(-time.Nanosecond), kind) {
-				t.Errorf("%s.IsFinal(%s - 1ns, %s) = true, want false", tc.cycle, want, kind)
+			if tc.cycle.isFinal(final.Add(-time.Nanosecond), kind) {
+				t.Errorf("%s.isFinal(%s - 1ns, %s) = true, want false", tc.cycle, want, kind)
 			}
-			if !tc.cycle.IsFinal(final.Add(24*time.Hour), kind) {
-				t.Errorf("%s.IsFinal(a day after %s, %s) = false, want true", tc.cycle, want, kind)
+			if !tc.cycle.isFinal(final.Add(24*time.Hour), kind) {
+				t.Errorf("%s.isFinal(a day after %s, %s) = false, want true", tc.cycle, want, kind)
 			}
 		}
 	}

@@ -98,7 +98,7 @@ func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := c.cfg.NewestSettledDay(now, bssclient.KindAmounts)
+	newest := c.cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts)
 	current := bssclient.CycleOf(now)
 	var errs []error
 	if err := c.state.loadOnce(ctx, now, c.book, nil, nil); err != nil {
@@ -166,7 +166,7 @@ func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (boo
 // fetchCycle reads a cycle's MONTHLY total and subtracts the days in it that
 // have begun but not settled, so the result holds settled days only.
 func (c *accountCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
-	final := c.cfg.CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
+	final := c.cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
 	total, err := c.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	if err != nil {
 		return cycleTotal{}, err

@@ -313,7 +313,7 @@ func TestAccountRestatement(t *testing.T) {
 	// The cycle moved by exactly what BSS restated between the two refreshes
 	// on every settled day of the cycle.
 	var want bssclient.Money
-	newest := bssclient.NewestSettledDay(appear, bssclient.KindAmounts)
+	newest := bssclient.Calendar{}.NewestSettledDay(appear, bssclient.KindAmounts)
 	for d := march.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
 		a := h.world.Truth(dayTruth(d), appear).PretaxAmount
 		b := h.world.Truth(dayTruth(d), appear.Add(-time.Nanosecond)).PretaxAmount

@@ -136,7 +136,7 @@ func (c *amortizedCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 // fetchCycle reads one cycle. off reports that the account cannot use an
 // action (not enabled, not permitted): nothing of the cycle is published.
 func (c *amortizedCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time) (read amortizedCycle, off bool, err error) {
-	read.final = c.cfg.CycleFinal(cyc, now, bssclient.KindAmortized) // decided before reading: a read that starts before the moment is not final
+	read.final = c.cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmortized) // decided before reading: a read that starts before the moment is not final
 	req := bssclient.AmortizedCostRequest{BillingCycle: cyc}
 	products := newAggregate()
 	labels := make([]string, 4)

@@ -54,7 +54,7 @@ func (h *simHarness) expectAmortized(t time.Time, perInstance bool, maxInstances
 			out = append(out, h.expectAmortizedInstances(cyc, which, t, maxInstances)...)
 		}
 		final := "0"
-		if h.cfg.CycleFinal(cyc, t, bssclient.KindAmortized) {
+		if h.cfg.Calendar().CycleFinal(cyc, t, bssclient.KindAmortized) {
 			final = "1"
 		}
 		out = append(out, sample{name: cycleFinalFamily, value: final, labels: map[string]string{

@@ -128,7 +128,7 @@ func stepBothSources(t *testing.T, api, files *simHarness, start, end time.Time,
 func TestInstanceBillFileFallsBack(t *testing.T) {
 	now := at(2026, 5, 20, 10)
 	faults := bsssim.NewOSSFaults()
-	missing := bssclient.NewestSettledDay(now, bssclient.KindInstanceAttributes).AddDays(-1)
+	missing := bssclient.Calendar{}.NewestSettledDay(now, bssclient.KindInstanceAttributes).AddDays(-1)
 	faults.MissDay(bsssim.Day{Year: missing.Year, Month: missing.Month, Day: missing.Day})
 	api, files := instanceSourcePair(t, now, faults)
 	api.mustStep(now)
@@ -165,7 +165,7 @@ func TestInstanceBillFileMissingColumnFails(t *testing.T) {
 	now := at(2026, 5, 20, 10)
 	faults := bsssim.NewOSSFaults()
 	_, files := instanceSourcePair(t, now, faults)
-	day := bssclient.NewestSettledDay(now, bssclient.KindInstanceAttributes)
+	day := bssclient.Calendar{}.NewestSettledDay(now, bssclient.KindInstanceAttributes)
 	w, err := bsssim.NewWorld(billFilesWorld)
 	if err != nil {
 		t.Fatal(err)

@@ -132,18 +132,9 @@ func DefaultConfig() Config {
 // delay would. One constant, in case BSS proves more punctual or less.
 const DefaultSettleMargin = 3 * time.Hour
 
-// NewestSettledDay is the newest day whose data of kind is settled at now,
-// SettleMargin included. The collectors and the backfill ask it, so that
-// both publish a day at the same moment.
-func (c Config) NewestSettledDay(now time.Time, kind bssclient.DataKind) bssclient.Day {
-	return bssclient.NewestSettledDay(now.Add(-c.SettleMargin), kind)
-}
-
-// CycleFinal reports whether cyc's bill of kind is final at now,
-// SettleMargin included.
-func (c Config) CycleFinal(cyc bssclient.Cycle, now time.Time, kind bssclient.DataKind) bool {
-	return cyc.IsFinal(now.Add(-c.SettleMargin), kind)
-}
+// Calendar is the billing calendar with SettleMargin: the collectors, the
+// backfill and doctor ask it, so that all publish a day at the same moment.
+func (c Config) Calendar() bssclient.Calendar { return bssclient.Calendar{Margin: c.SettleMargin} }
 
 var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 

@@ -30,7 +30,7 @@ type dayBookParts struct {
 
 func newDayBookParts(name string, kind bssclient.DataKind, acct Account, cfg Config, width, extra int, logger log.Logger) dayBookParts {
 	return dayBookParts{
-		book:  newDayBook(kind, cfg.SettleMargin),
+		book:  newDayBook(kind, cfg.Calendar()),
 		state: newStateStore(cfg, acct, name, width, extra, logger),
 	}
 }
@@ -61,8 +61,8 @@ type dayBook struct {
 	rechecked map[bssclient.Day]bool
 	// now is the billing time of the current refresh, set before fill.
 	now time.Time
-	// margin is the settle margin the book's days were read with.
-	margin time.Duration
+	// cal is the calendar the book's days were read with.
+	cal bssclient.Calendar
 	// onDay, when set, runs after each day fill books, with no other day
 	// being booked meanwhile: collectors publish the days read so far.
 	onDay func()
@@ -74,8 +74,8 @@ type bookedDay struct {
 	extra  []series // a second view of the same day, such as per-instance series
 }
 
-func newDayBook(kind bssclient.DataKind, margin time.Duration) *dayBook {
-	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}, rechecked: map[bssclient.Day]bool{}, margin: margin}
+func newDayBook(kind bssclient.DataKind, cal bssclient.Calendar) *dayBook {
+	return &dayBook{kind: kind, days: map[bssclient.Day]bookedDay{}, rechecked: map[bssclient.Day]bool{}, cal: cal}
 }
 
 // recheckAfter is how long after a day is first due it is read once more,
@@ -86,7 +86,7 @@ const recheckAfter = 24 * time.Hour
 
 // recheckDue is when day d is read again.
 func (b *dayBook) recheckDue(d bssclient.Day) time.Time {
-	return d.SettledAt(b.kind).Add(b.margin + recheckAfter)
+	return b.cal.SettledAt(d, b.kind).Add(recheckAfter)
 }
 
 // restatements counts what rechecks found: series whose amounts differ

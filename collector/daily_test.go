@@ -195,7 +195,7 @@ func TestMonthRollover(t *testing.T) {
 	// The April instance sum is exactly April's settled days as the instance
 	// bill showed them when each settled (the steps fall on those moments).
 	var truth bssclient.Money
-	newest := bssclient.NewestSettledDay(h.now(), bssclient.KindInstanceAttributes)
+	newest := bssclient.Calendar{}.NewestSettledDay(h.now(), bssclient.KindInstanceAttributes)
 	for d := april.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
 		settled := d.SettledAt(bssclient.KindInstanceAttributes)
 		truth, _ = truth.Add(h.world.Truth(bsssimtest.TruthQuery{Day: d, Kind: bssclient.KindInstanceAttributes}, settled).PretaxAmount)
@@ -252,8 +252,8 @@ func TestRefreshFetchesOnlyWhatCanChange(t *testing.T) {
 	// the instance and ossbucket cycles again, because a day settled: their
 	// MONTHLY bills and the DAILY bills of their unsettled days.
 	next := start.Add(24 * time.Hour)
-	instanceDay := bssclient.NewestSettledDay(next, bssclient.KindInstanceAttributes)
-	ossDay := bssclient.NewestSettledDay(next, bssclient.KindSplitItems)
+	instanceDay := bssclient.Calendar{}.NewestSettledDay(next, bssclient.KindInstanceAttributes)
+	ossDay := bssclient.Calendar{}.NewestSettledDay(next, bssclient.KindSplitItems)
 	if instanceDay != day(2) || ossDay != day(1) {
 		t.Fatalf("newest settled days %s and %s, the test expects 2025-03-02 and 2025-03-01", instanceDay, ossDay)
 	}
@@ -374,7 +374,7 @@ func TestExposureDays(t *testing.T) {
 			"instance":  "aliyun_billing_instance_daily_payable",
 			"ossbucket": "aliyun_billing_ossbucket_daily_payable",
 		} {
-			newest := bssclient.NewestSettledDay(now, kindOf(collector))
+			newest := bssclient.Calendar{}.NewestSettledDay(now, kindOf(collector))
 			if got, want := timestampsOf(gatheredFamily(t, h.exp, family)), dayStarts(newest.AddDays(-(exposureDays-1)), newest); !slices.Equal(got, want) {
 				t.Errorf("%s at %s: days %v, want %v", family, now, got, want)
 			}
@@ -385,7 +385,7 @@ func TestExposureDays(t *testing.T) {
 // TestDayBook covers the bookkeeping of settled days without a server.
 func TestDayBook(t *testing.T) {
 	d := func(n int) bssclient.Day { return bssclient.Day{Year: 2025, Month: time.March, Day: n} }
-	book := newDayBook(bssclient.KindAmounts, 0)
+	book := newDayBook(bssclient.KindAmounts, bssclient.Calendar{})
 	var mu sync.Mutex
 	fetched := map[bssclient.Day]int{}
 	failing := map[bssclient.Day]bool{d(12): true}

@@ -123,7 +123,7 @@ func (b *efficiencyBSS) QueryAccountBill(ctx context.Context, req bssclient.Acco
 	if req.Granularity == bssclient.Daily {
 		settled = !b.settledNow().Before(req.BillingDate.SettledAt(bssclient.KindAmounts))
 	} else {
-		settled = req.BillingCycle.IsFinal(b.settledNow(), bssclient.KindAmounts)
+		settled = bssclient.Calendar{}.CycleFinal(req.BillingCycle, b.settledNow(), bssclient.KindAmounts)
 	}
 	b.record(bssclient.ActionQueryAccountBill, req.BillingDate, req.BillingCycle, len(b.world.AccountBill(req, now)), settled)
 	return b.Client.QueryAccountBill(ctx, req)
@@ -230,7 +230,7 @@ func runEfficiency(tb testing.TB, run efficiencyRun) efficiencyResult {
 		res.samples[c.reg.Name] = len(c.exp.workers[0].state.Load().snapshot.Metrics)
 	}
 	mid := steadyFrom.Add(12 * time.Hour)
-	res.rowsPerDay = dayRows(world, bssclient.NewestSettledDay(mid, bssclient.KindInstanceAttributes), mid)
+	res.rowsPerDay = dayRows(world, bssclient.Calendar{}.NewestSettledDay(mid, bssclient.KindInstanceAttributes), mid)
 	if run.naive {
 		res.naivePerScrape, res.naiveRows = naiveScrape(tb, world, sim, clock, mid)
 	}

@@ -95,12 +95,12 @@ func (b *efficiencyBSS) DescribeInstanceAmortizedCost(ctx context.Context, req b
 
 func (b *efficiencyBSS) recordAmortized(action string, cyc bssclient.Cycle, perInstance bool) {
 	now := b.now()
-	b.record(action, bssclient.Day{}, cyc, len(b.world.AmortizedCost(cyc, perInstance, now)), cyc.IsFinal(b.settledNow(), bssclient.KindAmortized))
+	b.record(action, bssclient.Day{}, cyc, len(b.world.AmortizedCost(cyc, perInstance, now)), bssclient.Calendar{}.CycleFinal(cyc, b.settledNow(), bssclient.KindAmortized))
 }
 
 // QueryBillOverview of a cycle that is not final changes at any time, so
 // every read is part of the minimum; a final cycle's is needed once.
 func (b *efficiencyBSS) QueryBillOverview(ctx context.Context, req bssclient.BillOverviewRequest) ([]bssclient.BillOverviewItem, error) {
-	b.record(bssclient.ActionQueryBillOverview, bssclient.Day{}, req.BillingCycle, 1, req.BillingCycle.IsFinal(b.settledNow(), bssclient.KindAmounts))
+	b.record(bssclient.ActionQueryBillOverview, bssclient.Day{}, req.BillingCycle, 1, bssclient.Calendar{}.CycleFinal(req.BillingCycle, b.settledNow(), bssclient.KindAmounts))
 	return b.Client.QueryBillOverview(ctx, req)
 }

@@ -207,7 +207,7 @@ func TestFailedRefreshKeepsLastSnapshot(t *testing.T) {
 	h.assertModel()
 	for _, family := range []string{"aliyun_billing_account_daily_payable", "aliyun_billing_instance_daily_payable", "aliyun_billing_ossbucket_daily_payable", perInstanceFamily} {
 		got := timestampsOf(gatheredFamily(t, h.exp, family))
-		newest := bssclient.NewestSettledDay(next, kindOf(strings.Split(strings.TrimPrefix(family, "aliyun_billing_"), "_")[0]))
+		newest := bssclient.Calendar{}.NewestSettledDay(next, kindOf(strings.Split(strings.TrimPrefix(family, "aliyun_billing_"), "_")[0]))
 		if slices.Contains(got, newest.Start().UnixMilli()) {
 			t.Errorf("%s shows %s, which was never read", family, newest)
 		}

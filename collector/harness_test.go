@@ -305,7 +305,7 @@ func kindOf(collector string) bssclient.DataKind {
 // exposureRange is the settled days a daily family shows at t: the newest
 // settled day and the ExposureDays-1 before it.
 func (h *simHarness) exposureRange(kind bssclient.DataKind, t time.Time) (from, to bssclient.Day) {
-	to = bssclient.NewestSettledDay(t, kind)
+	to = bssclient.Calendar{}.NewestSettledDay(t, kind)
 	return to.AddDays(-(h.cfg.ExposureDays - 1)), to
 }
 
@@ -874,7 +874,7 @@ func (h *simHarness) expectSettledCycle(collector, prefix string) []sample {
 	if !ok || bssclient.CycleOf(good) != current {
 		return nil
 	}
-	newest := bssclient.NewestSettledDay(good, kindOf(collector))
+	newest := bssclient.Calendar{}.NewestSettledDay(good, kindOf(collector))
 	sum := newGroupSums()
 	for d := current.FirstDay(); !newest.Before(d); d = d.AddDays(1) {
 		t, ok := h.fetchedAt(collector, d)
@@ -897,10 +897,10 @@ func (h *simHarness) expectMonthlyCycle(collector, prefix string) []sample {
 		return nil
 	}
 	kind := kindOf(collector)
-	newest := bssclient.NewestSettledDay(good, kind)
+	newest := bssclient.Calendar{}.NewestSettledDay(good, kind)
 	read := good
 	for _, s := range h.steps {
-		if !s.failed[collector] && bssclient.NewestSettledDay(s.at, kind) == newest {
+		if !s.failed[collector] && (bssclient.Calendar{}).NewestSettledDay(s.at, kind) == newest {
 			read = s.at
 			break
 		}
@@ -921,7 +921,7 @@ func (h *simHarness) expectAccountCycles() []sample {
 	if !ok {
 		return nil
 	}
-	newest := bssclient.NewestSettledDay(good, bssclient.KindAmounts)
+	newest := bssclient.Calendar{}.NewestSettledDay(good, bssclient.KindAmounts)
 	current := bssclient.CycleOf(h.now())
 	var out []sample
 	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
@@ -936,7 +936,7 @@ func (h *simHarness) expectAccountCycles() []sample {
 		out = append(out, sum.amountSamples("aliyun_billing_account_cycle",
 			map[string]string{"billing_cycle": cyc.String(), "cycle": which}, 0)...)
 		final := "0"
-		if cyc.IsFinal(good, bssclient.KindAmounts) {
+		if (bssclient.Calendar{}).CycleFinal(cyc, good, bssclient.KindAmounts) {
 			final = "1"
 		}
 		out = append(out, sample{name: cycleFinalFamily, value: final, labels: map[string]string{
@@ -958,7 +958,7 @@ func (h *simHarness) expectRefreshState() []sample {
 		}
 		out = append(out, sample{name: successFamily, labels: labels, value: ok})
 		if good, found := h.lastGood(c); found && c != "balance" && c != "subscription" {
-			day := bssclient.NewestSettledDay(good, kindOf(c))
+			day := bssclient.Calendar{}.NewestSettledDay(good, kindOf(c))
 			out = append(out, sample{name: newestDayFamily, labels: labels, value: strconv.FormatInt(day.Start().Unix(), 10)})
 		}
 	}

@@ -22,7 +22,7 @@ import (
 type DailyHistory struct {
 	account string
 	kind    bssclient.DataKind
-	margin  time.Duration
+	cal     bssclient.Calendar
 	fetch   fetchDayFunc
 	views   []historyView
 	files   *billFiles // nil: the family reads the API
@@ -50,7 +50,7 @@ func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (
 	if !ok || !reg.DayBook {
 		return nil, fmt.Errorf("collector %s has no daily families to backfill", name)
 	}
-	return &DailyHistory{account: acct.Name, margin: cfg.SettleMargin, kind: reg.Kind, fetch: dc.fetchDay, views: dc.dailyViews(),
+	return &DailyHistory{account: acct.Name, cal: cfg.Calendar(), kind: reg.Kind, fetch: dc.fetchDay, views: dc.dailyViews(),
 		files: dc.billFiles(), now: cfg.Now}, nil
 }
 
@@ -81,7 +81,7 @@ type dailyCollector interface {
 // and returns its samples stamped 00:00 UTC+8 of the day. An error means
 // nothing of the day is returned.
 func (h *DailyHistory) ReadDay(ctx context.Context, day bssclient.Day) ([]prometheus.Metric, error) {
-	book := newDayBook(h.kind, h.margin)
+	book := newDayBook(h.kind, h.cal)
 	if err := book.fill(ctx, day, day, 1, h.fetch); err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (h *DailyHistory) ReadDay(ctx context.Context, day bssclient.Day) ([]promet
 // now with cfg: a backfill that ends the day before joins it without a gap
 // or an overlap.
 func LiveWindowStart(now time.Time, k bssclient.DataKind, cfg Config) bssclient.Day {
-	return exposureStart(now, cfg.NewestSettledDay(now, k), cfg.ExposureDays, k)
+	return exposureStart(now, cfg.Calendar().NewestSettledDay(now, k), cfg.ExposureDays, k)
 }
 
 // FinalCycleTime is the timestamp a final billing cycle's totals carry
@@ -141,7 +141,7 @@ func FinalCycleAt(owner string, cyc bssclient.Cycle) (at time.Time, ok bool) {
 // aliyun_billing_cycle_final 1, all stamped at the moment the cycle became
 // final (12:00 UTC+8 on the 3rd of the next month).
 func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Logger, cyc bssclient.Cycle, now time.Time) ([]prometheus.Metric, error) {
-	if !cfg.CycleFinal(cyc, now, bssclient.KindAmounts) {
+	if !cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) {
 		return nil, fmt.Errorf("billing cycle %s is not final until %s", cyc, cyc.FinalAt(bssclient.KindAmounts).Format(time.RFC3339))
 	}
 	col, err := newAccountCollector(acct, cfg, logger)
@@ -149,7 +149,7 @@ func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Lo
 		return nil, err
 	}
 	c := col.(*accountCollector)
-	total, err := c.fetchCycle(ctx, cyc, now, cfg.NewestSettledDay(now, bssclient.KindAmounts))
+	total, err := c.fetchCycle(ctx, cyc, now, cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts))
 	if err != nil {
 		return nil, err
 	}

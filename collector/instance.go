@@ -107,7 +107,7 @@ func (c *instanceCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := c.cfg.NewestSettledDay(now, bssclient.KindInstanceAttributes)
+	newest := c.cfg.Calendar().NewestSettledDay(now, bssclient.KindInstanceAttributes)
 	if err := c.state.loadOnce(ctx, now, c.book, nil, &c.cycleSum); err != nil {
 		return c.snapshot(now, newest), err
 	}

@@ -153,7 +153,7 @@ func TestInstanceFailedWalkIsNotPublished(t *testing.T) {
 			cycle := formatText(t, h.exp, instanceCycleFamilies...)
 
 			next := start.Add(24 * time.Hour)
-			newDay := bssclient.NewestSettledDay(next, bssclient.KindInstanceAttributes)
+			newDay := bssclient.Calendar{}.NewestSettledDay(next, bssclient.KindInstanceAttributes)
 			req := bssclient.InstanceBillRequest{BillingCycle: newDay.Cycle(), Granularity: bssclient.Daily, BillingDate: newDay}
 			if n := h.world.InstanceBillCount(req, next); n <= bssclient.MaxPageSize {
 				t.Fatalf("day %s has %d rows; the test needs a multi-page walk", newDay, n)

@@ -38,7 +38,7 @@ func TestLabelledDays(t *testing.T) {
 		}
 		byDay[day][labelString(l)] = s.value
 	}
-	newest := DefaultConfig().NewestSettledDay(midMarch, bssclient.KindAmounts)
+	newest := DefaultConfig().Calendar().NewestSettledDay(midMarch, bssclient.KindAmounts)
 	if len(byDay) != days {
 		t.Fatalf("%d billing days labelled, want %d", len(byDay), days)
 	}

@@ -137,7 +137,7 @@ func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	newest := c.cfg.NewestSettledDay(now, bssclient.KindSplitItems)
+	newest := c.cfg.Calendar().NewestSettledDay(now, bssclient.KindSplitItems)
 	current := bssclient.CycleOf(now)
 	if err := c.state.loadOnce(ctx, now, c.book, &c.acc, &c.cycleSum); err != nil {
 		return c.snapshot(now, newest), err

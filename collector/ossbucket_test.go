@@ -52,7 +52,7 @@ func TestOSSBucketSplitBillEnabledGauge(t *testing.T) {
 	h.assertExposition([]sample{{name: splitBillFamily, labels: map[string]string{"account": testAccount}, value: "1"}}, splitBillFamily)
 	// Buckets are named as the split bill names them, and each bucket's
 	// cycle gauge is exactly its truth over the settled days.
-	newest := bssclient.NewestSettledDay(midMarch, bssclient.KindSplitItems)
+	newest := bssclient.Calendar{}.NewestSettledDay(midMarch, bssclient.KindSplitItems)
 	for _, g := range gatheredFamily(t, h.exp, "aliyun_billing_ossbucket_cycle_payable") {
 		var truth bssclient.Money
 		for d := newest.Cycle().FirstDay(); !newest.Before(d); d = d.AddDays(1) {
@@ -91,7 +91,7 @@ func TestOSSBucketColdStartDoesNotGrowWithTheMonth(t *testing.T) {
 		h := startSim(t, simOptions{start: start, collectors: []string{"ossbucket"}})
 		h.mustStep(start)
 		h.assertModel()
-		newest := bssclient.NewestSettledDay(start, bssclient.KindSplitItems)
+		newest := bssclient.Calendar{}.NewestSettledDay(start, bssclient.KindSplitItems)
 		unsettled := 0
 		for d := newest.AddDays(1); !bssclient.DayOf(start).Before(d); d = d.AddDays(1) {
 			unsettled++
@@ -120,7 +120,7 @@ func TestOSSBucketViewsThatDisagreeAreSummed(t *testing.T) {
 	h := startSim(t, simOptions{world: &world, start: midMarch, collectors: []string{"ossbucket"}, logger: log.NewLogfmtLogger(logs)})
 	h.mustStep(midMarch)
 	h.assertModel()
-	newest := bssclient.NewestSettledDay(midMarch, bssclient.KindSplitItems)
+	newest := bssclient.Calendar{}.NewestSettledDay(midMarch, bssclient.KindSplitItems)
 	daily, monthly := splitWalks(t, h.bss.takeWalks())
 	if monthly != 2 || daily < newest.Day {
 		t.Errorf("%d MONTHLY walks and %d DAILY, want 2 (a second look) and at least the %d settled days", monthly, daily, newest.Day)
@@ -195,7 +195,7 @@ func TestOSSBucketFallbackSurvivesARestart(t *testing.T) {
 	restarted.mustStep(next)
 	restarted.assertModel()
 	walks := restarted.bss.takeWalks()
-	newest := bssclient.NewestSettledDay(next, bssclient.KindSplitItems)
+	newest := bssclient.Calendar{}.NewestSettledDay(next, bssclient.KindSplitItems)
 	for _, w := range walks {
 		if strings.Contains(w, "MONTHLY") || (strings.Contains(w, " DAILY ") && !strings.HasSuffix(w, newest.String()) && !isRecheck(w, midMarch, next)) {
 			t.Errorf("after a restart the fallback walked %s; want the newly settled day %s and rechecks only (all: %v)", w, newest, walks)

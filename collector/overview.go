@@ -126,7 +126,7 @@ func (c *overviewCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 // read reads one cycle's overview and, when the cycle is final, the account
 // bill it is reconciled with.
 func (c *overviewCollector) read(ctx context.Context, cyc bssclient.Cycle, now time.Time) (overviewCycle, error) {
-	final := c.cfg.CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading, as the account collector does
+	final := c.cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading, as the account collector does
 	items, err := c.client.QueryBillOverview(ctx, bssclient.BillOverviewRequest{BillingCycle: cyc})
 	if err != nil {
 		return overviewCycle{}, err

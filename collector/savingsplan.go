@@ -152,7 +152,7 @@ func (c *savingsPlanCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	errPlans := c.refreshPlans(ctx)
-	day := c.cfg.NewestSettledDay(now, bssclient.KindAmounts) // the settle margin included, as for the bills
+	day := c.cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts) // the settle margin included, as for the bills
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: analysisPeriod}
 	errs := []error{errPlans,
 		c.figure(ctx, "sp_usage", bssclient.ActionDescribeSavingsPlansUsageTotal, day, func() (analysisFigure, error) {

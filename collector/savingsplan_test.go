@@ -57,7 +57,7 @@ func savingsPlanSamples(w bsssimtest.World, at, analysedAt time.Time, down ...st
 					labels: map[string]string{"account": testAccount, "instance_id": p.InstanceID, "currency": p.Currency}})
 		}
 	}
-	day := bssclient.NewestSettledDay(analysedAt, bssclient.KindAmounts)
+	day := bssclient.Calendar{}.NewestSettledDay(analysedAt, bssclient.KindAmounts)
 	req := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
 	if !isDown("DescribeSavingsPlansUsageTotal") {
 		u := w.SavingsPlansUsage(req, at).TotalUsage
@@ -144,7 +144,7 @@ func TestSavingsPlansWaitForTheSettleMargin(t *testing.T) {
 		configure: func(c *Config) { c.SettleMargin = 3 * time.Hour }})
 	h.mustStep(justAfter)
 	h.assertExposition(savingsPlanSamples(h.world, justAfter, justAfter.Add(-3*time.Hour)), savingsPlanFamilies...)
-	if bssclient.NewestSettledDay(justAfter, bssclient.KindAmounts) == bssclient.NewestSettledDay(justAfter.Add(-3*time.Hour), bssclient.KindAmounts) {
+	if bare := (bssclient.Calendar{}); bare.NewestSettledDay(justAfter, bssclient.KindAmounts) == bare.NewestSettledDay(justAfter.Add(-3*time.Hour), bssclient.KindAmounts) {
 		t.Fatal("the moment is not within the margin: the test proves nothing")
 	}
 }

@@ -88,7 +88,7 @@ func isUnsettledAccountDay(walk string, now time.Time) bool {
 }
 
 func newestAmountsDay(now time.Time) string {
-	return bssclient.NewestSettledDay(now, bssclient.KindAmounts).String()
+	return bssclient.Calendar{}.NewestSettledDay(now, bssclient.KindAmounts).String()
 }
 
 // TestCorruptStateIsRefetchedNeverWrong: whatever happened to the file

@@ -75,7 +75,7 @@ remote_write:
 		if err != nil {
 			t.Fatalf("%s: the by-billing-day panel: %v\n%s", name, err, expr)
 		}
-		newest := collector.DefaultConfig().NewestSettledDay(exp.billingNow(), bssclient.KindAmounts)
+		newest := collector.DefaultConfig().Calendar().NewestSettledDay(exp.billingNow(), bssclient.KindAmounts)
 		days := map[string]bool{}
 		for _, s := range got {
 			day, err := bssclient.ParseDay(s.Metric["billing_day"])

@@ -114,7 +114,7 @@ func mayLackForecast(exp *demoExporter, expr string) bool {
 // 12:00 UTC+8 on the 3rd, and the settle margin).
 func mayLackFinalCycle(exp *demoExporter, expr string) bool {
 	prev := bssclient.CycleOf(exp.billingNow()).Prev()
-	return strings.Contains(expr, "reconciliation") && !prev.IsFinal(exp.billingNow().Add(-collector.DefaultSettleMargin), bssclient.KindAmounts)
+	return strings.Contains(expr, "reconciliation") && !bssclient.Calendar{}.CycleFinal(prev, exp.billingNow().Add(-collector.DefaultSettleMargin), bssclient.KindAmounts)
 }
 
 // mayBeEmpty reports whether expr may legitimately have no data in the

@@ -44,7 +44,7 @@ func (d *demoTruth) currency() string { return d.world.Currency() }
 func (d *demoTruth) newestDay() bssclient.Day {
 	// The demo runs with the default settle margin: from 00:00 to 03:00
 	// UTC+8 the day before yesterday is due at BSS but not yet published.
-	return bssclient.NewestSettledDay(d.at.Add(-collector.DefaultSettleMargin), bssclient.KindAmounts)
+	return bssclient.Calendar{}.NewestSettledDay(d.at.Add(-collector.DefaultSettleMargin), bssclient.KindAmounts)
 }
 
 // dayPayable is the account bill's payable (PretaxAmount) of one day.

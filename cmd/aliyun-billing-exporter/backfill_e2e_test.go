@@ -235,7 +235,7 @@ func TestBackfillEndToEnd(t *testing.T) {
 		}
 		// Both use the default settle margin, so the calendar moves at 03:00 UTC+8.
 		settled := func(t time.Time) bssclient.Day {
-			return bssclient.NewestSettledDay(t.Add(-collector.DefaultSettleMargin), kind)
+			return bssclient.Calendar{}.NewestSettledDay(t.Add(-collector.DefaultSettleMargin), kind)
 		}
 		moved := daysBetween(settled(readAt), settled(scrapedAt))
 		if want := span[family].newest.AddDays(1 + moved); oldestLive != want {

@@ -90,7 +90,7 @@ func NewPlan(req Request, now time.Time, cfg collector.Config) (Plan, error) {
 	if seen["account"] {
 		acct := p.Families[0] // "account" comes first: the names are sorted
 		for c := acct.From.Cycle(); !acct.To.Cycle().Before(c); c = c.Next() {
-			if cfg.CycleFinal(c, now, bssclient.KindAmounts) && !acct.To.Before(acct.From) {
+			if cfg.Calendar().CycleFinal(c, now, bssclient.KindAmounts) && !acct.To.Before(acct.From) {
 				p.Cycles = append(p.Cycles, c)
 			}
 		}
@@ -125,7 +125,7 @@ func checkFamilies(families []string) (map[string]bool, error) {
 // within retention, settled, in order.
 func checkRange(req Request, now time.Time, cfg collector.Config) error {
 	oldest := bssclient.OldestQueryable(now, bssclient.KindAmounts).FirstDay()
-	newestSettled := cfg.NewestSettledDay(now, bssclient.KindAmounts)
+	newestSettled := cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts)
 	switch {
 	case !req.From.IsZero() && req.From.Before(oldest):
 		return fmt.Errorf("%s: %s is beyond BSS's retention of %d billing cycles; the oldest day it keeps is %s",
@@ -151,7 +151,7 @@ func familyRange(name string, req Request, now time.Time, cfg collector.Config) 
 		}
 		fr.From = famOldest
 	}
-	switch settled := cfg.NewestSettledDay(now, kind); {
+	switch settled := cfg.Calendar().NewestSettledDay(now, kind); {
 	case fr.To.IsZero():
 		fr.To = collector.LiveWindowStart(now, kind, cfg).AddDays(-1)
 	case settled.Before(fr.To):

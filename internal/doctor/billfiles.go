@@ -44,7 +44,7 @@ func (r *run) billFiles(ctx context.Context) {
 			"subscribe to it in the Billing console (bill subscription to OSS) before reading days from files")
 		return
 	}
-	day := r.in.Config.NewestSettledDay(r.in.Now, bssclient.KindInstanceAttributes)
+	day := r.in.Config.Calendar().NewestSettledDay(r.in.Now, bssclient.KindInstanceAttributes)
 	fromFile, err := r.fileSums(ctx, subs[i], day)
 	if err != nil {
 		next := "check the bucket's region and that the credentials may oss:GetObject on it"

@@ -17,7 +17,7 @@ import (
 func TestBillFilesCheck(t *testing.T) {
 	moment := time.Date(2026, 3, 16, 11, 0, 0, 0, bssclient.BillingZone)
 	cfg := collector.DefaultConfig()
-	newest := cfg.NewestSettledDay(moment, bssclient.KindInstanceAttributes)
+	newest := cfg.Calendar().NewestSettledDay(moment, bssclient.KindInstanceAttributes)
 	simDay := bsssim.Day{Year: newest.Year, Month: newest.Month, Day: newest.Day}
 	for _, tc := range []struct {
 		name        string

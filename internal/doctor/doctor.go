@@ -351,7 +351,7 @@ func (r *run) action(ctx context.Context, action string) {
 // probe calls a non-bill action once, as its collector does.
 func (r *run) probe(ctx context.Context, action string) error {
 	c := r.in.Client
-	day := r.in.Config.NewestSettledDay(r.in.Now, bssclient.KindAmounts)
+	day := r.in.Config.Calendar().NewestSettledDay(r.in.Now, bssclient.KindAmounts)
 	analysis := bssclient.AnalysisRequest{Start: day.Start(), End: day.End(), PeriodType: bssclient.PeriodDay}
 	switch action {
 	case bssclient.ActionQueryBillToOSSSubscription:
@@ -436,7 +436,7 @@ func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) 
 		r.add(Unknown, name, "not checked: --max-requests reached", "run again with a larger --max-requests")
 		return
 	}
-	newest := r.in.Config.NewestSettledDay(r.in.Now, kind)
+	newest := r.in.Config.Calendar().NewestSettledDay(r.in.Now, kind)
 	cycle := bssclient.CycleOf(r.in.Now)
 	count := func(day bssclient.Day, cyc bssclient.Cycle) (int, error) {
 		switch action {
@@ -497,7 +497,7 @@ func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) 
 // whether its out-of-order window takes them.
 func (r *run) remoteWrite(ctx context.Context) {
 	cfg := r.in.Config
-	at := cfg.NewestSettledDay(r.in.Now, bssclient.KindSplitItems).AddDays(-(cfg.ExposureDays - 1)).Start()
+	at := cfg.Calendar().NewestSettledDay(r.in.Now, bssclient.KindSplitItems).AddDays(-(cfg.ExposureDays - 1)).Start()
 	age := r.in.Now.Sub(at).Round(time.Hour)
 	for _, rcv := range r.in.RemoteWrite {
 		name := "remote write " + rcv.Label()

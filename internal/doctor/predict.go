@@ -26,10 +26,10 @@ type calendar struct {
 
 func (r *run) calendarOf(kind bssclient.DataKind) calendar {
 	now, cfg := r.in.Now, r.in.Config
-	newest := cfg.NewestSettledDay(now, kind)
+	newest := cfg.Calendar().NewestSettledDay(now, kind)
 	today := bssclient.DayOf(now)
 	cur := bssclient.CycleOf(now)
-	c := calendar{exposed: cfg.ExposureDays, prevFinal: cfg.CycleFinal(cur.Prev(), now, kind)}
+	c := calendar{exposed: cfg.ExposureDays, prevFinal: cfg.Calendar().CycleFinal(cur.Prev(), now, kind)}
 	if !cfg.DailySeries {
 		c.exposed = 0
 	}
@@ -198,7 +198,7 @@ func (r *run) countGroups(ctx context.Context) {
 	cfg := r.in.Config
 	r.countAccountSeries(ctx)
 	if s, ok := r.rows[bssclient.ActionDescribeSplitItemBill]; ok && r.afford(pages(s.day)+1) {
-		day := cfg.NewestSettledDay(r.in.Now, bssclient.KindSplitItems)
+		day := cfg.Calendar().NewestSettledDay(r.in.Now, bssclient.KindSplitItems)
 		var form splitForm
 		n, err := countSeries(cfg, r.in.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: "oss"}),
 			func(c *collector.SeriesCounter, it *bssclient.SplitItemBillItem) error {
@@ -214,7 +214,7 @@ func (r *run) countGroups(ctx context.Context) {
 		}
 	}
 	if s, ok := r.rows[bssclient.ActionDescribeInstanceBill]; ok {
-		day := cfg.NewestSettledDay(r.in.Now, bssclient.KindInstanceAttributes)
+		day := cfg.Calendar().NewestSettledDay(r.in.Now, bssclient.KindInstanceAttributes)
 		reserve := r.smallReserve()
 		for range max(1, r.calendarOf(bssclient.KindInstanceAttributes).exposed) {
 			if !r.afford(pages(s.day) + 1 + reserve) {
@@ -251,7 +251,7 @@ func (r *run) countAccountSeries(ctx context.Context) {
 	for _, cyc := range cycles {
 		reqs = append(reqs, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	}
-	day := r.in.Config.NewestSettledDay(r.in.Now, bssclient.KindAmounts)
+	day := r.in.Config.Calendar().NewestSettledDay(r.in.Now, bssclient.KindAmounts)
 	for range c.exposed {
 		reqs = append(reqs, bssclient.AccountBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true})
 		day = day.AddDays(-1)
