@@ -42,6 +42,7 @@ func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	cfg.StateDir = "" // history reads days; the live exporter's state is its own
 	c, err := reg.factory(acct, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -144,6 +145,7 @@ func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Lo
 	if !cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) {
 		return nil, fmt.Errorf("billing cycle %s is not final until %s", cyc, cyc.FinalAt(bssclient.KindAmounts).Format(time.RFC3339))
 	}
+	cfg.StateDir = "" // as in NewDailyHistory
 	col, err := newAccountCollector(acct, cfg, logger)
 	if err != nil {
 		return nil, err
