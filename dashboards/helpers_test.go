@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -191,12 +190,10 @@ func startDemoExporter(dir, name string, extraArgs ...string) (*demoExporter, er
 // startDemoExporterAt is startDemoExporter with the billing clock starting
 // at clock.
 func startDemoExporterAt(dir, name string, clock time.Time, extraArgs ...string) (*demoExporter, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := proctest.FreeAddrOf()
 	if err != nil {
 		return nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
 	args := append([]string{
 		"--demo", "--demo.clock=" + clock.Format(time.RFC3339),
 		"--web.listen-address=" + addr, "--log.level=warn",

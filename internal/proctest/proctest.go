@@ -95,12 +95,21 @@ func RemoveBuilds() {
 // FreeAddr is a loopback address with a port that was free a moment ago.
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := FreeAddrOf()
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return addr
+}
+
+// FreeAddrOf is FreeAddr for code that has no testing.TB at hand.
+func FreeAddrOf() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 // Process is a process started by a test, with its output in a log file.
