@@ -113,7 +113,8 @@ type Registration struct {
 	DefaultEnabled  bool
 	DefaultInterval time.Duration
 	// Actions are the BSS actions the collector calls, in the order doctor
-	// checks them.
+	// checks them; a day-book collector's first is the bill its days come
+	// from.
 	Actions []string
 	// DayBook marks the collectors that keep a book of settled days
 	// (daily.go): they have money columns, daily families and state files,

@@ -142,11 +142,15 @@ func collectorActions(name string) []string {
 	return r.Actions
 }
 
-// billKinds are the bill actions with their data's delay.
-var billKinds = map[string]bssclient.DataKind{
-	bssclient.ActionQueryAccountBill:      bssclient.KindAmounts,
-	bssclient.ActionDescribeInstanceBill:  bssclient.KindInstanceAttributes,
-	bssclient.ActionDescribeSplitItemBill: bssclient.KindSplitItems,
+// billKind is the kind of data a bill action's days hold, which sets
+// their delay: the kind of the day-book collector that walks it.
+func billKind(action string) (bssclient.DataKind, bool) {
+	for _, r := range collector.Registrations() {
+		if r.DayBook && r.Actions[0] == action {
+			return r.Kind, true
+		}
+	}
+	return 0, false
 }
 
 // Estimate is the requests Run makes at most, for the enabled collectors:
@@ -154,7 +158,7 @@ var billKinds = map[string]bssclient.DataKind{
 func Estimate(enabled []string) int {
 	n := 1 // the payer
 	for _, a := range actionsOf(enabled) {
-		if _, bill := billKinds[a]; bill {
+		if _, bill := billKind(a); bill {
 			n += 4 // the newest settled day, the day after, this cycle and the previous
 		} else {
 			n++
@@ -322,7 +326,7 @@ func nextFor(err error, action string) string {
 // also measures the account's size and freshness.
 func (r *run) action(ctx context.Context, action string) {
 	name := action
-	if kind, bill := billKinds[action]; bill {
+	if kind, bill := billKind(action); bill {
 		r.bill(ctx, action, kind)
 		return
 	}
