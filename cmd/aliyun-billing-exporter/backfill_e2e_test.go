@@ -357,41 +357,18 @@ func startPrometheusOn(t *testing.T, dir string) *promServer {
 		t.Fatal(err)
 	}
 	p := &promServer{addr: proctest.FreeAddr(t)}
-	startServer(t, exec.Command("prometheus", "--config.file="+cfg, "--storage.tsdb.path="+dir,
-		"--storage.tsdb.retention.time=1000d", "--web.listen-address="+p.addr), "http://"+p.addr+"/-/ready")
+	startServer(t, "http://"+p.addr+"/-/ready", "prometheus", "--config.file="+cfg, "--storage.tsdb.path="+dir,
+		"--storage.tsdb.retention.time=1000d", "--web.listen-address="+p.addr)
 	return p
 }
 
-// startServer starts cmd, stops it when the test ends (logging its output
-// if the test failed), and waits up to 60 s for ready to answer 200.
-func startServer(t *testing.T, cmd *exec.Cmd, ready string) {
+// startServer runs bin with args, stops it when the test ends (logging its
+// output if the test failed), and waits up to 60 s for ready to answer 200.
+func startServer(t *testing.T, ready, bin string, args ...string) {
 	t.Helper()
-	name := filepath.Base(cmd.Path)
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
+	p := proctest.StartT(t, bin, t.TempDir(), bin, args...)
+	if err := p.WaitReady(ready, 60*time.Second); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, log.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(ready)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not ready within 60s:\n%s", name, log.String())
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -436,8 +413,8 @@ func TestBackfillVictoriaMetrics(t *testing.T) {
 	}
 
 	vm := &promServer{addr: proctest.FreeAddr(t)}
-	startServer(t, exec.Command("victoria-metrics", "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=100y",
-		"-httpListenAddr="+vm.addr, "-search.disableCache"), "http://"+vm.addr+"/health")
+	startServer(t, "http://"+vm.addr+"/health", "victoria-metrics", "-storageDataPath="+filepath.Join(dir, "vm"), "-retentionPeriod=100y",
+		"-httpListenAddr="+vm.addr, "-search.disableCache")
 	f, err := os.Open(output)
 	if err != nil {
 		t.Fatal(err)

@@ -37,51 +37,34 @@ func TestMain(m *testing.M) { proctest.Main(m) }
 
 // exporterProcess is the built binary running on a free loopback port.
 type exporterProcess struct {
-	cmd    *exec.Cmd
-	addr   string
-	stderr *bytes.Buffer
-	done   chan error
+	*proctest.Process
+	addr string
 }
 
+// startExporter runs bin with args in this directory, its output in a
+// log of its own; it is killed when the test ends.
 func startExporter(t *testing.T, bin string, args ...string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: proctest.FreeAddr(t), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + p.addr}, args...)...)
-	p.cmd.Stderr = p.stderr
-	if err := p.cmd.Start(); err != nil {
+	addr := proctest.FreeAddr(t)
+	p, err := proctest.Start("exporter", filepath.Join(t.TempDir(), "exporter.log"), "", bin, append([]string{"--web.listen-address=" + addr}, args...)...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
+		p.Stop()
 		if t.Failed() {
-			t.Logf("exporter log:\n%s", p.stderr)
+			t.Logf("exporter log:\n%s", p.Log())
 		}
 	})
-	return p
+	return &exporterProcess{Process: p, addr: addr}
 }
 
-// waitReady polls /-/ready until it answers 200 or the process exits.
+// waitReady waits until /-/ready answers 200.
 func (p *exporterProcess) waitReady(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("the exporter exited before it was ready: %v", err)
-		case <-time.After(200 * time.Millisecond):
-		}
+	if err := p.WaitReady("http://"+p.addr+"/-/ready", 60*time.Second); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("the exporter was not ready within 60s")
 }
 
 func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
@@ -186,13 +169,12 @@ func TestEndToEndDemoGolden(t *testing.T) {
 	}
 
 	// SIGTERM ends it cleanly.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-p.done:
-		p.done <- err
-		if err != nil {
+	case <-p.Done():
+		if err := p.Wait(); err != nil {
 			t.Errorf("exit after SIGTERM: %v", err)
 		}
 	case <-time.After(15 * time.Second):

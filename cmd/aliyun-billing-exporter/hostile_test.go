@@ -136,9 +136,9 @@ func TestHostileClientsCannotStarveScrapes(t *testing.T) {
 
 	// Nothing of this is an error the operator must act on: hang-ups are
 	// logged at debug level, and every line stays JSON.
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	p.done <- <-p.done
-	sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
+	_ = p.Signal(syscall.SIGTERM)
+	_ = p.Wait()
+	sc := bufio.NewScanner(strings.NewReader(p.Log()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var rec map[string]any

@@ -66,9 +66,9 @@ func TestReloadOntoAnotherPayerReadsItsOwnBills(t *testing.T) {
 			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The log is read once the process has ended: its writer is the process.
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	p.done <- <-p.done
-	if !strings.Contains(p.stderr.String(), "written for another payer account") {
-		t.Errorf("the log does not say the state was another payer's:\n%s", p.stderr)
+	_ = p.Signal(syscall.SIGTERM)
+	_ = p.Wait()
+	if !strings.Contains(p.Log(), "written for another payer account") {
+		t.Errorf("the log does not say the state was another payer's:\n%s", p.Log())
 	}
 }

@@ -154,7 +154,7 @@ func TestReload(t *testing.T) {
 	if err := os.WriteFile(path, []byte("accounts:\n  - name: kept\nbudgets:\n  - account: kept\n    monthly_amount: \"1,000\"\n    currency: CNY\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the failed reload to show", func() bool { return reloadOK() == 0 })
@@ -175,7 +175,7 @@ func TestReload(t *testing.T) {
 	// A good file by SIGHUP recovers; it removes an account, whose series
 	// go, and leaves the other running.
 	write("", "300")
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the good reload", func() bool { return reloadOK() == 1 && budget() == 300 })
@@ -195,7 +195,7 @@ func TestReload(t *testing.T) {
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the reload of a pipe to fail", func() bool { return reloadOK() == 0 })
@@ -203,17 +203,16 @@ func TestReload(t *testing.T) {
 		t.Errorf("the account restarted on a failed reload (%v, was %v)", got, kept)
 	}
 
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.Signal(syscall.SIGTERM)
 	select {
-	case err := <-p.done:
-		if err != nil {
+	case <-p.Done():
+		if err := p.Wait(); err != nil {
 			t.Errorf("exit after SIGTERM: %v", err)
 		}
 	case <-time.After(shutdownTimeout + 30*time.Second): // a hang, not a timing assertion
 		t.Fatal("SIGTERM did not end the process")
 	}
-	p.done <- nil
-	log := p.stderr.String()
+	log := p.Log()
 	if n := strings.Count(log, "reloading the configuration failed"); n != 3 {
 		t.Errorf("%d reload failures logged, want 3 (one per bad reload):\n%s", n, log)
 	}
@@ -240,7 +239,7 @@ func TestReloadEndpointNeedsLifecycleFlag(t *testing.T) {
 	if err := os.WriteFile(path, []byte("budgets:\n  - account: demo\n    monthly_amount: \"20\"\n    currency: CNY\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "SIGHUP to reload the budget", func() bool {
@@ -248,8 +247,8 @@ func TestReloadEndpointNeedsLifecycleFlag(t *testing.T) {
 		return v == 20
 	})
 	select {
-	case err := <-p.done:
-		t.Fatalf("SIGHUP ended the exporter: %v", err)
+	case <-p.Done():
+		t.Fatalf("SIGHUP ended the exporter: %v", p.Wait())
 	default:
 	}
 }

@@ -100,10 +100,9 @@ func TestSecretNeverAppears(t *testing.T) {
 					t.Errorf("the wrong secret was not counted as SignatureDoesNotMatch")
 				}
 			}
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
-			<-p.done
-			p.done <- nil
-			check("the log", p.stderr.String())
+			_ = p.Signal(syscall.SIGTERM)
+			_ = p.Wait()
+			check("the log", p.Log())
 		})
 	}
 	if seen.Len() == 0 {
@@ -230,10 +229,10 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 
 	// The failed handshakes above reach the log through the structured
 	// logger, so that --log.format=json stays JSON.
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	p.done <- <-p.done
+	_ = p.Signal(syscall.SIGTERM)
+	_ = p.Wait()
 	handshakes := 0
-	for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(p.Log()), "\n") {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Errorf("a log line is not JSON: %q", line)
@@ -247,7 +246,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 	}
 	if handshakes == 0 {
-		t.Errorf("no TLS handshake error logged:\n%s", p.stderr)
+		t.Errorf("no TLS handshake error logged:\n%s", p.Log())
 	}
 }
 

@@ -189,6 +189,13 @@ func (p *Process) Exited() error {
 // Done is closed when the process has ended.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
+// Wait waits for the process to end and returns how it ended, as
+// exec.Cmd.Wait does.
+func (p *Process) Wait() error {
+	<-p.done
+	return p.waitErr
+}
+
 // Signal sends sig to the process.
 func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
