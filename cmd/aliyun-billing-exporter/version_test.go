@@ -168,21 +168,19 @@ func checkServedVersion(t *testing.T, bin, wantVersion, wantRev, wantBranch stri
 	defer bss.Close()
 
 	addr := proctest.FreeAddr(t)
-	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "--web.listen-address="+addr, "--bss.endpoint="+bss.URL)
 	cmd.Env = append(os.Environ(),
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIversiontest",
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=version-test-secret",
 		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	p, err := proctest.StartCmd("exporter", filepath.Join(t.TempDir(), "exporter.log"), cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		p.Stop()
 		if t.Failed() {
-			t.Logf("exporter log:\n%s", stderr.String())
+			t.Logf("exporter log:\n%s", p.Log())
 		}
 	}()
 

@@ -123,12 +123,18 @@ type Process struct {
 
 // Start runs bin with args in dir, its output in logPath.
 func Start(name, logPath, dir, bin string, args ...string) (*Process, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	return StartCmd(name, logPath, cmd)
+}
+
+// StartCmd is Start for a command the caller prepared (its environment,
+// say); its output goes to logPath.
+func StartCmd(name, logPath string, cmd *exec.Cmd) (*Process, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
