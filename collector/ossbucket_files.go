@@ -100,45 +100,24 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 		return &billFileError{err}
 	}
 	defer c.files.close(f)
+	p := c.newMonthPass(f, cyc)
 	// A day is in the file once BSS wrote it after the day's split items
 	// settled; the others wait for a later file, or the API.
-	wanted := map[bssclient.Day]bool{}
 	for _, d := range days {
 		if settled := d.SettledAt(bssclient.KindSplitItems); f.LastModified.Before(settled) {
 			read.failed[d] = staleFile(f, settled)
 		} else {
-			wanted[d] = true
+			p.wanted[d] = true
 		}
 	}
 	if sumCycle && f.LastModified.Before(newest.SettledAt(bssclient.KindSplitItems)) {
 		read.cycleErr = staleFile(f, newest.SettledAt(bssclient.KindSplitItems))
 		sumCycle = false
 	}
-	if len(wanted) == 0 && !sumCycle {
-		return nil
+	if sumCycle {
+		p.cycleThrough = newest
 	}
-	// Every bucket of the file gets one key, in keys: the cycle's sums when
-	// the cycle is summed, else a registry of keys. A day's amounts are
-	// kept by key position, so a bucket's key is held once, however many
-	// days and the cycle sum it.
-	width := len(ossBucketLabelsOf(c.cfg)) - 1
-	labels := make([]string, width)
-	keys := newKeyedSums(width, ossBucketLabel)
-	booked := map[bssclient.Day]bookedDay{}
-	var day bssclient.Day       // the day being summed into dayAmounts
-	var dayAmounts *amountTable // by position in keys; nil before the first day
-	finish := func() error {
-		if dayAmounts == nil {
-			return nil
-		}
-		view := keys.over(dayAmounts)
-		c.dayBuckets.Store(int64(len(view.nonZero())))
-		capped, err := c.capBuckets(view)
-		if err != nil {
-			return err
-		}
-		booked[day] = bookedDay{series: capped}
-		dayAmounts.clear()
+	if len(p.wanted) == 0 && !sumCycle {
 		return nil
 	}
 	for page, err := range fileRows(f.SplitItemBill()) {
@@ -146,64 +125,110 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 			return err
 		}
 		for i := range page {
-			it := &page[i]
-			if !c.labelsOf(it, labels) {
-				continue
-			}
-			d, err := bssclient.ParseDay(it.BillingDate)
-			if err != nil || d.Cycle() != cyc {
-				return &billFileError{fmt.Errorf("bill file oss://%s/%s: a row of billing date %q, not a day of %s", f.Bucket, f.Key, it.BillingDate, cyc)}
-			}
-			if it.Amounts == (bssclient.Amounts{}) {
-				// Adds nothing, and a bucket of zero rows only is no series;
-				// 40 % of the simulated account's buckets are such a day.
-				continue
-			}
-			inCycle := sumCycle && !newest.Before(d)
-			if !inCycle && !wanted[d] {
-				continue
-			}
-			var toCycle bssclient.Amounts
-			if inCycle {
-				toCycle = it.Amounts
-			}
-			at, err := keys.add(labels, toCycle)
-			if err != nil {
-				return err
-			}
-			if !wanted[d] {
-				continue
-			}
-			if d != day || dayAmounts == nil {
-				if _, done := booked[d]; done {
-					return &billFileError{fmt.Errorf("bill file oss://%s/%s: rows of %s after those of %s; its days are not in order", f.Bucket, f.Key, d, day)}
-				}
-				if err := finish(); err != nil {
-					return err
-				}
-				day = d
-				if dayAmounts == nil {
-					dayAmounts = &amountTable{}
-				}
-			}
-			if err := dayAmounts.add(at, it.Amounts); err != nil {
+			if err := p.add(&page[i]); err != nil {
 				return err
 			}
 		}
 	}
-	if err := finish(); err != nil {
+	if err := p.finishDay(); err != nil {
 		return err
 	}
 	// A wanted day without a row had no OSS spend.
-	for d := range wanted {
-		if b, ok := booked[d]; ok {
-			read.days[d] = b
-		} else {
-			read.days[d] = bookedDay{}
-		}
+	for d := range p.wanted {
+		read.days[d] = p.booked[d]
 	}
 	if sumCycle {
-		read.cycle = keys
+		read.cycle = p.keys
 	}
+	return nil
+}
+
+// monthPass is one pass over a month file. Every bucket of the file gets
+// one key, in keys: the cycle's sums when the cycle is summed, else a
+// registry of keys. A day's amounts are kept by key position, so a
+// bucket's key is held once, however many days and the cycle sum it.
+type monthPass struct {
+	c      *ossBucketCollector
+	file   *bssclient.BillFile
+	cyc    bssclient.Cycle
+	wanted map[bssclient.Day]bool // the days to book
+	// cycleThrough is the newest day the cycle sums; zero: the cycle is
+	// not summed.
+	cycleThrough bssclient.Day
+	keys         *keyedSums
+	labels       []string
+	booked       map[bssclient.Day]bookedDay
+	day          bssclient.Day // the day being summed into dayAmounts
+	dayAmounts   *amountTable  // by position in keys; nil before the first day
+}
+
+func (c *ossBucketCollector) newMonthPass(f *bssclient.BillFile, cyc bssclient.Cycle) *monthPass {
+	width := len(ossBucketLabelsOf(c.cfg)) - 1
+	return &monthPass{c: c, file: f, cyc: cyc, wanted: map[bssclient.Day]bool{}, keys: newKeyedSums(width, ossBucketLabel),
+		labels: make([]string, width), booked: map[bssclient.Day]bookedDay{}}
+}
+
+// add sums one row into the cycle and its day, as they are wanted.
+func (p *monthPass) add(it *bssclient.SplitItemBillItem) error {
+	if !p.c.labelsOf(it, p.labels) {
+		return nil
+	}
+	d, err := bssclient.ParseDay(it.BillingDate)
+	if err != nil || d.Cycle() != p.cyc {
+		return &billFileError{fmt.Errorf("bill file oss://%s/%s: a row of billing date %q, not a day of %s", p.file.Bucket, p.file.Key, it.BillingDate, p.cyc)}
+	}
+	if it.Amounts == (bssclient.Amounts{}) {
+		// Adds nothing, and a bucket of zero rows only is no series; 40 %
+		// of the simulated account's buckets are such a day.
+		return nil
+	}
+	inCycle := !p.cycleThrough.IsZero() && !p.cycleThrough.Before(d)
+	if !inCycle && !p.wanted[d] {
+		return nil
+	}
+	var toCycle bssclient.Amounts
+	if inCycle {
+		toCycle = it.Amounts
+	}
+	at, err := p.keys.add(p.labels, toCycle)
+	if err != nil || !p.wanted[d] {
+		return err
+	}
+	if d != p.day || p.dayAmounts == nil {
+		if err := p.startDay(d); err != nil {
+			return err
+		}
+	}
+	return p.dayAmounts.add(at, it.Amounts)
+}
+
+// startDay books the day summed so far and starts d.
+func (p *monthPass) startDay(d bssclient.Day) error {
+	if _, done := p.booked[d]; done {
+		return &billFileError{fmt.Errorf("bill file oss://%s/%s: rows of %s after those of %s; its days are not in order", p.file.Bucket, p.file.Key, d, p.day)}
+	}
+	if err := p.finishDay(); err != nil {
+		return err
+	}
+	p.day = d
+	if p.dayAmounts == nil {
+		p.dayAmounts = &amountTable{}
+	}
+	return nil
+}
+
+// finishDay caps and books the day being summed, if any.
+func (p *monthPass) finishDay() error {
+	if p.dayAmounts == nil {
+		return nil
+	}
+	view := p.keys.over(p.dayAmounts)
+	p.c.dayBuckets.Store(int64(len(view.nonZero())))
+	capped, err := p.c.capBuckets(view)
+	if err != nil {
+		return err
+	}
+	p.booked[p.day] = bookedDay{series: capped}
+	p.dayAmounts.clear()
 	return nil
 }

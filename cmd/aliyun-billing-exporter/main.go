@@ -107,14 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		return 0
 	}
 	rwMetrics := remotewrite.NewMetrics()
-	var pushers []*remotewrite.Pusher
-	for _, r := range cfg.remoteWrite {
-		p, err := remotewrite.New(r, opts.storagePath, rwMetrics, logger)
-		if err != nil {
-			level.Error(logger).Log("msg", "cannot push to a remote-write receiver", "err", err)
-			return 1
-		}
-		pushers = append(pushers, p)
+	pushers, err := newPushers(cfg.remoteWrite, opts.storagePath, rwMetrics, logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot push to a remote-write receiver", "err", err)
+		return 1
 	}
 	listeners, err := listen(opts)
 	if err != nil {
@@ -174,6 +170,19 @@ loop:
 	shutdown(srv, accounts, logger)
 	<-pushed
 	return code
+}
+
+// newPushers makes a pusher for each remote-write receiver.
+func newPushers(receivers []remotewrite.Receiver, storagePath string, metrics *remotewrite.Metrics, logger log.Logger) ([]*remotewrite.Pusher, error) {
+	var pushers []*remotewrite.Pusher
+	for _, r := range receivers {
+		p, err := remotewrite.New(r, storagePath, metrics, logger)
+		if err != nil {
+			return nil, err
+		}
+		pushers = append(pushers, p)
+	}
+	return pushers, nil
 }
 
 // remoteWriteInterval is how often the pushers look for days to send: a
