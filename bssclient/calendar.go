@@ -145,7 +145,9 @@ func (d Day) Cycle() Cycle { return Cycle{d.Year, d.Month} }
 func (d Day) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
 
 // SettledAt is when the day's data of kind k is complete and will not arrive
-// any later: the day's end plus the kind's delay.
+// any later: the day's end plus the kind's delay, as BSS documents it. It
+// dates what BSS wrote (a bill file written before it is stale);
+// Calendar.SettledAt adds the margin for when the exporter reads.
 func (d Day) SettledAt(k DataKind) time.Time { return d.End().Add(k.Delay()) }
 
 // newestSettledDay is the latest day whose data of kind k is complete at
