@@ -16,28 +16,26 @@ type Amounts struct {
 	AdjustAmount          Money `json:"AdjustAmount"`          // deducted by credit refunds
 }
 
+// AmountColumns is how many money columns Amounts has.
+const AmountColumns = 10
+
+// Columns are a's columns in one fixed order, the order of the struct:
+// what walks every column (sums, saved state) walks them through it.
+func (a *Amounts) Columns() [AmountColumns]*Money {
+	return [AmountColumns]*Money{&a.PretaxGrossAmount, &a.InvoiceDiscount, &a.DeductedByCoupons,
+		&a.DeductedByCashCoupons, &a.DeductedByPrepaidCard, &a.PretaxAmount, &a.CashAmount, &a.PaymentAmount,
+		&a.OutstandingAmount, &a.AdjustAmount}
+}
+
 // Add returns a+b column by column, or ErrMoneyOverflow.
 func (a Amounts) Add(b Amounts) (Amounts, error) {
-	var err error
-	pairs := []struct {
-		dst *Money
-		src Money
-	}{
-		{&a.PretaxGrossAmount, b.PretaxGrossAmount},
-		{&a.InvoiceDiscount, b.InvoiceDiscount},
-		{&a.DeductedByCoupons, b.DeductedByCoupons},
-		{&a.DeductedByCashCoupons, b.DeductedByCashCoupons},
-		{&a.DeductedByPrepaidCard, b.DeductedByPrepaidCard},
-		{&a.PretaxAmount, b.PretaxAmount},
-		{&a.CashAmount, b.CashAmount},
-		{&a.PaymentAmount, b.PaymentAmount},
-		{&a.OutstandingAmount, b.OutstandingAmount},
-		{&a.AdjustAmount, b.AdjustAmount},
-	}
-	for _, p := range pairs {
-		if *p.dst, err = p.dst.Add(p.src); err != nil {
+	bc := b.Columns()
+	for c, dst := range a.Columns() {
+		sum, err := dst.Add(*bc[c])
+		if err != nil {
 			return Amounts{}, err
 		}
+		*dst = sum
 	}
 	return a, nil
 }

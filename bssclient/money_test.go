@@ -454,3 +454,19 @@ func TestAmountsAddCoversEveryColumn(t *testing.T) {
 		}
 	}
 }
+
+// Amounts.Columns walks every field of Amounts once, in the struct's order,
+// which saved state depends on.
+func TestAmountsColumnsAreTheFields(t *testing.T) {
+	var a Amounts
+	v := reflect.ValueOf(&a).Elem()
+	cols := a.Columns()
+	if v.NumField() != len(cols) {
+		t.Fatalf("Amounts has %d fields, Columns %d", v.NumField(), len(cols))
+	}
+	for i, c := range cols {
+		if f := v.Field(i).Addr().Interface().(*Money); f != c {
+			t.Errorf("column %d is not field %s", i, v.Type().Field(i).Name)
+		}
+	}
+}

@@ -98,18 +98,10 @@ func (a *aggregate) sorted() []series {
 }
 
 func negate(a bssclient.Amounts) bssclient.Amounts {
-	return bssclient.Amounts{
-		PretaxGrossAmount:     a.PretaxGrossAmount.Neg(),
-		InvoiceDiscount:       a.InvoiceDiscount.Neg(),
-		DeductedByCoupons:     a.DeductedByCoupons.Neg(),
-		DeductedByCashCoupons: a.DeductedByCashCoupons.Neg(),
-		DeductedByPrepaidCard: a.DeductedByPrepaidCard.Neg(),
-		PretaxAmount:          a.PretaxAmount.Neg(),
-		CashAmount:            a.CashAmount.Neg(),
-		PaymentAmount:         a.PaymentAmount.Neg(),
-		OutstandingAmount:     a.OutstandingAmount.Neg(),
-		AdjustAmount:          a.AdjustAmount.Neg(),
+	for _, m := range a.Columns() {
+		*m = m.Neg()
 	}
+	return a
 }
 
 // withLabels returns labels with fixed values put in front, for families that

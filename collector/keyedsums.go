@@ -268,20 +268,13 @@ type amountTable struct {
 }
 
 const (
-	amountColumns = 10
+	amountColumns = bssclient.AmountColumns
 	// slotWide, the smallest value a slot could hold, says the sum is in
 	// wide.
 	slotWide = math.MinInt32
 )
 
-// amountFields are a's columns, in the slots' order.
-func amountFields(a *bssclient.Amounts) [amountColumns]*bssclient.Money {
-	return [amountColumns]*bssclient.Money{&a.PretaxGrossAmount, &a.InvoiceDiscount, &a.DeductedByCoupons,
-		&a.DeductedByCashCoupons, &a.DeductedByPrepaidCard, &a.PretaxAmount, &a.CashAmount, &a.PaymentAmount,
-		&a.OutstandingAmount, &a.AdjustAmount}
-}
-
-const payableColumn = 5 // PretaxAmount in amountFields
+const payableColumn = 5 // PretaxAmount in Amounts.Columns
 
 // get returns the amounts at position i; zero past the last one added.
 func (t *amountTable) get(i int) bssclient.Amounts {
@@ -289,7 +282,7 @@ func (t *amountTable) get(i int) bssclient.Amounts {
 	if i >= t.slots.len() {
 		return a
 	}
-	for c, f := range amountFields(&a) {
+	for c, f := range a.Columns() {
 		*f = bssclient.MoneyFromUnits(t.units(i, c))
 	}
 	return a
@@ -326,7 +319,7 @@ func (t *amountTable) add(i int, a bssclient.Amounts) error {
 	}
 	t.slots.extend(i + 1)
 	slots := t.slots.at(i)
-	for c, f := range amountFields(&sum) {
+	for c, f := range sum.Columns() {
 		at := uint32(i*amountColumns + c)
 		switch u := f.Units(); {
 		case u > slotWide && u <= math.MaxInt32:

@@ -87,7 +87,7 @@ func TestAmountTableIsExact(t *testing.T) {
 	for range 20000 {
 		i := rng.IntN(len(want))
 		var a bssclient.Amounts
-		for _, f := range amountFields(&a) {
+		for _, f := range a.Columns() {
 			*f = bssclient.MoneyFromUnits(units[rng.IntN(len(units))])
 		}
 		sum, err := want[i].Add(a)

@@ -109,23 +109,22 @@ type stateSeries struct {
 }
 
 func amountsUnits(a bssclient.Amounts) []int64 {
-	return []int64{
-		a.PretaxGrossAmount.Units(), a.InvoiceDiscount.Units(), a.DeductedByCoupons.Units(),
-		a.DeductedByCashCoupons.Units(), a.DeductedByPrepaidCard.Units(), a.PretaxAmount.Units(),
-		a.CashAmount.Units(), a.PaymentAmount.Units(), a.OutstandingAmount.Units(), a.AdjustAmount.Units(),
+	out := make([]int64, 0, bssclient.AmountColumns)
+	for _, m := range a.Columns() {
+		out = append(out, m.Units())
 	}
+	return out
 }
 
 func unitsAmounts(u []int64) (bssclient.Amounts, error) {
-	if len(u) != 10 {
-		return bssclient.Amounts{}, fmt.Errorf("%d amounts in a series, want 10", len(u))
+	var a bssclient.Amounts
+	if len(u) != bssclient.AmountColumns {
+		return a, fmt.Errorf("%d amounts in a series, want %d", len(u), bssclient.AmountColumns)
 	}
-	m := bssclient.MoneyFromUnits
-	return bssclient.Amounts{
-		PretaxGrossAmount: m(u[0]), InvoiceDiscount: m(u[1]), DeductedByCoupons: m(u[2]),
-		DeductedByCashCoupons: m(u[3]), DeductedByPrepaidCard: m(u[4]), PretaxAmount: m(u[5]),
-		CashAmount: m(u[6]), PaymentAmount: m(u[7]), OutstandingAmount: m(u[8]), AdjustAmount: m(u[9]),
-	}, nil
+	for c, m := range a.Columns() {
+		*m = bssclient.MoneyFromUnits(u[c])
+	}
+	return a, nil
 }
 
 func toStateSeries(ss []series) []stateSeries {
