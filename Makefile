@@ -195,7 +195,7 @@ bench:
 	$(BENCH) -bench '^BenchmarkDecodeAggregate$$' -benchtime 10x -cpu 1 ./collector/
 	$(BENCH) -bench '^BenchmarkDecodeInstancePage$$' -cpu 1 ./bssclient/
 	@echo "== 4. memory"
-	$(BENCH) -bench '^BenchmarkPeakHeap$$' -benchtime 1x -v ./collector/
+	$(BENCH) -bench '^BenchmarkPeakHeap$$' -benchtime 1x -v ./internal/benchmarks/
 	@echo "== 5. scrape cost and load"
 	$(BENCH) -bench '^BenchmarkScrape$$' -benchtime 21x ./cmd/aliyun-billing-exporter/
 	$(BENCH) -bench '^BenchmarkScrapeLoad$$' -benchtime 1x -v ./cmd/aliyun-billing-exporter/

@@ -1,18 +1,24 @@
-package collector
+package benchmarks
 
 import (
 	"context"
 	"iter"
+	"net/http"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/proctest"
 )
 
 // Figure 4, memory. The instance collector refreshes one settled day of
@@ -20,21 +26,13 @@ import (
 // again by zone and by zone and tags, for more series), and a goroutine samples
 // the heap every millisecond meanwhile. The simulator runs as a separate
 // process (cmd/bss-simulator, built by the benchmark), so the heap measured
-// is the exporter's alone: the simulator's own caches for a million-row day
+// is the collector's alone: the simulator's own caches for a million-row day
 // would otherwise dominate it. Its peak resident size is reported apart.
 
 // memoryStart is when March 1 is the only day the instance collector keeps:
 // the cycle's first day, settled 48 h after it ended, and the whole of a
 // one-day exposure window.
-var memoryStart = at(2025, time.March, 4, 12)
-
-// startSimProcess runs bss-simulator with the quota lifted, its billing
-// clock starting at start.
-func startSimProcess(tb testing.TB, owners, instancesPerOwner int, start time.Time) *proctest.Simulator {
-	tb.Helper()
-	return proctest.StartSimulator(tb, "--seed=41", "--owners="+strconv.Itoa(owners), "--instances-per-owner="+strconv.Itoa(instancesPerOwner),
-		"--quota=-1", "--latency=0s", "--clock.start="+start.Format(time.RFC3339), "--log.level=warn")
-}
+var memoryStart = time.Date(2025, time.March, 4, 12, 0, 0, 0, bssclient.BillingZone)
 
 // heapSampler records the largest heap seen: in use (objects plus free
 // space in spans holding objects, runtime.MemStats.HeapInuse), objects
@@ -90,63 +88,110 @@ const mib = 1 << 20
 // BenchmarkPeakHeap is figure 4. Each size is a fixed amount of work: run
 // it with -benchtime 1x.
 func BenchmarkPeakHeap(b *testing.B) {
-	byZone := func(c *Config) { c.Instance.Zone = true }
-	byZoneAndEnv := func(c *Config) {
+	byZone := func(c *collector.Config) { c.Instance.Zone = true }
+	byZoneAndEnv := func(c *collector.Config) {
 		c.Instance.Zone = true
 		c.Instance.TagKeys = []string{"env", "team"} // team follows the owner: only env adds series
 	}
 	for _, size := range []struct {
 		name              string
 		instancesPerOwner int
-		configure         func(*Config)
+		configure         func(*collector.Config)
 	}{
-		// Owners 9 plus the payer at about 0.58 rows per instance a day.
-		{"rows=10k", 1_750, nil},
-		{"rows=100k", 17_500, nil},
-		{"rows=1M", 175_000, nil},
+		// Owners 9 plus the payer at about 3.1 rows per instance a day.
+		{"rows=10k", 345, nil},
+		{"rows=100k", 3_450, nil},
+		{"rows=1M", 34_500, nil},
 		// The same day by zone, and by zone and tags: more series.
-		{"rows=1M/zone", 175_000, byZone},
-		{"rows=1M/zone+tags", 175_000, byZoneAndEnv},
+		{"rows=1M/zone", 34_500, byZone},
+		{"rows=1M/zone+tags", 34_500, byZoneAndEnv},
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			for b.Loop() {
-				sim := startSimProcess(b, 9, size.instancesPerOwner, memoryStart)
-				obs := &countingObserver{}
-				client := &rowCounter{Client: benchClient(b, sim.URL, 1e9, nil, obs)}
-				exp := newBenchExporter(b, client, func() time.Time { return memoryStart }, []string{"instance"},
-					func(c *Config) {
-						c.ExposureDays = 1
-						if size.configure != nil {
-							size.configure(c)
-						}
-					})
+				sim := proctest.StartSimulator(b, "--seed=41", "--owners=9", "--instances-per-owner="+strconv.Itoa(size.instancesPerOwner),
+					"--quota=-1", "--latency=0s", "--clock.start="+memoryStart.Format(time.RFC3339), "--log.level=warn")
+				client := &rowCounter{Client: unlimitedClient(b, sim.URL)}
+				cfg := collector.DefaultConfig()
+				cfg.Now = func() time.Time { return memoryStart }
+				cfg.ExposureDays = 1
+				if size.configure != nil {
+					size.configure(&cfg)
+				}
+				exp, err := collector.New(collector.Account{Name: "bench", Client: client},
+					[]collector.Enabled{{Name: "instance", Interval: time.Hour}}, cfg, log.NewNopLogger())
+				if err != nil {
+					b.Fatal(err)
+				}
 
+				var requests atomic.Int64
 				h := startHeapSampler(time.Millisecond)
 				start := time.Now()
-				err := exp.RefreshOnce(context.Background())
+				err = exp.RefreshOnce(bssclient.WithRequestCounter(context.Background(), &requests))
 				took := time.Since(start)
 				h.finish()
 				if err != nil {
 					b.Fatal(err)
 				}
-				st := exp.workers[0].state.Load()
-				rows := client.rows.Load()
-				if n := len(exp.workers[0].collector.(*instanceCollector).book.days); n != 1 {
-					b.Fatalf("the collector booked %d days, want 1", n)
+				samples, days := instanceSamples(b, exp)
+				if days != 1 {
+					b.Fatalf("the collector exposed %d days, want 1", days)
 				}
+				rows := client.rows.Load()
 				b.ReportMetric(float64(h.inuse)/mib, "peak-heap-inuse-MiB")
 				b.ReportMetric(float64(h.alloc)/mib, "peak-heap-alloc-MiB")
 				b.ReportMetric(float64(h.goal)/mib, "peak-heap-goal-MiB")
 				b.ReportMetric(float64(h.baseInuse)/mib, "base-heap-MiB")
 				b.ReportMetric(float64(rows), "rows")
-				b.ReportMetric(float64(len(st.snapshot.Metrics)), "metrics")
+				b.ReportMetric(float64(samples), "samples")
 				b.ReportMetric(float64(rows)/took.Seconds(), "rows/s")
 				b.ReportMetric(float64(sim.PeakRSS())/mib, "simulator-peak-rss-MiB")
-				b.Logf("%d rows in %d requests, %s; %d series (%d metrics, six amount columns each)",
-					rows, obs.requests, took.Round(time.Millisecond), len(st.snapshot.Metrics)/6, len(st.snapshot.Metrics))
+				b.Logf("%d rows in %d requests, %s; %d samples in the instance families (the day's and the cycle's, an amount column each)",
+					rows, requests.Load(), took.Round(time.Millisecond), samples)
 			}
 		})
 	}
+}
+
+// instanceSamples counts the samples of the aliyun_billing_instance_*
+// families exp exposes, and the distinct days those of the daily families
+// are stamped with.
+func instanceSamples(tb testing.TB, exp *collector.Exporter) (samples, days int) {
+	tb.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(exp)
+	families, err := reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stamps := map[int64]bool{}
+	for _, f := range families {
+		if !strings.HasPrefix(f.GetName(), "aliyun_billing_instance_") {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			samples++
+			if strings.HasPrefix(f.GetName(), "aliyun_billing_instance_daily_") {
+				stamps[m.GetTimestampMs()] = true
+			}
+		}
+	}
+	return samples, len(stamps)
+}
+
+// unlimitedClient is a client of the simulator at url with the rate limit
+// lifted, as the simulator's quota is.
+func unlimitedClient(tb testing.TB, url string) *bssclient.Client {
+	tb.Helper()
+	c, err := bssclient.New(bssclient.Config{
+		Endpoint:    url,
+		Credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, ""),
+		RateLimit:   1e9,
+		HTTPClient:  &http.Client{Transport: &http.Transport{MaxIdleConns: 32, MaxIdleConnsPerHost: 32, IdleConnTimeout: time.Minute}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }
 
 // rowCounter counts the instance-bill rows its walks yield.
@@ -165,6 +210,3 @@ func (r *rowCounter) DescribeInstanceBill(ctx context.Context, req bssclient.Ins
 		}
 	}
 }
-
-// TestMain removes the binaries the benchmarks built (proctest.Built).
-func TestMain(m *testing.M) { proctest.Main(m) }
