@@ -180,6 +180,10 @@ func (c Calendar) CycleFinal(cyc Cycle, now time.Time, k DataKind) bool {
 // SettledAt is when d's data of kind k is settled.
 func (c Calendar) SettledAt(d Day, k DataKind) time.Time { return d.SettledAt(k).Add(c.Margin) }
 
+// FinalAt is when cyc's bill of kind k is final: from then on CycleFinal
+// answers true.
+func (c Calendar) FinalAt(cyc Cycle, k DataKind) time.Time { return cyc.FinalAt(k).Add(c.Margin) }
+
 // Cycle is a billing cycle: a calendar month in BillingZone.
 type Cycle struct {
 	Year  int

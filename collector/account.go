@@ -20,7 +20,7 @@ func init() {
 		Help:            "QueryAccountBill grouped by product: spend by product, owner, subscription type and currency, per settled day and per billing cycle.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
-		DayBook:         true,
+		readDays:        func(a Account, c Config, _ log.Logger) dayReader { return newAccountReader(a, c) },
 		Kind:            bssclient.KindAmounts,
 	}, newAccountCollector)
 }
@@ -38,17 +38,21 @@ func init() {
 // owner, product and subscription type). The previous cycle is read until its
 // bill is final (12:00 UTC+8 on the 3rd), once more after, and then never.
 type accountCollector struct {
-	acct   Account
-	cfg    Config
-	logger log.Logger
-
-	daily    amountFamily
+	*accountReader
 	labelled amountFamily // the same days, labelled billing_day (LabelledDays)
-	cycle    amountFamily
-	final    *prometheus.Desc
 
 	dayBookParts
 	cycles map[bssclient.Cycle]cycleTotal
+}
+
+// accountReader reads QueryAccountBill grouped by product: a settled day,
+// a cycle to date, and the families they fill. The live collector and the
+// backfill share it.
+type accountReader struct {
+	acct  Account
+	cfg   Config
+	daily amountFamily
+	cycle amountFamily
 }
 
 // cycleTotal is a billing cycle's spend to date.
@@ -70,19 +74,24 @@ var cycleFinalDesc = prometheus.NewDesc(namespace+"_cycle_final",
 	"1 once the billing cycle's bill is final (after 12:00 UTC+8 on the 3rd of the next month; the 4th for split bills, the 6th for amortized cost) and will not be restated; 0 while it may still change.",
 	[]string{"account", "collector", "billing_cycle", "cycle"}, nil)
 
-func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
-	return &accountCollector{
-		acct: acct, cfg: cfg, logger: logger,
+func newAccountReader(acct Account, cfg Config) *accountReader {
+	return &accountReader{
+		acct: acct, cfg: cfg,
 		daily: newAmountFamily(namespace+"_account_daily",
 			"per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.",
 			accountLabels, columnsOf(cfg, "account")),
-		labelled: newAmountFamily(namespace+"_account_day",
-			"per settled billing day (QueryAccountBill DAILY), one series per day of the last --billing.labelled-days, labelled billing_day (UTC+8), without a timestamp, for stores that take no past samples; a value never changes once exposed.",
-			append(append([]string{}, accountLabels...), "billing_day"), columnsOf(cfg, "account")),
 		cycle: newAmountFamily(accountCyclePrefix,
 			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
 			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
-		final:        cycleFinalDesc,
+	}
+}
+
+func newAccountCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	return &accountCollector{
+		accountReader: newAccountReader(acct, cfg),
+		labelled: newAmountFamily(namespace+"_account_day",
+			"per settled billing day (QueryAccountBill DAILY), one series per day of the last --billing.labelled-days, labelled billing_day (UTC+8), without a timestamp, for stores that take no past samples; a value never changes once exposed.",
+			append(append([]string{}, accountLabels...), "billing_day"), columnsOf(cfg, "account")),
 		dayBookParts: newDayBookParts("account", bssclient.KindAmounts, acct, cfg, len(accountLabels)-1, 0, logger),
 		cycles:       map[bssclient.Cycle]cycleTotal{},
 	}, nil
@@ -94,7 +103,7 @@ func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.labelled.describe(ch)
 	}
 	c.cycle.describe(ch)
-	ch <- c.final
+	ch <- cycleFinalDesc
 }
 
 func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
@@ -148,12 +157,12 @@ func (c *accountCollector) spendScopes() []SpendScope {
 	return out
 }
 
-func (c *accountCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
+func (c *accountReader) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 
 // billFiles is nil: the account bill has no bill file of its grouping.
-func (c *accountCollector) billFiles() *billFiles { return nil }
+func (c *accountReader) billFiles() *billFiles { return nil }
 
-func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+func (c *accountReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	agg, err := c.walk(ctx, bssclient.AccountBillRequest{
 		BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true,
 	})
@@ -165,7 +174,7 @@ func (c *accountCollector) fetchDay(ctx context.Context, day bssclient.Day) (boo
 
 // fetchCycle reads a cycle's MONTHLY total and subtracts the days in it that
 // have begun but not settled, so the result holds settled days only.
-func (c *accountCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
+func (c *accountReader) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
 	final := c.cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
 	total, err := c.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	if err != nil {
@@ -216,7 +225,7 @@ func accountLabelsOf(it *bssclient.AccountBillItem, labels []string) {
 
 // walk reads every page of a QueryAccountBill request into an aggregate
 // keyed by owner, product, subscription type and currency.
-func (c *accountCollector) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
+func (c *accountReader) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
 	agg := newAggregate()
 	labels := make([]string, 4)
 	for page, err := range c.acct.Client.QueryAccountBill(ctx, req) {
@@ -265,7 +274,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		for _, s := range t.series {
 			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, cyc.String(), which), time.Time{})
 		}
-		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.final, prometheus.GaugeValue,
+		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(cycleFinalDesc, prometheus.GaugeValue,
 			boolValue(t.final), c.acct.Name, "account", cyc.String(), which))
 		if snap.NewestCompleteDay.Before(t.asOf) {
 			snap.NewestCompleteDay = t.asOf

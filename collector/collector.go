@@ -119,10 +119,24 @@ type Registration struct {
 	// DayBook marks the collectors that keep a book of settled days
 	// (daily.go): they have money columns, daily families and state files,
 	// and the backfill reads their history. Kind is the data their days
-	// hold, which sets when a day settles.
+	// hold, which sets when a day settles. register sets DayBook for the
+	// collectors registered with a day reader (readDays).
 	DayBook bool
 	Kind    bssclient.DataKind
 	factory Factory
+	// readDays builds the reader of a day-book collector's days, which its
+	// collector embeds and the backfill uses alone (history.go).
+	readDays func(Account, Config, log.Logger) dayReader
+}
+
+// dayReader reads one kind of settled day: its walk of a day, the daily
+// families a day fills, and the bill files it reads, if any. A day-book
+// collector is its reader plus the book, the state and the cycle gauges;
+// the backfill needs the reader alone.
+type dayReader interface {
+	fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error)
+	dailyViews() []historyView
+	billFiles() *billFiles // nil when its days come from the API
 }
 
 var registry = map[string]Registration{}
@@ -133,6 +147,7 @@ func register(r Registration, f Factory) {
 		panic("collector registered twice: " + r.Name)
 	}
 	r.factory = f
+	r.DayBook = r.readDays != nil
 	registry[r.Name] = r
 }
 

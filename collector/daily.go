@@ -19,8 +19,9 @@ import (
 // dayBookParts is what the day-book collectors (account, instance,
 // ossbucket) share: the book of settled days, its state file, the count of
 // late restatements, and the publishing of the days read so far while a
-// refresh is still reading. Each collector embeds it and keeps only what
-// differs: its walks, its labels and its cycle gauges.
+// refresh is still reading. Each collector embeds it and its day reader
+// (dayReader: its walks, labels and daily families, which the backfill
+// uses alone), and keeps only what differs: its cycle gauges.
 type dayBookParts struct {
 	book     *dayBook
 	state    *stateStore

@@ -36,23 +36,19 @@ type historyView struct {
 
 // NewDailyHistory builds the reader of a collector's daily families:
 // "account", "instance" (with cfg.Instance's labels and per-instance
-// series) or "ossbucket".
+// series) or "ossbucket". It builds the collector's day reader alone: no
+// collector, no book, no state.
 func NewDailyHistory(name string, acct Account, cfg Config, logger log.Logger) (*DailyHistory, error) {
 	reg, err := Lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	cfg.StateDir = "" // history reads days; the live exporter's state is its own
-	c, err := reg.factory(acct, cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	dc, ok := c.(dailyCollector)
-	if !ok || !reg.DayBook {
+	if reg.readDays == nil {
 		return nil, fmt.Errorf("collector %s has no daily families to backfill", name)
 	}
-	return &DailyHistory{account: acct.Name, cal: cfg.Calendar(), kind: reg.Kind, fetch: dc.fetchDay, views: dc.dailyViews(),
-		files: dc.billFiles(), now: cfg.Now}, nil
+	r := reg.readDays(acct, cfg, logger)
+	return &DailyHistory{account: acct.Name, cal: cfg.Calendar(), kind: reg.Kind, fetch: r.fetchDay, views: r.dailyViews(),
+		files: r.billFiles(), now: cfg.Now}, nil
 }
 
 // Prepare asks, for a family read from bill files, which subscription
@@ -68,14 +64,6 @@ func (h *DailyHistory) Prepare(ctx context.Context) error {
 		return nil // no such subscription: each day falls back, and says so
 	}
 	return err
-}
-
-// dailyCollector is a day-book collector as the backfill reads it: its
-// walk of one day, and the daily families a day's book fills.
-type dailyCollector interface {
-	fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error)
-	dailyViews() []historyView
-	billFiles() *billFiles // nil when its days come from the API
 }
 
 // ReadDay walks one day, as the live collector does when the day settles,
@@ -141,17 +129,12 @@ func FinalCycleAt(owner string, cyc bssclient.Cycle) (at time.Time, ok bool) {
 // aliyun_billing_account_cycle_* gauges with cycle="previous" and
 // aliyun_billing_cycle_final 1, all stamped at the moment the cycle became
 // final (12:00 UTC+8 on the 3rd of the next month).
-func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Logger, cyc bssclient.Cycle, now time.Time) ([]prometheus.Metric, error) {
-	if !cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) {
-		return nil, fmt.Errorf("billing cycle %s is not final until %s", cyc, cyc.FinalAt(bssclient.KindAmounts).Format(time.RFC3339))
+func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, cyc bssclient.Cycle, now time.Time) ([]prometheus.Metric, error) {
+	if cal := cfg.Calendar(); !cal.CycleFinal(cyc, now, bssclient.KindAmounts) {
+		return nil, fmt.Errorf("billing cycle %s is not final until %s (BSS's moment plus the settle margin)", cyc, cal.FinalAt(cyc, bssclient.KindAmounts).Format(time.RFC3339))
 	}
-	cfg.StateDir = "" // as in NewDailyHistory
-	col, err := newAccountCollector(acct, cfg, logger)
-	if err != nil {
-		return nil, err
-	}
-	c := col.(*accountCollector)
-	total, err := c.fetchCycle(ctx, cyc, now, cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts))
+	r := newAccountReader(acct, cfg)
+	total, err := r.fetchCycle(ctx, cyc, now, cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts))
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +142,8 @@ func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, logger log.Lo
 	front := []string{acct.Name}
 	var out []prometheus.Metric
 	for _, s := range total.series {
-		out = c.cycle.appendMetrics(out, withLabels(s, front, cyc.String(), "previous"), ts)
+		out = r.cycle.appendMetrics(out, withLabels(s, front, cyc.String(), "previous"), ts)
 	}
-	final := prometheus.MustNewConstMetric(c.final, prometheus.GaugeValue, 1, acct.Name, "account", cyc.String(), "previous")
+	final := prometheus.MustNewConstMetric(cycleFinalDesc, prometheus.GaugeValue, 1, acct.Name, "account", cyc.String(), "previous")
 	return append(out, prometheus.NewMetricWithTimestamp(ts, final)), nil
 }

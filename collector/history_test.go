@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +87,12 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The history reads days with the collectors' readers alone: a state
+	// directory it is given stays untouched.
+	histCfg := cfg
+	histCfg.StateDir = t.TempDir()
 	for _, name := range DayBookCollectors() {
-		h, err := NewDailyHistory(name, acct, cfg, log.NewNopLogger())
+		h, err := NewDailyHistory(name, acct, histCfg, log.NewNopLogger())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,18 +118,21 @@ func TestDailyHistoryIsTheLiveFamily(t *testing.T) {
 			t.Errorf("%s on %s: the backfill reads\n%s\nthe live exporter shows\n%s", name, day, got, want)
 		}
 	}
+	if left, err := os.ReadDir(histCfg.StateDir); err != nil || len(left) > 0 {
+		t.Errorf("the history wrote to the state directory: %v %v", left, err)
+	}
 }
 
 func TestReadFinalCycle(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 20, 0, 0, bssclient.BillingZone)
 	acct := historyAccount(t, now)
 	cfg := DefaultConfig()
-	if _, err := ReadFinalCycle(context.Background(), acct, cfg, log.NewNopLogger(), bssclient.Cycle{Year: 2026, Month: 2}, now); err == nil ||
-		err.Error() != "billing cycle 2026-02 is not final until 2026-03-03T12:00:00+08:00" {
+	if _, err := ReadFinalCycle(context.Background(), acct, cfg, bssclient.Cycle{Year: 2026, Month: 2}, now); err == nil ||
+		err.Error() != "billing cycle 2026-02 is not final until 2026-03-03T15:00:00+08:00 (BSS's moment plus the settle margin)" {
 		t.Errorf("a cycle not final yet: %v", err)
 	}
 	jan := bssclient.Cycle{Year: 2026, Month: 1}
-	ms, err := ReadFinalCycle(context.Background(), acct, cfg, log.NewNopLogger(), jan, now)
+	ms, err := ReadFinalCycle(context.Background(), acct, cfg, jan, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func init() {
 		Help:            "DescribeInstanceBill DAILY aggregated by product, owner, subscription type and region (zone, tags and per-instance series on request).",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
-		DayBook:         true,
+		readDays:        func(a Account, c Config, l log.Logger) dayReader { return newInstanceReader(a, c, l) },
 		Kind:            bssclient.KindInstanceAttributes,
 	}, newInstanceCollector)
 }
@@ -41,18 +41,23 @@ const overflowInstanceID = "__overflow__"
 // where summing the settled days costs one walk per day, and it is read
 // again only when a day settles, not every refresh.
 type instanceCollector struct {
-	acct   Account
-	cfg    Config
-	logger log.Logger
+	*instanceReader
+	dayBookParts
+	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
+}
+
+// instanceReader reads DescribeInstanceBill: a settled day (from the API
+// or the day's bill file), the current cycle to date, and the families
+// they fill. The live collector and the backfill share it.
+type instanceReader struct {
+	acct Account
+	cfg  Config
 
 	labels      []string // after "account": owner_id, product_code, …
 	daily       amountFamily
 	cycle       amountFamily
 	perInstance amountFamily
-
-	dayBookParts
-	cycleSum settledCycleSum // as of cycleSum.asOf; read again when a newer day settles
-	files    *billFiles      // nil: rows come from the API
+	files       *billFiles // nil: rows come from the API
 }
 
 // instanceLabelsOf is the aggregated series' labels after "account".
@@ -73,16 +78,11 @@ func instanceLabelsOf(cfg Config) []string {
 	return append(labels, "currency")
 }
 
-func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+func newInstanceReader(acct Account, cfg Config, logger log.Logger) *instanceReader {
 	labels := instanceLabelsOf(cfg)
 	all := append([]string{"account"}, labels...)
-	// Per-instance series are booked with the day: they shape the state too.
-	extraWidth := 0
-	if cfg.Instance.PerInstance {
-		extraWidth = 6
-	}
-	return &instanceCollector{
-		acct: acct, cfg: cfg, logger: logger, labels: labels,
+	return &instanceReader{
+		acct: acct, cfg: cfg, labels: labels,
 		daily: newAmountFamily(namespace+"_instance_daily",
 			"per settled billing day and region (DescribeInstanceBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends, when instance attributes are complete; a value never changes once exposed.",
 			all, columnsOf(cfg, "instance")),
@@ -93,8 +93,20 @@ func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 			"per instance and settled billing day, for the largest instances; the rest are summed under instance_id=\""+overflowInstanceID+"\". Timestamped 00:00 UTC+8 of the day; exposed from 48 h after the day ends.",
 			[]string{"account", "instance_id", "owner_id", "product_code", "subscription_type", "region_id", "currency"},
 			[]amountColumn{columnPayable}),
-		dayBookParts: newDayBookParts("instance", bssclient.KindInstanceAttributes, acct, cfg, len(labels), extraWidth, logger),
-		files:        newBillFiles(cfg.Instance.Source, acct, "instance", logger, dailyInstanceFiles, monthlyInstanceFiles),
+		files: newBillFiles(cfg.Instance.Source, acct, "instance", logger, dailyInstanceFiles, monthlyInstanceFiles),
+	}
+}
+
+func newInstanceCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	r := newInstanceReader(acct, cfg, logger)
+	// Per-instance series are booked with the day: they shape the state too.
+	extraWidth := 0
+	if cfg.Instance.PerInstance {
+		extraWidth = 6
+	}
+	return &instanceCollector{
+		instanceReader: r,
+		dayBookParts:   newDayBookParts("instance", bssclient.KindInstanceAttributes, acct, cfg, len(r.labels), extraWidth, logger),
 	}, nil
 }
 
@@ -161,7 +173,7 @@ func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, new
 // readCycle reads the MONTHLY bill of the current cycle and subtracts the
 // DAILY bills of its days after newest, from the bill files when the
 // collector reads them, else (or when they fall back) from the API.
-func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+func (c *instanceReader) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
 	if c.files != nil {
 		sum, err := c.readCycleFiles(ctx, now, newest)
@@ -183,7 +195,7 @@ func (c *instanceCollector) readCycle(ctx context.Context, now time.Time, newest
 // month to the current day", SubscribeBillToOSS), those whose amounts had
 // settled, so those of them after newest are the days to subtract. Any
 // file that cannot serve fails the whole read, for the API to stand in.
-func (c *instanceCollector) readCycleFiles(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+func (c *instanceReader) readCycleFiles(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
 	monthFiles, err := c.files.of(ctx, monthlyInstanceFiles, current)
 	if err != nil {
@@ -220,7 +232,7 @@ func (c *instanceCollector) readCycleFiles(ctx context.Context, now time.Time, n
 // come 48 h after a day ends), so each is taken off the series of its
 // instance and item as the MONTHLY bill labels it, not a series of its own
 // with region "unknown".
-func (c *instanceCollector) sumCycle(ctx context.Context, monthly iter.Seq2[[]bssclient.InstanceBillItem, error], days []bssclient.Day,
+func (c *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bssclient.InstanceBillItem, error], days []bssclient.Day,
 	daily func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error]) (*aggregate, error) {
 	sum := newAggregate()
 	var seriesOf rowIndex // instance and item → index in sum.series
@@ -252,7 +264,7 @@ func (c *instanceCollector) sumCycle(ctx context.Context, monthly iter.Seq2[[]bs
 }
 
 // labelsOf fills labels (len(c.labels)) from a bill row.
-func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
+func (c *instanceReader) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
 	n := 0
 	for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, bssclient.RegionID(it.Region)} {
 		labels[n] = orUnknown(v)
@@ -282,9 +294,9 @@ func (c *instanceCollector) labelsOf(it *bssclient.InstanceBillItem, labels []st
 	labels[n] = orUnknown(it.Currency)
 }
 
-func (c *instanceCollector) billFiles() *billFiles { return c.files }
+func (c *instanceReader) billFiles() *billFiles { return c.files }
 
-func (c *instanceCollector) dailyViews() []historyView {
+func (c *instanceReader) dailyViews() []historyView {
 	views := []historyView{{c.daily, mainView}}
 	if c.cfg.Instance.PerInstance {
 		views = append(views, historyView{c.perInstance, extraView})
@@ -294,7 +306,7 @@ func (c *instanceCollector) dailyViews() []historyView {
 
 // fetchDay reads day's DAILY bill, from the day's file when the collector
 // reads files: one written once the day's instance attributes settled.
-func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+func (c *instanceReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	fromFile := func() (iter.Seq2[[]bssclient.InstanceBillItem, error], error) {
 		files, err := c.files.of(ctx, dailyInstanceFiles, day.Cycle())
 		if err != nil {
@@ -311,7 +323,7 @@ func (c *instanceCollector) fetchDay(ctx context.Context, day bssclient.Day) (bo
 }
 
 // bookDay sums a day's rows into its series.
-func (c *instanceCollector) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, error]) (bookedDay, error) {
+func (c *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, error]) (bookedDay, error) {
 	agg := newAggregate()
 	var byInstance *aggregate
 	if c.cfg.Instance.PerInstance {

@@ -25,7 +25,7 @@ func init() {
 		Help:            "DescribeSplitItemBill for OSS: spend per bucket. Needs Split Bill enabled in the Billing console.",
 		DefaultEnabled:  true,
 		DefaultInterval: time.Hour,
-		DayBook:         true,
+		readDays:        func(a Account, c Config, l log.Logger) dayReader { return newOSSBucketReader(a, c, l) },
 		Kind:            bssclient.KindSplitItems,
 	}, newOSSBucketCollector)
 }
@@ -52,12 +52,8 @@ const ossProductCode = "oss"
 // cycle keep the MaxBuckets largest by payable amount and sum the rest into
 // bucket="__overflow__": totals stay exact, series stay bounded.
 type ossBucketCollector struct {
-	acct   Account
-	cfg    Config
-	logger log.Logger
-
-	daily       amountFamily
-	cycle       amountFamily
+	*ossBucketReader
+	logger      log.Logger
 	enabled     *prometheus.Desc
 	fromMonthly *prometheus.Desc
 
@@ -65,9 +61,6 @@ type ossBucketCollector struct {
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
 	// back to true on the next successful read.
 	splitBill bool
-	// dayBuckets is how many buckets the last day read held; it decides
-	// how many days are read at once (walks).
-	dayBuckets atomic.Int64
 	// cycleSum is the cycle's gauges as published: from the MONTHLY bill,
 	// or, while acc sums the cycle, from acc, capped.
 	cycleSum settledCycleSum
@@ -78,8 +71,25 @@ type ossBucketCollector struct {
 	// the current cycle is also which way the cycle gauges are read, and a
 	// state file carries that across a restart.
 	acc cycleAccumulator
-	// files is nil when rows come from the API; fromFiles is what this
-	// refresh read from the month files, which fetchDay serves from.
+}
+
+// ossBucketReader reads the split bill of OSS: a settled day (from the API
+// or the month's bill file) and the families a day fills. The live
+// collector and the backfill share it.
+type ossBucketReader struct {
+	acct  Account
+	cfg   Config
+	daily amountFamily
+	cycle amountFamily
+	// dayBuckets is how many buckets the last day read held; it decides
+	// how many days the collector reads at once (walks).
+	dayBuckets atomic.Int64
+	// summing, when set, is given each day read from the API that it wants:
+	// the collector's sum of the cycle's buckets (acc).
+	summing *cycleAccumulator
+	// files is nil when rows come from the API; fromFiles is what the
+	// collector's refresh read from the month files, which fetchDay serves
+	// from.
 	files     *billFiles
 	fromFiles *splitFileRead
 	// months are the month files read for days asked one at a time (the
@@ -108,25 +118,35 @@ func ossBucketLabelsOf(cfg Config) []string {
 	return ossBucketLabels
 }
 
-func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+func newOSSBucketReader(acct Account, cfg Config, logger log.Logger) *ossBucketReader {
 	labels := ossBucketLabelsOf(cfg)
-	return &ossBucketCollector{
-		acct: acct, cfg: cfg, logger: logger, splitBill: true,
+	return &ossBucketReader{
+		acct: acct, cfg: cfg,
 		daily: newAmountFamily(namespace+"_ossbucket_daily",
 			"per OSS bucket and settled billing day (DescribeSplitItemBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 72 h after the day ends, when split items are complete; a value never changes once exposed.",
 			labels, columnsOf(cfg, "ossbucket")),
 		cycle: newAmountFamily(namespace+"_ossbucket_cycle",
 			"per OSS bucket for the current billing cycle to date, as of the newest settled day, including later refunds and adjustments (DescribeSplitItemBill MONTHLY minus the days not settled yet; the sum of the settled days as first read if BSS's MONTHLY and DAILY views disagree, see docs/operations.md). Cached; read again when a day settles.",
 			append(slices.Clone(labels), "billing_cycle", "cycle"), columnsOf(cfg, "ossbucket")),
+		files: newBillFiles(cfg.OSSBucket.Source, acct, "ossbucket", logger, splitItemFiles),
+	}
+}
+
+func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
+	c := &ossBucketCollector{
+		ossBucketReader: newOSSBucketReader(acct, cfg, logger),
+		logger:          logger,
+		splitBill:       true,
 		enabled: prometheus.NewDesc(namespace+"_split_bill_enabled",
 			"1 if the account's split bill can be read; 0 if BSS answered that Split Bill is not enabled (enable it in the Billing console: Cost Allocation > Split Bill; data appears 24 h later).",
 			[]string{"account"}, nil),
 		fromMonthly: prometheus.NewDesc(namespace+"_ossbucket_cycle_from_monthly_bill",
 			"1 if the OSS bucket cycle gauges come from the MONTHLY split bill minus the days not settled yet; 0 if, in this cycle, the MONTHLY view did not book the days not split yet as their DAILY views do, so they sum the settled days as first read (one walk per settled day on a cold start, no later restatements).",
 			[]string{"account"}, nil),
-		dayBookParts: newDayBookParts("ossbucket", bssclient.KindSplitItems, acct, cfg, len(labels)-1, 0, logger),
-		files:        newBillFiles(cfg.OSSBucket.Source, acct, "ossbucket", logger, splitItemFiles),
-	}, nil
+		dayBookParts: newDayBookParts("ossbucket", bssclient.KindSplitItems, acct, cfg, len(ossBucketLabelsOf(cfg))-1, 0, logger),
+	}
+	c.summing = &c.acc
+	return c, nil
 }
 
 func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -348,15 +368,15 @@ func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
 	return digestOf(it.InstanceID, it.Item, it.SplitItemID, it.BillingItemCode)
 }
 
-func (c *ossBucketCollector) billFiles() *billFiles { return c.files }
+func (c *ossBucketReader) billFiles() *billFiles { return c.files }
 
-func (c *ossBucketCollector) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
+func (c *ossBucketReader) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
 
 // fetchDay books day from what the refresh read of the month files, or
 // from the API: when the collector reads the API, or when the file could
 // not serve the day (a fallback). The backfill asks outside a refresh, one
 // day at a time: the day's month file is read once for all its days.
-func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+func (c *ossBucketReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	r := c.fromFiles
 	if r == nil && c.files != nil { // asked outside a refresh: the backfill
 		var err error
@@ -376,7 +396,7 @@ func (c *ossBucketCollector) fetchDay(ctx context.Context, day bssclient.Day) (b
 }
 
 // readMonthDays reads every day of cyc from its month file.
-func (c *ossBucketCollector) readMonthDays(ctx context.Context, cyc bssclient.Cycle) (*splitFileRead, error) {
+func (c *ossBucketReader) readMonthDays(ctx context.Context, cyc bssclient.Cycle) (*splitFileRead, error) {
 	var days []bssclient.Day
 	for d := cyc.FirstDay(); d.Cycle() == cyc; d = d.AddDays(1) {
 		days = append(days, d)
@@ -423,7 +443,7 @@ func (m *monthReads) of(ctx context.Context, cyc bssclient.Cycle, read func(cont
 }
 
 // fetchDayAPI reads day's DAILY split bill from the API.
-func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+func (c *ossBucketReader) fetchDayAPI(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
 	sums := newKeyedSums(len(labels), ossBucketLabel)
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
@@ -442,8 +462,8 @@ func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day)
 		}
 	}
 	c.dayBuckets.Store(int64(sums.len()))
-	if c.acc.wants(day) {
-		if err := c.acc.add(day, sums.series()); err != nil {
+	if c.summing != nil && c.summing.wants(day) {
+		if err := c.summing.add(day, sums.series()); err != nil {
 			return bookedDay{}, err
 		}
 	}
@@ -457,7 +477,7 @@ func (c *ossBucketCollector) fetchDayAPI(ctx context.Context, day bssclient.Day)
 // labelsOf fills labels (the series labels after "account") from a split
 // row, and reports false for a row of another product than OSS: the filter
 // is the server's, and other products must not count as buckets.
-func (c *ossBucketCollector) labelsOf(it *bssclient.SplitItemBillItem, labels []string) bool {
+func (c *ossBucketReader) labelsOf(it *bssclient.SplitItemBillItem, labels []string) bool {
 	if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 		return false
 	}
@@ -483,7 +503,7 @@ func (c *ossBucketCollector) labelsOf(it *bssclient.SplitItemBillItem, labels []
 
 // capBuckets keeps the MaxBuckets largest series and sums the rest per
 // currency into bucket="__overflow__".
-func (c *ossBucketCollector) capBuckets(sums *keyedSums) ([]series, error) {
+func (c *ossBucketReader) capBuckets(sums *keyedSums) ([]series, error) {
 	if c.cfg.OSSBucket.BillingItem {
 		return c.capBucketSeries(sums.series())
 	}
@@ -497,7 +517,7 @@ func overflowBucketOf(s series) []string {
 
 // capBucketSeries is capBuckets of series with labels: the cycle the
 // accumulator sums.
-func (c *ossBucketCollector) capBucketSeries(all []series) ([]series, error) {
+func (c *ossBucketReader) capBucketSeries(all []series) ([]series, error) {
 	if c.cfg.OSSBucket.BillingItem {
 		return capBucketItems(all, c.cfg.OSSBucket.MaxBuckets)
 	}

@@ -32,7 +32,7 @@ type splitFileRead struct {
 
 // readSplitFilesHeld is readSplitFiles in the account's turn to read a
 // month (Account.holdMonth) when it has days to read.
-func (c *ossBucketCollector) readSplitFilesHeld(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
+func (c *ossBucketReader) readSplitFilesHeld(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
 	if len(wanted) == 0 && !wantCycle {
 		return &splitFileRead{}, nil
 	}
@@ -48,7 +48,7 @@ func (c *ossBucketCollector) readSplitFilesHeld(ctx context.Context, now time.Ti
 // wantCycle, the current cycle's settled days. A failure of a file is
 // recorded for the days it should have served, for the API to stand in; an
 // error is returned only when BSS fails to list the subscriptions.
-func (c *ossBucketCollector) readSplitFiles(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
+func (c *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
 	read := &splitFileRead{days: map[bssclient.Day]bookedDay{}, failed: map[bssclient.Day]error{}}
 	current := bssclient.CycleOf(now)
 	byCycle := map[bssclient.Cycle][]bssclient.Day{}
@@ -90,7 +90,7 @@ func (c *ossBucketCollector) readSplitFiles(ctx context.Context, now time.Time, 
 // day (INFERRED: the page does not say; a file whose days are not in order
 // fails, and its days are read from the API), so a day is summed, capped
 // and booked when the next one starts, and one day's amounts are held.
-func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.Cycle, days []bssclient.Day, sumCycle bool, newest bssclient.Day, read *splitFileRead) error {
+func (c *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycle, days []bssclient.Day, sumCycle bool, newest bssclient.Day, read *splitFileRead) error {
 	files, err := c.files.of(ctx, splitItemFiles, cyc)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (c *ossBucketCollector) readSplitMonth(ctx context.Context, cyc bssclient.C
 // registry of keys. A day's amounts are kept by key position, so a
 // bucket's key is held once, however many days and the cycle sum it.
 type monthPass struct {
-	c      *ossBucketCollector
+	c      *ossBucketReader
 	file   *bssclient.BillFile
 	cyc    bssclient.Cycle
 	wanted map[bssclient.Day]bool // the days to book
@@ -162,7 +162,7 @@ type monthPass struct {
 	dayAmounts   *amountTable  // by position in keys; nil before the first day
 }
 
-func (c *ossBucketCollector) newMonthPass(f *bssclient.BillFile, cyc bssclient.Cycle) *monthPass {
+func (c *ossBucketReader) newMonthPass(f *bssclient.BillFile, cyc bssclient.Cycle) *monthPass {
 	width := len(ossBucketLabelsOf(c.cfg)) - 1
 	return &monthPass{c: c, file: f, cyc: cyc, wanted: map[bssclient.Day]bool{}, keys: newKeyedSums(width, ossBucketLabel),
 		labels: make([]string, width), booked: map[bssclient.Day]bookedDay{}}

@@ -218,7 +218,7 @@ func isRecheck(walk string, first, now time.Time) bool {
 // The collector reads two days at once, and one once a day's buckets are
 // many: what a walk holds until the cap ranks them grows with them.
 func TestOSSBucketWalksOneDayAtATimeWhenDaysAreBig(t *testing.T) {
-	c := &ossBucketCollector{cfg: Config{ConcurrentWalks: 4}}
+	c := &ossBucketCollector{ossBucketReader: &ossBucketReader{cfg: Config{ConcurrentWalks: 4}}}
 	for _, tc := range []struct {
 		buckets, concurrent int
 		want                int

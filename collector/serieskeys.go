@@ -13,8 +13,8 @@ import (
 type SeriesCounter struct {
 	agg       *aggregate
 	labels    []string
-	instance  *instanceCollector
-	ossbucket *ossBucketCollector
+	instance  *instanceReader
+	ossbucket *ossBucketReader
 }
 
 // NewSeriesCounter returns an empty counter for the collectors configured
@@ -22,8 +22,8 @@ type SeriesCounter struct {
 func NewSeriesCounter(cfg Config) *SeriesCounter {
 	return &SeriesCounter{
 		agg:       newAggregate(),
-		instance:  &instanceCollector{cfg: cfg, labels: instanceLabelsOf(cfg)},
-		ossbucket: &ossBucketCollector{cfg: cfg},
+		instance:  &instanceReader{cfg: cfg, labels: instanceLabelsOf(cfg)},
+		ossbucket: &ossBucketReader{cfg: cfg},
 	}
 }
 

@@ -337,7 +337,7 @@ func (r *Runner) readUnit(ctx context.Context, plan Plan, j *journal, u unit) (i
 	var ms []prometheus.Metric
 	var err error
 	if u.family == cyclesUnit {
-		ms, err = collector.ReadFinalCycle(ctx, acct, r.Collector, r.Logger, u.cycle, plan.Now)
+		ms, err = collector.ReadFinalCycle(ctx, acct, r.Collector, u.cycle, plan.Now)
 	} else {
 		var h *collector.DailyHistory
 		if h, err = r.history(u.family); err == nil {
