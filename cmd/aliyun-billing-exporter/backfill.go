@@ -18,6 +18,7 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/backfill"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
@@ -82,7 +83,7 @@ func newBackfillApp(o *options, b *backfillOptions, stdout, stderr io.Writer) *k
 	app.Flag("from", "First billing day to read (YYYY-MM-DD, UTC+8). Default: the oldest day BSS keeps (18 billing cycles; 12 for OSS buckets).").PlaceHolder("DAY").StringVar(&b.from)
 	app.Flag("to", "Last billing day to read (YYYY-MM-DD, UTC+8). Default: per family, the day before the oldest day the live exporter exposes (--billing.exposure-days).").PlaceHolder("DAY").StringVar(&b.to)
 	app.Flag("output", "File to write. It appears only when complete; OUTPUT.journal keeps finished days until then.").Required().PlaceHolder("FILE").StringVar(&b.output)
-	app.Flag("format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).").Default(string(backfill.OpenMetrics)).EnumVar(&b.format, formatNames()...)
+	flagvalue.Declare(app, "format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).", string(backfill.OpenMetrics), &b.format, flagvalue.OneOf(formatNames()...))
 	app.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
 	app.Flag("account", "Account of --config.file to read. Default: the only one.").PlaceHolder("NAME").StringVar(&b.account)
 	app.Flag("restart", "Discard the journal an earlier run left next to --output and start over. Without it, a journal written for another payer, account or series options is refused (exit 2), never mixed in.").BoolVar(&b.restart)

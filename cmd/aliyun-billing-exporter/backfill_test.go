@@ -48,7 +48,7 @@ func TestBackfillBadInput(t *testing.T) {
 		{[]string{"--demo", "--output=" + out, "--from=2026-01-02", "--to=2026-01-01"}, "--to: 2026-01-01 is before --from 2026-01-02"},
 		{[]string{"--demo", "--output=" + out, "--to=2999-01-01"}, "--to: 2999-01-01 has not settled yet; the newest settled day is "},
 		{[]string{"--demo", "--output=" + out, "--families=account,vpc"}, `--families: "vpc" is not one of account, instance, ossbucket`},
-		{[]string{"--demo", "--output=" + out, "--format=csv"}, "enum value must be one of openmetrics,victoriametrics, got 'csv'"},
+		{[]string{"--demo", "--output=" + out, "--format=csv"}, `--format: "csv" is not one of openmetrics, victoriametrics`},
 		{[]string{"--demo", "--output=" + filepath.Join(dir, "missing", "h.om")}, `--output: the directory of "` + filepath.Join(dir, "missing", "h.om") + `" does not exist`},
 		{[]string{"--demo", "--output=" + dir}, `--output: "` + dir + `" is a directory; name a file`},
 		{[]string{"--demo", "--output="}, "--output: empty; name the file to write"},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
@@ -212,7 +213,7 @@ func (c *fileConfig) validate() error {
 		names[a.Name] = true
 		field = fmt.Sprintf("accounts[%d] (%s)", i, a.Name)
 		if a.Site != "" {
-			if _, err := oneOf(sites...)(a.Site); err != nil {
+			if _, err := flagvalue.OneOf(sites...)(a.Site); err != nil {
 				return fmt.Errorf("%s.site: %s %w", field, quote(a.Site), err)
 			}
 		}
@@ -346,7 +347,7 @@ func checkRateLimit(r float64) error {
 // parseSignatureVersion is the one parse of a signature version, from a
 // flag or a file.
 func parseSignatureVersion(s string) (bssclient.SignatureVersion, error) {
-	if _, err := oneOf("v3", "v1")(s); err != nil {
+	if _, err := flagvalue.OneOf("v3", "v1")(s); err != nil {
 		return 0, err
 	}
 	return bssclient.ParseSignatureVersion(s)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/doctor"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
@@ -43,8 +44,8 @@ func newDoctorApp(o *options, d *doctorOptions, stdout, stderr io.Writer) *kingp
 		}
 	}
 	app.Flag("account", "Account of --config.file to check. Default: the only one.").PlaceHolder("NAME").StringVar(&d.account)
-	app.Flag("max-requests", "The most requests the checks may make.").Default(fmt.Sprint(defaultDoctorRequests)).IntVar(&d.maxRequests)
-	app.Flag("format", "Output: text, or json to attach to a bug report.").Default("text").EnumVar(&d.format, "text", "json")
+	flagvalue.Declare(app, "max-requests", "The most requests the checks may make.", fmt.Sprint(defaultDoctorRequests), &d.maxRequests, flagvalue.Int)
+	flagvalue.Declare(app, "format", "Output: text, or json to attach to a bug report.", "text", &d.format, flagvalue.OneOf("text", "json"))
 	return app
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
@@ -135,28 +136,28 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	o.webFlags = kingpinflag.AddFlags(app, defaultListenAddress)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
 	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").BoolVar(&o.disableExporterMetrics)
-	checkedFlag(app, "web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.", "50", &o.maxRequests, parseInt)
+	flagvalue.Declare(app, "web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.", "50", &o.maxRequests, flagvalue.Int)
 	app.Flag("web.enable-lifecycle", "Enable POST /-/reload, which reloads --config.file as SIGHUP does.").BoolVar(&o.enableLifecycle)
 
 	app.Flag("auto-gomemlimit", "Set the Go runtime's soft memory limit (GOMEMLIMIT) to --auto-gomemlimit.ratio of the container's memory limit (cgroup), so that the garbage collector works harder before the limit kills the process rather than after. A GOMEMLIMIT environment variable wins; without a cgroup limit nothing is set.").Default("true").BoolVar(&o.autoGoMemLimit)
-	checkedFlag(app, "auto-gomemlimit.ratio", "The fraction of the container's memory limit that --auto-gomemlimit gives the Go runtime; the rest is for what the runtime does not count (stacks, the binary, fragmentation).", "0.9", &o.autoGoMemLimitRatio, parseFloat)
+	flagvalue.Declare(app, "auto-gomemlimit.ratio", "The fraction of the container's memory limit that --auto-gomemlimit gives the Go runtime; the rest is for what the runtime does not count (stacks, the binary, fragmentation).", "0.9", &o.autoGoMemLimitRatio, flagvalue.Float)
 
 	app.Flag("config.file", "YAML file listing payer accounts (name, site or endpoint, credentials, rate limit) and budgets. Without it, one account named by --bss.account-name is read with the default credential chain.").PlaceHolder("FILE").StringVar(&o.configFile)
 	app.Flag("config.check", "Validate --config.file and the flags, then exit.").BoolVar(&o.configCheck)
 
 	app.Flag("bss.account-name", "Value of the account label when no --config.file is given.").Default("default").StringVar(&o.accountName)
-	checkedFlag(app, "bss.site", "Site of the account: china (aliyun.com, business.aliyuncs.com) or international (alibabacloud.com, business.ap-southeast-1.aliyuncs.com).", "china", &o.site, oneOf(sites...))
+	flagvalue.Declare(app, "bss.site", "Site of the account: china (aliyun.com, business.aliyuncs.com) or international (alibabacloud.com, business.ap-southeast-1.aliyuncs.com).", "china", &o.site, flagvalue.OneOf(sites...))
 	app.Flag("bss.endpoint", "BSS endpoint host or URL; overrides --bss.site (e.g. http://127.0.0.1:8417 for bss-simulator).").StringVar(&o.endpoint)
-	checkedFlag(app, "bss.rate-limit", "BSS requests per second per account, shared by all collectors of the account. BSS allows 10.", "10", &o.rateLimit, parseFloat)
-	checkedFlag(app, "bss.signature-version", "Request signature: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1).", "v3", &o.signatureVersion, parseSignatureVersion)
-	checkedFlag(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, parseDuration)
+	flagvalue.Declare(app, "bss.rate-limit", "BSS requests per second per account, shared by all collectors of the account. BSS allows 10.", "10", &o.rateLimit, flagvalue.Float)
+	flagvalue.Declare(app, "bss.signature-version", "Request signature: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1).", "v3", &o.signatureVersion, parseSignatureVersion)
+	flagvalue.Declare(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, flagvalue.Duration)
 	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscriptions push to (QueryBillToOSSSubscription names the bucket), for --collector.<name>.source=bill-files and doctor's bill files check. Needs oss:GetObject on the bucket. An account of --config.file may set its own bill_files.region.").PlaceHolder("REGION").StringVar(&o.billFilesRegion)
 	app.Flag("bill-files.endpoint", "With --bill-files.region, an OSS endpoint URL to use instead of the region's public one (an internal endpoint, or bss-simulator's --oss.listen-address).").PlaceHolder("URL").StringVar(&o.billFilesEndpoint)
 
 	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
-	checkedFlag(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, parseInt)
-	checkedFlag(app, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.labelledDays, parseInt)
-	checkedFlag(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.concurrentWalks, parseInt)
+	flagvalue.Declare(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, flagvalue.Int)
+	flagvalue.Declare(app, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.labelledDays, flagvalue.Int)
+	flagvalue.Declare(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.concurrentWalks, flagvalue.Int)
 
 	for _, r := range collector.Registrations() {
 		cf := &collectorFlags{enabled: new(bool), interval: new(time.Duration)}
@@ -165,7 +166,7 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 			def = "true"
 		}
 		app.Flag("collector."+r.Name, fmt.Sprintf("Enable the %s collector: %s", r.Name, r.Help)).Default(def).BoolVar(cf.enabled)
-		checkedFlag(app, "collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name), model.Duration(r.DefaultInterval).String(), cf.interval, parseDuration)
+		flagvalue.Declare(app, "collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name), model.Duration(r.DefaultInterval).String(), cf.interval, flagvalue.Duration)
 		o.collectors[r.Name] = cf
 	}
 	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.instanceZone)
@@ -173,20 +174,20 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.instanceCostUnit)
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
-	checkedFlag(app, "collector.instance.source", "Where the instance collector reads days and the cycle: api, or bill-files (the files the account's InstanceDetailForBillingPeriod and InstanceDetailMonthly subscriptions push to OSS, which cost no BSS quota; needs --bill-files.region). A missing, stale or unreadable file is read from the API instead.", string(collector.SourceAPI), &o.instanceSource, oneOf(collector.Sources()...))
-	checkedFlag(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, parseInt)
+	flagvalue.Declare(app, "collector.instance.source", "Where the instance collector reads days and the cycle: api, or bill-files (the files the account's InstanceDetailForBillingPeriod and InstanceDetailMonthly subscriptions push to OSS, which cost no BSS quota; needs --bill-files.region). A missing, stale or unreadable file is read from the API instead.", string(collector.SourceAPI), &o.instanceSource, flagvalue.OneOf(collector.Sources()...))
+	flagvalue.Declare(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, flagvalue.Int)
 	app.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
 	app.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.amortizedPerInstance)
-	checkedFlag(app, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.amortizedMaxInstances, parseInt)
-	checkedFlag(app, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, parseInt)
+	flagvalue.Declare(app, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.amortizedMaxInstances, flagvalue.Int)
+	flagvalue.Declare(app, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, flagvalue.Int)
 	o.amounts = map[string]*string{}
 	for _, name := range collector.DayBookCollectors() {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
 	}
-	checkedFlag(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, parseInt)
-	checkedFlag(app, "collector.ossbucket.source", "Where the ossbucket collector reads days and the cycle: api, or bill-files (the month files the account's SplitItemDetailDaily subscription pushes to OSS, each read once a refresh; needs --bill-files.region). A day the files cannot serve is read from the API instead.", string(collector.SourceAPI), &o.ossSource, oneOf(collector.Sources()...))
+	flagvalue.Declare(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, flagvalue.Int)
+	flagvalue.Declare(app, "collector.ossbucket.source", "Where the ossbucket collector reads days and the cycle: api, or bill-files (the month files the account's SplitItemDetailDaily subscription pushes to OSS, each read once a refresh; needs --bill-files.region). A day the files cannot serve is read from the API instead.", string(collector.SourceAPI), &o.ossSource, flagvalue.OneOf(collector.Sources()...))
 	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.ossBillingItem)
-	checkedFlag(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, parseDuration)
+	flagvalue.Declare(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, flagvalue.Duration)
 	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
 	app.Flag("remote-write.url", "Push each settled day's daily samples, and each final billing cycle's totals, once to this Prometheus remote-write receiver (repeatable; headers, auth and TLS in the config file's remote_write). Needs --storage.path for its outbox.").PlaceHolder("URL").StringsVar(&o.remoteWriteURLs)
 

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +24,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 )
 
@@ -77,117 +77,24 @@ type ossSettings struct {
 	faults        *bsssim.OSSFaults
 }
 
-// typedValue is a flag parsed into its type as kingpin reads it. Kingpin's
-// own typed flags do not name the flag in their errors ("strconv.ParseInt:
-// parsing ..."); this one does.
-type typedValue[T any] struct {
-	name  string
-	dst   *T
-	parse func(string) (T, error)
-	show  func(T) string
-}
-
-func (v typedValue[T]) Set(s string) error {
-	x, err := v.parse(s)
-	if err != nil {
-		return fmt.Errorf("--%s=%q: %v", v.name, shorten(s), err)
-	}
-	*v.dst = x
-	return nil
-}
-
-func (v typedValue[T]) String() string { return v.show(*v.dst) }
-
-// typed declares flag name, parsed by parse into dst.
-func typed[T any](app *kingpin.Application, name, help, def string, dst *T, parse func(string) (T, error), show func(T) string) {
-	c := app.Flag(name, help)
-	if def != "" {
-		c = c.Default(def)
-	}
-	c.SetValue(typedValue[T]{name, dst, parse, show})
-}
-
-func parseInt(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, errors.New("want an integer")
-	}
-	return n, nil
-}
-
-func parseInt64(s string) (int64, error) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, errors.New("want an integer")
-	}
-	return n, nil
-}
-
-func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("want a duration such as 150ms or 2m")
-	}
-	return d, nil
-}
-
-func oneOf(values ...string) func(string) (string, error) {
-	return func(s string) (string, error) {
-		if !slices.Contains(values, s) {
-			return "", fmt.Errorf("want one of %s", strings.Join(values, ", "))
-		}
-		return s, nil
-	}
-}
-
-func parseHostPort(s string) (string, error) {
-	if _, _, err := net.SplitHostPort(s); err != nil {
-		return "", errors.New("want host:port")
-	}
-	return s, nil
-}
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, errors.New("want an RFC 3339 time such as 2024-06-03T11:00:00+08:00")
-	}
-	return t, nil
-}
-
-func showTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(time.RFC3339)
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
-
-func same(s string) string { return s }
-
-func showDuration(d time.Duration) string { return d.String() }
-
 // newApp declares the flags into s.
 func newApp(s *settings) *kingpin.Application {
 	app := kingpin.New("bss-simulator", "Serves a simulated Alibaba Cloud BSS OpenAPI (BssOpenApi 2017-12-14) over a generated "+
 		"billing world: signatures (V3 ACS3-HMAC-SHA256 and V1 HMAC-SHA1), nonces, the per-account quota, paging tokens, "+
 		"settle delays and final bills as BSS has them, plus injectable faults. For tests, benchmarks and demos; it answers JSON only.")
 	app.HelpFlag.Short('h')
-	typed(app, "listen-address", "Address to serve on, host:port. Use port 0 for a free port.",
-		"127.0.0.1:8417", &s.listenAddress, parseHostPort, same)
-	typed(app, "seed", "Seed of the generated billing world: the same seed gives the same bills.",
-		"1", &s.world.Seed, parseInt64, itoa64)
-	typed(app, "owners", "Member accounts besides the payer whose resources appear on the bill, at least 1.",
-		"3", &s.world.Owners, parseInt, itoa)
-	typed(app, "instances-per-owner", "Instances each account owns, the payer included.",
-		"20", &s.world.InstancesPerOwner, parseInt, itoa)
-	typed(app, "buckets-per-oss-instance", "Split items (buckets) each OSS instance splits into in DescribeSplitItemBill.",
-		"3", &s.world.BucketsPerOSSInstance, parseInt, itoa)
-	typed(app, "currency", "Currency the account bills in: CNY (China site), USD (international site) or JPY.",
-		"CNY", &s.world.Currency, oneOf("CNY", "USD", "JPY"), same)
+	flagvalue.Declare(app, "listen-address", "Address to serve on, host:port. Use port 0 for a free port.",
+		"127.0.0.1:8417", &s.listenAddress, flagvalue.HostPort)
+	flagvalue.Declare(app, "seed", "Seed of the generated billing world: the same seed gives the same bills.",
+		"1", &s.world.Seed, flagvalue.Int64)
+	flagvalue.Declare(app, "owners", "Member accounts besides the payer whose resources appear on the bill, at least 1.",
+		"3", &s.world.Owners, flagvalue.Int)
+	flagvalue.Declare(app, "instances-per-owner", "Instances each account owns, the payer included.",
+		"20", &s.world.InstancesPerOwner, flagvalue.Int)
+	flagvalue.Declare(app, "buckets-per-oss-instance", "Split items (buckets) each OSS instance splits into in DescribeSplitItemBill.",
+		"3", &s.world.BucketsPerOSSInstance, flagvalue.Int)
+	flagvalue.Declare(app, "currency", "Currency the account bills in: CNY (China site), USD (international site) or JPY.",
+		"CNY", &s.world.Currency, flagvalue.OneOf("CNY", "USD", "JPY"))
 	app.Flag("split-bill", "Split Bill is enabled in the console, so DescribeSplitItemBill answers; --no-split-bill "+
 		"makes it answer NotApplicable.").
 		Default("true").BoolVar(&s.world.SplitBillEnabled)
@@ -201,33 +108,33 @@ func newApp(s *settings) *kingpin.Application {
 		"empty shows no tax.").StringVar(&s.world.TaxRate)
 	app.Flag("overview-payable-skew", "Amount added to the first QueryBillOverview item's PretaxAmount, so that the overview "+
 		"disagrees with the account bill by exactly this much (e.g. -0.01); empty keeps them equal.").StringVar(&s.world.OverviewPayableSkew)
-	typed(app, "quota", "Flow control per account, shared by all its keys: requests per second before Throttling.User. "+
+	flagvalue.Declare(app, "quota", "Flow control per account, shared by all its keys: requests per second before Throttling.User. "+
 		"0 means BSS's 10; negative, unlimited.",
-		strconv.Itoa(bsssim.DefaultQuotaPerSecond), &s.quota, parseInt, itoa)
-	typed(app, "latency", "Delay added to every answer, e.g. 150ms (BSS's typical latency); at most "+bsssim.MaxLatency.String()+".",
-		"0s", &s.latency, parseDuration, showDuration)
-	typed(app, "faults", "Faults to inject, comma-separated name=value: latency=<duration>, throttle=<n>, 5xx=<n>, "+
+		strconv.Itoa(bsssim.DefaultQuotaPerSecond), &s.quota, flagvalue.Int)
+	flagvalue.Declare(app, "latency", "Delay added to every answer, e.g. 150ms (BSS's typical latency); at most "+bsssim.MaxLatency.String()+".",
+		"0s", &s.latency, flagvalue.Duration)
+	flagvalue.Declare(app, "faults", "Faults to inject, comma-separated name=value: latency=<duration>, throttle=<n>, 5xx=<n>, "+
 		"drop=<n>, malformed=<n>, truncate=<n>, drift-total=<n>, repeat-token=<n>, sts-expired=<n> (InvalidSecurityToken.Expired), "+
 		"no-permission=<Action> (NoPermission for that action; repeatable), clock-skew=<duration> (the simulator's clocks "+
 		"and Date header ahead of the host's, behind if negative), action=<Action> (counted faults hit only that action). "+
 		"Counts apply to the next n requests, e.g. throttle=5,action=DescribeInstanceBill.",
-		"", &s.faults, bsssim.ParseFaults, (*bsssim.Faults).String)
+		"", &s.faults, flagvalue.Refused(bsssim.ParseFaults))
 	dialects := make([]string, len(bsssim.Dialects))
 	for i, d := range bsssim.Dialects {
 		dialects[i] = string(d)
 	}
-	typed(app, "dialect", "How answers write their values, within what the API reference's examples show: "+strings.Join(dialects, ", ")+
+	flagvalue.Declare(app, "dialect", "How answers write their values, within what the API reference's examples show: "+strings.Join(dialects, ", ")+
 		". documented: as the reference declares; strings: numbers as strings; local-times: times as 2006-01-02 15:04:05 in UTC+8; "+
 		"sparse: informational fields empty, null or absent; masked: ids that are no key masked; mixed: a choice of these per answer. "+
 		"The values, and so every figure a client computes, are the same in every dialect.",
-		string(bsssim.DialectDocumented), &s.dialect, bsssim.ParseDialect, func(d bsssim.Dialect) string { return string(d) })
-	typed(app, "clock.start", "Billing time to start at, RFC 3339 (e.g. 2024-06-03T11:00:00+08:00); it then advances "+
+		string(bsssim.DialectDocumented), &s.dialect, flagvalue.Refused(bsssim.ParseDialect))
+	flagvalue.Declare(app, "clock.start", "Billing time to start at, RFC 3339 (e.g. 2024-06-03T11:00:00+08:00); it then advances "+
 		"with real time. Default: now. Signature timestamps are always checked against the real clock.",
-		"", &s.clockStart, parseTime, showTime)
-	typed(app, "http.read-timeout", "Longest time a client may take to send a request, headers and body; a slower "+
-		"connection is closed.", bsssim.DefaultReadTimeout.String(), &s.readTimeout, parseDuration, showDuration)
-	typed(app, "http.idle-timeout", "Longest time a keep-alive connection may stay idle between requests.",
-		bsssim.DefaultIdleTimeout.String(), &s.idleTimeout, parseDuration, showDuration)
+		"", &s.clockStart, flagvalue.Time)
+	flagvalue.Declare(app, "http.read-timeout", "Longest time a client may take to send a request, headers and body; a slower "+
+		"connection is closed.", bsssim.DefaultReadTimeout.String(), &s.readTimeout, flagvalue.Duration)
+	flagvalue.Declare(app, "http.idle-timeout", "Longest time a keep-alive connection may stay idle between requests.",
+		bsssim.DefaultIdleTimeout.String(), &s.idleTimeout, flagvalue.Duration)
 	app.Flag("access-key-id", "AccessKey ID the simulator accepts. The default is the simulator's own fake test key.").
 		Default(bsssim.TestAccessKeyID).Envar("BSS_SIMULATOR_ACCESS_KEY_ID").StringVar(&s.credential.AccessKeyID)
 	app.Flag("access-key-secret", "AccessKey secret the simulator accepts. The default is the simulator's own fake test secret.").
@@ -240,17 +147,17 @@ func newApp(s *settings) *kingpin.Application {
 
 // addOSSFlags declares the --oss.* flags and --split-item-subscription.
 func addOSSFlags(app *kingpin.Application, s *settings) {
-	typed(app, "oss.listen-address", "Address to serve the bill files on, host:port, as an OSS endpoint (ListObjectsV2, "+
+	flagvalue.Declare(app, "oss.listen-address", "Address to serve the bill files on, host:port, as an OSS endpoint (ListObjectsV2, "+
 		"GetObject, HeadObject; V4 and V1 signatures; path-style, or virtual-hosted with the bucket as the Host's first label): "+
 		"the files BSS writes for the subscriptions QueryBillToOSSSubscription lists, from the same world and billing clock. "+
-		"Empty (the default) serves none; port 0 picks a free port.", "", &s.oss.listenAddress, parseHostPortOrEmpty, same)
-	typed(app, "oss.region", "Region of the simulated bucket, which V4 signatures must name.",
-		bsssim.DefaultOSSRegion, &s.oss.region, nonEmpty, same)
-	typed(app, "oss.row-limit", "Rows per CSV file before a bill file is split into a zip of parts; 0 keeps each "+
-		"subscription's RowLimitPerFile (300000).", "0", &s.oss.rowLimit, parseInt, itoa)
-	typed(app, "oss.faults", "OSS faults, comma-separated: missing-day=YYYY-MM-DD (that day's files absent), "+
+		"Empty (the default) serves none; port 0 picks a free port.", "", &s.oss.listenAddress, parseHostPortOrEmpty)
+	flagvalue.Declare(app, "oss.region", "Region of the simulated bucket, which V4 signatures must name.",
+		bsssim.DefaultOSSRegion, &s.oss.region, nonEmpty)
+	flagvalue.Declare(app, "oss.row-limit", "Rows per CSV file before a bill file is split into a zip of parts; 0 keeps each "+
+		"subscription's RowLimitPerFile (300000).", "0", &s.oss.rowLimit, flagvalue.Int)
+	flagvalue.Declare(app, "oss.faults", "OSS faults, comma-separated: missing-day=YYYY-MM-DD (that day's files absent), "+
 		"missing-key=<key> (one object absent), drop-column=<key>:<column> (one file's header and rows lack the column).",
-		"", &s.oss.faults, bsssim.ParseOSSFaults, (*bsssim.OSSFaults).String)
+		"", &s.oss.faults, flagvalue.Refused(bsssim.ParseOSSFaults))
 	app.Flag("split-item-subscription", "Add a SplitItemDetailDaily subscription (split bills by day) to "+
 		"QueryBillToOSSSubscription and the OSS endpoint.").BoolVar(&s.world.SplitItemSubscription)
 }
@@ -259,12 +166,12 @@ func parseHostPortOrEmpty(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	return parseHostPort(s)
+	return flagvalue.HostPort(s)
 }
 
 func nonEmpty(s string) (string, error) {
 	if s == "" {
-		return "", errors.New("want a value")
+		return "", errors.New("must not be empty")
 	}
 	return s, nil
 }
@@ -283,22 +190,22 @@ func (s *settings) check() error {
 	} {
 		if f.value < f.min {
 			// --owners=0 would otherwise be WorldConfig's "default", 3.
-			return fmt.Errorf("--%s=%d: want at least %d", f.flag, f.value, f.min)
+			return fmt.Errorf("--%s: must be at least %d, got %d", f.flag, f.min, f.value)
 		}
 	}
 	switch {
 	case s.latency < 0 || s.latency > bsssim.MaxLatency:
-		return fmt.Errorf("--latency=%s: want a duration from 0 to %s", s.latency, bsssim.MaxLatency)
+		return fmt.Errorf("--latency: must be between 0 and %s, got %s", bsssim.MaxLatency, s.latency)
 	case s.readTimeout <= 0:
-		return fmt.Errorf("--http.read-timeout=%s: want a positive duration", s.readTimeout)
+		return fmt.Errorf("--http.read-timeout: must be positive, got %s", s.readTimeout)
 	case s.idleTimeout <= 0:
-		return fmt.Errorf("--http.idle-timeout=%s: want a positive duration", s.idleTimeout)
+		return fmt.Errorf("--http.idle-timeout: must be positive, got %s", s.idleTimeout)
 	case s.credential.AccessKeyID == "":
 		return errors.New("--access-key-id is empty")
 	case s.credential.AccessKeySecret == "":
 		return errors.New("--access-key-secret is empty") // never quote a secret
 	case s.oss.rowLimit < 0:
-		return fmt.Errorf("--oss.row-limit=%d: want 0 or more", s.oss.rowLimit)
+		return fmt.Errorf("--oss.row-limit: must not be negative, got %d", s.oss.rowLimit)
 	}
 	return s.log.Validate()
 }
@@ -546,12 +453,4 @@ func (r *statusRecorder) statusText() string {
 		return "none"
 	}
 	return strconv.Itoa(r.status)
-}
-
-func shorten(s string) string {
-	const max = 64
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
 }
