@@ -335,8 +335,15 @@ func TestDecodeSeedBodies(t *testing.T) {
 			t.Errorf("item = %+v", it)
 		}
 	})
-	t.Run("QueryInstanceBill's Items.Item and NULL money", func(t *testing.T) {
-		d, err := decodeResponse[QueryInstanceBillData](ActionQueryInstanceBill, 200, []byte(seedQueryInstanceBill))
+	t.Run("QueryInstanceBill's rows, NULL money included, as InstanceBillItem", func(t *testing.T) {
+		// The client calls DescribeInstanceBill, whose rows are the same;
+		// QueryInstanceBill's documented example is the one with NULLs.
+		type queryInstanceBillData struct {
+			Items struct {
+				Item []InstanceBillItem `json:"Item"`
+			} `json:"Items"`
+		}
+		d, err := decodeResponse[queryInstanceBillData]("QueryInstanceBill", 200, []byte(seedQueryInstanceBill))
 		if err != nil {
 			t.Fatal(err)
 		}

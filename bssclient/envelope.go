@@ -37,7 +37,6 @@ func (f *successFlag) UnmarshalJSON(b []byte) error {
 const (
 	ActionQueryAccountBill           = "QueryAccountBill"
 	ActionDescribeInstanceBill       = "DescribeInstanceBill"
-	ActionQueryInstanceBill          = "QueryInstanceBill" // not called: see InstanceBillItem
 	ActionDescribeSplitItemBill      = "DescribeSplitItemBill"
 	ActionQueryBillToOSSSubscription = "QueryBillToOSSSubscription"
 	ActionQueryAccountBalance        = "QueryAccountBalance"

@@ -69,23 +69,3 @@ type InstanceBillData struct {
 	TotalCount   int                `json:"TotalCount"`
 	Items        []InstanceBillItem `json:"Items"`
 }
-
-// QueryInstanceBillData is the Data of one QueryInstanceBill page. The
-// client does not call QueryInstanceBill; the simulator's tests still read
-// its answers with this type until the simulator has wire types of its own.
-type QueryInstanceBillData struct {
-	AccountID    string `json:"AccountID"`
-	AccountName  string `json:"AccountName"`
-	BillingCycle string `json:"BillingCycle"`
-	PageNum      int    `json:"PageNum"`
-	PageSize     int    `json:"PageSize"`
-	TotalCount   int    `json:"TotalCount"`
-	Items        struct {
-		Item []InstanceBillItem `json:"Item"`
-	} `json:"Items"`
-}
-
-// QueryInstanceBillRowCap is where QueryInstanceBill stops returning rows
-// ("no longer queries data beyond the 50,000th row"); kept for the
-// simulator, like QueryInstanceBillData.
-const QueryInstanceBillRowCap = 50_000

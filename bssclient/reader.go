@@ -41,7 +41,6 @@ var neededFields = map[string]bool{
 	"AccountBillData.PageNum": true, "AccountBillData.PageSize": true, "AccountBillData.TotalCount": true,
 	"InstanceBillData.NextToken": true, "InstanceBillData.TotalCount": true, "InstanceBillData.MaxResults": true,
 	"SplitItemBillData.NextToken": true, "SplitItemBillData.TotalCount": true, "SplitItemBillData.MaxResults": true,
-	"QueryInstanceBillData.PageNum": true, "QueryInstanceBillData.PageSize": true, "QueryInstanceBillData.TotalCount": true,
 	"ResourcePackageData.PageNum": true, "ResourcePackageData.PageSize": true, "ResourcePackageData.TotalCount": true,
 	"SavingsPlansInstanceData.PageNum": true, "SavingsPlansInstanceData.PageSize": true, "SavingsPlansInstanceData.TotalCount": true,
 	"AvailableInstancesData.PageNum": true, "AvailableInstancesData.PageSize": true, "AvailableInstancesData.TotalCount": true,
