@@ -5,8 +5,16 @@
 // the newest snapshots and never calls BSS. A failed refresh keeps the last
 // good data and says so through the refresh metrics.
 //
-// The collectors know nothing of flags or HTTP: cmd/ builds a Config and the
-// list of Accounts, and serves the Exporter.
+// Each collector file registers its kind (register, in node_exporter's
+// style); the registry is the one list of collectors, their BSS actions and
+// which keep days. The three bill collectors (account, instance, ossbucket)
+// keep a book of settled days: each is its day reader (the walks, labels and
+// families, which the backfill uses alone: history.go), the book and its
+// restatement check (daily.go), the saved state (state.go), and its own
+// cycle gauges. The others read one answer or a few and keep the last.
+//
+// The collectors know nothing of flags or HTTP: cmd/ builds a Config and an
+// Account, and serves the Exporter.
 package collector
 
 import (
