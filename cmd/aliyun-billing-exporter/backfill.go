@@ -55,9 +55,6 @@ func parseBackfillFlags(args []string, stdout, stderr io.Writer) (*options, *bac
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := o.validate(); err != nil {
-		return nil, nil, err
-	}
 	return o, b, b.validate()
 }
 
@@ -196,13 +193,12 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return bad(err)
 	}
 	logger := logs.Logger
-	if opts.autoGoMemLimit { // a backfill reads the same big bills a cold start does
-		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
-	}
-
 	cfg, err := Load(opts, logger)
 	if err != nil {
 		return bad(err)
+	}
+	if opts.autoGoMemLimit { // a backfill reads the same big bills a cold start does
+		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
 	}
 	b, stopDemo, err := newBuilder(opts, logger)
 	if err != nil {

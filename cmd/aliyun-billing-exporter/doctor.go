@@ -89,9 +89,6 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else if err != nil {
 		return bad(err)
 	}
-	if err := o.validate(); err != nil {
-		return bad(err)
-	}
 	if d.maxRequests < 1 {
 		return bad(fmt.Errorf("--max-requests: must be at least 1, got %d", d.maxRequests))
 	}

@@ -103,8 +103,9 @@ type collectorFlags struct {
 // defaultListenAddress is the exporter's port.
 const defaultListenAddress = ":9848"
 
-// parseFlags parses args. It returns nil options (and no error) when --help
-// or --version was printed.
+// parseFlags parses args: each value as its flag's type, nothing checked
+// against the others (Load checks the whole). It returns nil options (and
+// no error) when --help or --version was printed.
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	o := &options{}
 	app := newApp(o, stdout, stderr)
@@ -117,7 +118,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o, o.validate()
+	return o, nil
 }
 
 // newApp declares every flag into o.
@@ -200,8 +201,9 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	return app
 }
 
-// validate checks what kingpin cannot; each error names the flag. It is
-// pure: the files the flags name are checked by Load.
+// validate checks the flags as a whole, the first part of Load's check;
+// each error names the flag. It is pure: the files the flags name are
+// checked by the rest of Load.
 func (o *options) validate() error {
 	if err := checkTelemetryPath(o.telemetryPath); err != nil {
 		return fmt.Errorf("--web.telemetry-path: %w", err)
@@ -244,10 +246,7 @@ func (o *options) validate() error {
 	if !accountNameRE.MatchString(o.accountName) {
 		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", quote(o.accountName))
 	}
-	if err := o.validateCollectors(); err != nil {
-		return err
-	}
-	return o.log.Validate()
+	return o.validateCollectors()
 }
 
 // validateCollectors checks the --collector.* flags: intervals, at least one

@@ -78,7 +78,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--no-collector.account", "--no-collector.instance", "--no-collector.ossbucket", "--no-collector.subscription", "--no-collector.balance", "--no-collector.credit", "--no-collector.names", "--no-collector.overview", "--no-collector.renewal", "--no-collector.resourceplan", "--no-collector.savingsplan", "--no-collector.amortized"}, "every collector is disabled: enable at least one with --collector.<name>"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			_, err := parseFlags(tc.args, io.Discard, io.Discard)
+			_, _, err := loadWith(t, tc.args...)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("got %v, want %q", err, tc.want)
 			}

@@ -36,11 +36,15 @@ type account struct {
 	billFiles   billFilesConfig // Region "": no bill files
 }
 
-// Load validates what the flags point at (the web config file, the config
-// file) and merges the file with the flags; the flags themselves were
-// checked by parseFlags. Startup, --config.check and reload all call it, so
+// Load is the one check of the whole configuration: the flags together,
+// what they point at (the web config file, the config file), and the file
+// merged with the flags. Each value was parsed as its flag or field was
+// read. Startup, --config.check, reload, backfill and doctor all call it, so
 // that what one accepts the others accept.
 func Load(opts *options, logger log.Logger) (*settings, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	if err := checkWebConfig(*opts.webFlags.WebConfigFile); err != nil {
 		return nil, err
 	}

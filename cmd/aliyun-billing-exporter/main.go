@@ -72,9 +72,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		return 2
 	}
 	logger := logs.Logger
-	if opts.autoGoMemLimit {
-		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
-	}
 
 	// Everything is validated, and every account built, before anything
 	// listens or calls BSS; --config.check takes the same path and stops
@@ -83,6 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 	if err != nil {
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
+	}
+	if opts.autoGoMemLimit {
+		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
 	}
 	b, stopDemo, err := newBuilder(opts, logger)
 	if err != nil {

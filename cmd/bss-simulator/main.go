@@ -207,7 +207,7 @@ func (s *settings) check() error {
 	case s.oss.rowLimit < 0:
 		return fmt.Errorf("--oss.row-limit: must not be negative, got %d", s.oss.rowLimit)
 	}
-	return s.log.Validate()
+	return nil
 }
 
 // joinNegativeValues rewrites "--flag -1" as "--flag=-1" for flags that take

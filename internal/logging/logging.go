@@ -17,6 +17,7 @@ import (
 	slgk "github.com/tjhop/slog-gokit"
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 )
 
 // TimestampKey is the one key every log line carries its time under, in
@@ -37,14 +38,13 @@ type Config struct {
 // AddFlags declares --log.level and --log.format.
 func AddFlags(app *kingpin.Application) *Config {
 	c := &Config{}
-	// Plain strings, checked by Validate: kingpin's enum errors do not name
-	// the flag.
-	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("info").HintOptions(Levels...).StringVar(&c.Level)
-	app.Flag("log.format", "Output format of log messages: logfmt, json.").Default("logfmt").HintOptions(Formats...).StringVar(&c.Format)
+	flagvalue.Declare(app, "log.level", "Only log messages with the given severity or above: debug, info, warn, error.", "info", &c.Level, flagvalue.OneOf(Levels...)).HintOptions(Levels...)
+	flagvalue.Declare(app, "log.format", "Output format of log messages: logfmt, json.", "logfmt", &c.Format, flagvalue.OneOf(Formats...)).HintOptions(Formats...)
 	return c
 }
 
-// Validate reports a level or format New would refuse, naming the flag.
+// Validate reports a level or format New would refuse, naming the flag:
+// the flags refuse them as they are parsed, a Config built otherwise here.
 func (c Config) Validate() error {
 	if !slices.Contains(Formats, c.Format) {
 		return fmt.Errorf("--log.format: %s is not one of logfmt, json", bssclient.QuoteUpTo(c.Format, 32))
