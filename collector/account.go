@@ -157,13 +157,13 @@ func (c *accountCollector) spendScopes() []SpendScope {
 	return out
 }
 
-func (c *accountReader) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
+func (r *accountReader) dailyViews() []historyView { return []historyView{{r.daily, mainView}} }
 
 // billFiles is nil: the account bill has no bill file of its grouping.
-func (c *accountReader) billFiles() *billFiles { return nil }
+func (r *accountReader) billFiles() *billFiles { return nil }
 
-func (c *accountReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
-	agg, err := c.walk(ctx, bssclient.AccountBillRequest{
+func (r *accountReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+	agg, err := r.walk(ctx, bssclient.AccountBillRequest{
 		BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, IsGroupByProduct: true,
 	})
 	if err != nil {
@@ -174,9 +174,9 @@ func (c *accountReader) fetchDay(ctx context.Context, day bssclient.Day) (booked
 
 // fetchCycle reads a cycle's MONTHLY total and subtracts the days in it that
 // have begun but not settled, so the result holds settled days only.
-func (c *accountReader) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
-	final := c.cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
-	total, err := c.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
+func (r *accountReader) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now time.Time, newest bssclient.Day) (cycleTotal, error) {
+	final := r.cfg.Calendar().CycleFinal(cyc, now, bssclient.KindAmounts) // decided before reading: a read that starts before the moment is not final
+	total, err := r.walk(ctx, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	if err != nil {
 		return cycleTotal{}, err
 	}
@@ -188,8 +188,8 @@ func (c *accountReader) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now
 		}
 	}
 	provisional := make([]*aggregate, len(unsettled))
-	errs := runParallel(ctx, c.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
-		agg, err := c.walk(ctx, bssclient.AccountBillRequest{
+	errs := runParallel(ctx, r.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
+		agg, err := r.walk(ctx, bssclient.AccountBillRequest{
 			BillingCycle: cyc, Granularity: bssclient.Daily, BillingDate: unsettled[i], IsGroupByProduct: true,
 		})
 		provisional[i] = agg
@@ -225,10 +225,10 @@ func accountLabelsOf(it *bssclient.AccountBillItem, labels []string) {
 
 // walk reads every page of a QueryAccountBill request into an aggregate
 // keyed by owner, product, subscription type and currency.
-func (c *accountReader) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
+func (r *accountReader) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
 	agg := newAggregate()
 	labels := make([]string, 4)
-	for page, err := range c.acct.Client.QueryAccountBill(ctx, req) {
+	for page, err := range r.acct.Client.QueryAccountBill(ctx, req) {
 		if err != nil {
 			return nil, err
 		}

@@ -173,20 +173,20 @@ func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, new
 // readCycle reads the MONTHLY bill of the current cycle and subtracts the
 // DAILY bills of its days after newest, from the bill files when the
 // collector reads them, else (or when they fall back) from the API.
-func (c *instanceReader) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+func (r *instanceReader) readCycle(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
-	if c.files != nil {
-		sum, err := c.readCycleFiles(ctx, now, newest)
+	if r.files != nil {
+		sum, err := r.readCycleFiles(ctx, now, newest)
 		if !fallsBack(ctx, err) {
 			return sum, err
 		}
-		c.files.fellBack("instance bill of "+current.String(), err)
+		r.files.fellBack("instance bill of "+current.String(), err)
 	}
-	monthly := c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly})
+	monthly := r.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Monthly})
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
-		return c.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
+		return r.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
 	}
-	return c.sumCycle(ctx, monthly, unsettledDays(now, newest), daily)
+	return r.sumCycle(ctx, monthly, unsettledDays(now, newest), daily)
 }
 
 // readCycleFiles is readCycle from the cycle's month-so-far file and the
@@ -195,18 +195,18 @@ func (c *instanceReader) readCycle(ctx context.Context, now time.Time, newest bs
 // month to the current day", SubscribeBillToOSS), those whose amounts had
 // settled, so those of them after newest are the days to subtract. Any
 // file that cannot serve fails the whole read, for the API to stand in.
-func (c *instanceReader) readCycleFiles(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
+func (r *instanceReader) readCycleFiles(ctx context.Context, now time.Time, newest bssclient.Day) (*aggregate, error) {
 	current := bssclient.CycleOf(now)
-	monthFiles, err := c.files.of(ctx, monthlyInstanceFiles, current)
+	monthFiles, err := r.files.of(ctx, monthlyInstanceFiles, current)
 	if err != nil {
 		return nil, err
 	}
-	dayFiles, err := c.files.of(ctx, dailyInstanceFiles, current)
+	dayFiles, err := r.files.of(ctx, dailyInstanceFiles, current)
 	if err != nil {
 		return nil, err
 	}
 	f, err := monthFiles.OpenMonth(ctx, current)
-	monthly, err := openedRows(c.files, f, err, newest.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
+	monthly, err := openedRows(r.files, f, err, newest.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
 	if err != nil {
 		return nil, err
 	}
@@ -218,13 +218,13 @@ func (c *instanceReader) readCycleFiles(ctx context.Context, now time.Time, newe
 	}
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		f, err := dayFiles.OpenDay(ctx, day)
-		rows, err := openedRows(c.files, f, err, day.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
+		rows, err := openedRows(r.files, f, err, day.SettledAt(bssclient.KindAmounts), (*bssclient.BillFile).InstanceBill)
 		if err != nil {
 			return func(yield func([]bssclient.InstanceBillItem, error) bool) { yield(nil, err) }
 		}
 		return fileRows(rows)
 	}
-	return c.sumCycle(ctx, fileRows(monthly), days, daily)
+	return r.sumCycle(ctx, fileRows(monthly), days, daily)
 }
 
 // sumCycle sums a MONTHLY bill's rows and subtracts the DAILY bills of
@@ -232,29 +232,29 @@ func (c *instanceReader) readCycleFiles(ctx context.Context, now time.Time, newe
 // come 48 h after a day ends), so each is taken off the series of its
 // instance and item as the MONTHLY bill labels it, not a series of its own
 // with region "unknown".
-func (c *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bssclient.InstanceBillItem, error], days []bssclient.Day,
+func (r *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bssclient.InstanceBillItem, error], days []bssclient.Day,
 	daily func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error]) (*aggregate, error) {
 	sum := newAggregate()
 	var seriesOf rowIndex // instance and item → index in sum.series
-	labels := make([]string, len(c.labels))
+	labels := make([]string, len(r.labels))
 	for page, err := range monthly {
 		if err != nil {
 			return nil, err
 		}
 		for i := range page {
 			it := &page[i]
-			c.labelsOf(it, labels)
+			r.labelsOf(it, labels)
 			if err := sum.add(labels, it.Amounts); err != nil {
 				return nil, err
 			}
 			seriesOf.add(digestOf(it.InstanceID, it.Item), sum.index[string(sum.key)])
 		}
 	}
-	err := eachDayRow(ctx, c.cfg.ConcurrentWalks, days, daily, func(it *bssclient.InstanceBillItem) error {
+	err := eachDayRow(ctx, r.cfg.ConcurrentWalks, days, daily, func(it *bssclient.InstanceBillItem) error {
 		if k, ok := seriesOf.lookup(digestOf(it.InstanceID, it.Item)); ok {
 			return sum.subtractAt(k, it.Amounts)
 		}
-		c.labelsOf(it, labels)
+		r.labelsOf(it, labels)
 		return sum.add(labels, negate(it.Amounts))
 	})
 	if err != nil {
@@ -263,30 +263,30 @@ func (c *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bsscl
 	return sum, nil
 }
 
-// labelsOf fills labels (len(c.labels)) from a bill row.
-func (c *instanceReader) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
+// labelsOf fills labels (len(r.labels)) from a bill row.
+func (r *instanceReader) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
 	n := 0
 	for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, bssclient.RegionID(it.Region)} {
 		labels[n] = orUnknown(v)
 		n++
 	}
-	if c.cfg.Instance.Zone {
+	if r.cfg.Instance.Zone {
 		labels[n] = orUnknown(it.Zone)
 		n++
 	}
 	// Both are instance attributes, complete 48 h after the day ends, when
 	// the day is read.
-	if c.cfg.Instance.ResourceGroup {
+	if r.cfg.Instance.ResourceGroup {
 		labels[n] = orUnknown(it.ResourceGroup)
 		n++
 	}
-	if c.cfg.Instance.CostUnit {
+	if r.cfg.Instance.CostUnit {
 		labels[n] = orUnknown(it.CostUnit)
 		n++
 	}
-	if len(c.cfg.Instance.TagKeys) > 0 {
+	if len(r.cfg.Instance.TagKeys) > 0 {
 		tags := parseTags(it.Tag)
-		for _, k := range c.cfg.Instance.TagKeys {
+		for _, k := range r.cfg.Instance.TagKeys {
 			labels[n] = tags[k] // an untagged instance gets an empty label
 			n++
 		}
@@ -294,42 +294,42 @@ func (c *instanceReader) labelsOf(it *bssclient.InstanceBillItem, labels []strin
 	labels[n] = orUnknown(it.Currency)
 }
 
-func (c *instanceReader) billFiles() *billFiles { return c.files }
+func (r *instanceReader) billFiles() *billFiles { return r.files }
 
-func (c *instanceReader) dailyViews() []historyView {
-	views := []historyView{{c.daily, mainView}}
-	if c.cfg.Instance.PerInstance {
-		views = append(views, historyView{c.perInstance, extraView})
+func (r *instanceReader) dailyViews() []historyView {
+	views := []historyView{{r.daily, mainView}}
+	if r.cfg.Instance.PerInstance {
+		views = append(views, historyView{r.perInstance, extraView})
 	}
 	return views
 }
 
 // fetchDay reads day's DAILY bill, from the day's file when the collector
 // reads files: one written once the day's instance attributes settled.
-func (c *instanceReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+func (r *instanceReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
 	fromFile := func() (iter.Seq2[[]bssclient.InstanceBillItem, error], error) {
-		files, err := c.files.of(ctx, dailyInstanceFiles, day.Cycle())
+		files, err := r.files.of(ctx, dailyInstanceFiles, day.Cycle())
 		if err != nil {
 			return nil, err
 		}
 		f, err := files.OpenDay(ctx, day)
-		return openedRows(c.files, f, err, day.SettledAt(bssclient.KindInstanceAttributes), (*bssclient.BillFile).InstanceBill)
+		return openedRows(r.files, f, err, day.SettledAt(bssclient.KindInstanceAttributes), (*bssclient.BillFile).InstanceBill)
 	}
 	fromAPI := func() iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		req := bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}
-		return c.acct.Client.DescribeInstanceBill(ctx, req)
+		return r.acct.Client.DescribeInstanceBill(ctx, req)
 	}
-	return withFallback(ctx, c.files, "instance bill of "+day.String(), fromFile, fromAPI, c.bookDay)
+	return withFallback(ctx, r.files, "instance bill of "+day.String(), fromFile, fromAPI, r.bookDay)
 }
 
 // bookDay sums a day's rows into its series.
-func (c *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, error]) (bookedDay, error) {
+func (r *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, error]) (bookedDay, error) {
 	agg := newAggregate()
 	var byInstance *aggregate
-	if c.cfg.Instance.PerInstance {
+	if r.cfg.Instance.PerInstance {
 		byInstance = newAggregate()
 	}
-	labels := make([]string, len(c.labels))
+	labels := make([]string, len(r.labels))
 	instLabels := make([]string, 6)
 	for page, err := range rows {
 		if err != nil {
@@ -337,7 +337,7 @@ func (c *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, er
 		}
 		for i := range page {
 			it := &page[i]
-			c.labelsOf(it, labels)
+			r.labelsOf(it, labels)
 			region := labels[3]
 			if err := agg.add(labels, it.Amounts); err != nil {
 				return bookedDay{}, err
@@ -354,7 +354,7 @@ func (c *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, er
 	}
 	day0 := bookedDay{series: agg.sorted()}
 	if byInstance != nil {
-		capped, err := capInstances(byInstance.series, c.cfg.Instance.MaxInstances)
+		capped, err := capInstances(byInstance.series, r.cfg.Instance.MaxInstances)
 		if err != nil {
 			return bookedDay{}, err
 		}

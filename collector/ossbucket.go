@@ -368,40 +368,40 @@ func splitRowDigest(it *bssclient.SplitItemBillItem) rowDigest {
 	return digestOf(it.InstanceID, it.Item, it.SplitItemID, it.BillingItemCode)
 }
 
-func (c *ossBucketReader) billFiles() *billFiles { return c.files }
+func (r *ossBucketReader) billFiles() *billFiles { return r.files }
 
-func (c *ossBucketReader) dailyViews() []historyView { return []historyView{{c.daily, mainView}} }
+func (r *ossBucketReader) dailyViews() []historyView { return []historyView{{r.daily, mainView}} }
 
 // fetchDay books day from what the refresh read of the month files, or
 // from the API: when the collector reads the API, or when the file could
 // not serve the day (a fallback). The backfill asks outside a refresh, one
 // day at a time: the day's month file is read once for all its days.
-func (c *ossBucketReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
-	r := c.fromFiles
-	if r == nil && c.files != nil { // asked outside a refresh: the backfill
+func (r *ossBucketReader) fetchDay(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+	read := r.fromFiles
+	if read == nil && r.files != nil { // asked outside a refresh: the backfill
 		var err error
-		if r, err = c.months.of(ctx, day.Cycle(), c.readMonthDays); err != nil {
+		if read, err = r.months.of(ctx, day.Cycle(), r.readMonthDays); err != nil {
 			return bookedDay{}, err
 		}
 	}
-	if r != nil {
-		if d, ok := r.days[day]; ok {
+	if read != nil {
+		if d, ok := read.days[day]; ok {
 			return d, nil
 		}
-		if err := r.failed[day]; err != nil {
-			c.files.fellBack("split bill of "+day.String(), err)
+		if err := read.failed[day]; err != nil {
+			r.files.fellBack("split bill of "+day.String(), err)
 		}
 	}
-	return c.fetchDayAPI(ctx, day)
+	return r.fetchDayAPI(ctx, day)
 }
 
 // readMonthDays reads every day of cyc from its month file.
-func (c *ossBucketReader) readMonthDays(ctx context.Context, cyc bssclient.Cycle) (*splitFileRead, error) {
+func (r *ossBucketReader) readMonthDays(ctx context.Context, cyc bssclient.Cycle) (*splitFileRead, error) {
 	var days []bssclient.Day
 	for d := cyc.FirstDay(); d.Cycle() == cyc; d = d.AddDays(1) {
 		days = append(days, d)
 	}
-	return c.readSplitFiles(ctx, time.Time{}, bssclient.Day{}, days, false)
+	return r.readSplitFiles(ctx, time.Time{}, bssclient.Day{}, days, false)
 }
 
 // monthReads keeps the month files read last, so that the backfill, which
@@ -443,17 +443,17 @@ func (m *monthReads) of(ctx context.Context, cyc bssclient.Cycle, read func(cont
 }
 
 // fetchDayAPI reads day's DAILY split bill from the API.
-func (c *ossBucketReader) fetchDayAPI(ctx context.Context, day bssclient.Day) (bookedDay, error) {
-	labels := make([]string, len(ossBucketLabelsOf(c.cfg))-1)
+func (r *ossBucketReader) fetchDayAPI(ctx context.Context, day bssclient.Day) (bookedDay, error) {
+	labels := make([]string, len(ossBucketLabelsOf(r.cfg))-1)
 	sums := newKeyedSums(len(labels), ossBucketLabel)
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
-	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
+	for page, err := range r.acct.Client.DescribeSplitItemBill(ctx, req) {
 		if err != nil {
 			return bookedDay{}, err
 		}
 		for i := range page {
 			it := &page[i]
-			if !c.labelsOf(it, labels) || it.Amounts == (bssclient.Amounts{}) {
+			if !r.labelsOf(it, labels) || it.Amounts == (bssclient.Amounts{}) {
 				continue // a zero row adds nothing, and gives no series
 			}
 			if _, err := sums.add(labels, it.Amounts); err != nil {
@@ -461,13 +461,13 @@ func (c *ossBucketReader) fetchDayAPI(ctx context.Context, day bssclient.Day) (b
 			}
 		}
 	}
-	c.dayBuckets.Store(int64(sums.len()))
-	if c.summing != nil && c.summing.wants(day) {
-		if err := c.summing.add(day, sums.series()); err != nil {
+	r.dayBuckets.Store(int64(sums.len()))
+	if r.summing != nil && r.summing.wants(day) {
+		if err := r.summing.add(day, sums.series()); err != nil {
 			return bookedDay{}, err
 		}
 	}
-	capped, err := c.capBuckets(sums)
+	capped, err := r.capBuckets(sums)
 	if err != nil {
 		return bookedDay{}, err
 	}
@@ -477,7 +477,7 @@ func (c *ossBucketReader) fetchDayAPI(ctx context.Context, day bssclient.Day) (b
 // labelsOf fills labels (the series labels after "account") from a split
 // row, and reports false for a row of another product than OSS: the filter
 // is the server's, and other products must not count as buckets.
-func (c *ossBucketReader) labelsOf(it *bssclient.SplitItemBillItem, labels []string) bool {
+func (r *ossBucketReader) labelsOf(it *bssclient.SplitItemBillItem, labels []string) bool {
 	if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 		return false
 	}
@@ -488,7 +488,7 @@ func (c *ossBucketReader) labelsOf(it *bssclient.SplitItemBillItem, labels []str
 	labels[0] = orUnknown(it.OwnerID)
 	labels[1] = orUnknown(bucket)
 	rest := labels[2:]
-	if c.cfg.OSSBucket.BillingItem {
+	if r.cfg.OSSBucket.BillingItem {
 		// INFERRED: each split row is one billing item of one split
 		// item (the API documents BillingItemCode on every split row,
 		// not that a row never mixes items). If rows turn out to mix
@@ -503,11 +503,11 @@ func (c *ossBucketReader) labelsOf(it *bssclient.SplitItemBillItem, labels []str
 
 // capBuckets keeps the MaxBuckets largest series and sums the rest per
 // currency into bucket="__overflow__".
-func (c *ossBucketReader) capBuckets(sums *keyedSums) ([]series, error) {
-	if c.cfg.OSSBucket.BillingItem {
-		return c.capBucketSeries(sums.series())
+func (r *ossBucketReader) capBuckets(sums *keyedSums) ([]series, error) {
+	if r.cfg.OSSBucket.BillingItem {
+		return r.capBucketSeries(sums.series())
 	}
-	return sums.capped(c.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
+	return sums.capped(r.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
 }
 
 // overflowBucketOf labels the overflow series of a bucket's currency.
@@ -517,11 +517,11 @@ func overflowBucketOf(s series) []string {
 
 // capBucketSeries is capBuckets of series with labels: the cycle the
 // accumulator sums.
-func (c *ossBucketReader) capBucketSeries(all []series) ([]series, error) {
-	if c.cfg.OSSBucket.BillingItem {
-		return capBucketItems(all, c.cfg.OSSBucket.MaxBuckets)
+func (r *ossBucketReader) capBucketSeries(all []series) ([]series, error) {
+	if r.cfg.OSSBucket.BillingItem {
+		return capBucketItems(all, r.cfg.OSSBucket.MaxBuckets)
 	}
-	return capSeries(all, c.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
+	return capSeries(all, r.cfg.OSSBucket.MaxBuckets, overflowBucketOf)
 }
 
 // capBucketItems is capBuckets with billing_item labels: it ranks buckets

@@ -32,23 +32,23 @@ type splitFileRead struct {
 
 // readSplitFilesHeld is readSplitFiles in the account's turn to read a
 // month (Account.holdMonth) when it has days to read.
-func (c *ossBucketReader) readSplitFilesHeld(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
+func (r *ossBucketReader) readSplitFilesHeld(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
 	if len(wanted) == 0 && !wantCycle {
 		return &splitFileRead{}, nil
 	}
-	release, err := c.acct.holdMonth(ctx)
+	release, err := r.acct.holdMonth(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return c.readSplitFiles(ctx, now, newest, wanted, wantCycle)
+	return r.readSplitFiles(ctx, now, newest, wanted, wantCycle)
 }
 
 // readSplitFiles reads the month files of the days wanted and, when
 // wantCycle, the current cycle's settled days. A failure of a file is
 // recorded for the days it should have served, for the API to stand in; an
 // error is returned only when BSS fails to list the subscriptions.
-func (c *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
+func (r *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, newest bssclient.Day, wanted []bssclient.Day, wantCycle bool) (*splitFileRead, error) {
 	read := &splitFileRead{days: map[bssclient.Day]bookedDay{}, failed: map[bssclient.Day]error{}}
 	current := bssclient.CycleOf(now)
 	byCycle := map[bssclient.Cycle][]bssclient.Day{}
@@ -67,7 +67,7 @@ func (c *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, new
 	slices.SortFunc(cycles, func(a, b bssclient.Cycle) int { return compareDays(a.FirstDay(), b.FirstDay()) })
 	for _, cyc := range cycles { // one month file at a time: memory holds one
 		sumCycle := wantCycle && cyc == current
-		err := c.readSplitMonth(ctx, cyc, byCycle[cyc], sumCycle, newest, read)
+		err := r.readSplitMonth(ctx, cyc, byCycle[cyc], sumCycle, newest, read)
 		if err == nil {
 			continue
 		}
@@ -90,8 +90,8 @@ func (c *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, new
 // day (INFERRED: the page does not say; a file whose days are not in order
 // fails, and its days are read from the API), so a day is summed, capped
 // and booked when the next one starts, and one day's amounts are held.
-func (c *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycle, days []bssclient.Day, sumCycle bool, newest bssclient.Day, read *splitFileRead) error {
-	files, err := c.files.of(ctx, splitItemFiles, cyc)
+func (r *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycle, days []bssclient.Day, sumCycle bool, newest bssclient.Day, read *splitFileRead) error {
+	files, err := r.files.of(ctx, splitItemFiles, cyc)
 	if err != nil {
 		return err
 	}
@@ -99,8 +99,8 @@ func (c *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycl
 	if err != nil {
 		return &billFileError{err}
 	}
-	defer c.files.close(f)
-	p := c.newMonthPass(f, cyc)
+	defer r.files.close(f)
+	p := r.newMonthPass(f, cyc)
 	// A day is in the file once BSS wrote it after the day's split items
 	// settled; the others wait for a later file, or the API.
 	for _, d := range days {
@@ -148,7 +148,7 @@ func (c *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycl
 // registry of keys. A day's amounts are kept by key position, so a
 // bucket's key is held once, however many days and the cycle sum it.
 type monthPass struct {
-	c      *ossBucketReader
+	r      *ossBucketReader
 	file   *bssclient.BillFile
 	cyc    bssclient.Cycle
 	wanted map[bssclient.Day]bool // the days to book
@@ -162,15 +162,15 @@ type monthPass struct {
 	dayAmounts   *amountTable  // by position in keys; nil before the first day
 }
 
-func (c *ossBucketReader) newMonthPass(f *bssclient.BillFile, cyc bssclient.Cycle) *monthPass {
-	width := len(ossBucketLabelsOf(c.cfg)) - 1
-	return &monthPass{c: c, file: f, cyc: cyc, wanted: map[bssclient.Day]bool{}, keys: newKeyedSums(width, ossBucketLabel),
+func (r *ossBucketReader) newMonthPass(f *bssclient.BillFile, cyc bssclient.Cycle) *monthPass {
+	width := len(ossBucketLabelsOf(r.cfg)) - 1
+	return &monthPass{r: r, file: f, cyc: cyc, wanted: map[bssclient.Day]bool{}, keys: newKeyedSums(width, ossBucketLabel),
 		labels: make([]string, width), booked: map[bssclient.Day]bookedDay{}}
 }
 
 // add sums one row into the cycle and its day, as they are wanted.
 func (p *monthPass) add(it *bssclient.SplitItemBillItem) error {
-	if !p.c.labelsOf(it, p.labels) {
+	if !p.r.labelsOf(it, p.labels) {
 		return nil
 	}
 	d, err := bssclient.ParseDay(it.BillingDate)
@@ -223,8 +223,8 @@ func (p *monthPass) finishDay() error {
 		return nil
 	}
 	view := p.keys.over(p.dayAmounts)
-	p.c.dayBuckets.Store(int64(len(view.nonZero())))
-	capped, err := p.c.capBuckets(view)
+	p.r.dayBuckets.Store(int64(len(view.nonZero())))
+	capped, err := p.r.capBuckets(view)
 	if err != nil {
 		return err
 	}
