@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"time"
 
 	"github.com/go-kit/log"
@@ -228,17 +227,12 @@ func accountLabelsOf(it *bssclient.AccountBillItem, labels []string) {
 func (r *accountReader) walk(ctx context.Context, req bssclient.AccountBillRequest) (*aggregate, error) {
 	agg := newAggregate()
 	labels := make([]string, 4)
-	for page, err := range r.acct.Client.QueryAccountBill(ctx, req) {
-		if err != nil {
-			return nil, err
-		}
-		for i := range page {
-			it := &page[i]
-			accountLabelsOf(it, labels)
-			if err := agg.add(labels, it.Amounts); err != nil {
-				return nil, err
-			}
-		}
+	err := eachRow(r.acct.Client.QueryAccountBill(ctx, req), func(it *bssclient.AccountBillItem) error {
+		accountLabelsOf(it, labels)
+		return agg.add(labels, it.Amounts)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return agg, nil
 }
@@ -311,21 +305,6 @@ func keepCurrentAndPrevious[V any](cycles map[bssclient.Cycle]V, current bssclie
 			delete(cycles, cyc)
 		}
 	}
-}
-
-// eachRow hands every row of a walk to add, stopping at the first error.
-func eachRow[T any](walk iter.Seq2[[]T, error], add func(*T) error) error {
-	for page, err := range walk {
-		if err != nil {
-			return err
-		}
-		for i := range page {
-			if err := add(&page[i]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // cycleName is the cycle label: "current" or "previous".

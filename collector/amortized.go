@@ -144,7 +144,7 @@ func (c *amortizedCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle
 		c.labelsOf(it, labels)
 		return products.add(labels, bssclient.Amounts{PretaxAmount: it.CurrentAmortizationPretaxAmount})
 	})
-	if off, err := c.settle(bssclient.ActionDescribeProductAmortizedCost, err); off || err != nil {
+	if off, err := c.parts.settle(bssclient.ActionDescribeProductAmortizedCost, err); off || err != nil {
 		return read, off, err
 	}
 	read.products = products.sorted()
@@ -158,25 +158,13 @@ func (c *amortizedCollector) fetchCycle(ctx context.Context, cyc bssclient.Cycle
 		c.labelsOf(&it.ProductAmortizedCostItem, instLabels[1:])
 		return instances.add(instLabels, bssclient.Amounts{PretaxAmount: it.CurrentAmortizationPretaxAmount})
 	})
-	if off, err := c.settle(bssclient.ActionDescribeInstanceAmortizedCost, err); off || err != nil {
+	if off, err := c.parts.settle(bssclient.ActionDescribeInstanceAmortizedCost, err); off || err != nil {
 		return read, false, err // off: the products without the instances
 	}
 	read.instances, err = capSeries(instances.sorted(), c.cfg.Amortized.MaxInstances, func(s series) []string {
 		return []string{overflowInstanceID, "", "", "", s.labels[len(s.labels)-1]}
 	})
 	return read, false, err
-}
-
-// settle records an action's outcome; off when the account cannot use it.
-func (c *amortizedCollector) settle(action string, err error) (off bool, _ error) {
-	if err == nil {
-		c.parts.settle(action, nil)
-		return false, nil
-	}
-	if err := c.parts.settle(action, err); err != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 // labelsOf fills owner, product, subscription type and currency (4).

@@ -87,7 +87,6 @@ func columnsNamed(names []string) ([]amountColumn, error) {
 	return out, nil
 }
 
-// columnsOf returns the columns cfg asks the named collector to expose.
 // AmountColumns names the money columns collector exposes under cfg.
 func AmountColumns(cfg Config, collector string) []string {
 	var names []string
@@ -97,6 +96,7 @@ func AmountColumns(cfg Config, collector string) []string {
 	return names
 }
 
+// columnsOf returns the columns cfg asks the named collector to expose.
 func columnsOf(cfg Config, collector string) []amountColumn {
 	names, ok := cfg.Amounts[collector]
 	if !ok {

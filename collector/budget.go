@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/go-kit/log"
@@ -102,14 +103,7 @@ func (c *BudgetCollector) ObserveSpend(account string, spent []SpendScope) {
 			continue
 		}
 		has = true
-		matched := false
-		for _, s := range spent {
-			if b.matches(s) {
-				matched = true
-				break
-			}
-		}
-		if matched {
+		if slices.ContainsFunc(spent, b.matches) {
 			continue
 		}
 		n++

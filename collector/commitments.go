@@ -67,10 +67,10 @@ func newAPIParts(logger log.Logger, actions ...string) *apiParts {
 	return &apiParts{logger: logger, actions: actions, down: map[string]bool{}}
 }
 
-// settle records the outcome of calling action and returns the error the
-// refresh should fail with: nil when the account cannot use the action,
-// which is reported once, when it starts.
-func (p *apiParts) settle(action string, err error) error {
+// settle records the outcome of calling action: off when the account
+// cannot use the action (reported once, when it starts; its metrics go),
+// and the error the refresh should fail with (its last good metrics stay).
+func (p *apiParts) settle(action string, err error) (off bool, _ error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
@@ -79,16 +79,16 @@ func (p *apiParts) settle(action string, err error) error {
 			level.Info(p.logger).Log("msg", "BSS action is available again", "action", action)
 		}
 		p.down[action] = false
-		return nil
+		return false, nil
 	case bssclient.IsUnavailable(err):
 		if !p.down[action] {
 			level.Warn(p.logger).Log("msg", "the account cannot use this BSS action; its metrics are off until it can (enable the service, or add the RAM action listed in the README)",
 				"action", action, "code", bssclient.ErrorCode(err), "err", err)
 		}
 		p.down[action] = true
-		return nil
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 func (p *apiParts) available(action string) bool {

@@ -108,21 +108,18 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 	var errs []error
 	for i, err := range []error{errCoupons, errCards} {
 		k := c.kinds[i]
-		if err != nil {
-			if err := c.parts.settle(k.action, err); err != nil {
-				errs = append(errs, err) // keep the last good metrics
-			} else {
-				c.last[k.action] = nil
+		off, err := c.parts.settle(k.action, err)
+		if err == nil && !off {
+			var m []prometheus.Metric
+			if m, err = c.kindMetrics(k, items[i], now); err == nil {
+				c.last[k.action] = m
 			}
-			continue
+		} else if off {
+			c.last[k.action] = nil
 		}
-		c.parts.settle(k.action, nil)
-		m, err := c.kindMetrics(k, items[i], now)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			errs = append(errs, err) // keep the last good metrics
 		}
-		c.last[k.action] = m
 	}
 	return c.snapshot(), firstError(errs...)
 }

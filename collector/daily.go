@@ -121,10 +121,7 @@ func (b *dayBook) recheck(ctx context.Context, concurrency int, fetch fetchDayFu
 		b.rechecked[due[i]] = true
 		return nil
 	})
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	return firstError(errs...)
 }
 
 // add counts the series of again that differ from published.
@@ -423,8 +420,20 @@ func eachDayRow[T any](ctx context.Context, limit int, days []bssclient.Day,
 		}
 		return nil
 	})
-	if len(errs) > 0 {
-		return errs[0]
+	return firstError(errs...)
+}
+
+// eachRow hands every row of a walk to add, stopping at the first error.
+func eachRow[T any](walk iter.Seq2[[]T, error], add func(*T) error) error {
+	for page, err := range walk {
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			if err := add(&page[i]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

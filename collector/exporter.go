@@ -187,18 +187,12 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		if st == nil {
 			continue
 		}
-		if st.partial { // the first refresh is still running: no refresh state yet
-			ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
-			ch <- prometheus.MustNewConstMetric(e.dailySamples, prometheus.GaugeValue, float64(st.dailySamples), w.account, w.name)
-			if d := st.snapshot.NewestCompleteDay; !d.IsZero() {
-				ch <- prometheus.MustNewConstMetric(e.newestDay, prometheus.GaugeValue, float64(d.Start().Unix()), w.account, w.name)
+		if !st.partial { // while the first refresh runs, there is no refresh state yet
+			ch <- prometheus.MustNewConstMetric(e.refreshDuration, prometheus.GaugeValue, st.duration.Seconds(), w.account, w.name)
+			ch <- prometheus.MustNewConstMetric(e.refreshSuccess, prometheus.GaugeValue, boolValue(st.ok), w.account, w.name)
+			if !st.lastSuccess.IsZero() {
+				ch <- prometheus.MustNewConstMetric(e.lastSuccess, prometheus.GaugeValue, float64(st.lastSuccess.UnixNano())/1e9, w.account, w.name)
 			}
-			continue
-		}
-		ch <- prometheus.MustNewConstMetric(e.refreshDuration, prometheus.GaugeValue, st.duration.Seconds(), w.account, w.name)
-		ch <- prometheus.MustNewConstMetric(e.refreshSuccess, prometheus.GaugeValue, boolValue(st.ok), w.account, w.name)
-		if !st.lastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(e.lastSuccess, prometheus.GaugeValue, float64(st.lastSuccess.UnixNano())/1e9, w.account, w.name)
 		}
 		ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
 		ch <- prometheus.MustNewConstMetric(e.dailySamples, prometheus.GaugeValue, float64(st.dailySamples), w.account, w.name)

@@ -237,20 +237,18 @@ func (r *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bsscl
 	sum := newAggregate()
 	var seriesOf rowIndex // instance and item → index in sum.series
 	labels := make([]string, len(r.labels))
-	for page, err := range monthly {
-		if err != nil {
-			return nil, err
+	err := eachRow(monthly, func(it *bssclient.InstanceBillItem) error {
+		r.labelsOf(it, labels)
+		if err := sum.add(labels, it.Amounts); err != nil {
+			return err
 		}
-		for i := range page {
-			it := &page[i]
-			r.labelsOf(it, labels)
-			if err := sum.add(labels, it.Amounts); err != nil {
-				return nil, err
-			}
-			seriesOf.add(digestOf(it.InstanceID, it.Item), sum.index[string(sum.key)])
-		}
+		seriesOf.add(digestOf(it.InstanceID, it.Item), sum.index[string(sum.key)])
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	err := eachDayRow(ctx, r.cfg.ConcurrentWalks, days, daily, func(it *bssclient.InstanceBillItem) error {
+	err = eachDayRow(ctx, r.cfg.ConcurrentWalks, days, daily, func(it *bssclient.InstanceBillItem) error {
 		if k, ok := seriesOf.lookup(digestOf(it.InstanceID, it.Item)); ok {
 			return sum.subtractAt(k, it.Amounts)
 		}
@@ -331,26 +329,19 @@ func (r *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, er
 	}
 	labels := make([]string, len(r.labels))
 	instLabels := make([]string, 6)
-	for page, err := range rows {
-		if err != nil {
-			return bookedDay{}, err
+	err := eachRow(rows, func(it *bssclient.InstanceBillItem) error {
+		r.labelsOf(it, labels)
+		region := labels[3]
+		if err := agg.add(labels, it.Amounts); err != nil || byInstance == nil {
+			return err
 		}
-		for i := range page {
-			it := &page[i]
-			r.labelsOf(it, labels)
-			region := labels[3]
-			if err := agg.add(labels, it.Amounts); err != nil {
-				return bookedDay{}, err
-			}
-			if byInstance != nil {
-				instLabels[0] = orUnknown(it.InstanceID)
-				instLabels[1], instLabels[2], instLabels[3], instLabels[4] = labels[0], labels[1], labels[2], region
-				instLabels[5] = labels[len(labels)-1]
-				if err := byInstance.add(instLabels, it.Amounts); err != nil {
-					return bookedDay{}, err
-				}
-			}
-		}
+		instLabels[0] = orUnknown(it.InstanceID)
+		instLabels[1], instLabels[2], instLabels[3], instLabels[4] = labels[0], labels[1], labels[2], region
+		instLabels[5] = labels[len(labels)-1]
+		return byInstance.add(instLabels, it.Amounts)
+	})
+	if err != nil {
+		return bookedDay{}, err
 	}
 	day0 := bookedDay{series: agg.sorted()}
 	if byInstance != nil {

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/go-kit/log"
@@ -53,25 +54,20 @@ func (c *namesCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *namesCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	owners, products := map[string]string{}, map[string]string{}
 	req := bssclient.AccountBillRequest{BillingCycle: bssclient.CycleOf(now), Granularity: bssclient.Monthly, IsGroupByProduct: true}
-	for page, err := range c.acct.Client.QueryAccountBill(ctx, req) {
-		if err != nil {
-			return c.snapshot(), err // nothing half-read is kept
+	err := eachRow(c.acct.Client.QueryAccountBill(ctx, req), func(row *bssclient.AccountBillItem) error {
+		if row.OwnerID != "" && row.OwnerName != "" {
+			owners[row.OwnerID] = row.OwnerName
 		}
-		for _, row := range page {
-			if row.OwnerID != "" && row.OwnerName != "" {
-				owners[row.OwnerID] = row.OwnerName
-			}
-			if code := productCode(row.ProductCode, row.PipCode); code != "" && row.ProductName != "" {
-				products[code] = row.ProductName
-			}
+		if code := productCode(row.ProductCode, row.PipCode); code != "" && row.ProductName != "" {
+			products[code] = row.ProductName
 		}
+		return nil
+	})
+	if err != nil {
+		return c.snapshot(), err // nothing half-read is kept
 	}
-	for k, v := range owners {
-		c.owners[k] = v
-	}
-	for k, v := range products {
-		c.products[k] = v
-	}
+	maps.Copy(c.owners, owners)
+	maps.Copy(c.products, products)
 	return c.snapshot(), nil
 }
 

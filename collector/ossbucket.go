@@ -325,27 +325,24 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 	sum := newKeyedSums(len(labels), ossBucketLabel)
 	var seriesOf rowIndex // splitRowDigest → position in sum
 	req := bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Monthly, ProductCode: ossProductCode}
-	for page, err := range c.acct.Client.DescribeSplitItemBill(ctx, req) {
-		if err != nil {
-			return nil, err
+	err := eachRow(c.acct.Client.DescribeSplitItemBill(ctx, req), func(it *bssclient.SplitItemBillItem) error {
+		if !c.labelsOf(it, labels) {
+			return nil
 		}
-		for i := range page {
-			it := &page[i]
-			if !c.labelsOf(it, labels) {
-				continue
-			}
-			at, err := sum.add(labels, it.Amounts)
-			if err != nil {
-				return nil, err
-			}
+		at, err := sum.add(labels, it.Amounts)
+		if err == nil {
 			seriesOf.add(splitRowDigest(it), at)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.SplitItemBillItem, error] {
 		return c.acct.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode})
 	}
 	agree := true
-	err := eachDayRow(ctx, c.walks(), unsettledDays(now, newest), daily, func(it *bssclient.SplitItemBillItem) error {
+	err = eachDayRow(ctx, c.walks(), unsettledDays(now, newest), daily, func(it *bssclient.SplitItemBillItem) error {
 		if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 			return nil
 		}
@@ -447,19 +444,15 @@ func (r *ossBucketReader) fetchDayAPI(ctx context.Context, day bssclient.Day) (b
 	labels := make([]string, len(ossBucketLabelsOf(r.cfg))-1)
 	sums := newKeyedSums(len(labels), ossBucketLabel)
 	req := bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode}
-	for page, err := range r.acct.Client.DescribeSplitItemBill(ctx, req) {
-		if err != nil {
-			return bookedDay{}, err
+	err := eachRow(r.acct.Client.DescribeSplitItemBill(ctx, req), func(it *bssclient.SplitItemBillItem) error {
+		if !r.labelsOf(it, labels) || it.Amounts == (bssclient.Amounts{}) {
+			return nil // a zero row adds nothing, and gives no series
 		}
-		for i := range page {
-			it := &page[i]
-			if !r.labelsOf(it, labels) || it.Amounts == (bssclient.Amounts{}) {
-				continue // a zero row adds nothing, and gives no series
-			}
-			if _, err := sums.add(labels, it.Amounts); err != nil {
-				return bookedDay{}, err
-			}
-		}
+		_, err := sums.add(labels, it.Amounts)
+		return err
+	})
+	if err != nil {
+		return bookedDay{}, err
 	}
 	r.dayBuckets.Store(int64(sums.len()))
 	if r.summing != nil && r.summing.wants(day) {

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -60,11 +61,7 @@ func (r *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, new
 			byCycle[current] = nil
 		}
 	}
-	cycles := make([]bssclient.Cycle, 0, len(byCycle))
-	for cyc := range byCycle {
-		cycles = append(cycles, cyc)
-	}
-	slices.SortFunc(cycles, func(a, b bssclient.Cycle) int { return compareDays(a.FirstDay(), b.FirstDay()) })
+	cycles := slices.SortedFunc(maps.Keys(byCycle), func(a, b bssclient.Cycle) int { return compareDays(a.FirstDay(), b.FirstDay()) })
 	for _, cyc := range cycles { // one month file at a time: memory holds one
 		sumCycle := wantCycle && cyc == current
 		err := r.readSplitMonth(ctx, cyc, byCycle[cyc], sumCycle, newest, read)
@@ -120,15 +117,8 @@ func (r *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycl
 	if len(p.wanted) == 0 && !sumCycle {
 		return nil
 	}
-	for page, err := range fileRows(f.SplitItemBill()) {
-		if err != nil {
-			return err
-		}
-		for i := range page {
-			if err := p.add(&page[i]); err != nil {
-				return err
-			}
-		}
+	if err := eachRow(fileRows(f.SplitItemBill()), p.add); err != nil {
+		return err
 	}
 	if err := p.finishDay(); err != nil {
 		return err

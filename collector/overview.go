@@ -109,15 +109,15 @@ func (c *overviewCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 			continue // final: it will never change again
 		}
 		got, err := c.read(ctx, cyc, now)
+		off, err := c.parts.settle(bssclient.ActionQueryBillOverview, err)
 		if err != nil {
-			if err := c.parts.settle(bssclient.ActionQueryBillOverview, err); err != nil {
-				errs = append(errs, fmt.Errorf("billing cycle %s: %w", cyc, err))
-				continue // keep the last good overview
-			}
+			errs = append(errs, fmt.Errorf("billing cycle %s: %w", cyc, err))
+			continue // keep the last good overview
+		}
+		if off {
 			clear(c.cycles) // the account cannot use the overview: nothing to show
 			break
 		}
-		c.parts.settle(bssclient.ActionQueryBillOverview, nil)
 		c.cycles[cyc] = got
 	}
 	return c.snapshot(current), errors.Join(errs...)

@@ -91,11 +91,11 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	var expiring []expiringInstance // with PerInstance
 	for page, err := range c.client.QueryAvailableInstances(ctx, req) {
 		if err != nil {
-			if err := c.parts.settle(action, err); err != nil {
-				return c.last, err
+			off, err := c.parts.settle(action, err)
+			if off {
+				c.last = Snapshot{Metrics: c.parts.metrics(c.acct.Name)}
 			}
-			c.last = Snapshot{Metrics: c.parts.metrics(c.acct.Name)}
-			return c.last, nil
+			return c.last, err
 		}
 		for _, in := range page {
 			left := in.EndTime.Sub(now)

@@ -97,12 +97,11 @@ func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Sna
 	req := bssclient.ResourcePackageRequest{ExpiryTimeStart: now.Add(-resourcePlanExpiredWindow)}
 	for page, err := range c.client.QueryResourcePackageInstances(ctx, req) {
 		if err != nil {
-			if err := c.parts.settle(bssclient.ActionQueryResourcePackageInstances, err); err != nil {
-				return c.withParts(c.last), err
+			off, err := c.parts.settle(bssclient.ActionQueryResourcePackageInstances, err)
+			if off {
+				c.last = Snapshot{} // the account cannot use the action: nothing to show
 			}
-			// The account cannot use the action: nothing to show.
-			c.last = Snapshot{}
-			return c.withParts(c.last), nil
+			return c.withParts(c.last), err
 		}
 		plans = append(plans, page...)
 	}

@@ -196,11 +196,11 @@ func (c *savingsPlanCollector) refreshPlans(ctx context.Context) error {
 	var plans []bssclient.SavingsPlanInstance
 	for page, err := range c.client.QuerySavingsPlansInstance(ctx) {
 		if err != nil {
-			if err := c.parts.settle(action, err); err != nil {
-				return err // keep the last good plans
+			off, err := c.parts.settle(action, err)
+			if off {
+				c.plans = nil
 			}
-			c.plans = nil
-			return nil
+			return err // on an error, keep the last good plans
 		}
 		plans = append(plans, page...)
 	}
@@ -241,16 +241,15 @@ func (c *savingsPlanCollector) figure(ctx context.Context, key, action string, d
 		return nil
 	}
 	f, err := read()
-	if err != nil {
-		if err := c.parts.settle(action, err); err != nil {
-			return err // keep the last good figure
-		}
+	switch off, err := c.parts.settle(action, err); {
+	case err != nil:
+		return err // keep the last good figure
+	case off:
 		delete(c.figures, key)
-		return nil
+	default:
+		f.day = day
+		c.figures[key] = f
 	}
-	c.parts.settle(action, nil)
-	f.day = day
-	c.figures[key] = f
 	return nil
 }
 
