@@ -69,7 +69,7 @@ func newBuilder(opts *options, logger log.Logger) (b *builder, stop func(), err 
 // build makes a client and an exporter for a, starting nothing. What it
 // refuses, --config.check refuses too: it runs there as well.
 func (b *builder) build(a account) (*accountRun, error) {
-	client, billFiles, err := b.clients(a)
+	_, client, billFiles, err := b.clients(a)
 	if err != nil {
 		return nil, err
 	}
@@ -80,30 +80,29 @@ func (b *builder) build(a account) (*accountRun, error) {
 	return &accountRun{config: a, exp: exp}, nil
 }
 
-// clients makes a's BSS client, with a rate limiter of its own, and the
-// reader of its bill files' bucket when it names one (nil otherwise). Both
-// sign with one credentials provider: a role's session is assumed and
-// refreshed once for both.
-func (b *builder) clients(a account) (*bssclient.Client, *bssclient.OSSReader, error) {
+// clients makes a's credentials provider, its BSS client, with a rate
+// limiter of its own, and the reader of its bill files' bucket when it
+// names one (nil otherwise). Both sign with the one provider: a role's
+// session is assumed and refreshed once for both.
+func (b *builder) clients(a account) (bssclient.CredentialsProvider, *bssclient.Client, *bssclient.OSSReader, error) {
 	creds, err := b.credentialsOf(a)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	client, err := b.client(a, creds)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	files, err := b.billFiles(a, creds)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return client, files, nil
+	return creds, client, files, nil
 }
 
 // client makes a's BSS client signing with creds.
 func (b *builder) client(a account, creds bssclient.CredentialsProvider) (*bssclient.Client, error) {
 	clientCfg := bssclient.Config{
-		Endpoint:         a.endpoint,
 		RateLimit:        a.rateLimit,
 		SignatureVersion: a.signature,
 		Timeout:          b.opts.bssTimeout,
@@ -115,12 +114,7 @@ func (b *builder) client(a account, creds bssclient.CredentialsProvider) (*bsscl
 	if b.observer != nil {
 		clientCfg.Observer = b.observer
 	}
-	if clientCfg.Endpoint == "" {
-		clientCfg.Endpoint = siteEndpoint(a.site)
-	}
-	if b.target != nil {
-		clientCfg.Endpoint = b.target.endpoint
-	}
+	clientCfg.Endpoint, _ = b.endpointOf(a)
 	clientCfg.Credentials = creds
 	client, err := bssclient.New(clientCfg)
 	if err != nil {
@@ -173,11 +167,18 @@ func (b *builder) buildAll(s *settings) ([]*accountRun, error) {
 	return out, nil
 }
 
-func siteEndpoint(site string) string {
-	if site == "international" {
-		return bssclient.EndpointInternational
+// endpointOf is where a's client calls, and the type of its credential
+// source: the demo's simulator, else a's endpoint, else its site's.
+func (b *builder) endpointOf(a account) (endpoint, source string) {
+	switch {
+	case b.target != nil:
+		return b.target.endpoint, "demo"
+	case a.endpoint != "":
+		return a.endpoint, a.credentials.Type
+	case a.site == "international":
+		return bssclient.EndpointInternational, a.credentials.Type
 	}
-	return bssclient.EndpointChina
+	return bssclient.EndpointChina, a.credentials.Type
 }
 
 // accountSet serves every account's exporter and the budgets as one

@@ -45,17 +45,10 @@ type backfillOptions struct {
 func parseBackfillFlags(args []string, stdout, stderr io.Writer) (*options, *backfillOptions, error) {
 	o := &options{}
 	b := &backfillOptions{}
-	app := newBackfillApp(o, b, stdout, stderr)
-	exited := false
-	app.Terminate(func(int) { exited = true })
-	_, err := app.Parse(args)
-	if exited {
-		return nil, nil, nil
-	}
-	if err != nil {
+	if printed, err := parse(newBackfillApp(o, b, stdout, stderr), args); printed || err != nil {
 		return nil, nil, err
 	}
-	return o, b, b.validate()
+	return o, b, checkOutput(b.output)
 }
 
 // newBackfillApp declares the exporter's flags into o, hiding those that
@@ -77,8 +70,8 @@ func newBackfillApp(o *options, b *backfillOptions, stdout, stderr io.Writer) *k
 			app.GetFlag(f.Name).Hidden()
 		}
 	}
-	app.Flag("from", "First billing day to read (YYYY-MM-DD, UTC+8). Default: the oldest day BSS keeps (18 billing cycles; 12 for OSS buckets).").PlaceHolder("DAY").StringVar(&b.from)
-	app.Flag("to", "Last billing day to read (YYYY-MM-DD, UTC+8). Default: per family, the day before the oldest day the live exporter exposes (--billing.exposure-days).").PlaceHolder("DAY").StringVar(&b.to)
+	flagvalue.Declare(app, "from", "First billing day to read (YYYY-MM-DD, UTC+8). Default: the oldest day BSS keeps (18 billing cycles; 12 for OSS buckets).", "", &b.from, parseDay).PlaceHolder("DAY")
+	flagvalue.Declare(app, "to", "Last billing day to read (YYYY-MM-DD, UTC+8). Default: per family, the day before the oldest day the live exporter exposes (--billing.exposure-days).", "", &b.to, parseDay).PlaceHolder("DAY")
 	app.Flag("output", "File to write. It appears only when complete; OUTPUT.journal keeps finished days until then.").Required().PlaceHolder("FILE").StringVar(&b.output)
 	flagvalue.Declare(app, "format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).", string(backfill.OpenMetrics), &b.format, flagvalue.OneOf(formatNames()...))
 	app.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
@@ -96,16 +89,12 @@ func formatNames() []string {
 	return out
 }
 
-// validate checks the backfill's flags that need no account or clock.
-func (b *backfillOptions) validate() error {
-	for flag, v := range map[string]string{backfill.FlagFrom: b.from, backfill.FlagTo: b.to} {
-		if v != "" {
-			if _, err := bssclient.ParseDay(v); err != nil {
-				return fmt.Errorf("%s: %q is not a day in the YYYY-MM-DD format", flag, v)
-			}
-		}
+// parseDay checks a --from or --to day, kept as written for the plan.
+func parseDay(s string) (string, error) {
+	if _, err := bssclient.ParseDay(s); err != nil {
+		return "", errors.New("is not a day in the YYYY-MM-DD format")
 	}
-	return checkOutput(b.output)
+	return s, nil
 }
 
 // checkOutput makes sure the output can be written before anything is
@@ -210,7 +199,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return bad(err)
 	}
-	client, billFiles, err := b.clients(a)
+	_, client, billFiles, err := b.clients(a)
 	if err != nil {
 		return bad(err)
 	}

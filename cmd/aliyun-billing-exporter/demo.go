@@ -16,7 +16,6 @@ import (
 type demoWorld struct {
 	*bsssim.Running
 	oss         *bsssim.RunningOSS
-	world       *bsssim.World
 	clock       bsssim.Clock
 	credentials bssclient.CredentialsProvider
 }
@@ -70,7 +69,6 @@ func startDemo(start string, dialect bsssim.Dialect, overviewSkew string, logger
 	return &demoWorld{
 		Running:     running,
 		oss:         oss,
-		world:       world,
 		clock:       clock,
 		credentials: bssclient.StaticCredentials(bsssim.TestAccessKeyID, bsssim.TestAccessKeySecret, ""),
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -68,9 +69,6 @@ func (o *doctorObserver) ClockSkew(d time.Duration) {
 func (o *doctorObserver) UnexpectedValue(action, field string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.unexpected == nil {
-		o.unexpected = map[string]int{}
-	}
 	o.unexpected[action+" "+field]++
 }
 
@@ -81,10 +79,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	o, d := &options{}, &doctorOptions{}
-	app := newDoctorApp(o, d, stdout, stderr)
-	exited := false
-	app.Terminate(func(int) { exited = true })
-	if _, err := app.Parse(args); exited {
+	if printed, err := parse(newDoctorApp(o, d, stdout, stderr), args); printed {
 		return 0
 	} else if err != nil {
 		return bad(err)
@@ -109,19 +104,12 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return bad(err)
 	}
-	obs := &doctorObserver{}
+	obs := &doctorObserver{unexpected: map[string]int{}}
 	b.observer = obs
 	b.maxAttempts = 1 // a check asks once: its answer is the finding
 	// One provider signs BSS and OSS, and tells the checks the AccessKey ID.
-	creds, err := b.credentialsOf(a)
-	if err != nil {
-		return bad(err)
-	}
-	client, err := b.client(a, creds)
-	if err != nil {
-		return bad(err)
-	}
-	billFiles, err := b.billFiles(a, creds) // nil without a region: the bill files check is skipped
+	// billFiles is nil without a region: the bill files check is skipped.
+	creds, client, billFiles, err := b.clients(a)
 	if err != nil {
 		return bad(err)
 	}
@@ -129,13 +117,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, e := range o.enabledCollectors() {
 		names = append(names, e.Name)
 	}
-	endpoint, source := a.endpoint, a.credentials.Type
-	if endpoint == "" {
-		endpoint = siteEndpoint(a.site)
-	}
-	if b.target != nil {
-		endpoint, source = b.target.endpoint, "demo"
-	}
+	endpoint, source := b.endpointOf(a)
 	estimate := min(doctor.Estimate(names), d.maxRequests)
 	fmt.Fprintf(stderr, "checking account %s: at most %d requests (%d, plus walks of the exposed days of the account bill and of one day of the instance and split bills, where they fit), %s at %g requests/s\n",
 		a.name, d.maxRequests, estimate, time.Duration(float64(estimate)/a.rateLimit*float64(time.Second)).Round(time.Second), a.rateLimit)
@@ -146,16 +128,8 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Account: a.name, Client: client, Credentials: creds, CredentialSource: source,
 		Endpoint: bssclient.RedactURL(endpoint), SiteCurrency: a.currency, RateLimit: a.rateLimit,
 		Config: b.cfg, Enabled: names, MaxRequests: d.maxRequests, Now: b.cfg.Now(), RemoteWrite: cfg.remoteWrite, BillFiles: billFiles,
-		Skew: func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
-		Unexpected: func() map[string]int {
-			obs.mu.Lock()
-			defer obs.mu.Unlock()
-			out := map[string]int{}
-			for k, v := range obs.unexpected {
-				out[k] = v
-			}
-			return out
-		},
+		Skew:       func() (time.Duration, bool) { obs.mu.Lock(); defer obs.mu.Unlock(); return obs.skew, obs.skewSeen },
+		Unexpected: func() map[string]int { obs.mu.Lock(); defer obs.mu.Unlock(); return maps.Clone(obs.unexpected) },
 	})
 	if d.format == "json" {
 		if err := report.WriteJSON(stdout); err != nil {

@@ -108,17 +108,21 @@ const defaultListenAddress = ":9848"
 // no error) when --help or --version was printed.
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	o := &options{}
-	app := newApp(o, stdout, stderr)
-	exited := false
-	app.Terminate(func(int) { exited = true })
-	_, err := app.Parse(args)
-	if exited {
-		return nil, nil
-	}
-	if err != nil {
+	if printed, err := parse(newApp(o, stdout, stderr), args); printed || err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// parse parses args into app's flags. printed is true when --help or
+// --version printed and ended the command; a flag error it also met (a
+// required flag missing beside --help) is then no error.
+func parse(app *kingpin.Application, args []string) (printed bool, err error) {
+	app.Terminate(func(int) { printed = true })
+	if _, err = app.Parse(args); printed {
+		return true, nil
+	}
+	return false, err
 }
 
 // newApp declares every flag into o.

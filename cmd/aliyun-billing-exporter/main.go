@@ -329,13 +329,7 @@ func logAccounts(logger log.Logger, cfg *settings, b *builder, opts *options) {
 		names[i] = e.Name
 	}
 	for _, a := range cfg.accounts {
-		endpoint, source := a.endpoint, a.credentials.Type
-		if endpoint == "" {
-			endpoint = siteEndpoint(a.site)
-		}
-		if b.target != nil {
-			endpoint, source = b.target.endpoint, "demo"
-		}
+		endpoint, source := b.endpointOf(a)
 		level.Info(logger).Log("msg", "reading account", "account", a.name, "site", a.site,
 			"endpoint", bssclient.RedactURL(endpoint), "credentials", source, "collectors", strings.Join(names, ","))
 	}

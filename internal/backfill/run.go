@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,8 +45,6 @@ type Runner struct {
 	// it; without it, a journal of another identity fails the run.
 	Restart bool
 	Logger  log.Logger
-	// Clock is wall time, for progress and durations. Default time.Now.
-	Clock func() time.Time
 
 	// histories are the readers of each family's days, built once a run:
 	// a reader of bill files learns the account's subscriptions once.
@@ -55,7 +54,6 @@ type Runner struct {
 
 // Result sums up a run.
 type Result struct {
-	Units    int // in the plan
 	Resumed  int // found finished in the journal
 	Requests int // made by this run
 	Samples  int // written
@@ -68,13 +66,9 @@ type Result struct {
 // the output. On failure or interruption the journal keeps what finished,
 // and no output is written.
 func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
-	clock := r.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	start := clock()
+	start := time.Now()
 	units := plan.units()
-	res := Result{Units: len(units)}
+	var res Result
 	if len(units) == 0 {
 		return res, errors.New("the plan holds no day and no final cycle to read")
 	}
@@ -88,14 +82,8 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	}
 	defer j.close()
 
-	var pending []unit
-	for _, u := range units {
-		if _, ok := j.done[u.key()]; ok {
-			res.Resumed++
-		} else {
-			pending = append(pending, u)
-		}
-	}
+	pending := pendingAfter(units, j)
+	res.Resumed = len(units) - len(pending)
 	fmt.Fprintf(r.Out, "backfill of account %s, as of %s:\n%s", r.Account.Name, plan.Now.In(bssclient.BillingZone).Format("2006-01-02 15:04 UTC+8"), plan.Describe())
 	if res.Resumed > 0 {
 		fmt.Fprintf(r.Out, "resuming: %d of %d units are already in %s\n", res.Resumed, len(units), JournalPath(r.Output))
@@ -112,11 +100,11 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	if r.EstimateOnly {
 		fmt.Fprintf(r.Out, "estimate only: the %d units read to measure the cost are kept in %s for the run\n", calibrated, JournalPath(r.Output))
 		res.Requests = int(requests.Load())
-		res.Elapsed = clock().Sub(start)
+		res.Elapsed = time.Since(start)
 		return res, nil
 	}
 
-	prog := newProgress(r.Out, r.Terminal, len(rest), clock)
+	prog := newProgress(r.Out, r.Terminal, len(rest), time.Now)
 	err = r.readAll(ctx, plan, j, rest, &requests, prog)
 	prog.finish()
 	if err != nil {
@@ -127,7 +115,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Elapsed = clock().Sub(start)
+	res.Elapsed = time.Since(start)
 	fmt.Fprintf(r.Out, "wrote %s: %d samples in %d families; %d requests in %s\n",
 		r.Output, res.Samples, families, res.Requests, res.Elapsed.Round(time.Millisecond))
 	return res, nil
@@ -157,9 +145,9 @@ func (r *Runner) estimate(ctx context.Context, plan Plan, j *journal, pending []
 	perUnit = r.costsFromJournal(j)
 	res.Estimate = int(requests.Load())
 	var parts []string
-	for _, f := range append(familyNames(plan), cyclesUnit) {
-		if c, ok := perUnit[f]; ok {
-			parts = append(parts, fmt.Sprintf("%s %.1f", f, c))
+	for _, f := range append(slices.Clip(plan.Families), FamilyRange{Name: cyclesUnit}) {
+		if c, ok := perUnit[f.Name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f", f.Name, c))
 		}
 	}
 	rest := pendingAfter(pending, j)
@@ -243,14 +231,6 @@ func pendingAfter(pending []unit, j *journal) []unit {
 		if _, ok := j.done[u.key()]; !ok {
 			out = append(out, u)
 		}
-	}
-	return out
-}
-
-func familyNames(p Plan) []string {
-	var out []string
-	for _, f := range p.Families {
-		out = append(out, f.Name)
 	}
 	return out
 }

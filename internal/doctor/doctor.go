@@ -442,24 +442,21 @@ func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) 
 	}
 	newest := r.in.Config.Calendar().NewestSettledDay(r.in.Now, kind)
 	cycle := bssclient.CycleOf(r.in.Now)
+	// count counts the rows of day's DAILY bill, or of cyc's MONTHLY bill
+	// when day is zero.
 	count := func(day bssclient.Day, cyc bssclient.Cycle) (int, error) {
+		g := bssclient.Monthly
+		if !day.IsZero() {
+			cyc, g = day.Cycle(), bssclient.Daily
+		}
+		var req any
 		switch action {
 		case bssclient.ActionQueryAccountBill:
-			req := bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true}
-			if !day.IsZero() {
-				req.BillingCycle, req.Granularity, req.BillingDate = day.Cycle(), bssclient.Daily, day
-			}
-			return r.in.Client.BillRows(ctx, req)
+			req = bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: g, BillingDate: day, IsGroupByProduct: true}
 		case bssclient.ActionDescribeInstanceBill:
-			req := bssclient.InstanceBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly}
-			if !day.IsZero() {
-				req.BillingCycle, req.Granularity, req.BillingDate = day.Cycle(), bssclient.Daily, day
-			}
-			return r.in.Client.BillRows(ctx, req)
-		}
-		req := bssclient.SplitItemBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, ProductCode: "oss"} // as the ossbucket collector reads it
-		if !day.IsZero() {
-			req.BillingCycle, req.Granularity, req.BillingDate = day.Cycle(), bssclient.Daily, day
+			req = bssclient.InstanceBillRequest{BillingCycle: cyc, Granularity: g, BillingDate: day}
+		default: // as the ossbucket collector reads it
+			req = bssclient.SplitItemBillRequest{BillingCycle: cyc, Granularity: g, BillingDate: day, ProductCode: "oss"}
 		}
 		return r.in.Client.BillRows(ctx, req)
 	}

@@ -73,10 +73,7 @@ func (r *Receiver) Validate() error {
 	case c.OAuth2 != nil && c.OAuth2.ClientSecret != "":
 		return errors.New("oauth2.client_secret: secrets come from files here; use client_secret_file")
 	}
-	if err := r.HTTPClientConfig.Validate(); err != nil {
-		return err
-	}
-	return nil
+	return r.HTTPClientConfig.Validate()
 }
 
 // identity names where a receiver's days go: its full URL (a query may

@@ -155,14 +155,18 @@ func (p *Pusher) Push(ctx context.Context, units []Unit, now time.Time) error {
 		req.Timeseries, inReq, done, samples = req.Timeseries[:0], inReq[:0], done[:0], 0
 		return nil
 	}
+	// failed is what a flush's error makes of the push.
+	failed := func(err error) error {
+		if stopping(ctx, err) {
+			return err
+		}
+		return p.fail(err, inReq...)
+	}
 	for _, u := range pending {
 		for _, ts := range u.Series {
 			if samples >= maxSamplesPerRequest {
 				if err := flush(); err != nil {
-					if stopping(ctx, err) {
-						return err
-					}
-					return p.fail(err, inReq...)
+					return failed(err)
 				}
 			}
 			if len(inReq) == 0 || inReq[len(inReq)-1].Key != u.Key {
@@ -174,10 +178,7 @@ func (p *Pusher) Push(ctx context.Context, units []Unit, now time.Time) error {
 		done = append(done, u)
 	}
 	if err := flush(); err != nil {
-		if stopping(ctx, err) {
-			return err
-		}
-		return p.fail(err, inReq...)
+		return failed(err)
 	}
 	return nil
 }
@@ -215,9 +216,6 @@ func (p *Pusher) pending(units []Unit, now time.Time) []Unit {
 // marks the units in it as refused until a restart, as sending them again
 // would be refused again.
 func (p *Pusher) fail(err error, units ...Unit) error {
-	if err == nil {
-		return nil
-	}
 	var retry *errRetry
 	var refused *errRefused
 	switch {
