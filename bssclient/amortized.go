@@ -174,15 +174,10 @@ func (c *Client) DescribeInstanceAmortizedCost(ctx context.Context, req Amortize
 // client's clock signs requests and need not be the collectors' billing
 // clock, and the collectors ask only for the current and previous cycles.
 func (r AmortizedCostRequest) params(action string) (url.Values, error) {
-	cyc := r.BillingCycle
-	if cyc.IsZero() {
-		return nil, localParamError(action, CodeMissingParameter, "BillingCycle is required")
-	}
-	if cyc.Year < 1 || cyc.Year > 9999 || cyc.Month < 1 || cyc.Month > 12 {
-		return nil, localParamError(action, CodeInvalidParameter, "BillingCycle %q is not a valid YYYY-MM", cyc.String())
-	}
 	p := url.Values{}
-	p.Set("BillingCycle", cyc.String())
+	if err := setPeriod(p, action, r.BillingCycle, "", Day{}); err != nil {
+		return nil, err
+	}
 	setIfNotEmpty(p, "ProductCode", r.ProductCode)
 	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false); err != nil {
 		return nil, err

@@ -389,7 +389,7 @@ func (f *BillFile) name() string { return "oss://" + f.Bucket + "/" + f.Key }
 // InstanceBill decodes the rows of an instance or billing-item file.
 func (f *BillFile) InstanceBill() iter.Seq2[[]InstanceBillItem, error] {
 	if f.split {
-		return failedSeq[InstanceBillItem](fmt.Errorf("bill file %s holds split-item rows, not instance rows", f.name()))
+		return failed[InstanceBillItem](fmt.Errorf("bill file %s holds split-item rows, not instance rows", f.name()))
 	}
 	return decodeBillFile[InstanceBillItem](f)
 }
@@ -397,13 +397,9 @@ func (f *BillFile) InstanceBill() iter.Seq2[[]InstanceBillItem, error] {
 // SplitItemBill decodes the rows of a SplitItemDetailDaily file.
 func (f *BillFile) SplitItemBill() iter.Seq2[[]SplitItemBillItem, error] {
 	if !f.split {
-		return failedSeq[SplitItemBillItem](fmt.Errorf("bill file %s holds instance rows, not split-item rows", f.name()))
+		return failed[SplitItemBillItem](fmt.Errorf("bill file %s holds instance rows, not split-item rows", f.name()))
 	}
 	return decodeBillFile[SplitItemBillItem](f)
-}
-
-func failedSeq[T any](err error) iter.Seq2[[]T, error] {
-	return func(yield func([]T, error) bool) { yield(nil, err) }
 }
 
 // decodeBillFile streams f's rows in batches; any failure is the last

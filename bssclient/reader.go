@@ -138,6 +138,17 @@ func (r *reader) fail(path, found, want string) error {
 		Detail: fmt.Sprintf("%s is %s, want %s: a needed value that cannot be read exactly", path, found, want)}
 }
 
+// unreadable is what becomes of a value v that is not want: the answer
+// fails when the value is needed; otherwise the field is reported as a
+// surprise and read as tolerated, its empty value.
+func (r *reader) unreadable(v any, path, field string, needed bool, want string, tolerated any) (any, error) {
+	if needed {
+		return nil, r.fail(path, jsonKind(v), want)
+	}
+	r.surprise(field)
+	return tolerated, nil
+}
+
 func (r *reader) surprise(field string) {
 	if r.unexpected != nil {
 		r.unexpected(field)
@@ -200,11 +211,7 @@ func (r *reader) object(v any, t reflect.Type, path, field string, needed bool) 
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		if needed {
-			return nil, r.fail(path, jsonKind(v), "an object")
-		}
-		r.surprise(field)
-		return nil, nil
+		return r.unreadable(v, path, field, needed, "an object", nil)
 	}
 	if err := r.fields(obj, t, path, field); err != nil {
 		return nil, err
@@ -290,11 +297,7 @@ func (r *reader) array(v any, t reflect.Type, path, field string, needed bool) (
 	}
 	arr, ok := v.([]any)
 	if !ok {
-		if needed {
-			return nil, r.fail(path, jsonKind(v), "an array")
-		}
-		r.surprise(field)
-		return nil, nil
+		return r.unreadable(v, path, field, needed, "an array", nil)
 	}
 	for i, e := range arr {
 		fixed, err := r.value(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), field+"[]", needed)
@@ -320,11 +323,7 @@ func (r *reader) text(v any, path, field string, needed bool) (any, error) {
 		r.surprise(field)
 		return "", nil
 	}
-	if needed {
-		return nil, r.fail(path, jsonKind(v), "a string")
-	}
-	r.surprise(field)
-	return "", nil
+	return r.unreadable(v, path, field, needed, "a string", "")
 }
 
 // integer: a JSON integer, or a decimal string of one; "" or null is 0. A
@@ -353,11 +352,7 @@ func (r *reader) integer(v any, path, field string, needed, takesStrings bool) (
 		}
 		return json.Number(text), nil
 	}
-	if needed {
-		return nil, r.fail(path, jsonKind(v), "an integer")
-	}
-	r.surprise(field)
-	return json.Number("0"), nil
+	return r.unreadable(v, path, field, needed, "an integer", json.Number("0"))
 }
 
 func (r *reader) boolean(v any, path, field string, needed bool) (any, error) {
@@ -370,11 +365,7 @@ func (r *reader) boolean(v any, path, field string, needed bool) (any, error) {
 			return b, nil
 		}
 	}
-	if needed {
-		return nil, r.fail(path, jsonKind(v), "a boolean")
-	}
-	r.surprise(field)
-	return false, nil
+	return r.unreadable(v, path, field, needed, "a boolean", false)
 }
 
 // money: every amount is needed. Money reads a number or a decimal string
@@ -408,9 +399,5 @@ func (r *reader) isoTime(v any, path, field string, needed bool) (any, error) {
 			}
 		}
 	}
-	if needed {
-		return nil, r.fail(path, jsonKind(v), "a time (RFC 3339, or 2006-01-02 15:04:05 in UTC+8)")
-	}
-	r.surprise(field)
-	return "", nil
+	return r.unreadable(v, path, field, needed, "a time (RFC 3339, or 2006-01-02 15:04:05 in UTC+8)", "")
 }

@@ -3,6 +3,7 @@ package bssclient
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 )
 
@@ -11,38 +12,29 @@ import (
 // an AccountBillRequest, an InstanceBillRequest or a SplitItemBillRequest.
 // The first-run checks use it to tell an account's size before reading it.
 func (c *Client) BillRows(ctx context.Context, req any) (int, error) {
+	onePage := url.Values{"MaxResults": {"1"}}
 	switch r := req.(type) {
 	case AccountBillRequest:
-		p, err := r.params()
-		if err != nil {
-			return 0, err
-		}
-		p.Set("PageNum", "1")
-		p.Set("PageSize", "1")
-		return totalOf[AccountBillData](ctx, c, ActionQueryAccountBill, p)
+		return totalOf[AccountBillData](ctx, c, ActionQueryAccountBill, r.params, url.Values{"PageNum": {"1"}, "PageSize": {"1"}})
 	case InstanceBillRequest:
-		p, err := r.params()
-		if err != nil {
-			return 0, err
-		}
-		p.Set("MaxResults", "1")
-		return totalOf[InstanceBillData](ctx, c, ActionDescribeInstanceBill, p)
+		return totalOf[InstanceBillData](ctx, c, ActionDescribeInstanceBill, r.params, onePage)
 	case SplitItemBillRequest:
-		p, err := r.params()
-		if err != nil {
-			return 0, err
-		}
-		p.Set("MaxResults", "1")
-		return totalOf[SplitItemBillData](ctx, c, ActionDescribeSplitItemBill, p)
+		return totalOf[SplitItemBillData](ctx, c, ActionDescribeSplitItemBill, r.params, onePage)
 	}
 	return 0, fmt.Errorf("bssclient: BillRows of %T", req)
 }
 
-// totalOf is the TotalCount of one page of action.
+// totalOf is the TotalCount of one page of action: the request's
+// parameters, checked by params, and page, which asks for one row.
 func totalOf[D any, PD interface {
 	*D
 	totalCount() int
-}](ctx context.Context, c *Client, action string, p url.Values) (int, error) {
+}](ctx context.Context, c *Client, action string, params func() (url.Values, error), page url.Values) (int, error) {
+	p, err := params()
+	if err != nil {
+		return 0, err
+	}
+	maps.Copy(p, page)
 	d, err := call[D](ctx, c, action, p)
 	if err != nil {
 		return 0, err
