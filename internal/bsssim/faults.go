@@ -25,24 +25,17 @@ import (
 // (the caller's STS token ran out) and clock-skew (the simulator's clocks and
 // Date header run ahead of or behind the host's).
 type Faults struct {
-	mu          sync.Mutex
-	latency     time.Duration
-	throttle    int
-	fail        int
-	failed      int // 5xx answers given so far: odd ones are 503, even ones 500
-	drop        int
-	malformed   int
-	truncate    int
-	driftTotal  int
-	repeatToken int
-	stsExpired  int
-	denied      []string // actions answered NoPermission
-	clockSkew   time.Duration
-	onlyAction  string
+	mu         sync.Mutex
+	latency    time.Duration
+	counts     map[string]int // pending count of each of countedFaults
+	failed     int            // 5xx answers given so far: odd ones are 503, even ones 500
+	denied     []string       // actions answered NoPermission
+	clockSkew  time.Duration
+	onlyAction string
 }
 
 // NewFaults returns a Faults that injects nothing.
-func NewFaults() *Faults { return &Faults{} }
+func NewFaults() *Faults { return &Faults{counts: map[string]int{}} }
 
 // SetLatency adds d before every matching answer (on top of Config.Latency).
 // It is capped at MaxLatency.
@@ -51,37 +44,37 @@ func (f *Faults) SetLatency(d time.Duration) {
 }
 
 // ThrottleNext answers the next n matching requests with Throttling.User.
-func (f *Faults) ThrottleNext(n int) { f.set(func() { f.throttle = max(n, 0) }) }
+func (f *Faults) ThrottleNext(n int) { f.setCount(faultThrottle, n) }
 
 // FailNext answers the next n matching requests with a server error,
 // alternating HTTP 503 ServiceUnavailable and HTTP 500 InternalError.
-func (f *Faults) FailNext(n int) { f.set(func() { f.fail = max(n, 0) }) }
+func (f *Faults) FailNext(n int) { f.setCount(fault5xx, n) }
 
 // DropNext closes the connection of the next n matching requests without
 // answering them.
-func (f *Faults) DropNext(n int) { f.set(func() { f.drop = max(n, 0) }) }
+func (f *Faults) DropNext(n int) { f.setCount(faultDrop, n) }
 
 // MalformNext answers the next n matching successful requests with an
 // invalid JSON body and HTTP 200.
-func (f *Faults) MalformNext(n int) { f.set(func() { f.malformed = max(n, 0) }) }
+func (f *Faults) MalformNext(n int) { f.setCount(faultMalformed, n) }
 
 // TruncateNext answers the next n matching successful requests with their
 // JSON body cut in the middle (a complete HTTP exchange with a short body).
-func (f *Faults) TruncateNext(n int) { f.set(func() { f.truncate = max(n, 0) }) }
+func (f *Faults) TruncateNext(n int) { f.setCount(faultTruncate, n) }
 
 // DriftTotalCount makes the next n continuation pages (a walk's second page
 // on) of the paged actions report one row more in TotalCount than the walk's
 // first page did, as if the bill changed mid-walk.
-func (f *Faults) DriftTotalCount(n int) { f.set(func() { f.driftTotal = max(n, 0) }) }
+func (f *Faults) DriftTotalCount(n int) { f.setCount(faultDriftTotal, n) }
 
 // RepeatNextToken makes the next n NextToken pages that were asked for with a
 // NextToken answer that same token again, which would loop a naive client.
-func (f *Faults) RepeatNextToken(n int) { f.set(func() { f.repeatToken = max(n, 0) }) }
+func (f *Faults) RepeatNextToken(n int) { f.setCount(faultRepeatToken, n) }
 
 // ExpireTokenNext answers the next n matching verified requests
 // InvalidSecurityToken.Expired, as BSS answers a caller whose STS token
 // expired.
-func (f *Faults) ExpireTokenNext(n int) { f.set(func() { f.stsExpired = max(n, 0) }) }
+func (f *Faults) ExpireTokenNext(n int) { f.setCount(faultSTSExpired, n) }
 
 // DenyAction answers every verified request of action NoPermission, as if the
 // caller's RAM policy lacked bssapi:<action>, until Clear.
@@ -105,7 +98,7 @@ func (f *Faults) OnlyAction(action string) { f.set(func() { f.onlyAction = actio
 func (f *Faults) Clear() {
 	f.set(func() {
 		f.latency, f.onlyAction, f.failed, f.clockSkew, f.denied = 0, "", 0, 0, nil
-		f.throttle, f.fail, f.drop, f.malformed, f.truncate, f.driftTotal, f.repeatToken, f.stsExpired = 0, 0, 0, 0, 0, 0, 0, 0
+		clear(f.counts)
 	})
 }
 
@@ -113,6 +106,15 @@ func (f *Faults) set(change func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	change()
+}
+
+func (f *Faults) setCount(name string, n int) {
+	f.set(func() {
+		if f.counts == nil { // a Faults{} rather than NewFaults
+			f.counts = map[string]int{}
+		}
+		f.counts[name] = max(n, 0)
+	})
 }
 
 // String describes the pending faults in ParseFaults syntax.
@@ -126,16 +128,9 @@ func (f *Faults) String() string {
 	if f.latency > 0 {
 		parts = append(parts, "latency="+f.latency.String())
 	}
-	for _, c := range []struct {
-		name string
-		n    int
-	}{
-		{faultThrottle, f.throttle}, {fault5xx, f.fail}, {faultDrop, f.drop},
-		{faultMalformed, f.malformed}, {faultTruncate, f.truncate},
-		{faultDriftTotal, f.driftTotal}, {faultRepeatToken, f.repeatToken}, {faultSTSExpired, f.stsExpired},
-	} {
-		if c.n > 0 {
-			parts = append(parts, c.name+"="+strconv.Itoa(c.n))
+	for _, name := range countedFaults {
+		if n := f.counts[name]; n > 0 {
+			parts = append(parts, name+"="+strconv.Itoa(n))
 		}
 	}
 	for _, a := range f.denied {
@@ -212,7 +207,7 @@ func ParseFaults(spec string) (*Faults, error) {
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("fault %q: want a non-negative count", shorten(item))
 			}
-			*f.counter(name) = n
+			f.counts[name] = n
 		default:
 			return nil, fmt.Errorf("fault %q: unknown fault %q, want one of %s", shorten(item), shorten(name), strings.Join(faultNames, ", "))
 		}
@@ -220,28 +215,9 @@ func ParseFaults(spec string) (*Faults, error) {
 	return f, nil
 }
 
-// counter returns the count behind a fault name; the caller holds mu or owns f.
-func (f *Faults) counter(name string) *int {
-	switch name {
-	case faultThrottle:
-		return &f.throttle
-	case fault5xx:
-		return &f.fail
-	case faultDrop:
-		return &f.drop
-	case faultMalformed:
-		return &f.malformed
-	case faultTruncate:
-		return &f.truncate
-	case faultDriftTotal:
-		return &f.driftTotal
-	case faultRepeatToken:
-		return &f.repeatToken
-	case faultSTSExpired:
-		return &f.stsExpired
-	}
-	return nil
-}
+// countedFaults are the faults that count down, in String's order.
+var countedFaults = []string{faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate,
+	faultDriftTotal, faultRepeatToken, faultSTSExpired}
 
 // faultNames are every name ParseFaults reads.
 var faultNames = []string{faultLatency, faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate,
@@ -269,8 +245,8 @@ func (f *Faults) callerFault(action string) string {
 	switch {
 	case slices.Contains(f.denied, action):
 		return codeNoPermission
-	case f.stsExpired > 0 && f.applies(action):
-		f.stsExpired--
+	case f.counts[faultSTSExpired] > 0 && f.applies(action):
+		f.counts[faultSTSExpired]--
 		return codeSecurityTokenExpired
 	}
 	return ""
@@ -315,14 +291,14 @@ func (f *Faults) takeAnswerFault(action string) answerFault {
 		return noAnswerFault
 	}
 	switch {
-	case f.drop > 0:
-		f.drop--
+	case f.counts[faultDrop] > 0:
+		f.counts[faultDrop]--
 		return dropConnection
-	case f.throttle > 0:
-		f.throttle--
+	case f.counts[faultThrottle] > 0:
+		f.counts[faultThrottle]--
 		return throttleAnswer
-	case f.fail > 0:
-		f.fail--
+	case f.counts[fault5xx] > 0:
+		f.counts[fault5xx]--
 		f.failed++
 		if f.failed%2 == 1 {
 			return unavailableAnswer
@@ -339,10 +315,9 @@ func (f *Faults) take(action, name string) bool {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := f.counter(name)
-	if !f.applies(action) || c == nil || *c == 0 {
+	if !f.applies(action) || f.counts[name] == 0 {
 		return false
 	}
-	*c--
+	f.counts[name]--
 	return true
 }

@@ -102,9 +102,6 @@ func NewOSSHandler(world *World, cfg OSSConfig) (*OSSServer, error) {
 // Faults returns the endpoint's fault switches, to change at run time.
 func (s *OSSServer) Faults() *OSSFaults { return s.faults }
 
-// Region is the region V4 signatures must name.
-func (s *OSSServer) Region() string { return s.region }
-
 // ossError is an error answer, written as OSS writes them.
 type ossError struct {
 	status  int
@@ -191,10 +188,8 @@ func (s *OSSServer) virtualHostBucket(host string) string {
 	if !ok || net.ParseIP(host) != nil {
 		return ""
 	}
-	for _, sub := range s.world.Subscriptions() {
-		if sub.SubscribeBucket == label {
-			return label
-		}
+	if s.hasBucket(label) {
+		return label
 	}
 	return ""
 }
@@ -286,12 +281,7 @@ func (s *OSSServer) denied(keyID, action string) bool {
 }
 
 func (s *OSSServer) hasBucket(bucket string) bool {
-	for _, sub := range s.world.Subscriptions() {
-		if sub.SubscribeBucket == bucket {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.world.Subscriptions(), func(sub BillSubscription) bool { return sub.SubscribeBucket == bucket })
 }
 
 // newOSSRequestID is 24 upper-case hex digits, as OSS's request IDs look.

@@ -102,33 +102,6 @@ func columnsOf(k fileKind, lang, drop string) []*fileColumn {
 	return out
 }
 
-// FileColumn is one column of a bill file, for tests of other packages.
-type FileColumn struct {
-	// Name is the header in the file's language.
-	Name string
-	// Money reports a money column, written as an exact decimal.
-	Money bool
-}
-
-// FileColumns returns the header of files of a subscription type
-// (SubscribeType; daily for the ...ForBillingPeriod types' daily files)
-// in a language ("zh" or "en").
-func FileColumns(subscribeType string, daily bool, lang string) []FileColumn {
-	t := fileTypeOf(subscribeType)
-	if t == nil {
-		return nil
-	}
-	k := t.monthKind
-	if daily || t.dailyRows {
-		k = t.dayKind
-	}
-	var out []FileColumn
-	for _, c := range columnsOf(k, lang, "") {
-		out = append(out, FileColumn{Name: c.name(lang), Money: c.money != nil})
-	}
-	return out
-}
-
 func instanceFileRow(it *InstanceBillItem, cycle string) fileRow {
 	return fileRow{
 		cycle: cycle, date: it.BillingDate, billAccount: it.BillAccountID, owner: it.OwnerID,

@@ -37,7 +37,7 @@ func (f *OSSFaults) MissKey(key string) {
 }
 
 // DropColumn leaves column (its header in the file's language, as
-// FileColumns names it) out of one object's header and rows.
+// the file's header names it) out of one object's header and rows.
 func (f *OSSFaults) DropColumn(key, column string) {
 	f.set(func() { f.dropColumns[withoutExtension(key)] = column })
 }

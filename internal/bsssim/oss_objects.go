@@ -185,7 +185,7 @@ func (s *OSSServer) sizeOf(f *billFile) int64 {
 
 // findFile returns the file stored under key at at.
 func (s *OSSServer) findFile(bucket, key string, at time.Time) (billFile, bool) {
-	base := strings.TrimSuffix(strings.TrimSuffix(key, fileExtCSV), fileExtZip)
+	base := withoutExtension(key)
 	for _, f := range s.filesAt(bucket, at) {
 		if f.base() == base {
 			s.completeFile(&f)

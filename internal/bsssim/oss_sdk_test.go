@@ -208,10 +208,7 @@ func columnName(lang, zh, en string) string {
 
 func checkHeader(t *testing.T, header []string, subscribeType string, daily bool, lang string) {
 	t.Helper()
-	var want []string
-	for _, c := range bsssim.FileColumns(subscribeType, daily, lang) {
-		want = append(want, c.Name)
-	}
+	want := bsssim.FileHeader(subscribeType, daily, lang)
 	if len(want) == 0 || !slices.Equal(header, want) {
 		t.Errorf("%s header\n%q, want\n%q", subscribeType, header, want)
 	}

@@ -49,26 +49,6 @@ type ossRequest struct {
 	header      http.Header
 }
 
-// ossEscapePath is the V4 canonical URI encoding: RFC 3986 unreserved
-// characters and "/" stay, every other byte is %XX in upper-case hex.
-func ossEscapePath(p string) string {
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if isUnreserved(c) || c == '/' {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", c)
-	}
-	return b.String()
-}
-
-func isUnreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
-}
-
 // ossResource is "/bucket/key", or "/bucket/" for a bucket operation.
 func (r *ossRequest) resource() string {
 	if r.bucket == "" {
@@ -104,25 +84,29 @@ func signedByDefaultV4(lower string) bool {
 	return strings.HasPrefix(lower, "x-oss-") || lower == "content-type" || lower == "content-md5"
 }
 
-// canonicalHeadersV4 writes "name:value\n" for the default-signed headers
-// and the additional ones, lower-case names sorted, values trimmed.
+// canonicalHeadersV4 writes the default-signed headers and the additional ones.
 func canonicalHeadersV4(h http.Header, additional []string) string {
+	return headerLines(h, func(low string) bool { return signedByDefaultV4(low) || slices.Contains(additional, low) })
+}
+
+// headerLines writes "name:value\n" for the headers whose lower-case name
+// keep accepts, names sorted, values trimmed and joined by ",": V4's
+// canonical headers and V1's x-oss-* headers.
+func headerLines(h http.Header, keep func(lower string) bool) string {
 	var names []string
 	for k := range h {
-		low := strings.ToLower(k)
-		if signedByDefaultV4(low) || slices.Contains(additional, low) {
+		if low := strings.ToLower(k); keep(low) {
 			names = append(names, low)
 		}
 	}
 	slices.Sort(names)
 	var b strings.Builder
 	for _, name := range names {
-		vs := h.Values(name)
-		trimmed := make([]string, len(vs))
-		for i, v := range vs {
-			trimmed[i] = strings.TrimSpace(v)
+		vs := slices.Clone(h.Values(name))
+		for i := range vs {
+			vs[i] = strings.TrimSpace(vs[i])
 		}
-		b.WriteString(name + ":" + strings.Join(trimmed, ",") + "\n")
+		b.WriteString(name + ":" + strings.Join(vs, ",") + "\n")
 	}
 	return b.String()
 }
@@ -135,7 +119,7 @@ func canonicalRequestOSS4(r *ossRequest, additional []string) string {
 		payload = ossUnsigned
 	}
 	return strings.Join([]string{
-		r.method, ossEscapePath(r.resource()), canonicalQueryV4(r.query),
+		r.method, escapePath(r.resource()), canonicalQueryV4(r.query),
 		canonicalHeadersV4(r.header, additional), strings.Join(additional, ";"), payload,
 	}, "\n")
 }
@@ -213,23 +197,10 @@ var v1SignedSubresources = []string{
 // stringToSignOSS1 is VERB, Content-MD5, Content-Type, Date, the x-oss-*
 // headers and the canonicalized resource.
 func stringToSignOSS1(r *ossRequest) string {
-	var names []string
-	for k := range r.header {
-		if low := strings.ToLower(k); strings.HasPrefix(low, "x-oss-") {
-			names = append(names, low)
-		}
-	}
-	slices.Sort(names)
 	var b strings.Builder
 	b.WriteString(r.method + "\n" + r.header.Get("Content-MD5") + "\n" + r.header.Get("Content-Type") + "\n" +
 		r.header.Get("Date") + "\n")
-	for _, name := range names {
-		vs := slices.Clone(r.header.Values(name))
-		for i := range vs {
-			vs[i] = strings.TrimSpace(vs[i])
-		}
-		b.WriteString(name + ":" + strings.Join(vs, ",") + "\n")
-	}
+	b.WriteString(headerLines(r.header, func(low string) bool { return strings.HasPrefix(low, "x-oss-") }))
 	b.WriteString(r.resource())
 	var sub []string
 	for k := range r.query {

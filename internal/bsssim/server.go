@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -340,7 +341,7 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 	} else {
 		c.action, c.version = c.params.Get("Action"), c.params.Get("Version")
 	}
-	if !isServed(c.action) {
+	if !slices.Contains(servedActions, c.action) {
 		a := c.action
 		c.action = ""
 		return c, newAPIError(http.StatusBadRequest, "InvalidAction.NotFound",
@@ -374,15 +375,6 @@ func signedV3(authorization string, params url.Values, actionHeader string) bool
 		return false
 	}
 	return authorization != "" || actionHeader != ""
-}
-
-func isServed(action string) bool {
-	for _, a := range servedActions {
-		if a == action {
-			return true
-		}
-	}
-	return false
 }
 
 // wait applies the configured and injected latency; false if the client

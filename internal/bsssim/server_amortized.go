@@ -42,12 +42,9 @@ func (s *Server) serveAmortized(c *call, at time.Time) (answer, *apiError) {
 	if bp.subscriptionType, e = enumParam(p, "SubscriptionType", subscriptionPrepaid, subscriptionPAYG); e != nil {
 		return answer{}, e
 	}
-	var rows []AmortizedCostItem
-	for _, r := range w.AmortizedCost(cycle, c.action == actionDescribeInstanceAmortizedCost, at) {
-		if (bp.productCode == "" || r.ProductCode == bp.productCode) && (bp.subscriptionType == "" || r.SubscriptionType == bp.subscriptionType) {
-			rows = append(rows, r)
-		}
-	}
+	rows := filter(w.AmortizedCost(cycle, c.action == actionDescribeInstanceAmortizedCost, at), func(r AmortizedCostItem) bool {
+		return (bp.productCode == "" || r.ProductCode == bp.productCode) && (bp.subscriptionType == "" || r.SubscriptionType == bp.subscriptionType)
+	})
 	page, e := tokenPage(s, c, bp, len(rows), func(offset, limit int) []AmortizedCostItem { return rows[offset : offset+limit] })
 	if e != nil {
 		return answer{}, e

@@ -187,8 +187,6 @@ func hmacSHA256(key []byte, parts ...[]byte) []byte {
 	return m.Sum(nil)
 }
 
-func hmacEqual(a, b []byte) bool { return hmac.Equal(a, b) }
-
 var tokenPrefix = []byte{0x08, 0x01, 0x12, 0xfb, 0xff, 0xbf} // "CAES+/+/"
 
 const (
@@ -224,7 +222,7 @@ func (s *Server) readToken(p url.Values, fingerprint string) (int, *apiError) {
 		return 0, bad
 	}
 	o := uint32(b[6])<<24 | uint32(b[7])<<16 | uint32(b[8])<<8 | uint32(b[9])
-	if !hmacEqual(b[10:], s.tokenMAC(fingerprint, o)) {
+	if !hmac.Equal(b[10:], s.tokenMAC(fingerprint, o)) {
 		return 0, bad
 	}
 	return int(o), nil

@@ -132,13 +132,10 @@ func resourcePackages(w commitmentWorld, p url.Values, at time.Time) (answer, *a
 		return answer{}, e
 	}
 	product := p.Get("ProductCode")
-	var rows []ResourcePackageInstance
-	for _, r := range w.ResourcePackages(at) {
+	rows := filter(w.ResourcePackages(at), func(r ResourcePackageInstance) bool {
 		expiry, _ := time.Parse(isoLayout, r.ExpiryTime)
-		if (product == "" || r.CommodityCode == product) && inRange(expiry, from, to) {
-			rows = append(rows, r)
-		}
-	}
+		return (product == "" || r.CommodityCode == product) && inRange(expiry, from, to)
+	})
 	return pagedAnswer(p, rows, func(num, size, total int, page []ResourcePackageInstance) any {
 		data := &resourcePackageData{HostID: "cn", PageNum: strconv.Itoa(num), PageSize: strconv.Itoa(size), TotalCount: strconv.Itoa(total)}
 		data.Instances.Instance = page
@@ -152,12 +149,9 @@ func savingsPlans(w commitmentWorld, p url.Values, at time.Time) (answer, *apiEr
 		return answer{}, e
 	}
 	id := p.Get("InstanceId")
-	var rows []SavingsPlanInstance
-	for _, r := range w.SavingsPlans(at) {
-		if (status == "" || r.Status == status) && (id == "" || r.InstanceID == id) {
-			rows = append(rows, r)
-		}
-	}
+	rows := filter(w.SavingsPlans(at), func(r SavingsPlanInstance) bool {
+		return (status == "" || r.Status == status) && (id == "" || r.InstanceID == id)
+	})
 	return pagedAnswer(p, rows, func(num, size, total int, page []SavingsPlanInstance) any {
 		return &savingsPlansInstanceData{PageNum: num, PageSize: size, TotalCount: total, Items: page}
 	})
@@ -226,13 +220,7 @@ func availableInstances(w commitmentWorld, p url.Values, at time.Time) (answer, 
 	if e != nil {
 		return answer{}, e
 	}
-	var rows []AvailableInstance
-	for _, r := range w.AvailableInstances(at) {
-		if f.keep(r) {
-			rows = append(rows, r)
-		}
-	}
-	return pagedAnswer(p, rows, func(num, size, total int, page []AvailableInstance) any {
+	return pagedAnswer(p, filter(w.AvailableInstances(at), f.keep), func(num, size, total int, page []AvailableInstance) any {
 		return &availableInstancesData{PageNum: num, PageSize: size, TotalCount: total, InstanceList: page}
 	})
 }
@@ -321,21 +309,21 @@ func credits(w commitmentWorld, action string, p url.Values, at time.Time) (answ
 	}
 	ans := successAnswer(false)
 	if action == actionQueryCashCoupons {
-		data := &cashCouponsData{CashCoupon: []CashCoupon{}}
-		for _, c := range w.CashCoupons(at) {
-			if keep(c.Status, c.ExpiryTime) {
-				data.CashCoupon = append(data.CashCoupon, c)
-			}
-		}
-		ans.data = data
-		return ans, nil
+		ans.data = &cashCouponsData{CashCoupon: nonNil(filter(w.CashCoupons(at), func(c CashCoupon) bool { return keep(c.Status, c.ExpiryTime) }))}
+	} else {
+		ans.data = &prepaidCardsData{PrepaidCard: nonNil(filter(w.PrepaidCards(at), func(c PrepaidCard) bool { return keep(c.Status, c.ExpiryTime) }))}
 	}
-	data := &prepaidCardsData{PrepaidCard: []PrepaidCard{}}
-	for _, c := range w.PrepaidCards(at) {
-		if keep(c.Status, c.ExpiryTime) {
-			data.PrepaidCard = append(data.PrepaidCard, c)
-		}
-	}
-	ans.data = data
 	return ans, nil
+}
+
+// filter returns the rows keep accepts, in order; nil if none. rows is left
+// as it is (a World may hand out a cached slice).
+func filter[T any](rows []T, keep func(T) bool) []T {
+	var out []T
+	for _, r := range rows {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -37,6 +37,16 @@ func percentEncode(s string) string {
 	return strings.ReplaceAll(e, "+", "%20")
 }
 
+// escapePath percent-encodes each segment of a path and keeps the "/"s: the
+// canonical URI of V3 and of OSS V4.
+func escapePath(path string) string {
+	segments := strings.Split(path, "/")
+	for i := range segments {
+		segments[i] = percentEncode(segments[i])
+	}
+	return strings.Join(segments, "/")
+}
+
 // canonicalQuery sorts parameters by name and then value, encodes both and
 // joins "name=value" with "&", leaving out skip (V1's Signature).
 func canonicalQuery(q url.Values, skip string) string {
@@ -104,13 +114,9 @@ func canonicalRequestV3(method, path string, query url.Values, header http.Heade
 	if path == "" {
 		path = "/"
 	}
-	segments := strings.Split(path, "/")
-	for i := range segments {
-		segments[i] = percentEncode(segments[i])
-	}
 	signedHeaders = strings.Join(names, ";")
 	canonical = strings.Join([]string{
-		strings.ToUpper(method), strings.Join(segments, "/"), canonicalQuery(query, ""),
+		strings.ToUpper(method), escapePath(path), canonicalQuery(query, ""),
 		headers.String(), signedHeaders, payloadHash,
 	}, "\n")
 	return canonical, signedHeaders

@@ -312,11 +312,7 @@ type extraSpend struct {
 func (w *World) resolveInjected() error {
 	w.newRegion = -1
 	if w.cfg.NewRegion != "" {
-		for i := range regions {
-			if regions[i].id == w.cfg.NewRegion {
-				w.newRegion = i
-			}
-		}
+		w.newRegion = slices.IndexFunc(regions, func(r region) bool { return r.id == w.cfg.NewRegion })
 		if w.newRegion < 0 || w.cfg.NewRegionFrom.IsZero() {
 			return fmt.Errorf("bsssim: WorldConfig.NewRegion %q: want a region ID of the world and a NewRegionFrom day", shortForError(w.cfg.NewRegion))
 		}
@@ -473,9 +469,6 @@ func (w *World) SetSplitBillEnabled(enabled bool) { w.splitBill.Store(enabled) }
 // Currency is the currency every amount of the world is in.
 func (w *World) Currency() string { return w.currency.code }
 
-// InstanceCount is the size of the instance population.
-func (w *World) InstanceCount() int { return w.instances }
-
 func (w *World) ownerByID(id string) (int, bool) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
@@ -589,27 +582,20 @@ func (w *World) Subscriptions() []BillSubscription {
 	}
 	payer, _ := strconv.ParseInt(w.accountID, 10, 64)
 	since := time.Date(2023, 1, 1, 9, 0, 0, 0, billingZone)
-	stamp := func(k uint64) string {
+	sub := func(k uint64, path, typ string) BillSubscription {
 		t := since.Add(time.Duration(w.hash(tagSubscription, k, 1, 0)%(400*24*3600)) * time.Second)
-		return t.Format("2006-01-02 15:04:05")
+		return BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer, BucketPath: path, SubscribeType: typ,
+			SubscribeLanguage: lang, SubscribeTime: t.Format("2006-01-02 15:04:05"), RowLimitPerFile: 300000}
 	}
 	subs := []BillSubscription{
-		{SubscribeBucket: bucket, BucketOwnerID: payer, BucketPath: "billing/billing-item-detail/",
-			SubscribeType: "BillingItemDetailForBillingPeriod", SubscribeLanguage: lang,
-			SubscribeTime: stamp(1), RowLimitPerFile: 300000},
-		{SubscribeBucket: bucket, BucketOwnerID: payer, BucketPath: "billing/instance-detail/",
-			SubscribeType: "InstanceDetailForBillingPeriod", SubscribeLanguage: lang,
-			SubscribeTime: stamp(2), RowLimitPerFile: 300000},
+		sub(1, "billing/billing-item-detail/", "BillingItemDetailForBillingPeriod"),
+		sub(2, "billing/instance-detail/", "InstanceDetailForBillingPeriod"),
 	}
 	if w.hash(tagSubscription, 3, 0, 0)%2 == 0 {
-		subs = append(subs, BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer,
-			BucketPath: "billing/instance-detail-monthly/", SubscribeType: "InstanceDetailMonthly",
-			SubscribeLanguage: lang, SubscribeTime: stamp(3), RowLimitPerFile: 300000})
+		subs = append(subs, sub(3, "billing/instance-detail-monthly/", "InstanceDetailMonthly"))
 	}
 	if w.cfg.SplitItemSubscription {
-		subs = append(subs, BillSubscription{SubscribeBucket: bucket, BucketOwnerID: payer,
-			BucketPath: "billing/split-item-detail-daily/", SubscribeType: "SplitItemDetailDaily",
-			SubscribeLanguage: lang, SubscribeTime: stamp(4), RowLimitPerFile: 300000})
+		subs = append(subs, sub(4, "billing/split-item-detail-daily/", "SplitItemDetailDaily"))
 	}
 	return subs
 }

@@ -209,15 +209,3 @@ func (w *World) amortizedItem(it *InstanceBillItem, d Day, cycle Cycle, perInsta
 
 // yyyymm writes a cycle as the amortized-cost rows do: "202210".
 func yyyymm(c Cycle) string { return strconv.Itoa(c.Year*100 + int(c.Month)) }
-
-// AmortizedTruth is the exact effective cost of cycle at at per owner,
-// product and subscription type (keys "owner/product/subscription"): the
-// sum of what the rows amortize into it. Tests hold the exporter to it.
-func (w *World) AmortizedTruth(cycle Cycle, at time.Time) map[string]Money {
-	out := map[string]Money{}
-	for _, it := range w.AmortizedCost(cycle, false, at) {
-		k := strconv.FormatInt(it.BillOwnerID, 10) + "/" + it.ProductCode + "/" + it.SubscriptionType
-		out[k] += it.CurrentAmortizationPretaxAmount
-	}
-	return out
-}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -186,7 +187,7 @@ func (w *World) ResourcePackages(at time.Time) []ResourcePackageInstance {
 				status = "Expired"
 			}
 			p := ResourcePackageInstance{
-				InstanceID:          fmt.Sprintf("%sBAG-cn-%s", upper(l.code), w.commitmentID(uint64(100+i), g.k, 12)),
+				InstanceID:          fmt.Sprintf("%sBAG-cn-%s", strings.ToUpper(l.code), w.commitmentID(uint64(100+i), g.k, 12)),
 				Region:              l.region,
 				PackageType:         l.packageType,
 				CommodityCode:       l.code,
@@ -204,16 +205,6 @@ func (w *World) ResourcePackages(at time.Time) []ResourcePackageInstance {
 		}
 	}
 	return out
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }
 
 // ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package bsssim
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -561,13 +562,18 @@ func (w *World) InstanceBillRows(req InstanceBillRequest, at time.Time, offset, 
 	if !ok {
 		return nil
 	}
-	var out []InstanceBillItem
+	return rowsOf(w, q, offset, limit, w.instanceItem)
+}
+
+// rowsOf builds rows [offset, offset+limit) of q with item; nil if none.
+func rowsOf[T any](w *World, q *billQuery, offset, limit int, item func(*billQuery, *rowRef, *attrs) T) []T {
+	var out []T
 	var cache attrCache
 	w.walk(q, offset, limit, func(r *rowRef) {
 		if out == nil {
-			out = make([]InstanceBillItem, 0, min(limit, q.total-offset))
+			out = make([]T, 0, min(limit, q.total-offset))
 		}
-		out = append(out, w.instanceItem(q, r, cache.of(w, r.e)))
+		out = append(out, item(q, r, cache.of(w, r.e)))
 	})
 	return out
 }
@@ -677,15 +683,7 @@ func (w *World) SplitItemBillRows(req SplitItemBillRequest, at time.Time, offset
 	if !ok {
 		return nil
 	}
-	var out []SplitItemBillItem
-	var cache attrCache
-	w.walk(q, offset, limit, func(r *rowRef) {
-		if out == nil {
-			out = make([]SplitItemBillItem, 0, min(limit, q.total-offset))
-		}
-		out = append(out, w.splitItem(q, r, cache.of(w, r.e)))
-	})
-	return out
+	return rowsOf(w, q, offset, limit, w.splitItem)
 }
 
 // splitRowsOfItem answers a SplitItemID filter: the IDs decode to their
@@ -709,15 +707,9 @@ func (w *World) splitRowsOfItem(req SplitItemBillRequest, at time.Time) []SplitI
 	if !ok {
 		return nil
 	}
-	var out []SplitItemBillItem
-	var cache attrCache
-	w.walk(q, 0, q.total, func(r *rowRef) {
-		it := w.splitItem(q, r, cache.of(w, r.e))
-		if it.SplitItemID == req.SplitItemID {
-			out = append(out, it)
-		}
+	return slices.DeleteFunc(rowsOf(w, q, 0, q.total, w.splitItem), func(it SplitItemBillItem) bool {
+		return it.SplitItemID != req.SplitItemID
 	})
-	return out
 }
 
 // splitItemOf returns the split item a row belongs to: a bucket for OSS,
