@@ -255,19 +255,7 @@ func (r *reader) fields(obj map[string]any, t reflect.Type, path, field string) 
 // isContainer reports a slice or a plain struct that holds a needed value
 // (rows, their amounts and labels): it must be what it is declared to be.
 // One that holds none (a list of applicable products) is informational.
-func isContainer(t reflect.Type) bool {
-	switch t {
-	case moneyType, flexIntType, isoTimeType:
-		return false
-	}
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice:
-		return holdsNeeded(t.Elem())
-	case reflect.Struct:
-		return holdsNeeded(t)
-	}
-	return false
-}
+func isContainer(t reflect.Type) bool { return t != moneyType && holdsNeeded(t) }
 
 // holdsNeeded reports whether a value of t holds a needed field.
 func holdsNeeded(t reflect.Type) bool {
@@ -283,7 +271,7 @@ func holdsNeeded(t reflect.Type) bool {
 	case reflect.Struct:
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if neededFields[t.Name()+"."+f.Name] || isContainer(f.Type) || f.Type == moneyType {
+			if neededFields[t.Name()+"."+f.Name] || holdsNeeded(f.Type) {
 				return true
 			}
 		}

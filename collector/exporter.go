@@ -24,7 +24,6 @@ import (
 type Exporter struct {
 	workers      []*worker
 	collectOrder []*worker // workers by collector name
-	logger       log.Logger
 
 	refreshDuration *prometheus.Desc
 	refreshSuccess  *prometheus.Desc
@@ -54,7 +53,6 @@ func New(acct Account, enabled []Enabled, cfg Config, logger log.Logger) (*Expor
 		}
 	}
 	e := &Exporter{
-		logger: logger,
 		refreshDuration: prometheus.NewDesc(namespace+"_refresh_duration_seconds",
 			"Duration of the collector's last background refresh.", []string{"account", "collector"}, nil),
 		refreshSuccess: prometheus.NewDesc(namespace+"_refresh_success",

@@ -47,7 +47,6 @@ func IsResourcePlanByteUnit(unit string) bool {
 type resourcePlanCollector struct {
 	client CommitmentsBSS // checked when the collector is built
 	acct   Account
-	cfg    Config
 	parts  *apiParts
 
 	info, capacityBytes, remainingBytes, capacity, remaining, remainingRatio, effective, expiry *prometheus.Desc
@@ -64,8 +63,8 @@ func newResourcePlanCollector(acct Account, cfg Config, logger log.Logger) (Coll
 	const cached = " Cached; refreshed in the background."
 	return &resourcePlanCollector{
 		client: client,
-		acct:   acct, cfg: cfg,
-		parts: newAPIParts(logger, bssclient.ActionQueryResourcePackageInstances),
+		acct:   acct,
+		parts:  newAPIParts(logger, bssclient.ActionQueryResourcePackageInstances),
 		info: prometheus.NewDesc(namespace+"_resource_plan_info",
 			"A resource plan (QueryResourcePackageInstances); value 1. Expired plans stay for 7 days."+cached,
 			[]string{"account", "instance_id", "product_code", "package_type", "region_id", "status", "deduct_type"}, nil),
