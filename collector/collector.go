@@ -124,18 +124,19 @@ type Registration struct {
 	// checks them; a day-book collector's first is the bill its days come
 	// from.
 	Actions []string
-	// DayBook marks the collectors that keep a book of settled days
-	// (daily.go): they have money columns, daily families and state files,
-	// and the backfill reads their history. Kind is the data their days
-	// hold, which sets when a day settles. register sets DayBook for the
-	// collectors registered with a day reader (readDays).
-	DayBook bool
+	// Kind is the data a day-book collector's days hold, which sets when a
+	// day settles.
 	Kind    bssclient.DataKind
 	factory Factory
 	// readDays builds the reader of a day-book collector's days, which its
 	// collector embeds and the backfill uses alone (history.go).
 	readDays func(Account, Config, log.Logger) dayReader
 }
+
+// DayBook reports a collector that keeps a book of settled days
+// (daily.go): it has money columns, daily families and state files, and the
+// backfill reads its history. Those are the collectors with a day reader.
+func (r Registration) DayBook() bool { return r.readDays != nil }
 
 // dayReader reads one kind of settled day: its walk of a day, the daily
 // families a day fills, and the bill files it reads, if any. A day-book
@@ -155,7 +156,6 @@ func register(r Registration, f Factory) {
 		panic("collector registered twice: " + r.Name)
 	}
 	r.factory = f
-	r.DayBook = r.readDays != nil
 	registry[r.Name] = r
 }
 
@@ -174,7 +174,7 @@ func Registrations() []Registration {
 func DayBookCollectors() []string {
 	var out []string
 	for _, r := range Registrations() {
-		if r.DayBook {
+		if r.DayBook() {
 			out = append(out, r.Name)
 		}
 	}

@@ -130,11 +130,12 @@ func FinalCycleAt(owner string, cyc bssclient.Cycle) (at time.Time, ok bool) {
 // aliyun_billing_cycle_final 1, all stamped at the moment the cycle became
 // final (12:00 UTC+8 on the 3rd of the next month).
 func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, cyc bssclient.Cycle, now time.Time) ([]prometheus.Metric, error) {
-	if cal := cfg.Calendar(); !cal.CycleFinal(cyc, now, bssclient.KindAmounts) {
+	cal := cfg.Calendar()
+	if !cal.CycleFinal(cyc, now, bssclient.KindAmounts) {
 		return nil, fmt.Errorf("billing cycle %s is not final until %s (BSS's moment plus the settle margin)", cyc, cal.FinalAt(cyc, bssclient.KindAmounts).Format(time.RFC3339))
 	}
 	r := newAccountReader(acct, cfg)
-	total, err := r.fetchCycle(ctx, cyc, now, cfg.Calendar().NewestSettledDay(now, bssclient.KindAmounts))
+	total, err := r.fetchCycle(ctx, cyc, now, cal.NewestSettledDay(now, bssclient.KindAmounts))
 	if err != nil {
 		return nil, err
 	}

@@ -186,9 +186,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return bad(err)
 	}
-	if opts.autoGoMemLimit { // a backfill reads the same big bills a cold start does
-		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
-	}
+	setGoMemLimit(opts, logs.Slog) // a backfill reads the same big bills a cold start does
 	b, stopDemo, err := newBuilder(opts, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "starting the demo simulator", "err", err)

@@ -38,9 +38,9 @@ type account struct {
 
 // Load is the one check of the whole configuration: the flags together,
 // what they point at (the web config file, the config file), and the file
-// merged with the flags. Each value was parsed as its flag or field was
-// read. Startup, --config.check, reload, backfill and doctor all call it, so
-// that what one accepts the others accept.
+// merged with the flags. Each flag's value was parsed as kingpin read it
+// (flagvalue). Startup, --config.check, reload, backfill and doctor all
+// call it, so that what one accepts the others accept.
 func Load(opts *options, logger log.Logger) (*settings, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err

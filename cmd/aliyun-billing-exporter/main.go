@@ -33,14 +33,16 @@ import (
 
 const exporterName = "aliyun_billing_exporter"
 
-// setGoMemLimit gives the Go runtime ratio of the cgroup's memory limit. A
-// cold start of a big account holds a day's buckets or a month's instances
-// for a moment; with the limit known, the collector frees that garbage
-// before the container's limit is reached, instead of at twice the live
-// heap (GOGC=100). Without a cgroup limit, or with GOMEMLIMIT set, it
-// changes nothing.
-func setGoMemLimit(ratio float64, logger *slog.Logger) {
-	_, _ = memlimit.Set(memlimit.WithRatio(ratio), memlimit.WithProvider(memlimit.FromCgroup), memlimit.WithLogger(logger))
+// setGoMemLimit gives the Go runtime --auto-gomemlimit.ratio of the
+// cgroup's memory limit, with --auto-gomemlimit. A cold start of a big
+// account holds a day's buckets or a month's instances for a moment; with
+// the limit known, the collector frees that garbage before the container's
+// limit is reached, instead of at twice the live heap (GOGC=100). Without
+// a cgroup limit, or with GOMEMLIMIT set, it changes nothing.
+func setGoMemLimit(opts *options, logger *slog.Logger) {
+	if opts.autoGoMemLimit {
+		_, _ = memlimit.Set(memlimit.WithRatio(opts.autoGoMemLimitRatio), memlimit.WithProvider(memlimit.FromCgroup), memlimit.WithLogger(logger))
+	}
 }
 
 func main() {
@@ -81,9 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-cha
 		level.Error(logger).Log("msg", "invalid configuration", "err", err)
 		return 2
 	}
-	if opts.autoGoMemLimit {
-		setGoMemLimit(opts.autoGoMemLimitRatio, logs.Slog)
-	}
+	setGoMemLimit(opts, logs.Slog)
 	b, stopDemo, err := newBuilder(opts, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "starting the demo simulator", "err", err)

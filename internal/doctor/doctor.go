@@ -146,7 +146,7 @@ func collectorActions(name string) []string {
 // their delay: the kind of the day-book collector that walks it.
 func billKind(action string) (bssclient.DataKind, bool) {
 	for _, r := range collector.Registrations() {
-		if r.DayBook && r.Actions[0] == action {
+		if r.DayBook() && r.Actions[0] == action {
 			return r.Kind, true
 		}
 	}
