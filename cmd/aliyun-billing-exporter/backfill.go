@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"golang.org/x/term"
@@ -18,7 +17,6 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/backfill"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 )
@@ -39,47 +37,11 @@ type backfillOptions struct {
 	restart      bool
 }
 
-// parseBackfillFlags parses `aliyun-billing-exporter backfill ...`: the
-// exporter's own flag set, minus serving, plus the backfill's flags. It
-// returns nil options (and no error) when --help was printed.
-func parseBackfillFlags(args []string, stdout, stderr io.Writer) (*options, *backfillOptions, error) {
-	o := &options{}
-	b := &backfillOptions{}
-	if printed, err := parse(newBackfillApp(o, b, stdout, stderr), args); printed || err != nil {
-		return nil, nil, err
-	}
-	return o, b, checkOutput(b.output)
-}
-
-// newBackfillApp declares the exporter's flags into o, hiding those that
-// mean nothing to a one-off read, and the backfill's own into b. The
-// options that shape series (money columns, caps, instance labels) stay:
-// they must match the live exporter's for the two to join.
-func newBackfillApp(o *options, b *backfillOptions, stdout, stderr io.Writer) *kingpin.Application {
-	app := newApp(o, stdout, stderr)
-	app.Name = "aliyun-billing-exporter " + backfillCommand
-	app.Help = "Reads the account's billing history from BSS and writes it as timestamped samples of the exporter's own daily families " +
-		"(and the final monthly totals), for `promtool tsdb create-blocks-from openmetrics` or VictoriaMetrics' /api/v1/import. " +
-		"By default it ends, for each family, the day before the oldest day the live exporter exposes, so history and live data join without a gap or an overlap. " +
-		"It prints the cost before it reads, and resumes an interrupted run from its journal (OUTPUT.journal)."
-	for _, f := range app.Model().Flags {
-		if strings.HasPrefix(f.Name, "web.") || f.Name == "billing.daily-series" || f.Name == "config.check" || f.Name == "storage.path" ||
-			(strings.HasPrefix(f.Name, "collector.") && !strings.HasPrefix(f.Name, "collector.instance.") &&
-				!strings.HasSuffix(f.Name, ".amounts") && f.Name != "collector.ossbucket.max-buckets") ||
-			f.Name == "collector.instance" || f.Name == "collector.instance.interval" {
-			app.GetFlag(f.Name).Hidden()
-		}
-	}
-	flagvalue.Declare(app, "from", "First billing day to read (YYYY-MM-DD, UTC+8). Default: the oldest day BSS keeps (18 billing cycles; 12 for OSS buckets).", "", &b.from, parseDay).PlaceHolder("DAY")
-	flagvalue.Declare(app, "to", "Last billing day to read (YYYY-MM-DD, UTC+8). Default: per family, the day before the oldest day the live exporter exposes (--billing.exposure-days).", "", &b.to, parseDay).PlaceHolder("DAY")
-	app.Flag("output", "File to write. It appears only when complete; OUTPUT.journal keeps finished days until then.").Required().PlaceHolder("FILE").StringVar(&b.output)
-	flagvalue.Declare(app, "format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).", string(backfill.OpenMetrics), &b.format, flagvalue.OneOf(formatNames()...))
-	app.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
-	app.Flag("account", "Account of --config.file to read. Default: the only one.").PlaceHolder("NAME").StringVar(&b.account)
-	app.Flag("restart", "Discard the journal an earlier run left next to --output and start over. Without it, a journal written for another payer, account or series options is refused (exit 2), never mixed in.").BoolVar(&b.restart)
-	app.Flag("estimate", "Print the plan and its cost, measured on one day of each family, then stop. The days read to measure it are kept for the real run.").BoolVar(&b.estimateOnly)
-	return app
-}
+// backfillHelp is the backfill's --help.
+const backfillHelp = "Reads the account's billing history from BSS and writes it as timestamped samples of the exporter's own daily families " +
+	"(and the final monthly totals), for `promtool tsdb create-blocks-from openmetrics` or VictoriaMetrics' /api/v1/import. " +
+	"By default it ends, for each family, the day before the oldest day the live exporter exposes, so history and live data join without a gap or an overlap. " +
+	"It prints the cost before it reads, and resumes an interrupted run from its journal (OUTPUT.journal)."
 
 func formatNames() []string {
 	var out []string
@@ -165,17 +127,10 @@ func pickAccount(accounts []account, name string, configFile string) (account, e
 // input. It loads the configuration and builds the account's client the
 // way the exporter does (Load, builder), so both read the same account
 // with the same limiter settings.
-func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	bad := func(err error) int {
-		fmt.Fprintf(stderr, "aliyun-billing-exporter %s: %v\n", backfillCommand, err)
-		return 2
-	}
-	opts, bopts, err := parseBackfillFlags(args, stdout, stderr)
-	if err != nil {
+func runBackfill(ctx context.Context, opts *options, bopts *backfillOptions, stdout, stderr io.Writer) int {
+	bad := func(err error) int { return usageError(stderr, backfillCommand, err) }
+	if err := checkOutput(bopts.output); err != nil {
 		return bad(err)
-	}
-	if opts == nil {
-		return 0 // --help printed
 	}
 	logs, err := logging.New(stderr, *opts.log)
 	if err != nil {

@@ -56,6 +56,7 @@ func TestBackfillBadInput(t *testing.T) {
 		{[]string{"--demo", "--output=" + filepath.Join(readOnly, "h.om")}, `--output: the directory of "` + filepath.Join(readOnly, "h.om") + `" is not writable`},
 		{[]string{"--config.file=" + twoAccounts, "--output=" + out}, "--account: " + twoAccounts + " lists 2 accounts (prod, staging); name the one to read"},
 		{[]string{"--config.file=" + twoAccounts, "--output=" + out, "--account=dev"}, `--account: "dev" is not an account of ` + twoAccounts + " (known: prod, staging)"},
+		{[]string{"--demo", "--output=" + out, "--storage.path=" + dir}, "unknown long flag '--storage.path'"},
 		{[]string{"--demo", "--output=" + out, "--bss.rate-limit=0"}, "--bss.rate-limit: must be between 0.1 and 1000 requests per second (BSS allows 10), got 0"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -91,12 +92,13 @@ func TestBackfillHelp(t *testing.T) {
 // TestREADMEBackfillFlagsTableMatchesCode: the README's table of the
 // backfill's own flags lists exactly those flags, with their defaults.
 func TestREADMEBackfillFlagsTableMatchesCode(t *testing.T) {
-	checkSubcommandFlagsTable(t, backfillCommand, newBackfillApp(&options{}, &backfillOptions{}, io.Discard, io.Discard))
+	checkSubcommandFlagsTable(t, backfillCommand)
 }
 
-// checkSubcommandFlagsTable checks docs/configuration.md's table of a subcommand's own
-// flags (rows "| `command --flag` | default | meaning |") against app.
-func checkSubcommandFlagsTable(t *testing.T, command string, app *kingpin.Application) {
+// checkSubcommandFlagsTable checks docs/configuration.md's table of a
+// command's own flags (rows "| `command --flag` | default | meaning |"):
+// those it takes that serving does not.
+func checkSubcommandFlagsTable(t *testing.T, command string) {
 	t.Helper()
 	data, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
@@ -112,11 +114,11 @@ func checkSubcommandFlagsTable(t *testing.T, command string, app *kingpin.Applic
 		documented[name] = strings.Trim(strings.TrimSpace(cells[1]), "`")
 	}
 	exporterFlags := map[string]bool{}
-	for _, f := range newApp(&options{}, io.Discard, io.Discard).Model().Flags {
+	for _, f := range commandFlags(t, serveCommand) {
 		exporterFlags[f.Name] = true
 	}
 	seen := map[string]bool{}
-	for _, f := range app.Model().Flags {
+	for _, f := range commandFlags(t, command) {
 		if exporterFlags[f.Name] {
 			continue
 		}
@@ -138,4 +140,18 @@ func checkSubcommandFlagsTable(t *testing.T, command string, app *kingpin.Applic
 			t.Errorf("README documents %s --%s, which it does not have", command, name)
 		}
 	}
+}
+
+// commandFlags returns the flags command takes: those every command
+// shares, then its own.
+func commandFlags(t *testing.T, command string) []*kingpin.FlagModel {
+	t.Helper()
+	m := newApp(&commandLine{}, io.Discard, io.Discard).Model()
+	for _, c := range m.Commands {
+		if c.Name == command {
+			return append(m.Flags, c.Flags...)
+		}
+	}
+	t.Fatalf("no command %s", command)
+	return nil
 }

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/alecthomas/kingpin/v2"
-
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/doctor"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
@@ -33,22 +29,10 @@ type doctorOptions struct {
 // mid-sized account.
 const defaultDoctorRequests = 200
 
-func newDoctorApp(o *options, d *doctorOptions, stdout, stderr io.Writer) *kingpin.Application {
-	app := newApp(o, stdout, stderr)
-	app.Name = "aliyun-billing-exporter " + doctorCommand
-	app.Help = "Checks, read-only and within --max-requests, what the exporter needs of an account (credentials, clock, RAM actions, Split Bill, commitments), " +
-		"how late and how large its bills are, what that size predicts (cold start, requests a day, series), and the exporter's guesses where BSS's documentation is silent. " +
-		"It reads the exporter's flags and --config.file. Exit 0: every enabled collector will work; 1: one will not, or a check could not tell; 2: bad flags."
-	for _, f := range app.Model().Flags {
-		if strings.HasPrefix(f.Name, "web.") || strings.HasPrefix(f.Name, "auto-gomemlimit") || f.Name == "config.check" {
-			app.GetFlag(f.Name).Hidden()
-		}
-	}
-	app.Flag("account", "Account of --config.file to check. Default: the only one.").PlaceHolder("NAME").StringVar(&d.account)
-	flagvalue.Declare(app, "max-requests", "The most requests the checks may make.", fmt.Sprint(defaultDoctorRequests), &d.maxRequests, flagvalue.Int)
-	flagvalue.Declare(app, "format", "Output: text, or json to attach to a bug report.", "text", &d.format, flagvalue.OneOf("text", "json"))
-	return app
-}
+// doctorHelp is doctor's --help.
+const doctorHelp = "Checks, read-only and within --max-requests, what the exporter needs of an account (credentials, clock, RAM actions, Split Bill, commitments), " +
+	"how late and how large its bills are, what that size predicts (cold start, requests a day, series), and the exporter's guesses where BSS's documentation is silent. " +
+	"It reads the exporter's flags and --config.file. Exit 0: every enabled collector will work; 1: one will not, or a check could not tell; 2: bad flags."
 
 // doctorObserver keeps what the checks report.
 type doctorObserver struct {
@@ -73,17 +57,8 @@ func (o *doctorObserver) UnexpectedValue(action, field string) {
 }
 
 // runDoctor is `aliyun-billing-exporter doctor`.
-func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	bad := func(err error) int {
-		fmt.Fprintf(stderr, "aliyun-billing-exporter %s: %v\n", doctorCommand, err)
-		return 2
-	}
-	o, d := &options{}, &doctorOptions{}
-	if printed, err := parse(newDoctorApp(o, d, stdout, stderr), args); printed {
-		return 0
-	} else if err != nil {
-		return bad(err)
-	}
+func runDoctor(ctx context.Context, o *options, d *doctorOptions, stdout, stderr io.Writer) int {
+	bad := func(err error) int { return usageError(stderr, doctorCommand, err) }
 	if d.maxRequests < 1 {
 		return bad(fmt.Errorf("--max-requests: must be at least 1, got %d", d.maxRequests))
 	}

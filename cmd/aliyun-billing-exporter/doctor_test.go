@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -166,7 +165,7 @@ func TestDoctorStaysWithinItsBudget(t *testing.T) {
 // TestREADMEDoctorFlagsTableMatchesCode: the README's table of doctor's own
 // flags lists exactly those flags, with their defaults.
 func TestREADMEDoctorFlagsTableMatchesCode(t *testing.T) {
-	checkSubcommandFlagsTable(t, doctorCommand, newDoctorApp(&options{}, &doctorOptions{}, io.Discard, io.Discard))
+	checkSubcommandFlagsTable(t, doctorCommand)
 }
 
 // TestDoctorProbesRemoteWrite: each remote-write receiver gets one probe

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
+	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/backfill"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/bsssim"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/logging"
@@ -103,53 +104,163 @@ type collectorFlags struct {
 // defaultListenAddress is the exporter's port.
 const defaultListenAddress = ":9848"
 
-// parseFlags parses args: each value as its flag's type, nothing checked
-// against the others (Load checks the whole). It returns nil options (and
-// no error) when --help or --version was printed.
+// serveCommand is the default command: `aliyun-billing-exporter [flags]`
+// serves metrics, as every exporter does.
+const serveCommand = "serve"
+
+// commandLine is what a command line asks for: the command, the flags
+// every command shares (options) and the backfill's and doctor's own.
+type commandLine struct {
+	command  string
+	opts     options
+	backfill backfillOptions
+	doctor   doctorOptions
+}
+
+// parseCommandLine parses args: the command, and each value as its flag's
+// type, nothing checked against the others (Load checks the whole). It
+// returns a nil commandLine (and no error) when --help or --version was
+// printed. On an error, the commandLine names the command when args did.
+func parseCommandLine(args []string, stdout, stderr io.Writer) (*commandLine, error) {
+	c := &commandLine{command: serveCommand}
+	app := newApp(c, stdout, stderr)
+	printed := false
+	app.Terminate(func(int) { printed = true })
+	command, err := app.Parse(args)
+	switch {
+	case printed:
+		// A flag error met beside --help (a required flag missing) is
+		// no error: the help was asked for.
+		return nil, nil
+	case err != nil:
+		// The token parse alone says which command was asked for; it sets
+		// no value.
+		if pc, _ := app.ParseContext(args); pc != nil && pc.SelectedCommand != nil {
+			c.command = pc.SelectedCommand.FullCommand()
+		}
+		return c, err
+	}
+	c.command = command
+	return c, defaultOtherFlags(app, command)
+}
+
+// parseFlags parses the flags of the default command, serve.
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
-	o := &options{}
-	if printed, err := parse(newApp(o, stdout, stderr), args); printed || err != nil {
+	c, err := parseCommandLine(args, stdout, stderr)
+	if c == nil || err != nil {
 		return nil, err
 	}
-	return o, nil
+	return &c.opts, nil
 }
 
-// parse parses args into app's flags. printed is true when --help or
-// --version printed and ended the command; a flag error it also met (a
-// required flag missing beside --help) is then no error.
-func parse(app *kingpin.Application, args []string) (printed bool, err error) {
-	app.Terminate(func(int) { printed = true })
-	if _, err = app.Parse(args); printed {
-		return true, nil
+// defaultOtherFlags gives the flags that command does not take their
+// defaults. kingpin sets only the defaults of the command it runs, and
+// options is read whole (validate, collectorConfig) whatever the command.
+// A flag declared into several commands has one target, so only the names
+// command does not take are set.
+func defaultOtherFlags(app *kingpin.Application, command string) error {
+	m := app.Model()
+	taken := map[string]bool{}
+	for _, f := range m.Flags {
+		taken[f.Name] = true
 	}
-	return false, err
+	for _, cmd := range m.Commands {
+		if cmd.FullCommand == command {
+			for _, f := range cmd.Flags {
+				taken[f.Name] = true
+			}
+		}
+	}
+	for _, cmd := range m.Commands {
+		for _, f := range cmd.Flags {
+			if taken[f.Name] {
+				continue
+			}
+			taken[f.Name] = true // once, for a flag of two other commands
+			for _, d := range f.Default {
+				if err := f.Value.Set(d); err != nil {
+					return fmt.Errorf("--%s: default %q: %w", f.Name, d, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
-// newApp declares every flag into o.
-func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
+// usageTemplate is kingpin's, with the default command's flags before
+// the list of commands in the top-level --help: `aliyun-billing-exporter
+// --help` lists what serving takes, as every exporter's --help does.
+// TestHelpAndVersionExitCleanly fails if kingpin's template changes under
+// the replacement.
+var usageTemplate = strings.Replace(kingpin.DefaultUsageTemplate, "{{else if .App.Commands -}}\nCommands:",
+	"{{else if .App.Commands -}}\n"+
+		"{{range .App.Commands}}{{if .Default}}Flags of {{.Name}}, the default command:\n"+
+		"{{.Flags|FlagsToTwoColumns|FormatTwoColumns}}\n{{end}}{{end -}}\n"+
+		"Commands:", 1)
+
+// newApp declares the commands and their flags into c. Each flag is
+// declared once, into the commands that read it:
+//   - every command: the account, the series' shape and the logs;
+//   - serve and doctor: the collectors, the state and the receivers;
+//   - serve and backfill: the memory limit;
+//   - serve: the web server and --config.check.
+func newApp(c *commandLine, stdout, stderr io.Writer) *kingpin.Application {
 	app := kingpin.New("aliyun-billing-exporter",
 		"Exposes Alibaba Cloud spend from the BSS OpenAPI as Prometheus metrics. Bills are read in the background; a scrape never calls BSS.\n\n"+
 			"Credentials come from the Alibaba Cloud default credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, OIDC/RRSA, the aliyun CLI profile, the credentials file, the ECS RAM role, ALIBABA_CLOUD_CREDENTIALS_URI) or from --config.file; never from flags.\n\n"+
-			"Try it without an account: aliyun-billing-exporter --demo\n\n"+
-			"Commands, each with its own --help: aliyun-billing-exporter doctor (read-only checks of an account before the first run), "+
-			"aliyun-billing-exporter backfill (the account's billing history, for promtool or VictoriaMetrics).")
+			"Try it without an account: aliyun-billing-exporter --demo")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
+	app.UsageTemplate(usageTemplate)
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("aliyun-billing-exporter"))
+	action := func(name string) kingpin.Action {
+		return func(*kingpin.ParseContext) error { c.command = name; return nil }
+	}
+	serveCmd := app.Command(serveCommand, "Serve the metrics (the default command).").Default().Action(action(serveCommand))
+	backfillCmd := app.Command(backfillCommand, backfillHelp).Action(action(backfillCommand))
+	doctorCmd := app.Command(doctorCommand, doctorHelp).Action(action(doctorCommand))
+
+	o := &c.opts
+	declareAccountFlags(app, o)
+	declareServingFlags(serveCmd, o)
+	for _, cmd := range []*kingpin.CmdClause{serveCmd, backfillCmd} {
+		declareMemoryFlags(cmd, o)
+	}
 	o.collectors = map[string]*collectorFlags{}
-	o.webFlags = kingpinflag.AddFlags(app, defaultListenAddress)
-	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
-	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").BoolVar(&o.disableExporterMetrics)
-	flagvalue.Declare(app, "web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.", "50", &o.maxRequests, flagvalue.Int)
-	app.Flag("web.enable-lifecycle", "Enable POST /-/reload, which reloads --config.file as SIGHUP does.").BoolVar(&o.enableLifecycle)
+	for _, r := range collector.Registrations() {
+		o.collectors[r.Name] = &collectorFlags{enabled: new(bool), interval: new(time.Duration)}
+	}
+	for _, cmd := range []*kingpin.CmdClause{serveCmd, doctorCmd} {
+		declareCollectorFlags(cmd, o)
+	}
+	declareBackfillFlags(backfillCmd, &c.backfill)
+	declareDoctorFlags(doctorCmd, &c.doctor)
+	return app
+}
 
-	app.Flag("auto-gomemlimit", "Set the Go runtime's soft memory limit (GOMEMLIMIT) to --auto-gomemlimit.ratio of the container's memory limit (cgroup), so that the garbage collector works harder before the limit kills the process rather than after. A GOMEMLIMIT environment variable wins; without a cgroup limit nothing is set.").Default("true").BoolVar(&o.autoGoMemLimit)
-	flagvalue.Declare(app, "auto-gomemlimit.ratio", "The fraction of the container's memory limit that --auto-gomemlimit gives the Go runtime; the rest is for what the runtime does not count (stacks, the binary, fragmentation).", "0.9", &o.autoGoMemLimitRatio, flagvalue.Float)
+// declareServingFlags declares the web server's flags and --config.check.
+func declareServingFlags(g *kingpin.CmdClause, o *options) {
+	o.webFlags = kingpinflag.AddFlags(g, defaultListenAddress)
+	g.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.telemetryPath)
+	g.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").BoolVar(&o.disableExporterMetrics)
+	flagvalue.Declare(g, "web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit. A scrape serves an already gathered snapshot, so a generous limit costs little memory.", "50", &o.maxRequests, flagvalue.Int)
+	g.Flag("web.enable-lifecycle", "Enable POST /-/reload, which reloads --config.file as SIGHUP does.").BoolVar(&o.enableLifecycle)
+	g.Flag("config.check", "Validate --config.file and the flags, then exit.").BoolVar(&o.configCheck)
+}
 
+// declareMemoryFlags declares --auto-gomemlimit, for the commands that
+// read big bills.
+func declareMemoryFlags(g *kingpin.CmdClause, o *options) {
+	g.Flag("auto-gomemlimit", "Set the Go runtime's soft memory limit (GOMEMLIMIT) to --auto-gomemlimit.ratio of the container's memory limit (cgroup), so that the garbage collector works harder before the limit kills the process rather than after. A GOMEMLIMIT environment variable wins; without a cgroup limit nothing is set.").Default("true").BoolVar(&o.autoGoMemLimit)
+	flagvalue.Declare(g, "auto-gomemlimit.ratio", "The fraction of the container's memory limit that --auto-gomemlimit gives the Go runtime; the rest is for what the runtime does not count (stacks, the binary, fragmentation).", "0.9", &o.autoGoMemLimitRatio, flagvalue.Float)
+}
+
+// declareAccountFlags declares what every command shares: which account
+// is read and how, the shape of the series (so that a backfill's join the
+// live exporter's), the demo and the logs.
+func declareAccountFlags(app *kingpin.Application, o *options) {
 	app.Flag("config.file", "YAML file listing payer accounts (name, site or endpoint, credentials, rate limit) and budgets. Without it, one account named by --bss.account-name is read with the default credential chain.").PlaceHolder("FILE").StringVar(&o.configFile)
-	app.Flag("config.check", "Validate --config.file and the flags, then exit.").BoolVar(&o.configCheck)
-
 	app.Flag("bss.account-name", "Value of the account label when no --config.file is given.").Default("default").StringVar(&o.accountName)
 	flagvalue.Declare(app, "bss.site", "Site of the account: china (aliyun.com, business.aliyuncs.com) or international (alibabacloud.com, business.ap-southeast-1.aliyuncs.com).", "china", &o.site, flagvalue.OneOf(sites...))
 	app.Flag("bss.endpoint", "BSS endpoint host or URL; overrides --bss.site (e.g. http://127.0.0.1:8417 for bss-simulator).").StringVar(&o.endpoint)
@@ -158,22 +269,8 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	flagvalue.Declare(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, flagvalue.Duration)
 	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscriptions push to (QueryBillToOSSSubscription names the bucket), for --collector.<name>.source=bill-files and doctor's bill files check. Needs oss:GetObject on the bucket. An account of --config.file may set its own bill_files.region.").PlaceHolder("REGION").StringVar(&o.billFilesRegion)
 	app.Flag("bill-files.endpoint", "With --bill-files.region, an OSS endpoint URL to use instead of the region's public one (an internal endpoint, or bss-simulator's --oss.listen-address).").PlaceHolder("URL").StringVar(&o.billFilesEndpoint)
-
-	app.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
 	flagvalue.Declare(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, flagvalue.Int)
-	flagvalue.Declare(app, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.labelledDays, flagvalue.Int)
 	flagvalue.Declare(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.concurrentWalks, flagvalue.Int)
-
-	for _, r := range collector.Registrations() {
-		cf := &collectorFlags{enabled: new(bool), interval: new(time.Duration)}
-		def := "false"
-		if r.DefaultEnabled {
-			def = "true"
-		}
-		app.Flag("collector."+r.Name, fmt.Sprintf("Enable the %s collector: %s", r.Name, r.Help)).Default(def).BoolVar(cf.enabled)
-		flagvalue.Declare(app, "collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name), model.Duration(r.DefaultInterval).String(), cf.interval, flagvalue.Duration)
-		o.collectors[r.Name] = cf
-	}
 	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.instanceZone)
 	app.Flag("collector.instance.resource-group", "Add a resource_group label to the instance collector's series (multiplies them by the resource groups in use).").BoolVar(&o.instanceRG)
 	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.instanceCostUnit)
@@ -181,10 +278,6 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
 	flagvalue.Declare(app, "collector.instance.source", "Where the instance collector reads days and the cycle: api, or bill-files (the files the account's InstanceDetailForBillingPeriod and InstanceDetailMonthly subscriptions push to OSS, which cost no BSS quota; needs --bill-files.region). A missing, stale or unreadable file is read from the API instead.", string(collector.SourceAPI), &o.instanceSource, flagvalue.OneOf(collector.Sources()...))
 	flagvalue.Declare(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, flagvalue.Int)
-	app.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
-	app.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.amortizedPerInstance)
-	flagvalue.Declare(app, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.amortizedMaxInstances, flagvalue.Int)
-	flagvalue.Declare(app, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, flagvalue.Int)
 	o.amounts = map[string]*string{}
 	for _, name := range collector.DayBookCollectors() {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
@@ -193,8 +286,6 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	flagvalue.Declare(app, "collector.ossbucket.source", "Where the ossbucket collector reads days and the cycle: api, or bill-files (the month files the account's SplitItemDetailDaily subscription pushes to OSS, each read once a refresh; needs --bill-files.region). A day the files cannot serve is read from the API instead.", string(collector.SourceAPI), &o.ossSource, flagvalue.OneOf(collector.Sources()...))
 	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.ossBillingItem)
 	flagvalue.Declare(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, flagvalue.Duration)
-	app.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
-	app.Flag("remote-write.url", "Push each settled day's daily samples, and each final billing cycle's totals, once to this Prometheus remote-write receiver (repeatable; headers, auth and TLS in the config file's remote_write). Needs --storage.path for its outbox.").PlaceHolder("URL").StringsVar(&o.remoteWriteURLs)
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)
@@ -202,7 +293,50 @@ func newApp(o *options, stdout, stderr io.Writer) *kingpin.Application {
 	app.Flag("demo.overview-payable-skew", "With --demo, an amount by which the simulator's bill overview disagrees with its account bill (e.g. -0.01), so that AliyunBillingReconciliationMismatch fires once the previous cycle is final.").Hidden().StringVar(&o.demoOverviewSkew)
 
 	o.log = logging.AddFlags(app)
-	return app
+}
+
+// declareCollectorFlags declares which collectors run and how often,
+// what only the live exporter exposes (per-instance expiry and effective
+// cost, labelled days), and where it keeps state and pushes days. The
+// backfill takes none of these: it reads the families its --families name.
+func declareCollectorFlags(g *kingpin.CmdClause, o *options) {
+	g.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
+	flagvalue.Declare(g, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.labelledDays, flagvalue.Int)
+
+	for _, r := range collector.Registrations() {
+		cf := o.collectors[r.Name]
+		def := "false"
+		if r.DefaultEnabled {
+			def = "true"
+		}
+		g.Flag("collector."+r.Name, fmt.Sprintf("Enable the %s collector: %s", r.Name, r.Help)).Default(def).BoolVar(cf.enabled)
+		flagvalue.Declare(g, "collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name), model.Duration(r.DefaultInterval).String(), cf.interval, flagvalue.Duration)
+	}
+	g.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
+	g.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.amortizedPerInstance)
+	flagvalue.Declare(g, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.amortizedMaxInstances, flagvalue.Int)
+	flagvalue.Declare(g, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, flagvalue.Int)
+	g.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
+	g.Flag("remote-write.url", "Push each settled day's daily samples, and each final billing cycle's totals, once to this Prometheus remote-write receiver (repeatable; headers, auth and TLS in the config file's remote_write). Needs --storage.path for its outbox.").PlaceHolder("URL").StringsVar(&o.remoteWriteURLs)
+}
+
+// declareBackfillFlags declares the backfill's own flags.
+func declareBackfillFlags(g *kingpin.CmdClause, b *backfillOptions) {
+	flagvalue.Declare(g, "from", "First billing day to read (YYYY-MM-DD, UTC+8). Default: the oldest day BSS keeps (18 billing cycles; 12 for OSS buckets).", "", &b.from, parseDay).PlaceHolder("DAY")
+	flagvalue.Declare(g, "to", "Last billing day to read (YYYY-MM-DD, UTC+8). Default: per family, the day before the oldest day the live exporter exposes (--billing.exposure-days).", "", &b.to, parseDay).PlaceHolder("DAY")
+	g.Flag("output", "File to write. It appears only when complete; OUTPUT.journal keeps finished days until then.").Required().PlaceHolder("FILE").StringVar(&b.output)
+	flagvalue.Declare(g, "format", "Output format: openmetrics (promtool tsdb create-blocks-from openmetrics) or victoriametrics (JSON lines for /api/v1/import).", string(backfill.OpenMetrics), &b.format, flagvalue.OneOf(formatNames()...))
+	g.Flag("families", "Comma-separated families to read: account (daily, and the final monthly totals), ossbucket (daily, needs Split Bill), instance (daily by region: costs a walk over every instance bill row of every day).").Default("account,ossbucket").StringVar(&b.families)
+	g.Flag("account", "Account of --config.file to read. Default: the only one.").PlaceHolder("NAME").StringVar(&b.account)
+	g.Flag("restart", "Discard the journal an earlier run left next to --output and start over. Without it, a journal written for another payer, account or series options is refused (exit 2), never mixed in.").BoolVar(&b.restart)
+	g.Flag("estimate", "Print the plan and its cost, measured on one day of each family, then stop. The days read to measure it are kept for the real run.").BoolVar(&b.estimateOnly)
+}
+
+// declareDoctorFlags declares doctor's own flags.
+func declareDoctorFlags(g *kingpin.CmdClause, d *doctorOptions) {
+	g.Flag("account", "Account of --config.file to check. Default: the only one.").PlaceHolder("NAME").StringVar(&d.account)
+	flagvalue.Declare(g, "max-requests", "The most requests the checks may make.", fmt.Sprint(defaultDoctorRequests), &d.maxRequests, flagvalue.Int)
+	flagvalue.Declare(g, "format", "Output: text, or json to attach to a bug report.", "text", &d.format, flagvalue.OneOf("text", "json"))
 }
 
 // validate checks the flags as a whole, the first part of Load's check;

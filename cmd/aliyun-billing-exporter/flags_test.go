@@ -113,9 +113,69 @@ func TestHelpAndVersionExitCleanly(t *testing.T) {
 	}
 	var out bytes.Buffer
 	_, _ = parseFlags([]string{"--help"}, &out, &out)
-	for _, want := range []string{"--demo", "--config.file", "--collector.instance.per-instance", "never from flags"} {
+	for _, want := range []string{"--demo", "--config.file", "--collector.instance.per-instance", "never from flags",
+		"Flags of serve, the default command:", "--web.listen-address", "--collector.balance.interval", "backfill --output=FILE", "doctor [<flags>]"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help does not mention %s", want)
+		}
+	}
+}
+
+// TestCommands: serving is the default command, and naming it changes
+// nothing; each command takes the flags that mean something to it and
+// refuses the others; a flag a command does not take keeps its default,
+// so that the whole configuration is checked the same way by each.
+func TestCommands(t *testing.T) {
+	byDefault, err := parseCommandLine([]string{"--demo", "--web.max-requests=3"}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := parseCommandLine([]string{"serve", "--demo", "--web.max-requests=3"}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byDefault.command != serveCommand || named.command != serveCommand || byDefault.opts.maxRequests != 3 || named.opts.maxRequests != 3 {
+		t.Errorf("serve: by default %s with --web.max-requests %d, named %s with %d", byDefault.command, byDefault.opts.maxRequests, named.command, named.opts.maxRequests)
+	}
+
+	// A repeatable flag keeps only what was given, not its default too.
+	listen, err := parseCommandLine([]string{"--web.listen-address=127.0.0.1:1"}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *listen.opts.webFlags.WebListenAddresses; len(got) != 1 || got[0] != "127.0.0.1:1" {
+		t.Errorf("--web.listen-address=127.0.0.1:1 listens on %q", got)
+	}
+
+	b, err := parseCommandLine([]string{"backfill", "--demo", "--output=h.om", "--collector.ossbucket.billing-item"}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.command != backfillCommand || b.backfill.output != "h.om" || !b.opts.ossBillingItem {
+		t.Errorf("backfill: %+v", b)
+	}
+	if b.opts.telemetryPath != "/metrics" || b.opts.maxRequests != 50 || !*b.opts.collectors["account"].enabled || *b.opts.collectors["balance"].interval != 5*time.Minute {
+		t.Errorf("backfill: the flags it does not take lost their defaults: telemetry path %q, max requests %d", b.opts.telemetryPath, b.opts.maxRequests)
+	}
+	if err := b.opts.validate(); err != nil {
+		t.Errorf("backfill's options fail the whole check: %v", err)
+	}
+
+	for _, tc := range []struct {
+		args    []string
+		command string
+		want    string
+	}{
+		{[]string{"backfill", "--output=h.om", "--web.listen-address=:1"}, backfillCommand, "unknown long flag '--web.listen-address'"},
+		{[]string{"backfill", "--output=h.om", "--collector.balance"}, backfillCommand, "unknown long flag '--collector.balance'"},
+		{[]string{"doctor", "--auto-gomemlimit.ratio=0.5"}, doctorCommand, "unknown long flag '--auto-gomemlimit.ratio'"},
+		{[]string{"doctor", "--config.check"}, doctorCommand, "unknown long flag '--config.check'"},
+		{[]string{"--output=h.om"}, serveCommand, "unknown long flag '--output'"},
+		{[]string{"--demo", "extra"}, serveCommand, "unexpected extra"},
+	} {
+		c, err := parseCommandLine(tc.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || c.command != tc.command {
+			t.Errorf("%v: %v (command %v); want %s naming %s", tc.args, err, c, tc.command, tc.want)
 		}
 	}
 }

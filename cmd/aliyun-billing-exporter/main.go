@@ -57,21 +57,37 @@ func main() {
 // run is the whole program; it returns the exit code. ctx ends it cleanly;
 // each value on hup reloads --config.file.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, hup <-chan os.Signal) int {
-	if command, ok := commands[firstArg(args)]; ok {
-		return command(ctx, args[1:], stdout, stderr)
-	}
-	opts, err := parseFlags(args, stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)
-		return 2
-	}
-	if opts == nil {
+	c, err := parseCommandLine(args, stdout, stderr)
+	switch {
+	case err != nil:
+		return usageError(stderr, c.command, err)
+	case c == nil:
 		return 0 // --help or --version printed
+	case c.command == backfillCommand:
+		return runBackfill(ctx, &c.opts, &c.backfill, stdout, stderr)
+	case c.command == doctorCommand:
+		return runDoctor(ctx, &c.opts, &c.doctor, stdout, stderr)
 	}
+	return runServe(ctx, &c.opts, stdout, stderr, hup)
+}
+
+// usageError reports what the command line or the configuration got
+// wrong, in one line naming the command, and returns exit code 2.
+func usageError(stderr io.Writer, command string, err error) int {
+	name := "aliyun-billing-exporter"
+	if command != serveCommand {
+		name += " " + command
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 2
+}
+
+// runServe is the exporter: it serves the metrics of the accounts until ctx
+// ends, and reloads --config.file on each value of hup.
+func runServe(ctx context.Context, opts *options, stdout, stderr io.Writer, hup <-chan os.Signal) int {
 	logs, err := logging.New(stderr, *opts.log)
 	if err != nil {
-		fmt.Fprintf(stderr, "aliyun-billing-exporter: %v\n", err)
-		return 2
+		return usageError(stderr, serveCommand, err)
 	}
 	logger := logs.Logger
 
@@ -189,19 +205,6 @@ func newPushers(receivers []remotewrite.Receiver, storagePath string, metrics *r
 // day settles once a day per collector, so a minute keeps the delay small
 // at no cost (nothing is sent when nothing is new).
 const remoteWriteInterval = time.Minute
-
-// commands are the subcommands, by their first argument.
-var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
-	backfillCommand: runBackfill, // backfill.go
-	doctorCommand:   runDoctor,   // doctor.go
-}
-
-func firstArg(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
-}
 
 // shutdown stops serving and the collectors within shutdownTimeout: the
 // collectors stop at their next step once cancelled, and one stuck in a

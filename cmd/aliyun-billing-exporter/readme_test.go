@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,9 +139,8 @@ func TestDocsFlagsTableMatchesCode(t *testing.T) {
 	for _, row := range docTable(t, "--") {
 		documented[strings.TrimPrefix(row[0], "--")] = row[1]
 	}
-	app := newApp(&options{}, io.Discard, io.Discard)
 	seen := map[string]bool{}
-	for _, f := range app.Model().Flags {
+	for _, f := range commandFlags(t, serveCommand) {
 		if f.Hidden || f.Name == "help" {
 			continue
 		}
@@ -199,7 +197,7 @@ func TestEachCollectorFlagAndMetricInOneTable(t *testing.T) {
 			t.Errorf("metric %s is a row of %d tables, want 1", name, rows[name])
 		}
 	}
-	for _, f := range newApp(&options{}, io.Discard, io.Discard).Model().Flags {
+	for _, f := range commandFlags(t, serveCommand) {
 		if !f.Hidden && f.Name != "help" && rows["--"+f.Name] != 1 {
 			t.Errorf("flag --%s is a row of %d tables, want 1", f.Name, rows["--"+f.Name])
 		}

@@ -22,6 +22,12 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 )
 
+// Group is where flags are declared: a kingpin application (flags every
+// command takes) or one of its commands.
+type Group interface {
+	Flag(name, help string) *kingpin.FlagClause
+}
+
 // value is a flag of type T, parsed by parse.
 type value[T any] struct {
 	flag   string
@@ -44,8 +50,8 @@ func (v *value[T]) String() string { return v.text }
 // Declare declares flag name of type T, parsed by parse into target; def,
 // when not empty, is its default. Errors of parse complete the sentence
 // `--name: "value" …`: "is not a duration such as 90s".
-func Declare[T any](app *kingpin.Application, name, help, def string, target *T, parse func(string) (T, error)) *kingpin.FlagClause {
-	f := app.Flag(name, help)
+func Declare[T any](g Group, name, help, def string, target *T, parse func(string) (T, error)) *kingpin.FlagClause {
+	f := g.Flag(name, help)
 	if def != "" {
 		f = f.Default(def)
 	}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	slgk "github.com/tjhop/slog-gokit"
@@ -36,10 +35,10 @@ type Config struct {
 }
 
 // AddFlags declares --log.level and --log.format.
-func AddFlags(app *kingpin.Application) *Config {
+func AddFlags(g flagvalue.Group) *Config {
 	c := &Config{}
-	flagvalue.Declare(app, "log.level", "Only log messages with the given severity or above: debug, info, warn, error.", "info", &c.Level, flagvalue.OneOf(Levels...)).HintOptions(Levels...)
-	flagvalue.Declare(app, "log.format", "Output format of log messages: logfmt, json.", "logfmt", &c.Format, flagvalue.OneOf(Formats...)).HintOptions(Formats...)
+	flagvalue.Declare(g, "log.level", "Only log messages with the given severity or above: debug, info, warn, error.", "info", &c.Level, flagvalue.OneOf(Levels...)).HintOptions(Levels...)
+	flagvalue.Declare(g, "log.format", "Output format of log messages: logfmt, json.", "logfmt", &c.Format, flagvalue.OneOf(Formats...)).HintOptions(Formats...)
 	return c
 }
 
