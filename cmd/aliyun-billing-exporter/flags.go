@@ -144,15 +144,6 @@ func parseCommandLine(args []string, stdout, stderr io.Writer) (*commandLine, er
 	return c, defaultOtherFlags(app, command)
 }
 
-// parseFlags parses the flags of the default command, serve.
-func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
-	c, err := parseCommandLine(args, stdout, stderr)
-	if c == nil || err != nil {
-		return nil, err
-	}
-	return &c.opts, nil
-}
-
 // defaultOtherFlags gives the flags that command does not take their
 // defaults. kingpin sets only the defaults of the command it runs, and
 // options is read whole (validate, collectorConfig) whatever the command.

@@ -179,3 +179,12 @@ func TestCommands(t *testing.T) {
 		}
 	}
 }
+
+// parseFlags parses the flags of the default command, serve.
+func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
+	c, err := parseCommandLine(args, stdout, stderr)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	return &c.opts, nil
+}
