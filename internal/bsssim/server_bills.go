@@ -244,14 +244,26 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 		ProductCode:      bp.productCode,
 		BillOwnerID:      bp.ownerID,
 	}, at)
-	total := len(items)
-	num, size, lo, hi, e := pageRange(c.params, total)
+	return pagedBill(s, c, bp, len(items), len(items), func(offset, limit int) []AccountBillItem {
+		return items[offset : offset+limit]
+	})
+}
+
+// pagedBill answers the page PageNum and PageSize ask for of a bill of total
+// rows, read with rows(offset, limit), of which only the first reachable can
+// be paged to (QueryInstanceBill's cap).
+func pagedBill[T any](s *Server, c *call, bp billParams, total, reachable int, rows func(offset, limit int) []T) (answer, *apiError) {
+	num, size, lo, hi, e := pageRange(c.params, reachable)
 	if e != nil {
 		return answer{}, e
 	}
+	var page []T
+	if hi > lo {
+		page = rows(lo, hi-lo)
+	}
 
 	ans := successAnswer(true)
-	data := &AccountBillData{
+	data := &pagedBillData[T]{
 		AccountID:    s.world.AccountID(),
 		AccountName:  s.world.AccountName(),
 		BillingCycle: bp.cycle.String(),
@@ -259,8 +271,8 @@ func (s *Server) queryAccountBill(c *call, at time.Time) (answer, *apiError) {
 		PageSize:     size,
 		TotalCount:   s.driftTotal(c, total, &ans),
 	}
-	data.Items.Item = nonNil(items[lo:hi])
-	ans.data, ans.rows = data, hi-lo
+	data.Items.Item = nonNil(page)
+	ans.data, ans.rows = data, len(page)
 	return ans, nil
 }
 
@@ -300,27 +312,9 @@ func (s *Server) queryInstanceBill(c *call, at time.Time) (answer, *apiError) {
 	}
 	req := instanceBillRequest(bp)
 	total := s.world.InstanceBillCount(req, at)
-	num, size, lo, hi, e := pageRange(c.params, min(total, queryInstanceBillRowCap))
-	if e != nil {
-		return answer{}, e
-	}
-	var rows []InstanceBillItem
-	if hi > lo {
-		rows = s.world.InstanceBillRows(req, at, lo, hi-lo)
-	}
-
-	ans := successAnswer(true)
-	data := &QueryInstanceBillData{
-		AccountID:    s.world.AccountID(),
-		AccountName:  s.world.AccountName(),
-		BillingCycle: bp.cycle.String(),
-		PageNum:      num,
-		PageSize:     size,
-		TotalCount:   s.driftTotal(c, total, &ans),
-	}
-	data.Items.Item = nonNil(rows)
-	ans.data, ans.rows = data, len(rows)
-	return ans, nil
+	return pagedBill(s, c, bp, total, min(total, queryInstanceBillRowCap), func(offset, limit int) []InstanceBillItem {
+		return s.world.InstanceBillRows(req, at, offset, limit)
+	})
 }
 
 func (s *Server) describeInstanceBill(c *call, at time.Time) (answer, *apiError) {
@@ -329,13 +323,19 @@ func (s *Server) describeInstanceBill(c *call, at time.Time) (answer, *apiError)
 		return answer{}, e
 	}
 	req := instanceBillRequest(bp)
-	page, e := tokenPage(s, c, bp, s.world.InstanceBillCount(req, at), func(offset, limit int) []InstanceBillItem {
+	return tokenPagedBill(s, c, bp, s.world.InstanceBillCount(req, at), func(offset, limit int) []InstanceBillItem {
 		return s.world.InstanceBillRows(req, at, offset, limit)
 	})
+}
+
+// tokenPagedBill answers tokenPage's page of a bill action in the Data that
+// DescribeInstanceBill and DescribeSplitItemBill share.
+func tokenPagedBill[T any](s *Server, c *call, bp billParams, total int, rows func(offset, limit int) []T) (answer, *apiError) {
+	page, e := tokenPage(s, c, bp, total, rows)
 	if e != nil {
 		return answer{}, e
 	}
-	page.ans.data = &InstanceBillData{
+	page.ans.data = &tokenBillData[T]{
 		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
 		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
 	}
@@ -395,17 +395,9 @@ func (s *Server) describeSplitItemBill(c *call, at time.Time) (answer, *apiError
 		SplitItemID:      bp.splitItemID,
 		BillOwnerID:      bp.ownerID,
 	}
-	page, e := tokenPage(s, c, bp, s.world.SplitItemBillCount(req, at), func(offset, limit int) []SplitItemBillItem {
+	return tokenPagedBill(s, c, bp, s.world.SplitItemBillCount(req, at), func(offset, limit int) []SplitItemBillItem {
 		return s.world.SplitItemBillRows(req, at, offset, limit)
 	})
-	if e != nil {
-		return answer{}, e
-	}
-	page.ans.data = &SplitItemBillData{
-		AccountID: s.world.AccountID(), AccountName: s.world.AccountName(), BillingCycle: bp.cycle.String(),
-		MaxResults: page.size, NextToken: page.nextToken, TotalCount: page.totalCount, Items: page.rows,
-	}
-	return page.ans, nil
 }
 
 func (s *Server) queryBillToOSSSubscription() answer {

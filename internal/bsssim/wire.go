@@ -111,8 +111,9 @@ type AccountBillItem struct {
 	Amounts
 }
 
-// AccountBillData is the Data of one QueryAccountBill page.
-type AccountBillData struct {
+// pagedBillData is the Data of one page of a bill action paged by PageNum
+// and PageSize, its rows wrapped in Items.Item.
+type pagedBillData[T any] struct {
 	AccountID    string `json:"AccountID"`
 	AccountName  string `json:"AccountName"`
 	BillingCycle string `json:"BillingCycle"`
@@ -120,9 +121,24 @@ type AccountBillData struct {
 	PageSize     int    `json:"PageSize"`
 	TotalCount   int    `json:"TotalCount"`
 	Items        struct {
-		Item []AccountBillItem `json:"Item"`
+		Item []T `json:"Item"`
 	} `json:"Items"`
 }
+
+// tokenBillData is the Data of one page of a bill action paged by NextToken
+// and MaxResults, its rows a bare Items array.
+type tokenBillData[T any] struct {
+	AccountID    string `json:"AccountID"`
+	AccountName  string `json:"AccountName"`
+	BillingCycle string `json:"BillingCycle"`
+	MaxResults   int    `json:"MaxResults"`
+	NextToken    string `json:"NextToken"`
+	TotalCount   int    `json:"TotalCount"`
+	Items        []T    `json:"Items"`
+}
+
+// AccountBillData is the Data of one QueryAccountBill page.
+type AccountBillData = pagedBillData[AccountBillItem]
 
 // InstanceBillItem is one row of DescribeInstanceBill or QueryInstanceBill.
 type InstanceBillItem struct {
@@ -162,28 +178,10 @@ type InstanceBillItem struct {
 }
 
 // InstanceBillData is the Data of one DescribeInstanceBill page.
-type InstanceBillData struct {
-	AccountID    string             `json:"AccountID"`
-	AccountName  string             `json:"AccountName"`
-	BillingCycle string             `json:"BillingCycle"`
-	MaxResults   int                `json:"MaxResults"`
-	NextToken    string             `json:"NextToken"`
-	TotalCount   int                `json:"TotalCount"`
-	Items        []InstanceBillItem `json:"Items"`
-}
+type InstanceBillData = tokenBillData[InstanceBillItem]
 
 // QueryInstanceBillData is the Data of one QueryInstanceBill page.
-type QueryInstanceBillData struct {
-	AccountID    string `json:"AccountID"`
-	AccountName  string `json:"AccountName"`
-	BillingCycle string `json:"BillingCycle"`
-	PageNum      int    `json:"PageNum"`
-	PageSize     int    `json:"PageSize"`
-	TotalCount   int    `json:"TotalCount"`
-	Items        struct {
-		Item []InstanceBillItem `json:"Item"`
-	} `json:"Items"`
-}
+type QueryInstanceBillData = pagedBillData[InstanceBillItem]
 
 // SplitItemBillItem is one row of DescribeSplitItemBill.
 type SplitItemBillItem struct {
@@ -215,15 +213,7 @@ type SplitItemBillItem struct {
 }
 
 // SplitItemBillData is the Data of one DescribeSplitItemBill page.
-type SplitItemBillData struct {
-	AccountID    string              `json:"AccountID"`
-	AccountName  string              `json:"AccountName"`
-	BillingCycle string              `json:"BillingCycle"`
-	MaxResults   int                 `json:"MaxResults"`
-	NextToken    string              `json:"NextToken"`
-	TotalCount   int                 `json:"TotalCount"`
-	Items        []SplitItemBillItem `json:"Items"`
-}
+type SplitItemBillData = tokenBillData[SplitItemBillItem]
 
 // BillSubscription is one row of QueryBillToOSSSubscription.
 type BillSubscription struct {
