@@ -303,15 +303,15 @@ func credits(w commitmentWorld, action string, p url.Values, at time.Time) (answ
 	if e != nil {
 		return answer{}, e
 	}
-	keep := func(status, expiry string) bool {
-		t, _ := time.Parse(isoLayout, expiry)
-		return (effective == nil || *effective == (status == "Available")) && inRange(t, from, to)
+	keep := func(c creditFields) bool {
+		t, _ := time.Parse(isoLayout, c.ExpiryTime)
+		return (effective == nil || *effective == (c.Status == "Available")) && inRange(t, from, to)
 	}
 	ans := successAnswer(false)
 	if action == actionQueryCashCoupons {
-		ans.data = &cashCouponsData{CashCoupon: nonNil(filter(w.CashCoupons(at), func(c CashCoupon) bool { return keep(c.Status, c.ExpiryTime) }))}
+		ans.data = &cashCouponsData{CashCoupon: nonNil(filter(w.CashCoupons(at), func(c CashCoupon) bool { return keep(c.creditFields) }))}
 	} else {
-		ans.data = &prepaidCardsData{PrepaidCard: nonNil(filter(w.PrepaidCards(at), func(c PrepaidCard) bool { return keep(c.Status, c.ExpiryTime) }))}
+		ans.data = &prepaidCardsData{PrepaidCard: nonNil(filter(w.PrepaidCards(at), func(c PrepaidCard) bool { return keep(c.creditFields) }))}
 	}
 	return ans, nil
 }

@@ -221,10 +221,10 @@ type availableInstancesData struct {
 	InstanceList []AvailableInstance `json:"InstanceList"`
 }
 
-// CashCoupon is one voucher; amounts are strings ("100.00").
-type CashCoupon struct {
-	CashCouponID        int64  `json:"CashCouponId"`
-	CashCouponNo        string `json:"CashCouponNo"`
+// creditFields are the fields a voucher and a prepaid card share, in the
+// place both declare them: after the ID and number. Amounts are strings
+// ("100.00").
+type creditFields struct {
 	Status              string `json:"Status"`
 	NominalValue        string `json:"NominalValue"`
 	Balance             string `json:"Balance"`
@@ -233,25 +233,25 @@ type CashCoupon struct {
 	ExpiryTime          string `json:"ExpiryTime"`
 	ApplicableProducts  string `json:"ApplicableProducts"`
 	ApplicableScenarios string `json:"ApplicableScenarios"`
-	Description         string `json:"Description"`
+}
+
+// CashCoupon is one voucher.
+type CashCoupon struct {
+	CashCouponID int64  `json:"CashCouponId"`
+	CashCouponNo string `json:"CashCouponNo"`
+	creditFields
+	Description string `json:"Description"`
 }
 
 type cashCouponsData struct {
 	CashCoupon []CashCoupon `json:"CashCoupon"`
 }
 
-// PrepaidCard is one prepaid card; amounts are strings.
+// PrepaidCard is one prepaid card.
 type PrepaidCard struct {
-	PrepaidCardID       int64  `json:"PrepaidCardId"`
-	PrepaidCardNo       string `json:"PrepaidCardNo"`
-	Status              string `json:"Status"`
-	NominalValue        string `json:"NominalValue"`
-	Balance             string `json:"Balance"`
-	GrantedTime         string `json:"GrantedTime"`
-	EffectiveTime       string `json:"EffectiveTime"`
-	ExpiryTime          string `json:"ExpiryTime"`
-	ApplicableProducts  string `json:"ApplicableProducts"`
-	ApplicableScenarios string `json:"ApplicableScenarios"`
+	PrepaidCardID int64  `json:"PrepaidCardId"`
+	PrepaidCardNo string `json:"PrepaidCardNo"`
+	creditFields
 }
 
 type prepaidCardsData struct {

@@ -580,22 +580,29 @@ func (w *World) credits(lines []creditLine, base uint64, at time.Time) []credit 
 	return out
 }
 
+// fields are the wire fields of c that a voucher and a prepaid card share.
+func (c credit) fields(products, scenarios string) creditFields {
+	return creditFields{
+		Status:              c.status,
+		NominalValue:        cents(c.nominal),
+		Balance:             cents(c.balance),
+		GrantedTime:         isoTime(c.granted),
+		EffectiveTime:       isoTime(c.effective),
+		ExpiryTime:          isoTime(c.expiry),
+		ApplicableProducts:  products,
+		ApplicableScenarios: scenarios,
+	}
+}
+
 // CashCoupons returns every voucher at at (QueryCashCoupons).
 func (w *World) CashCoupons(at time.Time) []CashCoupon {
 	var out []CashCoupon
 	for _, c := range w.credits(couponLines, 600, at) {
 		out = append(out, CashCoupon{
-			CashCouponID:        10_000_000_000_000 + int64(w.hash(tagCommitment, c.line, uint64(c.k), 4)%90_000_000_000_000),
-			CashCouponNo:        "Q-" + w.commitmentID(c.line, c.k, 13),
-			Status:              c.status,
-			NominalValue:        cents(c.nominal),
-			Balance:             cents(c.balance),
-			GrantedTime:         isoTime(c.granted),
-			EffectiveTime:       isoTime(c.effective),
-			ExpiryTime:          isoTime(c.expiry),
-			ApplicableProducts:  "All Alibaba Cloud services",
-			ApplicableScenarios: "Pay for the pay-as-you-go bills and subscription orders",
-			Description:         "Simulated voucher",
+			CashCouponID: 10_000_000_000_000 + int64(w.hash(tagCommitment, c.line, uint64(c.k), 4)%90_000_000_000_000),
+			CashCouponNo: "Q-" + w.commitmentID(c.line, c.k, 13),
+			creditFields: c.fields("All Alibaba Cloud services", "Pay for the pay-as-you-go bills and subscription orders"),
+			Description:  "Simulated voucher",
 		})
 	}
 	return out
@@ -606,16 +613,9 @@ func (w *World) PrepaidCards(at time.Time) []PrepaidCard {
 	var out []PrepaidCard
 	for _, c := range w.credits(cardLines, 700, at) {
 		out = append(out, PrepaidCard{
-			PrepaidCardID:       int64(w.hash(tagCommitment, c.line, uint64(c.k), 4) % 1_000_000_000),
-			PrepaidCardNo:       "Q-" + w.commitmentID(c.line, c.k, 12),
-			Status:              c.status,
-			NominalValue:        cents(c.nominal),
-			Balance:             cents(c.balance),
-			GrantedTime:         isoTime(c.granted),
-			EffectiveTime:       isoTime(c.effective),
-			ExpiryTime:          isoTime(c.expiry),
-			ApplicableProducts:  "ecs, rds, oss",
-			ApplicableScenarios: "Pay-as-you-go and subscription",
+			PrepaidCardID: int64(w.hash(tagCommitment, c.line, uint64(c.k), 4) % 1_000_000_000),
+			PrepaidCardNo: "Q-" + w.commitmentID(c.line, c.k, 12),
+			creditFields:  c.fields("ecs, rds, oss", "Pay-as-you-go and subscription"),
 		})
 	}
 	return out
