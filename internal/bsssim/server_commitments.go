@@ -72,9 +72,43 @@ func isoParam(p url.Values, name string) (time.Time, *apiError) {
 	return t, nil
 }
 
-// inRange reports whether t is within [from, to], either bound unset.
-func inRange(t, from, to time.Time) bool {
-	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || !t.After(to))
+// timeRange is a request's [from, to] of optional ISO 8601 UTC bounds; a
+// zero bound is unset.
+type timeRange struct{ from, to time.Time }
+
+// readTimeRange reads the bounds fromName and toName, in that order.
+func readTimeRange(p url.Values, fromName, toName string) (timeRange, *apiError) {
+	var r timeRange
+	var e *apiError
+	if r.from, e = isoParam(p, fromName); e != nil {
+		return timeRange{}, e
+	}
+	if r.to, e = isoParam(p, toName); e != nil {
+		return timeRange{}, e
+	}
+	return r, nil
+}
+
+// holds reports whether t is within the range.
+func (r timeRange) holds(t time.Time) bool {
+	return (r.from.IsZero() || !t.Before(r.from)) && (r.to.IsZero() || !t.After(r.to))
+}
+
+// holdsExpiry reports whether the ISO 8601 expiry v is within the range;
+// one it cannot read stands for the zero time.
+func (r timeRange) holdsExpiry(v string) bool {
+	t, _ := time.Parse(isoLayout, v)
+	return r.holds(t)
+}
+
+// holdsISO reports whether the ISO 8601 time v is within the range. With
+// neither bound set it passes every v, even one it cannot read.
+func (r timeRange) holdsISO(v string) bool {
+	if r.from.IsZero() && r.to.IsZero() {
+		return true
+	}
+	t, err := time.Parse(isoLayout, v)
+	return err == nil && r.holds(t)
 }
 
 // enumParam reads an optional parameter that takes one of values.
@@ -120,11 +154,7 @@ func boolParam(p url.Values, name string) (*bool, *apiError) {
 }
 
 func resourcePackages(w commitmentWorld, p url.Values, at time.Time) (answer, *apiError) {
-	from, e := isoParam(p, "ExpiryTimeStart")
-	if e != nil {
-		return answer{}, e
-	}
-	to, e := isoParam(p, "ExpiryTimeEnd")
+	expiry, e := readTimeRange(p, "ExpiryTimeStart", "ExpiryTimeEnd")
 	if e != nil {
 		return answer{}, e
 	}
@@ -133,8 +163,7 @@ func resourcePackages(w commitmentWorld, p url.Values, at time.Time) (answer, *a
 	}
 	product := p.Get("ProductCode")
 	rows := filter(w.ResourcePackages(at), func(r ResourcePackageInstance) bool {
-		expiry, _ := time.Parse(isoLayout, r.ExpiryTime)
-		return (product == "" || r.CommodityCode == product) && inRange(expiry, from, to)
+		return (product == "" || r.CommodityCode == product) && expiry.holdsExpiry(r.ExpiryTime)
 	})
 	return pagedAnswer(p, rows, func(num, size, total int, page []ResourcePackageInstance) any {
 		data := &resourcePackageData{HostID: "cn", PageNum: strconv.Itoa(num), PageSize: strconv.Itoa(size), TotalCount: strconv.Itoa(total)}
@@ -230,25 +259,22 @@ func availableInstances(w commitmentWorld, p url.Values, at time.Time) (answer, 
 type availableFilter struct {
 	region, product, productType, subscription, renewal string
 	ids                                                 map[string]bool
-	endFrom, endTo, createFrom, createTo                time.Time
+	end, create                                         timeRange
 }
 
 func readAvailableFilter(p url.Values) (availableFilter, *apiError) {
 	var f availableFilter
-	for _, b := range []struct {
-		name string
-		dst  *time.Time
-	}{{"EndTimeStart", &f.endFrom}, {"EndTimeEnd", &f.endTo}, {"CreateTimeStart", &f.createFrom}, {"CreateTimeEnd", &f.createTo}} {
-		var e *apiError
-		if *b.dst, e = isoParam(p, b.name); e != nil {
-			return f, e
-		}
+	var e *apiError
+	if f.end, e = readTimeRange(p, "EndTimeStart", "EndTimeEnd"); e != nil {
+		return f, e
+	}
+	if f.create, e = readTimeRange(p, "CreateTimeStart", "CreateTimeEnd"); e != nil {
+		return f, e
 	}
 	f.region, f.product, f.productType = p.Get("Region"), p.Get("ProductCode"), p.Get("ProductType")
 	if f.region != "" && f.product == "" {
 		return f, missingAPIParameter("ProductCode") // "cannot be left empty if the region is specified"
 	}
-	var e *apiError
 	if f.subscription, e = enumParam(p, "SubscriptionType", "Subscription", "PayAsYouGo"); e != nil {
 		return f, e
 	}
@@ -272,21 +298,11 @@ func (f availableFilter) keep(r AvailableInstance) bool {
 	return matches(f.region, r.Region) && matches(f.product, r.ProductCode) && matches(f.productType, r.ProductType) &&
 		matches(f.subscription, r.SubscriptionType) && matches(f.renewal, r.RenewStatus) &&
 		(f.ids == nil || f.ids[r.InstanceID]) &&
-		isoWithin(r.EndTime, f.endFrom, f.endTo) && isoWithin(r.CreateTime, f.createFrom, f.createTo)
+		f.end.holdsISO(r.EndTime) && f.create.holdsISO(r.CreateTime)
 }
 
 // matches reports whether v passes a filter; an empty filter passes all.
 func matches(filter, v string) bool { return filter == "" || filter == v }
-
-// isoWithin reports whether the ISO 8601 time v lies within [from, to]. With
-// neither bound set it passes every v, even one it cannot read.
-func isoWithin(v string, from, to time.Time) bool {
-	if from.IsZero() && to.IsZero() {
-		return true
-	}
-	t, err := time.Parse(isoLayout, v)
-	return err == nil && inRange(t, from, to)
-}
 
 // credits answers QueryCashCoupons and QueryPrepaidCards, which share their
 // request and are not paged.
@@ -295,17 +311,12 @@ func credits(w commitmentWorld, action string, p url.Values, at time.Time) (answ
 	if e != nil {
 		return answer{}, e
 	}
-	from, e := isoParam(p, "ExpiryTimeStart")
-	if e != nil {
-		return answer{}, e
-	}
-	to, e := isoParam(p, "ExpiryTimeEnd")
+	expiry, e := readTimeRange(p, "ExpiryTimeStart", "ExpiryTimeEnd")
 	if e != nil {
 		return answer{}, e
 	}
 	keep := func(c creditFields) bool {
-		t, _ := time.Parse(isoLayout, c.ExpiryTime)
-		return (effective == nil || *effective == (c.Status == "Available")) && inRange(t, from, to)
+		return (effective == nil || *effective == (c.Status == "Available")) && expiry.holdsExpiry(c.ExpiryTime)
 	}
 	ans := successAnswer(false)
 	if action == actionQueryCashCoupons {
