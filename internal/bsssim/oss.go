@@ -71,12 +71,9 @@ func NewOSSHandler(world *World, cfg OSSConfig) (*OSSServer, error) {
 	if world == nil {
 		return nil, errors.New("bsssim: NewOSSHandler needs a World")
 	}
-	s := &OSSServer{world: world, clock: cfg.Clock, wall: cfg.WallClock, region: cfg.Region,
+	s := &OSSServer{world: world, region: cfg.Region,
 		rowLimit: cfg.RowLimitPerFile, faults: cfg.Faults, sizes: newBoundedCache[string, int64](4096)}
-	creds := cfg.Credentials
-	if len(creds) == 0 {
-		creds = []Credential{{AccessKeyID: TestAccessKeyID, AccessKeySecret: TestAccessKeySecret}}
-	}
+	creds := credentialsOrTest(cfg.Credentials)
 	s.creds = make(map[string]Credential, len(creds))
 	for _, c := range creds {
 		if c.AccessKeyID == "" || c.AccessKeySecret == "" {
@@ -84,12 +81,7 @@ func NewOSSHandler(world *World, cfg OSSConfig) (*OSSServer, error) {
 		}
 		s.creds[c.AccessKeyID] = c
 	}
-	if s.clock == nil {
-		s.clock = systemClock{}
-	}
-	if s.wall == nil {
-		s.wall = time.Now
-	}
+	s.clock, s.wall = clocksOrReal(cfg.Clock, cfg.WallClock)
 	if s.region == "" {
 		s.region = DefaultOSSRegion
 	}

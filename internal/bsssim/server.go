@@ -87,15 +87,10 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 func newServer(cfg Config, world billingWorld) (*Server, error) {
-	creds := cfg.Credentials
-	if len(creds) == 0 {
-		creds = []Credential{{AccessKeyID: TestAccessKeyID, AccessKeySecret: TestAccessKeySecret}}
-	}
+	creds := credentialsOrTest(cfg.Credentials)
 	s := &Server{
 		world:    world,
 		creds:    make(map[string]Credential, len(creds)),
-		clock:    cfg.Clock,
-		wall:     cfg.WallClock,
 		latency:  min(max(cfg.Latency, 0), MaxLatency),
 		faults:   cfg.Faults,
 		nonces:   newNonceStore(),
@@ -117,12 +112,7 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 		}
 		s.creds[c.AccessKeyID] = c
 	}
-	if s.clock == nil {
-		s.clock = systemClock{}
-	}
-	if s.wall == nil {
-		s.wall = time.Now
-	}
+	s.clock, s.wall = clocksOrReal(cfg.Clock, cfg.WallClock)
 	if s.faults == nil {
 		s.faults = NewFaults()
 	}
@@ -134,6 +124,26 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 	_, _ = rand.Read(s.tokenKey) // crypto/rand.Read never fails (Go ≥ 1.24)
 	s.stats.reset()
 	return s, nil
+}
+
+// credentialsOrTest are creds, or the test key alone when there are none.
+func credentialsOrTest(creds []Credential) []Credential {
+	if len(creds) == 0 {
+		return []Credential{{AccessKeyID: TestAccessKeyID, AccessKeySecret: TestAccessKeySecret}}
+	}
+	return creds
+}
+
+// clocksOrReal are the billing clock and the wall clock, real time for
+// either left nil.
+func clocksOrReal(clock Clock, wall func() time.Time) (Clock, func() time.Time) {
+	if clock == nil {
+		clock = systemClock{}
+	}
+	if wall == nil {
+		wall = time.Now
+	}
+	return clock, wall
 }
 
 // now is the server's wall clock: real time (Config.WallClock) moved by the
