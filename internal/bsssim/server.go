@@ -221,6 +221,22 @@ func missingAPIParameter(name string) *apiError {
 	return newAPIError(http.StatusBadRequest, "Missing"+name, name+" is mandatory for this action.")
 }
 
+// throttled is Throttling.User, to be retried after retryAfter.
+func throttled(retryAfter time.Duration) *apiError {
+	e := newAPIError(throttlingHTTPStatus, codeThrottlingUser, msgThrottling)
+	e.retryAfter = retryAfter
+	return e
+}
+
+// internalError is HTTP 500 InternalError; err, if any, follows the message.
+func internalError(err error) *apiError {
+	msg := msgInternalError
+	if err != nil {
+		msg += " " + err.Error()
+	}
+	return newAPIError(http.StatusInternalServerError, codeInternalError, msg)
+}
+
 // answer is a success answer.
 type answer struct {
 	data   any
@@ -249,9 +265,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ok, retryAfter := s.quota.admit(s.wall()); !ok {
-		e := newAPIError(throttlingHTTPStatus, codeThrottlingUser, msgThrottling)
-		e.retryAfter = retryAfter
-		s.replyError(w, r, requestID, action, e)
+		s.replyError(w, r, requestID, action, throttled(retryAfter))
 		return
 	}
 
@@ -264,9 +278,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case throttleAnswer:
 		s.stats.fault(faultThrottle)
-		e := newAPIError(throttlingHTTPStatus, codeThrottlingUser, msgThrottling)
-		e.retryAfter = quotaWindow
-		s.replyError(w, r, requestID, action, e)
+		s.replyError(w, r, requestID, action, throttled(quotaWindow))
 		return
 	case unavailableAnswer:
 		s.stats.fault(fault5xx)
@@ -274,7 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case internalErrAnswer:
 		s.stats.fault(fault5xx)
-		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, codeInternalError, msgInternalError))
+		s.replyError(w, r, requestID, action, internalError(nil))
 		return
 	}
 

@@ -56,7 +56,7 @@ func (s *Server) serveCommitment(c *call, at time.Time) (answer, *apiError) {
 	case actionQueryCashCoupons, actionQueryPrepaidCards:
 		return credits(w, c.action, p, at)
 	}
-	return answer{}, newAPIError(http.StatusInternalServerError, codeInternalError, msgInternalError)
+	return answer{}, internalError(nil)
 }
 
 // isoParam reads an optional ISO 8601 UTC time ("2020-02-02T12:00:00Z").

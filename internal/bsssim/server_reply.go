@@ -71,8 +71,7 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	err := enc.Encode(successBody{Code: ans.code, Message: ans.msg, RequestID: requestID, Success: true, Data: ans.data})
 	if err != nil {
 		// Only a World producing an unencodable value gets here.
-		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, codeInternalError,
-			msgInternalError+" "+err.Error()))
+		s.replyError(w, r, requestID, action, internalError(err))
 		return
 	}
 	for _, f := range ans.faults {
@@ -80,8 +79,7 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	}
 	body, err := s.dialect.rewrite(buf.Bytes(), requestID)
 	if err != nil {
-		s.replyError(w, r, requestID, action, newAPIError(http.StatusInternalServerError, codeInternalError,
-			msgInternalError+" "+err.Error()))
+		s.replyError(w, r, requestID, action, internalError(err))
 		return
 	}
 	switch {
