@@ -186,28 +186,28 @@ func ParseFaults(spec string) (*Faults, error) {
 			if err != nil || d < 0 || d > MaxLatency {
 				return nil, fmt.Errorf("fault %q: latency must be a duration from 0 to %s, such as 2s", shorten(item), MaxLatency)
 			}
-			f.latency = d
+			f.SetLatency(d)
 		case faultClockSkew:
 			d, err := time.ParseDuration(value)
 			if err != nil {
 				return nil, fmt.Errorf("fault %q: clock-skew must be a duration such as -5m or 90s", shorten(item))
 			}
-			f.clockSkew = d
+			f.SetClockSkew(d)
 		case faultAction, faultNoPermission:
 			if !slices.Contains(servedActions, value) {
 				return nil, fmt.Errorf("fault %q: unknown action, want one of %s", shorten(item), strings.Join(servedActions, ", "))
 			}
 			if name == faultAction {
-				f.onlyAction = value
-			} else if !slices.Contains(f.denied, value) {
-				f.denied = append(f.denied, value)
+				f.OnlyAction(value)
+			} else {
+				f.DenyAction(value)
 			}
 		case faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate, faultDriftTotal, faultRepeatToken, faultSTSExpired:
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("fault %q: want a non-negative count", shorten(item))
 			}
-			f.counts[name] = n
+			f.setCount(name, n)
 		default:
 			return nil, fmt.Errorf("fault %q: unknown fault %q, want one of %s", shorten(item), shorten(name), strings.Join(faultNames, ", "))
 		}
