@@ -2,6 +2,7 @@ package bsssim
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -170,11 +171,7 @@ const (
 // serves. An empty spec injects nothing. Errors name the bad item.
 func ParseFaults(spec string) (*Faults, error) {
 	f := NewFaults()
-	for item := range strings.SplitSeq(spec, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for item := range specItems(spec) {
 		name, value, ok := strings.Cut(item, "=")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || value == "" {
@@ -213,6 +210,18 @@ func ParseFaults(spec string) (*Faults, error) {
 		}
 	}
 	return f, nil
+}
+
+// specItems are the items of a comma-separated spec, as ParseFaults and
+// ParseOSSFaults read them: trimmed, and the empty ones left out.
+func specItems(spec string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for item := range strings.SplitSeq(spec, ",") {
+			if item = strings.TrimSpace(item); item != "" && !yield(item) {
+				return
+			}
+		}
+	}
 }
 
 // countedFaults are the faults that count down, in String's order.

@@ -101,11 +101,7 @@ func (f *OSSFaults) String() string {
 // 1234_InstanceDetail_20240603:应付金额". Errors name the bad item.
 func ParseOSSFaults(spec string) (*OSSFaults, error) {
 	f := NewOSSFaults()
-	for item := range strings.SplitSeq(spec, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for item := range specItems(spec) {
 		name, value, _ := strings.Cut(item, "=")
 		switch name {
 		case "missing-day":
