@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -72,15 +73,21 @@ func readBillParams(p url.Values, kind DataKind, at time.Time) (billParams, *api
 
 // readBillOwner reads the optional BillOwnerId: 0 when absent.
 func readBillOwner(p url.Values) (int64, *apiError) {
-	v := p.Get("BillOwnerId")
+	return intParam(p, "BillOwnerId", 0, 1, math.MaxInt64, "is not an account ID")
+}
+
+// intParam reads an optional integer parameter: def when absent, else one
+// from least to most, or InvalidParameter saying why not.
+func intParam(p url.Values, name string, def, least, most int64, why string) (int64, *apiError) {
+	v := p.Get(name)
 	if v == "" {
-		return 0, nil
+		return def, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, invalidParameter("BillOwnerId", v, "is not an account ID")
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < least || n > most {
+		return 0, invalidParameter(name, v, why)
 	}
-	return id, nil
+	return n, nil
 }
 
 // readBillingCycle reads the required BillingCycle: YYYY-MM, within the
@@ -146,28 +153,14 @@ func dayString(d Day) string {
 
 // pageSize reads PageSize or MaxResults: default 20, at most 300.
 func pageSize(p url.Values, name string) (int, *apiError) {
-	v := p.Get(name)
-	if v == "" {
-		return defaultPageSize, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil || n < 1 || n > maxPageSize {
-		return 0, invalidParameter(name, v, fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
-	}
-	return int(n), nil
+	n, e := intParam(p, name, defaultPageSize, 1, maxPageSize, fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
+	return int(n), e
 }
 
-// pageNum reads PageNum: default 1.
+// pageNum reads PageNum: default 1, a 32-bit integer as BSS takes it.
 func pageNum(p url.Values) (int, *apiError) {
-	v := p.Get("PageNum")
-	if v == "" {
-		return 1, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil || n < 1 {
-		return 0, invalidParameter("PageNum", v, "must be a positive integer")
-	}
-	return int(n), nil
+	n, e := intParam(p, "PageNum", 1, 1, math.MaxInt32, "must be a positive integer")
+	return int(n), e
 }
 
 // ---------------------------------------------------------------------------
