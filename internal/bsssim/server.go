@@ -223,9 +223,7 @@ func missingAPIParameter(name string) *apiError {
 
 // throttled is Throttling.User, to be retried after retryAfter.
 func throttled(retryAfter time.Duration) *apiError {
-	e := newAPIError(throttlingHTTPStatus, codeThrottlingUser, msgThrottling)
-	e.retryAfter = retryAfter
-	return e
+	return &apiError{status: throttlingHTTPStatus, code: codeThrottlingUser, message: msgThrottling, retryAfter: retryAfter}
 }
 
 // internalError is HTTP 500 InternalError; err, if any, follows the message.

@@ -78,15 +78,12 @@ type timeRange struct{ from, to time.Time }
 
 // readTimeRange reads the bounds fromName and toName, in that order.
 func readTimeRange(p url.Values, fromName, toName string) (timeRange, *apiError) {
-	var r timeRange
-	var e *apiError
-	if r.from, e = isoParam(p, fromName); e != nil {
+	from, e := isoParam(p, fromName)
+	if e != nil {
 		return timeRange{}, e
 	}
-	if r.to, e = isoParam(p, toName); e != nil {
-		return timeRange{}, e
-	}
-	return r, nil
+	to, e := isoParam(p, toName)
+	return timeRange{from, to}, e
 }
 
 // holds reports whether t is within the range.

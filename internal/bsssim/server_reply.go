@@ -68,17 +68,17 @@ func (s *Server) replySuccess(w http.ResponseWriter, r *http.Request, requestID,
 	defer putBuffer(buf)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
+	var body []byte
 	err := enc.Encode(successBody{Code: ans.code, Message: ans.msg, RequestID: requestID, Success: true, Data: ans.data})
-	if err != nil {
-		// Only a World producing an unencodable value gets here.
-		s.replyError(w, r, requestID, action, internalError(err))
-		return
+	if err == nil {
+		for _, f := range ans.faults {
+			s.stats.fault(f)
+		}
+		body, err = s.dialect.rewrite(buf.Bytes(), requestID)
 	}
-	for _, f := range ans.faults {
-		s.stats.fault(f)
-	}
-	body, err := s.dialect.rewrite(buf.Bytes(), requestID)
 	if err != nil {
+		// Only a World producing an unencodable value, or a dialect that
+		// cannot rewrite it, gets here.
 		s.replyError(w, r, requestID, action, internalError(err))
 		return
 	}
