@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,15 +70,8 @@ func openOutbox(dir, id, receiverURL string) (*outbox, error) {
 		return nil, fmt.Errorf("remote-write outbox %s: version %d for %q, want version %d for %q; remove it to send every unit again",
 			o.path, f.Version, f.Receiver, outboxVersion, receiverURL)
 	}
-	for k, ms := range f.Sent {
-		o.sent[k] = ms
-	}
+	maps.Copy(o.sent, f.Sent)
 	return o, nil
-}
-
-func (o *outbox) isSent(u Unit) bool {
-	_, ok := o.sent[u.Key]
-	return ok
 }
 
 // markSent records units as acknowledged, forgets what is older than

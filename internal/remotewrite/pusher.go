@@ -2,11 +2,13 @@ package remotewrite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,18 +51,16 @@ type sender struct {
 }
 
 func newSender(rcv Receiver) (sender, error) {
-	if err := rcv.Validate(); err != nil {
-		return sender{}, fmt.Errorf("remote_write %s: %w", redactURL(rcv.URL), err)
+	s := sender{rcv: rcv, url: redactURL(rcv.URL)}
+	err := rcv.Validate()
+	if err == nil {
+		s.client, err = config.NewClientFromConfig(rcv.HTTPClientConfig, "remote_write")
 	}
-	client, err := config.NewClientFromConfig(rcv.HTTPClientConfig, "remote_write")
 	if err != nil {
-		return sender{}, fmt.Errorf("remote_write %s: %w", redactURL(rcv.URL), err)
+		return sender{}, fmt.Errorf("remote_write %s: %w", s.url, err)
 	}
-	client.Timeout = time.Duration(rcv.Timeout)
-	if client.Timeout == 0 {
-		client.Timeout = DefaultTimeout
-	}
-	return sender{rcv: rcv, url: redactURL(rcv.URL), client: client}, nil
+	s.client.Timeout = cmp.Or(time.Duration(rcv.Timeout), DefaultTimeout)
+	return s, nil
 }
 
 // New returns a Pusher for rcv, whose outbox lives in storageDir.
@@ -195,7 +195,7 @@ func (p *Pusher) pending(units []Unit, now time.Time) []Unit {
 	var pending []Unit
 	seen := map[string]bool{}
 	for _, u := range units {
-		if p.outbox.isSent(u) || p.rejected[u.Key] {
+		if _, sent := p.outbox.sent[u.Key]; sent || p.rejected[u.Key] {
 			continue
 		}
 		seen[u.Key] = true
@@ -257,12 +257,8 @@ func (e *errRefused) Error() string {
 // of order, in the words Prometheus, Mimir, Thanos and VictoriaMetrics use.
 func (e *errRefused) outOfWindow() bool {
 	m := strings.ToLower(e.message)
-	for _, s := range []string{"out of bounds", "too old", "out of order", "out-of-order", "outside of the allowed", "too far in the past"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc([]string{"out of bounds", "too old", "out of order", "out-of-order", "outside of the allowed", "too far in the past"},
+		func(s string) bool { return strings.Contains(m, s) })
 }
 
 // send posts one request, in remote-write 1.0: a snappy-compressed
@@ -341,11 +337,7 @@ func Run(ctx context.Context, pushers []*Pusher, g prometheus.Gatherer, interval
 	}
 	var wg sync.WaitGroup
 	for _, p := range pushers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.run(ctx, g, interval)
-		}()
+		wg.Go(func() { p.run(ctx, g, interval) })
 	}
 	wg.Wait()
 }

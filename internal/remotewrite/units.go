@@ -15,6 +15,7 @@
 package remotewrite
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -98,12 +99,7 @@ func Units(mfs []*dto.MetricFamily) ([]Unit, error) {
 	for _, u := range byKey {
 		out = append(out, *u)
 	}
-	slices.SortFunc(out, func(a, b Unit) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
+	slices.SortFunc(out, func(a, b Unit) int { return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.Key, b.Key)) })
 	return out, nil
 }
 
