@@ -22,21 +22,18 @@ func Write(path string, perm fs.FileMode, fill func(io.Writer) error) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	defer tmp.Close()           // on failure; after the Close below it does nothing
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	if err := fill(bw); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {

@@ -26,11 +26,10 @@ func Open(path string, flag int, perm fs.FileMode) (*os.File, error) {
 		return nil, err // *PathError names the file; fs.ErrNotExist stays testable
 	}
 	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	if err == nil {
+		err = check(path, st.Mode())
 	}
-	if err := check(path, st.Mode()); err != nil {
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
