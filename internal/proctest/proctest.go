@@ -29,10 +29,9 @@ import (
 const modulePath = "github.com/aliyun-billing-exporter/aliyun-billing-exporter"
 
 var (
-	buildDir  = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "proctest-") })
-	buildsMu  sync.Mutex
-	buildOnce = map[string]func() (string, error){}
-	built     atomic.Bool // a build was tried: there is a directory to remove
+	buildDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "proctest-") })
+	builds   sync.Map    // command → its build, a func() (string, error) run once
+	built    atomic.Bool // a build was tried: there is a directory to remove
 )
 
 // Build builds cmd/<command> of this module once per test binary and
@@ -49,14 +48,8 @@ func Build(tb testing.TB, command string) string {
 
 // Built is Build for code that has no testing.TB at hand.
 func Built(command string) (string, error) {
-	buildsMu.Lock()
-	build, ok := buildOnce[command]
-	if !ok {
-		build = sync.OnceValues(func() (string, error) { return buildCommand(command) })
-		buildOnce[command] = build
-	}
-	buildsMu.Unlock()
-	return build()
+	build, _ := builds.LoadOrStore(command, sync.OnceValues(func() (string, error) { return buildCommand(command) }))
+	return build.(func() (string, error))()
 }
 
 func buildCommand(command string) (string, error) {
@@ -170,12 +163,9 @@ func StartT(tb testing.TB, name, dir, bin string, args ...string) *Process {
 
 // Stop kills the process and waits for it.
 func (p *Process) Stop() {
-	select {
-	case <-p.done:
-		return
-	default:
+	if p.Exited() == nil {
+		_ = p.cmd.Process.Kill()
 	}
-	_ = p.cmd.Process.Kill()
 	<-p.done
 }
 
