@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -63,16 +64,23 @@ type daySums struct {
 	payable map[string]bssclient.Money
 }
 
-func (s *daySums) add(page []bssclient.InstanceBillItem) error {
-	for i := range page {
-		sum, err := s.payable[page[i].Currency].Add(page[i].PretaxAmount)
+// sumDay sums the pages of one day's instance bill.
+func sumDay(walk iter.Seq2[[]bssclient.InstanceBillItem, error]) (daySums, error) {
+	s := daySums{payable: map[string]bssclient.Money{}}
+	for page, err := range walk {
 		if err != nil {
-			return err
+			return s, err
 		}
-		s.payable[page[i].Currency] = sum
+		for i := range page {
+			sum, err := s.payable[page[i].Currency].Add(page[i].PretaxAmount)
+			if err != nil {
+				return s, err
+			}
+			s.payable[page[i].Currency] = sum
+		}
+		s.rows += len(page)
 	}
-	s.rows += len(page)
-	return nil
+	return s, nil
 }
 
 func (s daySums) String() string {
@@ -84,20 +92,11 @@ func (s daySums) String() string {
 }
 
 func (r *run) fileSums(ctx context.Context, sub bssclient.BillSubscription, day bssclient.Day) (daySums, error) {
-	sums := daySums{payable: map[string]bssclient.Money{}}
 	files, err := bssclient.NewBillFiles(r.in.BillFiles, sub, r.payerID)
 	if err != nil {
-		return sums, err
+		return daySums{}, err
 	}
-	for page, err := range files.InstanceBillOfDay(ctx, day) {
-		if err != nil {
-			return sums, err
-		}
-		if err := sums.add(page); err != nil {
-			return sums, err
-		}
-	}
-	return sums, nil
+	return sumDay(files.InstanceBillOfDay(ctx, day))
 }
 
 // compareSums walks the same day through the API when the budget allows
@@ -109,16 +108,10 @@ func (r *run) compareSums(ctx context.Context, day bssclient.Day, fromFile daySu
 			fmt.Sprintf("run doctor with --max-requests=%d to compare the two", int(r.requests.Load())+pages+1))
 		return
 	}
-	fromAPI := daySums{payable: map[string]bssclient.Money{}}
-	req := bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}
-	for page, err := range r.in.Client.DescribeInstanceBill(ctx, req) {
-		if err == nil {
-			err = fromAPI.add(page)
-		}
-		if err != nil {
-			r.add(Fail, "bill files", fmt.Sprintf("DescribeInstanceBill of %s: %v", day, err), nextFor(err, bssclient.ActionDescribeInstanceBill))
-			return
-		}
+	fromAPI, err := sumDay(r.in.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day}))
+	if err != nil {
+		r.add(Fail, "bill files", fmt.Sprintf("DescribeInstanceBill of %s: %v", day, err), nextFor(err, bssclient.ActionDescribeInstanceBill))
+		return
 	}
 	detail := fmt.Sprintf("%s: the file reads %s; DescribeInstanceBill reads %s", day, fromFile, fromAPI)
 	if fromFile.rows != fromAPI.rows || !maps.Equal(fromFile.payable, fromAPI.payable) {

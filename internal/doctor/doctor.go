@@ -253,15 +253,8 @@ func (r *run) credentials(ctx context.Context) {
 	if c.SecurityToken != "" {
 		kind = "temporary STS credentials"
 	}
-	r.add(OK, "credentials", fmt.Sprintf("%s from %q, AccessKey ID %s…", kind, r.in.CredentialSource, prefix(c.AccessKeyID, 4)), "")
-}
-
-// prefix cuts s to n characters: an AccessKey ID is shown no further.
-func prefix(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
+	id := c.AccessKeyID[:min(4, len(c.AccessKeyID))] // an AccessKey ID is shown no further
+	r.add(OK, "credentials", fmt.Sprintf("%s from %q, AccessKey ID %s…", kind, r.in.CredentialSource, id), "")
 }
 
 func (r *run) payer(ctx context.Context) bool {
@@ -325,30 +318,29 @@ func nextFor(err error, action string) string {
 // action checks one action the enabled collectors need. A bill action
 // also measures the account's size and freshness.
 func (r *run) action(ctx context.Context, action string) {
-	name := action
 	if kind, bill := billKind(action); bill {
 		r.bill(ctx, action, kind)
 		return
 	}
 	if !r.afford(1) {
-		r.add(Unknown, name, "not checked: --max-requests reached", "run again with a larger --max-requests")
+		r.add(Unknown, action, "not checked: --max-requests reached", "run again with a larger --max-requests")
 		return
 	}
 	err := r.probe(ctx, action)
 	r.actions[action] = err
 	switch {
 	case err == nil:
-		r.add(OK, name, "allowed", "")
+		r.add(OK, action, "allowed", "")
 	case bssclient.ErrorCode(err) == bssclient.CodeNoPermission || strings.HasPrefix(bssclient.ErrorCode(err), "Forbidden"):
-		r.add(Fail, name, "denied: "+bssclient.ErrorCode(err), nextFor(err, action))
+		r.add(Fail, action, "denied: "+bssclient.ErrorCode(err), nextFor(err, action))
 	case bssclient.IsUnavailable(err) && isAmortized(action):
-		r.add(Unknown, name, fmt.Sprintf("Amortized Cost is not enabled or not permitted (%s): the amortized collector stays off, aliyun_billing_commitments_api_available 0; the others are unaffected", bssclient.ErrorCode(err)),
+		r.add(Unknown, action, fmt.Sprintf("Amortized Cost is not enabled or not permitted (%s): the amortized collector stays off, aliyun_billing_commitments_api_available 0; the others are unaffected", bssclient.ErrorCode(err)),
 			nextFor(err, action))
 	case bssclient.IsUnavailable(err):
-		r.add(Unknown, name, fmt.Sprintf("does not apply to this account (%s): its metrics stay off, aliyun_billing_commitments_api_available 0", bssclient.ErrorCode(err)),
+		r.add(Unknown, action, fmt.Sprintf("does not apply to this account (%s): its metrics stay off, aliyun_billing_commitments_api_available 0", bssclient.ErrorCode(err)),
 			"nothing to do if the account has none; else enable the service")
 	default:
-		r.add(Fail, name, err.Error(), nextFor(err, action))
+		r.add(Fail, action, err.Error(), nextFor(err, action))
 	}
 }
 
@@ -370,14 +362,11 @@ func (r *run) probe(ctx context.Context, action string) error {
 		}
 		return err
 	case bssclient.ActionQueryBillOverview:
-		_, err := c.QueryBillOverview(ctx, bssclient.BillOverviewRequest{BillingCycle: day.Cycle()})
-		return err
+		return errOf(c.QueryBillOverview(ctx, bssclient.BillOverviewRequest{BillingCycle: day.Cycle()}))
 	case bssclient.ActionQueryCashCoupons:
-		_, err := c.QueryCashCoupons(ctx)
-		return err
+		return errOf(c.QueryCashCoupons(ctx))
 	case bssclient.ActionQueryPrepaidCards:
-		_, err := c.QueryPrepaidCards(ctx)
-		return err
+		return errOf(c.QueryPrepaidCards(ctx))
 	case bssclient.ActionQueryAvailableInstances:
 		return firstPage(c.QueryAvailableInstances(ctx, bssclient.AvailableInstancesRequest{}), nil)
 	case bssclient.ActionQueryResourcePackageInstances:
@@ -386,26 +375,28 @@ func (r *run) probe(ctx context.Context, action string) error {
 		return firstPage(c.QuerySavingsPlansInstance(ctx), r.planTimestamps)
 	case bssclient.ActionDescribeSavingsPlansUsageTotal:
 		v, err := c.DescribeSavingsPlansUsageTotal(ctx, analysis)
-		if err == nil {
-			r.fraction("savings plan utilisation", v.TotalUsage.UsagePercentage)
+		// The guess that BSS's percentages are fractions (0–1).
+		if u := v.TotalUsage.UsagePercentage; err == nil && u.Float64() > 1 {
+			r.add(Unknown, "guess", fmt.Sprintf("savings plan utilisation is %s, above 1: BSS may write percentages as percents here", u),
+				"report it (README, First run): the exporter reads them as fractions")
 		}
 		return err
 	case bssclient.ActionDescribeSavingsPlansCoverageTotal:
-		_, err := c.DescribeSavingsPlansCoverageTotal(ctx, analysis)
-		return err
+		return errOf(c.DescribeSavingsPlansCoverageTotal(ctx, analysis))
 	case bssclient.ActionDescribeResourceUsageTotal:
 		analysis.ResourceType = bssclient.ResourceTypeRI
-		_, err := c.DescribeResourceUsageTotal(ctx, analysis)
-		return err
+		return errOf(c.DescribeResourceUsageTotal(ctx, analysis))
 	case bssclient.ActionDescribeResourceCoverageTotal:
 		analysis.ResourceType = bssclient.ResourceTypeRI
-		_, err := c.DescribeResourceCoverageTotal(ctx, analysis)
-		return err
+		return errOf(c.DescribeResourceCoverageTotal(ctx, analysis))
 	case bssclient.ActionDescribeProductAmortizedCost:
 		return firstPage(c.DescribeProductAmortizedCost(ctx, bssclient.AmortizedCostRequest{BillingCycle: bssclient.CycleOf(r.in.Now)}), nil)
 	}
 	return fmt.Errorf("doctor: no probe for %s", action)
 }
+
+// errOf is the error of a call whose answer a probe does not read.
+func errOf[T any](_ T, err error) error { return err }
 
 // isAmortized reports the amortized-cost actions, which have their own RAM
 // action and console switch.
@@ -425,19 +416,10 @@ func firstPage[T any](walk iter.Seq2[[]T, error], see func([]T)) error {
 	return nil
 }
 
-// fraction checks the guess that BSS's percentages are fractions (0–1).
-func (r *run) fraction(what string, v bssclient.Money) {
-	if v.Float64() > 1 {
-		r.add(Unknown, "guess", fmt.Sprintf("%s is %s, above 1: BSS may write percentages as percents here", what, v),
-			"report it (README, First run): the exporter reads them as fractions")
-	}
-}
-
 // bill checks a bill action: allowed, Split Bill, how fresh, how large.
 func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) {
-	name := action
 	if !r.afford(4) {
-		r.add(Unknown, name, "not checked: --max-requests reached", "run again with a larger --max-requests")
+		r.add(Unknown, action, "not checked: --max-requests reached", "run again with a larger --max-requests")
 		return
 	}
 	newest := r.in.Config.Calendar().NewestSettledDay(r.in.Now, kind)
@@ -463,25 +445,24 @@ func (r *run) bill(ctx context.Context, action string, kind bssclient.DataKind) 
 	dayRows, err := count(newest, bssclient.Cycle{})
 	r.actions[action] = err
 	if err != nil {
-		mark := Fail
 		detail := "denied: " + bssclient.ErrorCode(err)
 		if bssclient.ErrorCode(err) == bssclient.CodeSplitBillNotEnabled {
 			detail = "Split Bill is not enabled (" + bssclient.ErrorCode(err) + "): the ossbucket collector has no data"
 		} else if !bssclient.IsUnavailable(err) {
 			detail = err.Error()
 		}
-		r.add(mark, name, detail, nextFor(err, action))
+		r.add(Fail, action, detail, nextFor(err, action))
 		return
 	}
 	next, errNext := count(newest.AddDays(1), bssclient.Cycle{})
 	month, errMonth := count(bssclient.Day{}, cycle)
 	prev, errPrev := count(bssclient.Day{}, cycle.Prev())
 	if err := errors.Join(errNext, errMonth, errPrev); err != nil {
-		r.add(Unknown, name, "allowed, but a size probe failed: "+err.Error(), nextFor(err, action))
+		r.add(Unknown, action, "allowed, but a size probe failed: "+err.Error(), nextFor(err, action))
 		return
 	}
 	r.rows[action] = billSize{day: dayRows, month: month, prevMonth: prev}
-	r.add(OK, name, fmt.Sprintf("allowed; %d rows on %s, the newest settled day; %d this cycle", dayRows, newest, month), "")
+	r.add(OK, action, fmt.Sprintf("allowed; %d rows on %s, the newest settled day; %d this cycle", dayRows, newest, month), "")
 	switch {
 	case dayRows == 0 && next > 0:
 		r.add(Unknown, "freshness", fmt.Sprintf("%s: %s, settled by the documented %s delay, has no rows while %s has: BSS is later than documented", action, newest, kind.Delay(), newest.AddDays(1)),
