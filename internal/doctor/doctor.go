@@ -65,10 +65,8 @@ type Report struct {
 
 // ExitCode is 0 when every enabled collector will work, 1 otherwise.
 func (r Report) ExitCode() int {
-	for _, c := range r.Checks {
-		if c.Mark == Fail || c.Mark == Unknown {
-			return 1
-		}
+	if slices.ContainsFunc(r.Checks, func(c Check) bool { return c.Mark == Fail || c.Mark == Unknown }) {
+		return 1
 	}
 	return 0
 }

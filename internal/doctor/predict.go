@@ -199,7 +199,7 @@ func (r *run) countGroups(ctx context.Context) {
 	r.countAccountSeries(ctx)
 	if s, ok := r.rows[bssclient.ActionDescribeSplitItemBill]; ok && r.afford(pages(s.day)+1) {
 		day := cfg.Calendar().NewestSettledDay(r.in.Now, bssclient.KindSplitItems)
-		var form splitForm
+		form := splitForm{rowsPerBucket: map[string]int{}}
 		n, err := countSeries(cfg, r.in.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: day.Cycle(), Granularity: bssclient.Daily, BillingDate: day, ProductCode: "oss"}),
 			func(c *collector.SeriesCounter, it *bssclient.SplitItemBillItem) error {
 				form.add(*it)
@@ -401,9 +401,6 @@ type splitForm struct {
 }
 
 func (f *splitForm) add(row bssclient.SplitItemBillItem) {
-	if f.rowsPerBucket == nil {
-		f.rowsPerBucket = map[string]int{}
-	}
 	f.rows++
 	if row.BillingItemCode != "" {
 		f.withItem++
