@@ -143,7 +143,8 @@ func checkRange(req Request, now time.Time, cfg collector.Config) error {
 // retention and its settled days, and by default ending the day before the
 // live exporter's oldest.
 func familyRange(name string, req Request, now time.Time, cfg collector.Config) FamilyRange {
-	kind := kindOf(name)
+	r, _ := collector.Lookup(name) // a name of DayBookCollectors
+	kind := r.Kind
 	fr := FamilyRange{Name: name, Kind: kind, From: req.From, To: req.To}
 	if famOldest := bssclient.OldestQueryable(now, kind).FirstDay(); fr.From.IsZero() || fr.From.Before(famOldest) {
 		if !fr.From.IsZero() {
@@ -159,11 +160,6 @@ func familyRange(name string, req Request, now time.Time, cfg collector.Config) 
 		fr.To = settled
 	}
 	return fr
-}
-
-func kindOf(family string) bssclient.DataKind {
-	r, _ := collector.Lookup(family) // a name of DayBookCollectors
-	return r.Kind
 }
 
 // unit is one piece of work: a family's day, or a final cycle's totals.

@@ -225,14 +225,12 @@ func (r *Runner) costsFromJournal(j *journal) map[string]float64 {
 	return out
 }
 
+// pendingAfter is the units of pending the journal does not hold.
 func pendingAfter(pending []unit, j *journal) []unit {
-	var out []unit
-	for _, u := range pending {
-		if _, ok := j.done[u.key()]; !ok {
-			out = append(out, u)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(pending), func(u unit) bool {
+		_, done := j.done[u.key()]
+		return done
+	})
 }
 
 // duration says how long n requests take at rate per second.
