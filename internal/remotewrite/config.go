@@ -50,10 +50,8 @@ func (r *Receiver) Validate() error {
 		return errors.New("url: holds credentials; use basic_auth with password_file")
 	}
 	for h := range r.Headers {
-		for _, reserved := range reservedHeaders {
-			if strings.EqualFold(h, reserved) {
-				return fmt.Errorf("headers: %s is set by the exporter (credentials go in basic_auth or authorization, read from files)", h)
-			}
+		if slices.ContainsFunc(reservedHeaders, func(reserved string) bool { return strings.EqualFold(h, reserved) }) {
+			return fmt.Errorf("headers: %s is set by the exporter (credentials go in basic_auth or authorization, read from files)", h)
 		}
 		if http.CanonicalHeaderKey(h) == "" || strings.ContainsAny(h, " :\r\n") {
 			return fmt.Errorf("headers: %q is not a header name", h)

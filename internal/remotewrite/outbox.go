@@ -81,11 +81,7 @@ func (o *outbox) markSent(units []Unit, now time.Time) error {
 		o.sent[u.Key] = u.Time.UnixMilli()
 	}
 	oldest := now.Add(-outboxKeep).UnixMilli()
-	for k, ms := range o.sent {
-		if ms < oldest {
-			delete(o.sent, k)
-		}
-	}
+	maps.DeleteFunc(o.sent, func(_ string, ms int64) bool { return ms < oldest })
 	if err := os.MkdirAll(filepath.Dir(o.path), 0o750); err != nil {
 		return err
 	}

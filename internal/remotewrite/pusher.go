@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -106,7 +107,11 @@ func Refusal(err error) (reason, message string) {
 	if !errors.As(err, &refused) {
 		return "", ""
 	}
-	if refused.outOfWindow() {
+	// The words Prometheus, Mimir, Thanos and VictoriaMetrics refuse
+	// samples too old or out of order with.
+	m := strings.ToLower(refused.message)
+	if slices.ContainsFunc([]string{"out of bounds", "too old", "out of order", "out-of-order", "outside of the allowed", "too far in the past"},
+		func(s string) bool { return strings.Contains(m, s) }) {
 		return "out_of_window", refused.message
 	}
 	return "rejected", refused.message
@@ -204,11 +209,7 @@ func (p *Pusher) pending(units []Unit, now time.Time) []Unit {
 		}
 		pending = append(pending, u)
 	}
-	for k := range p.firstSeen {
-		if !seen[k] {
-			delete(p.firstSeen, k)
-		}
-	}
+	maps.DeleteFunc(p.firstSeen, func(k string, _ time.Time) bool { return !seen[k] })
 	return pending
 }
 
@@ -251,14 +252,6 @@ type errRefused struct {
 
 func (e *errRefused) Error() string {
 	return fmt.Sprintf("receiver refused the request: HTTP %d: %s", e.status, e.message)
-}
-
-// outOfWindow says whether the receiver refused samples as too old or out
-// of order, in the words Prometheus, Mimir, Thanos and VictoriaMetrics use.
-func (e *errRefused) outOfWindow() bool {
-	m := strings.ToLower(e.message)
-	return slices.ContainsFunc([]string{"out of bounds", "too old", "out of order", "out-of-order", "outside of the allowed", "too far in the past"},
-		func(s string) bool { return strings.Contains(m, s) })
 }
 
 // send posts one request, in remote-write 1.0: a snappy-compressed
