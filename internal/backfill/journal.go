@@ -161,8 +161,6 @@ func (j *journal) appendLine(v any) error {
 	return nil
 }
 
-func (j *journal) close() error { return j.f.Close() }
-
 // remove deletes the journal once the output holds everything.
 func (j *journal) remove() error {
 	name := j.f.Name()

@@ -80,7 +80,7 @@ func (r *Runner) Run(ctx context.Context, plan Plan) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer j.close()
+	defer j.f.Close()
 
 	pending := pendingAfter(units, j)
 	res.Resumed = len(units) - len(pending)
