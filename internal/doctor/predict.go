@@ -243,13 +243,9 @@ func (r *run) countAccountSeries(ctx context.Context) {
 		return
 	}
 	cycle := bssclient.CycleOf(r.in.Now)
-	cycles := []bssclient.Cycle{cycle.Prev()}
+	reqs := []bssclient.AccountBillRequest{{BillingCycle: cycle.Prev(), Granularity: bssclient.Monthly, IsGroupByProduct: true}}
 	if !c.cycleEmpty { // no current cycle gauges before its first settled day
-		cycles = append(cycles, cycle)
-	}
-	var reqs []bssclient.AccountBillRequest
-	for _, cyc := range cycles {
-		reqs = append(reqs, bssclient.AccountBillRequest{BillingCycle: cyc, Granularity: bssclient.Monthly, IsGroupByProduct: true})
+		reqs = append(reqs, bssclient.AccountBillRequest{BillingCycle: cycle, Granularity: bssclient.Monthly, IsGroupByProduct: true})
 	}
 	day := r.in.Config.Calendar().NewestSettledDay(r.in.Now, bssclient.KindAmounts)
 	for range c.exposed {
