@@ -21,12 +21,7 @@ const (
 // keep them. On error the iterator yields (nil, err) once and stops. The
 // request is validated before any call.
 func (c *Client) QueryAccountBill(ctx context.Context, req AccountBillRequest) iter.Seq2[[]AccountBillItem, error] {
-	const action = ActionQueryAccountBill
-	params, err := req.params()
-	if err != nil {
-		return failed[AccountBillItem](err)
-	}
-	return walkPageNum[AccountBillItem, AccountBillData](ctx, c, action, params)
+	return walkPageNum[AccountBillItem, AccountBillData](ctx, c, ActionQueryAccountBill, req.params)
 }
 
 // DescribeInstanceBill walks the instance bill (per billing item with
@@ -36,12 +31,7 @@ func (c *Client) QueryAccountBill(ctx context.Context, req AccountBillRequest) i
 // keep them. On error the iterator yields (nil, err) once and stops. The
 // request is validated before any call.
 func (c *Client) DescribeInstanceBill(ctx context.Context, req InstanceBillRequest) iter.Seq2[[]InstanceBillItem, error] {
-	const action = ActionDescribeInstanceBill
-	params, err := req.params()
-	if err != nil {
-		return failed[InstanceBillItem](err)
-	}
-	return walkToken[InstanceBillItem, InstanceBillData](ctx, c, action, params)
+	return walkToken[InstanceBillItem, InstanceBillData](ctx, c, ActionDescribeInstanceBill, req.params)
 }
 
 // DescribeSplitItemBill walks the split bill (OSS buckets, CDN domains, EIPs
@@ -52,12 +42,7 @@ func (c *Client) DescribeInstanceBill(ctx context.Context, req InstanceBillReque
 // keep them. On error the iterator yields (nil, err) once and stops. The
 // request is validated before any call.
 func (c *Client) DescribeSplitItemBill(ctx context.Context, req SplitItemBillRequest) iter.Seq2[[]SplitItemBillItem, error] {
-	const action = ActionDescribeSplitItemBill
-	params, err := req.params()
-	if err != nil {
-		return failed[SplitItemBillItem](err)
-	}
-	return walkToken[SplitItemBillItem, SplitItemBillData](ctx, c, action, params)
+	return walkToken[SplitItemBillItem, SplitItemBillData](ctx, c, ActionDescribeSplitItemBill, req.params)
 }
 
 // QueryBillToOSSSubscription returns the account's bill subscriptions to OSS.

@@ -149,11 +149,9 @@ func (d *InstanceAmortizedCostData) nextToken() string { return d.NextToken }
 // is validated before any call.
 func (c *Client) DescribeProductAmortizedCost(ctx context.Context, req AmortizedCostRequest) iter.Seq2[[]ProductAmortizedCostItem, error] {
 	const action = ActionDescribeProductAmortizedCost
-	params, err := req.params(action)
-	if err != nil {
-		return failed[ProductAmortizedCostItem](err)
-	}
-	return walkToken[ProductAmortizedCostItem, ProductAmortizedCostData](ctx, c, action, params)
+	return walkToken[ProductAmortizedCostItem, ProductAmortizedCostData](ctx, c, action, func() (url.Values, error) {
+		return req.params(action)
+	})
 }
 
 // DescribeInstanceAmortizedCost walks the amortized cost of one
@@ -161,11 +159,9 @@ func (c *Client) DescribeProductAmortizedCost(ctx context.Context, req Amortized
 // product.
 func (c *Client) DescribeInstanceAmortizedCost(ctx context.Context, req AmortizedCostRequest) iter.Seq2[[]InstanceAmortizedCostItem, error] {
 	const action = ActionDescribeInstanceAmortizedCost
-	params, err := req.params(action)
-	if err != nil {
-		return failed[InstanceAmortizedCostItem](err)
-	}
-	return walkToken[InstanceAmortizedCostItem, InstanceAmortizedCostData](ctx, c, action, params)
+	return walkToken[InstanceAmortizedCostItem, InstanceAmortizedCostData](ctx, c, action, func() (url.Values, error) {
+		return req.params(action)
+	})
 }
 
 // params checks what the request can be checked for without a clock. The

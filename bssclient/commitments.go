@@ -121,18 +121,25 @@ type ResourcePackageRequest struct {
 // listed ("You can query the resource plans that are expired within one
 // year"). Each yielded slice is valid only until the loop body returns.
 func (c *Client) QueryResourcePackageInstances(ctx context.Context, req ResourcePackageRequest) iter.Seq2[[]ResourcePackageInstance, error] {
+	return walkPageNum[ResourcePackageInstance, ResourcePackageData](ctx, c, ActionQueryResourcePackageInstances, req.params)
+}
+
+func (r ResourcePackageRequest) params() (url.Values, error) {
 	p := url.Values{}
-	setIfNotEmpty(p, "ProductCode", req.ProductCode)
-	setISOTime(p, "ExpiryTimeStart", req.ExpiryTimeStart)
-	setISOTime(p, "ExpiryTimeEnd", req.ExpiryTimeEnd)
-	return walkPageNum[ResourcePackageInstance, ResourcePackageData](ctx, c, ActionQueryResourcePackageInstances, p)
+	setIfNotEmpty(p, "ProductCode", r.ProductCode)
+	setISOTime(p, "ExpiryTimeStart", r.ExpiryTimeStart)
+	setISOTime(p, "ExpiryTimeEnd", r.ExpiryTimeEnd)
+	return p, nil
 }
 
 // QuerySavingsPlansInstance walks the account's savings plans. Its page-size
 // limit is UNDOCUMENTED; the walk asks for MaxPageSize like every other.
 func (c *Client) QuerySavingsPlansInstance(ctx context.Context) iter.Seq2[[]SavingsPlanInstance, error] {
-	return walkPageNum[SavingsPlanInstance, SavingsPlansInstanceData](ctx, c, ActionQuerySavingsPlansInstance, url.Values{})
+	return walkPageNum[SavingsPlanInstance, SavingsPlansInstanceData](ctx, c, ActionQuerySavingsPlansInstance, noParams)
 }
+
+// noParams is the request of an action that takes no parameters.
+func noParams() (url.Values, error) { return url.Values{}, nil }
 
 // AnalysisRequest is the period of a savings-plan or RI/SCU analysis: Start
 // inclusive, End exclusive, both read in AnalysisZone.
@@ -223,22 +230,26 @@ type AvailableInstancesRequest struct {
 // QueryAvailableInstances walks the account's instances with their expiry
 // and renewal settings, up to MaxPageSize a page ("The maximum value is 300").
 func (c *Client) QueryAvailableInstances(ctx context.Context, req AvailableInstancesRequest) iter.Seq2[[]AvailableInstance, error] {
+	return walkPageNum[AvailableInstance, AvailableInstancesData](ctx, c, ActionQueryAvailableInstances, req.params)
+}
+
+func (r AvailableInstancesRequest) params() (url.Values, error) {
 	const action = ActionQueryAvailableInstances
 	p := url.Values{}
-	if err := setSubscriptionType(p, action, req.SubscriptionType, req.ProductCode, false); err != nil {
-		return failed[AvailableInstance](err)
+	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false); err != nil {
+		return nil, err
 	}
-	switch req.RenewStatus {
+	switch r.RenewStatus {
 	case "", RenewStatusAutoRenewal, RenewStatusManualRenewal, RenewStatusNotRenewal:
 	default:
-		return failed[AvailableInstance](localParamError(action, CodeInvalidParameter, "RenewStatus %q: want %s, %s or %s",
-			truncateForError(req.RenewStatus), RenewStatusAutoRenewal, RenewStatusManualRenewal, RenewStatusNotRenewal))
+		return nil, localParamError(action, CodeInvalidParameter, "RenewStatus %q: want %s, %s or %s",
+			truncateForError(r.RenewStatus), RenewStatusAutoRenewal, RenewStatusManualRenewal, RenewStatusNotRenewal)
 	}
-	setIfNotEmpty(p, "RenewStatus", req.RenewStatus)
-	setIfNotEmpty(p, "ProductCode", req.ProductCode)
-	setISOTime(p, "EndTimeStart", req.EndTimeStart)
-	setISOTime(p, "EndTimeEnd", req.EndTimeEnd)
-	return walkPageNum[AvailableInstance, AvailableInstancesData](ctx, c, action, p)
+	setIfNotEmpty(p, "RenewStatus", r.RenewStatus)
+	setIfNotEmpty(p, "ProductCode", r.ProductCode)
+	setISOTime(p, "EndTimeStart", r.EndTimeStart)
+	setISOTime(p, "EndTimeEnd", r.EndTimeEnd)
+	return p, nil
 }
 
 // QueryCashCoupons returns every voucher of the account. Not paged.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"maps"
 	"net/url"
 	"strconv"
 
@@ -22,8 +21,8 @@ import (
 // contradicts itself fails with a *ResponseError rather than yield a sum that
 // silently misses or repeats rows. The caller restarts such a walk.
 
-// pageNumPage adapts one page-number API's Data type to the walk.
-type pageNumPage[T any] interface {
+// page adapts one paged API's Data type to the walks.
+type page[T any] interface {
 	rows() []T
 	totalCount() int
 }
@@ -33,8 +32,7 @@ func (d *AccountBillData) totalCount() int         { return d.TotalCount }
 
 // tokenPage adapts one NextToken API's Data type to the walk.
 type tokenPage[T any] interface {
-	rows() []T
-	totalCount() int
+	page[T]
 	nextToken() string
 }
 
@@ -45,47 +43,49 @@ func (d *SplitItemBillData) rows() []SplitItemBillItem { return d.Items }
 func (d *SplitItemBillData) totalCount() int           { return d.TotalCount }
 func (d *SplitItemBillData) nextToken() string         { return d.NextToken }
 
-// walkPageNum walks a PageNum/PageSize API.
-func walkPageNum[T any, D any, PD interface {
+// paging is how one walk asks for its pages and judges them: set writes the
+// paging parameters of page pageNum, and judge checks the page against what
+// the walk has seen and says whether it is the last.
+type paging[PD any] struct {
+	set   func(params url.Values, pageNum int)
+	judge func(pageNum int, page PD) (last bool, err error)
+}
+
+// walk is the page loop both kinds of walk share. Each range over the
+// iterator is its own walk: it builds its parameters with request, which
+// validates them before any call, and its paging with newPaging.
+func walk[T any, D any, PD interface {
 	*D
-	pageNumPage[T]
-}](ctx context.Context, c *Client, action string, request url.Values) iter.Seq2[[]T, error] {
+	page[T]
+}](ctx context.Context, c *Client, action string, request func() (url.Values, error), newPaging func() paging[PD]) iter.Seq2[[]T, error] {
 	return func(yield func([]T, error) bool) {
-		params := maps.Clone(request) // each range over the iterator is its own walk
-		if params == nil {
-			params = url.Values{}
+		params, err := request()
+		if err != nil {
+			yield(nil, err)
+			return
 		}
+		paging := newPaging()
 		firstTotal, rowsRead := -1, 0
 		for pageNum := 1; ; pageNum++ {
-			params.Set("PageNum", strconv.Itoa(pageNum))
-			params.Set("PageSize", strconv.Itoa(MaxPageSize))
+			paging.set(params, pageNum)
 			data, err := call[D](ctx, c, action, params)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
 			page := PD(data)
-			rows, total := page.rows(), page.totalCount()
-			if err := checkTotal(action, pageNum, total, &firstTotal); err != nil {
+			last := false
+			err = checkTotal(action, pageNum, page.totalCount(), &firstTotal)
+			if err == nil {
+				last, err = paging.judge(pageNum, page)
+			}
+			if err != nil {
 				yield(nil, err)
 				return
 			}
-			// Every page but the last is full; the last holds the remainder.
-			before := (pageNum - 1) * MaxPageSize
-			want := min(MaxPageSize, max(total-before, 0))
-			switch {
-			case len(rows) == 0 && want > 0:
-				yield(nil, &ResponseError{Action: action, Code: CodeEmptyPage, Detail: fmt.Sprintf(
-					"page %d has no rows, but TotalCount %d says %d rows follow row %d", pageNum, total, total-before, before)})
-				return
-			case len(rows) != want:
-				yield(nil, &ResponseError{Action: action, Code: CodeTotalCountDrift, Detail: fmt.Sprintf(
-					"page %d of size %d has %d rows, but TotalCount %d implies %d", pageNum, MaxPageSize, len(rows), total, want)})
-				return
-			}
+			rows := page.rows()
 			rowsRead += len(rows)
-			last := pageNum*MaxPageSize >= total
-			c.logPage(action, request, pageNum, len(rows), rowsRead, last)
+			c.logPage(action, params, pageNum, len(rows), rowsRead, last)
 			if len(rows) > 0 && !yield(rows, nil) {
 				return
 			}
@@ -96,62 +96,73 @@ func walkPageNum[T any, D any, PD interface {
 	}
 }
 
+// walkPageNum walks a PageNum/PageSize API.
+func walkPageNum[T any, D any, PD interface {
+	*D
+	page[T]
+}](ctx context.Context, c *Client, action string, request func() (url.Values, error)) iter.Seq2[[]T, error] {
+	return walk[T, D](ctx, c, action, request, func() paging[PD] {
+		return paging[PD]{
+			set: func(params url.Values, pageNum int) {
+				params.Set("PageNum", strconv.Itoa(pageNum))
+				params.Set("PageSize", strconv.Itoa(MaxPageSize))
+			},
+			judge: func(pageNum int, page PD) (bool, error) {
+				rows, total := page.rows(), page.totalCount()
+				// Every page but the last is full; the last holds the remainder.
+				before := (pageNum - 1) * MaxPageSize
+				want := min(MaxPageSize, max(total-before, 0))
+				switch {
+				case len(rows) == 0 && want > 0:
+					return false, &ResponseError{Action: action, Code: CodeEmptyPage, Detail: fmt.Sprintf(
+						"page %d has no rows, but TotalCount %d says %d rows follow row %d", pageNum, total, total-before, before)}
+				case len(rows) != want:
+					return false, &ResponseError{Action: action, Code: CodeTotalCountDrift, Detail: fmt.Sprintf(
+						"page %d of size %d has %d rows, but TotalCount %d implies %d", pageNum, MaxPageSize, len(rows), total, want)}
+				}
+				return pageNum*MaxPageSize >= total, nil
+			},
+		}
+	})
+}
+
 // walkToken walks a NextToken/MaxResults API until NextToken comes back
 // empty. A token seen before would loop forever, so it fails the walk.
 func walkToken[T any, D any, PD interface {
 	*D
 	tokenPage[T]
-}](ctx context.Context, c *Client, action string, request url.Values) iter.Seq2[[]T, error] {
-	return func(yield func([]T, error) bool) {
-		params := maps.Clone(request) // each range over the iterator is its own walk
-		if params == nil {
-			params = url.Values{}
-		}
-		firstTotal, rowsRead := -1, 0
+}](ctx context.Context, c *Client, action string, request func() (url.Values, error)) iter.Seq2[[]T, error] {
+	return walk[T, D](ctx, c, action, request, func() paging[PD] {
 		seen := map[string]bool{}
 		token := ""
-		for pageNum := 1; ; pageNum++ {
-			params.Set("MaxResults", strconv.Itoa(MaxPageSize))
-			if token == "" {
-				params.Del("NextToken")
-			} else {
-				params.Set("NextToken", token)
-			}
-			data, err := call[D](ctx, c, action, params)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			page := PD(data)
-			rows, next := page.rows(), page.nextToken()
-			if err := checkTotal(action, pageNum, page.totalCount(), &firstTotal); err != nil {
-				yield(nil, err)
-				return
-			}
-			if next != "" {
+		return paging[PD]{
+			set: func(params url.Values, _ int) {
+				params.Set("MaxResults", strconv.Itoa(MaxPageSize))
+				if token == "" {
+					params.Del("NextToken")
+				} else {
+					params.Set("NextToken", token)
+				}
+			},
+			judge: func(pageNum int, page PD) (bool, error) {
+				next := page.nextToken()
+				if next == "" {
+					return true, nil
+				}
 				if next == token || seen[next] {
-					yield(nil, &ResponseError{Action: action, Code: CodeRepeatedToken, Detail: fmt.Sprintf(
-						"page %d returned NextToken %q, already used in this walk", pageNum, truncateForError(next))})
-					return
+					return false, &ResponseError{Action: action, Code: CodeRepeatedToken, Detail: fmt.Sprintf(
+						"page %d returned NextToken %q, already used in this walk", pageNum, truncateForError(next))}
 				}
 				seen[next] = true
-				if len(rows) == 0 {
-					yield(nil, &ResponseError{Action: action, Code: CodeEmptyPage, Detail: fmt.Sprintf(
-						"page %d has no rows, but a NextToken says more follow", pageNum)})
-					return
+				if len(page.rows()) == 0 {
+					return false, &ResponseError{Action: action, Code: CodeEmptyPage, Detail: fmt.Sprintf(
+						"page %d has no rows, but a NextToken says more follow", pageNum)}
 				}
-			}
-			rowsRead += len(rows)
-			c.logPage(action, request, pageNum, len(rows), rowsRead, next == "")
-			if len(rows) > 0 && !yield(rows, nil) {
-				return
-			}
-			if next == "" {
-				return
-			}
-			token = next
+				token = next
+				return false, nil
+			},
 		}
-	}
+	})
 }
 
 // logPage logs one page of a walk at debug level. It names the period, not
