@@ -112,33 +112,23 @@ type InstanceAmortizedCostItem struct {
 // ProductAmortizedCostData is the Data of one page of
 // DescribeProductAmortizedCostByAmortizationPeriod.
 type ProductAmortizedCostData struct {
-	AccountID   string                     `json:"AccountID"`
-	AccountName string                     `json:"AccountName"`
-	MaxResults  int                        `json:"MaxResults"`
-	NextToken   string                     `json:"NextToken"`
-	TotalCount  int                        `json:"TotalCount"`
-	Items       []ProductAmortizedCostItem `json:"Items"`
+	AccountID   string `json:"AccountID"`
+	AccountName string `json:"AccountName"`
+	tokenPaging
+	Items []ProductAmortizedCostItem `json:"Items"`
 }
 
 // InstanceAmortizedCostData is the Data of one page of
 // DescribeInstanceAmortizedCostByAmortizationPeriod.
 type InstanceAmortizedCostData struct {
-	AccountID   string                      `json:"AccountID"`
-	AccountName string                      `json:"AccountName"`
-	MaxResults  int                         `json:"MaxResults"`
-	NextToken   string                      `json:"NextToken"`
-	TotalCount  int                         `json:"TotalCount"`
-	Items       []InstanceAmortizedCostItem `json:"Items"`
+	AccountID   string `json:"AccountID"`
+	AccountName string `json:"AccountName"`
+	tokenPaging
+	Items []InstanceAmortizedCostItem `json:"Items"`
 }
 
-func (d *ProductAmortizedCostData) rows() []ProductAmortizedCostItem { return d.Items }
-func (d *ProductAmortizedCostData) totalCount() int                  { return d.TotalCount }
-func (d *ProductAmortizedCostData) nextToken() string                { return d.NextToken }
-func (d *InstanceAmortizedCostData) rows() []InstanceAmortizedCostItem {
-	return d.Items
-}
-func (d *InstanceAmortizedCostData) totalCount() int   { return d.TotalCount }
-func (d *InstanceAmortizedCostData) nextToken() string { return d.NextToken }
+func (d *ProductAmortizedCostData) rows() []ProductAmortizedCostItem   { return d.Items }
+func (d *InstanceAmortizedCostData) rows() []InstanceAmortizedCostItem { return d.Items }
 
 // DescribeProductAmortizedCost walks the amortized cost of one amortization
 // month per product, MaxPageSize (300, the documented maximum) rows a page.

@@ -34,21 +34,28 @@ const (
 	ResourcePackageExpired   = "Expired"
 )
 
+// flexPaging is the paging of the commitment walks' Data. It is FlexInt:
+// QueryResourcePackageInstances writes these fields as strings.
+type flexPaging struct {
+	PageNum    FlexInt `json:"PageNum"`
+	PageSize   FlexInt `json:"PageSize"`
+	TotalCount FlexInt `json:"TotalCount"`
+}
+
+func (p *flexPaging) totalCount() int { return int(p.TotalCount) }
+
 // ResourcePackageData is the Data of QueryResourcePackageInstances. Its
 // paging fields are strings; the same values also come as integers outside
 // Data (Page, PageSize, Total), which the walk does not need.
 type ResourcePackageData struct {
-	HostID     string  `json:"HostId"`
-	PageNum    FlexInt `json:"PageNum"`
-	PageSize   FlexInt `json:"PageSize"`
-	TotalCount FlexInt `json:"TotalCount"`
-	Instances  struct {
+	HostID string `json:"HostId"`
+	flexPaging
+	Instances struct {
 		Instance []ResourcePackageInstance `json:"Instance"`
 	} `json:"Instances"`
 }
 
 func (d *ResourcePackageData) rows() []ResourcePackageInstance { return d.Instances.Instance }
-func (d *ResourcePackageData) totalCount() int                 { return int(d.TotalCount) }
 
 // SavingsPlanInstance is one savings plan.
 type SavingsPlanInstance struct {
@@ -87,14 +94,11 @@ const SavingsPlanTimestampUnit = 1_000_000 // nanoseconds per unit
 
 // SavingsPlansInstanceData is the Data of QuerySavingsPlansInstance.
 type SavingsPlansInstanceData struct {
-	PageNum    FlexInt               `json:"PageNum"`
-	PageSize   FlexInt               `json:"PageSize"`
-	TotalCount FlexInt               `json:"TotalCount"`
-	Items      []SavingsPlanInstance `json:"Items"`
+	flexPaging
+	Items []SavingsPlanInstance `json:"Items"`
 }
 
 func (d *SavingsPlansInstanceData) rows() []SavingsPlanInstance { return d.Items }
-func (d *SavingsPlansInstanceData) totalCount() int             { return int(d.TotalCount) }
 
 // SavingsPlansUsageTotal is the Data of DescribeSavingsPlansUsageTotal.
 // Percentages are fractions 0–1 (every example is; UNCONFIRMED by text).
@@ -176,14 +180,11 @@ type AvailableInstance struct {
 
 // AvailableInstancesData is the Data of QueryAvailableInstances.
 type AvailableInstancesData struct {
-	PageNum      FlexInt             `json:"PageNum"`
-	PageSize     FlexInt             `json:"PageSize"`
-	TotalCount   FlexInt             `json:"TotalCount"`
+	flexPaging
 	InstanceList []AvailableInstance `json:"InstanceList"`
 }
 
 func (d *AvailableInstancesData) rows() []AvailableInstance { return d.InstanceList }
-func (d *AvailableInstancesData) totalCount() int           { return int(d.TotalCount) }
 
 // Voucher and prepaid-card statuses.
 const (

@@ -50,15 +50,16 @@ func envelopeOf(t testing.TB, data any) []byte {
 // answer written by Money.MarshalJSON and read back, money exactly.
 func TestDecodeFillsEveryField(t *testing.T) {
 	t.Run("DescribeInstanceBill", func(t *testing.T) {
-		want := InstanceBillData{AccountID: "1", AccountName: "a", BillingCycle: "2025-03", MaxResults: 300, NextToken: "CAES+/+/==", TotalCount: 2,
-			Items: []InstanceBillItem{filledRow[InstanceBillItem](t), filledRow[InstanceBillItem](t)}}
+		want := InstanceBillData{AccountID: "1", AccountName: "a", BillingCycle: "2025-03",
+			tokenPaging: tokenPaging{MaxResults: 300, NextToken: "CAES+/+/==", TotalCount: 2},
+			Items:       []InstanceBillItem{filledRow[InstanceBillItem](t), filledRow[InstanceBillItem](t)}}
 		got, err := decodeResponse[InstanceBillData](ActionDescribeInstanceBill, 200, envelopeOf(t, want))
 		if err != nil || !reflect.DeepEqual(*got, want) {
 			t.Fatalf("decoded %+v, %v\nwant %+v", got, err, want)
 		}
 	})
 	t.Run("DescribeSplitItemBill", func(t *testing.T) {
-		want := SplitItemBillData{AccountID: "1", TotalCount: 1, Items: []SplitItemBillItem{filledRow[SplitItemBillItem](t)}}
+		want := SplitItemBillData{AccountID: "1", tokenPaging: tokenPaging{TotalCount: 1}, Items: []SplitItemBillItem{filledRow[SplitItemBillItem](t)}}
 		got, err := decodeResponse[SplitItemBillData](ActionDescribeSplitItemBill, 200, envelopeOf(t, want))
 		if err != nil || !reflect.DeepEqual(*got, want) {
 			t.Fatalf("decoded %+v, %v\nwant %+v", got, err, want)
@@ -95,7 +96,8 @@ func BenchmarkDecodeInstancePage(b *testing.B) {
 		rows[i].InstanceID = fmt.Sprintf("i-bp1%012d", i)
 		rows[i].PretaxAmount = MoneyFromUnits(int64(i) * 1_234_500)
 	}
-	body := envelopeOf(b, InstanceBillData{AccountID: "1", TotalCount: 3000, NextToken: "CAES+/+/==", MaxResults: MaxPageSize, Items: rows})
+	body := envelopeOf(b, InstanceBillData{AccountID: "1",
+		tokenPaging: tokenPaging{TotalCount: 3000, NextToken: "CAES+/+/==", MaxResults: MaxPageSize}, Items: rows})
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	cpuBefore := processCPUTime(b)

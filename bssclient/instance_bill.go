@@ -61,11 +61,9 @@ type InstanceBillItem struct {
 
 // InstanceBillData is the Data of one DescribeInstanceBill page.
 type InstanceBillData struct {
-	AccountID    string             `json:"AccountID"`
-	AccountName  string             `json:"AccountName"`
-	BillingCycle string             `json:"BillingCycle"`
-	MaxResults   int                `json:"MaxResults"`
-	NextToken    string             `json:"NextToken"`
-	TotalCount   int                `json:"TotalCount"`
-	Items        []InstanceBillItem `json:"Items"`
+	AccountID    string `json:"AccountID"`
+	AccountName  string `json:"AccountName"`
+	BillingCycle string `json:"BillingCycle"`
+	tokenPaging
+	Items []InstanceBillItem `json:"Items"`
 }

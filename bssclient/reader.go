@@ -39,11 +39,8 @@ import (
 var neededFields = map[string]bool{
 	// Paging: a misread page count or token would miss or repeat rows.
 	"AccountBillData.PageNum": true, "AccountBillData.PageSize": true, "AccountBillData.TotalCount": true,
-	"InstanceBillData.NextToken": true, "InstanceBillData.TotalCount": true, "InstanceBillData.MaxResults": true,
-	"SplitItemBillData.NextToken": true, "SplitItemBillData.TotalCount": true, "SplitItemBillData.MaxResults": true,
-	"ResourcePackageData.PageNum": true, "ResourcePackageData.PageSize": true, "ResourcePackageData.TotalCount": true,
-	"SavingsPlansInstanceData.PageNum": true, "SavingsPlansInstanceData.PageSize": true, "SavingsPlansInstanceData.TotalCount": true,
-	"AvailableInstancesData.PageNum": true, "AvailableInstancesData.PageSize": true, "AvailableInstancesData.TotalCount": true,
+	"tokenPaging.NextToken": true, "tokenPaging.TotalCount": true, "tokenPaging.MaxResults": true,
+	"flexPaging.PageNum": true, "flexPaging.PageSize": true, "flexPaging.TotalCount": true,
 	// The payer, which the saved state belongs to.
 	"AccountBillData.AccountID": true,
 	// Labels and keys of the bills.
@@ -77,9 +74,7 @@ var neededFields = map[string]bool{
 	"CashCoupon.Status": true, "CashCoupon.ExpiryTime": true,
 	"PrepaidCard.Status": true, "PrepaidCard.ExpiryTime": true,
 	"BillSubscription.SubscribeBucket": true, "BillSubscription.SubscribeType": true,
-	// Amortized cost: paging, and the labels and keys of its series.
-	"ProductAmortizedCostData.NextToken": true, "ProductAmortizedCostData.TotalCount": true, "ProductAmortizedCostData.MaxResults": true,
-	"InstanceAmortizedCostData.NextToken": true, "InstanceAmortizedCostData.TotalCount": true, "InstanceAmortizedCostData.MaxResults": true,
+	// Amortized cost: the labels and keys of its series.
 	"ProductAmortizedCostItem.BillOwnerID": true, "ProductAmortizedCostItem.ProductCode": true,
 	"ProductAmortizedCostItem.SubscriptionType": true, "ProductAmortizedCostItem.AmortizationPeriod": true,
 	"ProductAmortizedCostItem.ConsumePeriod": true, "InstanceAmortizedCostItem.InstanceID": true,
@@ -222,13 +217,15 @@ func (r *reader) object(v any, t reflect.Type, path, field string, needed bool) 
 func (r *reader) fields(obj map[string]any, t reflect.Type, path, field string) error {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			// encoding/json reads an embedded struct's exported fields
+			// even when its type is unexported (tokenPaging, flexPaging).
 			if err := r.fields(obj, f.Type, path, field); err != nil {
 				return err
 			}
+			continue
+		}
+		if !f.IsExported() {
 			continue
 		}
 		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")

@@ -50,11 +50,9 @@ type SplitItemBillItem struct {
 
 // SplitItemBillData is the Data of one DescribeSplitItemBill page.
 type SplitItemBillData struct {
-	AccountID    string              `json:"AccountID"`
-	AccountName  string              `json:"AccountName"`
-	BillingCycle string              `json:"BillingCycle"`
-	MaxResults   int                 `json:"MaxResults"`
-	NextToken    string              `json:"NextToken"`
-	TotalCount   int                 `json:"TotalCount"`
-	Items        []SplitItemBillItem `json:"Items"`
+	AccountID    string `json:"AccountID"`
+	AccountName  string `json:"AccountName"`
+	BillingCycle string `json:"BillingCycle"`
+	tokenPaging
+	Items []SplitItemBillItem `json:"Items"`
 }

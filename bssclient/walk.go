@@ -36,12 +36,18 @@ type tokenPage[T any] interface {
 	nextToken() string
 }
 
+// tokenPaging is the paging of a NextToken API's Data, embedded in each.
+type tokenPaging struct {
+	MaxResults int    `json:"MaxResults"`
+	NextToken  string `json:"NextToken"`
+	TotalCount int    `json:"TotalCount"`
+}
+
+func (p *tokenPaging) totalCount() int   { return p.TotalCount }
+func (p *tokenPaging) nextToken() string { return p.NextToken }
+
 func (d *InstanceBillData) rows() []InstanceBillItem   { return d.Items }
-func (d *InstanceBillData) totalCount() int            { return d.TotalCount }
-func (d *InstanceBillData) nextToken() string          { return d.NextToken }
 func (d *SplitItemBillData) rows() []SplitItemBillItem { return d.Items }
-func (d *SplitItemBillData) totalCount() int           { return d.TotalCount }
-func (d *SplitItemBillData) nextToken() string         { return d.NextToken }
 
 // paging is how one walk asks for its pages and judges them: set writes the
 // paging parameters of page pageNum, and judge checks the page against what
