@@ -211,32 +211,21 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxAttempts := cfg.MaxAttempts
-	switch {
-	case maxAttempts == 0:
-		maxAttempts = DefaultMaxAttempts
-	case maxAttempts < 0:
-		return nil, fmt.Errorf("bssclient: Config.MaxAttempts %d: must not be negative", cfg.MaxAttempts)
+	maxAttempts, err := orDefault("MaxAttempts", cfg.MaxAttempts, DefaultMaxAttempts)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.BackoffMax == 0 && cfg.BackoffBase > DefaultBackoffMax {
 		cfg.BackoffMax = cfg.BackoffBase // a long base alone asks for long backoffs
 	}
-	durations := []struct {
-		name  string
-		value *time.Duration
-		def   time.Duration
-	}{
-		{"BackoffBase", &cfg.BackoffBase, DefaultBackoffBase},
-		{"BackoffMax", &cfg.BackoffMax, DefaultBackoffMax},
-		{"Timeout", &cfg.Timeout, DefaultTimeout},
+	if cfg.BackoffBase, err = orDefault("BackoffBase", cfg.BackoffBase, DefaultBackoffBase); err != nil {
+		return nil, err
 	}
-	for _, d := range durations {
-		switch {
-		case *d.value == 0:
-			*d.value = d.def
-		case *d.value < 0:
-			return nil, fmt.Errorf("bssclient: Config.%s %v: must not be negative", d.name, *d.value)
-		}
+	if cfg.BackoffMax, err = orDefault("BackoffMax", cfg.BackoffMax, DefaultBackoffMax); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout, err = orDefault("Timeout", cfg.Timeout, DefaultTimeout); err != nil {
+		return nil, err
 	}
 	if cfg.BackoffMax < cfg.BackoffBase {
 		return nil, fmt.Errorf("bssclient: Config.BackoffMax %v is less than Config.BackoffBase %v", cfg.BackoffMax, cfg.BackoffBase)
@@ -295,14 +284,23 @@ func limiterOf(cfg Config) (*Limiter, error) {
 	case !(rps > 0) || math.IsInf(rps, 0):
 		return nil, fmt.Errorf("bssclient: Config.RateLimit %v: must be a positive number of requests per second", cfg.RateLimit)
 	}
-	burst := cfg.Burst
-	switch {
-	case burst == 0:
-		burst = DefaultBurst
-	case burst < 0:
-		return nil, fmt.Errorf("bssclient: Config.Burst %d: must not be negative", cfg.Burst)
+	burst, err := orDefault("Burst", cfg.Burst, DefaultBurst)
+	if err != nil {
+		return nil, err
 	}
 	return NewLimiter(rps, burst), nil
+}
+
+// orDefault is the Config field name's value, or def when it is zero; a
+// negative value is an error.
+func orDefault[N int | time.Duration](name string, value, def N) (N, error) {
+	switch {
+	case value == 0:
+		return def, nil
+	case value < 0:
+		return 0, fmt.Errorf("bssclient: Config.%s %v: must not be negative", name, value)
+	}
+	return value, nil
 }
 
 // Endpoint returns the base URL calls go to, e.g. "https://business.aliyuncs.com".
