@@ -47,21 +47,36 @@ func (c *Client) DescribeSplitItemBill(ctx context.Context, req SplitItemBillReq
 
 // QueryBillToOSSSubscription returns the account's bill subscriptions to OSS.
 func (c *Client) QueryBillToOSSSubscription(ctx context.Context) ([]BillSubscription, error) {
-	data, err := call[BillSubscriptionData](ctx, c, ActionQueryBillToOSSSubscription, nil)
-	if err != nil {
-		return nil, err
-	}
-	return data.Items.Item, nil
+	return fetch(ctx, c, ActionQueryBillToOSSSubscription, noParams,
+		func(d *BillSubscriptionData) []BillSubscription { return d.Items.Item })
 }
 
 // QueryAccountBalance returns the account's balance.
 func (c *Client) QueryAccountBalance(ctx context.Context) (AccountBalance, error) {
-	balance, err := call[AccountBalance](ctx, c, ActionQueryAccountBalance, nil)
-	if err != nil {
-		return AccountBalance{}, err
-	}
-	return *balance, nil
+	return fetch(ctx, c, ActionQueryAccountBalance, noParams, whole[AccountBalance])
 }
+
+// fetch makes the one call of an action that is not paged, with the
+// parameters request checks and builds, and returns what pick takes from
+// its Data.
+func fetch[D, R any](ctx context.Context, c *Client, action string, request func() (url.Values, error), pick func(*D) R) (R, error) {
+	var zero R
+	params, err := request()
+	if err != nil {
+		return zero, err
+	}
+	data, err := call[D](ctx, c, action, params)
+	if err != nil {
+		return zero, err
+	}
+	return pick(data), nil
+}
+
+// whole picks all of an answer's Data.
+func whole[D any](data *D) D { return *data }
+
+// noParams is the request of an action that takes no parameters.
+func noParams() (url.Values, error) { return url.Values{}, nil }
 
 // failed is an iterator that yields err once.
 func failed[T any](err error) iter.Seq2[[]T, error] {

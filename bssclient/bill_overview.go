@@ -52,15 +52,8 @@ type BillOverviewData struct {
 // QueryBillOverview returns the overview of one billing cycle. The request
 // is validated before any call.
 func (c *Client) QueryBillOverview(ctx context.Context, req BillOverviewRequest) ([]BillOverviewItem, error) {
-	params, err := req.params()
-	if err != nil {
-		return nil, err
-	}
-	data, err := call[BillOverviewData](ctx, c, ActionQueryBillOverview, params)
-	if err != nil {
-		return nil, err
-	}
-	return data.Items.Item, nil
+	return fetch(ctx, c, ActionQueryBillOverview, req.params,
+		func(d *BillOverviewData) []BillOverviewItem { return d.Items.Item })
 }
 
 func (r BillOverviewRequest) params() (url.Values, error) {

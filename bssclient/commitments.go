@@ -138,9 +138,6 @@ func (c *Client) QuerySavingsPlansInstance(ctx context.Context) iter.Seq2[[]Savi
 	return walkPageNum[SavingsPlanInstance, SavingsPlansInstanceData](ctx, c, ActionQuerySavingsPlansInstance, noParams)
 }
 
-// noParams is the request of an action that takes no parameters.
-func noParams() (url.Values, error) { return url.Values{}, nil }
-
 // AnalysisRequest is the period of a savings-plan or RI/SCU analysis: Start
 // inclusive, End exclusive, both read in AnalysisZone.
 type AnalysisRequest struct {
@@ -206,16 +203,8 @@ func (c *Client) DescribeResourceCoverageTotal(ctx context.Context, req Analysis
 }
 
 func analysis[T any](ctx context.Context, c *Client, action string, req AnalysisRequest, withResourceType bool) (T, error) {
-	var zero T
-	p, err := req.params(action, withResourceType)
-	if err != nil {
-		return zero, err
-	}
-	data, err := call[T](ctx, c, action, p)
-	if err != nil {
-		return zero, err
-	}
-	return *data, nil
+	request := func() (url.Values, error) { return req.params(action, withResourceType) }
+	return fetch(ctx, c, action, request, whole[T])
 }
 
 // AvailableInstancesRequest filters QueryAvailableInstances.
@@ -254,20 +243,14 @@ func (r AvailableInstancesRequest) params() (url.Values, error) {
 
 // QueryCashCoupons returns every voucher of the account. Not paged.
 func (c *Client) QueryCashCoupons(ctx context.Context) ([]CashCoupon, error) {
-	data, err := call[CashCouponsData](ctx, c, ActionQueryCashCoupons, nil)
-	if err != nil {
-		return nil, err
-	}
-	return data.CashCoupon, nil
+	return fetch(ctx, c, ActionQueryCashCoupons, noParams,
+		func(d *CashCouponsData) []CashCoupon { return d.CashCoupon })
 }
 
 // QueryPrepaidCards returns every prepaid card of the account. Not paged.
 func (c *Client) QueryPrepaidCards(ctx context.Context) ([]PrepaidCard, error) {
-	data, err := call[PrepaidCardsData](ctx, c, ActionQueryPrepaidCards, nil)
-	if err != nil {
-		return nil, err
-	}
-	return data.PrepaidCard, nil
+	return fetch(ctx, c, ActionQueryPrepaidCards, noParams,
+		func(d *PrepaidCardsData) []PrepaidCard { return d.PrepaidCard })
 }
 
 func setISOTime(p url.Values, name string, t time.Time) {
