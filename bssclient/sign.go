@@ -213,8 +213,7 @@ func canonicalRequestV3(method, path string, query url.Values, header http.Heade
 
 // stringToSignV3 is algorithmV3, a newline and hex(sha256(canonicalRequest)).
 func stringToSignV3(canonicalRequest string) string {
-	sum := sha256.Sum256([]byte(canonicalRequest))
-	return algorithmV3 + "\n" + hex.EncodeToString(sum[:])
+	return algorithmV3 + "\n" + hashHex([]byte(canonicalRequest))
 }
 
 // computeSignatureV3 is lowercase hex HMAC-SHA256 keyed with the secret itself
