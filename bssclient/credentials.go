@@ -421,12 +421,12 @@ type credentialsResult struct {
 
 func (p *chainProvider) Credentials(ctx context.Context) (Credentials, error) {
 	if err := ctx.Err(); err != nil {
-		return Credentials{}, &CredentialsError{Err: fmt.Errorf("%s: %w", p.typ, err)}
+		return Credentials{}, p.failure("%w", err)
 	}
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return Credentials{}, &CredentialsError{Err: fmt.Errorf("%s: %w", p.typ, ctx.Err())}
+		return Credentials{}, p.failure("%w", ctx.Err())
 	}
 	done := make(chan credentialsResult, 1)
 	go func() {
@@ -437,8 +437,13 @@ func (p *chainProvider) Credentials(ctx context.Context) (Credentials, error) {
 	case r := <-done:
 		return r.cred, r.err
 	case <-ctx.Done():
-		return Credentials{}, &CredentialsError{Err: fmt.Errorf("%s: %w", p.typ, ctx.Err())}
+		return Credentials{}, p.failure("%w", ctx.Err())
 	}
+}
+
+// failure is a *CredentialsError whose text starts with the source type.
+func (p *chainProvider) failure(format string, args ...any) error {
+	return &CredentialsError{Err: fmt.Errorf("%s: "+format, append([]any{p.typ}, args...)...)}
 }
 
 // fetch runs with sem held.
@@ -446,12 +451,12 @@ func (p *chainProvider) fetch() (res credentialsResult) {
 	defer func() {
 		// A panic inside credentials-go must not take the exporter down.
 		if r := recover(); r != nil {
-			res = credentialsResult{err: &CredentialsError{Err: fmt.Errorf("%s: %s", p.typ, p.scrub(fmt.Sprint(r)))}}
+			res = credentialsResult{err: p.failure("%s", p.scrub(fmt.Sprint(r)))}
 		}
 	}()
 	m, err := p.cred.GetCredential()
 	if err != nil {
-		return credentialsResult{err: &CredentialsError{Err: fmt.Errorf("%s: %s", p.typ, p.scrub(err.Error()))}}
+		return credentialsResult{err: p.failure("%s", p.scrub(err.Error()))}
 	}
 	var c Credentials
 	if m != nil {
@@ -459,7 +464,7 @@ func (p *chainProvider) fetch() (res credentialsResult) {
 	}
 	p.addKnownSecrets(c.AccessKeySecret, c.SecurityToken)
 	if c.AccessKeyID == "" || c.AccessKeySecret == "" {
-		return credentialsResult{err: &CredentialsError{Err: fmt.Errorf("%s: provider returned no AccessKey ID or secret", p.typ)}}
+		return credentialsResult{err: p.failure("provider returned no AccessKey ID or secret")}
 	}
 	return credentialsResult{cred: c}
 }
