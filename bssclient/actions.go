@@ -86,62 +86,50 @@ func failed[T any](err error) iter.Seq2[[]T, error] {
 func (r AccountBillRequest) params() (url.Values, error) {
 	const action = ActionQueryAccountBill
 	p := url.Values{}
-	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
-		return nil, err
-	}
-	if r.IsGroupByProduct {
-		p.Set("IsGroupByProduct", "true")
-	}
+	setTrue(p, "IsGroupByProduct", r.IsGroupByProduct)
 	setIfNotEmpty(p, "ProductCode", r.ProductCode)
-	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return checked(p,
+		setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate),
+		setBillOwner(p, action, r.BillOwnerID))
 }
 
 func (r InstanceBillRequest) params() (url.Values, error) {
 	const action = ActionDescribeInstanceBill
 	p := url.Values{}
-	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
-		return nil, err
-	}
-	if r.IsBillingItem {
-		p.Set("IsBillingItem", "true")
-	}
-	if r.IsHideZeroCharge {
-		p.Set("IsHideZeroCharge", "true")
-	}
+	setTrue(p, "IsBillingItem", r.IsBillingItem)
+	setTrue(p, "IsHideZeroCharge", r.IsHideZeroCharge)
 	setIfNotEmpty(p, "ProductCode", r.ProductCode)
-	// Unlike QueryInstanceBill, DescribeInstanceBill does not tie
-	// SubscriptionType to ProductCode.
-	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false); err != nil {
-		return nil, err
-	}
 	setIfNotEmpty(p, "InstanceID", r.InstanceID)
-	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return checked(p,
+		setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate),
+		// Unlike QueryInstanceBill, DescribeInstanceBill does not tie
+		// SubscriptionType to ProductCode.
+		setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false),
+		setBillOwner(p, action, r.BillOwnerID))
 }
 
 func (r SplitItemBillRequest) params() (url.Values, error) {
 	const action = ActionDescribeSplitItemBill
 	p := url.Values{}
-	if err := setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate); err != nil {
-		return nil, err
-	}
-	if r.IsHideZeroCharge {
-		p.Set("IsHideZeroCharge", "true")
-	}
+	setTrue(p, "IsHideZeroCharge", r.IsHideZeroCharge)
 	setIfNotEmpty(p, "ProductCode", r.ProductCode)
-	// "This parameter must be used with the ProductCode parameter."
-	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, true); err != nil {
-		return nil, err
-	}
 	setIfNotEmpty(p, "InstanceID", r.InstanceID)
 	setIfNotEmpty(p, "SplitItemID", r.SplitItemID)
-	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
-		return nil, err
+	return checked(p,
+		setPeriod(p, action, r.BillingCycle, r.Granularity, r.BillingDate),
+		// "This parameter must be used with the ProductCode parameter."
+		setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, true),
+		setBillOwner(p, action, r.BillOwnerID))
+}
+
+// checked returns p, or the first of the errors of the setters that
+// checked its values: the order of the list is the order a request's
+// refusals are reported in.
+func checked(p url.Values, errs ...error) (url.Values, error) {
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -214,6 +202,13 @@ func setBillOwner(p url.Values, action string, id int64) error {
 func setIfNotEmpty(p url.Values, name, value string) {
 	if value != "" {
 		p.Set(name, value)
+	}
+}
+
+// setTrue sends a flag only when it is set, as "true".
+func setTrue(p url.Values, name string, set bool) {
+	if set {
+		p.Set(name, "true")
 	}
 }
 

@@ -161,12 +161,8 @@ func (c *Client) DescribeInstanceAmortizedCost(ctx context.Context, req Amortize
 // clock, and the collectors ask only for the current and previous cycles.
 func (r AmortizedCostRequest) params(action string) (url.Values, error) {
 	p := url.Values{}
-	if err := setPeriod(p, action, r.BillingCycle, "", Day{}); err != nil {
-		return nil, err
-	}
 	setIfNotEmpty(p, "ProductCode", r.ProductCode)
-	if err := setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return checked(p,
+		setPeriod(p, action, r.BillingCycle, "", Day{}),
+		setSubscriptionType(p, action, r.SubscriptionType, r.ProductCode, false))
 }

@@ -59,11 +59,7 @@ func (c *Client) QueryBillOverview(ctx context.Context, req BillOverviewRequest)
 func (r BillOverviewRequest) params() (url.Values, error) {
 	const action = ActionQueryBillOverview
 	p := url.Values{}
-	if err := setPeriod(p, action, r.BillingCycle, "", Day{}); err != nil {
-		return nil, err
-	}
-	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return checked(p,
+		setPeriod(p, action, r.BillingCycle, "", Day{}),
+		setBillOwner(p, action, r.BillOwnerID))
 }
