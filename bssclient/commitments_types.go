@@ -193,11 +193,10 @@ const (
 	CreditCancelled = "Cancelled"
 )
 
-// CashCoupon is one voucher. Its amounts carry no currency: the account's,
-// INFERRED.
-type CashCoupon struct {
-	CashCouponID        FlexInt `json:"CashCouponId"`
-	CashCouponNo        string  `json:"CashCouponNo"`
+// Credit is what a voucher and a prepaid card both are: a balance that
+// pays bills from one time until another. Its amounts carry no currency:
+// the account's, INFERRED.
+type Credit struct {
 	Status              string  `json:"Status"`
 	NominalValue        Money   `json:"NominalValue"`
 	Balance             Money   `json:"Balance"`
@@ -206,7 +205,14 @@ type CashCoupon struct {
 	ExpiryTime          ISOTime `json:"ExpiryTime"`
 	ApplicableProducts  string  `json:"ApplicableProducts"`
 	ApplicableScenarios string  `json:"ApplicableScenarios"`
-	Description         string  `json:"Description"`
+}
+
+// CashCoupon is one voucher.
+type CashCoupon struct {
+	CashCouponID FlexInt `json:"CashCouponId"`
+	CashCouponNo string  `json:"CashCouponNo"`
+	Credit
+	Description string `json:"Description"`
 }
 
 // CashCouponsData is the Data of QueryCashCoupons: {"CashCoupon":[…]}.
@@ -216,16 +222,9 @@ type CashCouponsData struct {
 
 // PrepaidCard is one prepaid card.
 type PrepaidCard struct {
-	PrepaidCardID       FlexInt `json:"PrepaidCardId"` // once documented as a string
-	PrepaidCardNo       string  `json:"PrepaidCardNo"`
-	Status              string  `json:"Status"`
-	NominalValue        Money   `json:"NominalValue"`
-	Balance             Money   `json:"Balance"`
-	GrantedTime         ISOTime `json:"GrantedTime"`
-	EffectiveTime       ISOTime `json:"EffectiveTime"`
-	ExpiryTime          ISOTime `json:"ExpiryTime"`
-	ApplicableProducts  string  `json:"ApplicableProducts"`
-	ApplicableScenarios string  `json:"ApplicableScenarios"`
+	PrepaidCardID FlexInt `json:"PrepaidCardId"` // once documented as a string
+	PrepaidCardNo string  `json:"PrepaidCardNo"`
+	Credit
 }
 
 // PrepaidCardsData is the Data of QueryPrepaidCards: {"PrepaidCard":[…]}.

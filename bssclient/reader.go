@@ -71,8 +71,7 @@ var neededFields = map[string]bool{
 	"AvailableInstance.InstanceID": true, "AvailableInstance.ProductCode": true, "AvailableInstance.Region": true,
 	"AvailableInstance.SubscriptionType": true, "AvailableInstance.Status": true, "AvailableInstance.RenewStatus": true,
 	"AvailableInstance.EndTime": true, "AvailableInstance.OwnerID": true,
-	"CashCoupon.Status": true, "CashCoupon.ExpiryTime": true,
-	"PrepaidCard.Status": true, "PrepaidCard.ExpiryTime": true,
+	"Credit.Status": true, "Credit.ExpiryTime": true,
 	"BillSubscription.SubscribeBucket": true, "BillSubscription.SubscribeType": true,
 	// Amortized cost: the labels and keys of its series.
 	"ProductAmortizedCostItem.BillOwnerID": true, "ProductAmortizedCostItem.ProductCode": true,
