@@ -1,13 +1,6 @@
 package bssclient
 
-import (
-	"encoding/json"
-	"fmt"
-)
-
-// Envelope is the JSON body of a BSS answer with Data left undecoded (nil
-// when absent or null).
-type Envelope = response[json.RawMessage]
+import "fmt"
 
 // successFlag is an envelope's Success. BSS sends a JSON boolean, but the
 // example of DescribeResourceUsageTotal quotes every value, "Success":"true"
