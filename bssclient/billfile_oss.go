@@ -1,6 +1,7 @@
 package bssclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -75,11 +76,7 @@ func NewOSSReader(cfg OSSConfig) (*OSSReader, error) {
 	if cfg.RetryMaxAttempts > 0 {
 		sdk.WithRetryMaxAttempts(cfg.RetryMaxAttempts)
 	}
-	ua := cfg.UserAgent
-	if ua == "" {
-		ua = DefaultUserAgent
-	}
-	sdk.WithUserAgent(ua)
+	sdk.WithUserAgent(cmp.Or(cfg.UserAgent, DefaultUserAgent))
 	return &OSSReader{client: oss.NewClient(sdk)}, nil
 }
 

@@ -2,6 +2,7 @@ package bssclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -246,7 +247,7 @@ func New(cfg Config) (*Client, error) {
 		observer:    cfg.Observer,
 		logger:      cfg.Logger,
 		now:         cfg.Now,
-		userAgent:   cfg.UserAgent,
+		userAgent:   cmp.Or(cfg.UserAgent, DefaultUserAgent),
 		sleep:       sleepContext,
 		randInt64:   rand.Int64N,
 		stopwatch:   time.Now,
@@ -264,9 +265,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
-	}
-	if c.userAgent == "" {
-		c.userAgent = DefaultUserAgent
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package bssclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -184,12 +185,7 @@ var credentialTypeFields = map[string]struct{ required, optional []string }{
 }
 
 // effectiveType resolves an empty type to "default".
-func (s CredentialSource) effectiveType() string {
-	if s.Type == "" {
-		return CredentialsDefault
-	}
-	return s.Type
-}
+func (s CredentialSource) effectiveType() string { return cmp.Or(s.Type, CredentialsDefault) }
 
 // Validate reports the first missing, invalid or unused field.
 func (s CredentialSource) Validate() error {
