@@ -21,8 +21,8 @@ import (
 // contradicts itself fails with a *ResponseError rather than yield a sum that
 // silently misses or repeats rows. The caller restarts such a walk.
 
-// page adapts one paged API's Data type to the walks.
-type page[T any] interface {
+// pagedData adapts one paged API's Data type to the walks.
+type pagedData[T any] interface {
 	rows() []T
 	totalCount() int
 }
@@ -32,7 +32,7 @@ func (d *AccountBillData) totalCount() int         { return d.TotalCount }
 
 // tokenPage adapts one NextToken API's Data type to the walk.
 type tokenPage[T any] interface {
-	page[T]
+	pagedData[T]
 	nextToken() string
 }
 
@@ -62,7 +62,7 @@ type paging[PD any] struct {
 // validates them before any call, and its paging with newPaging.
 func walk[T any, D any, PD interface {
 	*D
-	page[T]
+	pagedData[T]
 }](ctx context.Context, c *Client, action string, request func() (url.Values, error), newPaging func() paging[PD]) iter.Seq2[[]T, error] {
 	return func(yield func([]T, error) bool) {
 		params, err := request()
@@ -105,7 +105,7 @@ func walk[T any, D any, PD interface {
 // walkPageNum walks a PageNum/PageSize API.
 func walkPageNum[T any, D any, PD interface {
 	*D
-	page[T]
+	pagedData[T]
 }](ctx context.Context, c *Client, action string, request func() (url.Values, error)) iter.Seq2[[]T, error] {
 	return walk[T, D](ctx, c, action, request, func() paging[PD] {
 		return paging[PD]{
