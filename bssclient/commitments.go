@@ -174,10 +174,7 @@ func (r AnalysisRequest) params(action string, withResourceType bool) (url.Value
 		}
 		p.Set("ResourceType", string(r.ResourceType))
 	}
-	if err := setBillOwner(p, action, r.BillOwnerID); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return checked(p, setBillOwner(p, action, r.BillOwnerID))
 }
 
 // DescribeSavingsPlansUsageTotal returns how much of the savings plans'
