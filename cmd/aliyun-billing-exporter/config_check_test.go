@@ -132,6 +132,7 @@ func TestBadConfigFilesCheckAndStartupAgree(t *testing.T) {
 		"bad-not-yaml.yml":                   `yaml: line 1: did not find expected ',' or '}'`,
 		"bad-remote-write-password.yml":      `remote_write[0].basic_auth.password: secrets come from files here; use password_file`,
 		"bad-remote-write-header.yml":        `remote_write[0].headers: Authorization is set by the exporter (credentials go in basic_auth or authorization, read from files)`,
+		"bad-remote-write-header-twice.yml":  `remote_write[0].headers: X-Scope-OrgID and x-scope-orgid name one header (names are case-insensitive); keep one`,
 		"bad-remote-write-unknown-key.yml":   `line 5: remote_write[0].tenant: field tenant not found in type remotewrite.Receiver`,
 		"bad-remote-write-same-label.yml":    `remote_write (receivers counted from 0, the --remote-write.url flags first): receiver 1 has the receiver label "mimir.example/api/v1/push" of receiver 0; give one a name`,
 		"bad-bad-type.yml":                   "line 3: accounts[0].rate_limit: cannot unmarshal !!str `fast` into float64",

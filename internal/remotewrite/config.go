@@ -3,6 +3,7 @@ package remotewrite
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -49,13 +50,22 @@ func (r *Receiver) Validate() error {
 	if u.User != nil {
 		return errors.New("url: holds credentials; use basic_auth with password_file")
 	}
-	for h := range r.Headers {
+	// A name given twice in two cases is one header with two values: which
+	// one is sent, and the outbox's name (identity), would depend on the
+	// map's order.
+	named := map[string]string{}
+	for _, h := range slices.Sorted(maps.Keys(r.Headers)) {
 		if slices.ContainsFunc(reservedHeaders, func(reserved string) bool { return strings.EqualFold(h, reserved) }) {
 			return fmt.Errorf("headers: %s is set by the exporter (credentials go in basic_auth or authorization, read from files)", h)
 		}
-		if http.CanonicalHeaderKey(h) == "" || strings.ContainsAny(h, " :\r\n") {
+		canonical := http.CanonicalHeaderKey(h)
+		if canonical == "" || strings.ContainsAny(h, " :\r\n") {
 			return fmt.Errorf("headers: %q is not a header name", h)
 		}
+		if other, ok := named[canonical]; ok {
+			return fmt.Errorf("headers: %s and %s name one header (names are case-insensitive); keep one", other, h)
+		}
+		named[canonical] = h
 	}
 	if r.Timeout < 0 {
 		return fmt.Errorf("timeout: %s is negative", r.Timeout)
