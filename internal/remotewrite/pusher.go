@@ -135,7 +135,7 @@ func (p *Pusher) Push(ctx context.Context, units []Unit, now time.Time) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pending := p.pending(units, now)
-	defer p.gauge(now)
+	defer p.gauge()
 	var req prompb.WriteRequest
 	var inReq []Unit // units with samples in req: refused together
 	var done []Unit  // units whose last sample is in req
@@ -300,7 +300,7 @@ func redactErr(err error, full, redacted string) error {
 }
 
 // gauge sets the pending gauges from the units waiting.
-func (p *Pusher) gauge(now time.Time) {
+func (p *Pusher) gauge() {
 	var oldest time.Time
 	for _, t := range p.firstSeen {
 		if oldest.IsZero() || t.Before(oldest) {
