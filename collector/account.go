@@ -268,8 +268,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 		for _, s := range t.series {
 			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, cyc.String(), which), time.Time{})
 		}
-		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(cycleFinalDesc, prometheus.GaugeValue,
-			boolValue(t.final), c.acct.Name, "account", cyc.String(), which))
+		snap.addGauge(cycleFinalDesc, boolValue(t.final), c.acct.Name, "account", cyc.String(), which)
 		if snap.NewestCompleteDay.Before(t.asOf) {
 			snap.NewestCompleteDay = t.asOf
 		}

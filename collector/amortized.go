@@ -186,15 +186,12 @@ func (c *amortizedCollector) snapshot(now time.Time) Snapshot {
 		which := cycleName(cyc, current)
 		front := []string{c.acct.Name}
 		for _, s := range t.products {
-			snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.cycle, prometheus.GaugeValue,
-				s.amounts.PretaxAmount.Float64(), withLabels(s, front, cyc.String(), which).labels...))
+			snap.addGauge(c.cycle, s.amounts.PretaxAmount.Float64(), withLabels(s, front, cyc.String(), which).labels...)
 		}
 		for _, s := range t.instances {
-			snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.perInstance, prometheus.GaugeValue,
-				s.amounts.PretaxAmount.Float64(), withLabels(s, front, cyc.String(), which).labels...))
+			snap.addGauge(c.perInstance, s.amounts.PretaxAmount.Float64(), withLabels(s, front, cyc.String(), which).labels...)
 		}
-		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(cycleFinalDesc, prometheus.GaugeValue,
-			boolValue(t.final), c.acct.Name, "amortized", cyc.String(), which))
+		snap.addGauge(cycleFinalDesc, boolValue(t.final), c.acct.Name, "amortized", cyc.String(), which)
 	}
 	snap.Metrics = append(snap.Metrics, c.parts.metrics(c.acct.Name)...)
 	return snap

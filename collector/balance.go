@@ -51,10 +51,10 @@ func (c *balanceCollector) Refresh(ctx context.Context, _ time.Time) (Snapshot, 
 		return c.last, err
 	}
 	currency := orUnknown(b.Currency)
-	c.last = Snapshot{Metrics: []prometheus.Metric{
-		prometheus.MustNewConstMetric(c.available, prometheus.GaugeValue, b.AvailableAmount.Float64(), c.acct.Name, currency),
-		prometheus.MustNewConstMetric(c.cash, prometheus.GaugeValue, b.AvailableCashAmount.Float64(), c.acct.Name, currency),
-		prometheus.MustNewConstMetric(c.credit, prometheus.GaugeValue, b.CreditAmount.Float64(), c.acct.Name, currency),
-	}}
-	return c.last, nil
+	var s Snapshot
+	s.addGauge(c.available, b.AvailableAmount.Float64(), c.acct.Name, currency)
+	s.addGauge(c.cash, b.AvailableCashAmount.Float64(), c.acct.Name, currency)
+	s.addGauge(c.credit, b.CreditAmount.Float64(), c.acct.Name, currency)
+	c.last = s
+	return s, nil
 }

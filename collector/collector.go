@@ -103,6 +103,11 @@ type Snapshot struct {
 	Days int
 }
 
+// addGauge appends one gauge sample of d to the snapshot.
+func (s *Snapshot) addGauge(d *prometheus.Desc, v float64, labelValues ...string) {
+	s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues...))
+}
+
 // partialPublisher is implemented by collectors that can publish the days
 // they have read while a long refresh is still walking the rest: on a big
 // account a cold start takes minutes, and each finished day is worth

@@ -150,16 +150,14 @@ func (c *creditCollector) kindMetrics(k creditKind, items []creditItem, now time
 		}
 	}
 	currency := orUnknown(c.currency)
-	out := []prometheus.Metric{
-		prometheus.MustNewConstMetric(k.balance, prometheus.GaugeValue, total.Float64(), c.acct.Name, currency),
-		prometheus.MustNewConstMetric(k.count, prometheus.GaugeValue, float64(count), c.acct.Name),
-	}
+	var out Snapshot
+	out.addGauge(k.balance, total.Float64(), c.acct.Name, currency)
+	out.addGauge(k.count, float64(count), c.acct.Name)
 	if v, ok := unixSeconds(next); ok {
-		out = append(out,
-			prometheus.MustNewConstMetric(k.next, prometheus.GaugeValue, v, c.acct.Name),
-			prometheus.MustNewConstMetric(k.total, prometheus.GaugeValue, nextBalance.Float64(), c.acct.Name, currency))
+		out.addGauge(k.next, v, c.acct.Name)
+		out.addGauge(k.total, nextBalance.Float64(), c.acct.Name, currency)
 	}
-	return out, nil
+	return out.Metrics, nil
 }
 
 func (c *creditCollector) snapshot() Snapshot {

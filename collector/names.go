@@ -74,10 +74,10 @@ func (c *namesCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, 
 func (c *namesCollector) snapshot() Snapshot {
 	var s Snapshot
 	for id, name := range c.owners {
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.owner, prometheus.GaugeValue, 1, c.acct.Name, id, name))
+		s.addGauge(c.owner, 1, c.acct.Name, id, name)
 	}
 	for code, name := range c.products {
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.product, prometheus.GaugeValue, 1, c.acct.Name, code, name, ServiceCategory(code)))
+		s.addGauge(c.product, 1, c.acct.Name, code, name, ServiceCategory(code))
 	}
 	return s
 }

@@ -575,9 +575,8 @@ func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snaps
 		c.updateCycleSum(now, newest)
 	}
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
-	snap.Metrics = append(snap.Metrics,
-		prometheus.MustNewConstMetric(c.enabled, prometheus.GaugeValue, boolValue(c.splitBill), c.acct.Name),
-		prometheus.MustNewConstMetric(c.fromMonthly, prometheus.GaugeValue, boolValue(!c.acc.sums(bssclient.CycleOf(now))), c.acct.Name))
+	snap.addGauge(c.enabled, boolValue(c.splitBill), c.acct.Name)
+	snap.addGauge(c.fromMonthly, boolValue(!c.acc.sums(bssclient.CycleOf(now))), c.acct.Name)
 	c.files.appendTo(&snap)
 	return snap
 }

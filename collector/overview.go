@@ -219,14 +219,12 @@ func (c *overviewCollector) snapshot(current bssclient.Cycle) Snapshot {
 		which := cycleName(cyc, current)
 		for _, r := range got.rows {
 			lv := []string{c.acct.Name, r.productCode, r.subscriptionType, r.currency, cyc.String(), which}
-			s.Metrics = append(s.Metrics,
-				prometheus.MustNewConstMetric(c.payable, prometheus.GaugeValue, r.payable.Float64(), lv...),
-				prometheus.MustNewConstMetric(c.tax, prometheus.GaugeValue, r.tax.Float64(), lv...),
-				prometheus.MustNewConstMetric(c.after, prometheus.GaugeValue, r.afterTax.Float64(), lv...))
+			s.addGauge(c.payable, r.payable.Float64(), lv...)
+			s.addGauge(c.tax, r.tax.Float64(), lv...)
+			s.addGauge(c.after, r.afterTax.Float64(), lv...)
 		}
 		for _, cur := range slices.Sorted(maps.Keys(got.difference)) {
-			s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.diff, prometheus.GaugeValue,
-				got.difference[cur].Float64(), c.acct.Name, cur, cyc.String()))
+			s.addGauge(c.diff, got.difference[cur].Float64(), c.acct.Name, cur, cyc.String())
 		}
 	}
 	s.Metrics = append(s.Metrics, c.parts.metrics(c.acct.Name)...)

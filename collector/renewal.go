@@ -132,14 +132,14 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	for _, k := range keys {
 		g := groups[k]
 		for i, w := range renewalWindows {
-			s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.expiring, prometheus.GaugeValue, float64(g.counts[i]), c.acct.Name, k[0], k[1], w.label))
+			s.addGauge(c.expiring, float64(g.counts[i]), c.acct.Name, k[0], k[1], w.label)
 		}
 		v, _ := unixSeconds(g.next)
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.nextExpiry, prometheus.GaugeValue, v, c.acct.Name, k[0], k[1]))
+		s.addGauge(c.nextExpiry, v, c.acct.Name, k[0], k[1])
 	}
 	for _, in := range capExpiring(expiring, c.cfg.MaxInstances) {
 		v, _ := unixSeconds(in.end)
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(c.instanceExpiry, prometheus.GaugeValue, v, c.acct.Name, in.group[0], in.group[1], in.id))
+		s.addGauge(c.instanceExpiry, v, c.acct.Name, in.group[0], in.group[1], in.id)
 	}
 	s.Metrics = append(s.Metrics, c.parts.metrics(c.acct.Name)...)
 	c.last = s

@@ -118,9 +118,6 @@ func (c *resourcePlanCollector) withParts(s Snapshot) Snapshot {
 func (c *resourcePlanCollector) snapshot(plans []bssclient.ResourcePackageInstance) Snapshot {
 	var s Snapshot
 	seen := map[string]bool{}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
-	}
 	for _, p := range plans {
 		// A plan listed twice (pages shifting under a walk) would be a
 		// duplicate series and fail the scrape; keep the first.
@@ -129,30 +126,30 @@ func (c *resourcePlanCollector) snapshot(plans []bssclient.ResourcePackageInstan
 		}
 		seen[p.InstanceID] = true
 		a, id := c.acct.Name, p.InstanceID
-		gauge(c.info, 1, a, id, orUnknown(p.CommodityCode), orUnknown(p.PackageType), orUnknown(bssclient.RegionID(p.Region)),
+		s.addGauge(c.info, 1, a, id, orUnknown(p.CommodityCode), orUnknown(p.PackageType), orUnknown(bssclient.RegionID(p.Region)),
 			orUnknown(p.Status), orUnknown(p.DeductType))
 		totalBytes, totalIsBytes := resourcePlanByteUnits[p.TotalAmountUnit]
 		remainingBytes, remainingIsBytes := resourcePlanByteUnits[p.RemainingAmountUnit]
 		if totalIsBytes {
-			gauge(c.capacityBytes, p.TotalAmount.Float64()*totalBytes, a, id)
+			s.addGauge(c.capacityBytes, p.TotalAmount.Float64()*totalBytes, a, id)
 		} else {
-			gauge(c.capacity, p.TotalAmount.Float64(), a, id, orUnknown(p.TotalAmountUnit))
+			s.addGauge(c.capacity, p.TotalAmount.Float64(), a, id, orUnknown(p.TotalAmountUnit))
 		}
 		if remainingIsBytes {
-			gauge(c.remainingBytes, p.RemainingAmount.Float64()*remainingBytes, a, id)
+			s.addGauge(c.remainingBytes, p.RemainingAmount.Float64()*remainingBytes, a, id)
 		} else {
-			gauge(c.remaining, p.RemainingAmount.Float64(), a, id, orUnknown(p.RemainingAmountUnit))
+			s.addGauge(c.remaining, p.RemainingAmount.Float64(), a, id, orUnknown(p.RemainingAmountUnit))
 		}
 		if p.TotalAmountUnit == p.RemainingAmountUnit {
-			gauge(c.remainingRatio, ratio(p.RemainingAmount, p.TotalAmount), a, id)
+			s.addGauge(c.remainingRatio, ratio(p.RemainingAmount, p.TotalAmount), a, id)
 		} else if totalIsBytes && remainingIsBytes && !p.TotalAmount.IsZero() {
-			gauge(c.remainingRatio, p.RemainingAmount.Float64()*remainingBytes/(p.TotalAmount.Float64()*totalBytes), a, id)
+			s.addGauge(c.remainingRatio, p.RemainingAmount.Float64()*remainingBytes/(p.TotalAmount.Float64()*totalBytes), a, id)
 		}
 		if v, ok := unixSeconds(p.EffectiveTime.Time); ok {
-			gauge(c.effective, v, a, id)
+			s.addGauge(c.effective, v, a, id)
 		}
 		if v, ok := unixSeconds(p.ExpiryTime.Time); ok {
-			gauge(c.expiry, v, a, id)
+			s.addGauge(c.expiry, v, a, id)
 		}
 	}
 	return s

@@ -210,11 +210,8 @@ func (c *savingsPlanCollector) refreshPlans(ctx context.Context) error {
 }
 
 func (c *savingsPlanCollector) planMetrics(plans []bssclient.SavingsPlanInstance) []prometheus.Metric {
-	var out []prometheus.Metric
+	var out Snapshot
 	seen := map[string]bool{}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
-	}
 	for _, p := range plans {
 		if p.InstanceID == "" || seen[p.InstanceID] {
 			continue
@@ -222,16 +219,16 @@ func (c *savingsPlanCollector) planMetrics(plans []bssclient.SavingsPlanInstance
 		seen[p.InstanceID] = true
 		a, id, currency := c.acct.Name, p.InstanceID, orUnknown(p.Currency)
 		// The docs spell the types "universal" and "ecs", the SDK example "ECS".
-		gauge(c.info, 1, a, id, orUnknown(strings.ToLower(p.SavingsType)), p.InstanceFamily, orUnknown(p.PayMode), orUnknown(p.Status), currency)
-		gauge(c.utilization, p.Utilization.Float64(), a, id)
-		gauge(c.commitment, p.PoolValue.Float64(), a, id, currency, orUnknown(p.DeductCycleType))
-		gauge(c.saved, p.TotalSave.Float64(), a, id, currency)
+		out.addGauge(c.info, 1, a, id, orUnknown(strings.ToLower(p.SavingsType)), p.InstanceFamily, orUnknown(p.PayMode), orUnknown(p.Status), currency)
+		out.addGauge(c.utilization, p.Utilization.Float64(), a, id)
+		out.addGauge(c.commitment, p.PoolValue.Float64(), a, id, currency, orUnknown(p.DeductCycleType))
+		out.addGauge(c.saved, p.TotalSave.Float64(), a, id, currency)
 		if p.EndTimestamp > 0 {
 			end := time.Unix(0, int64(p.EndTimestamp)*bssclient.SavingsPlanTimestampUnit)
-			gauge(c.expiry, float64(end.UnixNano())/1e9, a, id)
+			out.addGauge(c.expiry, float64(end.UnixNano())/1e9, a, id)
 		}
 	}
-	return out
+	return out.Metrics
 }
 
 // figure reads one utilisation or coverage figure of day, unless it already
@@ -260,12 +257,12 @@ func (c *savingsPlanCollector) snapshot() Snapshot {
 		if !ok {
 			return
 		}
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, f.value, labels...))
+		s.addGauge(d, f.value, labels...)
 		if c.currency == "" {
 			return
 		}
 		for _, a := range f.amounts {
-			s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(a.desc, prometheus.GaugeValue, a.value.Float64(), append(labels, c.currency)...))
+			s.addGauge(a.desc, a.value.Float64(), append(labels, c.currency)...)
 		}
 	}
 	add("sp_usage", c.spUtilization, c.acct.Name)

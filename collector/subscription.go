@@ -53,9 +53,9 @@ func (c *subscriptionCollector) Refresh(ctx context.Context, _ time.Time) (Snaps
 			continue
 		}
 		seen[key] = true
-		snap.Metrics = append(snap.Metrics, prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1,
+		snap.addGauge(c.info, 1,
 			c.acct.Name, s.SubscribeBucket, key[3], s.SubscribeType, s.SubscribeLanguage, s.BucketPath,
-			strconv.FormatInt(s.RowLimitPerFile, 10)))
+			strconv.FormatInt(s.RowLimitPerFile, 10))
 	}
 	c.last = snap
 	return snap, nil
