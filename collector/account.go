@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/go-kit/log"
@@ -259,11 +260,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "account")
 	current := bssclient.CycleOf(now)
-	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
-		t, ok := c.cycles[cyc]
-		if !ok {
-			continue
-		}
+	for cyc, t := range heldCycles(c.cycles, current) {
 		which := cycleName(cyc, current)
 		for _, s := range t.series {
 			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, cyc.String(), which), time.Time{})
@@ -302,6 +299,18 @@ func keepCurrentAndPrevious[V any](cycles map[bssclient.Cycle]V, current bssclie
 	for cyc := range cycles {
 		if cyc != current && cyc != current.Prev() {
 			delete(cycles, cyc)
+		}
+	}
+}
+
+// heldCycles yields, of the two cycles the cycle gauges show (the
+// previous, then the current), those cycles holds, with what it holds.
+func heldCycles[V any](cycles map[bssclient.Cycle]V, current bssclient.Cycle) iter.Seq2[bssclient.Cycle, V] {
+	return func(yield func(bssclient.Cycle, V) bool) {
+		for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+			if v, ok := cycles[cyc]; ok && !yield(cyc, v) {
+				return
+			}
 		}
 	}
 }

@@ -178,11 +178,7 @@ func (c *amortizedCollector) labelsOf(it *bssclient.ProductAmortizedCostItem, la
 func (c *amortizedCollector) snapshot(now time.Time) Snapshot {
 	var snap Snapshot
 	current := bssclient.CycleOf(now)
-	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
-		t, ok := c.cycles[cyc]
-		if !ok {
-			continue
-		}
+	for cyc, t := range heldCycles(c.cycles, current) {
 		which := cycleName(cyc, current)
 		front := []string{c.acct.Name}
 		for _, s := range t.products {

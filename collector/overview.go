@@ -211,11 +211,7 @@ func reconcile(bill map[string]bssclient.Money, rows []overviewRow) (map[string]
 
 func (c *overviewCollector) snapshot(current bssclient.Cycle) Snapshot {
 	var s Snapshot
-	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
-		got, ok := c.cycles[cyc]
-		if !ok {
-			continue
-		}
+	for cyc, got := range heldCycles(c.cycles, current) {
 		which := cycleName(cyc, current)
 		for _, r := range got.rows {
 			lv := []string{c.acct.Name, r.productCode, r.subscriptionType, r.currency, cyc.String(), which}
