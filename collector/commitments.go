@@ -91,6 +91,20 @@ func (p *apiParts) settle(action string, err error) (off bool, _ error) {
 	return false, err
 }
 
+// readAction reads every page of a walk of action and settles the action
+// with parts: off and err are settle's, and with either no items return.
+func readAction[T any](parts *apiParts, action string, walk iter.Seq2[[]T, error]) (items []T, off bool, err error) {
+	for page, err := range walk {
+		if err != nil {
+			off, err := parts.settle(action, err)
+			return nil, off, err
+		}
+		items = append(items, page...)
+	}
+	parts.settle(action, nil)
+	return items, false, nil
+}
+
 func (p *apiParts) available(action string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +77,6 @@ func (c *renewalCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	const action = bssclient.ActionQueryAvailableInstances
 	longest := renewalWindows[len(renewalWindows)-1].d
 	req := bssclient.AvailableInstancesRequest{
 		SubscriptionType: bssclient.SubscriptionTypeSubscription,
@@ -89,45 +89,38 @@ func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	}
 	groups := map[[2]string]*group{}
 	var expiring []expiringInstance // with PerInstance
-	for page, err := range c.client.QueryAvailableInstances(ctx, req) {
-		if err != nil {
-			off, err := c.parts.settle(action, err)
-			if off {
-				c.last = Snapshot{Metrics: c.parts.metrics(c.acct.Name)}
-			}
-			return c.last, err
+	instances, off, err := readAction(c.parts, bssclient.ActionQueryAvailableInstances, c.client.QueryAvailableInstances(ctx, req))
+	if off {
+		c.last = Snapshot{Metrics: c.parts.metrics(c.acct.Name)}
+	}
+	if off || err != nil {
+		return c.last, err
+	}
+	for _, in := range instances {
+		left := in.EndTime.Sub(now)
+		// The filter is the server's; count only what matches ours.
+		if in.RenewStatus == bssclient.RenewStatusAutoRenewal || in.EndTime.IsZero() || left < 0 || left > longest {
+			continue
 		}
-		for _, in := range page {
-			left := in.EndTime.Sub(now)
-			// The filter is the server's; count only what matches ours.
-			if in.RenewStatus == bssclient.RenewStatusAutoRenewal || in.EndTime.IsZero() || left < 0 || left > longest {
-				continue
-			}
-			key := [2]string{orUnknown(string(in.OwnerID)), orUnknown(in.ProductCode)}
-			g := groups[key]
-			if g == nil {
-				g = &group{counts: make([]int, len(renewalWindows))}
-				groups[key] = g
-			}
-			for i, w := range renewalWindows {
-				if left <= w.d {
-					g.counts[i]++
-				}
-			}
-			if g.next.IsZero() || in.EndTime.Before(g.next) {
-				g.next = in.EndTime.Time
-			}
-			if c.cfg.PerInstance {
-				expiring = append(expiring, expiringInstance{group: key, id: orUnknown(in.InstanceID), end: in.EndTime.Time})
+		key := [2]string{orUnknown(string(in.OwnerID)), orUnknown(in.ProductCode)}
+		g := groups[key]
+		if g == nil {
+			g = &group{counts: make([]int, len(renewalWindows))}
+			groups[key] = g
+		}
+		for i, w := range renewalWindows {
+			if left <= w.d {
+				g.counts[i]++
 			}
 		}
+		if g.next.IsZero() || in.EndTime.Before(g.next) {
+			g.next = in.EndTime.Time
+		}
+		if c.cfg.PerInstance {
+			expiring = append(expiring, expiringInstance{group: key, id: orUnknown(in.InstanceID), end: in.EndTime.Time})
+		}
 	}
-	c.parts.settle(action, nil)
-	keys := make([][2]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
+	keys := slices.SortedFunc(maps.Keys(groups), func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
 	var s Snapshot
 	for _, k := range keys {
 		g := groups[k]

@@ -92,19 +92,14 @@ func (c *resourcePlanCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
-	var plans []bssclient.ResourcePackageInstance
 	req := bssclient.ResourcePackageRequest{ExpiryTimeStart: now.Add(-resourcePlanExpiredWindow)}
-	for page, err := range c.client.QueryResourcePackageInstances(ctx, req) {
-		if err != nil {
-			off, err := c.parts.settle(bssclient.ActionQueryResourcePackageInstances, err)
-			if off {
-				c.last = Snapshot{} // the account cannot use the action: nothing to show
-			}
-			return c.withParts(c.last), err
-		}
-		plans = append(plans, page...)
+	plans, off, err := readAction(c.parts, bssclient.ActionQueryResourcePackageInstances, c.client.QueryResourcePackageInstances(ctx, req))
+	if off {
+		c.last = Snapshot{} // the account cannot use the action: nothing to show
 	}
-	c.parts.settle(bssclient.ActionQueryResourcePackageInstances, nil)
+	if off || err != nil {
+		return c.withParts(c.last), err
+	}
 	c.last = c.snapshot(plans)
 	return c.withParts(c.last), nil
 }

@@ -192,21 +192,14 @@ func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snap
 }
 
 func (c *savingsPlanCollector) refreshPlans(ctx context.Context) error {
-	const action = bssclient.ActionQuerySavingsPlansInstance
-	var plans []bssclient.SavingsPlanInstance
-	for page, err := range c.client.QuerySavingsPlansInstance(ctx) {
-		if err != nil {
-			off, err := c.parts.settle(action, err)
-			if off {
-				c.plans = nil
-			}
-			return err // on an error, keep the last good plans
-		}
-		plans = append(plans, page...)
+	plans, off, err := readAction(c.parts, bssclient.ActionQuerySavingsPlansInstance, c.client.QuerySavingsPlansInstance(ctx))
+	switch {
+	case off:
+		c.plans = nil
+	case err == nil:
+		c.plans = c.planMetrics(plans)
 	}
-	c.parts.settle(action, nil)
-	c.plans = c.planMetrics(plans)
-	return nil
+	return err // on an error, keep the last good plans
 }
 
 func (c *savingsPlanCollector) planMetrics(plans []bssclient.SavingsPlanInstance) []prometheus.Metric {
