@@ -22,28 +22,27 @@ type BSSMetrics struct {
 // NewBSSMetrics creates the instruments; they are the only long-lived ones
 // the exporter has.
 func NewBSSMetrics() *BSSMetrics {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "bss", Name: name, Help: help}, labels)
+	}
 	return &BSSMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "bss", Name: "requests_total",
-			Help: "BSS OpenAPI requests sent, by action and outcome (ok, or the error code). Each counts against the account's quota.",
-		}, []string{"account", "action", "outcome"}),
+		requests: counter("requests_total",
+			"BSS OpenAPI requests sent, by action and outcome (ok, or the error code). Each counts against the account's quota.",
+			"account", "action", "outcome"),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "bss", Name: "request_duration_seconds",
 			Help:    "Duration of BSS OpenAPI requests, including the wait for an answer but not for the rate limiter.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"account", "action"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "bss", Name: "retries_total",
-			Help: "BSS OpenAPI requests retried, by action and the error code that caused the retry.",
-		}, []string{"account", "action", "code"}),
-		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "bss", Name: "throttled_total",
-			Help: "BSS OpenAPI answers that said the account's quota was exceeded (Throttling*).",
-		}, []string{"account", "action"}),
-		unexpected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Subsystem: "bss", Name: "unexpected_values_total",
-			Help: "Values BSS answered in a form its API reference does not declare (a number for a string, a time without a zone, null), which the client read anyway, by action and field path (rows as []). A needed value that cannot be read exactly fails its page instead.",
-		}, []string{"account", "action", "field"}),
+		retries: counter("retries_total",
+			"BSS OpenAPI requests retried, by action and the error code that caused the retry.",
+			"account", "action", "code"),
+		throttled: counter("throttled_total",
+			"BSS OpenAPI answers that said the account's quota was exceeded (Throttling*).",
+			"account", "action"),
+		unexpected: counter("unexpected_values_total",
+			"Values BSS answered in a form its API reference does not declare (a number for a string, a time without a zone, null), which the client read anyway, by action and field path (rows as []). A needed value that cannot be read exactly fails its page instead.",
+			"account", "action", "field"),
 		clockSkew: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "bss", Name: "clock_skew_seconds",
 			Help: "Host clock minus the Date header of BSS's latest answer, in seconds (whole seconds; positive: the host runs ahead). " +

@@ -52,19 +52,22 @@ func New(acct Account, enabled []Enabled, cfg Config, logger log.Logger) (*Expor
 			return nil, err
 		}
 	}
+	perCollector := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(namespace+"_"+name, help, []string{"account", "collector"}, nil)
+	}
 	e := &Exporter{
-		refreshDuration: prometheus.NewDesc(namespace+"_refresh_duration_seconds",
-			"Duration of the collector's last background refresh.", []string{"account", "collector"}, nil),
-		refreshSuccess: prometheus.NewDesc(namespace+"_refresh_success",
-			"1 if the collector's last background refresh succeeded, 0 if it failed and older data is being served.", []string{"account", "collector"}, nil),
-		lastSuccess: prometheus.NewDesc(namespace+"_last_refresh_success_timestamp_seconds",
-			"When the collector last refreshed successfully; the age of the data served.", []string{"account", "collector"}, nil),
-		snapshotSeries: prometheus.NewDesc(namespace+"_snapshot_series",
-			"Series in the collector's current snapshot.", []string{"account", "collector"}, nil),
-		dailySamples: prometheus.NewDesc(namespace+"_snapshot_timestamped_samples",
-			"Samples in the collector's current snapshot that carry their billing day's timestamp: what a storage without an out-of-order window drops.", []string{"account", "collector"}, nil),
-		newestDay: prometheus.NewDesc(namespace+"_newest_complete_day_timestamp_seconds",
-			"Start (00:00 UTC+8) of the newest billing day the collector's data is complete for.", []string{"account", "collector"}, nil),
+		refreshDuration: perCollector("refresh_duration_seconds",
+			"Duration of the collector's last background refresh."),
+		refreshSuccess: perCollector("refresh_success",
+			"1 if the collector's last background refresh succeeded, 0 if it failed and older data is being served."),
+		lastSuccess: perCollector("last_refresh_success_timestamp_seconds",
+			"When the collector last refreshed successfully; the age of the data served."),
+		snapshotSeries: perCollector("snapshot_series",
+			"Series in the collector's current snapshot."),
+		dailySamples: perCollector("snapshot_timestamped_samples",
+			"Samples in the collector's current snapshot that carry their billing day's timestamp: what a storage without an out-of-order window drops."),
+		newestDay: perCollector("newest_complete_day_timestamp_seconds",
+			"Start (00:00 UTC+8) of the newest billing day the collector's data is complete for."),
 		refreshFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "refresh_failures_total",
 			Help: "Background refreshes that failed, by the code of the error that failed them.",
@@ -185,17 +188,20 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		if st == nil {
 			continue
 		}
+		send := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, w.account, w.name)
+		}
 		if !st.partial { // while the first refresh runs, there is no refresh state yet
-			ch <- prometheus.MustNewConstMetric(e.refreshDuration, prometheus.GaugeValue, st.duration.Seconds(), w.account, w.name)
-			ch <- prometheus.MustNewConstMetric(e.refreshSuccess, prometheus.GaugeValue, boolValue(st.ok), w.account, w.name)
-			if !st.lastSuccess.IsZero() {
-				ch <- prometheus.MustNewConstMetric(e.lastSuccess, prometheus.GaugeValue, float64(st.lastSuccess.UnixNano())/1e9, w.account, w.name)
+			send(e.refreshDuration, st.duration.Seconds())
+			send(e.refreshSuccess, boolValue(st.ok))
+			if v, ok := unixSeconds(st.lastSuccess); ok {
+				send(e.lastSuccess, v)
 			}
 		}
-		ch <- prometheus.MustNewConstMetric(e.snapshotSeries, prometheus.GaugeValue, float64(len(st.snapshot.Metrics)), w.account, w.name)
-		ch <- prometheus.MustNewConstMetric(e.dailySamples, prometheus.GaugeValue, float64(st.dailySamples), w.account, w.name)
+		send(e.snapshotSeries, float64(len(st.snapshot.Metrics)))
+		send(e.dailySamples, float64(st.dailySamples))
 		if d := st.snapshot.NewestCompleteDay; !d.IsZero() {
-			ch <- prometheus.MustNewConstMetric(e.newestDay, prometheus.GaugeValue, float64(d.Start().Unix()), w.account, w.name)
+			send(e.newestDay, float64(d.Start().Unix()))
 		}
 	}
 	e.refreshFailures.Collect(ch)
