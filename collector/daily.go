@@ -103,12 +103,7 @@ type restatements struct {
 // published values stay: a timestamped sample cannot change in
 // Prometheus, so the difference is made visible instead.
 func (b *dayBook) recheck(ctx context.Context, concurrency int, fetch fetchDayFunc, r *restatements) error {
-	var due []bssclient.Day
-	for d := range b.days {
-		if !b.rechecked[d] && !b.now.Before(b.recheckDue(d)) {
-			due = append(due, d)
-		}
-	}
+	due := b.dueAgain()
 	var mu sync.Mutex
 	errs := runParallel(ctx, concurrency, len(due), func(ctx context.Context, i int) error {
 		again, err := fetch(ctx, due[i])
@@ -169,12 +164,23 @@ type fetchDayFunc func(ctx context.Context, day bssclient.Day) (bookedDay, error
 // wanted lists the days fill and recheck would read now: those of [from,
 // to] not booked, and the booked ones due to be read again.
 func (b *dayBook) wanted(from, to bssclient.Day) []bssclient.Day {
+	return append(b.missing(from, to), b.dueAgain()...)
+}
+
+// missing lists the days of [from, to] not booked, oldest first.
+func (b *dayBook) missing(from, to bssclient.Day) []bssclient.Day {
 	var out []bssclient.Day
 	for d := from; !to.Before(d); d = d.AddDays(1) {
 		if _, ok := b.days[d]; !ok {
 			out = append(out, d)
 		}
 	}
+	return out
+}
+
+// dueAgain lists the booked days whose recheck is due and not done.
+func (b *dayBook) dueAgain() []bssclient.Day {
+	var out []bssclient.Day
 	for d := range b.days {
 		if !b.rechecked[d] && !b.now.Before(b.recheckDue(d)) {
 			out = append(out, d)
@@ -197,12 +203,7 @@ func (b *dayBook) prune(from bssclient.Day) {
 // most concurrency walks at once. Days that fail stay out of the book and
 // are tried again next time; the error reports them in one line.
 func (b *dayBook) fill(ctx context.Context, from, to bssclient.Day, concurrency int, fetch fetchDayFunc) error {
-	var missing []bssclient.Day
-	for d := from; !to.Before(d); d = d.AddDays(1) {
-		if _, ok := b.days[d]; !ok {
-			missing = append(missing, d)
-		}
-	}
+	missing := b.missing(from, to)
 	var mu sync.Mutex
 	failed := make([]error, len(missing))
 	stopped := runParallel(ctx, concurrency, len(missing), func(ctx context.Context, i int) error {
