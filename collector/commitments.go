@@ -105,6 +105,23 @@ func readAction[T any](parts *apiParts, action string, walk iter.Seq2[[]T, error
 	return items, false, nil
 }
 
+// firstOfEachID yields the items with an ID, the first of each ID only:
+// an item listed twice (pages shifting under a walk) would be a duplicate
+// series and fail the scrape.
+func firstOfEachID[T any](items []T, id func(T) string) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		seen := map[string]bool{}
+		for _, it := range items {
+			if k := id(it); k != "" && !seen[k] {
+				seen[k] = true
+				if !yield(it) {
+					return
+				}
+			}
+		}
+	}
+}
+
 func (p *apiParts) available(action string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/go-kit/log"
@@ -106,20 +107,12 @@ func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Sna
 
 // withParts adds the availability series to a snapshot without changing it.
 func (c *resourcePlanCollector) withParts(s Snapshot) Snapshot {
-	out := Snapshot{Metrics: append(append([]prometheus.Metric(nil), s.Metrics...), c.parts.metrics(c.acct.Name)...)}
-	return out
+	return Snapshot{Metrics: append(slices.Clone(s.Metrics), c.parts.metrics(c.acct.Name)...)}
 }
 
 func (c *resourcePlanCollector) snapshot(plans []bssclient.ResourcePackageInstance) Snapshot {
 	var s Snapshot
-	seen := map[string]bool{}
-	for _, p := range plans {
-		// A plan listed twice (pages shifting under a walk) would be a
-		// duplicate series and fail the scrape; keep the first.
-		if p.InstanceID == "" || seen[p.InstanceID] {
-			continue
-		}
-		seen[p.InstanceID] = true
+	for p := range firstOfEachID(plans, func(p bssclient.ResourcePackageInstance) string { return p.InstanceID }) {
 		a, id := c.acct.Name, p.InstanceID
 		s.addGauge(c.info, 1, a, id, orUnknown(p.CommodityCode), orUnknown(p.PackageType), orUnknown(bssclient.RegionID(p.Region)),
 			orUnknown(p.Status), orUnknown(p.DeductType))

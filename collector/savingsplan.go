@@ -204,12 +204,7 @@ func (c *savingsPlanCollector) refreshPlans(ctx context.Context) error {
 
 func (c *savingsPlanCollector) planMetrics(plans []bssclient.SavingsPlanInstance) []prometheus.Metric {
 	var out Snapshot
-	seen := map[string]bool{}
-	for _, p := range plans {
-		if p.InstanceID == "" || seen[p.InstanceID] {
-			continue
-		}
-		seen[p.InstanceID] = true
+	for p := range firstOfEachID(plans, func(p bssclient.SavingsPlanInstance) string { return p.InstanceID }) {
 		a, id, currency := c.acct.Name, p.InstanceID, orUnknown(p.Currency)
 		// The docs spell the types "universal" and "ecs", the SDK example "ECS".
 		out.addGauge(c.info, 1, a, id, orUnknown(strings.ToLower(p.SavingsType)), p.InstanceFamily, orUnknown(p.PayMode), orUnknown(p.Status), currency)
