@@ -241,11 +241,7 @@ func (r *accountReader) walk(ctx context.Context, req bssclient.AccountBillReque
 func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	var snap Snapshot
 	front := []string{c.acct.Name}
-	if c.cfg.DailySeries {
-		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindAmounts)
-		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
-		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
-	}
+	c.appendDaily(&snap, c.cfg, c.acct.Name, now, newest, historyView{c.daily, mainView})
 	if c.cfg.LabelledDays > 0 {
 		from := exposureStart(now, newest, c.cfg.LabelledDays, bssclient.KindAmounts)
 		for _, d := range c.book.sorted(from, newest) {

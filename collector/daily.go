@@ -50,6 +50,18 @@ func (p *dayBookParts) startReading(now time.Time, from bssclient.Day, snapshot 
 	return func() { p.book.onDay = nil }
 }
 
+// appendDaily appends, when the collector exposes daily series, the views'
+// samples of the booked days in the exposure window, and how far they are
+// complete.
+func (p *dayBookParts) appendDaily(snap *Snapshot, cfg Config, account string, now time.Time, newest bssclient.Day, views ...historyView) {
+	if !cfg.DailySeries {
+		return
+	}
+	from := exposureStart(now, newest, cfg.ExposureDays, p.book.kind)
+	snap.Metrics = p.book.appendViews(snap.Metrics, views, account, from, newest)
+	snap.NewestCompleteDay = p.book.completeThrough(from, newest)
+}
+
 // dayBook keeps the aggregated series of settled days. A day enters the book
 // only when its whole walk succeeded, and is never fetched again while it is
 // kept: a settled day's timestamped samples must never change value, and
@@ -293,6 +305,15 @@ func (b *dayBook) appendDaily(dst []prometheus.Metric, f amountFamily, account s
 		for _, s := range view(b.days[d]) {
 			dst = f.appendMetrics(dst, withLabels(s, front), d.Start())
 		}
+	}
+	return dst
+}
+
+// appendViews appends each view's booked days in [from, to] to its family,
+// as appendDaily does.
+func (b *dayBook) appendViews(dst []prometheus.Metric, views []historyView, account string, from, to bssclient.Day) []prometheus.Metric {
+	for _, v := range views {
+		dst = b.appendDaily(dst, v.family, account, from, to, v.view)
 	}
 	return dst
 }

@@ -74,11 +74,7 @@ func (h *DailyHistory) ReadDay(ctx context.Context, day bssclient.Day) ([]promet
 	if err := book.fill(ctx, day, day, 1, h.fetch); err != nil {
 		return nil, err
 	}
-	var out []prometheus.Metric
-	for _, v := range h.views {
-		out = book.appendDaily(out, v.family, h.account, day, day, v.view)
-	}
-	return out, nil
+	return book.appendViews(nil, h.views, h.account, day, day), nil
 }
 
 // LiveWindowStart is the oldest day of kind k the live exporter exposes at

@@ -365,12 +365,7 @@ func capInstances(all []series, maxInstances int) ([]series, error) {
 
 func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	var snap Snapshot
-	if c.cfg.DailySeries {
-		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindInstanceAttributes)
-		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
-		snap.Metrics = c.book.appendDaily(snap.Metrics, c.perInstance, c.acct.Name, from, newest, extraView)
-		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
-	}
+	c.appendDaily(&snap, c.cfg, c.acct.Name, now, newest, historyView{c.daily, mainView}, historyView{c.perInstance, extraView})
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "instance")
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)

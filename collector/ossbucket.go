@@ -564,11 +564,7 @@ const overflowBucket = "__overflow__"
 
 func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	var snap Snapshot
-	if c.cfg.DailySeries {
-		from := exposureStart(now, newest, c.cfg.ExposureDays, bssclient.KindSplitItems)
-		snap.Metrics = c.book.appendDaily(snap.Metrics, c.daily, c.acct.Name, from, newest, mainView)
-		snap.NewestCompleteDay = c.book.completeThrough(from, newest)
-	}
+	c.appendDaily(&snap, c.cfg, c.acct.Name, now, newest, historyView{c.daily, mainView})
 	snap.Days = len(c.book.days)
 	c.restated.appendTo(&snap, c.acct.Name, "ossbucket")
 	if c.acc.sums(bssclient.CycleOf(now)) {
