@@ -71,9 +71,9 @@ type amortizedCycle struct {
 }
 
 func newAmortizedCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
-	client, ok := acct.Client.(AmortizedBSS)
-	if !ok {
-		return nil, fmt.Errorf("the client of account %s (%T) cannot read amortized cost", acct.Name, acct.Client)
+	client, err := clientAs[AmortizedBSS](acct, "amortized cost")
+	if err != nil {
+		return nil, err
 	}
 	actions := []string{bssclient.ActionDescribeProductAmortizedCost}
 	if cfg.Amortized.PerInstance {

@@ -80,6 +80,18 @@ func (a Account) holdMonth(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// clientAs returns the account's client as the part C of the BSS API a
+// collector reads beyond BSS, or an error saying it cannot read what. A
+// collector asks for it when it is built, so that a client that cannot
+// read it fails the start, not the first refresh.
+func clientAs[C any](acct Account, what string) (C, error) {
+	c, ok := acct.Client.(C)
+	if !ok {
+		return c, fmt.Errorf("the client of account %s (%T) cannot read %s", acct.Name, acct.Client, what)
+	}
+	return c, nil
+}
+
 // Collector refreshes one kind of billing data of one account.
 type Collector interface {
 	// Describe sends the descriptors of every metric the collector emits.

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"sync"
 	"time"
@@ -36,17 +35,6 @@ type CommitmentsBSS interface {
 	QueryAvailableInstances(ctx context.Context, req bssclient.AvailableInstancesRequest) iter.Seq2[[]bssclient.AvailableInstance, error]
 	QueryCashCoupons(ctx context.Context) ([]bssclient.CashCoupon, error)
 	QueryPrepaidCards(ctx context.Context) ([]bssclient.PrepaidCard, error)
-}
-
-// commitmentsClient returns the account's client as a CommitmentsBSS. The
-// commitment collectors ask for it when they are built, so that a client
-// that cannot read commitments fails the start, not the first refresh.
-func commitmentsClient(acct Account) (CommitmentsBSS, error) {
-	c, ok := acct.Client.(CommitmentsBSS)
-	if !ok {
-		return nil, fmt.Errorf("the client of account %s (%T) cannot read commitments", acct.Name, acct.Client)
-	}
-	return c, nil
 }
 
 // apiAvailableDesc is shared by the commitment collectors; each emits the

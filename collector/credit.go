@@ -43,7 +43,7 @@ type creditItem struct {
 }
 
 func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
-	client, err := commitmentsClient(acct)
+	client, err := clientAs[CommitmentsBSS](acct, "commitments")
 	if err != nil {
 		return nil, err
 	}

@@ -68,9 +68,9 @@ type overviewRow struct {
 }
 
 func newOverviewCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
-	client, ok := acct.Client.(OverviewBSS)
-	if !ok {
-		return nil, fmt.Errorf("the client of account %s (%T) cannot read the bill overview", acct.Name, acct.Client)
+	client, err := clientAs[OverviewBSS](acct, "the bill overview")
+	if err != nil {
+		return nil, err
 	}
 	labels := []string{"account", "product_code", "subscription_type", "currency", "billing_cycle", "cycle"}
 	const tail = " Cycle to date as BSS shows it now, unsettled days included; refreshed in the background."

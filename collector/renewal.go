@@ -45,7 +45,7 @@ type renewalCollector struct {
 }
 
 func newRenewalCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
-	client, err := commitmentsClient(acct)
+	client, err := clientAs[CommitmentsBSS](acct, "commitments")
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ type resourcePlanCollector struct {
 }
 
 func newResourcePlanCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
-	client, err := commitmentsClient(acct)
+	client, err := clientAs[CommitmentsBSS](acct, "commitments")
 	if err != nil {
 		return nil, err
 	}

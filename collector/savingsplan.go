@@ -79,7 +79,7 @@ type savingsPlanCollector struct {
 }
 
 func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Collector, error) {
-	client, err := commitmentsClient(acct)
+	client, err := clientAs[CommitmentsBSS](acct, "commitments")
 	if err != nil {
 		return nil, err
 	}
