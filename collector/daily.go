@@ -331,6 +331,20 @@ type settledCycleSum struct {
 	series []series
 }
 
+// needsRead reports whether a day of current has settled since s was
+// read, so that the cycle's gauges are read again. While no day of current
+// has settled, s is current's empty sum, which is complete.
+func (s *settledCycleSum) needsRead(current bssclient.Cycle, newest bssclient.Day) bool {
+	switch {
+	case newest.Before(current.FirstDay()):
+		*s = settledCycleSum{cycle: current}
+		return false
+	case s.cycle == current && s.asOf == newest:
+		return false // nothing settled since
+	}
+	return true
+}
+
 // appendTo appends the sum's gauges if it is of the current cycle, and
 // raises snap's newest complete day to the sum's.
 func (s *settledCycleSum) appendTo(snap *Snapshot, f amountFamily, account string, now time.Time) {

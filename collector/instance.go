@@ -149,13 +149,8 @@ func (c *instanceCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 // since they were read, and keeps the last ones on failure.
 func (c *instanceCollector) refreshCycle(ctx context.Context, now time.Time, newest bssclient.Day) error {
 	current := bssclient.CycleOf(now)
-	first := current.FirstDay()
-	switch {
-	case newest.Before(first): // nothing of the cycle has settled: empty, and complete
-		c.cycleSum = settledCycleSum{cycle: current}
+	if !c.cycleSum.needsRead(current, newest) {
 		return nil
-	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
-		return nil // nothing settled since
 	}
 	release, err := c.acct.holdMonth(ctx)
 	if err != nil {

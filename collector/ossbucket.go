@@ -258,23 +258,19 @@ func (c *ossBucketCollector) forgetUnsummedDays(current bssclient.Cycle, newest 
 // since they were read, and keeps the last ones on failure.
 func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, newest bssclient.Day) error {
 	current := bssclient.CycleOf(now)
-	switch {
-	case newest.Before(current.FirstDay()): // nothing of the cycle has settled: empty, and complete
-		c.cycleSum = settledCycleSum{cycle: current}
+	if !c.cycleSum.needsRead(current, newest) || c.acc.sums(current) { // acc: summed from the days, in snapshot
 		return nil
-	case c.acc.sums(current):
-		return nil // summed from the days, in snapshot
-	case c.cycleSum.cycle == current && c.cycleSum.asOf == newest:
-		return nil // nothing settled since
+	}
+	publish := func(sum *keyedSums) error {
+		capped, err := c.capBuckets(sum)
+		if err == nil {
+			c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
+		}
+		return err
 	}
 	if c.files != nil {
 		if r := c.fromFiles; r != nil && r.cycle != nil {
-			capped, err := c.capBuckets(r.cycle)
-			if err != nil {
-				return err
-			}
-			c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
-			return nil
+			return publish(r.cycle)
 		} else if r != nil && r.cycleErr != nil {
 			c.files.fellBack("split bill of "+current.String(), r.cycleErr)
 		}
@@ -293,12 +289,7 @@ func (c *ossBucketCollector) refreshCycle(ctx context.Context, now time.Time, ne
 			return err
 		}
 		if sum != nil {
-			capped, err := c.capBuckets(sum)
-			if err != nil {
-				return err
-			}
-			c.cycleSum = settledCycleSum{cycle: current, asOf: newest, series: capped}
-			return nil
+			return publish(sum)
 		}
 	}
 	level.Info(c.logger).Log("msg", "the split bill's MONTHLY view does not book the days not split yet as their DAILY views do, so per-bucket cycle gauges are summed from the cycle's settled days instead; this cycle's first read costs one walk per settled day",
