@@ -396,15 +396,8 @@ func writeStateFile(path string, payload []byte) error {
 	})
 }
 
-func compareDays(a, b bssclient.Day) int {
-	switch {
-	case a.Before(b):
-		return -1
-	case b.Before(a):
-		return 1
-	}
-	return 0
-}
+// compareDays orders days as Day.Before does.
+func compareDays(a, b bssclient.Day) int { return a.Start().Compare(b.Start()) }
 
 // checkStateDir creates the state directory if needed and proves it
 // writable, so that a wrong path fails at startup rather than at the first
