@@ -93,9 +93,12 @@ func (a *aggregate) sorted() []series {
 			out = append(out, s)
 		}
 	}
-	slices.SortFunc(out, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
+	slices.SortFunc(out, compareLabels)
 	return out
 }
+
+// compareLabels orders series by their label values.
+func compareLabels(x, y series) int { return slices.Compare(x.labels, y.labels) }
 
 func negate(a bssclient.Amounts) bssclient.Amounts {
 	for _, m := range a.Columns() {
@@ -165,7 +168,7 @@ func keepRanked(order []int32, maxSeries int, seriesAt func(int32) series, overf
 		}
 	}
 	rest := overflow.series // not sorted(), which drops all-zero series
-	slices.SortFunc(rest, func(x, y series) int { return slices.Compare(x.labels, y.labels) })
+	slices.SortFunc(rest, compareLabels)
 	return append(kept, rest...), nil
 }
 

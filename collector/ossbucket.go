@@ -543,10 +543,9 @@ func capBucketItems(all []series, maxBuckets int) ([]series, error) {
 			return nil, err
 		}
 	}
-	byLabels := func(x, y series) int { return slices.Compare(x.labels, y.labels) }
-	slices.SortFunc(out, byLabels) // all may come in any order
-	rest := overflow.series        // not sorted(), which drops all-zero series
-	slices.SortFunc(rest, byLabels)
+	slices.SortFunc(out, compareLabels) // all may come in any order
+	rest := overflow.series             // not sorted(), which drops all-zero series
+	slices.SortFunc(rest, compareLabels)
 	return append(out, rest...), nil
 }
 
