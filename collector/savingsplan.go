@@ -83,19 +83,24 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 	if err != nil {
 		return nil, err
 	}
+	actions := []string{bssclient.ActionQuerySavingsPlansInstance,
+		bssclient.ActionDescribeSavingsPlansUsageTotal, bssclient.ActionDescribeSavingsPlansCoverageTotal}
+	for _, rt := range reservationTypes {
+		actions = append(actions, reservationPart(bssclient.ActionDescribeResourceUsageTotal, rt),
+			reservationPart(bssclient.ActionDescribeResourceCoverageTotal, rt))
+	}
 	id := []string{"account", "instance_id"}
+	money := []string{"account", "currency"}
+	reservation := []string{"account", "resource_type"}
+	reservationMoney := []string{"account", "resource_type", "currency"}
 	const cached = " Cached; refreshed in the background."
-	const daily = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends; 0–1."
-	const dailyMoney = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends, from the same answer as the ratios: no request of its own."
+	const newestDay = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends"
+	const daily = newestDay + "; 0–1."
+	const dailyMoney = newestDay + ", from the same answer as the ratios: no request of its own."
 	return &savingsPlanCollector{
 		client: client,
 		acct:   acct, cfg: cfg,
-		parts: newAPIParts(logger, bssclient.ActionQuerySavingsPlansInstance,
-			bssclient.ActionDescribeSavingsPlansUsageTotal, bssclient.ActionDescribeSavingsPlansCoverageTotal,
-			reservationPart(bssclient.ActionDescribeResourceUsageTotal, bssclient.ResourceTypeRI),
-			reservationPart(bssclient.ActionDescribeResourceCoverageTotal, bssclient.ResourceTypeRI),
-			reservationPart(bssclient.ActionDescribeResourceUsageTotal, bssclient.ResourceTypeSCU),
-			reservationPart(bssclient.ActionDescribeResourceCoverageTotal, bssclient.ResourceTypeSCU)),
+		parts: newAPIParts(logger, actions...),
 		info: prometheus.NewDesc(namespace+"_savings_plan_info",
 			"A savings plan (QuerySavingsPlansInstance); value 1."+cached,
 			[]string{"account", "instance_id", "savings_type", "instance_family", "pay_mode", "status", "currency"}, nil),
@@ -110,23 +115,17 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 			"What one savings plan has saved against pay-as-you-go since it began (TotalSave), in its currency."+cached,
 			[]string{"account", "instance_id", "currency"}, nil),
 		spSaved: prometheus.NewDesc(namespace+"_savings_plans_saved",
-			"What the savings plans saved against pay-as-you-go (DescribeSavingsPlansUsageTotal SavedCost), in the account's currency."+dailyMoney,
-			[]string{"account", "currency"}, nil),
+			"What the savings plans saved against pay-as-you-go (DescribeSavingsPlansUsageTotal SavedCost), in the account's currency."+dailyMoney, money, nil),
 		spPAYG: prometheus.NewDesc(namespace+"_savings_plans_payg_equivalent",
-			"What the usage the savings plans paid for would have cost pay-as-you-go (DescribeSavingsPlansUsageTotal PostpaidCost), in the account's currency."+dailyMoney,
-			[]string{"account", "currency"}, nil),
+			"What the usage the savings plans paid for would have cost pay-as-you-go (DescribeSavingsPlansUsageTotal PostpaidCost), in the account's currency."+dailyMoney, money, nil),
 		spCovered: prometheus.NewDesc(namespace+"_savings_plans_covered",
-			"Pay-as-you-go spend the savings plans covered (DescribeSavingsPlansCoverageTotal DeductAmount), in the account's currency."+dailyMoney,
-			[]string{"account", "currency"}, nil),
+			"Pay-as-you-go spend the savings plans covered (DescribeSavingsPlansCoverageTotal DeductAmount), in the account's currency."+dailyMoney, money, nil),
 		riSaved: prometheus.NewDesc(namespace+"_reservation_saved",
-			"What reserved instances (RI) or storage capacity units (SCU) saved against pay-as-you-go (DescribeResourceUsageTotal SavedCost), in the account's currency."+dailyMoney,
-			[]string{"account", "resource_type", "currency"}, nil),
+			"What reserved instances (RI) or storage capacity units (SCU) saved against pay-as-you-go (DescribeResourceUsageTotal SavedCost), in the account's currency."+dailyMoney, reservationMoney, nil),
 		riPAYG: prometheus.NewDesc(namespace+"_reservation_payg_equivalent",
-			"What the usage the reservations covered would have cost pay-as-you-go (DescribeResourceUsageTotal PostpaidCost), in the account's currency."+dailyMoney,
-			[]string{"account", "resource_type", "currency"}, nil),
+			"What the usage the reservations covered would have cost pay-as-you-go (DescribeResourceUsageTotal PostpaidCost), in the account's currency."+dailyMoney, reservationMoney, nil),
 		riCost: prometheus.NewDesc(namespace+"_reservation_cost",
-			"What the reservations cost (DescribeResourceUsageTotal ReservationCost), in the account's currency."+dailyMoney,
-			[]string{"account", "resource_type", "currency"}, nil),
+			"What the reservations cost (DescribeResourceUsageTotal ReservationCost), in the account's currency."+dailyMoney, reservationMoney, nil),
 		spUtilization: prometheus.NewDesc(namespace+"_savings_plans_utilization_ratio",
 			"Share of the savings plans' commitment that was used (DescribeSavingsPlansUsageTotal UsagePercentage)."+daily,
 			[]string{"account"}, nil),
@@ -134,11 +133,9 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 			"Share of eligible pay-as-you-go spend the savings plans covered (DescribeSavingsPlansCoverageTotal)."+daily,
 			[]string{"account"}, nil),
 		riUtilization: prometheus.NewDesc(namespace+"_reservation_utilization_ratio",
-			"Utilisation of reserved instances (resource_type RI) or storage capacity units (SCU) (DescribeResourceUsageTotal)."+daily,
-			[]string{"account", "resource_type"}, nil),
+			"Utilisation of reserved instances (resource_type RI) or storage capacity units (SCU) (DescribeResourceUsageTotal)."+daily, reservation, nil),
 		riCoverage: prometheus.NewDesc(namespace+"_reservation_coverage_ratio",
-			"Share of usage covered by reserved instances (RI) or storage capacity units (SCU) (DescribeResourceCoverageTotal)."+daily,
-			[]string{"account", "resource_type"}, nil),
+			"Share of usage covered by reserved instances (RI) or storage capacity units (SCU) (DescribeResourceCoverageTotal)."+daily, reservation, nil),
 		figures: map[string]analysisFigure{},
 	}, nil
 }
