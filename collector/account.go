@@ -81,7 +81,7 @@ func newAccountReader(acct Account, cfg Config) *accountReader {
 			"per settled billing day (QueryAccountBill DAILY). Timestamped 00:00 UTC+8 of the day; exposed from 24 h after the day ends; a value never changes once exposed.",
 			accountLabels, columnsOf(cfg, "account")),
 		cycle: newAmountFamily(accountCyclePrefix,
-			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY). Cached; refreshed in the background.",
+			"of the billing cycle to date, as of the newest settled day, including later refunds and adjustments (QueryAccountBill MONTHLY)."+cachedHelp,
 			append(append([]string{}, accountLabels...), "billing_cycle", "cycle"), columnsOf(cfg, "account")),
 	}
 }

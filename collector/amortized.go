@@ -79,7 +79,7 @@ func newAmortizedCollector(acct Account, cfg Config, logger log.Logger) (Collect
 	if cfg.Amortized.PerInstance {
 		actions = append(actions, bssclient.ActionDescribeInstanceAmortizedCost)
 	}
-	const how = " Restated until final (aliyun_billing_cycle_final{collector=\"amortized\"}: 12:00 UTC+8 on the 6th of the next month). Cached; refreshed in the background."
+	const how = " Restated until final (aliyun_billing_cycle_final{collector=\"amortized\"}: 12:00 UTC+8 on the 6th of the next month)." + cachedHelp
 	return &amortizedCollector{
 		client: client, acct: acct, cfg: cfg,
 		parts: newAPIParts(logger, actions...),

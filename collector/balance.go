@@ -31,11 +31,11 @@ func newBalanceCollector(acct Account, _ Config, _ log.Logger) (Collector, error
 	return &balanceCollector{
 		acct: acct,
 		available: prometheus.NewDesc(namespace+"_balance_available",
-			"Available balance of the account (AvailableAmount). Cached; refreshed in the background.", labels, nil),
+			"Available balance of the account (AvailableAmount)."+cachedHelp, labels, nil),
 		cash: prometheus.NewDesc(namespace+"_balance_available_cash",
-			"Available balance in cash (AvailableCashAmount). Cached; refreshed in the background.", labels, nil),
+			"Available balance in cash (AvailableCashAmount)."+cachedHelp, labels, nil),
 		credit: prometheus.NewDesc(namespace+"_balance_credit",
-			"Credit balance of the account (CreditAmount). Cached; refreshed in the background.", labels, nil),
+			"Credit balance of the account (CreditAmount)."+cachedHelp, labels, nil),
 	}, nil
 }
 

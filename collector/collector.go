@@ -32,6 +32,10 @@ import (
 
 const namespace = "aliyun_billing"
 
+// cachedHelp ends the help of a metric that a collector refreshes in the
+// background and a scrape serves from its last snapshot.
+const cachedHelp = " Cached; refreshed in the background."
+
 // BSS is the part of the BSS API the collectors read. *bssclient.Client
 // implements it.
 type BSS interface {

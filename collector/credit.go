@@ -48,18 +48,17 @@ func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, e
 		return nil, err
 	}
 	kind := func(action, name, what string) creditKind {
-		const tail = " Cached; refreshed in the background."
 		return creditKind{
 			action: action,
 			balance: prometheus.NewDesc(namespace+"_"+name+"_balance",
-				"Remaining balance of the account's available "+what+" ("+action+" Balance, Status Available), in the account's currency (the API names none)."+tail,
+				"Remaining balance of the account's available "+what+" ("+action+" Balance, Status Available), in the account's currency (the API names none)."+cachedHelp,
 				[]string{"account", "currency"}, nil),
 			count: prometheus.NewDesc(namespace+"_"+name+"s_available",
-				"Available "+what+" with a balance left."+tail, []string{"account"}, nil),
+				"Available "+what+" with a balance left."+cachedHelp, []string{"account"}, nil),
 			next: prometheus.NewDesc(namespace+"_"+name+"_next_expiry_timestamp_seconds",
-				"Soonest expiry among the available "+what+" with a balance left; absent when there are none."+tail, []string{"account"}, nil),
+				"Soonest expiry among the available "+what+" with a balance left; absent when there are none."+cachedHelp, []string{"account"}, nil),
 			total: prometheus.NewDesc(namespace+"_"+name+"_next_expiry_balance",
-				"Balance of the "+what+" that expire first (at aliyun_billing_"+name+"_next_expiry_timestamp_seconds)."+tail,
+				"Balance of the "+what+" that expire first (at aliyun_billing_"+name+"_next_expiry_timestamp_seconds)."+cachedHelp,
 				[]string{"account", "currency"}, nil),
 		}
 	}

@@ -36,10 +36,10 @@ func newNamesCollector(acct Account, _ Config, _ log.Logger) (Collector, error) 
 	return &namesCollector{
 		acct: acct,
 		owner: prometheus.NewDesc(namespace+"_owner_info",
-			"Name of an owner (member account) seen in the account bill; value 1. Join with group_left on owner_id. Cached; refreshed in the background.",
+			"Name of an owner (member account) seen in the account bill; value 1. Join with group_left on owner_id."+cachedHelp,
 			[]string{"account", "owner_id", "owner_name"}, nil),
 		product: prometheus.NewDesc(namespace+"_product_info",
-			"Name of a product seen in the account bill, and its FOCUS ServiceCategory; value 1. Join with group_left on product_code. Cached; refreshed in the background.",
+			"Name of a product seen in the account bill, and its FOCUS ServiceCategory; value 1. Join with group_left on product_code."+cachedHelp,
 			[]string{"account", "product_code", "product_name", "service_category"}, nil),
 		owners:   map[string]string{},
 		products: map[string]string{},

@@ -56,13 +56,13 @@ func newRenewalCollector(acct Account, cfg Config, logger log.Logger) (Collector
 		cfg:    cfg.Renewal,
 		parts:  newAPIParts(logger, bssclient.ActionQueryAvailableInstances),
 		instanceExpiry: prometheus.NewDesc(namespace+"_instance_expiry_without_auto_renew_timestamp_seconds",
-			"When a subscription instance that is not set to auto-renew expires, within 30 days, for the soonest instances; per owner and product, the soonest of the rest under instance_id=\""+overflowInstanceID+"\". Cached; refreshed in the background.",
+			"When a subscription instance that is not set to auto-renew expires, within 30 days, for the soonest instances; per owner and product, the soonest of the rest under instance_id=\""+overflowInstanceID+"\"."+cachedHelp,
 			append(slices.Clone(labels), "instance_id"), nil),
 		expiring: prometheus.NewDesc(namespace+"_instances_expiring_without_auto_renew",
-			"Subscription instances that expire within the window (7d or 30d) and are not set to auto-renew (QueryAvailableInstances). Cached; refreshed in the background.",
+			"Subscription instances that expire within the window (7d or 30d) and are not set to auto-renew (QueryAvailableInstances)."+cachedHelp,
 			append(slices.Clone(labels), "within"), nil),
 		nextExpiry: prometheus.NewDesc(namespace+"_instance_next_expiry_without_auto_renew_timestamp_seconds",
-			"When the first subscription instance of the owner and product that is not set to auto-renew expires, within 30 days. Cached; refreshed in the background.",
+			"When the first subscription instance of the owner and product that is not set to auto-renew expires, within 30 days."+cachedHelp,
 			labels, nil),
 	}, nil
 }

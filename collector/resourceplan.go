@@ -61,28 +61,27 @@ func newResourcePlanCollector(acct Account, cfg Config, logger log.Logger) (Coll
 	}
 	id := []string{"account", "instance_id"}
 	unit := []string{"account", "instance_id", "unit"}
-	const cached = " Cached; refreshed in the background."
 	return &resourcePlanCollector{
 		client: client,
 		acct:   acct,
 		parts:  newAPIParts(logger, bssclient.ActionQueryResourcePackageInstances),
 		info: prometheus.NewDesc(namespace+"_resource_plan_info",
-			"A resource plan (QueryResourcePackageInstances); value 1. Expired plans stay for 7 days."+cached,
+			"A resource plan (QueryResourcePackageInstances); value 1. Expired plans stay for 7 days."+cachedHelp,
 			[]string{"account", "instance_id", "product_code", "package_type", "region_id", "status", "deduct_type"}, nil),
 		capacityBytes: prometheus.NewDesc(namespace+"_resource_plan_capacity_bytes",
-			"Total amount of a storage or traffic resource plan (TotalAmount), in bytes."+cached, id, nil),
+			"Total amount of a storage or traffic resource plan (TotalAmount), in bytes."+cachedHelp, id, nil),
 		remainingBytes: prometheus.NewDesc(namespace+"_resource_plan_remaining_bytes",
-			"Remaining amount of a storage or traffic resource plan (RemainingAmount), in bytes."+cached, id, nil),
+			"Remaining amount of a storage or traffic resource plan (RemainingAmount), in bytes."+cachedHelp, id, nil),
 		capacity: prometheus.NewDesc(namespace+"_resource_plan_capacity",
-			"Total amount of a resource plan whose unit is not bytes (TotalAmount), in the unit its label names."+cached, unit, nil),
+			"Total amount of a resource plan whose unit is not bytes (TotalAmount), in the unit its label names."+cachedHelp, unit, nil),
 		remaining: prometheus.NewDesc(namespace+"_resource_plan_remaining",
-			"Remaining amount of a resource plan whose unit is not bytes (RemainingAmount), in the unit its label names."+cached, unit, nil),
+			"Remaining amount of a resource plan whose unit is not bytes (RemainingAmount), in the unit its label names."+cachedHelp, unit, nil),
 		remainingRatio: prometheus.NewDesc(namespace+"_resource_plan_remaining_ratio",
-			"RemainingAmount / TotalAmount of a resource plan, 0–1, whatever its unit."+cached, id, nil),
+			"RemainingAmount / TotalAmount of a resource plan, 0–1, whatever its unit."+cachedHelp, id, nil),
 		effective: prometheus.NewDesc(namespace+"_resource_plan_effective_timestamp_seconds",
-			"When the resource plan took effect."+cached, id, nil),
+			"When the resource plan took effect."+cachedHelp, id, nil),
 		expiry: prometheus.NewDesc(namespace+"_resource_plan_expiry_timestamp_seconds",
-			"When the resource plan expires; what remains then is lost."+cached, id, nil),
+			"When the resource plan expires; what remains then is lost."+cachedHelp, id, nil),
 	}, nil
 }
 

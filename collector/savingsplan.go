@@ -93,7 +93,6 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 	money := []string{"account", "currency"}
 	reservation := []string{"account", "resource_type"}
 	reservationMoney := []string{"account", "resource_type", "currency"}
-	const cached = " Cached; refreshed in the background."
 	const newestDay = " Over the newest settled UTC+8 day (DAY granularity), read once 24 h after the day ends"
 	const daily = newestDay + "; 0–1."
 	const dailyMoney = newestDay + ", from the same answer as the ratios: no request of its own."
@@ -102,17 +101,17 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 		acct:   acct, cfg: cfg,
 		parts: newAPIParts(logger, actions...),
 		info: prometheus.NewDesc(namespace+"_savings_plan_info",
-			"A savings plan (QuerySavingsPlansInstance); value 1."+cached,
+			"A savings plan (QuerySavingsPlansInstance); value 1."+cachedHelp,
 			[]string{"account", "instance_id", "savings_type", "instance_family", "pay_mode", "status", "currency"}, nil),
 		utilization: prometheus.NewDesc(namespace+"_savings_plan_utilization_ratio",
-			"Utilisation of one savings plan as BSS reports it (Utilization), 0–1."+cached, id, nil),
+			"Utilisation of one savings plan as BSS reports it (Utilization), 0–1."+cachedHelp, id, nil),
 		commitment: prometheus.NewDesc(namespace+"_savings_plan_commitment",
-			"Commitment of one savings plan per deduction cycle (PoolValue), in its currency."+cached,
+			"Commitment of one savings plan per deduction cycle (PoolValue), in its currency."+cachedHelp,
 			[]string{"account", "instance_id", "currency", "deduct_cycle"}, nil),
 		expiry: prometheus.NewDesc(namespace+"_savings_plan_expiry_timestamp_seconds",
-			"When the savings plan ends (EndTimestamp)."+cached, id, nil),
+			"When the savings plan ends (EndTimestamp)."+cachedHelp, id, nil),
 		saved: prometheus.NewDesc(namespace+"_savings_plan_saved",
-			"What one savings plan has saved against pay-as-you-go since it began (TotalSave), in its currency."+cached,
+			"What one savings plan has saved against pay-as-you-go since it began (TotalSave), in its currency."+cachedHelp,
 			[]string{"account", "instance_id", "currency"}, nil),
 		spSaved: prometheus.NewDesc(namespace+"_savings_plans_saved",
 			"What the savings plans saved against pay-as-you-go (DescribeSavingsPlansUsageTotal SavedCost), in the account's currency."+dailyMoney, money, nil),

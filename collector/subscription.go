@@ -31,7 +31,7 @@ func newSubscriptionCollector(acct Account, _ Config, _ log.Logger) (Collector, 
 	return &subscriptionCollector{
 		acct: acct,
 		info: prometheus.NewDesc(namespace+"_bill_subscription_info",
-			"A bill subscription pushed to an OSS bucket (QueryBillToOSSSubscription); value 1. Cached; refreshed in the background.",
+			"A bill subscription pushed to an OSS bucket (QueryBillToOSSSubscription); value 1."+cachedHelp,
 			[]string{"account", "bucket", "bucket_owner_id", "subscribe_type", "language", "path", "row_limit"}, nil),
 	}, nil
 }
