@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/go-kit/log"
@@ -129,7 +130,7 @@ func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot
 	}
 
 	keepCurrentAndPrevious(c.cycles, current)
-	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+	for _, cyc := range gaugeCycles(current) {
 		if have, ok := c.cycles[cyc]; ok && have.final {
 			continue // final: it will never change again
 		}
@@ -289,21 +290,27 @@ func exposureStart(now time.Time, newest bssclient.Day, exposureDays int, kind b
 	return from
 }
 
+// gaugeCycles are the two billing cycles the cycle gauges show, the
+// previous and the current, in that order.
+func gaugeCycles(current bssclient.Cycle) []bssclient.Cycle {
+	return []bssclient.Cycle{current.Prev(), current}
+}
+
 // keepCurrentAndPrevious drops from cycles every billing cycle but the
-// current one and the one before: the only two the cycle gauges show.
+// gaugeCycles.
 func keepCurrentAndPrevious[V any](cycles map[bssclient.Cycle]V, current bssclient.Cycle) {
 	for cyc := range cycles {
-		if cyc != current && cyc != current.Prev() {
+		if !slices.Contains(gaugeCycles(current), cyc) {
 			delete(cycles, cyc)
 		}
 	}
 }
 
-// heldCycles yields, of the two cycles the cycle gauges show (the
-// previous, then the current), those cycles holds, with what it holds.
+// heldCycles yields, of the gaugeCycles, those cycles holds, with what it
+// holds.
 func heldCycles[V any](cycles map[bssclient.Cycle]V, current bssclient.Cycle) iter.Seq2[bssclient.Cycle, V] {
 	return func(yield func(bssclient.Cycle, V) bool) {
-		for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+		for _, cyc := range gaugeCycles(current) {
 			if v, ok := cycles[cyc]; ok && !yield(cyc, v) {
 				return
 			}

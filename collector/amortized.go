@@ -115,7 +115,7 @@ func (c *amortizedCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 	current := bssclient.CycleOf(now)
 	keepCurrentAndPrevious(c.cycles, current)
 	var errs []error
-	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+	for _, cyc := range gaugeCycles(current) {
 		if have, ok := c.cycles[cyc]; ok && have.final && c.parts.available(bssclient.ActionDescribeProductAmortizedCost) {
 			continue // final: it will never change again
 		}

@@ -104,7 +104,7 @@ func (c *overviewCollector) Refresh(ctx context.Context, now time.Time) (Snapsho
 	current := bssclient.CycleOf(now)
 	keepCurrentAndPrevious(c.cycles, current)
 	var errs []error
-	for _, cyc := range []bssclient.Cycle{current.Prev(), current} {
+	for _, cyc := range gaugeCycles(current) {
 		if c.cycles[cyc].final {
 			continue // final: it will never change again
 		}
