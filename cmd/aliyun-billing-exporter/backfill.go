@@ -91,11 +91,7 @@ func (b *backfillOptions) request() backfill.Request {
 	// Validated already; an empty flag fails to parse and stays the zero Day.
 	req.From, _ = bssclient.ParseDay(b.from)
 	req.To, _ = bssclient.ParseDay(b.to)
-	for _, f := range strings.Split(b.families, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			req.Families = append(req.Families, f)
-		}
-	}
+	req.Families = splitList(b.families)
 	return req
 }
 

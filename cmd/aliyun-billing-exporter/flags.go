@@ -52,32 +52,12 @@ type options struct {
 	billFilesRegion   string
 	billFilesEndpoint string
 
-	dailySeries     bool
-	exposureDays    int
-	labelledDays    int
-	concurrentWalks int
-
-	instanceZone          bool
-	instanceRG            bool
-	instanceCostUnit      bool
-	instanceTagKeys       string
-	instancePerInstance   bool
-	instanceMaxInstances  int
-	instanceSource        string
-	ossSource             string
-	renewalPerInstance    bool
-	renewalMaxInstances   int
-	amortizedPerInstance  bool
-	amortizedMaxInstances int
-
-	collectors map[string]*collectorFlags
-
-	// Series budget and state (the collector's options).
-	amounts        map[string]*string
-	ossMaxBuckets  int
-	ossBillingItem bool
-	storagePath    string
-	settleMargin   time.Duration
+	// collector is the collectors' options the flags set directly;
+	// collectorConfig adds those given as comma-separated lists.
+	collector       collector.Config
+	instanceTagKeys string
+	amounts         map[string]*string
+	collectors      map[string]*collectorFlags
 
 	// remoteWriteURLs are --remote-write.url: receivers the settled days
 	// are pushed to, besides the config file's remote_write.
@@ -213,6 +193,7 @@ func newApp(c *commandLine, stdout, stderr io.Writer) *kingpin.Application {
 	doctorCmd := app.Command(doctorCommand, doctorHelp).Action(action(doctorCommand))
 
 	o := &c.opts
+	o.collector = collector.DefaultConfig() // for Now: the flags set the rest
 	declareAccountFlags(app, o)
 	declareServingFlags(serveCmd, o)
 	for _, cmd := range []*kingpin.CmdClause{serveCmd, backfillCmd} {
@@ -260,23 +241,23 @@ func declareAccountFlags(app *kingpin.Application, o *options) {
 	flagvalue.Declare(app, "bss.timeout", "Timeout of one BSS request attempt.", "30s", &o.bssTimeout, flagvalue.Duration)
 	app.Flag("bill-files.region", "Region of the OSS bucket the account's bill subscriptions push to (QueryBillToOSSSubscription names the bucket), for --collector.<name>.source=bill-files and doctor's bill files check. Needs oss:GetObject on the bucket. An account of --config.file may set its own bill_files.region.").PlaceHolder("REGION").StringVar(&o.billFilesRegion)
 	app.Flag("bill-files.endpoint", "With --bill-files.region, an OSS endpoint URL to use instead of the region's public one (an internal endpoint, or bss-simulator's --oss.listen-address).").PlaceHolder("URL").StringVar(&o.billFilesEndpoint)
-	flagvalue.Declare(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.exposureDays, flagvalue.Int)
-	flagvalue.Declare(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.concurrentWalks, flagvalue.Int)
-	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.instanceZone)
-	app.Flag("collector.instance.resource-group", "Add a resource_group label to the instance collector's series (multiplies them by the resource groups in use).").BoolVar(&o.instanceRG)
-	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.instanceCostUnit)
+	flagvalue.Declare(app, "billing.exposure-days", "How many settled days each daily family keeps exposing, so Prometheus catches them after a restart of either side.", "7", &o.collector.ExposureDays, flagvalue.Int)
+	flagvalue.Declare(app, "billing.concurrent-walks", "Paginated walks one collector runs at once (the ossbucket collector at most 2); they share the account's rate limit.", "4", &o.collector.ConcurrentWalks, flagvalue.Int)
+	app.Flag("collector.instance.zone", "Add a zone_id label to the instance collector's series.").BoolVar(&o.collector.Instance.Zone)
+	app.Flag("collector.instance.resource-group", "Add a resource_group label to the instance collector's series (multiplies them by the resource groups in use).").BoolVar(&o.collector.Instance.ResourceGroup)
+	app.Flag("collector.instance.cost-unit", "Add a cost_unit label (the cost center) to the instance collector's series (multiplies them by the cost units in use).").BoolVar(&o.collector.Instance.CostUnit)
 	app.Flag("collector.instance.tag-keys", "Comma-separated tag keys that become tag_<key> labels on the instance collector's series.").PlaceHolder("KEYS").StringVar(&o.instanceTagKeys)
-	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.instancePerInstance)
-	flagvalue.Declare(app, "collector.instance.source", "Where the instance collector reads days and the cycle: api, or bill-files (the files the account's InstanceDetailForBillingPeriod and InstanceDetailMonthly subscriptions push to OSS, which cost no BSS quota; needs --bill-files.region). A missing, stale or unreadable file is read from the API instead.", string(collector.SourceAPI), &o.instanceSource, flagvalue.OneOf(collector.Sources()...))
-	flagvalue.Declare(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.instanceMaxInstances, flagvalue.Int)
+	app.Flag("collector.instance.per-instance", "Add per-instance payable series (aliyun_billing_instance_daily_by_instance_payable).").BoolVar(&o.collector.Instance.PerInstance)
+	flagvalue.Declare(app, "collector.instance.source", "Where the instance collector reads days and the cycle: api, or bill-files (the files the account's InstanceDetailForBillingPeriod and InstanceDetailMonthly subscriptions push to OSS, which cost no BSS quota; needs --bill-files.region). A missing, stale or unreadable file is read from the API instead.", string(collector.SourceAPI), &o.collector.Instance.Source, parseSource)
+	flagvalue.Declare(app, "collector.instance.max-instances", "With --collector.instance.per-instance, the most instances per day with their own series; the rest are summed into one overflow series.", "1000", &o.collector.Instance.MaxInstances, flagvalue.Int)
 	o.amounts = map[string]*string{}
 	for _, name := range collector.DayBookCollectors() {
 		o.amounts[name] = app.Flag("collector."+name+".amounts", fmt.Sprintf("Comma-separated money columns the %s collector exposes, one series each: %s.", name, strings.Join(collector.AmountNames(), ", "))).Default(strings.Join(collector.DefaultAmounts(name), ",")).String()
 	}
-	flagvalue.Declare(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.ossMaxBuckets, flagvalue.Int)
-	flagvalue.Declare(app, "collector.ossbucket.source", "Where the ossbucket collector reads days and the cycle: api, or bill-files (the month files the account's SplitItemDetailDaily subscription pushes to OSS, each read once a refresh; needs --bill-files.region). A day the files cannot serve is read from the API instead.", string(collector.SourceAPI), &o.ossSource, flagvalue.OneOf(collector.Sources()...))
-	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.ossBillingItem)
-	flagvalue.Declare(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.settleMargin, flagvalue.Duration)
+	flagvalue.Declare(app, "collector.ossbucket.max-buckets", "The most buckets per day and per cycle with their own series; the rest are summed into bucket=\"__overflow__\", so totals stay exact.", "200", &o.collector.OSSBucket.MaxBuckets, flagvalue.Int)
+	flagvalue.Declare(app, "collector.ossbucket.source", "Where the ossbucket collector reads days and the cycle: api, or bill-files (the month files the account's SplitItemDetailDaily subscription pushes to OSS, each read once a refresh; needs --bill-files.region). A day the files cannot serve is read from the API instead.", string(collector.SourceAPI), &o.collector.OSSBucket.Source, parseSource)
+	app.Flag("collector.ossbucket.billing-item", "Add a billing_item label (storage, traffic, requests…) to the ossbucket collector's series; the series multiply by the billing items per bucket, and --collector.ossbucket.max-buckets still counts buckets.").BoolVar(&o.collector.OSSBucket.BillingItem)
+	flagvalue.Declare(app, "billing.settle-margin", "How long after BSS's documented delay (24/48/72 h after a day ends) a day is read and frozen. Guards against BSS running late or a fast host clock; each day appears this much later.", model.Duration(collector.DefaultSettleMargin).String(), &o.collector.SettleMargin, flagvalue.Duration)
 
 	app.Flag("demo", "Run against an embedded BSS simulator with a small deterministic world; no Alibaba Cloud account is used.").BoolVar(&o.demo)
 	app.Flag("demo.clock", "With --demo, the simulated billing time to start from (RFC 3339); it advances with real time. Default: now.").Hidden().StringVar(&o.demoClock)
@@ -291,8 +272,8 @@ func declareAccountFlags(app *kingpin.Application, o *options) {
 // cost, labelled days), and where it keeps state and pushes days. The
 // backfill takes none of these: it reads the families its --families name.
 func declareCollectorFlags(g *kingpin.CmdClause, o *options) {
-	g.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.dailySeries)
-	flagvalue.Declare(g, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.labelledDays, flagvalue.Int)
+	g.Flag("billing.daily-series", "Expose the timestamped daily families (*_daily_*). They need out-of-order ingestion in Prometheus; use --no-billing.daily-series where it is not available.").Default("true").BoolVar(&o.collector.DailySeries)
+	flagvalue.Declare(g, "billing.labelled-days", "Also expose the account's spend of the last N settled days as gauges labelled billing_day, without timestamps (aliyun_billing_account_day_*), for stores with no out-of-order window. 0: off.", "0", &o.collector.LabelledDays, flagvalue.Int)
 
 	for _, r := range collector.Registrations() {
 		cf := o.collectors[r.Name]
@@ -303,11 +284,11 @@ func declareCollectorFlags(g *kingpin.CmdClause, o *options) {
 		g.Flag("collector."+r.Name, fmt.Sprintf("Enable the %s collector: %s", r.Name, r.Help)).Default(def).BoolVar(cf.enabled)
 		flagvalue.Declare(g, "collector."+r.Name+".interval", fmt.Sprintf("How often the %s collector refreshes in the background.", r.Name), model.Duration(r.DefaultInterval).String(), cf.interval, flagvalue.Duration)
 	}
-	g.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.renewalPerInstance)
-	g.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.amortizedPerInstance)
-	flagvalue.Declare(g, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.amortizedMaxInstances, flagvalue.Int)
-	flagvalue.Declare(g, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.renewalMaxInstances, flagvalue.Int)
-	g.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.storagePath)
+	g.Flag("collector.renewal.per-instance", "Add the expiry of each subscription instance expiring within 30 days without auto-renew (aliyun_billing_instance_expiry_without_auto_renew_timestamp_seconds).").BoolVar(&o.collector.Renewal.PerInstance)
+	g.Flag("collector.amortized.per-instance", "Add per-instance effective (amortized) cost series of the current and previous cycle (aliyun_billing_instance_cycle_by_instance_effective_cost), from DescribeInstanceAmortizedCostByAmortizationPeriod.").BoolVar(&o.collector.Amortized.PerInstance)
+	flagvalue.Declare(g, "collector.amortized.max-instances", "With --collector.amortized.per-instance, the most instances per cycle with their own series, largest first; the rest are summed into one overflow series.", "1000", &o.collector.Amortized.MaxInstances, flagvalue.Int)
+	flagvalue.Declare(g, "collector.renewal.max-instances", "With --collector.renewal.per-instance, the most instances with their own series, soonest first; per owner and product, the soonest of the rest goes under one overflow series.", "100", &o.collector.Renewal.MaxInstances, flagvalue.Int)
+	g.Flag("storage.path", "Directory where settled billing days are kept, so that a restart reads them from disk instead of BSS. Empty: keep nothing.").PlaceHolder("DIR").StringVar(&o.collector.StateDir)
 	g.Flag("remote-write.url", "Push each settled day's daily samples, and each final billing cycle's totals, once to this Prometheus remote-write receiver (repeatable; headers, auth and TLS in the config file's remote_write). Needs --storage.path for its outbox.").PlaceHolder("URL").StringsVar(&o.remoteWriteURLs)
 }
 
@@ -430,7 +411,7 @@ func checkTelemetryPath(p string) error {
 // billFilesSource names the enabled collector flag that reads bill files,
 // or "" when none does.
 func (o *options) billFilesSource() string {
-	for _, c := range []struct{ name, source string }{{"instance", o.instanceSource}, {"ossbucket", o.ossSource}} {
+	for _, c := range []struct{ name, source string }{{"instance", string(o.collector.Instance.Source)}, {"ossbucket", string(o.collector.OSSBucket.Source)}} {
 		if c.source == string(collector.SourceBillFiles) && *o.collectors[c.name].enabled {
 			return "--collector." + c.name + ".source=" + c.source
 		}
@@ -440,41 +421,31 @@ func (o *options) billFilesSource() string {
 
 // collectorConfig builds the collectors' configuration from the flags.
 func (o *options) collectorConfig() collector.Config {
-	cfg := collector.DefaultConfig()
-	cfg.DailySeries = o.dailySeries
-	cfg.ExposureDays = o.exposureDays
-	cfg.LabelledDays = o.labelledDays
-	cfg.ConcurrentWalks = o.concurrentWalks
-	cfg.Instance = collector.InstanceConfig{
-		Zone:          o.instanceZone,
-		ResourceGroup: o.instanceRG,
-		CostUnit:      o.instanceCostUnit,
-		PerInstance:   o.instancePerInstance,
-		MaxInstances:  o.instanceMaxInstances,
-		Source:        collector.Source(o.instanceSource),
-	}
-	cfg.Renewal = collector.RenewalConfig{PerInstance: o.renewalPerInstance, MaxInstances: o.renewalMaxInstances}
-	cfg.Amortized = collector.AmortizedConfig{PerInstance: o.amortizedPerInstance, MaxInstances: o.amortizedMaxInstances}
-	for _, k := range strings.Split(o.instanceTagKeys, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			cfg.Instance.TagKeys = append(cfg.Instance.TagKeys, k)
-		}
-	}
-	cfg.OSSBucket.MaxBuckets = o.ossMaxBuckets
-	cfg.OSSBucket.BillingItem = o.ossBillingItem
-	cfg.OSSBucket.Source = collector.Source(o.ossSource)
-	cfg.StateDir = o.storagePath
-	cfg.SettleMargin = o.settleMargin
+	cfg := o.collector
+	cfg.Instance.TagKeys = splitList(o.instanceTagKeys)
 	cfg.Amounts = map[string][]string{}
 	for name, list := range o.amounts {
-		cfg.Amounts[name] = nil
-		for _, c := range strings.Split(*list, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				cfg.Amounts[name] = append(cfg.Amounts[name], c)
-			}
-		}
+		cfg.Amounts[name] = splitList(*list)
 	}
 	return cfg
+}
+
+// splitList is the items of a comma-separated flag, trimmed, without the
+// empty ones; nil when there are none.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// parseSource parses --collector.<name>.source.
+func parseSource(s string) (collector.Source, error) {
+	s, err := flagvalue.OneOf(collector.Sources()...)(s)
+	return collector.Source(s), err
 }
 
 // enabledCollectors lists the enabled collectors with their intervals.

@@ -151,7 +151,7 @@ func TestCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.command != backfillCommand || b.backfill.output != "h.om" || !b.opts.ossBillingItem {
+	if b.command != backfillCommand || b.backfill.output != "h.om" || !b.opts.collector.OSSBucket.BillingItem {
 		t.Errorf("backfill: %+v", b)
 	}
 	if b.opts.telemetryPath != "/metrics" || b.opts.maxRequests != 50 || !*b.opts.collectors["account"].enabled || *b.opts.collectors["balance"].interval != 5*time.Minute {

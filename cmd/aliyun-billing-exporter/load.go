@@ -165,7 +165,7 @@ func loadRemoteWrite(opts *options, file *fileConfig) ([]remotewrite.Receiver, e
 		}
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	if len(rs) > 0 && opts.storagePath == "" {
+	if len(rs) > 0 && opts.collector.StateDir == "" {
 		return nil, errors.New("remote write needs --storage.path: the days each receiver acknowledged are kept there, so that a restart sends none twice")
 	}
 	return rs, nil

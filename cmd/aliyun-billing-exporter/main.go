@@ -123,7 +123,7 @@ func runServe(ctx context.Context, opts *options, stdout, stderr io.Writer, hup 
 		return 0
 	}
 	rwMetrics := remotewrite.NewMetrics()
-	pushers, err := newPushers(cfg.remoteWrite, opts.storagePath, rwMetrics, logger)
+	pushers, err := newPushers(cfg.remoteWrite, opts.collector.StateDir, rwMetrics, logger)
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot push to a remote-write receiver", "err", err)
 		return 1
