@@ -206,7 +206,7 @@ func (c *fileConfig) validate() error {
 		case a.Name == "":
 			return fmt.Errorf("%s.name: must not be empty", field)
 		case !accountNameRE.MatchString(a.Name):
-			return fmt.Errorf("%s.name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", field, quote(a.Name))
+			return fmt.Errorf("%s.name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", field, bssclient.Quote(a.Name))
 		case names[a.Name]:
 			return fmt.Errorf("%s.name: %q is used by another account", field, a.Name)
 		}
@@ -214,7 +214,7 @@ func (c *fileConfig) validate() error {
 		field = fmt.Sprintf("accounts[%d] (%s)", i, a.Name)
 		if a.Site != "" {
 			if _, err := flagvalue.OneOf(sites...)(a.Site); err != nil {
-				return fmt.Errorf("%s.site: %s %w", field, quote(a.Site), err)
+				return fmt.Errorf("%s.site: %s %w", field, bssclient.Quote(a.Site), err)
 			}
 		}
 		if a.Endpoint != "" {
@@ -223,7 +223,7 @@ func (c *fileConfig) validate() error {
 			}
 		}
 		if a.Currency != "" && !knownCurrencies[a.Currency] {
-			return fmt.Errorf("%s.currency: %s is not one BSS bills in (CNY, USD, JPY)", field, quote(a.Currency))
+			return fmt.Errorf("%s.currency: %s is not one BSS bills in (CNY, USD, JPY)", field, bssclient.Quote(a.Currency))
 		}
 		if a.RateLimit != nil {
 			if err := checkRateLimit(*a.RateLimit); err != nil {
@@ -232,7 +232,7 @@ func (c *fileConfig) validate() error {
 		}
 		if a.SignatureVersion != "" {
 			if _, err := parseSignatureVersion(a.SignatureVersion); err != nil {
-				return fmt.Errorf("%s.signature_version: %s %w", field, quote(a.SignatureVersion), err)
+				return fmt.Errorf("%s.signature_version: %s %w", field, bssclient.Quote(a.SignatureVersion), err)
 			}
 		}
 		if err := checkBillFilesLocation(a.BillFiles.Region, a.BillFiles.Endpoint); err != nil {
@@ -258,11 +258,11 @@ func (c *fileConfig) validateBudgets(accounts map[string]bool) error {
 		key := [4]string{b.Account, b.ProductCode, b.OwnerID, b.Currency}
 		switch {
 		case budgets[key]:
-			return fmt.Errorf("%s: a budget for account %s, product_code %s, owner_id %s in %s is already declared", field, quote(b.Account), quote(b.ProductCode), quote(b.OwnerID), quote(b.Currency))
+			return fmt.Errorf("%s: a budget for account %s, product_code %s, owner_id %s in %s is already declared", field, bssclient.Quote(b.Account), bssclient.Quote(b.ProductCode), bssclient.Quote(b.OwnerID), bssclient.Quote(b.Currency))
 		case !accounts[b.Account]:
-			return fmt.Errorf("%s.account: %s is not a configured account", field, quote(b.Account))
+			return fmt.Errorf("%s.account: %s is not a configured account", field, bssclient.Quote(b.Account))
 		case !knownCurrencies[b.Currency]:
-			return fmt.Errorf("%s.currency: %s is not one BSS bills in (CNY, USD, JPY)", field, quote(b.Currency))
+			return fmt.Errorf("%s.currency: %s is not one BSS bills in (CNY, USD, JPY)", field, bssclient.Quote(b.Currency))
 		}
 		if err := checkBudgetScope(b.ProductCode, b.OwnerID); err != nil {
 			return fmt.Errorf("%s.%w", field, err)
@@ -280,11 +280,11 @@ func (c *fileConfig) validateBudgets(accounts map[string]bool) error {
 func checkBudgetScope(productCode, ownerID string) error {
 	switch {
 	case productCode != "" && productCodeRE.MatchString(strings.ToLower(productCode)) && !productCodeRE.MatchString(productCode):
-		return fmt.Errorf("product_code: %s: BSS product codes are lower case; write %s", quote(productCode), quote(strings.ToLower(productCode)))
+		return fmt.Errorf("product_code: %s: BSS product codes are lower case; write %s", bssclient.Quote(productCode), bssclient.Quote(strings.ToLower(productCode)))
 	case productCode != "" && !productCodeRE.MatchString(productCode):
-		return fmt.Errorf("product_code: %s is not a BSS product code (lower-case letters, digits, '_', '.' or '-', such as \"ecs\")", quote(productCode))
+		return fmt.Errorf("product_code: %s is not a BSS product code (lower-case letters, digits, '_', '.' or '-', such as \"ecs\")", bssclient.Quote(productCode))
 	case ownerID != "" && !ownerIDRE.MatchString(ownerID):
-		return fmt.Errorf("owner_id: %s is not an account ID (digits only)", quote(ownerID))
+		return fmt.Errorf("owner_id: %s is not an account ID (digits only)", bssclient.Quote(ownerID))
 	}
 	return nil
 }
@@ -307,23 +307,23 @@ func parseAmount(s string) (bssclient.Money, error) {
 	case t == "":
 		return bssclient.Money{}, fmt.Errorf("is empty; %s", forms)
 	case strings.HasPrefix(t, "-"):
-		return bssclient.Money{}, fmt.Errorf("must be positive, got %s", quote(s))
+		return bssclient.Money{}, fmt.Errorf("must be positive, got %s", bssclient.Quote(s))
 	case thousandsRE.MatchString(t):
-		return bssclient.Money{}, fmt.Errorf("%s has a thousands separator; %s", quote(s), forms)
+		return bssclient.Money{}, fmt.Errorf("%s has a thousands separator; %s", bssclient.Quote(s), forms)
 	case exponentRE.MatchString(t):
-		return bssclient.Money{}, fmt.Errorf("%s has an exponent; %s", quote(s), forms)
+		return bssclient.Money{}, fmt.Errorf("%s has an exponent; %s", bssclient.Quote(s), forms)
 	case !amountRE.MatchString(t):
-		return bssclient.Money{}, fmt.Errorf("%s is not a decimal amount; %s", quote(s), forms)
+		return bssclient.Money{}, fmt.Errorf("%s is not a decimal amount; %s", bssclient.Quote(s), forms)
 	}
 	if _, frac, ok := strings.Cut(t, "."); ok && len(frac) > bssclient.MoneyScale {
-		return bssclient.Money{}, fmt.Errorf("%s has %d decimal places; at most %d are kept", quote(s), len(frac), bssclient.MoneyScale)
+		return bssclient.Money{}, fmt.Errorf("%s has %d decimal places; at most %d are kept", bssclient.Quote(s), len(frac), bssclient.MoneyScale)
 	}
 	m, err := bssclient.ParseMoney(t)
 	if err != nil {
-		return bssclient.Money{}, fmt.Errorf("%s is too large", quote(s))
+		return bssclient.Money{}, fmt.Errorf("%s is too large", bssclient.Quote(s))
 	}
 	if m.Units() <= 0 {
-		return bssclient.Money{}, fmt.Errorf("must be positive, got %s", quote(s))
+		return bssclient.Money{}, fmt.Errorf("must be positive, got %s", bssclient.Quote(s))
 	}
 	return m, nil
 }
@@ -371,18 +371,18 @@ func checkListenAddress(a string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("%s is not vsock://:PORT", quote(a))
+		return fmt.Errorf("%s is not vsock://:PORT", bssclient.Quote(a))
 	}
 	host, port, err := net.SplitHostPort(a)
 	if err != nil || port == "" {
-		return fmt.Errorf("%s is not HOST:PORT such as :9848 or 127.0.0.1:9848", quote(a))
+		return fmt.Errorf("%s is not HOST:PORT such as :9848 or 127.0.0.1:9848", bssclient.Quote(a))
 	}
 	if strings.ContainsAny(host, " /") {
-		return fmt.Errorf("%s: %s is not a host", quote(a), quote(host))
+		return fmt.Errorf("%s: %s is not a host", bssclient.Quote(a), bssclient.Quote(host))
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		if _, err := net.LookupPort("tcp", port); err != nil {
-			return fmt.Errorf("%s: port %s is neither a number up to 65535 nor a service name", quote(a), quote(port))
+			return fmt.Errorf("%s: port %s is neither a number up to 65535 nor a service name", bssclient.Quote(a), bssclient.Quote(port))
 		}
 	}
 	return nil

@@ -354,7 +354,7 @@ func (o *options) validate() error {
 		return fmt.Errorf("--bill-files.region, --bill-files.endpoint: %w", err)
 	}
 	if !accountNameRE.MatchString(o.accountName) {
-		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", quote(o.accountName))
+		return fmt.Errorf("--bss.account-name: %s must be 1 to 63 letters, digits, '_', '.' or '-'", bssclient.Quote(o.accountName))
 	}
 	return o.validateCollectors()
 }
@@ -399,11 +399,11 @@ var telemetryPathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 func checkTelemetryPath(p string) error {
 	switch {
 	case slices.Contains(reservedPaths, p) || strings.HasPrefix(p, "/-/"):
-		return fmt.Errorf("%s is reserved for the exporter's own endpoints (%s)", quote(p), strings.Join(reservedPaths, ", "))
+		return fmt.Errorf("%s is reserved for the exporter's own endpoints (%s)", bssclient.Quote(p), strings.Join(reservedPaths, ", "))
 	case !telemetryPathRE.MatchString(p):
-		return fmt.Errorf("%s is not a plain path such as /metrics: letters, digits and . _ ~ - between slashes, no trailing slash", quote(p))
+		return fmt.Errorf("%s is not a plain path such as /metrics: letters, digits and . _ ~ - between slashes, no trailing slash", bssclient.Quote(p))
 	case path.Clean(p) != p:
-		return fmt.Errorf("%s is not a clean path; did you mean %s?", quote(p), quote(path.Clean(p)))
+		return fmt.Errorf("%s is not a clean path; did you mean %s?", bssclient.Quote(p), bssclient.Quote(path.Clean(p)))
 	}
 	return nil
 }
@@ -476,7 +476,7 @@ func (o *options) validateDemo() error {
 	}
 	if o.demoClock != "" {
 		if _, err := time.Parse(time.RFC3339, o.demoClock); err != nil {
-			return fmt.Errorf("--demo.clock: %s is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00", quote(o.demoClock))
+			return fmt.Errorf("--demo.clock: %s is not an RFC 3339 time such as 2026-03-02T10:00:00+08:00", bssclient.Quote(o.demoClock))
 		}
 	}
 	if _, err := bsssim.ParseDialect(o.demoDialect); err != nil {

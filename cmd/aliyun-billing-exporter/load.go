@@ -71,7 +71,7 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 	}
 	for i, b := range file.Budgets {
 		if c := currencies[b.Account]; c != "" && c != b.Currency {
-			return nil, fmt.Errorf("%s: budgets[%d].currency: %s, but account %q bills in %s", opts.configFile, i, quote(b.Currency), b.Account, c)
+			return nil, fmt.Errorf("%s: budgets[%d].currency: %s, but account %q bills in %s", opts.configFile, i, bssclient.Quote(b.Currency), b.Account, c)
 		}
 	}
 	return s, nil
