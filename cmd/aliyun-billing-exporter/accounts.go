@@ -80,78 +80,49 @@ func (b *builder) build(a account) (*accountRun, error) {
 	return &accountRun{config: a, exp: exp}, nil
 }
 
-// clients makes a's credentials provider, its BSS client, with a rate
-// limiter of its own, and the reader of its bill files' bucket when it
-// names one (nil otherwise). Both sign with the one provider: a role's
-// session is assumed and refreshed once for both.
-func (b *builder) clients(a account) (bssclient.CredentialsProvider, *bssclient.Client, *bssclient.OSSReader, error) {
-	creds, err := b.credentialsOf(a)
-	if err != nil {
-		return nil, nil, nil, err
+// clients makes a's credentials provider (the demo's, or its source's),
+// its BSS client, with a rate limiter of its own, and the reader of its
+// bill files' bucket when it names one (nil otherwise). Both sign with the
+// one provider: a role's session is assumed and refreshed once for both.
+func (b *builder) clients(a account) (creds bssclient.CredentialsProvider, client *bssclient.Client, files *bssclient.OSSReader, err error) {
+	if b.target != nil {
+		creds = b.target.credentials
+	} else if creds, err = bssclient.NewCredentialsProvider(a.credentials); err != nil {
+		return nil, nil, nil, fmt.Errorf("account %s: %w", a.name, err)
 	}
-	client, err := b.client(a, creds)
-	if err != nil {
-		return nil, nil, nil, err
+	observer := b.observer
+	if observer == nil {
+		observer = b.metrics.Observer(a.name)
 	}
-	files, err := b.billFiles(a, creds)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return creds, client, files, nil
-}
-
-// client makes a's BSS client signing with creds.
-func (b *builder) client(a account, creds bssclient.CredentialsProvider) (*bssclient.Client, error) {
-	clientCfg := bssclient.Config{
+	endpoint, _ := b.endpointOf(a)
+	client, err = bssclient.New(bssclient.Config{
+		Endpoint:         endpoint,
+		Credentials:      creds,
 		RateLimit:        a.rateLimit,
 		SignatureVersion: a.signature,
 		Timeout:          b.opts.bssTimeout,
-		Observer:         b.metrics.Observer(a.name),
+		Observer:         observer,
 		MaxAttempts:      b.maxAttempts,
 		UserAgent:        userAgent(),
 		Logger:           log.With(b.logger, "account", a.name),
-	}
-	if b.observer != nil {
-		clientCfg.Observer = b.observer
-	}
-	clientCfg.Endpoint, _ = b.endpointOf(a)
-	clientCfg.Credentials = creds
-	client, err := bssclient.New(clientCfg)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", a.name, err)
+		return nil, nil, nil, fmt.Errorf("account %s: %w", a.name, err)
 	}
-	return client, nil
-}
-
-// billFiles is the reader of a's bill files' bucket, signing with creds;
-// nil when a names no bucket region.
-func (b *builder) billFiles(a account, creds bssclient.CredentialsProvider) (*bssclient.OSSReader, error) {
 	loc := a.billFiles
 	if b.target != nil && (loc.Region != "" || b.opts.billFilesSource() != "") {
 		loc = b.target.billFiles
 	}
 	if loc.Region == "" {
-		return nil, nil
+		return creds, client, nil, nil
 	}
 	// No client timeout: it would bound a whole file's download, which is
 	// as long as the file is; the SDK times out connecting and each read.
-	r, err := bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: loc.Region, Endpoint: loc.Endpoint, UserAgent: userAgent()})
+	files, err = bssclient.NewOSSReader(bssclient.OSSConfig{Credentials: creds, Region: loc.Region, Endpoint: loc.Endpoint, UserAgent: userAgent()})
 	if err != nil {
-		return nil, fmt.Errorf("account %s: bill files: %w", a.name, err)
+		return nil, nil, nil, fmt.Errorf("account %s: bill files: %w", a.name, err)
 	}
-	return r, nil
-}
-
-// credentialsOf is a's credential provider: the demo's, or its source's.
-func (b *builder) credentialsOf(a account) (bssclient.CredentialsProvider, error) {
-	if b.target != nil {
-		return b.target.credentials, nil
-	}
-	p, err := bssclient.NewCredentialsProvider(a.credentials)
-	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", a.name, err)
-	}
-	return p, nil
+	return creds, client, files, nil
 }
 
 // buildAll builds every account of s.
