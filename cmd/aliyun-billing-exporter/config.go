@@ -218,7 +218,7 @@ func (c *fileConfig) validate() error {
 			}
 		}
 		if a.Endpoint != "" {
-			if err := checkEndpoint(a.Endpoint); err != nil {
+			if _, err := bssclient.ParseEndpoint(a.Endpoint); err != nil {
 				return fmt.Errorf("%s.endpoint: %w", field, err)
 			}
 		}
@@ -351,13 +351,6 @@ func parseSignatureVersion(s string) (bssclient.SignatureVersion, error) {
 		return 0, err
 	}
 	return bssclient.ParseSignatureVersion(s)
-}
-
-// checkEndpoint accepts what bssclient.New accepts: bssclient.ParseEndpoint
-// is the one parser.
-func checkEndpoint(s string) error {
-	_, err := bssclient.ParseEndpoint(s)
-	return err
 }
 
 // checkListenAddress accepts what exporter-toolkit can listen on: host:port

@@ -346,7 +346,7 @@ func (o *options) validate() error {
 		return fmt.Errorf("--bss.rate-limit: %w", err)
 	}
 	if o.endpoint != "" {
-		if err := checkEndpoint(o.endpoint); err != nil {
+		if _, err := bssclient.ParseEndpoint(o.endpoint); err != nil {
 			return fmt.Errorf("--bss.endpoint: %w", err)
 		}
 	}
