@@ -7,6 +7,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -66,7 +67,7 @@ type serverLogWriter struct{ logger log.Logger }
 
 func (w serverLogWriter) Write(p []byte) (int, error) {
 	msg := strings.TrimSpace(string(p))
-	if isClientHangUp(msg) {
+	if slices.ContainsFunc(clientHangUpTexts, func(t string) bool { return strings.Contains(msg, t) }) {
 		level.Debug(w.logger).Log("msg", "client hung up", "err", msg)
 	} else {
 		level.Warn(w.logger).Log("msg", "HTTP server", "err", msg)
@@ -100,12 +101,3 @@ func isClientHangUpError(err error) bool {
 // clientHangUpTexts are how net/http's log lines (text, not errors) say
 // the same.
 var clientHangUpTexts = []string{"broken pipe", "connection reset by peer", "EOF", "i/o timeout", "use of closed network connection"}
-
-func isClientHangUp(msg string) bool {
-	for _, t := range clientHangUpTexts {
-		if strings.Contains(msg, t) {
-			return true
-		}
-	}
-	return false
-}
