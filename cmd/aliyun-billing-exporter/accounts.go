@@ -165,10 +165,6 @@ type accountSet struct {
 	budgets *collector.BudgetCollector
 }
 
-func newAccountSet(ctx context.Context, metrics *collector.BSSMetrics, budgets *collector.BudgetCollector) *accountSet {
-	return &accountSet{ctx: ctx, metrics: metrics, budgets: budgets}
-}
-
 // Describe sends nothing: the set of accounts changes on reload, so the
 // registry treats the set as an unchecked collector.
 func (s *accountSet) Describe(chan<- *prometheus.Desc) {}

@@ -123,10 +123,14 @@ func runServe(ctx context.Context, opts *options, stdout, stderr io.Writer, hup 
 		return 0
 	}
 	rwMetrics := remotewrite.NewMetrics()
-	pushers, err := newPushers(cfg.remoteWrite, opts.collector.StateDir, rwMetrics, logger)
-	if err != nil {
-		level.Error(logger).Log("msg", "cannot push to a remote-write receiver", "err", err)
-		return 1
+	var pushers []*remotewrite.Pusher
+	for _, r := range cfg.remoteWrite {
+		p, err := remotewrite.New(r, opts.collector.StateDir, rwMetrics, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot push to a remote-write receiver", "err", err)
+			return 1
+		}
+		pushers = append(pushers, p)
 	}
 	listeners, err := listen(opts)
 	if err != nil {
@@ -137,7 +141,7 @@ func runServe(ctx context.Context, opts *options, stdout, stderr io.Writer, hup 
 	reg := prometheus.NewRegistry()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	accounts := newAccountSet(runCtx, b.metrics, budgets)
+	accounts := &accountSet{ctx: runCtx, metrics: b.metrics, budgets: budgets}
 	reg.MustRegister(b.metrics, accounts, versioncollector.NewCollector(exporterName))
 	if !opts.disableExporterMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -186,19 +190,6 @@ loop:
 	shutdown(srv, accounts, logger)
 	<-pushed
 	return code
-}
-
-// newPushers makes a pusher for each remote-write receiver.
-func newPushers(receivers []remotewrite.Receiver, storagePath string, metrics *remotewrite.Metrics, logger log.Logger) ([]*remotewrite.Pusher, error) {
-	var pushers []*remotewrite.Pusher
-	for _, r := range receivers {
-		p, err := remotewrite.New(r, storagePath, metrics, logger)
-		if err != nil {
-			return nil, err
-		}
-		pushers = append(pushers, p)
-	}
-	return pushers, nil
 }
 
 // remoteWriteInterval is how often the pushers look for days to send: a
