@@ -461,13 +461,10 @@ func (o *options) enabledCollectors() []collector.Enabled {
 
 // validateDemo checks the demo's hidden flags.
 func (o *options) validateDemo() error {
-	switch {
-	case !o.demo && o.demoClock != "":
-		return fmt.Errorf("--demo.clock needs --demo")
-	case !o.demo && o.demoDialect != "":
-		return fmt.Errorf("--demo.dialect needs --demo")
-	case !o.demo && o.demoOverviewSkew != "":
-		return fmt.Errorf("--demo.overview-payable-skew needs --demo")
+	for _, f := range []struct{ name, value string }{{"clock", o.demoClock}, {"dialect", o.demoDialect}, {"overview-payable-skew", o.demoOverviewSkew}} {
+		if !o.demo && f.value != "" {
+			return fmt.Errorf("--demo.%s needs --demo", f.name)
+		}
 	}
 	if o.demoOverviewSkew != "" {
 		if _, err := bssclient.ParseMoney(o.demoOverviewSkew); err != nil {
