@@ -17,7 +17,6 @@ import (
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/bssclient"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/collector"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/flagvalue"
-	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/regularfile"
 	"github.com/aliyun-billing-exporter/aliyun-billing-exporter/internal/remotewrite"
 )
 
@@ -384,20 +383,6 @@ func checkListenAddress(a string) error {
 // maxConfigBytes caps what is read of --config.file and --web.config.file:
 // a config with the most accounts and budgets is a few tens of KiB.
 const maxConfigBytes = 4 << 20
-
-// readConfigFile reads and decodes path; errors start with the path. Load
-// validates it once the flags have filled in the accounts.
-func readConfigFile(path string) (*fileConfig, error) {
-	data, err := regularfile.Read(path, maxConfigBytes)
-	if err != nil {
-		return nil, err // names the file
-	}
-	cfg, err := decodeConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
-}
 
 // holdsCredentials reports whether the file holds any credential-bearing
 // field: an AccessKey, a token, or a credentials URI (which may carry a

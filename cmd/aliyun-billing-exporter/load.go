@@ -83,9 +83,12 @@ func Load(opts *options, logger log.Logger) (*settings, error) {
 func loadFile(opts *options, logger log.Logger) (*fileConfig, error) {
 	file := &fileConfig{}
 	if opts.configFile != "" {
-		var err error
-		if file, err = readConfigFile(opts.configFile); err != nil {
-			return nil, err
+		data, err := regularfile.Read(opts.configFile, maxConfigBytes)
+		if err != nil {
+			return nil, err // names the file
+		}
+		if file, err = decodeConfig(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.configFile, err)
 		}
 		if file.holdsCredentials() && tooOpen(opts.configFile) {
 			level.Warn(logger).Log("msg", "the config file holds credentials and is readable by group or others; restrict it with chmod 600", "file", opts.configFile)
