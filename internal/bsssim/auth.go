@@ -75,14 +75,9 @@ const (
 	headerSecurityToken = "x-acs-security-token"
 )
 
-// verifiedCaller is who a request was authenticated as.
-type verifiedCaller struct {
-	cred Credential
-}
-
 // authenticate checks a request's signature the way the gateway does, in the
 // gateway's order: key, timestamp, nonce, signature, token, permission.
-func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
+func (s *Server) authenticate(c *call) *apiError {
 	var (
 		keyID, nonce, dateText, token string
 		verify                        func(secret string) (ok bool, stringToSign string)
@@ -94,66 +89,66 @@ func (s *Server) authenticate(c *call) (verifiedCaller, *apiError) {
 		keyID, nonce, dateText, token, verify, apiErr = prepareV1(c)
 	}
 	if apiErr != nil {
-		return verifiedCaller{}, apiErr
+		return apiErr
 	}
 
 	cred, ok := s.creds[keyID]
 	if !ok {
-		return verifiedCaller{}, newAPIError(http.StatusNotFound, codeInvalidAccessKeyID, msgAccessKeyNotFound)
+		return newAPIError(http.StatusNotFound, codeInvalidAccessKeyID, msgAccessKeyNotFound)
 	}
 
 	now := s.now()
 	sent, err := time.Parse(time.RFC3339, dateText)
 	if err != nil {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, "InvalidTimeStamp.Format",
+		return newAPIError(http.StatusBadRequest, "InvalidTimeStamp.Format",
 			fmt.Sprintf("%s %q", msgTimeStampFormat, shorten(dateText)))
 	}
 	if skew := now.Sub(sent); skew > maxClockSkew || skew < -maxClockSkew {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeInvalidTimeStampExpired,
+		return newAPIError(http.StatusBadRequest, codeInvalidTimeStampExpired,
 			fmt.Sprintf("%s The request time %s differs from the server time %s by more than %s.",
 				msgTimeStampExpired, sent.UTC().Format(timestampLayout), now.UTC().Format(timestampLayout), maxClockSkew))
 	}
 
 	if s.nonces.seen(keyID, nonce, now) {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
+		return newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
 	}
 	if ok, stringToSign := verify(cred.AccessKeySecret); !ok {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureDoesNotMatch, msgSignatureMismatch+stringToSign)
+		return newAPIError(http.StatusBadRequest, codeSignatureDoesNotMatch, msgSignatureMismatch+stringToSign)
 	}
 	// Only a verified request spends its nonce, so a forged request cannot
 	// burn the nonce of a genuine one.
 	if !s.nonces.record(keyID, nonce, now) {
-		return verifiedCaller{}, newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
+		return newAPIError(http.StatusBadRequest, codeSignatureNonceUsed, msgNonceUsed)
 	}
 
 	switch {
 	case cred.SecurityToken == "" && token != "":
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
+		return newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
 			"Specified SecurityToken is malformed: this AccessKey is not a temporary credential and takes no SecurityToken.")
 	case cred.SecurityToken != "" && token == "":
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
+		return newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
 			"Specified SecurityToken is malformed: this temporary AccessKey needs its SecurityToken.")
 	case cred.SecurityToken != "" && !hmac.Equal([]byte(token), []byte(cred.SecurityToken)):
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
+		return newAPIError(securityTokenHTTPStatus, codeSecurityTokenMalformed,
 			"Specified SecurityToken is malformed: it does not belong to this AccessKey.")
 	case cred.SecurityToken != "" && !cred.Expires.IsZero() && now.After(cred.Expires):
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
+		return newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
 			fmt.Sprintf("Specified SecurityToken is expired: it expired at %s.", cred.Expires.UTC().Format(timestampLayout)))
 	}
 
 	if slices.Contains(cred.DeniedActions, c.action) {
-		return verifiedCaller{}, s.noPermission(keyID, c.action)
+		return s.noPermission(keyID, c.action)
 	}
 	switch s.faults.callerFault(c.action) {
 	case codeNoPermission:
 		s.stats.fault(faultNoPermission)
-		return verifiedCaller{}, s.noPermission(keyID, c.action)
+		return s.noPermission(keyID, c.action)
 	case codeSecurityTokenExpired:
 		s.stats.fault(faultSTSExpired)
-		return verifiedCaller{}, newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
+		return newAPIError(securityTokenHTTPStatus, codeSecurityTokenExpired,
 			"Specified SecurityToken is expired.")
 	}
-	return verifiedCaller{cred: cred}, nil
+	return nil
 }
 
 // noPermission is the gateway's answer to a RAM user lacking bssapi:<action>.

@@ -136,7 +136,7 @@ func stringToSignOSS4(datetime, scope, canonical string) string {
 func signatureOSS4(secret, day, region, product, stringToSign string) string {
 	key := []byte("aliyun_v4" + secret)
 	for _, part := range []string{day, region, product, ossScopeTerminal, stringToSign} {
-		key = hmacSHA256(key, []byte(part))
+		key = hmacSum(sha256.New, key, []byte(part))
 	}
 	return hex.EncodeToString(key)
 }
@@ -222,9 +222,7 @@ func stringToSignOSS1(r *ossRequest) string {
 
 // signatureOSS1 is base64(HMAC-SHA1(secret, stringToSign)).
 func signatureOSS1(secret, stringToSign string) string {
-	m := hmac.New(sha1.New, []byte(secret))
-	m.Write([]byte(stringToSign))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return base64.StdEncoding.EncodeToString(hmacSum(sha1.New, []byte(secret), []byte(stringToSign)))
 }
 
 // ossSigned is a request's signature, read but not yet verified.

@@ -258,7 +258,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.replyError(w, r, requestID, action, apiErr)
 		return
 	}
-	if _, apiErr := s.authenticate(c); apiErr != nil {
+	if apiErr := s.authenticate(c); apiErr != nil {
 		s.replyError(w, r, requestID, action, apiErr)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/http"
@@ -172,14 +173,6 @@ func pageNum(p url.Values) (int, *apiError) {
 
 var base64Std = base64.StdEncoding.Strict()
 
-func hmacSHA256(key []byte, parts ...[]byte) []byte {
-	m := hmac.New(sha256.New, key)
-	for _, p := range parts {
-		m.Write(p)
-	}
-	return m.Sum(nil)
-}
-
 var tokenPrefix = []byte{0x08, 0x01, 0x12, 0xfb, 0xff, 0xbf} // "CAES+/+/"
 
 const (
@@ -188,18 +181,15 @@ const (
 )
 
 func (s *Server) tokenMAC(fingerprint string, offset uint32) []byte {
-	var off [4]byte
-	off[0], off[1], off[2], off[3] = byte(offset>>24), byte(offset>>16), byte(offset>>8), byte(offset)
-	m := hmacSHA256(s.tokenKey, []byte(fingerprint), off[:])
+	m := hmacSum(sha256.New, s.tokenKey, []byte(fingerprint), binary.BigEndian.AppendUint32(nil, offset))
 	return m[:tokenMACLen]
 }
 
 func (s *Server) issueToken(fingerprint string, offset int) string {
 	b := make([]byte, 0, tokenLen)
 	b = append(b, tokenPrefix...)
-	o := uint32(offset)
-	b = append(b, byte(o>>24), byte(o>>16), byte(o>>8), byte(o))
-	b = append(b, s.tokenMAC(fingerprint, o)...)
+	b = binary.BigEndian.AppendUint32(b, uint32(offset))
+	b = append(b, s.tokenMAC(fingerprint, uint32(offset))...)
 	return base64Std.EncodeToString(b)
 }
 
@@ -214,7 +204,7 @@ func (s *Server) readToken(p url.Values, fingerprint string) (int, *apiError) {
 	if err != nil || len(b) != tokenLen || !bytes.Equal(b[:len(tokenPrefix)], tokenPrefix) {
 		return 0, bad
 	}
-	o := uint32(b[6])<<24 | uint32(b[7])<<16 | uint32(b[8])<<8 | uint32(b[9])
+	o := binary.BigEndian.Uint32(b[6:10])
 	if !hmac.Equal(b[10:], s.tokenMAC(fingerprint, o)) {
 		return 0, bad
 	}

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -50,13 +52,7 @@ func escapePath(path string) string {
 // canonicalQuery sorts parameters by name and then value, encodes both and
 // joins "name=value" with "&", leaving out skip (V1's Signature).
 func canonicalQuery(q url.Values, skip string) string {
-	names := make([]string, 0, len(q))
-	for name := range q {
-		if skip == "" || name != skip {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
+	names := slices.DeleteFunc(slices.Sorted(maps.Keys(q)), func(name string) bool { return skip != "" && name == skip })
 	var parts []string
 	for _, name := range names {
 		values := slices.Clone(q[name])
@@ -78,9 +74,16 @@ func stringToSignV1(method string, params url.Values) string {
 
 // signatureV1 is base64(HMAC-SHA1(secret + "&", stringToSign)).
 func signatureV1(secret, stringToSign string) string {
-	m := hmac.New(sha1.New, []byte(secret+"&"))
-	m.Write([]byte(stringToSign))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return base64.StdEncoding.EncodeToString(hmacSum(sha1.New, []byte(secret+"&"), []byte(stringToSign)))
+}
+
+// hmacSum is the HMAC of parts, in order, under key with the hash h.
+func hmacSum(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
+	m := hmac.New(h, key)
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
 }
 
 // canonicalRequestV3 builds the V3 canonical request over the given headers
@@ -100,11 +103,7 @@ func canonicalRequestV3(method, path string, query url.Values, header http.Heade
 	if host != "" {
 		values["host"] = []string{host}
 	}
-	names := make([]string, 0, len(values))
-	for name := range values {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(values))
 	var headers strings.Builder
 	for _, name := range names {
 		vs := values[name]
@@ -130,9 +129,7 @@ func stringToSignV3(canonical string) string {
 
 // signatureV3 is hex(HMAC-SHA256(secret, stringToSign)); no "&" unlike V1.
 func signatureV3(secret, stringToSign string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(stringToSign))
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(hmacSum(sha256.New, []byte(secret), []byte(stringToSign)))
 }
 
 // parseAuthorizationV3 reads
