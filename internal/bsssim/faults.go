@@ -229,14 +229,10 @@ var countedFaults = []string{faultThrottle, fault5xx, faultDrop, faultMalformed,
 	faultDriftTotal, faultRepeatToken, faultSTSExpired}
 
 // faultNames are every name ParseFaults reads.
-var faultNames = []string{faultLatency, faultThrottle, fault5xx, faultDrop, faultMalformed, faultTruncate,
-	faultDriftTotal, faultRepeatToken, faultSTSExpired, faultNoPermission, faultClockSkew, faultAction}
+var faultNames = slices.Concat([]string{faultLatency}, countedFaults, []string{faultNoPermission, faultClockSkew, faultAction})
 
 // skew is the clock-skew fault's offset.
 func (f *Faults) skew() time.Duration {
-	if f == nil {
-		return 0
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.clockSkew
@@ -246,9 +242,6 @@ func (f *Faults) skew() time.Duration {
 // any: codeNoPermission or codeSecurityTokenExpired. action restricts
 // sts-expired as it does every counted fault; no-permission names its own.
 func (f *Faults) callerFault(action string) string {
-	if f == nil {
-		return ""
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
@@ -278,9 +271,6 @@ func (f *Faults) applies(action string) bool {
 
 // latencyFor returns the injected latency for an action.
 func (f *Faults) latencyFor(action string) time.Duration {
-	if f == nil {
-		return 0
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.applies(action) {
@@ -291,9 +281,6 @@ func (f *Faults) latencyFor(action string) time.Duration {
 
 // takeAnswerFault consumes at most one answer-replacing fault.
 func (f *Faults) takeAnswerFault(action string) answerFault {
-	if f == nil {
-		return noAnswerFault
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.applies(action) {
@@ -319,9 +306,6 @@ func (f *Faults) takeAnswerFault(action string) answerFault {
 
 // take consumes one count of a success-corrupting fault if it is pending.
 func (f *Faults) take(action, name string) bool {
-	if f == nil {
-		return false
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.applies(action) || f.counts[name] == 0 {

@@ -2,6 +2,7 @@ package bsssim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -84,12 +85,7 @@ func (f *OSSFaults) String() string {
 	for _, k := range f.missingKeys {
 		parts = append(parts, "missing-key="+k)
 	}
-	keys := make([]string, 0, len(f.dropColumns))
-	for k := range f.dropColumns {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(f.dropColumns)) {
 		parts = append(parts, "drop-column="+k+":"+f.dropColumns[k])
 	}
 	return strings.Join(parts, ",")

@@ -1,6 +1,7 @@
 package bsssim
 
 import (
+	"cmp"
 	"maps"
 	"sync"
 )
@@ -45,9 +46,9 @@ type statsRecorder struct {
 const unknownAction = "(unknown)"
 
 func (r *statsRecorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.st = Stats{Requests: map[string]int64{}, Codes: map[string]int64{}, Faults: map[string]int64{}}
+	r.update(func(st *Stats) {
+		*st = Stats{Requests: map[string]int64{}, Codes: map[string]int64{}, Faults: map[string]int64{}}
+	})
 }
 
 func (r *statsRecorder) snapshot() Stats {
@@ -58,39 +59,29 @@ func (r *statsRecorder) snapshot() Stats {
 	return st
 }
 
+// update changes the counters under the lock.
+func (r *statsRecorder) update(change func(st *Stats)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	change(&r.st)
+}
+
 func (r *statsRecorder) request(action string) {
-	if action == "" {
-		action = unknownAction
-	}
-	r.mu.Lock()
-	r.st.Requests[action]++
-	r.mu.Unlock()
+	r.update(func(st *Stats) { st.Requests[cmp.Or(action, unknownAction)]++ })
 }
 
-func (r *statsRecorder) code(code string) {
-	r.mu.Lock()
-	r.st.Codes[code]++
-	r.mu.Unlock()
-}
+func (r *statsRecorder) code(code string) { r.update(func(st *Stats) { st.Codes[code]++ }) }
 
-func (r *statsRecorder) throttled() {
-	r.mu.Lock()
-	r.st.Throttled++
-	r.mu.Unlock()
-}
+func (r *statsRecorder) throttled() { r.update(func(st *Stats) { st.Throttled++ }) }
 
-func (r *statsRecorder) fault(name string) {
-	r.mu.Lock()
-	r.st.Faults[name]++
-	r.mu.Unlock()
-}
+func (r *statsRecorder) fault(name string) { r.update(func(st *Stats) { st.Faults[name]++ }) }
 
 func (r *statsRecorder) success(paged bool, rows int) {
-	r.mu.Lock()
-	r.st.Codes["Success"]++
-	if paged {
-		r.st.Pages++
-		r.st.Rows += int64(rows)
-	}
-	r.mu.Unlock()
+	r.update(func(st *Stats) {
+		st.Codes["Success"]++
+		if paged {
+			st.Pages++
+			st.Rows += int64(rows)
+		}
+	})
 }

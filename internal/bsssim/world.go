@@ -628,16 +628,6 @@ func (w *World) Balance(at time.Time) AccountBalance {
 	}
 }
 
-func sign(v int64) int64 {
-	switch {
-	case v < 0:
-		return -1
-	case v > 0:
-		return 1
-	}
-	return 0
-}
-
 func shortForError(s string) string {
 	const n = 40
 	if len(s) > n {

@@ -1,6 +1,7 @@
 package bsssim
 
 import (
+	"cmp"
 	"time"
 )
 
@@ -64,7 +65,7 @@ func (l leaves) scaled(permille int64) leaves {
 		s := v / quantum * permille
 		q := s / scaleFinal
 		if s%scaleFinal != 0 {
-			q += sign(s)
+			q += int64(cmp.Compare(s, 0))
 		}
 		l[i] = q * quantum
 	}

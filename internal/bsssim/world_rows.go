@@ -430,7 +430,8 @@ func (w *World) walk(q *billQuery, offset, limit int, fn func(*rowRef)) {
 			}
 			if have.seg != -1 || have.g != xi {
 				cur = x.e
-				w.sumParts(&cur, q.key.view, x.contribs, curParts[:n])
+				clear(curParts[:n])
+				w.addParts(&cur, q.key.view, x.contribs, curParts[:n])
 				have.seg, have.g = -1, xi
 			}
 			ref = rowRef{e: &cur, item: x.item, first: x.first, part: local, l: curParts[local]}
@@ -458,11 +459,6 @@ func (w *World) regularParts(e *econ, q *billQuery, set daySet, out []leaves) *d
 		w.addParts(e, q.key.view, contrib[:], out)
 	}
 	return first
-}
-
-func (w *World) sumParts(e *econ, v view, contribs []leaves, out []leaves) {
-	clear(out)
-	w.addParts(e, v, contribs, out)
 }
 
 // addParts adds each contribution, split into the view's parts, to out. A
