@@ -70,10 +70,8 @@ var billFileTypes = []billFileType{
 }
 
 func fileTypeOf(subscribeType string) *billFileType {
-	for i := range billFileTypes {
-		if billFileTypes[i].subscribeType == subscribeType {
-			return &billFileTypes[i]
-		}
+	if i := slices.IndexFunc(billFileTypes, func(t billFileType) bool { return t.subscribeType == subscribeType }); i >= 0 {
+		return &billFileTypes[i]
 	}
 	return nil
 }
@@ -167,9 +165,6 @@ func (f *billFile) etag() string {
 	return `"` + strings.ToUpper(hex.EncodeToString(sum[:16])) + `"`
 }
 
-// midnightBefore is the latest 00:00 UTC+8 at or before t.
-func midnightBefore(t time.Time) time.Time { return dayOf(t).Start() }
-
 // filesAt lists the bucket's objects at the billing moment at, sorted by
 // key, without their row counts (countRows fills those in for the few
 // that are answered).
@@ -223,7 +218,7 @@ func monthSoFarSnapshot(c Cycle, at time.Time) time.Time {
 	if final := fullMonthAt(c); !at.Before(final) {
 		return final
 	}
-	return midnightBefore(at)
+	return dayOf(at).Start() // the latest 00:00 UTC+8
 }
 
 // dayFileChangedAt is when day d's file last changed by at: when its

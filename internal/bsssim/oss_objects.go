@@ -305,19 +305,15 @@ func (s *OSSServer) replyOSSError(w http.ResponseWriter, r *http.Request, reques
 	for _, f := range e.extra {
 		body.Extra = append(body.Extra, xmlAny{XMLName: xml.Name{Local: f.name}, Value: f.value})
 	}
-	b, _ := xml.MarshalIndent(body, "", "  ") // plain strings always marshal
-	b = append([]byte(xml.Header), b...)
 	// No EC element or x-oss-ec header: the simulator does not guess OSS's
 	// error-center codes.
 	if r.Method == http.MethodHead {
-		w.Header().Set("x-oss-err", base64.StdEncoding.EncodeToString(b))
+		b, _ := xml.MarshalIndent(body, "", "  ") // plain strings always marshal
+		w.Header().Set("x-oss-err", base64.StdEncoding.EncodeToString(append([]byte(xml.Header), b...)))
 		w.WriteHeader(e.status)
 		return
 	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(e.status)
-	_, _ = w.Write(b)
+	_ = writeOSSXML(w, e.status, body) // plain strings always marshal
 }
 
 func writeOSSXML(w http.ResponseWriter, status int, v any) *ossError {

@@ -25,29 +25,26 @@ type csvRowWriter struct {
 }
 
 func (c *csvRowWriter) header(lang string) error {
-	c.line = c.line[:0]
-	for i, col := range c.cols {
-		if i > 0 {
-			c.line = append(c.line, ',')
-		}
-		c.line = appendCSVField(c.line, col.name(lang))
-	}
-	c.line = append(c.line, '\n')
-	_, err := c.out.Write(c.line)
-	return err
+	return c.write(func(line []byte, col *fileColumn) []byte { return appendCSVField(line, col.name(lang)) })
 }
 
 func (c *csvRowWriter) row(r *fileRow) error {
+	return c.write(func(line []byte, col *fileColumn) []byte {
+		if col.money != nil {
+			return col.money(r).appendDecimal(line)
+		}
+		return appendCSVField(line, col.text(r))
+	})
+}
+
+// write writes one line of the columns' fields, each appended by field.
+func (c *csvRowWriter) write(field func(line []byte, col *fileColumn) []byte) error {
 	c.line = c.line[:0]
 	for i, col := range c.cols {
 		if i > 0 {
 			c.line = append(c.line, ',')
 		}
-		if col.money != nil {
-			c.line = col.money(r).appendDecimal(c.line)
-		} else {
-			c.line = appendCSVField(c.line, col.text(r))
-		}
+		c.line = field(c.line, col)
 	}
 	c.line = append(c.line, '\n')
 	_, err := c.out.Write(c.line)
