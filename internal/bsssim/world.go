@@ -280,7 +280,7 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		currency:     cur,
 	}
 	w.splitBill.Store(cfg.SplitBillEnabled)
-	w.amortized.disabled = cfg.AmortizedCostDisabled
+	w.amortized.disabled.Store(cfg.AmortizedCostDisabled)
 	// Bound the caches by memory as well as entries: a world with many
 	// owners has large aggregates and plans.
 	owners := cfg.Owners + 1

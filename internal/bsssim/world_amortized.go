@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,8 +34,8 @@ import (
 // amortizedWorldState is the World's part for amortized cost: the console
 // switch and a cache of the last answer, which the pages of one walk share.
 type amortizedWorldState struct {
-	mu       sync.Mutex
-	disabled bool
+	disabled atomic.Bool
+	mu       sync.Mutex // guards last
 	last     struct {
 		key  amortizedCacheKey
 		rows []AmortizedCostItem
@@ -48,19 +49,11 @@ type amortizedCacheKey struct {
 }
 
 // AmortizedCostEnabled reports whether the account enabled Amortized Cost.
-func (w *World) AmortizedCostEnabled() bool {
-	w.amortized.mu.Lock()
-	defer w.amortized.mu.Unlock()
-	return !w.amortized.disabled
-}
+func (w *World) AmortizedCostEnabled() bool { return !w.amortized.disabled.Load() }
 
 // SetAmortizedCostEnabled switches Amortized Cost on or off, as the console
 // does. (BSS shows data 48 h after enabling; the simulator at once.)
-func (w *World) SetAmortizedCostEnabled(enabled bool) {
-	w.amortized.mu.Lock()
-	defer w.amortized.mu.Unlock()
-	w.amortized.disabled = !enabled
-}
+func (w *World) SetAmortizedCostEnabled(enabled bool) { w.amortized.disabled.Store(!enabled) }
 
 // amortizedTerm is the service term a row of day d is spread over.
 func (w *World) amortizedTerm(it *InstanceBillItem, d Day) (first, last Day) {

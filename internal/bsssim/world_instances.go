@@ -118,18 +118,8 @@ func (w *World) attrsOf(e *econ) attrs {
 	env := envs[e.env]
 	a := attrs{id: w.instanceID(e)}
 
-	var b strings.Builder
-	b.Grow(48)
-	b.WriteString(o.team)
-	b.WriteByte('-')
-	b.WriteString(p.roles[h%uint64(len(p.roles))])
-	b.WriteByte('-')
-	b.WriteString(env)
-	b.WriteByte('-')
-	n := (h >> 8) % 100
-	b.WriteByte(byte('0' + n/10))
-	b.WriteByte(byte('0' + n%10))
-	a.nick = b.String()
+	n := int((h >> 8) % 100) // two digits
+	a.nick = o.team + "-" + p.roles[h%uint64(len(p.roles))] + "-" + env + "-" + strconv.Itoa(n/10) + strconv.Itoa(n%10)
 
 	if p.hasZone {
 		a.zone = r.zones[(h>>16)%uint64(len(r.zones))]
@@ -141,10 +131,9 @@ func (w *World) attrsOf(e *econ) attrs {
 			strconv.Itoa(int(16+(h>>48)%200)) + "." + strconv.Itoa(int((h>>56)%256)) + "." +
 			strconv.Itoa(int(1+(h>>4)%253))
 	}
-	switch (h >> 12) % 20 {
-	case 0, 1, 2, 3, 4, 5, 6:
+	if (h>>12)%20 < 7 {
 		a.resourceGroup = defaultRG
-	default:
+	} else {
 		a.resourceGroup = o.team + "-" + env
 	}
 	if (h>>28)%10 < 3 {
@@ -177,8 +166,8 @@ func (w *World) instanceID(e *econ) string {
 	// The index part is the permuted index plus a random multiple of 2^32,
 	// so its leading character varies like the rest of the ID.
 	h := w.hash(tagInstanceName, uint64(e.g), 1, 0)
-	buf = appendBase36(buf, uint64(w.permute(uint32(e.g), tagFeistelInstance))+(h%idSpread)<<32, idIndexLen)
-	buf = appendBase36(buf, (h>>8)%3656158440062976, idFillerLen) // 36^10
+	buf = appendPadded(buf, uint64(w.permute(uint32(e.g), tagFeistelInstance))+(h%idSpread)<<32, 36, idIndexLen)
+	buf = appendPadded(buf, (h>>8)%3656158440062976, 36, idFillerLen) // 36^10
 	return string(buf)
 }
 
@@ -221,12 +210,7 @@ func (w *World) bucketName(e *econ, b int) string {
 	buf = append(buf, '-')
 	buf = append(buf, bucketPurposes[(h>>8)%uint64(len(bucketPurposes))]...)
 	buf = append(buf, '-')
-	v := w.permute(uint32(n), tagFeistelBucket)
-	const hex = "0123456789abcdef"
-	for shift := 28; shift >= 0; shift -= 4 {
-		buf = append(buf, hex[(v>>uint(shift))&0xf])
-	}
-	return string(buf)
+	return string(appendPadded(buf, uint64(w.permute(uint32(n), tagFeistelBucket)), 16, 8))
 }
 
 // bucketByName returns the instance and bucket index a bucket name denotes.
@@ -267,10 +251,10 @@ func (w *World) unpermute(v uint32, tag uint64) uint32 {
 	return uint32(l)<<16 | uint32(r)
 }
 
-// appendBase36 appends v in base 36, zero-padded to width.
-func appendBase36(buf []byte, v uint64, width int) []byte {
+// appendPadded appends v in base (lower-case digits), zero-padded to width.
+func appendPadded(buf []byte, v uint64, base, width int) []byte {
 	var tmp [16]byte
-	s := strconv.AppendUint(tmp[:0], v, 36)
+	s := strconv.AppendUint(tmp[:0], v, base)
 	for i := len(s); i < width; i++ {
 		buf = append(buf, '0')
 	}
