@@ -44,15 +44,8 @@ const (
 
 // String names the kind.
 func (k DataKind) String() string {
-	switch k {
-	case KindAmounts:
-		return "amounts"
-	case KindInstanceAttributes:
-		return "instance_attributes"
-	case KindSplitItems:
-		return "split_items"
-	case KindAmortized:
-		return "amortized"
+	if names := [...]string{"amounts", "instance_attributes", "split_items", "amortized"}; k >= 0 && int(k) < len(names) {
+		return names[k]
 	}
 	return fmt.Sprintf("DataKind(%d)", int(k))
 }

@@ -28,27 +28,17 @@ func (m Money) IsZero() bool { return m == 0 }
 func (m Money) String() string { return string(m.appendDecimal(nil)) }
 
 func (m Money) appendDecimal(dst []byte) []byte {
-	u := int64(m)
-	var abs uint64
-	if u < 0 {
+	abs := uint64(m)
+	if m < 0 {
 		dst = append(dst, '-')
-		abs = uint64(-(u + 1)) + 1 // safe for the most negative value
-	} else {
-		abs = uint64(u)
+		abs = -abs // the magnitude, the most negative value's included
 	}
 	dst = strconv.AppendUint(dst, abs/moneyUnit, 10)
-	frac := abs % moneyUnit
-	var digits [moneyScale]byte
-	for i := moneyScale - 1; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
+	dst = appendPadded(append(dst, '.'), abs%moneyUnit, 10, moneyScale)
+	for n := moneyScale; n > 2 && dst[len(dst)-1] == '0'; n-- {
+		dst = dst[:len(dst)-1]
 	}
-	n := moneyScale
-	for n > 2 && digits[n-1] == '0' {
-		n--
-	}
-	dst = append(dst, '.')
-	return append(dst, digits[:n]...)
+	return dst
 }
 
 // MarshalJSON writes the amount as a JSON number, exactly: bills carry their

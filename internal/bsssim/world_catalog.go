@@ -1,5 +1,7 @@
 package bsssim
 
+import "slices"
+
 // The simulated world's fixed catalogue: regions, products, billing methods
 // and the names instances are built from. Product codes, names, region IDs,
 // display names and zone IDs follow the BSS and product documentation; price
@@ -43,10 +45,8 @@ func RegionIDs() []string {
 // ("cn-hangzhou" → "China (Hangzhou)", as in the DescribeInstanceBill example),
 // or "" for a region the world does not use.
 func RegionDisplayName(id string) string {
-	for _, r := range regions {
-		if r.id == id {
-			return r.display
-		}
+	if i := slices.IndexFunc(regions, func(r region) bool { return r.id == id }); i >= 0 {
+		return regions[i].display
 	}
 	return ""
 }
