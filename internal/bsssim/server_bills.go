@@ -158,12 +158,6 @@ func pageSize(p url.Values, name string) (int, *apiError) {
 	return int(n), e
 }
 
-// pageNum reads PageNum: default 1, a 32-bit integer as BSS takes it.
-func pageNum(p url.Values) (int, *apiError) {
-	n, e := intParam(p, "PageNum", 1, 1, math.MaxInt32, "must be a positive integer")
-	return int(n), e
-}
-
 // ---------------------------------------------------------------------------
 // NextToken: stateless and bound to its query. A token is base64 (standard
 // alphabet, padded) of a fixed prefix, the offset and an HMAC of the query
@@ -259,17 +253,19 @@ func pagedBill[T any](s *Server, c *call, bp billParams, total, reachable int, r
 	return ans, nil
 }
 
-// pageRange reads PageNum and PageSize and returns the rows [lo, hi) that
-// page holds of the reachable rows.
+// pageRange reads PageNum (default 1, a 32-bit integer as BSS takes it)
+// and PageSize and returns the rows [lo, hi) that page holds of the
+// reachable rows.
 func pageRange(p url.Values, reachable int) (num, size, lo, hi int, e *apiError) {
-	if num, e = pageNum(p); e != nil {
+	n, e := intParam(p, "PageNum", 1, 1, math.MaxInt32, "must be a positive integer")
+	if e != nil {
 		return 0, 0, 0, 0, e
 	}
 	if size, e = pageSize(p, "PageSize"); e != nil {
 		return 0, 0, 0, 0, e
 	}
-	lo = min((num-1)*size, reachable)
-	return num, size, lo, min(lo+size, reachable), nil
+	lo = min((int(n)-1)*size, reachable)
+	return int(n), size, lo, min(lo+size, reachable), nil
 }
 
 func instanceBillRequest(bp billParams) InstanceBillRequest {

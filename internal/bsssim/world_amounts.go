@@ -149,12 +149,7 @@ func (w *World) leavesFor(e *econ, gross int64, h uint64) leaves {
 }
 
 // billsOn reports whether the instance has a regular row on day-of-month dom.
-func (e *econ) billsOn(dom int) bool {
-	if !e.cls.sub {
-		return true
-	}
-	return renewalDay(e) == dom
-}
+func (e *econ) billsOn(dom int) bool { return !e.cls.sub || renewalDay(e) == dom }
 
 // renewalDay is the day of month a subscription instance renews.
 func renewalDay(e *econ) int {
@@ -186,11 +181,7 @@ func (w *World) restatementsOf(d Day) []restatement {
 	for kind := uint64(0); kind < 2; kind++ {
 		late := kind == 1
 		h := w.hash(tagRestate, key, kind, 0)
-		percent := uint64(inDayRestatementPercent)
-		if late {
-			percent = lateRestatementPercent
-		}
-		if h%100 >= percent {
+		if h%100 >= [...]uint64{inDayRestatementPercent, lateRestatementPercent}[kind] {
 			continue
 		}
 		n := 1 + int((h>>8)%uint64(w.restateMax))
@@ -231,10 +222,7 @@ func (w *World) restatementsOf(d Day) []restatement {
 func lateAppearance(d Day, h uint64) time.Time {
 	settled := d.SettledAt(KindAmounts)
 	window := d.Cycle().FinalAt(KindAmounts).Sub(settled)
-	lo, hi := lateRestatementMin, lateRestatementMax
-	if hi >= window {
-		hi = window - time.Hour
-	}
+	lo, hi := lateRestatementMin, min(lateRestatementMax, window-time.Hour) // window is whole hours
 	if lo > hi {
 		lo = time.Hour
 	}

@@ -335,7 +335,14 @@ func ratioMoney(num, den int64) Money {
 	return Money(num * 10_000 / den * (moneyUnit / 10_000))
 }
 
-func periodString(p time.Time) string { return p.Format(periodLayout) }
+// periods are r's periods in order, each with its ratio, as mk writes them.
+func periods[T any](r *ratioSum, mk func(period string, ratio Money) T) []T {
+	out := []T{}
+	for _, p := range r.order {
+		out = append(out, mk(p.Format(periodLayout), ratioMoney(r.num[p], r.den[p])))
+	}
+	return out
+}
 
 // centsMoney is an amount in cents as a Money.
 func centsMoney(v int64) Money { return Money(v * (moneyUnit / 100)) }
@@ -351,10 +358,7 @@ func (w *World) SavingsPlansUsage(req AnalysisRequest, at time.Time) SavingsPlan
 		}
 	})
 	var out SavingsPlansUsageTotal
-	out.PeriodCoverage = []PeriodPercentage{}
-	for _, p := range r.order {
-		out.PeriodCoverage = append(out.PeriodCoverage, PeriodPercentage{Period: periodString(p), Percentage: ratioMoney(r.num[p], r.den[p])})
-	}
+	out.PeriodCoverage = periods(r, func(p string, v Money) PeriodPercentage { return PeriodPercentage{Period: p, Percentage: v} })
 	used := r.totN / 1000 // cents
 	out.TotalUsage.PoolValue = centsMoney(r.totD / 1000)
 	out.TotalUsage.PostpaidCost = centsMoney(used * 10 / 7)
@@ -378,10 +382,7 @@ func (w *World) SavingsPlansCoverage(req AnalysisRequest, at time.Time) SavingsP
 		}
 	})
 	var out SavingsPlansCoverageTotal
-	out.PeriodCoverage = []PeriodPercentage{}
-	for _, p := range r.order {
-		out.PeriodCoverage = append(out.PeriodCoverage, PeriodPercentage{Period: periodString(p), Percentage: ratioMoney(r.num[p], r.den[p])})
-	}
+	out.PeriodCoverage = periods(r, func(p string, v Money) PeriodPercentage { return PeriodPercentage{Period: p, Percentage: v} })
 	out.TotalCoverage.CoveragePercentage = ratioMoney(r.totN, r.totD)
 	out.TotalCoverage.DeductAmount = centsMoney(deduct)
 	return out
@@ -413,10 +414,7 @@ func (w *World) ResourceUsage(req AnalysisRequest, at time.Time) ResourceUsageTo
 		fee += w.money(res.feeCents)
 	})
 	var out ResourceUsageTotal
-	out.PeriodCoverage = []PeriodUsage{}
-	for _, p := range r.order {
-		out.PeriodCoverage = append(out.PeriodCoverage, PeriodUsage{Period: periodString(p), UsagePercentage: ratioMoney(r.num[p], r.den[p])})
-	}
+	out.PeriodCoverage = periods(r, func(p string, v Money) PeriodUsage { return PeriodUsage{Period: p, UsagePercentage: v} })
 	// Pay-as-you-go would cost 1.6 times the fee for what is used.
 	postpaid := fee * 16 / 10 * r.totN / max(r.totD, 1)
 	out.TotalUsage.ReservationCost = centsMoney(fee)
@@ -439,10 +437,7 @@ func (w *World) ResourceCoverage(req AnalysisRequest, at time.Time) ResourceCove
 		deduct += res.quantityPerHour * c / 1000
 	})
 	var out ResourceCoverageTotal
-	out.PeriodCoverage = []PeriodCoverage{}
-	for _, p := range r.order {
-		out.PeriodCoverage = append(out.PeriodCoverage, PeriodCoverage{Period: periodString(p), CoveragePercentage: ratioMoney(r.num[p], r.den[p])})
-	}
+	out.PeriodCoverage = periods(r, func(p string, v Money) PeriodCoverage { return PeriodCoverage{Period: p, CoveragePercentage: v} })
 	out.TotalCoverage.CoveragePercentage = ratioMoney(r.totN, r.totD)
 	out.TotalCoverage.TotalQuantity = Money(total * moneyUnit)
 	out.TotalCoverage.DeductQuantity = Money(deduct * moneyUnit)
