@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -246,12 +247,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (s settings, code int, 
 	if helped {
 		return s, exitOK, true
 	}
-	if s.faults == nil {
-		s.faults = bsssim.NewFaults()
-	}
-	if s.oss.faults == nil {
-		s.oss.faults = bsssim.NewOSSFaults()
-	}
+	s.faults = cmp.Or(s.faults, bsssim.NewFaults())
+	s.oss.faults = cmp.Or(s.oss.faults, bsssim.NewOSSFaults())
 	if err := s.check(); err != nil {
 		fmt.Fprintf(stderr, "bss-simulator: error: %v\n", err)
 		return s, exitUsage, true

@@ -1,6 +1,7 @@
 package bsssim
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/hex"
@@ -71,8 +72,8 @@ func NewOSSHandler(world *World, cfg OSSConfig) (*OSSServer, error) {
 	if world == nil {
 		return nil, errors.New("bsssim: NewOSSHandler needs a World")
 	}
-	s := &OSSServer{world: world, region: cfg.Region,
-		rowLimit: cfg.RowLimitPerFile, faults: cfg.Faults, sizes: newBoundedCache[string, int64](4096)}
+	s := &OSSServer{world: world, region: cmp.Or(cfg.Region, DefaultOSSRegion), rowLimit: cfg.RowLimitPerFile,
+		faults: cmp.Or(cfg.Faults, NewOSSFaults()), sizes: newBoundedCache[string, int64](4096)}
 	creds := credentialsOrTest(cfg.Credentials)
 	s.creds = make(map[string]Credential, len(creds))
 	for _, c := range creds {
@@ -82,12 +83,6 @@ func NewOSSHandler(world *World, cfg OSSConfig) (*OSSServer, error) {
 		s.creds[c.AccessKeyID] = c
 	}
 	s.clock, s.wall = clocksOrReal(cfg.Clock, cfg.WallClock)
-	if s.region == "" {
-		s.region = DefaultOSSRegion
-	}
-	if s.faults == nil {
-		s.faults = NewOSSFaults()
-	}
 	return s, nil
 }
 

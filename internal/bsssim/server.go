@@ -1,6 +1,7 @@
 package bsssim
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -92,7 +93,7 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 		world:    world,
 		creds:    make(map[string]Credential, len(creds)),
 		latency:  min(max(cfg.Latency, 0), MaxLatency),
-		faults:   cfg.Faults,
+		faults:   cmp.Or(cfg.Faults, NewFaults()),
 		nonces:   newNonceStore(),
 		tokenKey: make([]byte, 32),
 	}
@@ -113,14 +114,7 @@ func newServer(cfg Config, world billingWorld) (*Server, error) {
 		s.creds[c.AccessKeyID] = c
 	}
 	s.clock, s.wall = clocksOrReal(cfg.Clock, cfg.WallClock)
-	if s.faults == nil {
-		s.faults = NewFaults()
-	}
-	perSecond := cfg.QuotaPerSecond
-	if perSecond == 0 {
-		perSecond = DefaultQuotaPerSecond
-	}
-	s.quota = newQuota(perSecond)
+	s.quota = newQuota(cmp.Or(cfg.QuotaPerSecond, DefaultQuotaPerSecond))
 	_, _ = rand.Read(s.tokenKey) // crypto/rand.Read never fails (Go ≥ 1.24)
 	s.stats.reset()
 	return s, nil

@@ -244,18 +244,10 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 		return nil, fmt.Errorf("bsssim: WorldConfig.BucketsPerOSSInstance %d out of range 0…%d",
 			cfg.BucketsPerOSSInstance, maxBucketsPerOSSInstance)
 	}
-	if cfg.Owners == 0 {
-		cfg.Owners = defaultOwners
-	}
-	if cfg.InstancesPerOwner == 0 {
-		cfg.InstancesPerOwner = defaultInstancesPerOwner
-	}
-	if cfg.BucketsPerOSSInstance == 0 {
-		cfg.BucketsPerOSSInstance = defaultBuckets
-	}
-	if cfg.Currency == "" {
-		cfg.Currency = "CNY"
-	}
+	cfg.Owners = cmp.Or(cfg.Owners, defaultOwners)
+	cfg.InstancesPerOwner = cmp.Or(cfg.InstancesPerOwner, defaultInstancesPerOwner)
+	cfg.BucketsPerOSSInstance = cmp.Or(cfg.BucketsPerOSSInstance, defaultBuckets)
+	cfg.Currency = cmp.Or(cfg.Currency, "CNY")
 	cur, ok := currencies[cfg.Currency]
 	if !ok {
 		return nil, fmt.Errorf("bsssim: WorldConfig.Currency %q unknown: want CNY, USD or JPY", shortForError(cfg.Currency))

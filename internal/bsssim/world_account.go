@@ -1,6 +1,7 @@
 package bsssim
 
 import (
+	"cmp"
 	"runtime"
 	"sync"
 	"time"
@@ -202,10 +203,7 @@ func (w *World) Truth(q TruthQuery, at time.Time) Amounts {
 		}
 		owner = o
 	}
-	cycle := q.Cycle
-	if cycle.IsZero() {
-		cycle = q.Day.Cycle()
-	}
+	cycle := cmp.Or(q.Cycle, q.Day.Cycle())
 	var days []dayState
 	if !q.Day.IsZero() {
 		if ds := dayStateAt(q.Day, at); ds.started && q.Day.Cycle() == cycle {
