@@ -165,15 +165,16 @@ const (
 // clients must key on the Code either way.
 const throttlingHTTPStatus = http.StatusBadRequest
 
-// servedActions are the BSS actions the simulator answers.
-var servedActions = []string{
+// servedActions are the BSS actions the simulator answers, in the order
+// errors list them.
+var servedActions = slices.Concat([]string{
 	actionQueryAccountBill,
 	actionDescribeInstanceBill,
 	actionQueryInstanceBill,
 	actionDescribeSplitItemBill,
 	actionQueryBillToOSSSubscription,
 	actionQueryAccountBalance,
-}
+}, AmortizedActions, CommitmentActions, []string{actionQueryBillOverview})
 
 // call is one request as the gateway sees it.
 type call struct {

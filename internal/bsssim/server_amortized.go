@@ -7,7 +7,6 @@ import (
 )
 
 // The amortized-cost actions (wire_amortized.go, world_amortized.go).
-func init() { servedActions = append(servedActions, AmortizedActions...) }
 
 // amortizedWorld is what the amortized-cost actions ask the World. A
 // stand-in world without it answers them as an account without Amortized

@@ -10,9 +10,7 @@ import (
 	"time"
 )
 
-// The commitment actions (wire_commitments.go, world_commitments.go). They
-// join the served actions here so that server.go's dispatch needs one line.
-func init() { servedActions = append(servedActions, CommitmentActions...) }
+// The commitment actions (wire_commitments.go, world_commitments.go).
 
 // commitmentWorld is what the commitment actions ask the World. A stand-in
 // world without it answers them as an account that cannot use them.

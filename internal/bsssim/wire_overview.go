@@ -6,8 +6,6 @@ package bsssim
 
 const actionQueryBillOverview = "QueryBillOverview"
 
-func init() { servedActions = append(servedActions, actionQueryBillOverview) }
-
 // BillOverviewItem is one item of QueryBillOverview: a product and billing
 // method of one owner for the cycle to date.
 type BillOverviewItem struct {

@@ -47,8 +47,9 @@ type World struct {
 	// splitBill starts as cfg.SplitBillEnabled and can be switched while
 	// serving, as an account owner would in the console.
 	splitBill atomic.Bool
-	// commitments are the commitment actions the account cannot use (world_commitments.go).
-	commitments commitmentSwitches
+	// refusedCommitments holds, as action → true, the commitment actions the
+	// account cannot use: not enabled, not offered on its site (world_commitments.go).
+	refusedCommitments sync.Map
 	// amortized is the Amortized Cost switch and cache (world_amortized.go).
 	amortized amortizedWorldState
 

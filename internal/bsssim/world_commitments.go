@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -50,13 +49,6 @@ const (
 	aliyunSellerID = 26842
 )
 
-// commitmentSwitches are the commitment actions this account cannot use
-// (not enabled, not offered on its site). The zero value refuses none.
-type commitmentSwitches struct {
-	mu      sync.Mutex
-	refused map[string]bool
-}
-
 // SetCommitmentAPIAvailable makes the account able (or unable) to use one
 // of CommitmentActions; an unable account answers NotApplicable. It can be
 // switched while serving.
@@ -64,22 +56,14 @@ func (w *World) SetCommitmentAPIAvailable(action string, available bool) error {
 	if !slices.Contains(CommitmentActions, action) {
 		return fmt.Errorf("bsssim: %q is not a commitment action (known: %v)", shortForError(action), CommitmentActions)
 	}
-	s := &w.commitments
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.refused == nil {
-		s.refused = map[string]bool{}
-	}
-	s.refused[action] = !available
+	w.refusedCommitments.Store(action, !available)
 	return nil
 }
 
 // CommitmentAPIAvailable reports whether the account can use the action.
 func (w *World) CommitmentAPIAvailable(action string) bool {
-	s := &w.commitments
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.refused[action]
+	refused, _ := w.refusedCommitments.Load(action)
+	return refused != true // absent or false: available
 }
 
 // generation is one term of a renewing line.
