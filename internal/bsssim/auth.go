@@ -197,12 +197,10 @@ func prepareV1(c *call) (keyID, nonce, date, token string, verify func(string) (
 		}
 	}
 	if m := c.params.Get("SignatureMethod"); m != "HMAC-SHA1" {
-		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-			fmt.Sprintf("%s SignatureMethod %q is not supported; use HMAC-SHA1.", msgIncomplete, shorten(m)))
+		return "", "", "", "", nil, incompleteSignature("SignatureMethod %q is not supported; use HMAC-SHA1.", shorten(m))
 	}
 	if v := c.params.Get("SignatureVersion"); v != "1.0" {
-		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-			fmt.Sprintf("%s SignatureVersion %q is not supported; use 1.0.", msgIncomplete, shorten(v)))
+		return "", "", "", "", nil, incompleteSignature("SignatureVersion %q is not supported; use 1.0.", shorten(v))
 	}
 	verify = func(secret string) (bool, string) {
 		stringToSign := stringToSignV1(c.method, c.params)
@@ -221,28 +219,23 @@ var requiredSignedV3 = []string{headerAction, headerDate, headerNonce, headerVer
 func (s *Server) prepareV3(c *call) (keyID, nonce, date, token string, verify func(string) (bool, string), apiErr *apiError) {
 	h := c.header.Get("Authorization")
 	if h == "" {
-		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-			msgIncomplete+" The Authorization header is missing.")
+		return "", "", "", "", nil, incompleteSignature("The Authorization header is missing.")
 	}
 	keyID, signed, signature, err := parseAuthorizationV3(h)
 	if err != nil {
-		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-			msgIncomplete+" "+err.Error()+".")
+		return "", "", "", "", nil, incompleteSignature("%s.", err)
 	}
 	for _, name := range requiredSignedV3 {
 		if c.header.Get(name) == "" {
-			return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-				fmt.Sprintf("%s The %s header is missing.", msgIncomplete, name))
+			return "", "", "", "", nil, incompleteSignature("The %s header is missing.", name)
 		}
 		if !slices.Contains(signed, name) {
-			return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-				fmt.Sprintf("%s The %s header must be signed.", msgIncomplete, name))
+			return "", "", "", "", nil, incompleteSignature("The %s header must be signed.", name)
 		}
 	}
 	token = c.header.Get(headerSecurityToken)
 	if token != "" && !slices.Contains(signed, headerSecurityToken) {
-		return "", "", "", "", nil, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-			fmt.Sprintf("%s The %s header must be signed.", msgIncomplete, headerSecurityToken))
+		return "", "", "", "", nil, incompleteSignature("The %s header must be signed.", headerSecurityToken)
 	}
 
 	verify = func(secret string) (bool, string) {
@@ -334,6 +327,12 @@ func (n *nonceStore) evict() {
 		n.order = append(n.order[:0:0], n.order[n.head:]...)
 		n.head = 0
 	}
+}
+
+// incompleteSignature is the gateway's IncompleteSignature answer, its
+// message followed by the detail format writes.
+func incompleteSignature(format string, a ...any) *apiError {
+	return newAPIError(http.StatusBadRequest, "IncompleteSignature", msgIncomplete+" "+fmt.Sprintf(format, a...))
 }
 
 // missingParameter is the gateway's answer to an absent common parameter.

@@ -366,8 +366,7 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (*call, *apiEr
 	case apiVersion:
 	case "":
 		if c.v3 {
-			return c, newAPIError(http.StatusBadRequest, "IncompleteSignature",
-				fmt.Sprintf("%s The %s header is missing.", msgIncomplete, headerVersion))
+			return c, incompleteSignature("The %s header is missing.", headerVersion)
 		}
 		return c, missingParameter("Version")
 	default:
