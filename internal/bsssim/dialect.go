@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -129,7 +130,10 @@ type rewriter struct {
 func (r *rewriter) value(key string, v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		for k, e := range x {
+		// In key order: the sparse choice counts fields, and the same
+		// answer must be written the same way each time it is asked for.
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			e := x[k]
 			if r.parts.sparse && informationalKeys[k] {
 				r.n++
 				switch (r.seed + r.n*0x9e3779b97f4a7c15) >> 61 % 3 {
