@@ -666,14 +666,10 @@ type response[T any] struct {
 	Data      *T           `json:"Data"`    // nil when absent or null
 }
 
-// decodeResponse reads one HTTP answer in one encoding/json pass and returns
-// its Data, an *APIError or a *ResponseError. A Data that does not fit T
-// strictly is read again by the tolerant reader (reader.go), which tells
-// unexpected (nil: no one) each field it tolerated.
-func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
-	return decodeResponseReporting[T](action, status, body, nil)
-}
-
+// decodeResponseReporting reads one HTTP answer in one encoding/json pass
+// and returns its Data, an *APIError or a *ResponseError. A Data that does
+// not fit T strictly is read again by the tolerant reader (reader.go), which
+// tells unexpected (nil: no one) each field it tolerated.
 func decodeResponseReporting[T any](action string, status int, body []byte, unexpected func(field string)) (*T, error) {
 	var resp response[T]
 	dataErr := json.Unmarshal(body, &resp)

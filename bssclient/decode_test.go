@@ -9,6 +9,12 @@ import (
 	"time"
 )
 
+// decodeResponse is decodeResponseReporting with no one told of tolerated
+// fields: what the tests of decoding call.
+func decodeResponse[T any](action string, status int, body []byte) (*T, error) {
+	return decodeResponseReporting[T](action, status, body, nil)
+}
+
 // filledRow returns a row of type T with every string and Money field set
 // to a value of its own, so that a field missed or crossed with another
 // shows.
