@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -92,15 +93,11 @@ func isUnreserved(c byte) bool {
 // value, percent-encodes both and joins "k=v" pairs with "&". skip names a
 // parameter to leave out ("" for none).
 func canonicalQuery(q url.Values, skip string) string {
-	names := make([]string, 0, len(q))
-	for k := range q {
-		if k != skip || skip == "" {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
 	var b strings.Builder
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k == skip && skip != "" {
+			continue
+		}
 		values := q[k]
 		if len(values) == 0 {
 			values = []string{""}
@@ -182,11 +179,7 @@ func canonicalRequestV3(method, path string, query url.Values, header http.Heade
 	if host != "" {
 		merged["host"] = []string{strings.TrimSpace(host)}
 	}
-	names := make([]string, 0, len(merged))
-	for name := range merged {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(merged))
 
 	var b strings.Builder
 	b.WriteString(strings.ToUpper(method))
