@@ -47,57 +47,47 @@ const (
 	KindAmortized
 )
 
+// dataKinds is what the pages say of each kind, quoted at the constants
+// above.
+var dataKinds = [...]struct {
+	name  string
+	delay time.Duration // Delay
+	// finalDay is the day of the following month on whose noon (UTC+8) a
+	// cycle's bill becomes final: the 3rd for bills, the 4th for split
+	// bills, the 6th for amortized cost.
+	finalDay  int
+	retention int // RetentionCycles
+}{
+	KindAmounts:            {"amounts", 24 * time.Hour, 3, 18},
+	KindInstanceAttributes: {"instance_attributes", 48 * time.Hour, 3, 18},
+	KindSplitItems:         {"split_items", 72 * time.Hour, 4, 12},
+	KindAmortized:          {"amortized", 48 * time.Hour, 6, 12},
+}
+
+// index is k's index in dataKinds: a kind not in it has KindAmounts' row.
+func (k DataKind) index() DataKind {
+	if k < 0 || int(k) >= len(dataKinds) {
+		return KindAmounts
+	}
+	return k
+}
+
 // String names the kind for logs and labels.
 func (k DataKind) String() string {
-	switch k {
-	case KindAmounts:
-		return "amounts"
-	case KindInstanceAttributes:
-		return "instance_attributes"
-	case KindSplitItems:
-		return "split_items"
-	case KindAmortized:
-		return "amortized"
+	if k.index() != k {
+		return fmt.Sprintf("DataKind(%d)", int(k))
 	}
-	return fmt.Sprintf("DataKind(%d)", int(k))
+	return dataKinds[k].name
 }
 
 // Delay is how long after a billing day ends its data of this kind is complete.
-func (k DataKind) Delay() time.Duration {
-	switch k {
-	case KindInstanceAttributes, KindAmortized:
-		return 48 * time.Hour
-	case KindSplitItems:
-		return 72 * time.Hour
-	default:
-		return 24 * time.Hour
-	}
-}
-
-// finalDayOfNextMonth is the day of the following month on whose noon (UTC+8)
-// a cycle's bill becomes final: the 3rd for bills, the 4th for split bills,
-// the 6th for amortized cost.
-func (k DataKind) finalDayOfNextMonth() int {
-	switch k {
-	case KindSplitItems:
-		return 4
-	case KindAmortized:
-		return 6
-	}
-	return 3
-}
+func (k DataKind) Delay() time.Duration { return dataKinds[k.index()].delay }
 
 // RetentionCycles is how many billing cycles, counting the current one, the
 // API still serves: 18 months for bills, 12 for split bills and amortized
 // cost. Whether amortized cost's "past 12 months" counts the current month
 // is INFERRED (counted, the safer reading: it asks one month less).
-func (k DataKind) RetentionCycles() int {
-	switch k {
-	case KindSplitItems, KindAmortized:
-		return 12
-	}
-	return 18
-}
+func (k DataKind) RetentionCycles() int { return dataKinds[k.index()].retention }
 
 // Day is a billing day: a calendar date in BillingZone. The zero Day means unset.
 type Day struct {
@@ -239,7 +229,7 @@ func (c Cycle) Start() time.Time { return c.FirstDay().Start() }
 // split bills, the 6th for amortized cost. Until then refunds, adjustments and late usage may change it.
 func (c Cycle) FinalAt(k DataKind) time.Time {
 	n := c.Next()
-	return time.Date(n.Year, n.Month, k.finalDayOfNextMonth(), 12, 0, 0, 0, BillingZone)
+	return time.Date(n.Year, n.Month, dataKinds[k.index()].finalDay, 12, 0, 0, 0, BillingZone)
 }
 
 // isFinal reports whether the cycle's bill of kind k is final at now,
