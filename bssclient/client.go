@@ -244,8 +244,8 @@ func New(cfg Config) (*Client, error) {
 		timeout:     cfg.Timeout,
 		signature:   cfg.SignatureVersion,
 		httpClient:  cfg.HTTPClient,
-		observer:    cfg.Observer,
-		logger:      cfg.Logger,
+		observer:    cmp.Or[Observer](cfg.Observer, noObserver{}),
+		logger:      cmp.Or(cfg.Logger, log.NewNopLogger()),
 		now:         cfg.Now,
 		userAgent:   cmp.Or(cfg.UserAgent, DefaultUserAgent),
 		sleep:       sleepContext,
@@ -256,12 +256,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.httpClient == nil {
 		c.httpClient = defaultHTTPClient()
-	}
-	if c.observer == nil {
-		c.observer = noObserver{}
-	}
-	if c.logger == nil {
-		c.logger = log.NewNopLogger()
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -407,10 +401,7 @@ func call[T any](ctx context.Context, c *Client, action string, params url.Value
 		data, err = decodeResponseReporting[T](action, status, body, func(field string) { c.unexpected(action, field) })
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return data, err // nil after a failed attempt: decodeResponseReporting returns nil with its error
 }
 
 // Call is call for actions without a typed method of their own: it decodes
