@@ -142,10 +142,11 @@ func columnNeeded(t reflect.Type, c *billFileColumn, layout fileLayout) bool {
 	return neededFields[t.Name()+"."+c.field]
 }
 
-// amountsNotInFiles lists the Amounts fields no table column fills: rows
-// decoded from a file hold zero there, which is no answer, and a caller
-// must not publish it as one.
-func amountsNotInFiles() []string {
+// AmountsNotInBillFiles names the Amounts fields bill files do not carry
+// (no column of the INFERRED table fills them): rows read from files hold
+// zero there, which is no answer, so a caller must not publish those
+// amounts from files.
+func AmountsNotInBillFiles() []string {
 	var out []string
 	inTable := map[string]bool{}
 	for _, c := range billFileColumns {

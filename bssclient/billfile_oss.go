@@ -352,14 +352,8 @@ type BillFile struct {
 }
 
 func newBillFile(res *oss.GetObjectResult, bucket, key string, zipped, split bool, layout fileLayout) *BillFile {
-	f := &BillFile{Bucket: bucket, Key: key, Zipped: zipped, body: &countedBody{ReadCloser: res.Body}, split: split, layout: layout}
-	if res.LastModified != nil {
-		f.LastModified = *res.LastModified
-	}
-	if res.ETag != nil {
-		f.ETag = *res.ETag
-	}
-	return f
+	return &BillFile{Bucket: bucket, Key: key, ETag: oss.ToString(res.ETag), LastModified: oss.ToTime(res.LastModified),
+		Zipped: zipped, body: &countedBody{ReadCloser: res.Body}, split: split, layout: layout}
 }
 
 // Close ends the file's download.
@@ -418,24 +412,14 @@ func decodeBillFile[T any](f *BillFile) iter.Seq2[[]T, error] {
 		if err == nil {
 			err = b.flush(true)
 		}
+		// OSS failing the download is reported as OSS's error; any other
+		// failure already names the file.
+		var se *oss.ServiceError
+		if errors.As(err, &se) {
+			err = ossFailure("GetObject", f.Bucket, f.Key, err)
+		}
 		if err != nil && !errors.Is(err, errStopped) {
-			yield(nil, f.readFailure(err))
+			yield(nil, err)
 		}
 	}
 }
-
-// readFailure reports OSS failing the download as OSS's error; any other
-// failure already names the file.
-func (f *BillFile) readFailure(err error) error {
-	var se *oss.ServiceError
-	if errors.As(err, &se) {
-		return ossFailure("GetObject", f.Bucket, f.Key, err)
-	}
-	return err
-}
-
-// AmountsNotInBillFiles names the Amounts fields bill files do not carry
-// (by the INFERRED column table): rows read from files hold zero there,
-// which is no answer, so a caller must not publish those amounts from
-// files.
-func AmountsNotInBillFiles() []string { return amountsNotInFiles() }
