@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alibabacloud-go/tea/tea"
 	alicred "github.com/aliyun/credentials-go/credentials"
 	"github.com/aliyun/credentials-go/credentials/providers"
 
@@ -456,20 +457,14 @@ func (p *chainProvider) fetch() (res credentialsResult) {
 	}
 	var c Credentials
 	if m != nil {
-		c = Credentials{AccessKeyID: deref(m.AccessKeyId), AccessKeySecret: deref(m.AccessKeySecret), SecurityToken: deref(m.SecurityToken)}
+		c = Credentials{AccessKeyID: tea.StringValue(m.AccessKeyId), AccessKeySecret: tea.StringValue(m.AccessKeySecret),
+			SecurityToken: tea.StringValue(m.SecurityToken)}
 	}
 	p.addKnownSecrets(c.AccessKeySecret, c.SecurityToken)
 	if c.AccessKeyID == "" || c.AccessKeySecret == "" {
 		return credentialsResult{err: p.failure("provider returned no AccessKey ID or secret")}
 	}
 	return credentialsResult{cred: c}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // maxKnownSecrets bounds the scrub list; rotated STS credentials add two

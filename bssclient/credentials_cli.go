@@ -2,6 +2,7 @@ package bssclient
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,11 +98,7 @@ func describeCLIConfig(content []byte, readErr error) string {
 		return fmt.Sprintf("not valid JSON at line %d, column %d", line, col)
 	case errors.As(err, &typeErr):
 		line, col := lineColumn(content, typeErr.Offset)
-		field := typeErr.Field
-		if field == "" {
-			field = "the top level"
-		}
-		return fmt.Sprintf("%s is a JSON %s, want %s (line %d, column %d)", field, typeErr.Value, typeErr.Type.Kind(), line, col)
+		return fmt.Sprintf("%s is a JSON %s, want %s (line %d, column %d)", cmp.Or(typeErr.Field, "the top level"), typeErr.Value, typeErr.Type.Kind(), line, col)
 	case strings.Contains(err.Error(), "unexpected end of JSON input"):
 		return "it ends before its JSON does"
 	}
