@@ -71,7 +71,7 @@ func walk[T any, D any, PD interface {
 			return
 		}
 		paging := newPaging()
-		firstTotal, rowsRead := -1, 0
+		var firstTotal, rowsRead int
 		for pageNum := 1; ; pageNum++ {
 			paging.set(params, pageNum)
 			data, err := call[D](ctx, c, action, params)
@@ -80,9 +80,16 @@ func walk[T any, D any, PD interface {
 				return
 			}
 			page := PD(data)
+			if pageNum == 1 {
+				firstTotal = page.totalCount()
+			}
 			last := false
-			err = checkTotal(action, pageNum, page.totalCount(), &firstTotal)
-			if err == nil {
+			if total := page.totalCount(); total != firstTotal {
+				// The bill was restated under us, and mixing pages of two
+				// versions gives a wrong sum.
+				err = &ResponseError{Action: action, Code: CodeTotalCountDrift, Detail: fmt.Sprintf(
+					"TotalCount changed from %d to %d at page %d", firstTotal, total, pageNum)}
+			} else {
 				last, err = paging.judge(pageNum, page)
 			}
 			if err != nil {
@@ -91,7 +98,11 @@ func walk[T any, D any, PD interface {
 			}
 			rows := page.rows()
 			rowsRead += len(rows)
-			c.logPage(action, params, pageNum, len(rows), rowsRead, last)
+			// The period, not the whole request: nothing in a bill request
+			// is secret, but a line per page should stay short.
+			level.Debug(c.logger).Log("msg", "read a BSS page", "action", action,
+				"billing_cycle", params.Get("BillingCycle"), "billing_date", params.Get("BillingDate"),
+				"page", pageNum, "rows", len(rows), "rows_read", rowsRead, "last", last)
 			if len(rows) > 0 && !yield(rows, nil) {
 				return
 			}
@@ -169,27 +180,4 @@ func walkToken[T any, D any, PD interface {
 			},
 		}
 	})
-}
-
-// logPage logs one page of a walk at debug level. It names the period, not
-// the whole request: nothing in a bill request is secret, but a line per
-// page should stay short.
-func (c *Client) logPage(action string, request url.Values, pageNum, rows, rowsRead int, last bool) {
-	level.Debug(c.logger).Log("msg", "read a BSS page", "action", action,
-		"billing_cycle", request.Get("BillingCycle"), "billing_date", request.Get("BillingDate"),
-		"page", pageNum, "rows", rows, "rows_read", rowsRead, "last", last)
-}
-
-// checkTotal fails the walk when TotalCount changes between pages: the bill
-// was restated under us, and mixing pages of two versions gives a wrong sum.
-func checkTotal(action string, pageNum, total int, first *int) error {
-	if *first < 0 {
-		*first = total
-		return nil
-	}
-	if total != *first {
-		return &ResponseError{Action: action, Code: CodeTotalCountDrift, Detail: fmt.Sprintf(
-			"TotalCount changed from %d to %d at page %d", *first, total, pageNum)}
-	}
-	return nil
 }
