@@ -365,9 +365,7 @@ func newAliCredential(typ string, src CredentialSource) (alicred.Credential, err
 		cfg.SetRoleName(src.RoleName)
 	case CredentialsRAMRoleARN:
 		cfg.SetAccessKeyId(src.AccessKeyID).SetAccessKeySecret(src.AccessKeySecret).SetRoleArn(src.RoleArn)
-		if src.SecurityToken != "" {
-			cfg.SetSecurityToken(src.SecurityToken)
-		}
+		setOptional(cfg.SetSecurityToken, src.SecurityToken)
 		setOptional(cfg.SetRoleSessionName, src.RoleSessionName)
 		setOptional(cfg.SetSTSEndpoint, src.STSEndpoint)
 	case CredentialsOIDCRoleARN:
