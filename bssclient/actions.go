@@ -1,6 +1,7 @@
 package bssclient
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -126,10 +127,8 @@ func (r SplitItemBillRequest) params() (url.Values, error) {
 // checked its values: the order of the list is the order a request's
 // refusals are reported in.
 func checked(p url.Values, errs ...error) (url.Values, error) {
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := cmp.Or(errs...); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

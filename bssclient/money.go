@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,13 +133,9 @@ func stripThousandsSeparators(t string) string {
 		sign, intPart = intPart[:1], intPart[1:]
 	}
 	groups := strings.Split(intPart, ",")
-	if len(groups[0]) < 1 || len(groups[0]) > 3 {
+	if len(groups[0]) < 1 || len(groups[0]) > 3 ||
+		slices.ContainsFunc(groups[1:], func(g string) bool { return len(g) != 3 }) {
 		return t
-	}
-	for _, g := range groups[1:] {
-		if len(g) != 3 {
-			return t
-		}
 	}
 	return sign + strings.Join(groups, "") + rest
 }

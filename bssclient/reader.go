@@ -2,6 +2,7 @@ package bssclient
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -228,9 +229,7 @@ func (r *reader) fields(obj map[string]any, t reflect.Type, path, field string) 
 			continue
 		}
 		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if key == "" {
-			key = f.Name
-		}
+		key = cmp.Or(key, f.Name)
 		if key == "-" {
 			continue
 		}
