@@ -61,33 +61,9 @@ const timestampLayout = "2006-01-02T15:04:05Z"
 // percentEncode is RFC 3986 percent-encoding as Alibaba signs it: only
 // A-Z a-z 0-9 - _ . ~ stay as they are; every other byte of the UTF-8 form
 // becomes %XX with uppercase hex, so a space is %20 (never +).
-func percentEncode(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !isUnreserved(s[i]) {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isUnreserved(c) {
-			b = append(b, c)
-			continue
-		}
-		b = append(b, '%', hexDigits[c>>4], hexDigits[c&0x0f])
-	}
-	return string(b)
-}
-
-func isUnreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
-}
+// url.QueryEscape leaves the same unreserved set and writes uppercase hex;
+// a space, which it writes "+", is the one difference ("+" itself is %2B).
+func percentEncode(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // canonicalQuery sorts params by name (byte order) and, within one name, by
 // value, percent-encodes both and joins "k=v" pairs with "&". skip names a
