@@ -43,8 +43,7 @@ func newRowBatch[T any](yield func([]T, error) bool) *rowBatch[T] {
 // next returns a zeroed row at the batch's end: a column the file lacks
 // must read as empty, not as the previous row's value.
 func (b *rowBatch[T]) next() *T {
-	var zero T
-	b.rows = append(b.rows, zero)
+	b.rows = append(b.rows, *new(T))
 	return &b.rows[len(b.rows)-1]
 }
 

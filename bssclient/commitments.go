@@ -161,10 +161,8 @@ func (r AnalysisRequest) params(action string, withResourceType bool) (url.Value
 		return nil, localParamError(action, CodeInvalidParameter, "PeriodType %q: want %s, %s or %s",
 			truncateForError(string(r.PeriodType)), PeriodHour, PeriodDay, PeriodMonth)
 	}
-	p := url.Values{}
-	p.Set("StartPeriod", r.Start.In(AnalysisZone).Format(AnalysisTimeLayout))
-	p.Set("EndPeriod", r.End.In(AnalysisZone).Format(AnalysisTimeLayout))
-	p.Set("PeriodType", string(r.PeriodType))
+	p := url.Values{"StartPeriod": {r.Start.In(AnalysisZone).Format(AnalysisTimeLayout)},
+		"EndPeriod": {r.End.In(AnalysisZone).Format(AnalysisTimeLayout)}, "PeriodType": {string(r.PeriodType)}}
 	if withResourceType {
 		switch r.ResourceType {
 		case ResourceTypeRI, ResourceTypeSCU:

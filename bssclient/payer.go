@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -46,11 +45,9 @@ func (c *Client) Payer(ctx context.Context, cycle Cycle) (Payer, error) {
 	if c.payer.AccountID != "" {
 		return c.payer, nil
 	}
-	params := url.Values{}
-	params.Set("BillingCycle", cycle.String())
-	params.Set("Granularity", string(Monthly))
-	params.Set("PageNum", "1")
-	params.Set("PageSize", strconv.Itoa(1)) // the answer's AccountID is all that is wanted
+	// One row: the answer's AccountID is all that is wanted.
+	params := url.Values{"BillingCycle": {cycle.String()}, "Granularity": {string(Monthly)},
+		"PageNum": {"1"}, "PageSize": {"1"}}
 	data, err := call[AccountBillData](ctx, c, ActionQueryAccountBill, params)
 	if err != nil {
 		return Payer{}, fmt.Errorf("learning the payer account: %w", err)
