@@ -590,18 +590,13 @@ func (c *Client) newRequest(ctx context.Context, action string, params url.Value
 // encodeQuery writes params as the SDKs do: sorted, RFC 3986 encoded (a
 // space is %20, never +), so a token with "/+=" survives.
 func encodeQuery(q url.Values) string {
-	var b strings.Builder
+	var pairs []string
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		for _, v := range q[k] {
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(percentEncode(k))
-			b.WriteByte('=')
-			b.WriteString(percentEncode(v))
+			pairs = append(pairs, percentEncode(k)+"="+percentEncode(v))
 		}
 	}
-	return b.String()
+	return strings.Join(pairs, "&")
 }
 
 // exchange sends req and reads at most maxBody bytes of the answer.

@@ -69,29 +69,20 @@ func percentEncode(s string) string { return strings.ReplaceAll(url.QueryEscape(
 // value, percent-encodes both and joins "k=v" pairs with "&". skip names a
 // parameter to leave out ("" for none).
 func canonicalQuery(q url.Values, skip string) string {
-	var b strings.Builder
+	var pairs []string
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if k == skip && skip != "" {
 			continue
 		}
-		values := q[k]
+		values := slices.Sorted(slices.Values(q[k]))
 		if len(values) == 0 {
 			values = []string{""}
-		} else if len(values) > 1 {
-			values = slices.Clone(values)
-			slices.Sort(values)
 		}
-		ek := percentEncode(k)
 		for _, v := range values {
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(ek)
-			b.WriteByte('=')
-			b.WriteString(percentEncode(v))
+			pairs = append(pairs, percentEncode(k)+"="+percentEncode(v))
 		}
 	}
-	return b.String()
+	return strings.Join(pairs, "&")
 }
 
 // ---------------------------------------------------------------------------
@@ -158,25 +149,13 @@ func canonicalRequestV3(method, path string, query url.Values, header http.Heade
 	names := slices.Sorted(maps.Keys(merged))
 
 	var b strings.Builder
-	b.WriteString(strings.ToUpper(method))
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(path))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQueryV3(query))
-	b.WriteByte('\n')
+	fmt.Fprintf(&b, "%s\n%s\n%s\n", strings.ToUpper(method), canonicalURI(path), canonicalQueryV3(query))
 	for _, name := range names {
-		values := merged[name]
-		slices.Sort(values)
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(strings.Join(values, ","))
-		b.WriteByte('\n')
+		slices.Sort(merged[name])
+		fmt.Fprintf(&b, "%s:%s\n", name, strings.Join(merged[name], ","))
 	}
 	signedHeaders = strings.Join(names, ";")
-	b.WriteByte('\n')
-	b.WriteString(signedHeaders)
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
+	fmt.Fprintf(&b, "\n%s\n%s", signedHeaders, payloadHash)
 	return b.String(), signedHeaders
 }
 
