@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -328,9 +329,4 @@ func cycleName(cyc, current bssclient.Cycle) string {
 
 // productCode prefers ProductCode, which QueryAccountBill fills only when
 // grouping by product, and falls back to PipCode.
-func productCode(code, pip string) string {
-	if code != "" {
-		return code
-	}
-	return pip
-}
+func productCode(code, pip string) string { return cmp.Or(code, pip) }

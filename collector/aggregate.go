@@ -119,12 +119,7 @@ func withLabels(s series, front []string, back ...string) series {
 
 // orUnknown keeps a label value non-empty, so that a blank field in a bill
 // is visible as such rather than merging with another series' absence.
-func orUnknown(s string) string {
-	if s = strings.TrimSpace(s); s == "" {
-		return "unknown"
-	}
-	return s
-}
+func orUnknown(s string) string { return cmp.Or(strings.TrimSpace(s), "unknown") }
 
 // capSeries keeps the max series with the largest payable amount and sums
 // the rest into overflow series, labelled by overflowOf, so that the kept

@@ -39,10 +39,7 @@ func digestOf(fields ...string) rowDigest {
 }
 
 func (d rowDigest) compare(e rowDigest) int {
-	if c := cmp.Compare(d.hi, e.hi); c != 0 {
-		return c
-	}
-	return cmp.Compare(d.lo, e.lo)
+	return cmp.Or(cmp.Compare(d.hi, e.hi), cmp.Compare(d.lo, e.lo))
 }
 
 // rowIndex maps row digests to series indexes: a slice sorted once for

@@ -1,5 +1,7 @@
 package collector
 
+import "cmp"
+
 // FOCUS (the FinOps Open Cost and Usage Specification) is the vocabulary
 // cost tools share; docs/metrics.md maps every money family and label to
 // its columns. Its ServiceCategory groups services by their core function,
@@ -55,8 +57,5 @@ var serviceCategories = map[string]string{
 
 // ServiceCategory is the FOCUS ServiceCategory of a BSS product code.
 func ServiceCategory(productCode string) string {
-	if c, ok := serviceCategories[productCode]; ok {
-		return c
-	}
-	return "Other"
+	return cmp.Or(serviceCategories[productCode], "Other")
 }

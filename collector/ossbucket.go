@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -465,12 +466,8 @@ func (r *ossBucketReader) labelsOf(it *bssclient.SplitItemBillItem, labels []str
 	if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 		return false
 	}
-	bucket := it.SplitItemName
-	if bucket == "" {
-		bucket = it.SplitItemID
-	}
 	labels[0] = orUnknown(it.OwnerID)
-	labels[1] = orUnknown(bucket)
+	labels[1] = orUnknown(cmp.Or(it.SplitItemName, it.SplitItemID))
 	rest := labels[2:]
 	if r.cfg.OSSBucket.BillingItem {
 		// INFERRED: each split row is one billing item of one split

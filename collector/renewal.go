@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -152,12 +153,7 @@ type expiringInstance struct {
 // expiring instance keeps a series for its next expiry beyond the list,
 // and the series count is bounded by the cap plus the groups.
 func capExpiring(all []expiringInstance, maxInstances int) []expiringInstance {
-	slices.SortFunc(all, func(a, b expiringInstance) int {
-		if c := a.end.Compare(b.end); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	slices.SortFunc(all, func(a, b expiringInstance) int { return cmp.Or(a.end.Compare(b.end), strings.Compare(a.id, b.id)) })
 	if len(all) <= maxInstances {
 		return all
 	}
