@@ -105,7 +105,7 @@ func (c *accountCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.labelled.describe(ch)
 	}
 	c.cycle.describe(ch)
-	ch <- cycleFinalDesc
+	describe(ch, cycleFinalDesc)
 }
 
 func (c *accountCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

@@ -94,12 +94,10 @@ func newAmortizedCollector(acct Account, cfg Config, logger log.Logger) (Collect
 }
 
 func (c *amortizedCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.cycle
+	describe(ch, c.cycle, cycleFinalDesc, apiAvailableDesc)
 	if c.cfg.Amortized.PerInstance {
-		ch <- c.perInstance
+		describe(ch, c.perInstance)
 	}
-	ch <- cycleFinalDesc
-	ch <- apiAvailableDesc
 }
 
 func (c *amortizedCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

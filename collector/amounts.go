@@ -126,11 +126,7 @@ func newAmountFamily(prefix, help string, labels []string, columns []amountColum
 	return f
 }
 
-func (f amountFamily) describe(ch chan<- *prometheus.Desc) {
-	for _, d := range f.descs {
-		ch <- d
-	}
-}
+func (f amountFamily) describe(ch chan<- *prometheus.Desc) { describe(ch, f.descs...) }
 
 // appendMetrics appends one gauge per column for a series. A non-zero ts
 // stamps the samples with it (the daily families).

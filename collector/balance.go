@@ -40,9 +40,7 @@ func newBalanceCollector(acct Account, _ Config, _ log.Logger) (Collector, error
 }
 
 func (c *balanceCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.available
-	ch <- c.cash
-	ch <- c.credit
+	describe(ch, c.available, c.cash, c.credit)
 }
 
 func (c *balanceCollector) Refresh(ctx context.Context, _ time.Time) (Snapshot, error) {

@@ -121,10 +121,7 @@ func (c *BudgetCollector) ObserveSpend(account string, spent []SpendScope) {
 }
 
 // Describe implements prometheus.Collector.
-func (c *BudgetCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.desc
-	ch <- c.unmatchedDesc
-}
+func (c *BudgetCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, c.desc, c.unmatchedDesc) }
 
 // Collect implements prometheus.Collector.
 func (c *BudgetCollector) Collect(ch chan<- prometheus.Metric) {

@@ -124,6 +124,13 @@ func (s *Snapshot) addGauge(d *prometheus.Desc, v float64, labelValues ...string
 	s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labelValues...))
 }
 
+// describe sends descs, for the Describe of a collector.
+func describe(ch chan<- *prometheus.Desc, descs ...*prometheus.Desc) {
+	for _, d := range descs {
+		ch <- d
+	}
+}
+
 // partialPublisher is implemented by collectors that can publish the days
 // they have read while a long refresh is still walking the rest: on a big
 // account a cold start takes minutes, and each finished day is worth

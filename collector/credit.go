@@ -76,12 +76,9 @@ func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, e
 
 func (c *creditCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, k := range c.kinds {
-		ch <- k.balance
-		ch <- k.count
-		ch <- k.next
-		ch <- k.total
+		describe(ch, k.balance, k.count, k.next, k.total)
 	}
-	ch <- apiAvailableDesc
+	describe(ch, apiAvailableDesc)
 }
 
 func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

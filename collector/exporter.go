@@ -153,16 +153,8 @@ func (e *Exporter) Ready() bool {
 
 // Describe implements prometheus.Collector.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	ch <- e.refreshDuration
-	ch <- e.refreshSuccess
-	ch <- e.lastSuccess
-	ch <- e.snapshotSeries
-	ch <- e.dailySamples
-	ch <- e.newestDay
-	ch <- lateRestatementsDesc
-	ch <- lateRestatementAmountDesc
-	ch <- billFileFallbacksDesc
-	ch <- billFileBytesDesc
+	describe(ch, e.refreshDuration, e.refreshSuccess, e.lastSuccess, e.snapshotSeries, e.dailySamples, e.newestDay,
+		lateRestatementsDesc, lateRestatementAmountDesc, billFileFallbacksDesc, billFileBytesDesc)
 	e.refreshFailures.Describe(ch)
 	described := map[string]bool{}
 	for _, w := range e.workers {

@@ -46,10 +46,7 @@ func newNamesCollector(acct Account, _ Config, _ log.Logger) (Collector, error) 
 	}, nil
 }
 
-func (c *namesCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.owner
-	ch <- c.product
-}
+func (c *namesCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, c.owner, c.product) }
 
 func (c *namesCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	owners, products := map[string]string{}, map[string]string{}

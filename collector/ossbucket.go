@@ -153,8 +153,7 @@ func newOSSBucketCollector(acct Account, cfg Config, logger log.Logger) (Collect
 func (c *ossBucketCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.daily.describe(ch)
 	c.cycle.describe(ch)
-	ch <- c.enabled
-	ch <- c.fromMonthly
+	describe(ch, c.enabled, c.fromMonthly)
 }
 
 func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

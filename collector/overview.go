@@ -93,11 +93,7 @@ func newOverviewCollector(acct Account, cfg Config, logger log.Logger) (Collecto
 }
 
 func (c *overviewCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.payable
-	ch <- c.tax
-	ch <- c.after
-	ch <- c.diff
-	ch <- apiAvailableDesc
+	describe(ch, c.payable, c.tax, c.after, c.diff, apiAvailableDesc)
 }
 
 func (c *overviewCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

@@ -69,12 +69,10 @@ func newRenewalCollector(acct Account, cfg Config, logger log.Logger) (Collector
 }
 
 func (c *renewalCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.expiring
-	ch <- c.nextExpiry
+	describe(ch, c.expiring, c.nextExpiry, apiAvailableDesc)
 	if c.cfg.PerInstance {
-		ch <- c.instanceExpiry
+		describe(ch, c.instanceExpiry)
 	}
-	ch <- apiAvailableDesc
 }
 
 func (c *renewalCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

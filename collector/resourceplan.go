@@ -86,9 +86,7 @@ func newResourcePlanCollector(acct Account, cfg Config, logger log.Logger) (Coll
 }
 
 func (c *resourcePlanCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.info, c.capacityBytes, c.remainingBytes, c.capacity, c.remaining, c.remainingRatio, c.effective, c.expiry, apiAvailableDesc} {
-		ch <- d
-	}
+	describe(ch, c.info, c.capacityBytes, c.remainingBytes, c.capacity, c.remaining, c.remainingRatio, c.effective, c.expiry, apiAvailableDesc)
 }
 
 func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {

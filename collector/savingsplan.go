@@ -140,10 +140,8 @@ func newSavingsPlanCollector(acct Account, cfg Config, logger log.Logger) (Colle
 }
 
 func (c *savingsPlanCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.info, c.utilization, c.commitment, c.expiry, c.saved, c.spUtilization, c.spCoverage, c.riUtilization, c.riCoverage,
-		c.spSaved, c.spPAYG, c.spCovered, c.riSaved, c.riPAYG, c.riCost, apiAvailableDesc} {
-		ch <- d
-	}
+	describe(ch, c.info, c.utilization, c.commitment, c.expiry, c.saved, c.spUtilization, c.spCoverage, c.riUtilization, c.riCoverage,
+		c.spSaved, c.spPAYG, c.spCovered, c.riSaved, c.riPAYG, c.riCost, apiAvailableDesc)
 }
 
 func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
