@@ -110,11 +110,7 @@ func negate(a bssclient.Amounts) bssclient.Amounts {
 // withLabels returns labels with fixed values put in front, for families that
 // add labels (account, billing cycle) to stored series.
 func withLabels(s series, front []string, back ...string) series {
-	l := make([]string, 0, len(front)+len(s.labels)+len(back))
-	l = append(l, front...)
-	l = append(l, s.labels...)
-	l = append(l, back...)
-	return series{labels: l, amounts: s.amounts}
+	return series{labels: slices.Concat(front, s.labels, back), amounts: s.amounts}
 }
 
 // orUnknown keeps a label value non-empty, so that a blank field in a bill

@@ -21,7 +21,9 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -189,12 +191,7 @@ func register(r Registration, f Factory) {
 
 // Registrations lists every collector kind, sorted by name.
 func Registrations() []Registration {
-	out := make([]Registration, 0, len(registry))
-	for _, r := range registry {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return slices.SortedFunc(maps.Values(registry), func(a, b Registration) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // DayBookCollectors names the collectors that keep settled days, sorted:
@@ -213,11 +210,7 @@ func DayBookCollectors() []string {
 func Lookup(name string) (Registration, error) {
 	r, ok := registry[name]
 	if !ok {
-		names := make([]string, 0, len(registry))
-		for _, r := range Registrations() {
-			names = append(names, r.Name)
-		}
-		return Registration{}, fmt.Errorf("unknown collector %q (known: %v)", name, names)
+		return Registration{}, fmt.Errorf("unknown collector %q (known: %v)", name, slices.Sorted(maps.Keys(registry)))
 	}
 	return r, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -236,19 +237,10 @@ func (b *dayBook) fill(ctx context.Context, from, to bssclient.Day, concurrency 
 		mu.Unlock()
 		return nil
 	})
-	var n int
-	var first error
-	for _, err := range failed {
-		if err != nil {
-			n++
-			if first == nil {
-				first = err
-			}
-		}
-	}
+	failed = slices.DeleteFunc(failed, func(err error) bool { return err == nil }) // the earliest day's first
 	switch {
-	case n > 0:
-		return &daysError{failed: n, total: len(missing), first: first}
+	case len(failed) > 0:
+		return &daysError{failed: len(failed), total: len(missing), first: failed[0]}
 	case len(stopped) > 0:
 		return stopped[0] // the context ended before every day was tried
 	}
