@@ -245,7 +245,7 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator,
 	if err != nil {
 		return err
 	}
-	var cyc restoredCycle
+	var cyc *cycleAccumulator
 	if acc != nil && d.Cycle != nil {
 		if cyc, err = s.restoreCycle(d.Cycle); err != nil {
 			return err
@@ -261,7 +261,7 @@ func (s *stateStore) restore(d *stateData, book *dayBook, acc *cycleAccumulator,
 	if restoredTotal != nil {
 		*total = *restoredTotal
 	}
-	if cyc.sum != nil {
+	if cyc != nil {
 		acc.mu.Lock()
 		acc.cycle, acc.days, acc.sum = cyc.cycle, cyc.days, cyc.sum
 		acc.mu.Unlock()
@@ -292,32 +292,27 @@ func (s *stateStore) restoreDays(saved []stateDay) (map[bssclient.Day]bookedDay,
 	return days, rechecked, nil
 }
 
-// restoredCycle is a cycleAccumulator's saved content.
-type restoredCycle struct {
-	cycle bssclient.Cycle
-	days  map[bssclient.Day]bool
-	sum   *aggregate
-}
-
-func (s *stateStore) restoreCycle(saved *stateCycle) (restoredCycle, error) {
+// restoreCycle returns a cycleAccumulator's saved content, for restore to
+// move into the collector's.
+func (s *stateStore) restoreCycle(saved *stateCycle) (*cycleAccumulator, error) {
 	cyc, err := bssclient.ParseCycle(saved.Cycle)
 	if err != nil {
-		return restoredCycle{}, err
+		return nil, err
 	}
-	r := restoredCycle{cycle: cyc, days: map[bssclient.Day]bool{}, sum: newAggregate()}
+	r := &cycleAccumulator{cycle: cyc, days: map[bssclient.Day]bool{}, sum: newAggregate()}
 	for _, ds := range saved.Days {
 		day, err := bssclient.ParseDay(ds)
 		if err != nil {
-			return restoredCycle{}, err
+			return nil, err
 		}
 		r.days[day] = true
 	}
 	ss, err := fromStateSeries(saved.Series, s.width)
 	if err != nil {
-		return restoredCycle{}, fmt.Errorf("cycle %s: %w", cyc, err)
+		return nil, fmt.Errorf("cycle %s: %w", cyc, err)
 	}
 	if err := r.sum.addAll(ss); err != nil {
-		return restoredCycle{}, err
+		return nil, err
 	}
 	return r, nil
 }
