@@ -161,15 +161,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bucket series cap must be at least 1, got %d", c.OSSBucket.MaxBuckets)
 	}
 	if err := c.validateAmounts(); err != nil {
-		return err
+		return err // first: validateSource reads the amounts
 	}
-	if err := c.validateSource("instance", c.Instance.Source); err != nil {
-		return err
-	}
-	if err := c.validateSource("ossbucket", c.OSSBucket.Source); err != nil {
-		return err
-	}
-	return c.validateTagKeys()
+	return firstError(c.validateSource("instance", c.Instance.Source), c.validateSource("ossbucket", c.OSSBucket.Source), c.validateTagKeys())
 }
 
 // validateAmounts checks the money columns asked of each collector.
