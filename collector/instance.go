@@ -323,16 +323,14 @@ func (r *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, er
 		byInstance = newAggregate()
 	}
 	labels := make([]string, len(r.labels))
-	instLabels := make([]string, 6)
+	instLabels := make([]string, 0, 6)
 	err := eachRow(rows, func(it *bssclient.InstanceBillItem) error {
 		r.labelsOf(it, labels)
-		region := labels[3]
 		if err := agg.add(labels, it.Amounts); err != nil || byInstance == nil {
 			return err
 		}
-		instLabels[0] = orUnknown(it.InstanceID)
-		instLabels[1], instLabels[2], instLabels[3], instLabels[4] = labels[0], labels[1], labels[2], region
-		instLabels[5] = labels[len(labels)-1]
+		// instance_id, then owner_id, product_code, subscription_type, region_id and currency.
+		instLabels = append(instLabels[:0], orUnknown(it.InstanceID), labels[0], labels[1], labels[2], labels[3], labels[len(labels)-1])
 		return byInstance.add(instLabels, it.Amounts)
 	})
 	if err != nil {

@@ -56,10 +56,8 @@ func (r *ossBucketReader) readSplitFiles(ctx context.Context, now time.Time, new
 	for _, d := range wanted {
 		byCycle[d.Cycle()] = append(byCycle[d.Cycle()], d)
 	}
-	if wantCycle {
-		if _, ok := byCycle[current]; !ok {
-			byCycle[current] = nil
-		}
+	if _, ok := byCycle[current]; wantCycle && !ok {
+		byCycle[current] = nil
 	}
 	cycles := slices.SortedFunc(maps.Keys(byCycle), func(a, b bssclient.Cycle) int { return compareDays(a.FirstDay(), b.FirstDay()) })
 	for _, cyc := range cycles { // one month file at a time: memory holds one
