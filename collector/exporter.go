@@ -22,16 +22,11 @@ import (
 // serves their snapshots. It is a prometheus.Collector; Collect never
 // calls BSS.
 type Exporter struct {
-	workers      []*worker
-	collectOrder []*worker // workers by collector name
-
-	refreshDuration *prometheus.Desc
-	refreshSuccess  *prometheus.Desc
-	lastSuccess     *prometheus.Desc
-	snapshotSeries  *prometheus.Desc
-	dailySamples    *prometheus.Desc
-	newestDay       *prometheus.Desc
+	workers         []*worker
+	collectOrder    []*worker // workers by collector name
 	refreshFailures *prometheus.CounterVec
+
+	refreshDuration, refreshSuccess, lastSuccess, snapshotSeries, dailySamples, newestDay *prometheus.Desc
 }
 
 // Enabled names a collector to run and its refresh interval.

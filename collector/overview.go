@@ -41,15 +41,12 @@ type OverviewBSS interface {
 }
 
 type overviewCollector struct {
-	client  OverviewBSS // checked when the collector is built
-	acct    Account
-	cfg     Config
-	parts   *apiParts
-	payable *prometheus.Desc
-	tax     *prometheus.Desc
-	after   *prometheus.Desc
-	diff    *prometheus.Desc
-	cycles  map[bssclient.Cycle]overviewCycle
+	client                    OverviewBSS // checked when the collector is built
+	acct                      Account
+	cfg                       Config
+	parts                     *apiParts
+	payable, tax, after, diff *prometheus.Desc
+	cycles                    map[bssclient.Cycle]overviewCycle
 }
 
 // overviewCycle is one cycle's overview, summed per product, billing
