@@ -289,23 +289,17 @@ func (b *dayBook) sorted(from, to bssclient.Day) []bssclient.Day {
 	return out
 }
 
-// appendDaily appends the booked days in [from, to], oldest first, each
-// series stamped with its day's start, with the account label in front.
-func (b *dayBook) appendDaily(dst []prometheus.Metric, f amountFamily, account string, from, to bssclient.Day, view func(bookedDay) []series) []prometheus.Metric {
-	front := []string{account}
-	for _, d := range b.sorted(from, to) {
-		for _, s := range view(b.days[d]) {
-			dst = f.appendMetrics(dst, withLabels(s, front), d.Start())
-		}
-	}
-	return dst
-}
-
 // appendViews appends each view's booked days in [from, to] to its family,
-// as appendDaily does.
+// oldest first, each series stamped with its day's start, with the account
+// label in front.
 func (b *dayBook) appendViews(dst []prometheus.Metric, views []historyView, account string, from, to bssclient.Day) []prometheus.Metric {
+	front := []string{account}
 	for _, v := range views {
-		dst = b.appendDaily(dst, v.family, account, from, to, v.view)
+		for _, d := range b.sorted(from, to) {
+			for _, s := range v.view(b.days[d]) {
+				dst = v.family.appendMetrics(dst, withLabels(s, front), d.Start())
+			}
+		}
 	}
 	return dst
 }
