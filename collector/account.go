@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -300,11 +301,7 @@ func gaugeCycles(current bssclient.Cycle) []bssclient.Cycle {
 // keepCurrentAndPrevious drops from cycles every billing cycle but the
 // gaugeCycles.
 func keepCurrentAndPrevious[V any](cycles map[bssclient.Cycle]V, current bssclient.Cycle) {
-	for cyc := range cycles {
-		if !slices.Contains(gaugeCycles(current), cyc) {
-			delete(cycles, cyc)
-		}
-	}
+	maps.DeleteFunc(cycles, func(cyc bssclient.Cycle, _ V) bool { return !slices.Contains(gaugeCycles(current), cyc) })
 }
 
 // heldCycles yields, of the gaugeCycles, those cycles holds, with what it

@@ -54,9 +54,8 @@ const ossProductCode = "oss"
 // bucket="__overflow__": totals stay exact, series stay bounded.
 type ossBucketCollector struct {
 	*ossBucketReader
-	logger      log.Logger
-	enabled     *prometheus.Desc
-	fromMonthly *prometheus.Desc
+	logger               log.Logger
+	enabled, fromMonthly *prometheus.Desc
 
 	dayBookParts
 	// splitBill is false once BSS said Split Bill is not enabled; it turns
