@@ -242,9 +242,8 @@ func (r *accountReader) walk(ctx context.Context, req bssclient.AccountBillReque
 }
 
 func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
-	var snap Snapshot
+	snap := c.daySnapshot(c.cfg, c.acct.Name, "account", now, newest, historyView{c.daily, mainView})
 	front := []string{c.acct.Name}
-	c.appendDaily(&snap, c.cfg, c.acct.Name, now, newest, historyView{c.daily, mainView})
 	if c.cfg.LabelledDays > 0 {
 		from := exposureStart(now, newest, c.cfg.LabelledDays, bssclient.KindAmounts)
 		for _, d := range c.book.sorted(from, newest) {
@@ -256,8 +255,6 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 			snap.NewestCompleteDay = complete
 		}
 	}
-	snap.Days = len(c.book.days)
-	c.restated.appendTo(&snap, c.acct.Name, "account")
 	current := bssclient.CycleOf(now)
 	for cyc, t := range heldCycles(c.cycles, current) {
 		which := cycleName(cyc, current)

@@ -51,16 +51,19 @@ func (p *dayBookParts) startReading(now time.Time, from bssclient.Day, snapshot 
 	return func() { p.book.onDay = nil }
 }
 
-// appendDaily appends, when the collector exposes daily series, the views'
-// samples of the booked days in the exposure window, and how far they are
-// complete.
-func (p *dayBookParts) appendDaily(snap *Snapshot, cfg Config, account string, now time.Time, newest bssclient.Day, views ...historyView) {
-	if !cfg.DailySeries {
-		return
+// daySnapshot starts the collector's snapshot with what the book holds:
+// when the collector exposes daily series, the views' samples of the booked
+// days in the exposure window and how far they are complete; the days held;
+// and the late restatements.
+func (p *dayBookParts) daySnapshot(cfg Config, account, collector string, now time.Time, newest bssclient.Day, views ...historyView) Snapshot {
+	snap := Snapshot{Days: len(p.book.days)}
+	if cfg.DailySeries {
+		from := exposureStart(now, newest, cfg.ExposureDays, p.book.kind)
+		snap.Metrics = p.book.appendViews(snap.Metrics, views, account, from, newest)
+		snap.NewestCompleteDay = p.book.completeThrough(from, newest)
 	}
-	from := exposureStart(now, newest, cfg.ExposureDays, p.book.kind)
-	snap.Metrics = p.book.appendViews(snap.Metrics, views, account, from, newest)
-	snap.NewestCompleteDay = p.book.completeThrough(from, newest)
+	p.restated.appendTo(&snap, account, collector)
+	return snap
 }
 
 // dayBook keeps the aggregated series of settled days. A day enters the book

@@ -357,10 +357,7 @@ func capInstances(all []series, maxInstances int) ([]series, error) {
 }
 
 func (c *instanceCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
-	var snap Snapshot
-	c.appendDaily(&snap, c.cfg, c.acct.Name, now, newest, historyView{c.daily, mainView}, historyView{c.perInstance, extraView})
-	snap.Days = len(c.book.days)
-	c.restated.appendTo(&snap, c.acct.Name, "instance")
+	snap := c.daySnapshot(c.cfg, c.acct.Name, "instance", now, newest, historyView{c.daily, mainView}, historyView{c.perInstance, extraView})
 	c.cycleSum.appendTo(&snap, c.cycle, c.acct.Name, now)
 	c.files.appendTo(&snap)
 	return snap

@@ -548,10 +548,7 @@ func capBucketItems(all []series, maxBuckets int) ([]series, error) {
 const overflowBucket = "__overflow__"
 
 func (c *ossBucketCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
-	var snap Snapshot
-	c.appendDaily(&snap, c.cfg, c.acct.Name, now, newest, historyView{c.daily, mainView})
-	snap.Days = len(c.book.days)
-	c.restated.appendTo(&snap, c.acct.Name, "ossbucket")
+	snap := c.daySnapshot(c.cfg, c.acct.Name, "ossbucket", now, newest, historyView{c.daily, mainView})
 	if c.acc.sums(bssclient.CycleOf(now)) {
 		c.updateCycleSum(now, newest)
 	}
