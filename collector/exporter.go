@@ -164,16 +164,12 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 // and the refresh state, and calls nothing.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	for _, w := range e.collectOrder {
-		if st := w.state.Load(); st != nil {
-			for _, m := range st.snapshot.Metrics {
-				ch <- m
-			}
-		}
-	}
-	for _, w := range e.collectOrder {
 		st := w.state.Load()
 		if st == nil {
 			continue
+		}
+		for _, m := range st.snapshot.Metrics {
+			ch <- m
 		}
 		send := func(d *prometheus.Desc, v float64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, w.account, w.name)
@@ -269,8 +265,7 @@ func (w *worker) refresh(ctx context.Context) error {
 		return err // shutting down: publish nothing half-done
 	}
 	st := &workerState{snapshot: snap, dailySamples: timestamped(snap.Metrics), ok: err == nil, duration: time.Since(start)}
-	prev := w.state.Load()
-	if prev != nil {
+	if prev := w.state.Load(); prev != nil {
 		st.lastSuccess = prev.lastSuccess
 	}
 	if err == nil {
