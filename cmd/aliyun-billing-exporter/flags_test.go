@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"io"
+	"maps"
+	"os"
+	"path"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +191,63 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	return &c.opts, nil
+}
+
+// TestDocsCommandsTable: each flag docs/configuration.md's table of
+// commands names, outright or by a pattern, is taken by exactly the
+// commands the row ticks.
+func TestDocsCommandsTable(t *testing.T) {
+	data, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := []string{serveCommand, backfillCommand, doctorCommand}
+	takes := map[string]map[string]bool{} // flag → commands taking it
+	for _, c := range commands {
+		for _, f := range commandFlags(t, c) {
+			if takes[f.Name] == nil {
+				takes[f.Name] = map[string]bool{}
+			}
+			takes[f.Name][c] = true
+		}
+	}
+	header := "| flags | " + strings.Join(commands, " | ") + " |"
+	rows := strings.SplitAfter(string(data), header+"\n|---|---|---|---|\n")
+	if len(rows) != 2 {
+		t.Fatalf("docs/configuration.md has no table headed %q", header)
+	}
+	checked := 0
+	for _, line := range strings.Split(rows[1], "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		ticked := map[string]bool{}
+		for i, c := range commands {
+			if strings.TrimSpace(cells[i+1]) == "✓" {
+				ticked[c] = true
+			}
+		}
+		for _, quoted := range regexp.MustCompile("`--([^`]+)`").FindAllStringSubmatch(cells[0], -1) {
+			for _, pattern := range expandBraces(quoted[1]) {
+				named := 0
+				for name := range takes {
+					if ok, _ := path.Match(pattern, name); !ok {
+						continue
+					}
+					named++
+					if !maps.Equal(takes[name], ticked) {
+						t.Errorf("docs say --%s (--%s) is taken by %v; the code: %v", name, pattern, ticked, takes[name])
+					}
+				}
+				if named == 0 && !strings.Contains(pattern, "<") {
+					t.Errorf("docs name --%s in the commands table, which is no flag", pattern)
+				}
+				checked += named
+			}
+		}
+	}
+	if checked < 40 {
+		t.Errorf("the commands table names %d flags outright; want the table to be read", checked)
+	}
 }
