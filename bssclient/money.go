@@ -1,6 +1,7 @@
 package bssclient
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -226,14 +227,8 @@ func parseExponent[S string | []byte](s S) (int, error) {
 func unitsOf(digits []byte, point int, neg bool) (int64, error) {
 	// Normalise to 0.d1d2…dn × 10^point with d1 and dn non-zero, so the
 	// magnitude alone decides range and precision, whatever the exponent.
-	lead := 0
-	for lead < len(digits) && digits[lead] == '0' {
-		lead++
-	}
-	digits, point = digits[lead:], point-lead
-	for len(digits) > 0 && digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
-	}
+	trimmed := bytes.TrimLeft(digits, "0")
+	digits, point = bytes.TrimRight(trimmed, "0"), point-(len(digits)-len(trimmed))
 	if len(digits) == 0 {
 		return 0, nil
 	}
@@ -281,11 +276,10 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("invalid amount %s: %w", truncateForError(string(b)), err)
 		}
 		v, err := ParseMoney(unq)
-		if err != nil {
-			return err
+		if err == nil {
+			*m = v
 		}
-		*m = v
-		return nil
+		return err
 	}
 	units, err := parseDecimalUnits(b)
 	if err != nil {
