@@ -313,23 +313,16 @@ func (r *reader) text(v any, path, field string, needed bool) (any, error) {
 // string is a surprise only where the field's type does not take one
 // (FlexInt does).
 func (r *reader) integer(v any, path, field string, needed, takesStrings bool) (any, error) {
-	var text string
+	text, isString := v.(string)
 	switch x := v.(type) {
 	case json.Number:
 		text = x.String()
 	case string:
-		text = strings.TrimSpace(x)
+		text = cmp.Or(strings.TrimSpace(x), "0")
 	case nil:
 		return nil, nil
 	}
-	_, isString := v.(string)
-	if text == "" && isString {
-		if !takesStrings {
-			r.surprise(field)
-		}
-		return json.Number("0"), nil
-	}
-	if _, err := strconv.ParseInt(text, 10, 64); err == nil && text != "" {
+	if _, err := strconv.ParseInt(text, 10, 64); err == nil {
 		if isString && !takesStrings {
 			r.surprise(field)
 		}
