@@ -72,13 +72,11 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "BSS %s: %s: %s (HTTP %d", e.Action, e.Code, e.Message, e.HTTPStatus)
+	s := fmt.Sprintf("BSS %s: %s: %s (HTTP %d", e.Action, e.Code, e.Message, e.HTTPStatus)
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, ", RequestId %s", e.RequestID)
+		s += ", RequestId " + e.RequestID
 	}
-	b.WriteString(")")
-	return b.String()
+	return s + ")"
 }
 
 // Class classifies the error by its Code. The HTTP status is consulted only
