@@ -288,18 +288,11 @@ func (id *IDText) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*id = IDText(s)
-		return nil
+		return json.Unmarshal(b, (*string)(id))
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
+	if err := json.Unmarshal(b, (*json.Number)(id)); err != nil {
 		return fmt.Errorf("invalid id %s: want a number or a string", truncateForError(string(b)))
 	}
-	*id = IDText(n)
 	return nil
 }
 
