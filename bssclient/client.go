@@ -212,24 +212,18 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	maxAttempts, err := orDefault("MaxAttempts", cfg.MaxAttempts, DefaultMaxAttempts)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.BackoffMax == 0 && cfg.BackoffBase > DefaultBackoffMax {
 		cfg.BackoffMax = cfg.BackoffBase // a long base alone asks for long backoffs
 	}
-	if cfg.BackoffBase, err = orDefault("BackoffBase", cfg.BackoffBase, DefaultBackoffBase); err != nil {
+	maxAttempts, errAttempts := orDefault("MaxAttempts", cfg.MaxAttempts, DefaultMaxAttempts)
+	backoffBase, errBase := orDefault("BackoffBase", cfg.BackoffBase, DefaultBackoffBase)
+	backoffMax, errMax := orDefault("BackoffMax", cfg.BackoffMax, DefaultBackoffMax)
+	timeout, errTimeout := orDefault("Timeout", cfg.Timeout, DefaultTimeout)
+	if err := cmp.Or(errAttempts, errBase, errMax, errTimeout); err != nil {
 		return nil, err
 	}
-	if cfg.BackoffMax, err = orDefault("BackoffMax", cfg.BackoffMax, DefaultBackoffMax); err != nil {
-		return nil, err
-	}
-	if cfg.Timeout, err = orDefault("Timeout", cfg.Timeout, DefaultTimeout); err != nil {
-		return nil, err
-	}
-	if cfg.BackoffMax < cfg.BackoffBase {
-		return nil, fmt.Errorf("bssclient: Config.BackoffMax %v is less than Config.BackoffBase %v", cfg.BackoffMax, cfg.BackoffBase)
+	if backoffMax < backoffBase {
+		return nil, fmt.Errorf("bssclient: Config.BackoffMax %v is less than Config.BackoffBase %v", backoffMax, backoffBase)
 	}
 	if cfg.SignatureVersion != SignatureV3 && cfg.SignatureVersion != SignatureV1 {
 		return nil, fmt.Errorf("bssclient: Config.SignatureVersion %v: want SignatureV3 or SignatureV1", cfg.SignatureVersion)
@@ -239,9 +233,9 @@ func New(cfg Config) (*Client, error) {
 		credentials: cfg.Credentials,
 		limiter:     limiter,
 		maxAttempts: maxAttempts,
-		backoffBase: cfg.BackoffBase,
-		backoffMax:  cfg.BackoffMax,
-		timeout:     cfg.Timeout,
+		backoffBase: backoffBase,
+		backoffMax:  backoffMax,
+		timeout:     timeout,
 		signature:   cfg.SignatureVersion,
 		httpClient:  cfg.HTTPClient,
 		observer:    cmp.Or[Observer](cfg.Observer, noObserver{}),
