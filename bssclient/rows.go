@@ -30,14 +30,12 @@ func totalOf[D any, PD interface {
 	*D
 	totalCount() int
 }](ctx context.Context, c *Client, action string, params func() (url.Values, error), page url.Values) (int, error) {
-	p, err := params()
-	if err != nil {
-		return 0, err
+	request := func() (url.Values, error) {
+		p, err := params()
+		if err == nil {
+			maps.Copy(p, page)
+		}
+		return p, err
 	}
-	maps.Copy(p, page)
-	d, err := call[D](ctx, c, action, p)
-	if err != nil {
-		return 0, err
-	}
-	return PD(d).totalCount(), nil
+	return fetch(ctx, c, action, request, func(d *D) int { return PD(d).totalCount() })
 }
