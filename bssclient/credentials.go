@@ -328,10 +328,7 @@ func checkCredentialFiles(typ string, src CredentialSource) error {
 		paths = []string{src.OIDCTokenFile}
 	}
 	for _, p := range paths {
-		if p == "" {
-			continue
-		}
-		if err := regularfile.Check(p); err != nil {
+		if err := regularfile.Check(p); err != nil { // "" (unset) is missing too
 			return err
 		}
 	}
