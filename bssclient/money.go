@@ -72,27 +72,17 @@ func (m Money) String() string {
 // appendDecimal appends String's text to dst without fmt: the simulator
 // writes eleven amounts per bill row, and formatting was most of its cost.
 func (m Money) appendDecimal(dst []byte) []byte {
-	u := m.units
-	var abs uint64
-	if u < 0 {
+	abs := uint64(m.units)
+	if m.units < 0 {
 		dst = append(dst, '-')
-		abs = uint64(-(u + 1)) + 1 // safe for math.MinInt64
-	} else {
-		abs = uint64(u)
+		abs = -abs // two's complement: correct for math.MinInt64 too
 	}
 	dst = strconv.AppendUint(dst, abs/moneyUnit, 10)
 	dst = append(dst, '.')
-	var frac [MoneyScale]byte
-	f := abs % moneyUnit
-	for i := MoneyScale - 1; i >= 0; i-- {
-		frac[i] = byte('0' + f%10)
-		f /= 10
-	}
-	n := MoneyScale
-	for n > 2 && frac[n-1] == '0' {
-		n--
-	}
-	return append(dst, frac[:n]...)
+	// Adding moneyUnit writes the fraction with its leading zeros, after a 1.
+	var buf [MoneyScale + 1]byte
+	frac := strconv.AppendUint(buf[:0], abs%moneyUnit+moneyUnit, 10)[1:]
+	return append(dst, frac[:max(len(bytes.TrimRight(frac, "0")), 2)]...)
 }
 
 // ParseMoney parses a decimal amount as BSS writes it: a JSON number
