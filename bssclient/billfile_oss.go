@@ -403,12 +403,11 @@ func decodeBillFile[T any](f *BillFile) iter.Seq2[[]T, error] {
 		}
 		f.read = true
 		b := newRowBatch(yield)
-		var err error
+		decode := decodeCSVPart[T]
 		if f.Zipped {
-			err = decodeZip(f.body, f.name(), f.layout, b)
-		} else {
-			err = decodeCSVPart(f.body, f.name(), f.layout, b)
+			decode = decodeZip[T]
 		}
+		err := decode(f.body, f.name(), f.layout, b)
 		if err == nil {
 			err = b.flush(true)
 		}
