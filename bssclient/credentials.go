@@ -251,9 +251,7 @@ func (s CredentialSource) HasSecret() bool {
 
 // String lists the set fields with the key id masked and secrets redacted.
 func (s CredentialSource) String() string {
-	var b strings.Builder
-	b.WriteString("CredentialSource{type: ")
-	b.WriteString(s.effectiveType())
+	out := "CredentialSource{type: " + s.effectiveType()
 	for _, f := range s.fields() {
 		if f.value == "" {
 			continue
@@ -267,10 +265,9 @@ func (s CredentialSource) String() string {
 		case "credentials_uri":
 			v = RedactURL(v)
 		}
-		fmt.Fprintf(&b, ", %s: %s", f.name, v)
+		out += ", " + f.name + ": " + v
 	}
-	b.WriteString("}")
-	return b.String()
+	return out + "}"
 }
 
 func (s CredentialSource) GoString() string { return "bssclient." + s.String() }
@@ -335,22 +332,18 @@ func checkCredentialFiles(typ string, src CredentialSource) error {
 	return nil
 }
 
+// newAliCredential builds typ's credentials-go Credential; on error, the
+// caller uses only the error.
 func newAliCredential(typ string, src CredentialSource) (alicred.Credential, error) {
 	switch typ {
 	case CredentialsDefault:
 		return alicred.NewCredential(nil)
 	case CredentialsEnvironment:
 		p, err := providers.NewEnvironmentVariableCredentialsProviderBuilder().Build()
-		if err != nil {
-			return nil, err
-		}
-		return alicred.FromCredentialsProvider(CredentialsEnvironment, p), nil
+		return alicred.FromCredentialsProvider(CredentialsEnvironment, p), err
 	case CredentialsCLIProfile:
 		p, err := providers.NewCLIProfileCredentialsProviderBuilder().WithProfileName(src.ProfileName).Build()
-		if err != nil {
-			return nil, err
-		}
-		return alicred.FromCredentialsProvider(CredentialsCLIProfile, p), nil
+		return alicred.FromCredentialsProvider(CredentialsCLIProfile, p), err
 	}
 	cfg := new(alicred.Config).SetType(typ)
 	switch typ {
