@@ -155,11 +155,7 @@ func walkToken[T any, D any, PD interface {
 		return paging[PD]{
 			set: func(params url.Values, _ int) {
 				params.Set("MaxResults", strconv.Itoa(MaxPageSize))
-				if token == "" {
-					params.Del("NextToken")
-				} else {
-					params.Set("NextToken", token)
-				}
+				setIfNotEmpty(params, "NextToken", token) // "" on the first page only
 			},
 			judge: func(pageNum int, page PD) (bool, error) {
 				next := page.nextToken()
