@@ -3,6 +3,7 @@ package bssclient
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -148,13 +149,10 @@ func columnNeeded(t reflect.Type, c *billFileColumn, layout fileLayout) bool {
 // amounts from files.
 func AmountsNotInBillFiles() []string {
 	var out []string
-	inTable := map[string]bool{}
-	for _, c := range billFileColumns {
-		inTable[c.field] = true
-	}
 	t := reflect.TypeFor[Amounts]()
 	for i := range t.NumField() {
-		if name := t.Field(i).Name; !inTable[name] {
+		name := t.Field(i).Name
+		if !slices.ContainsFunc(billFileColumns, func(c billFileColumn) bool { return c.field == name }) {
 			out = append(out, name)
 		}
 	}
