@@ -148,12 +148,12 @@ type AnalysisRequest struct {
 }
 
 func (r AnalysisRequest) params(action string, withResourceType bool) (url.Values, error) {
+	start, end := r.Start.In(AnalysisZone).Format(AnalysisTimeLayout), r.End.In(AnalysisZone).Format(AnalysisTimeLayout)
 	switch {
 	case r.Start.IsZero() || r.End.IsZero():
 		return nil, localParamError(action, CodeMissingParameter, "StartPeriod and EndPeriod are required")
 	case !r.Start.Before(r.End):
-		return nil, localParamError(action, CodeInvalidParameter, "StartPeriod %s is not before EndPeriod %s",
-			r.Start.In(AnalysisZone).Format(AnalysisTimeLayout), r.End.In(AnalysisZone).Format(AnalysisTimeLayout))
+		return nil, localParamError(action, CodeInvalidParameter, "StartPeriod %s is not before EndPeriod %s", start, end)
 	}
 	switch r.PeriodType {
 	case PeriodHour, PeriodDay, PeriodMonth:
@@ -161,8 +161,7 @@ func (r AnalysisRequest) params(action string, withResourceType bool) (url.Value
 		return nil, localParamError(action, CodeInvalidParameter, "PeriodType %q: want %s, %s or %s",
 			truncateForError(string(r.PeriodType)), PeriodHour, PeriodDay, PeriodMonth)
 	}
-	p := url.Values{"StartPeriod": {r.Start.In(AnalysisZone).Format(AnalysisTimeLayout)},
-		"EndPeriod": {r.End.In(AnalysisZone).Format(AnalysisTimeLayout)}, "PeriodType": {string(r.PeriodType)}}
+	p := url.Values{"StartPeriod": {start}, "EndPeriod": {end}, "PeriodType": {string(r.PeriodType)}}
 	if withResourceType {
 		switch r.ResourceType {
 		case ResourceTypeRI, ResourceTypeSCU:
