@@ -284,7 +284,8 @@ func (b *BillFiles) open(ctx context.Context, base string, layout fileLayout) (*
 		key := base + ext
 		res, err := b.reader.client.GetObject(ctx, &oss.GetObjectRequest{Bucket: &bucket, Key: &key})
 		if err == nil {
-			return newBillFile(res, bucket, key, ext == billFileExtZip, b.typ.split, layout), nil
+			return &BillFile{Bucket: bucket, Key: key, ETag: oss.ToString(res.ETag), LastModified: oss.ToTime(res.LastModified),
+				Zipped: ext == billFileExtZip, body: &countedBody{ReadCloser: res.Body}, split: b.typ.split, layout: layout}, nil
 		}
 		if !isNoSuchKey(err) {
 			return nil, ossFailure("GetObject", bucket, key, err)
@@ -349,11 +350,6 @@ type BillFile struct {
 	split  bool
 	layout fileLayout
 	read   bool
-}
-
-func newBillFile(res *oss.GetObjectResult, bucket, key string, zipped, split bool, layout fileLayout) *BillFile {
-	return &BillFile{Bucket: bucket, Key: key, ETag: oss.ToString(res.ETag), LastModified: oss.ToTime(res.LastModified),
-		Zipped: zipped, body: &countedBody{ReadCloser: res.Body}, split: split, layout: layout}
 }
 
 // Close ends the file's download.
