@@ -167,8 +167,7 @@ func (e *OSSError) Unwrap() error {
 // otherwise names the operation and object. The SDK's own text of a
 // service error is not used: it is several lines long.
 func ossFailure(op, bucket, key string, err error) error {
-	var se *oss.ServiceError
-	if errors.As(err, &se) {
+	if se, ok := errors.AsType[*oss.ServiceError](err); ok {
 		return &OSSError{Operation: op, Bucket: bucket, Key: key, HTTPStatus: se.StatusCode,
 			Code: se.Code, Message: se.Message, RequestID: se.RequestID}
 	}
@@ -409,8 +408,7 @@ func decodeBillFile[T any](f *BillFile) iter.Seq2[[]T, error] {
 		}
 		// OSS failing the download is reported as OSS's error; any other
 		// failure already names the file.
-		var se *oss.ServiceError
-		if errors.As(err, &se) {
+		if _, ok := errors.AsType[*oss.ServiceError](err); ok {
 			err = ossFailure("GetObject", f.Bucket, f.Key, err)
 		}
 		if err != nil && !errors.Is(err, errStopped) {

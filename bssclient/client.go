@@ -498,8 +498,7 @@ func (c *Client) attempt(ctx context.Context, action string, params url.Values, 
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return attemptResult{err: ctxErr}
 		}
-		var credErr *CredentialsError
-		if !errors.As(err, &credErr) {
+		if _, ok := errors.AsType[*CredentialsError](err); !ok {
 			err = &CredentialsError{Err: err}
 		}
 		return attemptResult{err: err}
@@ -537,8 +536,7 @@ func (c *Client) attempt(ctx context.Context, action string, params url.Values, 
 	countRequest(ctx)
 
 	res := attemptResult{err: err}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Class() == ClassThrottled {
+	if apiErr, ok := errors.AsType[*APIError](err); ok && apiErr.Class() == ClassThrottled {
 		c.observer.Throttled(action)
 		res.timeLeft = throttlingTimeLeft(header)
 	}
@@ -625,8 +623,7 @@ var errBodyTooLarge = errors.New("response body exceeds the cap")
 // redactURLError drops the query from a *url.Error: with V1 signing it holds
 // the SecurityToken, which must never appear in an error.
 func (c *Client) redactURLError(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
+	if urlErr, ok := errors.AsType[*url.Error](err); ok {
 		return &url.Error{Op: urlErr.Op, URL: c.baseURL.String() + "/", Err: urlErr.Err}
 	}
 	return err
@@ -675,8 +672,7 @@ func decodeResponseReporting[T any](action string, status int, body []byte, unex
 		if dataErr != nil {
 			data, err := tolerantDecode[T](action, *env.Data, unexpected)
 			if err != nil {
-				var re *ResponseError
-				if errors.As(err, &re) && env.RequestID != "" {
+				if re, ok := errors.AsType[*ResponseError](err); ok && env.RequestID != "" {
 					re.Detail += fmt.Sprintf(" (RequestId %s)", env.RequestID)
 				}
 				return nil, err
