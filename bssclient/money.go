@@ -111,11 +111,10 @@ func stripThousandsSeparators(t string) string {
 	if !strings.Contains(t, ",") {
 		return t
 	}
-	intEnd := strings.IndexAny(t, ".eE")
-	if intEnd < 0 {
-		intEnd = len(t)
+	intPart, rest := t, ""
+	if i := strings.IndexAny(t, ".eE"); i >= 0 {
+		intPart, rest = t[:i], t[i:]
 	}
-	intPart, rest := t[:intEnd], t[intEnd:]
 	if strings.Contains(rest, ",") {
 		return t
 	}
