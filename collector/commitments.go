@@ -124,16 +124,6 @@ func (p *apiParts) metrics(account string) []prometheus.Metric {
 	return out
 }
 
-// firstError returns the first non-nil error.
-func firstError(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // ratio is num/den of two exact decimals as a float64, 0 when den is 0.
 func ratio(num, den bssclient.Money) float64 {
 	if den.IsZero() {

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -163,7 +164,7 @@ func (c Config) Validate() error {
 	if err := c.validateAmounts(); err != nil {
 		return err // first: validateSource reads the amounts
 	}
-	return firstError(c.validateSource("instance", c.Instance.Source), c.validateSource("ossbucket", c.OSSBucket.Source), c.validateTagKeys())
+	return cmp.Or(c.validateSource("instance", c.Instance.Source), c.validateSource("ossbucket", c.OSSBucket.Source), c.validateTagKeys())
 }
 
 // validateAmounts checks the money columns asked of each collector.

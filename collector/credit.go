@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -117,7 +118,7 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 			errs = append(errs, err) // keep the last good metrics
 		}
 	}
-	return c.snapshot(), firstError(errs...)
+	return c.snapshot(), cmp.Or(errs...)
 }
 
 func (c *creditCollector) kindMetrics(k creditKind, items []creditItem, now time.Time) ([]prometheus.Metric, error) {

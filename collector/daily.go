@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -132,7 +133,7 @@ func (b *dayBook) recheck(ctx context.Context, concurrency int, fetch fetchDayFu
 		b.rechecked[due[i]] = true
 		return nil
 	})
-	return firstError(errs...)
+	return cmp.Or(errs...)
 }
 
 // add counts the series of again that differ from published.
@@ -445,7 +446,7 @@ func eachDayRow[T any](ctx context.Context, limit int, days []bssclient.Day,
 		}
 		return nil
 	})
-	return firstError(errs...)
+	return cmp.Or(errs...)
 }
 
 // eachRow hands every row of a walk to add, stopping at the first error.

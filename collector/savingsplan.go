@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -182,7 +183,7 @@ func (c *savingsPlanCollector) Refresh(ctx context.Context, now time.Time) (Snap
 	currency, errCurrency := c.acct.Currency(ctx)
 	c.currency = currency
 	errs = append(errs, errCurrency)
-	return c.snapshot(), firstError(errs...)
+	return c.snapshot(), cmp.Or(errs...)
 }
 
 func (c *savingsPlanCollector) refreshPlans(ctx context.Context) error {
