@@ -233,7 +233,7 @@ func (r *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bsscl
 	var seriesOf rowIndex // instance and item → index in sum.series
 	labels := make([]string, len(r.labels))
 	err := eachRow(monthly, func(it *bssclient.InstanceBillItem) error {
-		r.labelsOf(it, labels)
+		labels = r.labelsOf(it, labels)
 		if err := sum.add(labels, it.Amounts); err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func (r *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bsscl
 		if k, ok := seriesOf.lookup(digestOf(it.InstanceID, it.Item)); ok {
 			return sum.subtractAt(k, it.Amounts)
 		}
-		r.labelsOf(it, labels)
+		labels = r.labelsOf(it, labels)
 		return sum.add(labels, negate(it.Amounts))
 	})
 	if err != nil {
@@ -256,35 +256,29 @@ func (r *instanceReader) sumCycle(ctx context.Context, monthly iter.Seq2[[]bsscl
 	return sum, nil
 }
 
-// labelsOf fills labels (len(r.labels)) from a bill row.
-func (r *instanceReader) labelsOf(it *bssclient.InstanceBillItem, labels []string) {
-	n := 0
-	for _, v := range []string{it.OwnerID, productCode(it.ProductCode, it.PipCode), it.SubscriptionType, bssclient.RegionID(it.Region)} {
-		labels[n] = orUnknown(v)
-		n++
-	}
+// labelsOf returns the labels (len(r.labels)) of a bill row, written over
+// buf's.
+func (r *instanceReader) labelsOf(it *bssclient.InstanceBillItem, buf []string) []string {
+	labels := append(buf[:0], orUnknown(it.OwnerID), orUnknown(productCode(it.ProductCode, it.PipCode)),
+		orUnknown(it.SubscriptionType), orUnknown(bssclient.RegionID(it.Region)))
 	if r.cfg.Instance.Zone {
-		labels[n] = orUnknown(it.Zone)
-		n++
+		labels = append(labels, orUnknown(it.Zone))
 	}
 	// Both are instance attributes, complete 48 h after the day ends, when
 	// the day is read.
 	if r.cfg.Instance.ResourceGroup {
-		labels[n] = orUnknown(it.ResourceGroup)
-		n++
+		labels = append(labels, orUnknown(it.ResourceGroup))
 	}
 	if r.cfg.Instance.CostUnit {
-		labels[n] = orUnknown(it.CostUnit)
-		n++
+		labels = append(labels, orUnknown(it.CostUnit))
 	}
 	if len(r.cfg.Instance.TagKeys) > 0 {
 		tags := parseTags(it.Tag)
 		for _, k := range r.cfg.Instance.TagKeys {
-			labels[n] = tags[k] // an untagged instance gets an empty label
-			n++
+			labels = append(labels, tags[k]) // an untagged instance gets an empty label
 		}
 	}
-	labels[n] = orUnknown(it.Currency)
+	return append(labels, orUnknown(it.Currency))
 }
 
 func (r *instanceReader) billFiles() *billFiles { return r.files }
@@ -325,7 +319,7 @@ func (r *instanceReader) bookDay(rows iter.Seq2[[]bssclient.InstanceBillItem, er
 	labels := make([]string, len(r.labels))
 	instLabels := make([]string, 0, 6)
 	err := eachRow(rows, func(it *bssclient.InstanceBillItem) error {
-		r.labelsOf(it, labels)
+		labels = r.labelsOf(it, labels)
 		if err := agg.add(labels, it.Amounts); err != nil || byInstance == nil {
 			return err
 		}
