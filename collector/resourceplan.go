@@ -92,19 +92,14 @@ func (c *resourcePlanCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *resourcePlanCollector) Refresh(ctx context.Context, now time.Time) (Snapshot, error) {
 	req := bssclient.ResourcePackageRequest{ExpiryTimeStart: now.Add(-resourcePlanExpiredWindow)}
 	plans, off, err := readAction(c.parts, bssclient.ActionQueryResourcePackageInstances, c.client.QueryResourcePackageInstances(ctx, req))
-	if off {
+	switch {
+	case off:
 		c.last = Snapshot{} // the account cannot use the action: nothing to show
+	case err == nil:
+		c.last = c.snapshot(plans)
 	}
-	if off || err != nil {
-		return c.withParts(c.last), err
-	}
-	c.last = c.snapshot(plans)
-	return c.withParts(c.last), nil
-}
-
-// withParts adds the availability series to a snapshot without changing it.
-func (c *resourcePlanCollector) withParts(s Snapshot) Snapshot {
-	return Snapshot{Metrics: append(slices.Clone(s.Metrics), c.parts.metrics(c.acct.Name)...)}
+	// The availability series go on a copy: c.last stays as it was.
+	return Snapshot{Metrics: append(slices.Clone(c.last.Metrics), c.parts.metrics(c.acct.Name)...)}, err
 }
 
 func (c *resourcePlanCollector) snapshot(plans []bssclient.ResourcePackageInstance) Snapshot {
