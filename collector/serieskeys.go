@@ -36,8 +36,7 @@ func (c *SeriesCounter) AddAccountRow(it *bssclient.AccountBillItem) error {
 
 // AddInstanceRow counts a DescribeInstanceBill row of the instance collector.
 func (c *SeriesCounter) AddInstanceRow(it *bssclient.InstanceBillItem) error {
-	c.labels = resize(c.labels, len(c.instance.labels))
-	c.instance.labelsOf(it, c.labels)
+	c.labels = c.instance.labelsOf(it, c.labels)
 	return c.agg.add(c.labels, it.Amounts)
 }
 
