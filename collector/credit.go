@@ -106,17 +106,16 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 	for i, err := range []error{errCoupons, errCards} {
 		k := c.kinds[i]
 		off, err := c.parts.settle(k.action, err)
-		if err == nil && !off {
+		switch {
+		case off:
+			c.last[k.action] = nil
+		case err == nil:
 			var m []prometheus.Metric
 			if m, err = c.kindMetrics(k, items[i], now); err == nil {
 				c.last[k.action] = m
 			}
-		} else if off {
-			c.last[k.action] = nil
 		}
-		if err != nil {
-			errs = append(errs, err) // keep the last good metrics
-		}
+		errs = append(errs, err) // on an error, keep the last good metrics
 	}
 	return c.snapshot(), cmp.Or(errs...)
 }
