@@ -111,11 +111,7 @@ func New(acct Account, enabled []Enabled, cfg Config, logger log.Logger) (*Expor
 func (e *Exporter) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, w := range e.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.run(ctx)
-		}()
+		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()
 }
