@@ -54,9 +54,11 @@ func DefaultAmounts(collector string) []string {
 }
 
 // AmountNames lists every money column a bill collector can expose.
-func AmountNames() []string {
-	out := make([]string, len(allColumns))
-	for i, c := range allColumns {
+func AmountNames() []string { return columnNames(allColumns) }
+
+func columnNames(cols []amountColumn) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
 		out[i] = c.name
 	}
 	return out
@@ -89,11 +91,7 @@ func columnsNamed(names []string) ([]amountColumn, error) {
 
 // AmountColumns names the money columns collector exposes under cfg.
 func AmountColumns(cfg Config, collector string) []string {
-	var names []string
-	for _, c := range columnsOf(cfg, collector) {
-		names = append(names, c.name)
-	}
-	return names
+	return columnNames(columnsOf(cfg, collector))
 }
 
 // columnsOf returns the columns cfg asks the named collector to expose.
