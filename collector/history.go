@@ -59,8 +59,7 @@ func (h *DailyHistory) Prepare(ctx context.Context) error {
 		return nil
 	}
 	_, err := h.files.of(ctx, h.files.types[0], bssclient.CycleOf(h.now()))
-	var fe *billFileError
-	if errors.As(err, &fe) {
+	if _, ok := errors.AsType[*billFileError](err); ok {
 		return nil // no such subscription: each day falls back, and says so
 	}
 	return err
