@@ -183,13 +183,7 @@ func (r *accountReader) fetchCycle(ctx context.Context, cyc bssclient.Cycle, now
 	if err != nil {
 		return cycleTotal{}, err
 	}
-	today := bssclient.DayOf(now)
-	var unsettled []bssclient.Day
-	for d := cyc.FirstDay(); d.Cycle() == cyc && !today.Before(d); d = d.AddDays(1) {
-		if newest.Before(d) {
-			unsettled = append(unsettled, d)
-		}
-	}
+	unsettled := unsettledDays(cyc, now, newest)
 	provisional := make([]*aggregate, len(unsettled))
 	errs := runParallel(ctx, r.cfg.ConcurrentWalks, len(unsettled), func(ctx context.Context, i int) error {
 		agg, err := r.walk(ctx, bssclient.AccountBillRequest{

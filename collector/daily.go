@@ -414,13 +414,15 @@ func (a *cycleAccumulator) has(day bssclient.Day) bool {
 	return a.days[day]
 }
 
-// unsettledDays are the days of now's cycle after newest, through now's
-// day: the days a MONTHLY bill read at now holds that have not settled.
-func unsettledDays(now time.Time, newest bssclient.Day) []bssclient.Day {
-	current := bssclient.CycleOf(now)
+// unsettledDays are the days of cyc after newest, through now's day: the
+// days a MONTHLY bill of cyc read at now holds that have not settled.
+func unsettledDays(cyc bssclient.Cycle, now time.Time, newest bssclient.Day) []bssclient.Day {
+	today := bssclient.DayOf(now)
 	var days []bssclient.Day
-	for d := newest.AddDays(1); d.Cycle() == current && !bssclient.DayOf(now).Before(d); d = d.AddDays(1) {
-		days = append(days, d)
+	for d := cyc.FirstDay(); d.Cycle() == cyc && !today.Before(d); d = d.AddDays(1) {
+		if newest.Before(d) {
+			days = append(days, d)
+		}
 	}
 	return days
 }

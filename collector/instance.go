@@ -181,7 +181,7 @@ func (r *instanceReader) readCycle(ctx context.Context, now time.Time, newest bs
 	daily := func(ctx context.Context, day bssclient.Day) iter.Seq2[[]bssclient.InstanceBillItem, error] {
 		return r.acct.Client.DescribeInstanceBill(ctx, bssclient.InstanceBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day})
 	}
-	return r.sumCycle(ctx, monthly, unsettledDays(now, newest), daily)
+	return r.sumCycle(ctx, monthly, unsettledDays(current, now, newest), daily)
 }
 
 // readCycleFiles is readCycle from the cycle's month-so-far file and the
@@ -206,7 +206,7 @@ func (r *instanceReader) readCycleFiles(ctx context.Context, now time.Time, newe
 		return nil, err
 	}
 	var days []bssclient.Day
-	for _, d := range unsettledDays(now, newest) {
+	for _, d := range unsettledDays(current, now, newest) {
 		if !f.LastModified.Before(d.SettledAt(bssclient.KindAmounts)) {
 			days = append(days, d)
 		}

@@ -332,7 +332,7 @@ func (c *ossBucketCollector) readCycle(ctx context.Context, now time.Time, newes
 		return c.acct.Client.DescribeSplitItemBill(ctx, bssclient.SplitItemBillRequest{BillingCycle: current, Granularity: bssclient.Daily, BillingDate: day, ProductCode: ossProductCode})
 	}
 	agree := true
-	err = eachDayRow(ctx, c.walks(), unsettledDays(now, newest), daily, func(it *bssclient.SplitItemBillItem) error {
+	err = eachDayRow(ctx, c.walks(), unsettledDays(current, now, newest), daily, func(it *bssclient.SplitItemBillItem) error {
 		if productCode(it.ProductCode, it.PipCode) != ossProductCode {
 			return nil
 		}
