@@ -102,51 +102,37 @@ type stateCycle struct {
 }
 
 // stateSeries is a series with its amounts as exact units of
-// bssclient.Money, in the order of amountsUnits.
+// bssclient.Money, in the order of Amounts.Columns.
 type stateSeries struct {
 	Labels []string `json:"l"`
 	Units  []int64  `json:"a"`
 }
 
-func amountsUnits(a bssclient.Amounts) []int64 {
-	out := make([]int64, 0, bssclient.AmountColumns)
-	for _, m := range a.Columns() {
-		out = append(out, m.Units())
-	}
-	return out
-}
-
-func unitsAmounts(u []int64) (bssclient.Amounts, error) {
-	var a bssclient.Amounts
-	if len(u) != bssclient.AmountColumns {
-		return a, fmt.Errorf("%d amounts in a series, want %d", len(u), bssclient.AmountColumns)
-	}
-	for c, m := range a.Columns() {
-		*m = bssclient.MoneyFromUnits(u[c])
-	}
-	return a, nil
-}
-
 func toStateSeries(ss []series) []stateSeries {
 	out := make([]stateSeries, len(ss))
 	for i, s := range ss {
-		out[i] = stateSeries{Labels: s.labels, Units: amountsUnits(s.amounts)}
+		out[i] = stateSeries{Labels: s.labels, Units: make([]int64, 0, bssclient.AmountColumns)}
+		for _, m := range s.amounts.Columns() {
+			out[i].Units = append(out[i].Units, m.Units())
+		}
 	}
 	return out
 }
 
-// fromStateSeries checks every series has width labels.
+// fromStateSeries checks every series has width labels and every column.
 func fromStateSeries(ss []stateSeries, width int) ([]series, error) {
 	out := make([]series, len(ss))
 	for i, s := range ss {
-		if len(s.Labels) != width {
+		switch {
+		case len(s.Labels) != width:
 			return nil, fmt.Errorf("a series with %d labels, want %d", len(s.Labels), width)
+		case len(s.Units) != bssclient.AmountColumns:
+			return nil, fmt.Errorf("%d amounts in a series, want %d", len(s.Units), bssclient.AmountColumns)
 		}
-		a, err := unitsAmounts(s.Units)
-		if err != nil {
-			return nil, err
+		out[i].labels = s.Labels
+		for c, m := range out[i].amounts.Columns() {
+			*m = bssclient.MoneyFromUnits(s.Units[c])
 		}
-		out[i] = series{labels: s.Labels, amounts: a}
 	}
 	return out, nil
 }
