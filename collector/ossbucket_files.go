@@ -95,7 +95,9 @@ func (r *ossBucketReader) readSplitMonth(ctx context.Context, cyc bssclient.Cycl
 		return &billFileError{err}
 	}
 	defer r.files.close(f)
-	p := r.newMonthPass(f, cyc)
+	width := len(ossBucketLabelsOf(r.cfg)) - 1
+	p := &monthPass{r: r, file: f, cyc: cyc, wanted: map[bssclient.Day]bool{}, keys: newKeyedSums(width, ossBucketLabel),
+		labels: make([]string, width), booked: map[bssclient.Day]bookedDay{}}
 	// A day is in the file once BSS wrote it after the day's split items
 	// settled; the others wait for a later file, or the API.
 	for _, d := range days {
@@ -148,12 +150,6 @@ type monthPass struct {
 	booked       map[bssclient.Day]bookedDay
 	day          bssclient.Day // the day being summed into dayAmounts
 	dayAmounts   *amountTable  // by position in keys; nil before the first day
-}
-
-func (r *ossBucketReader) newMonthPass(f *bssclient.BillFile, cyc bssclient.Cycle) *monthPass {
-	width := len(ossBucketLabelsOf(r.cfg)) - 1
-	return &monthPass{r: r, file: f, cyc: cyc, wanted: map[bssclient.Day]bool{}, keys: newKeyedSums(width, ossBucketLabel),
-		labels: make([]string, width), booked: map[bssclient.Day]bookedDay{}}
 }
 
 // add sums one row into the cycle and its day, as they are wanted.
