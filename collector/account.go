@@ -237,12 +237,11 @@ func (r *accountReader) walk(ctx context.Context, req bssclient.AccountBillReque
 
 func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapshot {
 	snap := c.daySnapshot(c.cfg, c.acct.Name, "account", now, newest, historyView{c.daily, mainView})
-	front := []string{c.acct.Name}
 	if c.cfg.LabelledDays > 0 {
 		from := exposureStart(now, newest, c.cfg.LabelledDays, bssclient.KindAmounts)
 		for _, d := range c.book.sorted(from, newest) {
 			for _, s := range c.book.days[d].series {
-				snap.Metrics = c.labelled.appendMetrics(snap.Metrics, withLabels(s, front, d.String()), time.Time{})
+				snap.Metrics = c.labelled.appendMetrics(snap.Metrics, withLabels(s, c.acct.Name, d.String()), time.Time{})
 			}
 		}
 		if complete := c.book.completeThrough(from, newest); snap.NewestCompleteDay.Before(complete) {
@@ -253,7 +252,7 @@ func (c *accountCollector) snapshot(now time.Time, newest bssclient.Day) Snapsho
 	for cyc, t := range heldCycles(c.cycles, current) {
 		which := cycleName(cyc, current)
 		for _, s := range t.series {
-			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, front, cyc.String(), which), time.Time{})
+			snap.Metrics = c.cycle.appendMetrics(snap.Metrics, withLabels(s, c.acct.Name, cyc.String(), which), time.Time{})
 		}
 		snap.addGauge(cycleFinalDesc, boolValue(t.final), c.acct.Name, "account", cyc.String(), which)
 		if snap.NewestCompleteDay.Before(t.asOf) {

@@ -107,10 +107,10 @@ func negate(a bssclient.Amounts) bssclient.Amounts {
 	return a
 }
 
-// withLabels returns labels with fixed values put in front, for families that
-// add labels (account, billing cycle) to stored series.
-func withLabels(s series, front []string, back ...string) series {
-	return series{labels: slices.Concat(front, s.labels, back), amounts: s.amounts}
+// withLabels returns s with the account label put in front and back after,
+// for families that add labels (account, billing cycle) to stored series.
+func withLabels(s series, account string, back ...string) series {
+	return series{labels: slices.Concat([]string{account}, s.labels, back), amounts: s.amounts}
 }
 
 // orUnknown keeps a label value non-empty, so that a blank field in a bill

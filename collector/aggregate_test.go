@@ -139,7 +139,7 @@ func TestAggregateOverflowIsAnError(t *testing.T) {
 
 func TestWithLabels(t *testing.T) {
 	s := series{labels: []string{"o", "p"}, amounts: payable("1")}
-	got := withLabels(s, []string{"acct"}, "2025-03", "current")
+	got := withLabels(s, "acct", "2025-03", "current")
 	if want := []string{"acct", "o", "p", "2025-03", "current"}; !slices.Equal(got.labels, want) {
 		t.Errorf("labels %v, want %v", got.labels, want)
 	}

@@ -178,12 +178,11 @@ func (c *amortizedCollector) snapshot(now time.Time) Snapshot {
 	current := bssclient.CycleOf(now)
 	for cyc, t := range heldCycles(c.cycles, current) {
 		which := cycleName(cyc, current)
-		front := []string{c.acct.Name}
 		for _, s := range t.products {
-			snap.addGauge(c.cycle, s.amounts.PretaxAmount.Float64(), withLabels(s, front, cyc.String(), which).labels...)
+			snap.addGauge(c.cycle, s.amounts.PretaxAmount.Float64(), withLabels(s, c.acct.Name, cyc.String(), which).labels...)
 		}
 		for _, s := range t.instances {
-			snap.addGauge(c.perInstance, s.amounts.PretaxAmount.Float64(), withLabels(s, front, cyc.String(), which).labels...)
+			snap.addGauge(c.perInstance, s.amounts.PretaxAmount.Float64(), withLabels(s, c.acct.Name, cyc.String(), which).labels...)
 		}
 		snap.addGauge(cycleFinalDesc, boolValue(t.final), c.acct.Name, "amortized", cyc.String(), which)
 	}

@@ -297,11 +297,10 @@ func (b *dayBook) sorted(from, to bssclient.Day) []bssclient.Day {
 // oldest first, each series stamped with its day's start, with the account
 // label in front.
 func (b *dayBook) appendViews(dst []prometheus.Metric, views []historyView, account string, from, to bssclient.Day) []prometheus.Metric {
-	front := []string{account}
 	for _, v := range views {
 		for _, d := range b.sorted(from, to) {
 			for _, s := range v.view(b.days[d]) {
-				dst = v.family.appendMetrics(dst, withLabels(s, front), d.Start())
+				dst = v.family.appendMetrics(dst, withLabels(s, account), d.Start())
 			}
 		}
 	}
@@ -342,9 +341,8 @@ func (s *settledCycleSum) appendTo(snap *Snapshot, f amountFamily, account strin
 	if s.cycle != current {
 		return
 	}
-	front := []string{account}
 	for _, x := range s.series {
-		snap.Metrics = f.appendMetrics(snap.Metrics, withLabels(x, front, current.String(), "current"), time.Time{})
+		snap.Metrics = f.appendMetrics(snap.Metrics, withLabels(x, account, current.String(), "current"), time.Time{})
 	}
 	if snap.NewestCompleteDay.Before(s.asOf) {
 		snap.NewestCompleteDay = s.asOf

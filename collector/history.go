@@ -135,10 +135,9 @@ func ReadFinalCycle(ctx context.Context, acct Account, cfg Config, cyc bssclient
 		return nil, err
 	}
 	ts := FinalCycleTime(cyc)
-	front := []string{acct.Name}
 	var out []prometheus.Metric
 	for _, s := range total.series {
-		out = r.cycle.appendMetrics(out, withLabels(s, front, cyc.String(), "previous"), ts)
+		out = r.cycle.appendMetrics(out, withLabels(s, acct.Name, cyc.String(), "previous"), ts)
 	}
 	final := prometheus.MustNewConstMetric(cycleFinalDesc, prometheus.GaugeValue, 1, acct.Name, "account", cyc.String(), "previous")
 	return append(out, prometheus.NewMetricWithTimestamp(ts, final)), nil
