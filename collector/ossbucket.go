@@ -3,7 +3,6 @@ package collector
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -206,11 +205,10 @@ func (c *ossBucketCollector) Refresh(ctx context.Context, now time.Time) (Snapsh
 			err = fmt.Errorf("billing cycle %s: %w", current, err)
 		}
 	}
-	var apiErr *bssclient.APIError
 	switch {
-	case errors.As(err, &apiErr) && apiErr.Code == bssclient.CodeSplitBillNotEnabled:
+	case bssclient.ErrorCode(err) == bssclient.CodeSplitBillNotEnabled:
 		if c.splitBill {
-			level.Warn(c.logger).Log("msg", "Split Bill is not enabled for this account, so OSS spend per bucket cannot be read. Enable it in the Billing console (Cost Allocation > Split Bill); data appears 24 h later.", "code", apiErr.Code)
+			level.Warn(c.logger).Log("msg", "Split Bill is not enabled for this account, so OSS spend per bucket cannot be read. Enable it in the Billing console (Cost Allocation > Split Bill); data appears 24 h later.", "code", bssclient.CodeSplitBillNotEnabled)
 		}
 		c.splitBill = false
 	case err == nil:
