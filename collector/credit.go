@@ -36,13 +36,6 @@ type creditCollector struct {
 	last     map[string][]prometheus.Metric
 }
 
-// creditItem is what a voucher or a card contributes.
-type creditItem struct {
-	status  string
-	balance bssclient.Money
-	expiry  time.Time
-}
-
 func newCreditCollector(acct Account, _ Config, logger log.Logger) (Collector, error) {
 	client, err := clientAs[CommitmentsBSS](acct, "commitments")
 	if err != nil {
@@ -95,12 +88,12 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 	}
 	coupons, errCoupons := c.client.QueryCashCoupons(ctx)
 	cards, errCards := c.client.QueryPrepaidCards(ctx)
-	var items [2][]creditItem
+	var items [2][]bssclient.Credit // what a voucher and a card both are
 	for _, v := range coupons {
-		items[0] = append(items[0], creditItem{v.Status, v.Balance, v.ExpiryTime.Time})
+		items[0] = append(items[0], v.Credit)
 	}
 	for _, v := range cards {
-		items[1] = append(items[1], creditItem{v.Status, v.Balance, v.ExpiryTime.Time})
+		items[1] = append(items[1], v.Credit)
 	}
 	var errs []error
 	for i, err := range []error{errCoupons, errCards} {
@@ -120,27 +113,27 @@ func (c *creditCollector) Refresh(ctx context.Context, now time.Time) (Snapshot,
 	return c.snapshot(), cmp.Or(errs...)
 }
 
-func (c *creditCollector) kindMetrics(k creditKind, items []creditItem, now time.Time) ([]prometheus.Metric, error) {
+func (c *creditCollector) kindMetrics(k creditKind, items []bssclient.Credit, now time.Time) ([]prometheus.Metric, error) {
 	var total, nextBalance bssclient.Money
 	var next time.Time
 	count := 0
 	for _, it := range items {
 		// Status says Available until BSS flips it; a passed expiry is
 		// already lost, whatever the status says.
-		if it.status != bssclient.CreditAvailable || it.balance.Units() <= 0 || (!it.expiry.IsZero() && !it.expiry.After(now)) {
+		if it.Status != bssclient.CreditAvailable || it.Balance.Units() <= 0 || (!it.ExpiryTime.IsZero() && !it.ExpiryTime.After(now)) {
 			continue
 		}
 		var err error
-		if total, err = total.Add(it.balance); err != nil {
+		if total, err = total.Add(it.Balance); err != nil {
 			return nil, err
 		}
 		count++
 		switch {
-		case it.expiry.IsZero():
-		case next.IsZero() || it.expiry.Before(next):
-			next, nextBalance = it.expiry, it.balance
-		case it.expiry.Equal(next):
-			if nextBalance, err = nextBalance.Add(it.balance); err != nil {
+		case it.ExpiryTime.IsZero():
+		case next.IsZero() || it.ExpiryTime.Before(next):
+			next, nextBalance = it.ExpiryTime.Time, it.Balance
+		case it.ExpiryTime.Equal(next):
+			if nextBalance, err = nextBalance.Add(it.Balance); err != nil {
 				return nil, err
 			}
 		}

@@ -17,18 +17,18 @@ var creditFamilies = []string{
 	apiAvailableFamily,
 }
 
-func creditSamples(name, currency string, items []creditItem, at time.Time) []sample {
+func creditSamples(name, currency string, items []bssclient.Credit, at time.Time) []sample {
 	total, count := bssclient.Money{}, 0
 	var next time.Time
 	var nextBalance bssclient.Money
 	for _, it := range items {
-		if it.status != "Available" || it.balance.IsZero() || !it.expiry.After(at) {
+		if it.Status != "Available" || it.Balance.IsZero() || !it.ExpiryTime.After(at) {
 			continue
 		}
-		total, _ = total.Add(it.balance)
+		total, _ = total.Add(it.Balance)
 		count++
-		if next.IsZero() || it.expiry.Before(next) {
-			next, nextBalance = it.expiry, it.balance
+		if next.IsZero() || it.ExpiryTime.Before(next) {
+			next, nextBalance = it.ExpiryTime.Time, it.Balance
 		}
 	}
 	acct := map[string]string{"account": testAccount}
@@ -49,16 +49,16 @@ func (h *simHarness) creditSamples(at time.Time, couponsUp, cardsUp bool) []samp
 	var out []sample
 	currency := h.world.Balance(at).Currency
 	if couponsUp {
-		var items []creditItem
+		var items []bssclient.Credit
 		for _, v := range h.world.CashCoupons(at) {
-			items = append(items, creditItem{v.Status, v.Balance, v.ExpiryTime.Time})
+			items = append(items, v.Credit)
 		}
 		out = append(out, creditSamples("cash_coupon", currency, items, at)...)
 	}
 	if cardsUp {
-		var items []creditItem
+		var items []bssclient.Credit
 		for _, v := range h.world.PrepaidCards(at) {
-			items = append(items, creditItem{v.Status, v.Balance, v.ExpiryTime.Time})
+			items = append(items, v.Credit)
 		}
 		out = append(out, creditSamples("prepaid_card", currency, items, at)...)
 	}
