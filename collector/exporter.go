@@ -147,12 +147,8 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, e.refreshDuration, e.refreshSuccess, e.lastSuccess, e.snapshotSeries, e.dailySamples, e.newestDay,
 		lateRestatementsDesc, lateRestatementAmountDesc, billFileFallbacksDesc, billFileBytesDesc)
 	e.refreshFailures.Describe(ch)
-	described := map[string]bool{}
-	for _, w := range e.workers {
-		if !described[w.name] {
-			described[w.name] = true
-			w.collector.Describe(ch)
-		}
+	for _, w := range e.workers { // one per name: New refuses a repeated collector
+		w.collector.Describe(ch)
 	}
 }
 
