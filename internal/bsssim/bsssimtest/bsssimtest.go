@@ -48,7 +48,7 @@ type TruthQuery struct {
 // Truth is the exact sum of what the chosen API shows at at; see
 // bsssim.World.Truth.
 func (w World) Truth(q TruthQuery, at time.Time) bssclient.Amounts {
-	return amounts(w.World.Truth(bsssim.TruthQuery{
+	return viaJSON[bssclient.Amounts](w.World.Truth(bsssim.TruthQuery{
 		Cycle: cycle(q.Cycle), Day: day(q.Day), OwnerID: q.OwnerID, ProductCode: q.ProductCode,
 		SubscriptionType: q.SubscriptionType, Region: q.Region, SplitItemID: q.SplitItemID, Kind: kind(q.Kind),
 	}, at))
@@ -108,57 +108,25 @@ func (w World) Subscriptions() []bssclient.BillSubscription {
 
 // Balance is QueryAccountBalance's answer at at.
 func (w World) Balance(at time.Time) bssclient.AccountBalance {
-	b := w.World.Balance(at)
-	return bssclient.AccountBalance{
-		AvailableAmount:     money(b.AvailableAmount),
-		AvailableCashAmount: money(b.AvailableCashAmount),
-		CreditAmount:        money(b.CreditAmount),
-		MybankCreditAmount:  money(b.MybankCreditAmount),
-		QuotaLimit:          money(b.QuotaLimit),
-		Currency:            b.Currency,
-	}
+	return viaJSON[bssclient.AccountBalance](w.World.Balance(at))
 }
 
 func day(d bssclient.Day) bsssim.Day { return bsssim.Day{Year: d.Year, Month: d.Month, Day: d.Day} }
 
 func cycle(c bssclient.Cycle) bsssim.Cycle { return bsssim.Cycle{Year: c.Year, Month: c.Month} }
 
+var kinds = map[bssclient.DataKind]bsssim.DataKind{
+	bssclient.KindAmounts:            bsssim.KindAmounts,
+	bssclient.KindInstanceAttributes: bsssim.KindInstanceAttributes,
+	bssclient.KindSplitItems:         bsssim.KindSplitItems,
+	bssclient.KindAmortized:          bsssim.KindAmortized,
+}
+
 func kind(k bssclient.DataKind) bsssim.DataKind {
-	switch k {
-	case bssclient.KindAmounts:
-		return bsssim.KindAmounts
-	case bssclient.KindInstanceAttributes:
-		return bsssim.KindInstanceAttributes
-	case bssclient.KindSplitItems:
-		return bsssim.KindSplitItems
-	case bssclient.KindAmortized:
-		return bsssim.KindAmortized
+	if v, ok := kinds[k]; ok {
+		return v
 	}
 	panic(fmt.Sprintf("bsssimtest: unknown data kind %v", k))
-}
-
-// money converts through decimal text, as an amount crosses the wire.
-func money(m bsssim.Money) bssclient.Money {
-	v, err := bssclient.ParseMoney(m.String())
-	if err != nil {
-		panic(fmt.Sprintf("bsssimtest: the client cannot read the simulator's amount %s: %v", m, err))
-	}
-	return v
-}
-
-func amounts(a bsssim.Amounts) bssclient.Amounts {
-	return bssclient.Amounts{
-		PretaxGrossAmount:     money(a.PretaxGrossAmount),
-		InvoiceDiscount:       money(a.InvoiceDiscount),
-		DeductedByCoupons:     money(a.DeductedByCoupons),
-		DeductedByCashCoupons: money(a.DeductedByCashCoupons),
-		DeductedByPrepaidCard: money(a.DeductedByPrepaidCard),
-		PretaxAmount:          money(a.PretaxAmount),
-		CashAmount:            money(a.CashAmount),
-		PaymentAmount:         money(a.PaymentAmount),
-		OutstandingAmount:     money(a.OutstandingAmount),
-		AdjustAmount:          money(a.AdjustAmount),
-	}
 }
 
 // viaJSON converts the simulator's rows to the client's the way they travel:
