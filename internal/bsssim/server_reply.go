@@ -131,10 +131,12 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-func shorten(s string) string {
-	const max = 64
-	if len(s) > max {
-		return s[:max] + "…"
+func shorten(s string) string { return shortenTo(s, 64) }
+
+// shortenTo cuts s to its first n bytes, marking the cut.
+func shortenTo(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
 	}
 	return s
 }

@@ -505,15 +505,13 @@ func dayStateAt(d Day, at time.Time) dayState {
 		return s
 	}
 	s.started = true
-	settled := d.SettledAt(KindAmounts)
-	if at.Before(settled) {
+	s.scale = scaleFinal
+	if settled := d.SettledAt(KindAmounts); at.Before(settled) {
 		// The shown share grows by one step every provisionalStep, from
 		// 1/(steps+1) in the day's first step to steps/(steps+1) in its last.
 		steps := int64(settled.Sub(start) / provisionalStep)
 		step := int64(at.Sub(start) / provisionalStep)
 		s.scale = (step + 1) * scaleFinal / (steps + 1)
-	} else {
-		s.scale = scaleFinal
 	}
 	s.attrs = !at.Before(d.SettledAt(KindInstanceAttributes))
 	s.splits = !at.Before(d.SettledAt(KindSplitItems))
@@ -610,21 +608,14 @@ func (w *World) Balance(at time.Time) AccountBalance {
 	if w.hash(tagBalance, 0, 0, 1)%2 == 0 {
 		credit = 50_000_00 * w.currency.num / w.currency.den
 	}
-	cents := func(v int64) Money { return Money(v * 1_000_000) }
 	return AccountBalance{
-		AvailableAmount:     cents(cash + credit),
-		AvailableCashAmount: cents(cash),
-		CreditAmount:        cents(credit),
-		MybankCreditAmount:  cents(0),
-		QuotaLimit:          cents(credit),
+		AvailableAmount:     centsMoney(cash + credit),
+		AvailableCashAmount: centsMoney(cash),
+		CreditAmount:        centsMoney(credit),
+		MybankCreditAmount:  0,
+		QuotaLimit:          centsMoney(credit),
 		Currency:            w.currency.code,
 	}
 }
 
-func shortForError(s string) string {
-	const n = 40
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
+func shortForError(s string) string { return shortenTo(s, 40) }
