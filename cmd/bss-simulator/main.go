@@ -261,10 +261,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if done {
 		return code
 	}
-	clockStart := s.clockStart
-	if clockStart.IsZero() {
-		clockStart = time.Now()
-	}
+	clockStart := cmp.Or(s.clockStart, time.Now())
 
 	logs, err := logging.New(stderr, *s.log)
 	if err != nil { // check validated the flags already
@@ -402,10 +399,7 @@ func logRequests(next http.Handler, logger log.Logger) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		action := r.Header.Get("x-acs-action")
-		if action == "" {
-			action = r.URL.Query().Get("Action")
-		}
+		action := cmp.Or(r.Header.Get("x-acs-action"), r.URL.Query().Get("Action"))
 		debug.Log("msg", "answered", "method", r.Method, "action", action, "status", rec.statusText(),
 			"request_id", rec.Header().Get("x-acs-request-id"), "duration", time.Since(start))
 	})

@@ -67,8 +67,7 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 // parseMoney reads [-]digits[.digits] with at most eight decimals.
 func parseMoney(s string) (Money, error) {
 	bad := fmt.Errorf("%q is not a decimal amount with at most %d decimals", shorten(s), moneyScale)
-	neg := strings.HasPrefix(s, "-")
-	t := strings.TrimPrefix(s, "-")
+	t, neg := strings.CutPrefix(s, "-")
 	whole, frac, _ := strings.Cut(t, ".")
 	if whole == "" || len(frac) > moneyScale || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
 		return 0, bad

@@ -82,10 +82,7 @@ func AmortizedShares(payable Money, days int) []Money {
 		return nil
 	}
 	q := int64(payable) / int64(days)
-	out := make([]Money, days)
-	for i := range out {
-		out[i] = Money(q)
-	}
+	out := slices.Repeat([]Money{Money(q)}, days)
 	out[days-1] = Money(int64(payable) - q*int64(days-1))
 	return out
 }
