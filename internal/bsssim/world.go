@@ -274,6 +274,7 @@ func NewWorld(cfg WorldConfig) (*World, error) {
 	}
 	w.splitBill.Store(cfg.SplitBillEnabled)
 	w.amortized.disabled.Store(cfg.AmortizedCostDisabled)
+	w.amortized.last = newBoundedCache[amortizedCacheKey, []AmortizedCostItem](1)
 	// Bound the caches by memory as well as entries: a world with many
 	// owners has large aggregates and plans.
 	owners := cfg.Owners + 1

@@ -3,7 +3,6 @@ package bsssim
 import (
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -35,11 +34,7 @@ import (
 // switch and a cache of the last answer, which the pages of one walk share.
 type amortizedWorldState struct {
 	disabled atomic.Bool
-	mu       sync.Mutex // guards last
-	last     struct {
-		key  amortizedCacheKey
-		rows []AmortizedCostItem
-	}
+	last     *boundedCache[amortizedCacheKey, []AmortizedCostItem] // one entry
 }
 
 type amortizedCacheKey struct {
@@ -99,18 +94,11 @@ type amortizedCell struct {
 func (w *World) AmortizedCost(cycle Cycle, perInstance bool, at time.Time) []AmortizedCostItem {
 	at = at.Truncate(provisionalStep) // UTC+8 is whole hours ahead: the hour starts here too
 	key := amortizedCacheKey{cycle, at, perInstance}
-	w.amortized.mu.Lock()
-	if w.amortized.last.key == key && w.amortized.last.rows != nil {
-		rows := w.amortized.last.rows
-		w.amortized.mu.Unlock()
+	if rows, ok := w.amortized.last.get(key); ok {
 		return rows
 	}
-	w.amortized.mu.Unlock()
-
 	rows := w.computeAmortizedCost(cycle, perInstance, at)
-	w.amortized.mu.Lock()
-	w.amortized.last.key, w.amortized.last.rows = key, rows
-	w.amortized.mu.Unlock()
+	w.amortized.last.put(key, rows)
 	return rows
 }
 
