@@ -244,20 +244,6 @@ func (s *OSSServer) completeFile(f *billFile) {
 	f.drop = s.faults.droppedColumn(f)
 }
 
-// instanceQuery resolves the rows a file of the instance views holds: a
-// day file's are DescribeInstanceBill's DAILY answer, a month file's its
-// MONTHLY answer over the pushed days only.
-func (w *World) instanceQuery(f *billFile) (*billQuery, bool) {
-	req := InstanceBillRequest{BillingCycle: f.cycle, Granularity: Monthly,
-		IsBillingItem: f.kind()&kindsBillingItem != 0}
-	if !f.day.IsZero() {
-		req.Granularity, req.BillingDate = Daily, f.day
-	}
-	filter := instanceFilter(req)
-	filter.pushedOnly = f.day.IsZero()
-	return w.newBillQuery(filter, instanceView(req), f.snapshot)
-}
-
 // pushedDays is the leading run of days (a cycle's, in order) whose
 // amounts settled by the snapshot: the days a month-so-far file written
 // then holds (INFERRED, see the top of this file; the one place to change).
@@ -269,28 +255,42 @@ func pushedDays(days []dayState, snapshot time.Time) []dayState {
 	return days[:n]
 }
 
-// splitDays are the days whose DAILY split rows a split file holds.
-func (f *billFile) splitDays() []dayState {
-	return pushedDays(cycleDays(f.cycle, f.snapshot), f.snapshot)
-}
-
-func splitDayRequest(c Cycle, d Day) SplitItemBillRequest {
-	return SplitItemBillRequest{BillingCycle: c, Granularity: Daily, BillingDate: d}
+// fileQueries resolve the rows a file holds, in order: a day file's are
+// DescribeInstanceBill's DAILY answer, a month file's its MONTHLY answer over
+// the pushed days only, a split file's the DAILY split bills of its pushed days.
+func (w *World) fileQueries(f *billFile) []*billQuery {
+	var filters []billFilter
+	v := viewSplit
+	if f.typ.dailyRows {
+		for _, ds := range pushedDays(cycleDays(f.cycle, f.snapshot), f.snapshot) {
+			filters = append(filters, billFilter{cycle: f.cycle, granularity: Daily, date: ds.day})
+		}
+	} else {
+		v = viewInstance
+		if f.kind()&kindsBillingItem != 0 {
+			v = viewBillingItems
+		}
+		filter := billFilter{cycle: f.cycle, granularity: Monthly, pushedOnly: true}
+		if !f.day.IsZero() {
+			filter = billFilter{cycle: f.cycle, granularity: Daily, date: f.day}
+		}
+		filters = append(filters, filter)
+	}
+	var out []*billQuery
+	for _, filter := range filters {
+		if q, ok := w.newBillQuery(filter, v, f.snapshot); ok {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // fileRowCount is the number of rows the file holds, from the same counts
 // the API's TotalCount answers.
 func (w *World) fileRowCount(f *billFile) int {
-	if !f.typ.dailyRows {
-		q, ok := w.instanceQuery(f)
-		if !ok {
-			return 0
-		}
-		return q.total
-	}
 	n := 0
-	for _, ds := range f.splitDays() {
-		n += w.SplitItemBillCount(splitDayRequest(f.cycle, ds.day), f.snapshot)
+	for _, q := range w.fileQueries(f) {
+		n += q.total
 	}
 	return n
 }
@@ -304,30 +304,19 @@ const fileRowChunk = 4096
 // (instanceItem, splitItem) at the file's snapshot; nothing is held but the
 // row being written.
 func (w *World) eachFileRow(f *billFile, fn func(*fileRow) error) error {
-	if !f.typ.dailyRows {
-		q, ok := w.instanceQuery(f)
-		if !ok {
-			return nil
-		}
-		cycle := f.cycle.String()
-		var it InstanceBillItem
-		var row fileRow
-		return w.walkChunks(q, func(r *rowRef, a *attrs) error {
-			it = w.instanceItem(q, r, a)
-			row = instanceFileRow(&it, cycle)
-			return fn(&row)
-		})
-	}
-	for _, ds := range f.splitDays() {
-		q, ok := w.newBillQuery(splitFilter(splitDayRequest(f.cycle, ds.day)), viewSplit, f.snapshot)
-		if !ok {
-			continue
-		}
-		var it SplitItemBillItem
-		var row fileRow
+	cycle := f.cycle.String()
+	var it InstanceBillItem
+	var split SplitItemBillItem
+	var row fileRow
+	for _, q := range w.fileQueries(f) {
 		err := w.walkChunks(q, func(r *rowRef, a *attrs) error {
-			it = w.splitItem(q, r, a)
-			row = splitFileRow(&it)
+			if q.key.view == viewSplit {
+				split = w.splitItem(q, r, a)
+				row = splitFileRow(&split)
+			} else {
+				it = w.instanceItem(q, r, a)
+				row = instanceFileRow(&it, cycle)
+			}
 			return fn(&row)
 		})
 		if err != nil {
