@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"path"
 	"strings"
 )
 
@@ -58,12 +59,7 @@ func appendCSVField(dst []byte, s string) []byte {
 		return append(dst, s...)
 	}
 	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			dst = append(dst, '"')
-		}
-		dst = append(dst, s[i])
-	}
+	dst = append(dst, strings.ReplaceAll(s, `"`, `""`)...)
 	return append(dst, '"')
 }
 
@@ -110,11 +106,7 @@ func (s *OSSServer) startZipPart(zw *zip.Writer, cw *csvRowWriter, f *billFile, 
 	if err := cw.out.Flush(); err != nil {
 		return err
 	}
-	base := f.base()
-	if i := strings.LastIndexByte(base, '/'); i >= 0 {
-		base = base[i+1:]
-	}
-	pw, err := zw.CreateHeader(&zip.FileHeader{Name: zipPartName(base, part), Method: zip.Deflate, Modified: f.snapshot})
+	pw, err := zw.CreateHeader(&zip.FileHeader{Name: zipPartName(path.Base(f.base()), part), Method: zip.Deflate, Modified: f.snapshot})
 	if err != nil {
 		return err
 	}
@@ -147,9 +139,7 @@ func (r *rangeWriter) Write(p []byte) (int, error) {
 	}
 	p = p[r.skip:]
 	r.skip = 0
-	if int64(len(p)) > r.left {
-		p = p[:r.left]
-	}
+	p = p[:min(int64(len(p)), r.left)]
 	if _, err := r.w.Write(p); err != nil {
 		return 0, err
 	}
