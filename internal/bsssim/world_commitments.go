@@ -88,6 +88,14 @@ func generationOf(phase, period time.Duration, k int64) generation {
 	return generation{k: k, start: start, end: start.Add(period)}
 }
 
+// status is a resource plan's, voucher's or card's Status at at.
+func (g generation) status(at time.Time) string {
+	if at.Before(g.end) {
+		return "Available"
+	}
+	return "Expired"
+}
+
 // spentFraction is the share of a generation's amount used by at, in
 // millionths: burnPermille of it over the whole term, accrued by whole hours
 // and frozen at expiry; at most all of it.
@@ -166,17 +174,13 @@ func (w *World) ResourcePackages(at time.Time) []ResourcePackageInstance {
 		period, phase := days(l.periodDays), w.planPhase(i)
 		for g := generationAt(phase, period, at); at.Sub(g.end) < resourcePlanHistory; g = generationOf(phase, period, g.k-1) {
 			remaining := l.total - l.total*spentFraction(g, l.burnPermille, at)/1_000_000
-			status := "Available"
-			if !at.Before(g.end) {
-				status = "Expired"
-			}
 			p := ResourcePackageInstance{
 				InstanceID:          fmt.Sprintf("%sBAG-cn-%s", strings.ToUpper(l.code), w.commitmentID(uint64(100+i), g.k, 12)),
 				Region:              l.region,
 				PackageType:         l.packageType,
 				CommodityCode:       l.code,
 				DeductType:          "Absolute",
-				Status:              status,
+				Status:              g.status(at),
 				EffectiveTime:       isoTime(g.start),
 				ExpiryTime:          isoTime(g.end),
 				TotalAmount:         thousandths(l.total),
@@ -549,10 +553,7 @@ func (w *World) credits(lines []creditLine, base uint64, at time.Time) []credit 
 			nominal := w.money(l.nominalCents)
 			c := credit{line: base + uint64(i), k: g.k, nominal: nominal,
 				balance: nominal - nominal*spentFraction(g, l.burnPermille, at)/1_000_000,
-				status:  "Available", granted: g.start.Add(-time.Hour), effective: g.start, expiry: g.end}
-			if !at.Before(g.end) {
-				c.status = "Expired"
-			}
+				status:  g.status(at), granted: g.start.Add(-time.Hour), effective: g.start, expiry: g.end}
 			out = append(out, c)
 		}
 	}

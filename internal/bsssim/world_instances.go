@@ -83,10 +83,9 @@ func (w *World) econAt(g int) econ {
 		e.res = 10_000 // usage-metered products often bill to 0.0001
 	}
 	e.level = max(cents*1_000_000/e.res*e.res, minGrossUnits)
+	e.discount = [...]int64{0, 0, 50, 100, 150}[(h>>52)%5]
 	if e.cls.sub {
 		e.discount = [...]int64{100, 150, 200, 300}[(h>>52)%4]
-	} else {
-		e.discount = [...]int64{0, 0, 50, 100, 150}[(h>>52)%5]
 	}
 	return e
 }
@@ -131,15 +130,12 @@ func (w *World) attrsOf(e *econ) attrs {
 			strconv.Itoa(int(16+(h>>48)%200)) + "." + strconv.Itoa(int((h>>56)%256)) + "." +
 			strconv.Itoa(int(1+(h>>4)%253))
 	}
+	a.resourceGroup, a.costUnit = o.team+"-"+env, o.team
 	if (h>>12)%20 < 7 {
 		a.resourceGroup = defaultRG
-	} else {
-		a.resourceGroup = o.team + "-" + env
 	}
 	if (h>>28)%10 < 3 {
 		a.costUnit = notAllocated
-	} else {
-		a.costUnit = o.team
 	}
 	if (h>>36)%10 != 0 { // one instance in ten is untagged
 		a.tag = "key:env value:" + env + "; key:team value:" + o.team
@@ -160,9 +156,7 @@ const (
 
 func (w *World) instanceID(e *econ) string {
 	p := e.cls.product
-	buf := make([]byte, 0, len(p.idPrefix)+idCodeLen+idIndexLen+idFillerLen)
-	buf = append(buf, p.idPrefix...)
-	buf = append(buf, regions[e.region].idCode...)
+	buf := append(make([]byte, 0, len(p.idPrefix)+idCodeLen+idIndexLen+idFillerLen), p.idPrefix+regions[e.region].idCode...)
 	// The index part is the permuted index plus a random multiple of 2^32,
 	// so its leading character varies like the rest of the ID.
 	h := w.hash(tagInstanceName, uint64(e.g), 1, 0)
@@ -205,11 +199,7 @@ func (w *World) bucketName(e *econ, b int) string {
 	if h%4 == 0 {
 		env = envs[(h>>4)%uint64(len(envs))]
 	}
-	buf := make([]byte, 0, 32)
-	buf = append(buf, env...)
-	buf = append(buf, '-')
-	buf = append(buf, bucketPurposes[(h>>8)%uint64(len(bucketPurposes))]...)
-	buf = append(buf, '-')
+	buf := append(make([]byte, 0, 32), env+"-"+bucketPurposes[(h>>8)%uint64(len(bucketPurposes))]+"-"...)
 	return string(appendPadded(buf, uint64(w.permute(uint32(n), tagFeistelBucket)), 16, 8))
 }
 

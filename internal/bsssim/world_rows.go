@@ -528,23 +528,20 @@ func (w *World) addBucketItems(e *econ, n int, contribs []leaves, out []leaves) 
 
 // --- DescribeInstanceBill / QueryInstanceBill ---
 
-func instanceFilter(req InstanceBillRequest) billFilter {
-	return billFilter{cycle: req.BillingCycle, granularity: req.Granularity, date: req.BillingDate,
-		owner: req.BillOwnerID, product: req.ProductCode, subType: req.SubscriptionType,
-		instanceID: req.InstanceID, hideZero: req.IsHideZeroCharge}
-}
-
-func instanceView(req InstanceBillRequest) view {
+func (w *World) instanceBillQuery(req InstanceBillRequest, at time.Time) (*billQuery, bool) {
+	v := viewInstance
 	if req.IsBillingItem {
-		return viewBillingItems
+		v = viewBillingItems
 	}
-	return viewInstance
+	return w.newBillQuery(billFilter{cycle: req.BillingCycle, granularity: req.Granularity, date: req.BillingDate,
+		owner: req.BillOwnerID, product: req.ProductCode, subType: req.SubscriptionType,
+		instanceID: req.InstanceID, hideZero: req.IsHideZeroCharge}, v, at)
 }
 
 // InstanceBillCount is the number of rows the instance bill has at at
 // (TotalCount).
 func (w *World) InstanceBillCount(req InstanceBillRequest, at time.Time) int {
-	q, ok := w.newBillQuery(instanceFilter(req), instanceView(req), at)
+	q, ok := w.instanceBillQuery(req, at)
 	if !ok {
 		return 0
 	}
@@ -554,7 +551,7 @@ func (w *World) InstanceBillCount(req InstanceBillRequest, at time.Time) int {
 // InstanceBillRows returns rows [offset, offset+limit) of the instance bill
 // at at, built on demand in a stable order.
 func (w *World) InstanceBillRows(req InstanceBillRequest, at time.Time, offset, limit int) []InstanceBillItem {
-	q, ok := w.newBillQuery(instanceFilter(req), instanceView(req), at)
+	q, ok := w.instanceBillQuery(req, at)
 	if !ok {
 		return nil
 	}
