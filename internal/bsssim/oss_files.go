@@ -259,30 +259,22 @@ func pushedDays(days []dayState, snapshot time.Time) []dayState {
 // DescribeInstanceBill's DAILY answer, a month file's its MONTHLY answer over
 // the pushed days only, a split file's the DAILY split bills of its pushed days.
 func (w *World) fileQueries(f *billFile) []*billQuery {
-	var filters []billFilter
-	v := viewSplit
 	if f.typ.dailyRows {
+		var out []*billQuery
 		for _, ds := range pushedDays(cycleDays(f.cycle, f.snapshot), f.snapshot) {
-			filters = append(filters, billFilter{cycle: f.cycle, granularity: Daily, date: ds.day})
+			out = append(out, w.newBillQuery(billFilter{cycle: f.cycle, granularity: Daily, date: ds.day}, viewSplit, f.snapshot))
 		}
-	} else {
-		v = viewInstance
-		if f.kind()&kindsBillingItem != 0 {
-			v = viewBillingItems
-		}
-		filter := billFilter{cycle: f.cycle, granularity: Monthly, pushedOnly: true}
-		if !f.day.IsZero() {
-			filter = billFilter{cycle: f.cycle, granularity: Daily, date: f.day}
-		}
-		filters = append(filters, filter)
+		return out
 	}
-	var out []*billQuery
-	for _, filter := range filters {
-		if q, ok := w.newBillQuery(filter, v, f.snapshot); ok {
-			out = append(out, q)
-		}
+	v := viewInstance
+	if f.kind()&kindsBillingItem != 0 {
+		v = viewBillingItems
 	}
-	return out
+	filter := billFilter{cycle: f.cycle, granularity: Monthly, pushedOnly: true}
+	if !f.day.IsZero() {
+		filter = billFilter{cycle: f.cycle, granularity: Daily, date: f.day}
+	}
+	return []*billQuery{w.newBillQuery(filter, v, f.snapshot)}
 }
 
 // fileRowCount is the number of rows the file holds, from the same counts

@@ -242,10 +242,7 @@ func (w *World) Truth(q TruthQuery, at time.Time) Amounts {
 		if owner >= 0 {
 			f.owner = w.owners[owner].idNum
 		}
-		bq, ok := w.newBillQuery(f, v, at)
-		if !ok {
-			continue
-		}
+		bq := w.newBillQuery(f, v, at)
 		w.walk(bq, 0, bq.total, func(r *rowRef) {
 			if q.Region != "" {
 				shown := r.first.attrs || q.Kind == KindAmounts

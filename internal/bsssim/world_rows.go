@@ -281,33 +281,34 @@ type billFilter struct {
 	pushedOnly bool
 }
 
-// newBillQuery resolves a request; ok=false means it matches no rows.
-func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bool) {
+// newBillQuery resolves a request; a request that matches no rows gets an
+// empty query, whose walk calls nothing.
+func (w *World) newBillQuery(f billFilter, v view, at time.Time) *billQuery {
 	owner, ok := w.ownerFilter(f.owner)
 	if !ok {
-		return nil, false
+		return &billQuery{}
 	}
 	q := &billQuery{at: at, key: planKey{owner: owner, product: f.product, subType: f.subType,
 		g: -1, hideZero: f.hideZero, view: v}}
 	if f.instanceID != "" {
 		g, ok := w.instanceByID(f.instanceID)
 		if !ok || (owner >= 0 && g/w.cfg.InstancesPerOwner != owner) {
-			return nil, false
+			return &billQuery{}
 		}
 		q.key.g = g
 	}
 	if f.granularity == Daily {
 		if f.date.IsZero() || (!f.cycle.IsZero() && f.date.Cycle() != f.cycle) {
-			return nil, false
+			return &billQuery{}
 		}
 		ds := dayStateAt(f.date, at)
 		if !ds.started {
-			return nil, false
+			return &billQuery{}
 		}
 		q.cycle, q.days, q.key.dom = f.date.Cycle(), []dayState{ds}, f.date.Day
 	} else {
 		if f.cycle.IsZero() {
-			return nil, false
+			return &billQuery{}
 		}
 		q.cycle, q.days = f.cycle, cycleDays(f.cycle, at)
 		if f.pushedOnly {
@@ -315,7 +316,7 @@ func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bo
 		}
 		q.key.monthly, q.key.dom = true, len(q.days)
 		if len(q.days) == 0 {
-			return nil, false
+			return &billQuery{}
 		}
 		// See WorldConfig.MonthlySplitNamesFirstDay for why (INFERRED).
 		if v == viewSplit && !w.cfg.MonthlySplitNamesFirstDay {
@@ -333,7 +334,7 @@ func (w *World) newBillQuery(f billFilter, v view, at time.Time) (*billQuery, bo
 	for i := range q.extras {
 		q.total += q.extras[i].parts
 	}
-	return q, true
+	return q
 }
 
 // extrasOf lists the query's visible restatement rows in order.
@@ -528,7 +529,7 @@ func (w *World) addBucketItems(e *econ, n int, contribs []leaves, out []leaves) 
 
 // --- DescribeInstanceBill / QueryInstanceBill ---
 
-func (w *World) instanceBillQuery(req InstanceBillRequest, at time.Time) (*billQuery, bool) {
+func (w *World) instanceBillQuery(req InstanceBillRequest, at time.Time) *billQuery {
 	v := viewInstance
 	if req.IsBillingItem {
 		v = viewBillingItems
@@ -541,21 +542,13 @@ func (w *World) instanceBillQuery(req InstanceBillRequest, at time.Time) (*billQ
 // InstanceBillCount is the number of rows the instance bill has at at
 // (TotalCount).
 func (w *World) InstanceBillCount(req InstanceBillRequest, at time.Time) int {
-	q, ok := w.instanceBillQuery(req, at)
-	if !ok {
-		return 0
-	}
-	return q.total
+	return w.instanceBillQuery(req, at).total
 }
 
 // InstanceBillRows returns rows [offset, offset+limit) of the instance bill
 // at at, built on demand in a stable order.
 func (w *World) InstanceBillRows(req InstanceBillRequest, at time.Time, offset, limit int) []InstanceBillItem {
-	q, ok := w.instanceBillQuery(req, at)
-	if !ok {
-		return nil
-	}
-	return rowsOf(w, q, offset, limit, w.instanceItem)
+	return rowsOf(w, w.instanceBillQuery(req, at), offset, limit, w.instanceItem)
 }
 
 // rowsOf builds rows [offset, offset+limit) of q with item; nil if none.
@@ -654,11 +647,7 @@ func (w *World) SplitItemBillCount(req SplitItemBillRequest, at time.Time) int {
 	if req.SplitItemID != "" {
 		return len(w.splitRowsOfItem(req, at))
 	}
-	q, ok := w.newBillQuery(splitFilter(req), viewSplit, at)
-	if !ok {
-		return 0
-	}
-	return q.total
+	return w.newBillQuery(splitFilter(req), viewSplit, at).total
 }
 
 // SplitItemBillRows returns rows [offset, offset+limit) of the split bill at
@@ -672,11 +661,7 @@ func (w *World) SplitItemBillRows(req SplitItemBillRequest, at time.Time, offset
 		}
 		return rows[offset:min(len(rows), offset+limit):min(len(rows), offset+limit)]
 	}
-	q, ok := w.newBillQuery(splitFilter(req), viewSplit, at)
-	if !ok {
-		return nil
-	}
-	return rowsOf(w, q, offset, limit, w.splitItem)
+	return rowsOf(w, w.newBillQuery(splitFilter(req), viewSplit, at), offset, limit, w.splitItem)
 }
 
 // splitRowsOfItem answers a SplitItemID filter: the IDs decode to their
@@ -696,10 +681,7 @@ func (w *World) splitRowsOfItem(req SplitItemBillRequest, at time.Time) []SplitI
 		return nil
 	}
 	f.instanceID = id
-	q, ok := w.newBillQuery(f, viewSplit, at)
-	if !ok {
-		return nil
-	}
+	q := w.newBillQuery(f, viewSplit, at)
 	return slices.DeleteFunc(rowsOf(w, q, 0, q.total, w.splitItem), func(it SplitItemBillItem) bool {
 		return it.SplitItemID != req.SplitItemID
 	})
