@@ -60,13 +60,11 @@ func (w *World) amortizedTerm(it *InstanceBillItem, d Day) (first, last Day) {
 		return d, d
 	}
 	e := w.econAt(g)
-	r := renewalDay(&e)
-	next := Day{d.Year, d.Month, r}
+	r, c := renewalDay(&e), d.Cycle()
 	if d.Day >= r {
-		c := d.Cycle().Next()
-		next = Day{c.Year, c.Month, r}
+		c = c.Next()
 	}
-	return d, next.AddDays(-1)
+	return d, Day{c.Year, c.Month, r}.AddDays(-1)
 }
 
 // AmortizedShares splits payable over days days: every day gets the
