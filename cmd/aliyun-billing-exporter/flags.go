@@ -185,12 +185,9 @@ func newApp(c *commandLine, stdout, stderr io.Writer) *kingpin.Application {
 	app.UsageTemplate(usageTemplate)
 	app.HelpFlag.Short('h')
 	app.Version(version.Print("aliyun-billing-exporter"))
-	action := func(name string) kingpin.Action {
-		return func(*kingpin.ParseContext) error { c.command = name; return nil }
-	}
-	serveCmd := app.Command(serveCommand, "Serve the metrics (the default command).").Default().Action(action(serveCommand))
-	backfillCmd := app.Command(backfillCommand, backfillHelp).Action(action(backfillCommand))
-	doctorCmd := app.Command(doctorCommand, doctorHelp).Action(action(doctorCommand))
+	serveCmd := app.Command(serveCommand, "Serve the metrics (the default command).").Default()
+	backfillCmd := app.Command(backfillCommand, backfillHelp)
+	doctorCmd := app.Command(doctorCommand, doctorHelp)
 
 	o := &c.opts
 	o.collector = collector.DefaultConfig() // for Now: the flags set the rest
